@@ -1,0 +1,567 @@
+"""Fully connected generators: activations, layers, networks.
+
+The one shape convention of theorychk
+-------------------------------------
+A network maps a latent code ``z = x_0`` of length ``n_0`` to a signal ``x_L``::
+
+    x_{i+1} = act_i(W_i @ x_i + b_i),    W_i.shape == (n_{i+1}, n_i),   i = 0, ..., L-1
+
+* ``W_i`` is stored ``(n_out, n_in)``, as ``torch.nn.Linear`` stores it and as ONNX ``Gemm``
+  with ``transB=1`` reads it.
+* Layers are counted from the latent side: layer 0 takes the latent code.
+* ``widths == (n_0, n_1, ..., n_L)``, latent first.
+* Batched inputs have shape ``(batch, n_0)``; a single input may be 1-D.
+
+Paper 001 (Lei et al.) writes ``W_i in R^{n_i x n_{i-1}}`` with the same orientation; paper 004
+(Aberdam et al.) indexes layers from the *output* side (``x_{i} = rho(W_i x_{i+1})`` with
+``W_0`` the last layer). Converters live at the edges (``theorychk.theorems``), never here.
+
+Numbers are kept exactly as stored: weights arrive as float16/float32/float64 (or integers up
+to 2**53) and are widened *exactly* to float64; :attr:`Layer.dtype` records what they were, so
+that a float32 net is treated as the float32 numbers it is (exports round-trip bit for bit and
+the exact kernel sees the same dyadic rationals).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+
+from theorychk.errors import InvalidInput, unknown_name
+
+__all__ = [
+    "Activation",
+    "ReLU",
+    "LeakyReLU",
+    "Identity",
+    "Tanh",
+    "Sigmoid",
+    "PLU",
+    "parse_activation",
+    "ACTIVATIONS",
+    "Layer",
+    "Network",
+    "fold_batch_norm",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# Activations
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An elementwise activation.
+
+    Subclasses set ``name``, ``piecewise_linear`` and ``invertible`` and implement
+    :meth:`__call__`; invertible ones implement :meth:`inverse` and
+    :attr:`inverse_lipschitz` (the Lipschitz constant of the inverse on the range).
+    """
+
+    name: ClassVar[str] = ""
+    piecewise_linear: ClassVar[bool] = False
+    invertible: ClassVar[bool] = False
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @property
+    def spec(self) -> str:
+        """The string :func:`parse_activation` reads back into this activation."""
+        return self.name
+
+    @property
+    def inverse_lipschitz(self) -> float:
+        """Lipschitz constant of the inverse on the range (``inf`` when not invertible)."""
+        return math.inf
+
+    def inverse(self, y: np.ndarray) -> np.ndarray:
+        raise InvalidInput(f"activation {self.spec!r} is not invertible")
+
+    def on(self, pre: np.ndarray) -> np.ndarray:
+        """Boolean mask of the units that are *on* (pre-activation > 0): the support."""
+        return np.asarray(pre) > 0
+
+    def __str__(self) -> str:
+        return self.spec
+
+
+@dataclass(frozen=True)
+class ReLU(Activation):
+    """``max(x, 0)``: not invertible; the support is where the pre-activation is positive."""
+
+    name: ClassVar[str] = "relu"
+    piecewise_linear: ClassVar[bool] = True
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return np.maximum(x, 0.0)
+
+
+@dataclass(frozen=True)
+class LeakyReLU(Activation):
+    """``x if x > 0 else slope * x`` with ``0 < slope < 1``; inverse Lipschitz ``1/slope``."""
+
+    slope: float = 0.01
+    name: ClassVar[str] = "leaky_relu"
+    piecewise_linear: ClassVar[bool] = True
+    invertible: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        s = self.slope
+        if not (isinstance(s, (int, float, np.floating)) and 0.0 < float(s) < 1.0):
+            raise InvalidInput(f"LeakyReLU slope must be in (0, 1); got {s!r}")
+        object.__setattr__(self, "slope", float(s))
+
+    @property
+    def spec(self) -> str:
+        return f"leaky_relu:{self.slope!r}"
+
+    @property
+    def inverse_lipschitz(self) -> float:
+        return 1.0 / self.slope
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return np.where(x > 0, x, self.slope * x)
+
+    def inverse(self, y: np.ndarray) -> np.ndarray:
+        return np.where(y > 0, y, y / self.slope)
+
+
+@dataclass(frozen=True)
+class Identity(Activation):
+    """No activation (a purely affine layer)."""
+
+    name: ClassVar[str] = "identity"
+    piecewise_linear: ClassVar[bool] = True
+    invertible: ClassVar[bool] = True
+
+    @property
+    def inverse_lipschitz(self) -> float:
+        return 1.0
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(x, dtype=float).copy()
+
+    def inverse(self, y: np.ndarray) -> np.ndarray:
+        return np.asarray(y, dtype=float).copy()
+
+
+@dataclass(frozen=True)
+class Tanh(Activation):
+    """``tanh``: invertible on (-1, 1); the inverse is not globally Lipschitz (``inf``)."""
+
+    name: ClassVar[str] = "tanh"
+    invertible: ClassVar[bool] = True
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return np.tanh(x)
+
+    def inverse(self, y: np.ndarray) -> np.ndarray:
+        y = np.asarray(y, dtype=float)
+        if np.any(np.abs(y) >= 1):
+            raise InvalidInput("tanh inverse needs values in (-1, 1); got a value with |y| >= 1")
+        return np.arctanh(y)
+
+
+@dataclass(frozen=True)
+class Sigmoid(Activation):
+    """Logistic sigmoid: invertible on (0, 1); inverse not globally Lipschitz (``inf``)."""
+
+    name: ClassVar[str] = "sigmoid"
+    invertible: ClassVar[bool] = True
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=float)))
+
+    def inverse(self, y: np.ndarray) -> np.ndarray:
+        y = np.asarray(y, dtype=float)
+        if np.any((y <= 0) | (y >= 1)):
+            raise InvalidInput("sigmoid inverse needs values in (0, 1); got a value outside")
+        return np.log(y) - np.log1p(-y)
+
+
+@dataclass(frozen=True)
+class PLU(Activation):
+    """Piecewise linear unit of Nicolae (arXiv:1809.09534), used by paper 004's MNIST net.
+
+    ``PLU(x) = max(alpha*(x + c) - c, min(alpha*(x - c) + c, x))``: slope 1 on ``[-c, c]`` and
+    ``alpha`` outside. With ``0 < alpha <= 1`` it is a bijection of R whose inverse has
+    Lipschitz constant ``1/alpha``.
+    """
+
+    alpha: float = 0.1
+    c: float = 1.0
+    name: ClassVar[str] = "plu"
+    piecewise_linear: ClassVar[bool] = True
+    invertible: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        if not (0.0 < float(self.alpha) <= 1.0):
+            raise InvalidInput(f"PLU alpha must be in (0, 1]; got {self.alpha!r}")
+        if not (float(self.c) > 0.0 and math.isfinite(float(self.c))):
+            raise InvalidInput(f"PLU c must be positive and finite; got {self.c!r}")
+        object.__setattr__(self, "alpha", float(self.alpha))
+        object.__setattr__(self, "c", float(self.c))
+
+    @property
+    def spec(self) -> str:
+        return f"plu:{self.alpha!r}:{self.c!r}"
+
+    @property
+    def inverse_lipschitz(self) -> float:
+        return 1.0 / self.alpha
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        a, c = self.alpha, self.c
+        return np.maximum(a * (x + c) - c, np.minimum(a * (x - c) + c, x))
+
+    def inverse(self, y: np.ndarray) -> np.ndarray:
+        a, c = self.alpha, self.c
+        y = np.asarray(y, dtype=float)
+        return np.where(y > c, (y - c) / a + c, np.where(y < -c, (y + c) / a - c, y))
+
+
+ACTIVATIONS: dict[str, type[Activation]] = {
+    cls.name: cls for cls in (ReLU, LeakyReLU, Identity, Tanh, Sigmoid, PLU)
+}
+_ALIASES = {"linear": "identity", "none": "identity", "leakyrelu": "leaky_relu", "lrelu": "leaky_relu"}
+
+
+def parse_activation(spec: str | Activation) -> Activation:
+    """Read an activation from its spec string.
+
+    ``"relu"``, ``"leaky_relu:0.1"``, ``"identity"`` (alias ``"linear"``), ``"tanh"``,
+    ``"sigmoid"``, ``"plu"`` or ``"plu:ALPHA:C"``. Specs contain no comma, so a per-layer list
+    can be written ``"relu,relu,plu:0.1:1"``.
+
+    Examples
+    --------
+    >>> parse_activation("leaky_relu:0.2")
+    LeakyReLU(slope=0.2)
+    >>> parse_activation("plu").spec
+    'plu:0.1:1.0'
+    """
+    if isinstance(spec, Activation):
+        return spec
+    if not isinstance(spec, str) or not spec.strip():
+        raise InvalidInput(f"activation must be a name like 'relu' or 'leaky_relu:0.1'; got {spec!r}")
+    name, *args = spec.strip().lower().split(":")
+    name = _ALIASES.get(name, name)
+    if name not in ACTIVATIONS:
+        raise unknown_name("activation", name, ACTIVATIONS)
+    cls = ACTIVATIONS[name]
+    arity = {LeakyReLU: (1,), PLU: (0, 1, 2)}.get(cls, (0,))
+    if len(args) not in arity:
+        if cls is LeakyReLU:
+            raise InvalidInput(f"activation {spec!r} needs exactly one slope, e.g. 'leaky_relu:0.1'")
+        if cls is PLU:
+            raise InvalidInput(f"activation {spec!r} takes at most alpha and c, e.g. 'plu:0.1:1'")
+        raise InvalidInput(f"activation {name!r} takes no parameter; got {spec!r}")
+    try:
+        params = [float(p) for p in args]
+    except ValueError:
+        raise InvalidInput(f"activation parameters must be numbers; got {spec!r}") from None
+    return cls(*params)
+
+
+# --------------------------------------------------------------------------------------------
+# Layers and networks
+# --------------------------------------------------------------------------------------------
+
+_EXACT_INT_LIMIT = 2**53
+
+
+def _stored_array(value: object, what: str, ndim: int) -> tuple[np.ndarray, str]:
+    """Validate an array argument and widen it exactly to a read-only float64 array.
+
+    Returns the array and the name of the dtype the numbers were stored in.
+    """
+    if hasattr(value, "detach"):  # a torch tensor slipped through: take its numbers as stored
+        value = value.detach().cpu().numpy()
+    arr = np.asarray(value)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise InvalidInput(f"{what} must be a numeric array; got dtype {arr.dtype}")
+    if np.issubdtype(arr.dtype, np.complexfloating):
+        raise InvalidInput(f"{what} must be real; got dtype {arr.dtype}")
+    if arr.ndim != ndim:
+        raise InvalidInput(f"{what} must be {ndim}-D; got shape {arr.shape}")
+    if np.issubdtype(arr.dtype, np.floating):
+        stored = {np.float16: "float16", np.float32: "float32"}.get(arr.dtype.type, "float64")
+        if arr.dtype.itemsize > 8:
+            wide = arr.astype(np.float64)
+            if not np.array_equal(wide.astype(arr.dtype), arr, equal_nan=True):
+                raise InvalidInput(f"{what} has dtype {arr.dtype} values float64 cannot hold exactly")
+            arr = wide
+    else:
+        stored = "float64"
+        if arr.size and np.max(np.abs(arr.astype(object))) > _EXACT_INT_LIMIT:
+            raise InvalidInput(f"{what} has integers beyond 2**53 that float64 cannot hold exactly")
+    out = np.array(arr, dtype=np.float64, order="C")  # exact: every float16/32 and int <= 2**53
+    if not np.all(np.isfinite(out)):
+        bad = np.argwhere(~np.isfinite(out))[0]
+        raise InvalidInput(f"{what} must be finite; got {out[tuple(bad)]} at index {tuple(int(i) for i in bad)}")
+    out.setflags(write=False)
+    return out, stored
+
+
+@dataclass(frozen=True, eq=False)
+class Layer:
+    """One affine map followed by an activation: ``x -> activation(weight @ x + bias)``.
+
+    ``weight`` has shape ``(n_out, n_in)``; ``bias`` has length ``n_out`` (``None`` means no
+    bias, stored as zeros with ``has_bias=False``). ``dtype`` records the precision the numbers
+    were stored in; the arrays themselves are exact float64 copies, read-only.
+    """
+
+    weight: np.ndarray
+    bias: np.ndarray | None = None
+    activation: Activation = field(default_factory=ReLU)
+    dtype: str = field(default="", compare=False)
+    has_bias: bool = field(default=True, init=False)
+
+    def __post_init__(self) -> None:
+        w, w_dtype = _stored_array(self.weight, "weight", 2)
+        if w.shape[0] == 0 or w.shape[1] == 0:
+            raise InvalidInput(f"weight must have at least one row and one column; got shape {w.shape}")
+        has_bias = self.bias is not None
+        if has_bias:
+            b, b_dtype = _stored_array(self.bias, "bias", 1)
+            if b.shape[0] != w.shape[0]:
+                raise InvalidInput(
+                    f"bias length must equal the weight's row count {w.shape[0]}; got {b.shape[0]}"
+                )
+        else:
+            b, b_dtype = np.zeros(w.shape[0]), w_dtype
+            b.setflags(write=False)
+        dtype = self.dtype or (w_dtype if w_dtype == b_dtype else "float64")
+        if dtype not in ("float16", "float32", "float64"):
+            raise InvalidInput(f"dtype must be float16, float32 or float64; got {dtype!r}")
+        if dtype != "float64":
+            np_dtype = np.dtype(dtype)
+            for arr, what in ((w, "weight"), (b, "bias")):
+                if not np.array_equal(arr.astype(np_dtype).astype(np.float64), arr):
+                    raise InvalidInput(f"{what} values are not exactly representable as {dtype}")
+        object.__setattr__(self, "weight", w)
+        object.__setattr__(self, "bias", b)
+        object.__setattr__(self, "activation", parse_activation(self.activation))
+        object.__setattr__(self, "dtype", dtype)
+        object.__setattr__(self, "has_bias", has_bias)
+
+    @property
+    def n_in(self) -> int:
+        return self.weight.shape[1]
+
+    @property
+    def n_out(self) -> int:
+        return self.weight.shape[0]
+
+    def pre_activation(self, x: np.ndarray) -> np.ndarray:
+        """``W x + b`` for a batch ``x`` of shape ``(batch, n_in)``."""
+        return x @ self.weight.T + self.bias
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.activation(self.pre_activation(x))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Layer):
+            return NotImplemented
+        return (
+            self.activation == other.activation
+            and self.has_bias == other.has_bias
+            and np.array_equal(self.weight, other.weight)
+            and np.array_equal(self.bias, other.bias)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, eq=False)
+class Network:
+    """A chain of :class:`Layer` s, latent side first. See the module docstring for shapes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> net = Network([Layer(np.eye(2), None, "relu"), Layer(np.ones((3, 2)), np.zeros(3), "identity")])
+    >>> net.widths
+    (2, 2, 3)
+    >>> net.forward(np.array([1.0, -1.0])).tolist()
+    [1.0, 1.0, 1.0]
+    """
+
+    layers: tuple[Layer, ...]
+    name: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        layers = tuple(self.layers) if isinstance(self.layers, Sequence) else self.layers
+        if not isinstance(layers, tuple) or not layers:
+            raise InvalidInput("network must have at least one layer; got none")
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise InvalidInput(f"layer {i} must be a Layer; got {type(layer).__name__}")
+        for i in range(1, len(layers)):
+            if layers[i].n_in != layers[i - 1].n_out:
+                raise InvalidInput(
+                    f"layer widths do not chain: layer {i - 1} outputs {layers[i - 1].n_out} "
+                    f"values but layer {i} weight has {layers[i].n_in} columns"
+                )
+        object.__setattr__(self, "layers", layers)
+
+    # ---- shape -------------------------------------------------------------------------
+    @property
+    def widths(self) -> tuple[int, ...]:
+        """``(n_0, n_1, ..., n_L)``, latent dimension first."""
+        return (self.layers[0].n_in, *(layer.n_out for layer in self.layers))
+
+    @property
+    def latent_dim(self) -> int:
+        return self.layers[0].n_in
+
+    @property
+    def output_dim(self) -> int:
+        return self.layers[-1].n_out
+
+    @property
+    def depth(self) -> int:
+        return len(self.layers)
+
+    @property
+    def expansion(self) -> tuple[float, ...]:
+        """Per-layer expansion factors ``n_{i+1} / n_i``."""
+        w = self.widths
+        return tuple(w[i + 1] / w[i] for i in range(len(w) - 1))
+
+    @property
+    def n_params(self) -> int:
+        return sum(layer.weight.size + (layer.n_out if layer.has_bias else 0) for layer in self.layers)
+
+    @property
+    def activations(self) -> tuple[Activation, ...]:
+        return tuple(layer.activation for layer in self.layers)
+
+    @property
+    def dtype(self) -> str:
+        """The widest stored precision of any layer."""
+        order = ("float16", "float32", "float64")
+        return max((layer.dtype for layer in self.layers), key=order.index)
+
+    # ---- evaluation ----------------------------------------------------------------------
+    def _batch(self, z: np.ndarray) -> tuple[np.ndarray, bool]:
+        arr = np.asarray(z, dtype=np.float64)
+        single = arr.ndim == 1
+        if single:
+            arr = arr[None, :]
+        if arr.ndim != 2 or arr.shape[1] != self.latent_dim:
+            raise InvalidInput(
+                f"latent must have shape ({self.latent_dim},) or (batch, {self.latent_dim}); got {np.shape(z)}"
+            )
+        if not np.all(np.isfinite(arr)):
+            raise InvalidInput("latent must be finite; got NaN or Inf")
+        return arr, single
+
+    def trace(self, z: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Pre-activations and post-activations of every layer.
+
+        Returns ``(pre, post)``: ``pre[i] = W_i x_i + b_i`` and ``post[i] = x_{i+1}``, each
+        of shape ``(batch, n_{i+1})`` (or 1-D for a 1-D ``z``).
+        """
+        x, single = self._batch(z)
+        pre: list[np.ndarray] = []
+        post: list[np.ndarray] = []
+        for layer in self.layers:
+            p = layer.pre_activation(x)
+            x = layer.activation(p)
+            pre.append(p[0] if single else p)
+            post.append(x[0] if single else x)
+        return pre, post
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        """``G(z)`` for one latent (1-D) or a batch ``(batch, n_0)``."""
+        return self.trace(z)[1][-1]
+
+    __call__ = forward
+
+    def pre_activations(self, z: np.ndarray) -> list[np.ndarray]:
+        return self.trace(z)[0]
+
+    def hidden(self, z: np.ndarray) -> list[np.ndarray]:
+        """``[x_1, ..., x_L]``: every layer's output (the last is ``G(z)``)."""
+        return self.trace(z)[1]
+
+    def supports(self, z: np.ndarray) -> list[np.ndarray]:
+        """Per layer, the boolean mask of units whose pre-activation is positive."""
+        pre = self.pre_activations(z)
+        return [layer.activation.on(p) for layer, p in zip(self.layers, pre, strict=True)]
+
+    # ---- identity ------------------------------------------------------------------------
+    def fingerprint(self) -> str:
+        """sha256 over shapes, stored dtypes, the weights and biases as stored, and activations."""
+        h = hashlib.sha256(b"theorychk-network-v1")
+        for layer in self.layers:
+            np_dtype = np.dtype(layer.dtype).newbyteorder("<")
+            header = f"|{layer.n_out}x{layer.n_in}|{layer.dtype}|{layer.has_bias}|{layer.activation.spec}|"
+            h.update(header.encode())
+            h.update(np.ascontiguousarray(layer.weight, dtype=np_dtype).tobytes())
+            if layer.has_bias:
+                h.update(np.ascontiguousarray(layer.bias, dtype=np_dtype).tobytes())
+        return h.hexdigest()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Network):
+            return NotImplemented
+        return len(self.layers) == len(other.layers) and all(
+            a == b for a, b in zip(self.layers, other.layers, strict=True)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def with_activations(self, activations: Sequence[Activation | str]) -> Network:
+        """The same weights with other activations (one per layer)."""
+        if len(activations) != self.depth:
+            raise InvalidInput(f"need {self.depth} activations, one per layer; got {len(activations)}")
+        return Network(
+            tuple(
+                Layer(layer.weight, layer.bias if layer.has_bias else None, act, dtype=layer.dtype)
+                for layer, act in zip(self.layers, activations, strict=True)
+            ),
+            name=self.name,
+        )
+
+
+def fold_batch_norm(
+    weight: np.ndarray,
+    bias: np.ndarray | None,
+    *,
+    gamma: np.ndarray,
+    beta: np.ndarray,
+    mean: np.ndarray,
+    var: np.ndarray,
+    eps: float = 1e-5,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fold an inference-mode batch norm that follows ``x -> W x + b`` into ``(W', b')``.
+
+    ``BN(u) = gamma * (u - mean) / sqrt(var + eps) + beta``, so with
+    ``s = gamma / sqrt(var + eps)``: ``W' = diag(s) W`` and ``b' = s * (b - mean) + beta``.
+    The folded numbers are computed in float64 and are new numbers (not the stored ones): the
+    resulting layer is float64.
+    """
+    w = np.asarray(weight, dtype=np.float64)
+    n = w.shape[0] if w.ndim == 2 else -1
+    b = np.zeros(n) if bias is None else np.asarray(bias, dtype=np.float64)
+    params = {"gamma": gamma, "beta": beta, "mean": mean, "var": var}
+    arrays = {}
+    for key, val in params.items():
+        arr = np.asarray(val, dtype=np.float64)
+        if arr.shape != (n,):
+            raise InvalidInput(f"batch-norm {key} must have length {n}; got shape {arr.shape}")
+        arrays[key] = arr
+    if np.any(arrays["var"] + eps <= 0):
+        raise InvalidInput("batch-norm var + eps must be positive")
+    s = arrays["gamma"] / np.sqrt(arrays["var"] + eps)
+    return s[:, None] * w, s * (b - arrays["mean"]) + arrays["beta"]

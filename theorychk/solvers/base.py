@@ -1,0 +1,260 @@
+"""One interface for every inversion method: ``invert(net, y, method=...) -> Inversion``.
+
+A method is an object satisfying :class:`Method` registered under its name in
+:data:`REGISTRY`. :func:`invert` validates the signal and mask once, checks up front that the
+method supports the network's activations, runs it under a time limit, and fills in the
+residuals. A method that runs out of time returns ``UNKNOWN`` with reason ``"time limit"``;
+one that proves the signal is not in the range returns ``INFEASIBLE``; it never guesses.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+import numpy as np
+
+from theorychk.errors import InvalidInput, unknown_name
+from theorychk.network import Network
+from theorychk.runtime import Deadline
+from theorychk.verdict import jsonable
+
+__all__ = [
+    "InversionStatus",
+    "Inversion",
+    "Problem",
+    "Method",
+    "REGISTRY",
+    "register",
+    "invert",
+    "invert_batch",
+    "validate_signal",
+    "validate_mask",
+]
+
+
+class InversionStatus(str, enum.Enum):
+    SOLVED = "SOLVED"
+    INFEASIBLE = "INFEASIBLE"
+    UNKNOWN = "UNKNOWN"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A validated inversion problem handed to a method.
+
+    ``y`` is the full-length observed signal (entries outside ``mask`` are ignored and may be
+    anything finite); ``mask`` is a boolean array over output coordinates (all true when the
+    whole signal is observed). ``noise`` is the noise level the user declares (``None``:
+    noiseless), meaning per method as documented. ``rng`` is the only source of randomness.
+    """
+
+    net: Network
+    y: np.ndarray
+    mask: np.ndarray
+    noise: float | None
+    deadline: Deadline
+    rng: np.random.Generator
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def observed(self) -> np.ndarray:
+        return self.y[self.mask]
+
+
+@dataclass(frozen=True, eq=False)
+class Inversion:
+    """The outcome of one inversion.
+
+    ``latent`` is the estimate of ``z`` (``None`` when the method found none). ``hidden`` holds
+    the method's own estimates of ``x_1, ..., x_L`` where it makes them (layer-wise methods),
+    else the forward pass of ``latent``. Residuals are of ``G(latent) - y`` on the observed
+    coordinates. ``counts`` holds iteration / LP / restart counts; ``info`` anything
+    method-specific (final ε, λ schedule, MILP bound gap, ...).
+    """
+
+    method: str
+    status: InversionStatus
+    latent: np.ndarray | None
+    hidden: tuple[np.ndarray, ...] = ()
+    reason: str = ""
+    residual_l1: float = float("nan")
+    residual_l2: float = float("nan")
+    residual_linf: float = float("nan")
+    counts: dict[str, int] = field(default_factory=dict)
+    elapsed: float = 0.0
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def solved(self) -> bool:
+        return self.status is InversionStatus.SOLVED
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "status": self.status.value,
+            "reason": self.reason,
+            "latent": None if self.latent is None else jsonable(self.latent, exact_floats=False),
+            "residual": {
+                "l1": jsonable(self.residual_l1, exact_floats=False),
+                "l2": jsonable(self.residual_l2, exact_floats=False),
+                "linf": jsonable(self.residual_linf, exact_floats=False),
+            },
+            "counts": dict(self.counts),
+            "elapsed_seconds": round(self.elapsed, 6),
+            "info": jsonable(self.info, exact_floats=False),
+        }
+
+
+class Method(Protocol):
+    """What a registered inversion method provides."""
+
+    name: str
+    #: one line for ``--help`` and error messages
+    summary: str
+    #: whether the method honours a partial observation mask
+    supports_mask: bool
+
+    def check(self, net: Network) -> None:
+        """Raise :class:`InvalidInput` if the method cannot handle ``net`` (say why, up front)."""
+
+    def run(self, problem: Problem) -> Inversion:
+        """Solve ``problem``; residuals and timing are filled in by :func:`invert`."""
+
+
+REGISTRY: dict[str, Method] = {}
+
+
+def register(method: Method) -> Method:
+    """Add ``method`` to the registry under ``method.name`` (usable as a class decorator on instances)."""
+    REGISTRY[method.name] = method
+    return method
+
+
+def _load_methods() -> None:
+    # Importing the method modules registers them; done lazily so `import theorychk` stays light.
+    import importlib
+
+    for module in ("lp", "milp", "pursuit", "gradient"):
+        try:
+            importlib.import_module(f"theorychk.solvers.{module}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"theorychk.solvers.{module}":
+                raise
+
+
+def get_method(name: str) -> Method:
+    _load_methods()
+    if name not in REGISTRY:
+        raise unknown_name("inversion method", name, REGISTRY)
+    return REGISTRY[name]
+
+
+def validate_signal(net: Network, y: object, name: str = "signal") -> np.ndarray:
+    arr = np.asarray(y, dtype=np.float64) if not isinstance(y, np.ndarray) else y
+    if arr.dtype.kind not in "fiub":
+        raise InvalidInput(f"{name} must be numeric; got dtype {arr.dtype}")
+    arr = np.array(arr, dtype=np.float64).reshape(-1) if arr.ndim == 2 and 1 in arr.shape else np.array(arr, dtype=np.float64)
+    if arr.ndim != 1 or arr.shape[0] != net.output_dim:
+        raise InvalidInput(f"{name} must have length {net.output_dim} (the network's output); got shape {np.shape(y)}")
+    if not np.all(np.isfinite(arr)):
+        raise InvalidInput(f"{name} must be finite; got NaN or Inf at index {int(np.argmax(~np.isfinite(arr)))}")
+    return arr
+
+
+def validate_mask(net: Network, mask: object | None) -> np.ndarray:
+    if mask is None:
+        return np.ones(net.output_dim, dtype=bool)
+    arr = np.asarray(mask)
+    if arr.dtype != bool:
+        if arr.dtype.kind in "iu" and np.isin(arr, (0, 1)).all():
+            arr = arr.astype(bool)
+        else:
+            raise InvalidInput(f"mask must be boolean (or 0/1) of length {net.output_dim}; got dtype {arr.dtype}")
+    if arr.shape != (net.output_dim,):
+        raise InvalidInput(f"mask must have length {net.output_dim}; got shape {arr.shape}")
+    if not arr.any():
+        raise InvalidInput("mask must observe at least one output coordinate; got all false")
+    return arr
+
+
+def _residuals(net: Network, latent: np.ndarray | None, y: np.ndarray, mask: np.ndarray) -> tuple[float, float, float]:
+    if latent is None or not np.all(np.isfinite(latent)):
+        return (float("nan"),) * 3
+    r = (net.forward(latent) - y)[mask]
+    return float(np.abs(r).sum()), float(np.linalg.norm(r)), float(np.abs(r).max())
+
+
+def invert(
+    net: Network,
+    y: object,
+    *,
+    method: str = "linf",
+    mask: object | None = None,
+    noise: float | None = None,
+    time_limit: float | None = None,
+    seed: int | np.random.Generator | None = None,
+    **options: Any,
+) -> Inversion:
+    """Invert ``y ≈ G(z)`` with the named method.
+
+    Parameters
+    ----------
+    net : Network
+    y : array of length ``net.output_dim``
+    method : str
+        A registered method name (``theorychk.solvers.REGISTRY``); an unknown name lists them.
+    mask : boolean array, optional
+        Observed output coordinates (inpainting / sensing). Default: all.
+    noise : float, optional
+        Declared noise level (see each method).
+    time_limit : float, optional
+        Seconds; on expiry the method returns ``UNKNOWN`` with reason ``"time limit"``.
+    seed : int or numpy.random.Generator, optional
+        The only source of randomness (restarts, initialisations).
+    **options
+        Method-specific options, documented per method.
+    """
+    impl = get_method(method)
+    y_arr = validate_signal(net, y)
+    mask_arr = validate_mask(net, mask)
+    if not mask_arr.all() and not impl.supports_mask:
+        raise InvalidInput(f"method {method!r} does not support masks; use one of "
+                           f"{', '.join(sorted(n for n, m in REGISTRY.items() if m.supports_mask))}")
+    if noise is not None and not (np.isfinite(noise) and noise >= 0):
+        raise InvalidInput(f"noise must be a non-negative number; got {noise!r}")
+    impl.check(net)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    problem = Problem(net, y_arr, mask_arr, noise, Deadline(time_limit), rng, dict(options))
+    start = time.perf_counter()
+    result = impl.run(problem)
+    elapsed = time.perf_counter() - start
+    l1, l2, linf = _residuals(net, result.latent, y_arr, mask_arr)
+    hidden = result.hidden
+    if not hidden and result.latent is not None and np.all(np.isfinite(result.latent)):
+        hidden = tuple(net.hidden(result.latent))
+    return replace(result, hidden=hidden, residual_l1=l1, residual_l2=l2, residual_linf=linf, elapsed=elapsed)
+
+
+def invert_batch(net: Network, signals: Sequence[object] | np.ndarray, **kwargs: Any) -> list[Inversion]:
+    """:func:`invert` on each row of ``signals`` (a ``(batch, n_L)`` array); same keyword options.
+
+    With an integer ``seed`` each signal gets its own child seed (``SeedSequence.spawn``), so a
+    row re-run alone reproduces.
+    """
+    arr = np.asarray(signals, dtype=np.float64)
+    if arr.ndim != 2:
+        raise InvalidInput(f"signals must be a 2-D (batch, {net.output_dim}) array; got shape {arr.shape}")
+    seed = kwargs.pop("seed", None)
+    seeds = np.random.SeedSequence(seed).spawn(arr.shape[0]) if not isinstance(seed, np.random.Generator) else None
+    out = []
+    for i, row in enumerate(arr):
+        s = seed if seeds is None else np.random.default_rng(seeds[i])
+        out.append(invert(net, row, seed=s, **kwargs))
+    return out
