@@ -1,0 +1,717 @@
+"""ONNX models: read fully connected generators, write the form verifiers read.
+
+Reading
+-------
+:func:`read` walks the graph from its one input to its one output as a chain of nodes, each of
+which takes the running tensor plus constants (graph initializers, ``Constant`` nodes, or
+``Identity`` of a constant, which PyTorch's exporter emits to share equal tensors). It reads
+
+* ``Gemm`` (``transA=0``, ``transB`` 0 or 1, ``alpha``/``beta``, optional ``C``),
+* ``MatMul`` with the weight as the second operand (shape ``(n_in, n_out)``, transposed to the
+  ``(n_out, n_in)`` convention of :mod:`theorychk.network`), optionally followed by ``Add`` of a
+  bias in either operand order,
+* ``BatchNormalization`` in inference form, folded into the affine layer right before it with
+  :func:`~theorychk.network.fold_batch_norm`,
+* ``Relu``, ``LeakyRelu`` (``alpha``, default 0.01), ``Sigmoid``, ``Tanh``, and the
+  ``Min``/``Max``/``Mul``/``Add`` pattern that :func:`write` uses for PLU,
+* ``Identity``, and ``Flatten``/``Reshape`` where they leave a row vector ``[1, n]`` (or
+  ``[n]``) a row vector.
+
+Each affine op starts a layer; the activation after it (``identity`` if none) ends it, so two
+affine ops in a row are two layers. Any other op is an :class:`~theorychk.errors.InvalidInput`
+naming the op type and the node.
+
+Numbers are kept as stored: a float32 initializer gives a float32 :class:`~theorychk.network.Layer`.
+Ops that make new numbers give float64 layers: batch-norm folding, and ``Gemm`` with
+``alpha != 1`` or ``beta != 1``. ONNX stores ``alpha``/``beta`` as float32, and the product of
+two float32 numbers is exact in float64, so for float32 weights the scaled layer is exactly the
+real-number network the file denotes (for float64 weights the product is rounded once).
+
+Activation parameters (``LeakyRelu``'s ``alpha``, the PLU constants) are hyperparameters that
+were written as decimals and rounded to float32 by ONNX: they are read back as the shortest
+decimal that rounds to the stored float32 (``0.2f`` reads as ``0.2``), which is what the
+exporter was given whenever it was given a short decimal.
+
+Writing
+-------
+:func:`write` produces the verifier-ready form: input ``"X"`` of shape ``[1, n_0]`` float32, per
+layer one ``Gemm`` with ``transB=1`` (weight stored ``(n_out, n_in)``) and then ``Relu``,
+``LeakyRelu(alpha)``, ``Sigmoid``, ``Tanh`` or nothing (identity), output ``"Y"`` of shape
+``[1, n_L]``; opset 13, IR version 8, and ``onnx.checker.check_model(..., full_check=True)``
+passes. PLU is written as ``max(alpha*(u + c) - c, min(alpha*(u - c) + c, u))`` with
+``Add``/``Mul``/``Min``/``Max`` (verifiers that read only ``Relu`` cannot read it).
+
+ONNX weights are float32. A layer whose numbers are not float32 numbers is still exported, with
+a :class:`Float32RoundingWarning`: the file then holds the *rounded* network, and a verifier
+answers questions about that network, so targets and forward passes for it must be computed from
+``load_network(<the written file>)``, not from the float64 network. The model's ``doc_string``
+and metadata carry the fingerprint of the network in the file (and of the source network when
+they differ).
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnx
+from google.protobuf.message import DecodeError
+from onnx import TensorProto, helper, numpy_helper
+
+from theorychk.errors import InvalidInput
+from theorychk.io import ModelSelection
+from theorychk.network import (
+    PLU,
+    Activation,
+    Identity,
+    Layer,
+    LeakyReLU,
+    Network,
+    ReLU,
+    Sigmoid,
+    Tanh,
+    fold_batch_norm,
+)
+
+__all__ = ["read", "write", "to_model", "Float32RoundingWarning", "OPSET", "IR_VERSION"]
+
+OPSET = 13
+IR_VERSION = 8
+
+_AFFINE_OPS = ("Gemm", "MatMul")
+_ACTIVATION_OPS = {"Relu": ReLU, "Sigmoid": Sigmoid, "Tanh": Tanh, "LeakyRelu": LeakyReLU}
+_NOOP_OPS = ("Identity", "Flatten", "Reshape")
+# Mul/Min/Max are read only inside the PLU pattern; Add also as a bias after MatMul.
+_PATTERN_OPS = ("Mul", "Min", "Max")
+_SUPPORTED = sorted({*_AFFINE_OPS, *_ACTIVATION_OPS, *_NOOP_OPS, "Add", "BatchNormalization", "Constant"})
+_SUPPORTED_TEXT = ", ".join(_SUPPORTED) + " (and Mul/Min/Max in the PLU pattern theorychk writes)"
+_FLOAT_TYPES = {TensorProto.FLOAT: "float32", TensorProto.DOUBLE: "float64", TensorProto.FLOAT16: "float16"}
+
+
+class Float32RoundingWarning(UserWarning):
+    """An export to ONNX changed a number: the file holds the float32-rounded network."""
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+# --------------------------------------------------------------------------------------------
+
+
+def read(path: Path, sel: ModelSelection) -> Network:
+    """Read a fully connected generator from an ONNX file.
+
+    Parameters
+    ----------
+    path : Path
+        The ``.onnx`` file.
+    sel : ModelSelection
+        The user's model-selection options. ``sel.layers`` is refused (an ONNX graph says which
+        layers it has); ``sel.activation`` / ``sel.final_activation`` override the file's.
+
+    Returns
+    -------
+    Network
+        Layers latent side first; float32 initializers give float32 layers.
+
+    Raises
+    ------
+    InvalidInput
+        If the file is not a readable ONNX model, or its graph is not a chain of the supported
+        ops; the message names the offending op and node.
+    """
+    if sel.layers is not None:
+        raise InvalidInput(
+            f"layers selects state_dict entries; {path.name} is an ONNX graph whose layers are read "
+            f"from its nodes (drop --layers)"
+        )
+    model = _load(path)
+    net = _parse(model, source=f"model file {path}", sel=sel)
+    meta = {prop.key: prop.value for prop in model.metadata_props}
+    return Network(net.layers, name=meta.get("theorychk.name") or path.stem)
+
+
+def _load(path: Path) -> onnx.ModelProto:
+    """Load and structurally check a model; every failure is one line naming the file."""
+    try:
+        model = onnx.load(str(path))
+    except (DecodeError, OSError, ValueError, onnx.checker.ValidationError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InvalidInput(f"model file {path} is not a readable ONNX model ({reason})") from None
+    if not model.HasField("graph"):
+        # An empty (or all-unknown-fields) file parses as an empty ModelProto.
+        raise InvalidInput(f"model file {path} is not an ONNX model (no graph in it)")
+    try:
+        onnx.checker.check_model(model)
+    except (onnx.checker.ValidationError, ValueError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InvalidInput(f"model file {path} is not a valid ONNX model ({reason})") from None
+    return model
+
+
+@dataclass
+class _Affine:
+    """A layer under construction: its affine part, then (once seen) its activation."""
+
+    weight: np.ndarray
+    bias: np.ndarray | None
+    where: str
+    activation: Activation | None = None
+
+
+class _Graph:
+    """Constants, the non-constant nodes with readable labels, and who consumes which tensor."""
+
+    def __init__(self, graph: onnx.GraphProto, source: str) -> None:
+        self.source = source
+        self.constants: dict[str, np.ndarray] = {}
+        for init in graph.initializer:
+            self.constants[init.name] = self._to_array(init, f"initializer {init.name!r}")
+        self.nodes: list[onnx.NodeProto] = []
+        self.labels: dict[int, str] = {}
+        for idx, node in enumerate(graph.node):
+            label = f"node {node.name!r}" if node.name else f"unnamed node #{idx} (output {node.output[0]!r})"
+            op = node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}.{node.op_type}"
+            if op not in _SUPPORTED and op not in _PATTERN_OPS:
+                raise InvalidInput(
+                    f"{source}: unsupported ONNX op {op!r} at {label}; supported: {_SUPPORTED_TEXT}"
+                )
+            if op == "Constant":
+                self.constants[node.output[0]] = self._constant(node, label)
+            elif op == "Identity" and node.input[0] in self.constants:
+                # PyTorch's exporter shares equal initializers through Identity nodes.
+                self.constants[node.output[0]] = self.constants[node.input[0]]
+            else:
+                self.nodes.append(node)
+                self.labels[id(node)] = label
+        self.consumers: dict[str, list[onnx.NodeProto]] = defaultdict(list)
+        for node in self.nodes:
+            for name in dict.fromkeys(node.input):
+                if name and name not in self.constants:
+                    self.consumers[name].append(node)
+
+    def fail(self, message: str) -> InvalidInput:
+        return InvalidInput(f"{self.source}: {message}")
+
+    def label(self, node: onnx.NodeProto) -> str:
+        return self.labels[id(node)]
+
+    def _to_array(self, tensor: onnx.TensorProto, what: str) -> np.ndarray:
+        try:
+            return numpy_helper.to_array(tensor)
+        except Exception as exc:  # onnx raises several types for malformed or external data
+            raise self.fail(f"{what} cannot be read ({type(exc).__name__}: {exc})") from None
+
+    def _constant(self, node: onnx.NodeProto, label: str) -> np.ndarray:
+        attr = node.attribute[0] if len(node.attribute) == 1 else None
+        if attr is None:
+            raise self.fail(f"Constant {label} must have exactly one value attribute")
+        value = helper.get_attribute_value(attr)
+        if attr.name == "value":
+            return self._to_array(value, f"Constant {label}")
+        if attr.name in ("value_float", "value_floats"):
+            return np.array(value, dtype=np.float32)
+        if attr.name in ("value_int", "value_ints"):
+            return np.array(value, dtype=np.int64)
+        raise self.fail(f"Constant {label} holds a {attr.name!r}; theorychk reads dense tensors and numbers")
+
+    def const(self, node: onnx.NodeProto, position: int, what: str) -> np.ndarray:
+        name = node.input[position] if position < len(node.input) else ""
+        if name not in self.constants:
+            raise self.fail(
+                f"{node.op_type} at {self.label(node)} needs a constant {what}; input {name!r} is not one"
+            )
+        return self.constants[name]
+
+    def sole_consumer(self, tensor: str, op_type: str, output: str) -> onnx.NodeProto | None:
+        users = self.consumers.get(tensor, [])
+        if tensor == output or len(users) != 1 or users[0].op_type != op_type:
+            return None
+        return users[0]
+
+    def scalar_operand(self, node: onnx.NodeProto, data: str) -> float | None:
+        """The constant scalar of a binary node whose other operand is ``data``."""
+        if len(node.input) != 2 or data not in node.input:
+            return None
+        other = node.input[1] if node.input[0] == data else node.input[0]
+        value = self.constants.get(other)
+        if value is None or value.size != 1 or not np.issubdtype(value.dtype, np.floating):
+            return None
+        return float(value.reshape(-1)[0])
+
+
+def _attrs(node: onnx.NodeProto) -> dict[str, object]:
+    return {attr.name: helper.get_attribute_value(attr) for attr in node.attribute}
+
+
+def _as_decimal(value: float) -> float:
+    """The shortest decimal that rounds to the same float32 (``0.2f`` -> ``0.2``)."""
+    return float(str(np.float32(value)))
+
+
+def _parse(model: onnx.ModelProto, *, source: str, sel: ModelSelection) -> Network:
+    graph = model.graph
+    g = _Graph(graph, source)
+    inputs = [vi for vi in graph.input if vi.name not in g.constants]
+    if len(inputs) != 1 or len(graph.output) != 1:
+        raise g.fail(
+            f"theorychk reads a network with one input and one output; this graph has inputs "
+            f"{[vi.name for vi in inputs]} and outputs {[vi.name for vi in graph.output]}"
+        )
+    width, rank = _input_shape(g, inputs[0])
+    out_name = graph.output[0].name
+    pending = _walk(g, inputs[0].name, out_name, width, rank)
+
+    stored = [p.activation or Identity() for p in pending]
+    acts = sel.activations_for(len(pending), stored, source)
+    layers = []
+    for i, (p, act) in enumerate(zip(pending, acts, strict=True)):
+        try:
+            layers.append(Layer(p.weight, p.bias, act))
+        except InvalidInput as exc:
+            raise g.fail(f"layer {i} (from {p.where}): {exc}") from None
+    try:
+        net = Network(tuple(layers))
+    except InvalidInput as exc:
+        raise g.fail(str(exc)) from None
+    declared = _static_dims(graph.output[0])
+    if declared and declared[-1] is not None and declared[-1] != net.output_dim:
+        raise g.fail(
+            f"output {out_name!r} is declared with {declared[-1]} values but the layers produce "
+            f"{net.output_dim}"
+        )
+    return net
+
+
+def _static_dims(value_info: onnx.ValueInfoProto) -> list[int | None] | None:
+    """Declared dims (``None`` for symbolic ones), or ``None`` when no shape is declared."""
+    tensor_type = value_info.type.tensor_type
+    if not tensor_type.HasField("shape"):
+        return None
+    return [d.dim_value if d.HasField("dim_value") else None for d in tensor_type.shape.dim]
+
+
+def _input_shape(g: _Graph, value_info: onnx.ValueInfoProto) -> tuple[int | None, int]:
+    """Width and rank of the latent input, which must be a vector ``[1, n]``, ``[batch, n]`` or ``[n]``."""
+    elem = value_info.type.tensor_type.elem_type
+    if elem not in _FLOAT_TYPES:
+        name = TensorProto.DataType.Name(elem) if elem in TensorProto.DataType.values() else str(elem)
+        raise g.fail(f"input {value_info.name!r} has element type {name}; theorychk reads float inputs")
+    dims = _static_dims(value_info)
+    if dims is None:
+        return None, 2
+    if len(dims) not in (1, 2) or (len(dims) == 2 and dims[0] not in (None, 1)):
+        shown = ["?" if d is None else d for d in dims]
+        raise g.fail(
+            f"input {value_info.name!r} has shape {shown}; theorychk reads generators whose input is "
+            f"a latent vector of shape [1, n] or [n]"
+        )
+    return dims[-1], len(dims)
+
+
+def _walk(g: _Graph, tensor: str, output: str, width: int | None, rank: int) -> list[_Affine]:
+    """Follow the chain from the input tensor to ``output``, collecting layers."""
+    layers: list[_Affine] = []
+    current: _Affine | None = None
+    visited: set[int] = set()
+
+    def open_layer(node: onnx.NodeProto, why: str) -> _Affine:
+        """The layer under construction, which must still lack its activation."""
+        if current is None or current.activation is not None:
+            raise g.fail(
+                f"{node.op_type} at {g.label(node)} does not follow an affine layer (Gemm or MatMul); {why}"
+            )
+        return current
+
+    while tensor != output:
+        users = g.consumers.get(tensor, [])
+        if not users:
+            raise g.fail(f"tensor {tensor!r} is used by no node and is not the graph output {output!r}")
+        if len(users) > 1:
+            awaiting_activation = current is not None and current.activation is None
+            plu = _match_plu(g, tensor, output) if awaiting_activation else None
+            if plu is None:
+                names = ", ".join(g.label(n) for n in users)
+                raise g.fail(
+                    f"tensor {tensor!r} feeds {len(users)} nodes ({names}); theorychk reads a chain "
+                    f"from input to output, and the only branching it reads is the PLU pattern it writes"
+                )
+            assert current is not None
+            current.activation, tensor, nodes = plu
+            visited.update(id(n) for n in nodes)
+            continue
+        node = users[0]
+        if id(node) in visited:
+            raise g.fail(f"the graph has a cycle through {g.label(node)}")
+        visited.add(id(node))
+        data = [name for name in node.input if name and name not in g.constants]
+        if data != [tensor]:
+            raise g.fail(
+                f"{node.op_type} at {g.label(node)} combines tensors {data}; theorychk reads a chain "
+                f"in which every node takes the previous tensor and constants"
+            )
+        for extra in node.output[1:]:
+            if extra and (extra == output or g.consumers.get(extra)):
+                raise g.fail(f"{node.op_type} at {g.label(node)} has a second output {extra!r} that is used")
+        op = node.op_type
+        if op in _AFFINE_OPS:
+            if current is not None:
+                layers.append(current)
+            current = _gemm(g, node, tensor) if op == "Gemm" else _matmul(g, node, tensor)
+            if width is not None and current.weight.shape[1] != width:
+                raise g.fail(
+                    f"{op} at {g.label(node)} takes {current.weight.shape[1]} values but its input "
+                    f"has {width}"
+                )
+            width, rank = current.weight.shape[0], (2 if op == "Gemm" else rank)
+        elif op == "Add":
+            _add_bias(g, node, tensor, current)
+        elif op == "BatchNormalization":
+            layer = open_layer(node, "theorychk folds batch norm only into the affine layer right before it")
+            _fold_bn(g, node, layer)
+        elif op in _ACTIVATION_OPS:
+            layer = open_layer(node, "theorychk reads layers of the form activation(W x + b)")
+            layer.activation = _activation(g, node)
+        elif op == "Flatten":
+            axis = int(_attrs(node).get("axis", 1))
+            if (axis + rank if axis < 0 else axis) > rank - 1:
+                raise g.fail(
+                    f"Flatten at {g.label(node)} with axis={axis} turns the row vector into a column"
+                )
+            rank = 2
+        elif op == "Reshape":
+            width, rank = _reshape(g, node, width)
+        elif op != "Identity":
+            raise g.fail(
+                f"{op} at {g.label(node)} is read only inside the PLU pattern theorychk writes; "
+                f"supported: {_SUPPORTED_TEXT}"
+            )
+        tensor = node.output[0]
+    if g.consumers.get(output):
+        raise g.fail(f"the graph output {output!r} also feeds {g.label(g.consumers[output][0])}; not a chain")
+    if current is None:
+        raise g.fail("the graph has no affine layer (Gemm or MatMul) between its input and output")
+    layers.append(current)
+    stray = [g.label(n) for n in g.nodes if id(n) not in visited]
+    if stray:
+        raise g.fail(f"{', '.join(stray)} are not on the chain from input to output; theorychk reads a chain")
+    return layers
+
+
+def _bias_vector(g: _Graph, node: onnx.NodeProto, value: np.ndarray, n_out: int) -> np.ndarray:
+    """A bias broadcasting onto a row ``[1, n_out]``: shape ``()``, ``(n,)`` or ``(1, n)``, n = 1 or n_out."""
+    ok = value.ndim <= 2 and (value.ndim < 2 or value.shape[0] == 1) and value.size in (1, n_out)
+    if not ok:
+        raise g.fail(
+            f"{node.op_type} at {g.label(node)} adds a constant of shape {list(value.shape)}; "
+            f"a bias onto {n_out} values must have shape [{n_out}] or [1, {n_out}]"
+        )
+    flat = value.reshape(-1)
+    return np.full(n_out, flat[0], dtype=flat.dtype) if flat.size == 1 and n_out != 1 else flat
+
+
+def _gemm(g: _Graph, node: onnx.NodeProto, tensor: str) -> _Affine:
+    attrs = _attrs(node)
+    where = g.label(node)
+    if node.input[0] != tensor:
+        raise g.fail(f"Gemm at {where} takes the data as operand B; theorychk reads Gemm(x, W) on a row x")
+    if attrs.get("transA", 0):
+        raise g.fail(
+            f"Gemm at {where} has transA=1 (a column input); theorychk reads transA=0 on a row [1, n]"
+        )
+    b = g.const(node, 1, "weight B")
+    if b.ndim != 2:
+        raise g.fail(f"Gemm at {where} has a weight of shape {list(b.shape)}; it must be 2-D")
+    # Y = alpha * x @ B' + beta * C with B' = B.T when transB=1: as a column map W = B'.T.
+    weight = b if attrs.get("transB", 0) else b.T
+    alpha = float(attrs.get("alpha", 1.0))
+    if alpha != 1.0:
+        # Exact for float32 weights: alpha is float32, and a float32*float32 product fits in float64.
+        weight = alpha * weight.astype(np.float64)
+    bias = None
+    beta = float(attrs.get("beta", 1.0))
+    if len(node.input) > 2 and node.input[2] and beta != 0.0:
+        bias = _bias_vector(g, node, g.const(node, 2, "bias C"), weight.shape[0])
+        if beta != 1.0:
+            bias = beta * bias.astype(np.float64)
+    return _Affine(weight, bias, where)
+
+
+def _matmul(g: _Graph, node: onnx.NodeProto, tensor: str) -> _Affine:
+    where = g.label(node)
+    if node.input[0] != tensor:
+        raise g.fail(
+            f"MatMul at {where} has the weight as its first operand (W @ x on a column); "
+            f"theorychk reads x @ W with x a row [1, n] and W of shape (n_in, n_out)"
+        )
+    w = g.const(node, 1, "weight")
+    if w.ndim != 2:
+        raise g.fail(f"MatMul at {where} has a weight of shape {list(w.shape)}; it must be 2-D (n_in, n_out)")
+    return _Affine(w.T, None, where)
+
+
+def _add_bias(g: _Graph, node: onnx.NodeProto, tensor: str, current: _Affine | None) -> None:
+    where = g.label(node)
+    if current is None or current.activation is not None or current.bias is not None:
+        raise g.fail(
+            f"Add at {where} is read only as the bias of a MatMul (or of a Gemm without C) right before it"
+        )
+    other = node.input[1] if node.input[0] == tensor else node.input[0]
+    current.bias = _bias_vector(g, node, g.constants[other], current.weight.shape[0])
+
+
+def _fold_bn(g: _Graph, node: onnx.NodeProto, current: _Affine) -> None:
+    where = g.label(node)
+    attrs = _attrs(node)
+    if attrs.get("training_mode", 0):
+        raise g.fail(f"BatchNormalization at {where} is in training mode; export the model in eval mode")
+    keys = ("gamma", "beta", "mean", "var")  # ONNX inputs 1..4: scale, B, input_mean, input_var
+    params = {key: g.const(node, i, key).reshape(-1) for i, key in enumerate(keys, 1)}
+    # epsilon is a float32 attribute; ONNX Runtime adds exactly that float32 number.
+    eps = float(attrs.get("epsilon", 1e-5))
+    try:
+        current.weight, current.bias = fold_batch_norm(current.weight, current.bias, eps=eps, **params)
+    except InvalidInput as exc:
+        raise g.fail(f"BatchNormalization at {where}: {exc}") from None
+
+
+def _activation(g: _Graph, node: onnx.NodeProto) -> Activation:
+    cls = _ACTIVATION_OPS[node.op_type]
+    if cls is not LeakyReLU:
+        return cls()
+    slope = _as_decimal(float(_attrs(node).get("alpha", 0.01)))
+    if slope == 0.0:
+        return ReLU()  # LeakyRelu(0) is exactly Relu
+    try:
+        return LeakyReLU(slope)
+    except InvalidInput as exc:
+        raise g.fail(f"LeakyRelu at {g.label(node)}: {exc}") from None
+
+
+def _reshape(g: _Graph, node: onnx.NodeProto, width: int | None) -> tuple[int | None, int]:
+    """Accept a Reshape that keeps a row vector a row vector; return the new width and rank."""
+    dims = [int(d) for d in g.const(node, 1, "shape").reshape(-1)]
+    last = dims[-1] if dims else None
+    lead_ok = all(d == 1 or (d == -1 and last not in (-1, None)) for d in dims[:-1])
+    last_ok = last == -1 or (last is not None and last > 0 and (width is None or last == width))
+    if not (1 <= len(dims) <= 2 and lead_ok and last_ok):
+        raise g.fail(
+            f"Reshape at {g.label(node)} to {dims} is not a no-op on a row vector of {width or 'n'} values; "
+            f"theorychk reads fully connected chains"
+        )
+    return (width if last == -1 else last), len(dims)
+
+
+def _match_plu(g: _Graph, u: str, output: str) -> tuple[PLU, str, list[onnx.NodeProto]] | None:
+    """Match the PLU subgraph :func:`write` emits on the pre-activation ``u``.
+
+    ``lo = (u + c) * a + (-c)``, ``hi = (u + (-c)) * a + c``, ``out = Max(lo, Min(hi, u))``,
+    operands of each binary node in either order. Returns ``(PLU(a, c), out, nodes)``.
+    """
+    users = g.consumers[u]
+    adds = [n for n in users if n.op_type == "Add"]
+    mins = [n for n in users if n.op_type == "Min"]
+    if len(users) != 3 or len(adds) != 2 or len(mins) != 1:
+        return None
+    branches = []
+    for add in adds:
+        shift = g.scalar_operand(add, u)
+        mul = g.sole_consumer(add.output[0], "Mul", output)
+        slope = None if mul is None else g.scalar_operand(mul, add.output[0])
+        back = None if mul is None else g.sole_consumer(mul.output[0], "Add", output)
+        unshift = None if back is None else g.scalar_operand(back, mul.output[0])
+        if None in (shift, slope, unshift):
+            return None
+        branches.append((shift, slope, unshift, back, [add, mul, back]))
+    branches.sort(key=lambda b: -b[0])  # the u + c branch first
+    (c, a, minus_c, lo_node, lo_nodes), (minus_c2, a2, c2, hi_node, hi_nodes) = branches
+    if not (c > 0 and minus_c == minus_c2 == -c and c2 == c and a == a2):
+        return None
+    lo, hi = lo_node.output[0], hi_node.output[0]
+    if g.sole_consumer(hi, "Min", output) is not mins[0] or set(mins[0].input) != {hi, u}:
+        return None
+    mid = mins[0].output[0]
+    top = g.sole_consumer(lo, "Max", output)
+    if top is None or g.sole_consumer(mid, "Max", output) is not top or set(top.input) != {lo, mid}:
+        return None
+    try:
+        act = PLU(_as_decimal(a), _as_decimal(c))
+    except InvalidInput as exc:
+        raise g.fail(f"PLU pattern at {g.label(top)}: {exc}") from None
+    return act, top.output[0], [*lo_nodes, *hi_nodes, mins[0], top]
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+# --------------------------------------------------------------------------------------------
+
+
+def write(net: Network, path: Path) -> Path:
+    """Write ``net`` in the verifier-ready ONNX form (see the module docstring).
+
+    Parameters
+    ----------
+    net : Network
+        The generator. Weights that are not float32 numbers are rounded to float32, with a
+        :class:`Float32RoundingWarning`; the file then holds the rounded network.
+    path : Path
+        Where to write; parent folders are created.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    InvalidInput
+        If a weight or bias is beyond the float32 range, or an activation has no ONNX form.
+    """
+    model = to_model(net)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save_model(model, str(path))
+    return path
+
+
+def to_model(net: Network) -> onnx.ModelProto:
+    """Build the ONNX model :func:`write` saves (opset 13, IR version 8, checked with ``full_check``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorychk.network import Layer, Network
+    >>> net = Network([Layer(np.eye(2, dtype=np.float32), None, "relu")])
+    >>> [node.op_type for node in to_model(net).graph.node]
+    ['Gemm', 'Relu']
+    """
+    initializers: list[onnx.TensorProto] = []
+    nodes: list[onnx.NodeProto] = []
+    rounded: list[str] = []
+    x = "X"
+    for i, layer in enumerate(net.layers):
+        out = "Y" if i == net.depth - 1 else f"x{i + 1}"
+        w32, b32 = _float32(layer.weight, i, "weight"), _float32(layer.bias, i, "bias")
+        if layer.dtype == "float64" and not (
+            np.array_equal(w32, layer.weight) and (not layer.has_bias or np.array_equal(b32, layer.bias))
+        ):
+            change = max(np.max(np.abs(w32 - layer.weight)), np.max(np.abs(b32 - layer.bias)))
+            rounded.append(f"layer {i} (max change {change:.3g})")
+        initializers.append(numpy_helper.from_array(w32, f"W{i}"))
+        gemm_inputs = [x, f"W{i}"]
+        if layer.has_bias:
+            initializers.append(numpy_helper.from_array(b32, f"b{i}"))
+            gemm_inputs.append(f"b{i}")
+        act = layer.activation
+        pre = out if isinstance(act, Identity) else f"u{i}"
+        nodes.append(helper.make_node("Gemm", gemm_inputs, [pre], name=f"layer{i}/Gemm", transB=1))
+        nodes.extend(_activation_nodes(act, i, pre, out, initializers, rounded))
+        x = out
+    graph = helper.make_graph(
+        nodes,
+        net.name or "theorychk",
+        [helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, net.latent_dim])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [1, net.output_dim])],
+        initializer=initializers,
+    )
+    model = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", OPSET)],
+        ir_version=IR_VERSION,
+        producer_name="theorychk",
+    )
+    onnx.checker.check_model(model, full_check=True)
+
+    # Fingerprint what a reader gets back from this file, which is what a verifier sees.
+    exported = _parse(model, source="exported model", sel=ModelSelection())
+    fingerprint, source_fp = exported.fingerprint(), net.fingerprint()
+    doc = (
+        f"theorychk network {net.name or '(unnamed)'}: widths {list(net.widths)}, activations "
+        f"{[a.spec for a in net.activations]}; fingerprint sha256:{fingerprint} "
+        f"(the float32 network in this file)"
+    )
+    if fingerprint != source_fp:
+        doc += f"; exported from network sha256:{source_fp}, whose numbers were converted to float32"
+    model.doc_string = model.graph.doc_string = doc
+    helper.set_model_props(
+        model,
+        {
+            "theorychk.name": net.name,
+            "theorychk.fingerprint": fingerprint,
+            "theorychk.source_fingerprint": source_fp,
+        },
+    )
+    if rounded:
+        warnings.warn(
+            f"exporting to ONNX rounds to float32: {'; '.join(rounded)}. A verifier sees the rounded "
+            f"network (fingerprint {fingerprint[:12]}...); compute targets and forward passes from "
+            f"load_network(<the written file>), not from the float64 network",
+            Float32RoundingWarning,
+            stacklevel=_user_stacklevel(),
+        )
+    return model
+
+
+def _user_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning issued here at the first caller outside theorychk.io."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("theorychk.io"):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _float32(values: np.ndarray, layer: int, what: str) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        out = values.astype(np.float32)
+    if not np.all(np.isfinite(out)):
+        raise InvalidInput(
+            f"layer {layer} {what} has values beyond the float32 range; ONNX export needs float32"
+        )
+    return out
+
+
+def _activation_nodes(
+    act: Activation, i: int, u: str, out: str, initializers: list[onnx.TensorProto], rounded: list[str]
+) -> Iterable[onnx.NodeProto]:
+    """The nodes computing ``out = act(u)`` for layer ``i`` (none for identity)."""
+    name = f"layer{i}/{type(act).__name__}"
+    if isinstance(act, Identity):
+        return []
+    if isinstance(act, ReLU):
+        return [helper.make_node("Relu", [u], [out], name=name)]
+    if isinstance(act, Sigmoid):
+        return [helper.make_node("Sigmoid", [u], [out], name=name)]
+    if isinstance(act, Tanh):
+        return [helper.make_node("Tanh", [u], [out], name=name)]
+    if isinstance(act, LeakyReLU):
+        _note_parameter(act.slope, f"layer {i} LeakyReLU slope", rounded)
+        return [helper.make_node("LeakyRelu", [u], [out], name=name, alpha=act.slope)]
+    if isinstance(act, PLU):
+        _note_parameter(act.alpha, f"layer {i} PLU alpha", rounded)
+        _note_parameter(act.c, f"layer {i} PLU c", rounded)
+        # Scalar float32 constants; -c is exact, so the reader can check the pattern's consistency.
+        for key, value in (("alpha", act.alpha), ("c", act.c), ("neg_c", -act.c)):
+            initializers.append(numpy_helper.from_array(np.array(value, dtype=np.float32), f"plu{i}_{key}"))
+        a, c, neg_c = f"plu{i}_alpha", f"plu{i}_c", f"plu{i}_neg_c"
+        t = f"u{i}_plu"
+        # PLU(u) = max(a*(u + c) - c, min(a*(u - c) + c, u)), as in theorychk.network.PLU.
+        return [
+            helper.make_node("Add", [u, c], [f"{t}_up"], name=f"{name}/up"),
+            helper.make_node("Mul", [f"{t}_up", a], [f"{t}_up_scaled"], name=f"{name}/up_scale"),
+            helper.make_node("Add", [f"{t}_up_scaled", neg_c], [f"{t}_lo"], name=f"{name}/lo"),
+            helper.make_node("Add", [u, neg_c], [f"{t}_down"], name=f"{name}/down"),
+            helper.make_node("Mul", [f"{t}_down", a], [f"{t}_down_scaled"], name=f"{name}/down_scale"),
+            helper.make_node("Add", [f"{t}_down_scaled", c], [f"{t}_hi"], name=f"{name}/hi"),
+            helper.make_node("Min", [f"{t}_hi", u], [f"{t}_mid"], name=f"{name}/min"),
+            helper.make_node("Max", [f"{t}_lo", f"{t}_mid"], [out], name=f"{name}/max"),
+        ]
+    raise InvalidInput(f"activation {act.spec!r} of layer {i} has no ONNX form in theorychk's exporter")
+
+
+def _note_parameter(value: float, what: str, rounded: list[str]) -> None:
+    """Record an activation parameter that will not read back as itself from float32."""
+    if _as_decimal(value) != value:
+        rounded.append(f"{what} {value!r} (reads back as {_as_decimal(value)!r})")
