@@ -140,6 +140,12 @@ def test_invertible_activations_invert(act):
     assert act.invertible
 
 
+def test_sigmoid_inverse_is_accurate_far_in_the_tail():
+    x = np.array([-40.0, -25.0, -15.0, 15.0, 30.0])
+    np.testing.assert_allclose(Sigmoid().inverse(Sigmoid()(x[:3])), x[:3], rtol=1e-12)
+    assert Sigmoid()(x[-1:])[0] < 1.0
+
+
 def test_inverse_lipschitz_constants():
     assert ReLU().inverse_lipschitz == np.inf and not ReLU().invertible
     assert LeakyReLU(0.25).inverse_lipschitz == 4.0

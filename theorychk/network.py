@@ -177,7 +177,11 @@ class Sigmoid(Activation):
     invertible: ClassVar[bool] = True
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=float)))
+        # expit keeps full relative precision for very negative x, where 0.5*(1+tanh(x/2))
+        # cancels to a few digits; the inverse (logit) then recovers x to rounding.
+        from scipy.special import expit
+
+        return expit(np.asarray(x, dtype=float))
 
     def inverse(self, y: np.ndarray) -> np.ndarray:
         y = np.asarray(y, dtype=float)

@@ -57,7 +57,7 @@ def info(
     from rich.table import Table
 
     table = Table(title=f"{facts['name'] or model}: {' -> '.join(map(str, facts['widths']))}")
-    for col in ("layer", "shape (out x in)", "expansion", "activation", "bias", "dtype", "exact rank"):
+    for col in ("layer", "out x in", "expansion", "activation", "bias", "dtype", "rank"):
         table.add_column(col)
     for row in facts["layers"]:
         table.add_row(
@@ -67,8 +67,9 @@ def info(
             row["activation"],
             "yes" if row["bias"] else "no",
             row["dtype"],
-            f"{row['rank']}" + (" (full column rank)" if row["full_column_rank"] else ""),
+            f"{row['rank']}" + (" (full)" if row["full_column_rank"] else ""),
         )
     console = Console()
     console.print(table)
-    console.print(f"parameters: {facts['n_params']}    fingerprint: {facts['fingerprint']}")
+    console.print(f"parameters: {facts['n_params']}  (rank: exact over Q; full = full column rank)")
+    console.print(f"fingerprint: {facts['fingerprint']}", soft_wrap=True)

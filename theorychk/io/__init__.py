@@ -123,7 +123,9 @@ def load_network(
 
     Examples
     --------
-    >>> net = load_network("zoo:digits-vae-relu")  # doctest: +SKIP
+    >>> net = load_network("zoo:vae-relu")
+    >>> net.widths, [a.spec for a in net.activations]
+    ((4, 32, 64), ['relu', 'sigmoid'])
     """
     sel = ModelSelection.build(layers=layers, activation=activation, final_activation=final_activation)
     text = str(path)

@@ -1,0 +1,61 @@
+"""Small generators trained by us on scikit-learn's 8x8 digits, shipped with the package.
+
+Each net is a ``NAME.npz`` (theorychk schema, float32 numbers) with a model card ``NAME.md``
+beside it; :mod:`theorychk.zoo.train` is the script that trained them (see the cards for the
+exact command and the fingerprint it reproduces). Load one with ``load_network("zoo:NAME")``
+or :func:`load`.
+
+Examples
+--------
+>>> from theorychk import zoo
+>>> zoo.names()
+['aberdam', 'vae-leaky', 'vae-relu']
+>>> net = zoo.load("vae-relu")
+>>> net.widths, net.dtype
+((4, 32, 64), 'float32')
+>>> zoo.path("vae-rleu")
+Traceback (most recent call last):
+    ...
+theorychk.errors.InvalidInput: unknown zoo net 'vae-rleu'; valid: aberdam, vae-leaky, vae-relu; did you mean 'vae-relu'?
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from theorychk.errors import unknown_name
+
+if TYPE_CHECKING:
+    from theorychk.network import Network
+
+__all__ = ["names", "path", "card", "load"]
+
+# The files are read from the package directory itself: load_network needs a real path, so a
+# zipped install (where importlib.resources would hand out temporary copies) is not supported.
+_DIR = Path(__file__).resolve().parent
+
+
+def names() -> list[str]:
+    """The names of the bundled nets, sorted."""
+    return sorted(p.stem for p in _DIR.glob("*.npz"))
+
+
+def path(name: str) -> Path:
+    """The bundled ``.npz`` of net ``name``; an unknown name lists the valid ones."""
+    valid = names()
+    if name not in valid:
+        raise unknown_name("zoo net", name, valid)
+    return _DIR / f"{name}.npz"
+
+
+def card(name: str) -> str:
+    """The model card (markdown) of net ``name``: architecture, training, losses, fingerprint."""
+    return path(name).with_suffix(".md").read_text(encoding="utf-8")
+
+
+def load(name: str) -> Network:
+    """The net ``name`` as a :class:`~theorychk.network.Network` (same as ``load_network("zoo:NAME")``)."""
+    from theorychk.io import load_network
+
+    return load_network(f"zoo:{name}")
