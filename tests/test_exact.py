@@ -120,3 +120,23 @@ def test_empty_shapes_are_defined():
     assert len(exact.nullspace(np.zeros((0, 3)))) == 3
     assert exact.solve(np.zeros((2, 0)), [0, 0]) == ()
     assert exact.solve(np.zeros((2, 0)), [0, 1]) is None
+
+
+def test_exact_forward_matches_float_forward_on_dyadic_nets():
+    from theorychk.network import Layer, Network
+
+    rng = np.random.default_rng(3)
+    for spec in ("relu", "leaky_relu:0.25", "identity", "plu:0.5:1.0"):
+        net = Network(
+            [Layer(rng.integers(-4, 5, (5, 3)) / 4, rng.integers(-4, 5, 5) / 8, spec), Layer(rng.integers(-3, 4, (2, 5)), None, "relu")]
+        )
+        z = rng.integers(-8, 9, 3) / 8
+        exact_out = exact.forward([(l.weight, l.bias, l.activation.spec) for l in net.layers], z)
+        # dyadic data with few bits: the float pass is exact too, so they must agree exactly
+        assert [float(v) for v in exact_out[-1]] == net.forward(z).tolist()
+        assert len(exact_out) == 2
+
+
+def test_exact_forward_rejects_smooth_activations():
+    with pytest.raises(InvalidInput, match="not piecewise linear"):
+        exact.forward([([[1.0]], [0.0], "tanh")], [1.0])

@@ -36,6 +36,7 @@ __all__ = [
     "nullspace",
     "solve",
     "matvec",
+    "forward",
     "DEFAULT_PRIME",
 ]
 
@@ -264,3 +265,44 @@ def matvec(a: Any, x: Sequence[Any]) -> tuple[Fraction, ...]:
     col = flint.fmpq_mat([[flint.fmpq(v.numerator, v.denominator)] for v in xs])
     prod = aq * col
     return tuple(rational(prod[i, 0]) for i in range(aq.nrows()))
+
+
+def _activation_exact(spec: str, u: Fraction) -> Fraction:
+    """A piecewise-linear activation evaluated exactly; ``spec`` as in ``Activation.spec``."""
+    name, *params = spec.split(":")
+    if name == "relu":
+        return u if u > 0 else Fraction(0)
+    if name == "identity":
+        return u
+    if name == "leaky_relu":
+        return u if u > 0 else rational(float(params[0])) * u
+    if name == "plu":
+        alpha, c = rational(float(params[0])), rational(float(params[1]))
+        return max(alpha * (u + c) - c, min(alpha * (u - c) + c, u))
+    raise InvalidInput(f"activation {spec!r} is not piecewise linear: no exact forward pass")
+
+
+def forward(layers: Sequence[tuple[Any, Any, str]], z: Sequence[Any]) -> list[tuple[Fraction, ...]]:
+    """Exact forward pass through piecewise-linear layers; returns every layer's output.
+
+    ``layers`` is a sequence of ``(weight, bias, activation_spec)`` — e.g.
+    ``[(l.weight, l.bias, l.activation.spec) for l in net.layers]`` — so that this kernel needs
+    nothing from the rest of theorychk. Weights and biases are read exactly as stored; ``z`` may
+    hold floats, ints, Fractions or ``"p/q"`` strings. Smooth activations (tanh, sigmoid) have no
+    exact value and are an :class:`InvalidInput`.
+
+    Examples
+    --------
+    >>> forward([([[1, -1], [1, 1]], [0, "-1/2"], "relu")], [1, "1/4"])
+    [(Fraction(3, 4), Fraction(3, 4))]
+    """
+    x = [rational(v) for v in z]
+    outputs = []
+    for weight, bias, spec in layers:
+        u = matvec(weight, x)
+        b = [rational(v) for v in (bias.tolist() if isinstance(bias, np.ndarray) else bias)]
+        if len(b) != len(u):
+            raise InvalidInput(f"bias must have length {len(u)}; got {len(b)}")
+        x = [_activation_exact(spec, ui + bi) for ui, bi in zip(u, b)]
+        outputs.append(tuple(x))
+    return outputs
