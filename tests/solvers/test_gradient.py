@@ -1,0 +1,148 @@
+"""Tests of theorychk.solvers.gradient: the gradient-descent baseline (method ``gd``).
+
+Gradient descent has no recovery guarantee on these nets (the papers' point), so the recovery
+assertions here are on easy instances -- small, strongly expansive, Gaussian ``N(0, 1/n_in)``
+weights -- and are looser than for the pursuits: a residual below 1e-6 of the signal's norm.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from theorychk.errors import InvalidInput
+from theorychk.network import Layer, Network
+from theorychk.solvers import REGISTRY, InversionStatus, invert
+from theorychk.solvers.gradient import _loss_and_gradient, default_step, gradient_descent
+
+
+def gaussian_net(widths, out="tanh", seed=0, hidden="relu"):
+    rng = np.random.default_rng(seed)
+    return Network([
+        Layer(rng.standard_normal((widths[i + 1], widths[i])) / np.sqrt(widths[i]),
+              0.1 * rng.standard_normal(widths[i + 1]), hidden if i < len(widths) - 2 else out)
+        for i in range(len(widths) - 1)
+    ])
+
+
+def planted(net, seed):
+    # 1000 + seed: the planted code must not coincide with gd's own seeded start
+    z = np.random.default_rng(1000 + seed).standard_normal(net.latent_dim)
+    return z, net(z)
+
+
+@pytest.mark.parametrize("out", ["tanh", "identity", "sigmoid", "plu", "relu", "leaky_relu:0.2"])
+@pytest.mark.parametrize("hidden", ["relu", "leaky_relu:0.1"])
+def test_manual_backprop_matches_finite_differences(out, hidden):
+    net = gaussian_net((4, 12, 30), out, seed=1, hidden=hidden)
+    rng = np.random.default_rng(2)
+    z = rng.standard_normal((3, 4))
+    y = net(rng.standard_normal((3, 4)))
+    mask = rng.random((3, 30)) < 0.8
+    loss, grad = _loss_and_gradient(net, z, y, mask)
+    h = 1e-6
+    for j in range(4):
+        dz = np.zeros_like(z)
+        dz[:, j] = h
+        fd = (_loss_and_gradient(net, z + dz, y, mask)[0] - _loss_and_gradient(net, z - dz, y, mask)[0]) / (2 * h)
+        np.testing.assert_allclose(grad[:, j], fd, rtol=1e-5, atol=1e-7)
+    r = mask * (net(z) - y)
+    np.testing.assert_allclose(loss, 0.5 * (r * r).sum(axis=1))
+
+
+def test_relu_subgradient_at_zero_is_zero():
+    net = Network([Layer(np.array([[1.0]]), np.array([0.0]), "relu"), Layer(np.array([[1.0]]), None, "identity")])
+    _, grad = _loss_and_gradient(net, np.array([[0.0]]), np.array([[1.0]]), np.ones((1, 1)))
+    assert grad[0, 0] == 0.0
+
+
+@pytest.mark.parametrize("out", ["tanh", "identity"])
+def test_gd_reaches_small_residual_on_easy_instances(out):
+    net = gaussian_net((5, 30, 80), out, seed=3)
+    for seed in range(3):
+        z, y = planted(net, seed)
+        r = invert(net, y, method="gd", seed=seed)
+        assert r.status is InversionStatus.SOLVED, r.reason
+        assert r.residual_l2 <= 1e-6 * np.linalg.norm(y)
+        assert r.counts["iterations"] < 10_000 and r.info["grad_norm"] <= 1e-9
+        assert len(r.hidden) == net.depth
+
+
+def test_momentum_and_adam_options():
+    net = gaussian_net((5, 30, 80), "tanh", seed=4)
+    z, y = planted(net, 0)
+    plain = invert(net, y, method="gd", seed=0)
+    heavy = invert(net, y, method="gd", seed=0, momentum=0.9)
+    assert heavy.solved and heavy.counts["iterations"] < plain.counts["iterations"]
+    adam = invert(net, y, method="gd", seed=0, optimizer="adam", step=1e-2, iterations=3000)
+    assert adam.residual_l2 <= 1e-4 * np.linalg.norm(y)  # Adam with a fixed step hovers; looser
+    decayed = invert(net, y, method="gd", seed=0, momentum=0.9, step=0.05, decay=0.9995)
+    assert decayed.residual_l2 <= 1e-6 * np.linalg.norm(y)
+
+
+def test_restarts_keep_the_best():
+    net = gaussian_net((5, 30, 80), "tanh", seed=5)
+    z, y = planted(net, 1)
+    bad = 30.0 * np.ones(5)  # far out: tanh saturates, descent crawls
+    one = invert(net, y, method="gd", init=bad, iterations=200)
+    many = invert(net, y, method="gd", init=bad, iterations=200, restarts=4, seed=0)
+    assert many.info["loss"] <= one.info["loss"]
+    assert many.info["restart_kept"] != 0 and many.counts["restarts"] == 4
+
+
+def test_step_grid_takes_smallest_converging_step():
+    net = gaussian_net((5, 30, 80), "identity", seed=6)
+    z, y = planted(net, 0)
+    r = invert(net, y, method="gd", step=[1e-6, 1e-1], iterations=2000, seed=0)
+    assert r.solved and r.info["step"] == 1e-1 and r.counts["steps_tried"] == 2
+
+
+def test_divergence_is_reported():
+    net = gaussian_net((5, 30, 80), "identity", seed=7)
+    z, y = planted(net, 0)
+    r = invert(net, y, method="gd", step=1e6, iterations=500, seed=0)
+    assert r.status is InversionStatus.UNKNOWN and r.reason == "diverged"
+
+
+def test_masked_entries_are_ignored():
+    net = gaussian_net((4, 24, 80), "tanh", seed=8)
+    z, y = planted(net, 0)
+    mask = np.random.default_rng(0).random(80) < 0.6
+    r = invert(net, np.where(mask, y, 5.0), method="gd", mask=mask, seed=0, momentum=0.9)
+    assert r.solved and r.residual_l2 <= 1e-6 * np.linalg.norm(y[mask])
+    assert np.linalg.norm(r.latent - z) <= 1e-5 * np.linalg.norm(z)
+
+
+def test_batched_descent_is_per_signal():
+    net = gaussian_net((5, 30, 80), "tanh", seed=9)
+    zs = np.random.default_rng(0).standard_normal((3, 5))
+    starts = np.random.default_rng(1).standard_normal((3, 5))
+    run = gradient_descent(net, net(zs), rng=np.random.default_rng(0), init=starts, iterations=300)
+    for i in range(3):
+        single = gradient_descent(net, net(zs[i])[None], rng=np.random.default_rng(0), init=starts[i], iterations=300)
+        np.testing.assert_allclose(run.latent[i], single.latent[0], atol=1e-12)
+        assert run.iterations[i] == single.iterations[0]
+
+
+def test_default_step_is_the_curvature_bound():
+    net = gaussian_net((3, 10, 30), "sigmoid", seed=10)
+    bound = (np.linalg.norm(net.layers[0].weight, 2) ** 2) * (np.linalg.norm(net.layers[1].weight, 2) * 0.25) ** 2
+    assert default_step(net, np.ones(30, bool)) == pytest.approx(1 / bound)
+
+
+def test_time_limit_and_bad_options():
+    net = gaussian_net((5, 30, 80), "tanh", seed=11)
+    z, y = planted(net, 0)
+    r = invert(net, y, method="gd", time_limit=1e-9, seed=0)
+    assert r.status is InversionStatus.UNKNOWN and r.reason == "time limit" and r.latent is not None
+    for bad, match in (({"momentum": 1.5}, "momentum"), ({"stp": 0.1}, "did you mean 'step'"),
+                       ({"optimizer": "rmsprop"}, "optimizer"), ({"restarts": 0}, "restarts"),
+                       ({"step": []}, "step"), ({"init": np.ones(3)}, "init")):
+        with pytest.raises(InvalidInput, match=match):
+            invert(net, y, method="gd", **bad)
+
+
+def test_registered():
+    invert(gaussian_net((2, 6, 12), "identity"), np.zeros(12), method="gd", iterations=1)
+    m = REGISTRY["gd"]
+    assert m.name == "gd" and m.supports_mask

@@ -1,0 +1,490 @@
+"""Gradient descent on the latent code: the baseline both papers compare against (method ``gd``).
+
+The method minimises the data term of Equation (1) of [1] on the observed coordinates,
+
+    f(z) = 1/2 * || (G(z) - y)[mask] ||_2^2 ,
+
+from random starts ``z0 ~ N(0, I)`` drawn from ``problem.rng``, with a fixed step (optionally
+decaying), heavy-ball momentum or Adam, an iteration cap and the gradient-norm stop of the
+papers. The gradient is back-propagated by hand in numpy, batched over signals and restarts;
+the ReLU subgradient at 0 is taken as 0 (and the LeakyReLU one as its slope, the PLU one as 1
+at its kinks), as autograd frameworks do.
+
+How the papers ran it
+---------------------
+* [1] Section 6.1 (random nets): "the smallest step-size from {1e-1, 1e0, 1e1, 1e2, 1e3, 1e4}
+  for 10,000 steps that resulted with a gradient norm smaller than 1e-9" -- pass that grid as
+  ``step=(0.1, 1, 10, 100, 1000, 10000)``: steps are tried in increasing order and the first
+  whose kept restart stops on the gradient norm is used (else the run with the lowest loss).
+* [1] Section 6.2 (MNIST): 10,000 iterations, momentum 0.9, step 1e-1 "that gradually decays";
+  the decay is not specified, here ``decay`` multiplies the step every iteration
+  (``step_k = step * decay**k``).
+* [2] Section 5: learning rate 1 (synthetic, weights ``N(0, 1/n_i)``) or 1e-3 (MNIST), up to
+  1,000 or 10,000 iterations, stop when the gradient norm is at most 1e-9. [2] does not say
+  whether its loss is a sum or a mean; ours is the sum above, so a step for a mean loss is
+  ``n`` times ours.
+
+Defaults: ``iterations=10_000``, ``grad_tol=1e-9``, ``momentum=0``, ``decay=1``, one restart,
+and ``step=None``, meaning ``1 / (phi'_max**2 * prod_i ||W_i||_2**2)`` -- an upper bound of the
+curvature of ``f`` for piecewise-linear nets, so the fixed step never diverges there (the
+papers' steps were tuned per experiment, which a default cannot be).
+
+SOLVED means the kept restart stopped by the gradient-norm rule (a stationary point, not
+necessarily the global minimum -- the residuals filled in by :func:`~theorychk.solvers.invert`
+tell); running to the cap gives UNKNOWN ``"iteration limit"``; a non-finite loss on every
+restart gives UNKNOWN ``"diverged"``.
+
+References
+----------
+.. [1] A. Aberdam, D. Simon, M. Elad, "When and How Can Deep Generative Models be Inverted?",
+   arXiv:2006.15555 (2020) -- ``papers/004``.
+.. [2] Q. Lei, A. Jalal, I. S. Dhillon, A. G. Dimakis, "Inverting Deep Generative Models, One
+   Layer at a Time", NeurIPS 2019 -- ``papers/002``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from theorychk.errors import InvalidInput, unknown_name
+from theorychk.network import (
+    PLU,
+    Activation,
+    Identity,
+    LeakyReLU,
+    Network,
+    ReLU,
+    Sigmoid,
+    Tanh,
+)
+from theorychk.runtime import Deadline
+from theorychk.solvers.base import Inversion, InversionStatus, Problem, register
+
+__all__ = [
+    "activation_derivative",
+    "derivative_bound",
+    "read_options",
+    "checked_number",
+    "DescentRun",
+    "gradient_descent",
+    "GradientDescent",
+]
+
+_DIFFERENTIABLE = (ReLU, LeakyReLU, Identity, Tanh, Sigmoid, PLU)
+
+
+# --------------------------------------------------------------------------------------------
+# Activation derivatives (shared with theorychk.solvers.pursuit)
+# --------------------------------------------------------------------------------------------
+
+
+def activation_derivative(act: Activation, pre: np.ndarray) -> np.ndarray:
+    """``act'(pre)`` elementwise, with the subgradient conventions of autograd.
+
+    ReLU: 1 where ``pre > 0`` else 0 (so 0 at 0); LeakyReLU: 1 where ``pre > 0`` else the slope;
+    PLU: 1 on ``[-c, c]`` else ``alpha``.
+
+    Examples
+    --------
+    >>> activation_derivative(ReLU(), np.array([-1.0, 0.0, 2.0])).tolist()
+    [0.0, 0.0, 1.0]
+    """
+    if isinstance(act, ReLU):
+        return (pre > 0).astype(float)
+    if isinstance(act, LeakyReLU):
+        return np.where(pre > 0, 1.0, act.slope)
+    if isinstance(act, Identity):
+        return np.ones_like(pre, dtype=float)
+    if isinstance(act, Tanh):
+        t = np.tanh(pre)
+        return 1.0 - t * t
+    if isinstance(act, Sigmoid):
+        s = act(pre)
+        return s * (1.0 - s)
+    if isinstance(act, PLU):
+        return np.where(np.abs(pre) <= act.c, 1.0, act.alpha)
+    raise InvalidInput(f"no derivative for activation {act.spec!r}")
+
+
+def derivative_bound(act: Activation) -> float:
+    """``sup |act'|``: 1 for the piecewise-linear ones and tanh, 1/4 for the sigmoid."""
+    return 0.25 if isinstance(act, Sigmoid) else 1.0
+
+
+def check_differentiable(net: Network, method: str) -> None:
+    """Raise :class:`InvalidInput` if a layer's activation has no derivative here."""
+    for i, act in enumerate(net.activations):
+        if not isinstance(act, _DIFFERENTIABLE):
+            raise InvalidInput(f"method {method!r} has no derivative for layer {i} activation {act.spec!r}")
+
+
+# --------------------------------------------------------------------------------------------
+# Options
+# --------------------------------------------------------------------------------------------
+
+
+def read_options(options: Mapping[str, Any], defaults: Mapping[str, Any], method: str) -> dict[str, Any]:
+    """``defaults`` updated with ``options``; an unknown option name is an error, not ignored."""
+    unknown = sorted(set(options) - set(defaults))
+    if unknown:
+        raise unknown_name(f"option of method {method!r}", unknown[0], defaults)
+    return {**defaults, **options}
+
+
+def checked_number(value: Any, name: str, *, integer: bool = False, allow_zero: bool = False) -> float | int:
+    """``value`` as a finite positive (or non-negative) number, or :class:`InvalidInput` naming it."""
+    numbers = (int, np.integer) if integer else (int, float, np.integer, np.floating)
+    ok_type = isinstance(value, numbers)
+    if isinstance(value, bool) or not ok_type or not math.isfinite(float(value)) or (
+        float(value) < 0 if allow_zero else float(value) <= 0
+    ):
+        kind = "integer" if integer else "number"
+        sign = "non-negative" if allow_zero else "positive"
+        raise InvalidInput(f"{name} must be a {sign} {kind}; got {value!r}")
+    return int(value) if integer else float(value)
+
+
+# --------------------------------------------------------------------------------------------
+# Batched forward / backward
+# --------------------------------------------------------------------------------------------
+
+
+def _loss_and_gradient(
+    net: Network, z: np.ndarray, y: np.ndarray, mask: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: ``f(z) = 1/2 ||mask * (G(z) - y)||^2`` and its gradient, by manual backprop."""
+    pres = []
+    x = z
+    for layer in net.layers:
+        p = x @ layer.weight.T + layer.bias
+        pres.append(p)
+        x = layer.activation(p)
+    r = mask * (x - y)
+    loss = 0.5 * np.einsum("ij,ij->i", r, r)
+    delta = r * activation_derivative(net.layers[-1].activation, pres[-1])
+    for k in range(net.depth - 1, -1, -1):
+        g = delta @ net.layers[k].weight
+        if k == 0:
+            return loss, g
+        delta = g * activation_derivative(net.layers[k - 1].activation, pres[k - 1])
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def default_step(net: Network, mask: np.ndarray) -> float:
+    """``1 / (phi'_max**2 prod_i ||W_i||_2**2)`` with the last layer's unobserved rows dropped.
+
+    ``G`` restricted to one activation region is affine with Jacobian ``D_L W_L ... D_1 W_1``,
+    ``|D_i| <= phi_i'_max``, so this bounds the curvature of ``f`` where it is smooth.
+    """
+    observed = np.asarray(mask).reshape(-1, net.output_dim).any(axis=0)
+    bound = 1.0
+    for k, layer in enumerate(net.layers):
+        w = layer.weight[observed] if k == net.depth - 1 else layer.weight
+        bound *= (np.linalg.norm(w, 2) * derivative_bound(layer.activation)) ** 2
+    return 1.0 / bound if bound > 0 else 1.0
+
+
+@dataclass(frozen=True)
+class DescentRun:
+    """Batched result of :func:`gradient_descent`: one row per signal (the kept restart)."""
+
+    latent: np.ndarray
+    loss: np.ndarray
+    grad_norm: np.ndarray
+    iterations: np.ndarray
+    converged: np.ndarray
+    diverged: np.ndarray
+    restart: np.ndarray
+    timed_out: bool
+    step: float
+    total_iterations: int
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def _descend(
+    net: Network,
+    z: np.ndarray,
+    y: np.ndarray,
+    mask: np.ndarray,
+    *,
+    step: float,
+    iterations: int,
+    momentum: float,
+    decay: float,
+    optimizer: str,
+    grad_tol: float,
+    deadline: Deadline,
+    check_every: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
+    """Run every row of ``z`` independently; rows that stop are frozen and dropped at checks."""
+    rows = z.shape[0]
+    z = z.copy()
+    loss_out = np.full(rows, np.inf)
+    gnorm_out = np.full(rows, np.inf)
+    iters_out = np.full(rows, iterations, dtype=np.int64)
+    conv_out = np.zeros(rows, dtype=bool)
+    div_out = np.zeros(rows, dtype=bool)
+    active = np.arange(rows)
+    za, ya, ma = z, y, mask
+    vel = np.zeros_like(z)
+    sq = np.zeros_like(z)  # Adam's second moment
+    frozen = np.zeros(rows, dtype=bool)
+    timed_out = False
+    b1, b2, eps = 0.9, 0.999, 1e-8
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(iterations + 1):
+            if k % check_every == 0:
+                if frozen.any():  # compact: write frozen rows back and drop them
+                    z[active[frozen]] = za[frozen]
+                    keep = ~frozen
+                    active, za, ya, ma = active[keep], za[keep], ya[keep], ma[keep]
+                    vel, sq, frozen = vel[keep], sq[keep], frozen[keep]
+                if active.size == 0:
+                    break
+                if deadline.expired():
+                    timed_out = True
+                    iters_out[active] = k
+                    break
+            loss, grad = _loss_and_gradient(net, za, ya, ma)
+            gnorm = np.linalg.norm(grad, axis=1)
+            live = ~frozen
+            loss_out[active[live]] = loss[live]
+            gnorm_out[active[live]] = gnorm[live]
+            bad = live & ~(np.isfinite(loss) & np.isfinite(gnorm))
+            done = live & (gnorm <= grad_tol)
+            if bad.any() or done.any():
+                div_out[active[bad]] = True
+                loss_out[active[bad]] = np.inf
+                conv_out[active[done]] = True
+                iters_out[active[bad | done]] = k
+                frozen |= bad | done
+                live = ~frozen
+            if k == iterations:
+                break
+            lr = step * decay**k
+            grad = np.where(live[:, None], grad, 0.0)
+            if optimizer == "adam":
+                vel = b1 * vel + (1 - b1) * grad
+                sq = b2 * sq + (1 - b2) * grad * grad
+                upd = (vel / (1 - b1 ** (k + 1))) / (np.sqrt(sq / (1 - b2 ** (k + 1))) + eps)
+            else:  # heavy ball, as torch.optim.SGD(momentum=m, dampening=0)
+                vel = momentum * vel + grad
+                upd = vel
+            za = za - lr * np.where(live[:, None], upd, 0.0)
+    if active.size:
+        z[active] = za
+    return z, loss_out, gnorm_out, iters_out, conv_out, div_out, timed_out
+
+
+def gradient_descent(
+    net: Network,
+    signals: np.ndarray,
+    *,
+    mask: np.ndarray | None = None,
+    rng: np.random.Generator,
+    restarts: int = 1,
+    init: np.ndarray | None = None,
+    step: float | None = None,
+    iterations: int = 10_000,
+    momentum: float = 0.0,
+    decay: float = 1.0,
+    optimizer: str = "sgd",
+    grad_tol: float = 1e-9,
+    deadline: Deadline | None = None,
+    check_every: int = 50,
+) -> DescentRun:
+    """Gradient descent on ``1/2 ||(G(z) - y)[mask]||^2`` for a batch of signals at once.
+
+    Parameters
+    ----------
+    net : Network
+    signals : array ``(batch, n)``
+    mask : boolean array ``(n,)`` or ``(batch, n)``, optional
+    rng : numpy.random.Generator
+        Draws the ``restarts`` starting points per signal from ``N(0, I)``.
+    restarts : int
+        Random starts per signal; the one with the lowest final loss is kept.
+    init : array ``(n_0,)`` or ``(batch, n_0)``, optional
+        Use this start for restart 0 instead of a random one.
+    step, iterations, momentum, decay, optimizer, grad_tol
+        See the module docstring. ``optimizer`` is ``"sgd"`` (heavy-ball ``momentum``) or
+        ``"adam"`` (betas 0.9, 0.999, eps 1e-8; ``momentum`` ignored; default step 1e-2).
+    deadline : Deadline, optional
+    check_every : int
+        Iterations between deadline checks and the compaction of stopped rows.
+
+    Examples
+    --------
+    >>> from theorychk.network import Layer, Network
+    >>> net = Network([Layer(np.array([[1.0], [2.0]]), None, "identity")])
+    >>> run = gradient_descent(net, np.array([[1.0, 2.0]]), rng=np.random.default_rng(0))
+    >>> bool(run.converged[0]), round(float(run.latent[0, 0]), 6)
+    (True, 1.0)
+    """
+    y = np.atleast_2d(np.asarray(signals, dtype=float))
+    batch, n = y.shape
+    m = np.ones((batch, n)) if mask is None else np.broadcast_to(np.asarray(mask, dtype=float), (batch, n))
+    deadline = deadline if deadline is not None else Deadline(None)
+    if optimizer not in ("sgd", "adam"):
+        raise unknown_name("optimizer", str(optimizer), ("sgd", "adam"))
+    if step is None:
+        step = 1e-2 if optimizer == "adam" else default_step(net, m > 0)
+    starts = rng.standard_normal((batch, restarts, net.latent_dim))
+    if init is not None:
+        starts[:, 0] = np.broadcast_to(np.asarray(init, dtype=float), (batch, net.latent_dim))
+    z0 = starts.reshape(batch * restarts, net.latent_dim)
+    rep_y = np.repeat(y, restarts, axis=0)
+    rep_m = np.repeat(m, restarts, axis=0)
+    z, loss, gnorm, iters, conv, div, timed_out = _descend(
+        net, z0, rep_y, rep_m, step=step, iterations=iterations, momentum=momentum, decay=decay,
+        optimizer=optimizer, grad_tol=grad_tol, deadline=deadline, check_every=check_every,
+    )
+    shape = (batch, restarts)
+    loss_b = loss.reshape(shape)
+    ranked = np.where(np.isfinite(loss_b), loss_b, np.inf)
+    best = np.argmin(ranked, axis=1)
+    pick = np.arange(batch) * restarts + best
+    return DescentRun(
+        latent=z.reshape(batch * restarts, -1)[pick],
+        loss=loss[pick],
+        grad_norm=gnorm[pick],
+        iterations=iters[pick],
+        converged=conv[pick],
+        diverged=div.reshape(shape).all(axis=1),
+        restart=best,
+        timed_out=timed_out,
+        step=float(step),
+        total_iterations=int(iters.sum()),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The registered method
+# --------------------------------------------------------------------------------------------
+
+_GD_DEFAULTS: dict[str, Any] = {
+    "step": None,
+    "iterations": 10_000,
+    "momentum": 0.0,
+    "decay": 1.0,
+    "restarts": 1,
+    "optimizer": "sgd",
+    "grad_tol": 1e-9,
+    "init": None,
+    "check_every": 50,
+}
+
+
+def _gd_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    opts = read_options(options, _GD_DEFAULTS, "gd")
+    steps = opts["step"]
+    if steps is None:
+        opts["step"] = (None,)
+    else:
+        seq = tuple(steps) if isinstance(steps, Sequence) and not isinstance(steps, str) else (steps,)
+        if not seq:
+            raise InvalidInput("step must be a positive number or a non-empty list of them; got []")
+        opts["step"] = tuple(sorted(checked_number(s, "step") for s in seq))
+    opts["iterations"] = checked_number(opts["iterations"], "iterations", integer=True)
+    opts["restarts"] = checked_number(opts["restarts"], "restarts", integer=True)
+    opts["check_every"] = checked_number(opts["check_every"], "check_every", integer=True)
+    opts["grad_tol"] = checked_number(opts["grad_tol"], "grad_tol", allow_zero=True)
+    m = opts["momentum"]
+    if isinstance(m, bool) or not isinstance(m, (int, float)) or not 0.0 <= float(m) < 1.0:
+        raise InvalidInput(f"momentum must be in [0, 1); got {m!r}")
+    d = opts["decay"]
+    if isinstance(d, bool) or not isinstance(d, (int, float)) or not 0.0 < float(d) <= 1.0:
+        raise InvalidInput(f"decay must be in (0, 1]; got {d!r}")
+    if opts["optimizer"] not in ("sgd", "adam"):
+        raise unknown_name("optimizer", str(opts["optimizer"]), ("sgd", "adam"))
+    return opts
+
+
+class GradientDescent:
+    """Method ``gd``: the gradient-descent baseline of [1] Section 6 and [2] Section 5.
+
+    Options (``invert(..., method="gd", **options)``): ``step`` (number, list of numbers tried
+    in increasing order as in [1] Section 6.1, or ``None`` for the curvature bound),
+    ``iterations`` (10,000), ``momentum`` (0; [1] Section 6.2 uses 0.9), ``decay`` (1),
+    ``restarts`` (1), ``optimizer`` (``"sgd"`` or ``"adam"``), ``grad_tol`` (1e-9), ``init``
+    (start of restart 0), ``check_every`` (50). ``noise`` is not used. Masks: yes (the loss sums
+    over observed coordinates only). Every activation of :mod:`theorychk.network` is supported.
+
+    References
+    ----------
+    .. [1] Aberdam, Simon, Elad (2020), Sections 6.1 and 6.2.
+    .. [2] Lei, Jalal, Dhillon, Dimakis (2019), Section 5.
+    """
+
+    name = "gd"
+    summary = "gradient descent on 1/2||G(z)-y||^2 from random N(0,I) starts (baseline of both papers)"
+    supports_mask = True
+
+    def check(self, net: Network) -> None:
+        check_differentiable(net, self.name)
+
+    def run(self, problem: Problem) -> Inversion:
+        opts = _gd_options(problem.options)
+        net = problem.net
+        init = opts["init"]
+        if init is not None:
+            init = np.asarray(init, dtype=float)
+            if init.shape != (net.latent_dim,) or not np.all(np.isfinite(init)):
+                raise InvalidInput(
+                    f"init must be a finite vector of length {net.latent_dim}; got shape {init.shape}"
+                )
+        runs = []
+        chosen = None
+        for step in opts["step"]:
+            run = gradient_descent(
+                net, problem.y[None, :], mask=problem.mask, rng=problem.rng, restarts=opts["restarts"],
+                init=init, step=step, iterations=opts["iterations"], momentum=opts["momentum"],
+                decay=opts["decay"], optimizer=opts["optimizer"], grad_tol=opts["grad_tol"],
+                deadline=problem.deadline, check_every=opts["check_every"],
+            )
+            runs.append(run)
+            if run.converged[0] or run.timed_out:
+                chosen = run
+                break
+        if chosen is None:  # no step met the gradient-norm rule: keep the lowest loss
+            chosen = min(runs, key=lambda r: (not np.isfinite(r.loss[0]), r.loss[0]))
+        if chosen.converged[0]:
+            status, reason = InversionStatus.SOLVED, ""
+        elif chosen.timed_out:
+            status, reason = InversionStatus.UNKNOWN, "time limit"
+        elif chosen.diverged[0]:
+            status, reason = InversionStatus.UNKNOWN, "diverged"
+        else:
+            status, reason = InversionStatus.UNKNOWN, "iteration limit"
+        # a diverged run's last point has an overflowing loss: it is no estimate
+        latent = None if chosen.diverged[0] or not np.all(np.isfinite(chosen.latent[0])) else chosen.latent[0]
+        return Inversion(
+            method=self.name,
+            status=status,
+            latent=latent,
+            reason=reason,
+            counts={
+                "iterations": int(chosen.iterations[0]),
+                "restarts": opts["restarts"],
+                "steps_tried": len(runs),
+                "iterations_total": sum(r.total_iterations for r in runs),
+            },
+            info={
+                "step": chosen.step,
+                "optimizer": opts["optimizer"],
+                "momentum": opts["momentum"],
+                "decay": opts["decay"],
+                "grad_tol": opts["grad_tol"],
+                "loss": float(chosen.loss[0]),
+                "grad_norm": float(chosen.grad_norm[0]),
+                "restart_kept": int(chosen.restart[0]),
+            },
+        )
+
+
+register(GradientDescent())
