@@ -9,5 +9,9 @@ an upper bound, each with the method that produced it and evidence that
 from __future__ import annotations
 
 from theorychk.invariants.result import Bound, InvariantResult
+from theorychk.invariants.coherence import babel, coherence
+from theorychk.invariants.spark import spark, spark_of_rows
+from theorychk.invariants.subrank import rank_of_rows, sub_rank, sub_spark
 
 __all__ = ["Bound", "InvariantResult"]
+__all__ += ["spark", "spark_of_rows", "sub_rank", "sub_spark", "rank_of_rows", "coherence", "babel"]
