@@ -1,0 +1,755 @@
+"""Exact inversion by mixed-integer programming in HiGHS: ``milp`` and :func:`second_preimage`.
+
+The network is encoded exactly on a latent box ``‖z‖_∞ ≤ R`` (``latent_box=R``): each layer's
+pre-activation ``u = W x + b`` is a continuous variable with interval bounds ``[l, h]`` from
+interval bound propagation (:func:`interval_bounds`), and each ReLU / LeakyReLU unit whose
+interval straddles 0 gets one binary ``a`` with the big-M constraints (``M`` = the interval
+bounds, no guessed constants)::
+
+    ReLU:        x ≥ u,  x ≥ 0,  x ≤ u − l·(1 − a),  x ≤ h·a
+    LeakyReLU c: x ≥ u,  x ≥ c·u,  x ≤ u − (1 − c)·l·(1 − a),  x ≤ c·u + (1 − c)·h·a
+
+A unit with ``l ≥ 0`` is ``x = u``, one with ``h ≤ 0`` is ``x = 0`` (ReLU) or ``x = c·u``: no binary.
+An invertible last activation (tanh, sigmoid, PLU) is inverted on the signal, as in
+:mod:`theorychk.solvers.lp`, and the residual measured before it.
+
+``milp`` minimises ``‖G(z) − y‖`` (ℓ∞ or ℓ1, ``norm=``) over the observed coordinates; HiGHS's
+dual bound says how small the residual can be anywhere in the box. After HiGHS, the incumbent
+is *polished*: with its activation pattern fixed, ``G`` is affine on the pattern's region and
+the least residual over that region is an LP, solved again in HiGHS with tight tolerances; the
+better of the two points (by a float forward pass) is returned. The reported ``objective`` is
+the residual of the returned latent computed by that forward pass, never HiGHS's number.
+
+How ``milp`` reports (``info["objective"]``, ``info["bound"]``, ``info["gap"]``, ``info["in_range"]``)
+-------------------------------------------------------------------------------------------------
+* ``objective ≤ tol``: ``SOLVED`` — a latent reproducing ``y`` within ``tol`` was found (it is
+  optimal up to ``tol`` whatever the bound; ``in_range=True``).
+* HiGHS proved optimality and ``bound > tol``: ``y`` is not in ``G(box)`` within ``tol`` (a MILP
+  claim, not exact; ``in_range=False``). Noiseless (``noise=None``): ``INFEASIBLE`` with the
+  minimiser as ``latent`` — consistent with the LP methods, where INFEASIBLE means "proved not
+  in the range"; with declared ``noise``: ``SOLVED`` (the minimiser *is* the answer asked for).
+  Either way the certifier reads ``info["bound"]``.
+* HiGHS proved optimality but ``bound ≤ tol < objective``: ``UNKNOWN`` ("bound gap").
+* Time limit: ``UNKNOWN`` "time limit" with the incumbent (if any) and the gap.
+
+References
+----------
+.. [1] Q. Lei, A. Jalal, I. S. Dhillon, A. G. Dimakis, "Inverting Deep Generative Models, One
+   Layer at a Time" (``shared/papers/001``): Theorem 1 (inversion is NP-hard, so an exact
+   method is exponential in the worst case), Example 1 (non-convex preimages).
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import highspy
+import numpy as np
+
+from theorychk.errors import InvalidInput
+from theorychk.network import Network
+from theorychk.runtime import Deadline
+from theorychk.solvers.base import (
+    Inversion,
+    InversionStatus,
+    Problem,
+    register,
+    validate_mask,
+    validate_signal,
+)
+from theorychk.solvers.lp import (
+    DEFAULT_CLIP_MARGIN,
+    DEFAULT_TOL,
+    _kind,
+    check_layerwise_network,
+    output_target,
+)
+from theorychk.verdict import jsonable
+
+__all__ = [
+    "ExactMILP",
+    "interval_bounds",
+    "second_preimage",
+    "SecondPreimage",
+    "SecondPreimageStatus",
+    "DEFAULT_LATENT_BOX",
+]
+
+INF = highspy.kHighsInf
+_STATUS = highspy.HighsModelStatus
+
+#: Default latent box: ``‖z‖_∞ ≤ 10`` (ten standard deviations of the usual N(0, I) prior). A
+#: preimage outside the box is not searched; ``info["at_box_boundary"]`` flags a minimiser on it.
+DEFAULT_LATENT_BOX = 10.0
+#: Outward rounding of interval bounds: relative to the magnitude bound ``|W|·max(|lo|,|hi|) + |b|``
+#: of each dot product, plus an absolute floor. A float dot product of n terms errs by at most
+#: ``γ_n = n·2⁻⁵³/(1 − n·2⁻⁵³)`` times that magnitude (Higham, Thm 3.5); 1e-10 covers n < 10⁶.
+IBP_REL_MARGIN = 1e-10
+IBP_ABS_MARGIN = 1e-12
+#: Relative gap at which HiGHS may stop (its default 1e-4 is too loose to call a bound proven).
+DEFAULT_MIP_REL_GAP = 1e-6
+
+
+# --------------------------------------------------------------------------------------------
+# Interval bound propagation
+# --------------------------------------------------------------------------------------------
+
+
+def interval_bounds(net: Network, latent_box: float) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Sound bounds ``[l_i, h_i]`` on every layer's pre-activation over ``‖z‖_∞ ≤ latent_box``.
+
+    Interval arithmetic in float64 through ``u = W x + b`` and the (monotone) activations,
+    widened outward after every layer by ``IBP_REL_MARGIN`` times the magnitude bound of the
+    dot products plus ``IBP_ABS_MARGIN``, which dominates the rounding of the float evaluation;
+    the bounds therefore contain the exact real pre-activations of every latent in the box.
+
+    Examples
+    --------
+    >>> from theorychk.network import Layer
+    >>> net = Network([Layer(np.array([[1.0], [-1.0]]), None, "relu")])
+    >>> [(float(l[0]), float(h[0])) for l, h in interval_bounds(net, 2.0)][0]
+    (-2.000000000201, 2.000000000201)
+    """
+    r = float(latent_box)
+    lo, hi = np.full(net.latent_dim, -r), np.full(net.latent_dim, r)
+    out = []
+    for layer in net.layers:
+        w, b = layer.weight, layer.bias
+        wp, wn = np.maximum(w, 0.0), np.minimum(w, 0.0)
+        l_ = wp @ lo + wn @ hi + b
+        h_ = wp @ hi + wn @ lo + b
+        mag = np.abs(w) @ np.maximum(np.abs(lo), np.abs(hi)) + np.abs(b)
+        pad = IBP_REL_MARGIN * mag + IBP_ABS_MARGIN
+        l_, h_ = l_ - pad, h_ + pad
+        out.append((l_, h_))
+        act = layer.activation
+        # every supported activation is monotone non-decreasing
+        lo, hi = act(l_), act(h_)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Model building
+# --------------------------------------------------------------------------------------------
+
+
+class _Model:
+    """A sparse (row, col, value) MILP accumulated column by column, row by row."""
+
+    def __init__(self) -> None:
+        self.lb: list[float] = []
+        self.ub: list[float] = []
+        self.cost: list[float] = []
+        self.integer: list[int] = []
+        self.rlo: list[float] = []
+        self.rhi: list[float] = []
+        self.ri: list[int] = []
+        self.ci: list[int] = []
+        self.v: list[float] = []
+
+    def col(self, lb: float, ub: float, *, cost: float = 0.0, integer: bool = False) -> int:
+        self.lb.append(lb)
+        self.ub.append(ub)
+        self.cost.append(cost)
+        self.integer.append(1 if integer else 0)
+        return len(self.lb) - 1
+
+    def row(self, entries: list[tuple[int, float]], lo: float, hi: float) -> None:
+        r = len(self.rlo)
+        for c, v in entries:
+            if v != 0.0:
+                self.ri.append(r)
+                self.ci.append(c)
+                self.v.append(float(v))
+        self.rlo.append(lo)
+        self.rhi.append(hi)
+
+    def highs(self, options: dict[str, Any]) -> highspy.Highs:
+        nc, nr = len(self.lb), len(self.rlo)
+        order = np.lexsort((np.asarray(self.ri), np.asarray(self.ci)))
+        ci = np.asarray(self.ci, dtype=np.int64)[order]
+        start = np.zeros(nc + 1, dtype=np.int32)
+        np.cumsum(np.bincount(ci, minlength=nc), out=start[1:])
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        for k, v in options.items():
+            h.setOptionValue(k, v)
+        integrality = np.asarray(self.integer, dtype=np.int32)
+        status = h.passModel(
+            nc,
+            nr,
+            len(self.v),
+            1,
+            1,
+            0.0,
+            np.asarray(self.cost),
+            np.asarray(self.lb),
+            np.asarray(self.ub),
+            np.asarray(self.rlo),
+            np.asarray(self.rhi),
+            start,
+            np.asarray(self.ri, dtype=np.int32)[order],
+            np.asarray(self.v)[order],
+            integrality if integrality.any() else np.zeros(nc, dtype=np.int32),
+        )
+        if status == highspy.HighsStatus.kError:
+            raise InvalidInput("HiGHS rejected the MILP encoding (non-finite bound or coefficient?)")
+        return h
+
+
+@dataclass
+class _Encoding:
+    model: _Model
+    z: list[int]
+    out: list[tuple[int, float]]  # per output unit: (column, coefficient); column -1 means 0
+    binaries: int
+    stable: int
+    objective_cols: list[int] = field(default_factory=list)
+
+
+def _encode(net: Network, latent_box: float, last_linear: bool) -> _Encoding:
+    """Variables and constraints of ``G`` on the box; the output is the last layer's ``x``
+    (or its pre-activation ``u`` when ``last_linear``: an inverted activation)."""
+    m = _Model()
+    r = float(latent_box)
+    z = [m.col(-r, r) for _ in range(net.latent_dim)]
+    cur: list[tuple[int, float]] = [(c, 1.0) for c in z]
+    bounds = interval_bounds(net, latent_box)
+    binaries = stable = 0
+    for i, layer in enumerate(net.layers):
+        l_, h_ = bounds[i]
+        w, b = layer.weight, layer.bias
+        kind = "linear" if (last_linear and i == net.depth - 1) else _kind(layer.activation)
+        nxt: list[tuple[int, float]] = []
+        for j in range(layer.n_out):
+            u = m.col(float(l_[j]), float(h_[j]))
+            # u − Σ_k W_jk x_k = b_j  (x_k = coef·column, or 0)
+            entries = [(u, 1.0)] + [
+                (c, -w[j, k] * a) for k, (c, a) in enumerate(cur) if c >= 0 and w[j, k] != 0
+            ]
+            m.row(entries, float(b[j]), float(b[j]))
+            lo, hi = float(l_[j]), float(h_[j])
+            if kind == "linear":
+                nxt.append((u, 1.0))
+            elif kind == "relu":
+                if lo >= 0:  # always on: x = u
+                    nxt.append((u, 1.0))
+                    stable += 1
+                elif hi <= 0:  # always off: x = 0
+                    nxt.append((-1, 0.0))
+                    stable += 1
+                else:
+                    x = m.col(0.0, hi)
+                    a = m.col(0.0, 1.0, integer=True)
+                    binaries += 1
+                    m.row([(x, 1.0), (u, -1.0)], 0.0, INF)  # x ≥ u
+                    m.row([(x, 1.0), (u, -1.0), (a, -lo)], -INF, -lo)  # x ≤ u − l(1 − a)
+                    m.row([(x, 1.0), (a, -hi)], -INF, 0.0)  # x ≤ h·a
+                    nxt.append((x, 1.0))
+            else:  # leaky
+                c = layer.activation.slope
+                if lo >= 0:  # x = u
+                    nxt.append((u, 1.0))
+                    stable += 1
+                elif hi <= 0:  # x = c·u
+                    nxt.append((u, c))
+                    stable += 1
+                else:
+                    x = m.col(c * lo, hi)
+                    a = m.col(0.0, 1.0, integer=True)
+                    binaries += 1
+                    m.row([(x, 1.0), (u, -1.0)], 0.0, INF)  # x ≥ u
+                    m.row([(x, 1.0), (u, -c)], 0.0, INF)  # x ≥ c·u
+                    m.row(
+                        [(x, 1.0), (u, -1.0), (a, -(1 - c) * lo)], -INF, -(1 - c) * lo
+                    )  # x ≤ u − (1−c)l(1−a)
+                    m.row([(x, 1.0), (u, -c), (a, -(1 - c) * hi)], -INF, 0.0)  # x ≤ c·u + (1−c)h·a
+                    nxt.append((x, 1.0))
+        cur = nxt
+    return _Encoding(m, z, cur, binaries, stable)
+
+
+def _add_objective(enc: _Encoding, target: np.ndarray, rows: np.ndarray, norm: str) -> None:
+    """``min t`` with ``|out_j − y_j| ≤ t`` (ℓ∞) or ``min Σ e_j`` with ``|out_j − y_j| ≤ e_j`` (ℓ1)."""
+    m = enc.model
+    t = m.col(0.0, INF, cost=1.0) if norm == "linf" else -1
+    for yj, j in zip(target, rows, strict=True):
+        c, a = enc.out[int(j)]
+        e = t if norm == "linf" else m.col(0.0, INF, cost=1.0)
+        out = [(c, a)] if c >= 0 else []
+        m.row(out + [(e, -1.0)], -INF, float(yj))  # out_j − y_j ≤ e
+        m.row(out + [(e, 1.0)], float(yj), INF)  # y_j − out_j ≤ e
+        enc.objective_cols.append(e)
+
+
+# --------------------------------------------------------------------------------------------
+# Evaluation and polishing
+# --------------------------------------------------------------------------------------------
+
+
+def _output(net: Network, z: np.ndarray, last_linear: bool) -> np.ndarray:
+    pre, post = net.trace(z)
+    return pre[-1] if last_linear else post[-1]
+
+
+def _residual(
+    net: Network, z: np.ndarray, target: np.ndarray, rows: np.ndarray, norm: str, last_linear: bool
+) -> float:
+    r = _output(net, z, last_linear)[rows] - target
+    return float(np.max(np.abs(r), initial=0.0) if norm == "linf" else np.sum(np.abs(r)))
+
+
+def _pattern_affine(
+    net: Network, z: np.ndarray, last_linear: bool
+) -> tuple[list[tuple[np.ndarray, np.ndarray, np.ndarray]], np.ndarray, np.ndarray]:
+    """With the activation pattern of ``z`` frozen: per piecewise-linear layer, the affine map
+    ``z ↦ u_i = A z + c`` and the pattern's signs; and the affine output map."""
+    pre = net.pre_activations(z)
+    a, c = np.eye(net.latent_dim), np.zeros(net.latent_dim)
+    regions = []
+    for i, layer in enumerate(net.layers):
+        a, c = layer.weight @ a, layer.weight @ c + layer.bias
+        kind = "linear" if (last_linear and i == net.depth - 1) else _kind(layer.activation)
+        if kind in ("relu", "leaky"):
+            on = pre[i] > 0
+            regions.append((a, c, on))
+            slope = np.where(on, 1.0, 0.0 if kind == "relu" else layer.activation.slope)
+            a, c = slope[:, None] * a, slope * c
+    return regions, a, c
+
+
+def _polish(
+    net: Network,
+    z: np.ndarray,
+    target: np.ndarray,
+    rows: np.ndarray,
+    norm: str,
+    last_linear: bool,
+    latent_box: float,
+    time_limit: float | None,
+    extra: tuple[int, float, float] | None = None,
+) -> np.ndarray | None:
+    """Least residual over the region of ``z``'s activation pattern (an LP), or ``None``.
+
+    ``extra = (i, sign, bound)`` adds ``sign·z_i ≥ bound`` (the second-preimage distance).
+    """
+    regions, a, c = _pattern_affine(net, z, last_linear)
+    k = net.latent_dim
+    m = _Model()
+    zc = [m.col(-latent_box, latent_box) for _ in range(k)]
+    for ar, cr, on in regions:
+        for j in range(ar.shape[0]):
+            ent = list(zip(zc, ar[j], strict=True))
+            if on[j]:
+                m.row(ent, -float(cr[j]), INF)  # u_j ≥ 0 on the region
+            else:
+                m.row(ent, -INF, -float(cr[j]))  # u_j ≤ 0 on the region
+    enc = _Encoding(m, zc, [], 0, 0)
+    # output rows as fresh columns o_j = a_j·z + c_j
+    for j in rows:
+        o = m.col(-INF, INF)
+        m.row([(o, 1.0)] + [(zc[q], -a[j, q]) for q in range(k)], float(c[j]), float(c[j]))
+        enc.out.append((o, 1.0))
+    _add_objective(enc, target, np.arange(len(rows)), norm)
+    if extra is not None:
+        i, sign, bound = extra
+        m.row([(zc[i], sign)], bound, INF)
+    opts: dict[str, Any] = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
+    if time_limit is not None:
+        opts["time_limit"] = max(time_limit, 1e-3)
+    h = m.highs(opts)
+    h.run()
+    if h.getModelStatus() != _STATUS.kOptimal:
+        return None
+    return np.asarray(h.getSolution().col_value[:k], dtype=np.float64)
+
+
+# --------------------------------------------------------------------------------------------
+# Shared solve
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _MipOutcome:
+    status: str  # "optimal" | "infeasible" | "time limit" | "other: ..."
+    latent: np.ndarray | None
+    bound: float
+    nodes: int
+    mip_gap: float
+
+
+def _run_mip(enc: _Encoding, time_limit: float | None, rel_gap: float) -> _MipOutcome:
+    opts: dict[str, Any] = {"mip_rel_gap": rel_gap, "mip_abs_gap": 1e-12}
+    if time_limit is not None:
+        opts["time_limit"] = max(float(time_limit), 1e-3)
+    h = enc.model.highs(opts)
+    h.run()
+    st = h.getModelStatus()
+    info = h.getInfo()
+    sol = h.getSolution()
+    latent = None
+    if sol.value_valid:
+        latent = np.asarray([sol.col_value[c] for c in enc.z], dtype=np.float64)
+    bound = float(info.mip_dual_bound) if math.isfinite(info.mip_dual_bound) else -math.inf
+    if st == _STATUS.kOptimal:
+        status = "optimal"
+    elif st == _STATUS.kInfeasible:
+        status = "infeasible"
+    elif st == _STATUS.kTimeLimit:
+        status = "time limit"
+    else:
+        status = f"other: {h.modelStatusToString(st)}"
+    return _MipOutcome(status, latent, bound, int(info.mip_node_count), float(info.mip_gap))
+
+
+def _targets(
+    net: Network, y: np.ndarray, mask: np.ndarray, clip_margin: float
+) -> tuple[np.ndarray, np.ndarray, bool, int]:
+    last = net.layers[-1]
+    target, _, clipped = output_target(last, y[mask], clip_margin=clip_margin)
+    last_linear = _kind(last.activation) == "other"
+    return target, np.flatnonzero(mask), last_linear, clipped
+
+
+# --------------------------------------------------------------------------------------------
+# The registered method
+# --------------------------------------------------------------------------------------------
+
+
+class ExactMILP:
+    """Exact inversion: ``min ‖G(z) − y‖`` over ``‖z‖_∞ ≤ R`` as a MILP in HiGHS (module docstring).
+
+    Options: ``norm`` (``"linf"`` default, or ``"l1"``), ``latent_box`` (``R``, default
+    :data:`DEFAULT_LATENT_BOX`), ``tol`` (``1e-6·max(1, ‖y‖_∞)``: "in the range" threshold),
+    ``mip_rel_gap`` (1e-6), ``polish`` (True), ``clip_margin`` (1e-9, tanh/sigmoid last layers).
+    ``info``: ``objective`` (forward residual of the returned latent), ``bound`` (HiGHS's dual
+    bound: no latent in the box does better, up to HiGHS's tolerances), ``gap``, ``in_range``,
+    ``latent_box``, ``binaries``, ``stable_units``, ``nodes``, ``at_box_boundary``, ``residual_space``.
+    """
+
+    name = "milp"
+    summary = "exact inversion: min ||G(z) - y|| over a latent box as a big-M MILP (HiGHS)"
+    supports_mask = True
+    _options: ClassVar[frozenset[str]] = frozenset(
+        {"norm", "latent_box", "tol", "mip_rel_gap", "polish", "clip_margin"}
+    )
+
+    def check(self, net: Network) -> None:
+        check_layerwise_network(net, self.name)
+
+    def run(self, problem: Problem) -> Inversion:
+        opts = problem.options
+        unknown = sorted(set(opts) - self._options)
+        if unknown:
+            raise InvalidInput(
+                f"unknown option(s) {', '.join(map(repr, unknown))} for method 'milp'; "
+                f"valid: {', '.join(sorted(self._options))}"
+            )
+        net = problem.net
+        norm = _norm(opts.get("norm", "linf"))
+        box = _positive(opts.get("latent_box", DEFAULT_LATENT_BOX), "latent_box")
+        scale = max(1.0, float(np.max(np.abs(problem.observed))))
+        tol = _nonneg(opts.get("tol", DEFAULT_TOL * scale), "tol")
+        rel_gap = _nonneg(opts.get("mip_rel_gap", DEFAULT_MIP_REL_GAP), "mip_rel_gap")
+        polish = opts.get("polish", True)
+        if not isinstance(polish, bool):
+            raise InvalidInput(f"option 'polish' must be a bool; got {polish!r}")
+        clip = float(opts.get("clip_margin", DEFAULT_CLIP_MARGIN))
+        target, rows, last_linear, clipped = _targets(net, problem.y, problem.mask, clip)
+        info: dict[str, Any] = {
+            "norm": norm,
+            "latent_box": box,
+            "tol": tol,
+            "clipped": clipped,
+            "residual_space": "pre-activation of the last layer" if last_linear else "output",
+        }
+        if problem.deadline.expired():
+            return Inversion(self.name, InversionStatus.UNKNOWN, None, reason="time limit", info=info)
+        enc = _encode(net, box, last_linear)
+        _add_objective(enc, target, rows, norm)
+        info.update(binaries=enc.binaries, stable_units=enc.stable)
+        out = _run_mip(enc, problem.deadline.remaining(), rel_gap)
+        info.update(nodes=out.nodes, highs_status=out.status)
+        latent = out.latent
+        if latent is not None and polish and not problem.deadline.expired():
+            better = _polish(net, latent, target, rows, norm, last_linear, box, problem.deadline.remaining())
+            better = None if better is None else np.clip(better, -box, box)
+            if better is not None and (
+                _residual(net, better, target, rows, norm, last_linear)
+                <= _residual(net, latent, target, rows, norm, last_linear)
+            ):
+                latent = better
+                info["polished"] = True
+        objective = math.inf if latent is None else _residual(net, latent, target, rows, norm, last_linear)
+        bound = out.bound if out.status != "infeasible" else math.inf
+        info.update(
+            objective=objective,
+            bound=bound,
+            gap=max(0.0, objective - bound) if latent is not None else math.inf,
+        )
+        info["in_range"] = None
+        if latent is not None:
+            info["at_box_boundary"] = bool(np.max(np.abs(latent)) >= box * (1 - 1e-9))
+        counts = {"nodes": out.nodes, "binaries": enc.binaries}
+
+        def done(status: InversionStatus, reason: str) -> Inversion:
+            return Inversion(self.name, status, latent, reason=reason, counts=counts, info=info)
+
+        if latent is not None and objective <= tol and not clipped:
+            info["in_range"] = True
+            return done(InversionStatus.SOLVED, "")
+        if out.status == "time limit":
+            return done(InversionStatus.UNKNOWN, "time limit")  # incumbent, bound and gap are in info
+        if out.status not in ("optimal", "infeasible"):
+            return done(InversionStatus.UNKNOWN, f"MILP solver ended with {out.status}")
+        if bound > tol or clipped:
+            info["in_range"] = False
+            why = (
+                f"y has {clipped} entries outside the open range of the last activation"
+                if clipped
+                else f"min ‖G(z) − y‖_{'∞' if norm == 'linf' else '1'} over ‖z‖_∞ ≤ {box:g} is "
+                f"{objective:.3g} (HiGHS bound {bound:.3g} > tol {tol:.3g}): y is not in the range "
+                "within the box (MILP claim, not exact)"
+            )
+            if problem.noise:
+                return done(InversionStatus.SOLVED, why)
+            return done(InversionStatus.INFEASIBLE, why)
+        return done(
+            InversionStatus.UNKNOWN,
+            f"bound gap: the least residual is in [{bound:.3g}, {objective:.3g}], "
+            f"which straddles tol {tol:.3g}",
+        )
+
+
+def _norm(norm: object) -> str:
+    if norm not in ("linf", "l1"):
+        raise InvalidInput(f"norm must be 'linf' or 'l1'; got {norm!r}")
+    return str(norm)
+
+
+def _positive(value: object, name: str) -> float:
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        v = math.nan
+    if isinstance(value, bool) or not (v > 0 and math.isfinite(v)):
+        raise InvalidInput(f"{name} must be a positive finite number; got {value!r}")
+    return v
+
+
+def _nonneg(value: object, name: str) -> float:
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        v = math.nan
+    if isinstance(value, bool) or not (v >= 0 and math.isfinite(v)):
+        raise InvalidInput(f"{name} must be a finite number >= 0; got {value!r}")
+    return v
+
+
+register(ExactMILP())
+
+
+# --------------------------------------------------------------------------------------------
+# Second preimage
+# --------------------------------------------------------------------------------------------
+
+
+class SecondPreimageStatus(str, enum.Enum):
+    FOUND = "FOUND"
+    NONE_PROVEN = "NONE_PROVEN"
+    UNKNOWN = "UNKNOWN"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, eq=False)
+class SecondPreimage:
+    """Outcome of :func:`second_preimage`.
+
+    ``FOUND``: ``latent`` is a ``z`` in the box with residual ``≤ tol`` and ``‖z − z*‖_∞ ≥ delta``,
+    both checked by a float forward pass (the certifier re-verifies it exactly).
+    ``NONE_PROVEN``: HiGHS proved that every ``z`` in the box with ``‖z − z*‖_∞ ≥ delta`` has residual
+    ``≥ bound > tol`` — MILP-proven, not exact. ``UNKNOWN``: time limit, or a witness that failed
+    the forward check; ``reason`` says which.
+    """
+
+    status: SecondPreimageStatus
+    latent: np.ndarray | None
+    reason: str
+    residual: float
+    distance: float
+    bound: float
+    delta: float
+    latent_box: float
+    tol: float
+    norm: str
+    elapsed: float
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def found(self) -> bool:
+        return self.status is SecondPreimageStatus.FOUND
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status.value,
+            "reason": self.reason,
+            "latent": None if self.latent is None else jsonable(self.latent),
+            "residual": jsonable(self.residual),
+            "distance": jsonable(self.distance),
+            "bound": jsonable(self.bound),
+            "delta": jsonable(self.delta),
+            "latent_box": jsonable(self.latent_box),
+            "tol": jsonable(self.tol),
+            "norm": self.norm,
+            "elapsed_seconds": round(self.elapsed, 6),
+            "info": jsonable(self.info),
+        }
+
+
+def second_preimage(
+    net: Network,
+    y: object,
+    z_star: object,
+    *,
+    delta: float,
+    latent_box: float,
+    time_limit: float | None = None,
+    norm: str = "linf",
+    mask: object | None = None,
+    tol: float | None = None,
+    clip_margin: float = DEFAULT_CLIP_MARGIN,
+) -> SecondPreimage:
+    """Search for ``z`` with ``G(z) = y`` (within ``tol``) and ``‖z − z*‖_∞ ≥ delta`` in the box.
+
+    The MILP is the encoding of ``milp`` plus the disjunction ``‖z − z*‖_∞ ≥ delta`` — one binary
+    per coordinate and sign, ``s_i^+ ⇒ z_i ≥ z*_i + delta'``, ``s_i^- ⇒ z_i ≤ z*_i − delta'``,
+    ``Σ s ≥ 1``, with ``M_i = R + |z*_i| + delta'`` (exact for the box) and
+    ``delta' = delta·(1 + 1e-9) + 1e-12`` so that a witness clears ``delta`` in floats — and it
+    minimises the residual ``‖G(z) − y‖`` (ℓ∞ or ℓ1 over ``mask``). ``tol`` defaults to
+    ``1e-6·max(1, ‖y‖_∞)``; for an invertible last activation residuals are measured before it.
+    A witness is polished (the LP over its activation region with its distance constraint
+    fixed) and must pass a float forward check to be ``FOUND``.
+
+    Examples
+    --------
+    >>> from theorychk.network import Layer
+    >>> g = Network([Layer(np.array([[1.0], [-1.0]]), None, "relu"),
+    ...              Layer(np.array([[1.0, 1.0]]), None, "identity")])   # G(z) = |z|
+    >>> second_preimage(g, [1.0], [1.0], delta=1.0, latent_box=2.0).latent.round(6).tolist()
+    [-1.0]
+    """
+    start = time.perf_counter()
+    check_layerwise_network(net, "second_preimage")
+    y_arr = validate_signal(net, y)
+    mask_arr = validate_mask(net, mask)
+    zs = np.asarray(z_star, dtype=np.float64).reshape(-1)
+    if zs.shape != (net.latent_dim,) or not np.all(np.isfinite(zs)):
+        raise InvalidInput(
+            f"z_star must be a finite vector of length {net.latent_dim}; got shape {np.shape(z_star)}"
+        )
+    delta = _positive(delta, "delta")
+    box = _positive(latent_box, "latent_box")
+    norm = _norm(norm)
+    scale = max(1.0, float(np.max(np.abs(y_arr[mask_arr]))))
+    tol = DEFAULT_TOL * scale if tol is None else _nonneg(tol, "tol")
+    deadline = Deadline(time_limit)
+    target, rows, last_linear, clipped = _targets(net, y_arr, mask_arr, clip_margin)
+    info: dict[str, Any] = {
+        "clipped": clipped,
+        "z_star_residual": _residual(net, zs, target, rows, norm, last_linear),
+    }
+
+    def result(
+        status: SecondPreimageStatus, z: np.ndarray | None, reason: str, bound: float
+    ) -> SecondPreimage:
+        res = math.nan if z is None else _residual(net, z, target, rows, norm, last_linear)
+        dist = math.nan if z is None else float(np.max(np.abs(z - zs)))
+        return SecondPreimage(
+            status, z, reason, res, dist, bound, delta, box, tol, norm, time.perf_counter() - start, info
+        )
+
+    if clipped:
+        return result(
+            SecondPreimageStatus.NONE_PROVEN,
+            None,
+            f"y has {clipped} entries outside the open range of the last activation: no preimage at all",
+            math.inf,
+        )
+    enc = _encode(net, box, last_linear)
+    _add_objective(enc, target, rows, norm)
+    m = enc.model
+    d = delta * (1 + 1e-9) + 1e-12
+    chooser = []
+    for i, c in enumerate(enc.z):
+        big = box + abs(zs[i]) + d
+        sp = m.col(0.0, 1.0 if zs[i] + d <= box else 0.0, integer=True)
+        sm = m.col(0.0, 1.0 if zs[i] - d >= -box else 0.0, integer=True)
+        m.row([(c, 1.0), (sp, -big)], zs[i] + d - big, INF)  # s⁺ = 1 ⇒ z_i ≥ z*_i + δ'
+        m.row([(c, -1.0), (sm, -big)], -zs[i] + d - big, INF)  # s⁻ = 1 ⇒ z_i ≤ z*_i − δ'
+        chooser += [(sp, 1.0), (sm, 1.0)]
+    m.row(chooser, 1.0, INF)  # ‖z − z*‖_∞ ≥ δ'
+    info.update(binaries=enc.binaries + 2 * net.latent_dim, stable_units=enc.stable)
+    if deadline.expired():
+        return result(SecondPreimageStatus.UNKNOWN, None, "time limit", -math.inf)
+    out = _run_mip(enc, deadline.remaining(), DEFAULT_MIP_REL_GAP)
+    info.update(nodes=out.nodes, highs_status=out.status)
+    if out.status == "infeasible":
+        return result(
+            SecondPreimageStatus.NONE_PROVEN,
+            None,
+            f"no z with ‖z − z*‖_∞ ≥ {delta:g} in the box at all (MILP-proven, not exact)",
+            math.inf,
+        )
+    z = out.latent
+    if z is not None:
+        i = int(np.argmax(np.abs(z - zs)))
+        sign = 1.0 if z[i] >= zs[i] else -1.0
+        if not deadline.expired():
+            better = _polish(
+                net,
+                z,
+                target,
+                rows,
+                norm,
+                last_linear,
+                box,
+                deadline.remaining(),
+                extra=(i, sign, sign * zs[i] + d),
+            )
+            better = None if better is None else np.clip(better, -box, box)
+            if better is not None and (
+                _residual(net, better, target, rows, norm, last_linear)
+                <= _residual(net, z, target, rows, norm, last_linear)
+            ):
+                z = better
+                info["polished"] = True
+        res = _residual(net, z, target, rows, norm, last_linear)
+        if res <= tol and float(np.max(np.abs(z - zs))) >= delta and float(np.max(np.abs(z))) <= box:
+            return result(SecondPreimageStatus.FOUND, z, "", out.bound)
+    if out.status == "optimal" and out.bound > tol:
+        return result(
+            SecondPreimageStatus.NONE_PROVEN,
+            None,
+            f"every z in the box with ‖z − z*‖_∞ ≥ {delta:g} has residual ≥ {out.bound:.3g} > tol "
+            f"{tol:.3g} (MILP-proven, not exact)",
+            out.bound,
+        )
+    if out.status == "time limit":
+        return result(SecondPreimageStatus.UNKNOWN, z, "time limit", out.bound)
+    if out.status == "optimal":
+        return result(
+            SecondPreimageStatus.UNKNOWN,
+            z,
+            f"bound gap: least residual away from z* is in [{out.bound:.3g}, "
+            f"{_residual(net, z, target, rows, norm, last_linear) if z is not None else math.inf:.3g}] "
+            f"around tol {tol:.3g}, or the witness failed the forward check",
+            out.bound,
+        )
+    return result(SecondPreimageStatus.UNKNOWN, z, f"MILP solver ended with {out.status}", out.bound)
