@@ -58,7 +58,8 @@ def print_json(data: Any) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app and turn theorychk errors into one line and exit code 2."""
     # Commands register themselves on import; keep imports here so `--help` stays fast.
-    from theorychk.cli import info  # noqa: F401
+    from theorychk.cli import info, invariants, invert  # noqa: F401
+    from theorychk.cli import reduce  # noqa: F401
 
     try:
         # standalone mode: click prints usage errors itself (one "Error:" line, exit 2)
