@@ -1,0 +1,474 @@
+"""Mechanical verification of a reduction instance against PySAT, exact arithmetic and a MILP.
+
+:func:`verify` runs, for one :class:`~theorychk.reduction.constructions.Instance`:
+
+``sat``
+    PySAT decides the formula (a Glucose-family solver, so an UNSAT answer comes with a DRUP
+    proof; the proof is written to ``proof_dir`` when given).
+``models`` (a)
+    Every model PySAT enumerates (up to ``max_models``) is encoded as a latent and
+    ``G(latent) == target`` is checked EXACTLY with :func:`theorychk.exact.forward`.
+``boolean-preimages`` (b)
+    For ``n ≤ exhaustive_max_vars`` (default 12): all ``2^n`` Boolean latents are pushed through
+    the network in exact integer arithmetic (every weight, bias and Boolean latent is an
+    integer; overflow is ruled out up front) and the set of preimages must equal the set of
+    models — PySAT's enumeration and a direct clause evaluation. Beyond that size, ``samples``
+    random assignments are checked instead, and the report says ``"sampled"``.
+``milp-preimage`` (c, satisfiable formulas)
+    The MILP must find a latent with ``G(z) ≈ target``; it is decoded to an assignment, PySAT
+    confirms it is a model (solving under the assignment as assumptions), and the decoded
+    assignment's own latent is checked to be an exact preimage.
+``milp-gap`` (d, unsatisfiable formulas)
+    The MILP minimises ``‖G(z) − target‖_∞`` over the latent domain and must prove the minimum
+    is at least the construction's gap (½ or 1) minus ``gap_tol``: no preimage in the box, and
+    the ½ gap. The MILP works in floating point: this is "MILP-proven", not exact.
+``drup-proof`` (unsatisfiable formulas)
+    PySAT's DRUP proof is re-checked by :func:`theorychk.reduction.cnf.check_drup`.
+
+The MILP is ``theorychk.solvers``' ``milp`` method when the latent domain is a symmetric real
+box ``[−R, R]^k`` (what it supports), otherwise the minimal encoding in
+:mod:`theorychk.reduction._milp` (binary latents, the ``[0, 1]^n`` box of ``katz``); the report
+names the engine. Every part honours the shared time limit and ends UNKNOWN when it runs out.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from theorychk.errors import InvalidInput
+from theorychk.network import Network
+from theorychk.reduction import _milp
+from theorychk.reduction.cnf import SatResult, assignment_to_literals, check_drup, enumerate_models, solve
+from theorychk.reduction.constructions import Instance
+from theorychk.runtime import Deadline, progress
+from theorychk.verdict import Status, jsonable
+
+__all__ = ["Check", "VerificationReport", "verify", "run_milp", "boolean_preimages", "integer_forward"]
+
+#: Exhaustive Boolean check up to this many variables (2^12 = 4096 latents).
+DEFAULT_EXHAUSTIVE_MAX_VARS = 12
+DEFAULT_SAMPLES = 1000
+DEFAULT_MAX_MODELS = 256
+#: Slack on the MILP-proven gap: the bound must be ``≥ gap − gap_tol``. HiGHS stops at a relative
+#: gap of 1e-6, so a bound of 0.999999 on a true minimum of 1 is normal; 1e-4 is far below the
+#: VNN-LIB tolerance ε = 1/8 that the gap protects.
+DEFAULT_GAP_TOL = 1e-4
+#: A MILP latent "reproduces the target" if its float residual is at most this (times max(1, ‖x‖)).
+DEFAULT_RESIDUAL_TOL = 1e-6
+
+
+@dataclass(frozen=True)
+class Check:
+    """One verification part: ``status`` with the ``method`` that decided it (``"exact"``,
+    ``"exhaustive, exact integer arithmetic"``, ``"sampled, ..."``, ``"MILP-proven"``, ...)."""
+
+    name: str
+    status: Status
+    method: str
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "status": self.status.value,
+            "method": self.method,
+            "message": self.message,
+            "details": jsonable(self.details, exact_floats=False),
+        }
+
+
+@dataclass(frozen=True)
+class VerificationReport:
+    """All checks of one instance. ``status``: REFUTED if any check is, else UNKNOWN if any
+    is, else CERTIFIED. ``exhaustive`` says whether (b) covered every Boolean latent."""
+
+    instance: dict[str, Any]
+    sat: SatResult
+    checks: tuple[Check, ...]
+    status: Status
+    exhaustive: bool
+    settings: dict[str, Any]
+    elapsed: float
+    proof_path: str | None = None
+
+    def check(self, name: str) -> Check:
+        for c in self.checks:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status.value,
+            "instance": self.instance,
+            "sat": self.sat.to_dict(),
+            "exhaustive": self.exhaustive,
+            "checks": [c.to_dict() for c in self.checks],
+            "proof_path": self.proof_path,
+            "settings": jsonable(self.settings, exact_floats=False),
+            "elapsed_seconds": round(self.elapsed, 6),
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# Exact integer forward pass over many Boolean latents
+# --------------------------------------------------------------------------------------------
+
+
+def integer_forward(net: Network, latents: np.ndarray) -> np.ndarray:
+    """``G`` on a batch of integer latents in exact int64 arithmetic.
+
+    Valid for ReLU/identity layers with integer weights and biases; a magnitude bound per layer
+    (``max|x_{i+1}| ≤ ‖W_i‖_∞·max|x_i| + max|b_i|``) is checked against ``2^62`` first, so no
+    intermediate can overflow. Anything else is an :class:`InvalidInput`.
+    """
+    x = np.asarray(latents)
+    if x.dtype.kind == "f":
+        if not np.array_equal(x, np.round(x)):
+            raise InvalidInput("integer_forward needs integer latents")
+    x = x.astype(np.int64)
+    bound = float(np.max(np.abs(x), initial=0))
+    for i, layer in enumerate(net.layers):
+        w, b = layer.weight, layer.bias
+        if not (np.array_equal(w, np.round(w)) and np.array_equal(b, np.round(b))):
+            raise InvalidInput(f"integer_forward needs integer weights; layer {i} has non-integers")
+        if layer.activation.spec not in ("relu", "identity"):
+            raise InvalidInput(f"integer_forward handles relu and identity; layer {i} is {layer.activation.spec!r}")
+        bound = float(np.max(np.abs(w).sum(axis=1))) * bound + float(np.max(np.abs(b)))
+        if bound >= 2.0**62:
+            raise InvalidInput(f"integer_forward: layer {i} values could exceed 2^62; use theorychk.exact.forward")
+        x = x @ w.astype(np.int64).T + b.astype(np.int64)
+        if layer.activation.spec == "relu":
+            x = np.maximum(x, 0)
+    return x
+
+
+def _all_assignments(n: int) -> np.ndarray:
+    return np.array(list(itertools.product((False, True), repeat=n)), dtype=bool).reshape(-1, n)
+
+
+def _satisfied(instance: Instance, assignments: np.ndarray) -> np.ndarray:
+    """Direct clause evaluation on a batch of assignments (independent of the SAT solver)."""
+    ok = np.ones(len(assignments), dtype=bool)
+    for clause in instance.cnf.clauses:
+        sat = np.zeros(len(assignments), dtype=bool)
+        for lit in clause:
+            col = assignments[:, abs(lit) - 1]
+            sat |= col if lit > 0 else ~col
+        ok &= sat
+    return ok
+
+
+def _latents(instance: Instance, assignments: np.ndarray) -> np.ndarray:
+    rows = [instance.encode(a) for a in assignments]
+    out = np.array([[int(v) for v in row] for row in rows], dtype=np.int64)
+    if any(Fraction(int(v)) != v for row in rows for v in row):
+        raise InvalidInput(f"construction {instance.construction!r} encodes assignments to non-integer latents")
+    return out.reshape(len(assignments), instance.latent_dim)
+
+
+def boolean_preimages(instance: Instance, assignments: np.ndarray) -> np.ndarray:
+    """For each assignment: is its latent a preimage of the target (exact integer arithmetic)?"""
+    target = np.array([int(t) for t in instance.target], dtype=np.int64)
+    if any(Fraction(int(t)) != t for t in instance.target):
+        raise InvalidInput("boolean_preimages needs an integer target")
+    out = integer_forward(instance.network, _latents(instance, assignments))
+    return np.all(out == target, axis=1)
+
+
+# --------------------------------------------------------------------------------------------
+# MILP adapter
+# --------------------------------------------------------------------------------------------
+
+
+def run_milp(instance: Instance, *, time_limit: float | None, engine: str = "auto") -> _milp.MilpResult:
+    """``min ‖G(z) − target‖_∞`` over the instance's latent domain.
+
+    ``engine="auto"`` uses ``theorychk.solvers``' ``milp`` on symmetric real boxes and
+    :mod:`theorychk.reduction._milp` otherwise; ``"solvers"`` / ``"reduction"`` force one.
+    """
+    if engine not in ("auto", "solvers", "reduction"):
+        raise InvalidInput(f"engine must be 'auto', 'solvers' or 'reduction'; got {engine!r}")
+    target = np.array([float(t) for t in instance.target])
+    radius = instance.latent_radius
+    use_solvers = engine == "solvers" or (engine == "auto" and radius is not None and not instance.binary_latent)
+    if use_solvers:
+        if radius is None or instance.binary_latent:
+            raise InvalidInput(
+                f"the solvers' milp method needs a symmetric real box [-R, R]^k; instance {instance.name!r} has "
+                f"{'a binary latent' if instance.binary_latent else 'an asymmetric box'}"
+            )
+        from theorychk.solvers import invert
+
+        start = time.perf_counter()
+        r = invert(instance.network, target, method="milp", latent_box=float(radius), norm="linf",
+                   time_limit=time_limit)
+        info = r.info
+        bound = float(info.get("bound", -math.inf))
+        objective = float(info.get("objective", math.inf))
+        status = str(info.get("highs_status", r.status.value))
+        if r.reason == "time limit" or r.reason.startswith("time limit"):
+            status = "time limit"
+        return _milp.MilpResult(status, r.latent, objective, bound, int(r.counts.get("nodes", 0)),
+                                int(r.counts.get("binaries", 0)), time.perf_counter() - start,
+                                engine="theorychk.solvers milp (HiGHS)")
+    lo = np.array([float(v) for v in instance.latent_lo])
+    hi = np.array([float(v) for v in instance.latent_hi])
+    return _milp.minimize_residual(instance.network, target, lo, hi, binary=instance.binary_latent,
+                                   time_limit=time_limit)
+
+
+# --------------------------------------------------------------------------------------------
+# The checks
+# --------------------------------------------------------------------------------------------
+
+
+def _left(deadline: Deadline) -> float | None:
+    """The time left as a limit for a sub-step (``None``: no limit); never 0, which is no limit's opposite."""
+    left = deadline.remaining()
+    return None if left is None else max(left, 1e-3)
+
+
+def _short(values: Any, limit: int = 8) -> str:
+    """A readable, bounded rendering of a vector for messages (the details keep it whole)."""
+    items = [str(v) for v in jsonable(list(values))]
+    text = ", ".join(items[:limit])
+    return "(" + text + (f", ... {len(items)} values)" if len(items) > limit else ")")
+
+
+def _unknown(name: str, why: str, method: str = "") -> Check:
+    return Check(name, Status.UNKNOWN, method, why)
+
+
+def _check_models(instance: Instance, sat: SatResult, deadline: Deadline, max_models: int) -> tuple[Check, list]:
+    name, method = "models", "exact (theorychk.exact.forward)"
+    if sat.status == "UNKNOWN":
+        return _unknown(name, "the SAT solver did not finish (time limit)", method), []
+    if sat.status == "UNSAT":
+        return Check(name, Status.CERTIFIED, method, "vacuous: the formula has no models", {"models_checked": 0}), []
+    enum = enumerate_models(instance.cnf, limit=max_models, time_limit=_left(deadline))
+    models = list(enum.models)
+    checked = 0
+    for model in models:
+        if deadline.expired():
+            return _unknown(name, f"time limit after {checked} of {len(models)} models", method), models
+        latent = instance.encode(model)
+        out = instance.output(latent)
+        checked += 1
+        if out != instance.target:
+            return Check(
+                name, Status.REFUTED, method,
+                f"model {_short(assignment_to_literals(model))} maps to latent {_short(latent)} with "
+                f"G = {_short(out)} != target {_short(instance.target)}",
+                {"model": assignment_to_literals(model), "latent": latent, "output": out, "models_checked": checked},
+            ), models
+    scope = "every model" if enum.complete else f"the first {checked} models ({enum.reason})"
+    return Check(name, Status.CERTIFIED, method,
+                 f"{scope} of the formula maps to an exact preimage of the target",
+                 {"models_checked": checked, "complete": enum.complete}), models
+
+
+def _check_boolean(instance: Instance, sat: SatResult, deadline: Deadline, exhaustive_max_vars: int,
+                   samples: int, rng: np.random.Generator) -> tuple[Check, bool]:
+    name = "boolean-preimages"
+    n = instance.cnf.n_vars
+    if n <= exhaustive_max_vars:
+        method = f"exhaustive over all 2^{n} Boolean latents, exact integer arithmetic"
+        assignments = _all_assignments(n)
+        pre = boolean_preimages(instance, assignments)
+        direct = _satisfied(instance, assignments)
+        enum = enumerate_models(instance.cnf, limit=2**n + 1, time_limit=_left(deadline))
+        if not enum.complete:
+            return _unknown(name, f"model enumeration stopped ({enum.reason})", method), True
+        pysat_models = {tuple(m) for m in enum.models}
+        direct_models = {tuple(bool(v) for v in a) for a in assignments[direct]}
+        if pysat_models != direct_models:
+            diff = next(iter(pysat_models ^ direct_models))
+            return Check(name, Status.REFUTED, method,
+                         f"PySAT's models and direct clause evaluation disagree on {_short(assignment_to_literals(diff))}",
+                         {"assignment": assignment_to_literals(diff)}), True
+        if sat.status != "UNKNOWN" and (sat.status == "SAT") != bool(pysat_models):
+            return Check(name, Status.REFUTED, method, f"the SAT answer {sat.status} disagrees with enumeration"), True
+        mismatch = np.flatnonzero(pre != direct)
+        if mismatch.size:
+            a = tuple(bool(v) for v in assignments[mismatch[0]])
+            kind = "is a preimage but not a model" if pre[mismatch[0]] else "is a model but not a preimage"
+            return Check(name, Status.REFUTED, method,
+                         f"assignment {_short(assignment_to_literals(a))} {kind} ({int(mismatch.size)} mismatches in all)",
+                         {"assignment": assignment_to_literals(a), "mismatches": int(mismatch.size),
+                          "preimages": int(pre.sum()), "models": int(direct.sum())}), True
+        return Check(name, Status.CERTIFIED, method,
+                     f"the Boolean preimages of the target are exactly the {int(direct.sum())} models",
+                     {"assignments": int(2**n), "preimages": int(pre.sum()), "models": int(direct.sum())}), True
+    method = f"sampled: {samples} random assignments of 2^{n} (n = {n} > {exhaustive_max_vars}), exact integer arithmetic"
+    assignments = rng.integers(0, 2, size=(samples, n)).astype(bool)
+    if sat.model is not None:
+        assignments = np.vstack([assignments, np.array(sat.model, dtype=bool)[None, :]])
+    pre = boolean_preimages(instance, assignments)
+    direct = _satisfied(instance, assignments)
+    mismatch = np.flatnonzero(pre != direct)
+    if mismatch.size:
+        a = tuple(bool(v) for v in assignments[mismatch[0]])
+        kind = "is a preimage but not a model" if pre[mismatch[0]] else "is a model but not a preimage"
+        return Check(name, Status.REFUTED, method, f"assignment {_short(assignment_to_literals(a))} {kind}",
+                     {"assignment": assignment_to_literals(a), "mismatches": int(mismatch.size)}), False
+    return Check(name, Status.CERTIFIED, method,
+                 f"on {len(assignments)} sampled assignments (incl. PySAT's model if any), preimage <=> model "
+                 f"(not exhaustive: n = {n} > {exhaustive_max_vars})",
+                 {"sampled": int(len(assignments)), "preimages": int(pre.sum())}), False
+
+
+def _pysat_confirms(instance: Instance, assignment: tuple[bool, ...]) -> bool:
+    from pysat.solvers import Solver
+
+    from theorychk.reduction.cnf import SOLVER_PREFERENCE, _pick_solver
+
+    with Solver(name=_pick_solver(SOLVER_PREFERENCE, None), bootstrap_with=[list(c) for c in instance.cnf.clauses]) as s:
+        return bool(s.solve(assumptions=assignment_to_literals(assignment))) and instance.cnf.satisfied_by(assignment)
+
+
+def _check_milp(instance: Instance, sat: SatResult, deadline: Deadline, engine: str, gap_tol: float) -> Check:
+    if sat.status == "UNKNOWN":
+        return _unknown("milp", "the SAT solver did not finish (time limit)")
+    name = "milp-preimage" if sat.status == "SAT" else "milp-gap"
+    if deadline.expired():
+        return _unknown(name, "time limit before the MILP ran")
+    res = run_milp(instance, time_limit=_left(deadline), engine=engine)
+    tol = DEFAULT_RESIDUAL_TOL * max(1.0, max(abs(float(t)) for t in instance.target))
+    details: dict[str, Any] = {**res.to_dict(), "residual_tol": tol}
+    found = res.latent is not None and res.objective <= tol
+    if found:
+        assignment = instance.decode(res.latent)
+        exact_pre = instance.is_preimage(instance.encode(assignment))
+        confirmed = _pysat_confirms(instance, assignment)
+        details.update(latent=res.latent, decoded=assignment_to_literals(assignment),
+                       pysat_confirms=confirmed, decoded_latent_is_exact_preimage=exact_pre)
+    if sat.status == "SAT":
+        method = f"MILP ({res.engine}) + PySAT + exact"
+        if found and details["pysat_confirms"] and details["decoded_latent_is_exact_preimage"]:
+            return Check(name, Status.CERTIFIED, method,
+                         f"the MILP found a latent with residual {res.objective:.3g}; it decodes to a model PySAT "
+                         f"confirms, whose latent is an exact preimage", details)
+        if found:
+            return Check(name, Status.REFUTED, method,
+                         f"the MILP's latent (residual {res.objective:.3g}) decodes to "
+                         f"{_short(details['decoded'])}, which is not a model / not an exact preimage", details)
+        if res.status == "time limit":
+            return Check(name, Status.UNKNOWN, method, "time limit before the MILP found a preimage", details)
+        return Check(name, Status.REFUTED, method,
+                     f"the formula is satisfiable but the MILP ended {res.status} with least residual "
+                     f"{res.objective:.3g} (bound {res.bound:.3g})", details)
+    gap = instance.gap_linf
+    need = (float(gap) - gap_tol) if gap is not None else tol
+    method = f"MILP-proven ({res.engine}; floating point, not exact)"
+    details.update(claimed_gap=gap, required_bound=need)
+    if found:
+        return Check(name, Status.REFUTED, method,
+                     f"the formula is unsatisfiable but the MILP found a latent with residual {res.objective:.3g} "
+                     f"(decodes to {_short(details['decoded'])})", details)
+    if res.bound >= need:
+        what = f"min ||G(z) - x||_inf >= {res.bound:.6g} >= {gap} - {gap_tol:g}" if gap is not None else \
+            f"min ||G(z) - x||_inf >= {res.bound:.6g} > {tol:g}"
+        return Check(name, Status.CERTIFIED, method,
+                     f"no preimage in the latent domain: {what} (best found {res.objective:.6g})", details)
+    if res.latent is not None and gap is not None:
+        # A refutation needs a witness: the MILP's latent, its residual recomputed exactly.
+        exact_res = max(abs(o - t) for o, t in zip(instance.output([Fraction(float(v)) for v in res.latent]),
+                                                      instance.target))
+        details["exact_residual_of_latent"] = exact_res
+        if exact_res < gap:
+            return Check(name, Status.REFUTED, method,
+                         f"the MILP's latent has exact residual {float(exact_res):.6g} < the claimed gap {gap}",
+                         details)
+    why = "time limit" if res.status == "time limit" else f"bound gap ({res.status})"
+    return Check(name, Status.UNKNOWN, method,
+                 f"{why}: the MILP's bound reached {res.bound:.6g}, not the required {need:.6g}, and no latent "
+                 f"below the gap was found", details)
+
+
+def _check_proof(instance: Instance, sat: SatResult, deadline: Deadline) -> Check:
+    name, method = "drup-proof", "DRUP, forward RUP check (theorychk.reduction.cnf.check_drup)"
+    if sat.proof is None:
+        return _unknown(name, "no proof (the solver did not finish)", method)
+    res = check_drup(instance.cnf, sat.proof, time_limit=_left(deadline))
+    return Check(name, res.status, method,
+                 f"{res.reason}: {res.lemmas} lemmas, {res.deletions} deletions" if res.reason else "", res.to_dict())
+
+
+def verify(
+    instance: Instance,
+    *,
+    time_limit: float | None = None,
+    exhaustive_max_vars: int = DEFAULT_EXHAUSTIVE_MAX_VARS,
+    samples: int = DEFAULT_SAMPLES,
+    max_models: int = DEFAULT_MAX_MODELS,
+    milp: bool = True,
+    engine: str = "auto",
+    gap_tol: float = DEFAULT_GAP_TOL,
+    proof_dir: str | Path | None = None,
+    seed: int = 0,
+    quiet: bool = True,
+) -> VerificationReport:
+    """Verify ``instance`` (module docstring); every part shares ``time_limit`` seconds.
+
+    Examples
+    --------
+    >>> from theorychk.reduction.cnf import CNF
+    >>> from theorychk.reduction.constructions import four_layer
+    >>> report = verify(four_layer(CNF(2, [[1, 2], [-1, 2], [-2]])))
+    >>> report.sat.status, report.status.value, [c.name for c in report.checks]
+    ('UNSAT', 'CERTIFIED', ['models', 'boolean-preimages', 'milp-gap', 'drup-proof'])
+    """
+    for label, value, low in (("exhaustive_max_vars", exhaustive_max_vars, 0), ("samples", samples, 1),
+                              ("max_models", max_models, 1)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise InvalidInput(f"{label} must be an integer >= {low}; got {value!r}")
+    if exhaustive_max_vars > 20:
+        raise InvalidInput(f"exhaustive_max_vars must be <= 20 (2^20 latents); got {exhaustive_max_vars}")
+    if not (isinstance(gap_tol, (int, float)) and 0 <= gap_tol < 0.25):
+        raise InvalidInput(f"gap_tol must be in [0, 0.25); got {gap_tol!r}")
+    start = time.perf_counter()
+    deadline = Deadline(time_limit)
+    rng = np.random.default_rng(seed)
+    checks: list[Check] = []
+    steps = 4 if milp else 3
+    with progress(f"verifying {instance.name}", total=steps, quiet=quiet) as bar:
+        sat = solve(instance.cnf, proof=True, time_limit=_left(deadline))
+        proof_path = None
+        if sat.proof is not None and proof_dir is not None:
+            p = Path(proof_dir) / f"{instance.cnf.name or 'formula'}.drup"
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_text("\n".join(sat.proof) + "\n", encoding="ascii")
+            proof_path = str(p)
+        bar.advance()
+        models_check, _ = _check_models(instance, sat, deadline, max_models)
+        checks.append(models_check)
+        bar.advance()
+        if deadline.expired():
+            checks.append(_unknown("boolean-preimages", "time limit"))
+            exhaustive = False
+        else:
+            boolean_check, exhaustive = _check_boolean(instance, sat, deadline, exhaustive_max_vars, samples, rng)
+            checks.append(boolean_check)
+        bar.advance()
+        if milp:
+            checks.append(_check_milp(instance, sat, deadline, engine, gap_tol))
+            bar.advance()
+        if sat.status == "UNSAT":
+            checks.append(_check_proof(instance, sat, deadline))
+    statuses = {c.status for c in checks}
+    status = Status.REFUTED if Status.REFUTED in statuses else (Status.UNKNOWN if Status.UNKNOWN in statuses
+                                                                 else Status.CERTIFIED)
+    settings = {"time_limit": time_limit, "exhaustive_max_vars": exhaustive_max_vars, "samples": samples,
+                "max_models": max_models, "milp": milp, "engine": engine, "gap_tol": gap_tol, "seed": seed}
+    return VerificationReport(instance.summary(), sat, tuple(checks), status, exhaustive, settings,
+                              time.perf_counter() - start, proof_path)
