@@ -8,6 +8,7 @@ exit code 2 — never a traceback.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Annotated, Any
 
@@ -60,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     # Commands register themselves on import; keep imports here so `--help` stays fast.
     from theorychk.cli import info, invariants, invert  # noqa: F401
     from theorychk.cli import reduce  # noqa: F401
+    from theorychk.cli import certify  # noqa: F401
 
     try:
         # standalone mode: click prints usage errors itself (one "Error:" line, exit 2)
@@ -69,6 +71,18 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except KeyboardInterrupt:
+        typer.echo("theorychk: interrupted", err=True)
+        return 130
+    except Exception as exc:  # a bug in theorychk, not the user's input: still no traceback
+        if os.environ.get("THEORYCHK_DEBUG"):
+            raise
+        typer.echo(
+            f"theorychk: internal error (please report; THEORYCHK_DEBUG=1 shows the traceback): "
+            f"{type(exc).__name__}: {exc}",
+            err=True,
+        )
+        return 3
     return 0
 
 

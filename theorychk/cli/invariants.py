@@ -70,11 +70,11 @@ def invariants(
     if coherence:
         todo.append(("coherence", lambda: inv.coherence(matrix)))
     if mu_s is not None:
-        todo.append((f"mu_s(s={mu_s})", lambda: inv.coherence_s(matrix, mu_s, time_limit=time_limit)))
+        todo.append((f"mu_s(s={mu_s})", lambda: inv.coherence_s(matrix, mu_s, time_limit=time_limit, progress=show)))
     if c_inf is not None:
-        todo.append((f"c_inf(m={c_inf})", lambda: inv.c_inf(matrix, c_inf, time_limit=time_limit, quiet=quiet)))
+        todo.append((f"c_inf(m={c_inf})", lambda: inv.c_inf(matrix, c_inf, time_limit=time_limit, progress=show)))
     if c_1 is not None:
-        todo.append((f"c_1(m={c_1})", lambda: inv.c_1(matrix, c_1, time_limit=time_limit, quiet=quiet)))
+        todo.append((f"c_1(m={c_1})", lambda: inv.c_1(matrix, c_1, time_limit=time_limit, progress=show)))
     if not todo:
         half = max(1, np.asarray(matrix).shape[0] // 2)
         todo = [
@@ -90,17 +90,24 @@ def invariants(
     from rich.table import Table
 
     table = Table(title=f"invariants of {label}")
-    for col in ("invariant", "value", "lower", "upper", "status", "method", "seconds"):
+    for col in ("invariant", "value", "bounds", "status", "lower bound by", "upper bound by", "seconds"):
         table.add_column(col)
+
+    def short(text: str) -> str:  # the full method and evidence are in --json
+        return text if len(text) <= 28 else text[:25] + "..."
+
+    def num(value: Any) -> str:  # rationals shown to 6 digits; --json has them exactly
+        return "-" if value is None else (str(value) if isinstance(value, int) else f"{float(value):.6g}")
+
     for name, r in results:
         d = r.to_dict()
         table.add_row(
             name,
-            str(d["value"]) if d["value"] is not None else "-",
-            f"{d['lower']['value']} ({r.lower.method})",
-            f"{d['upper']['value']} ({r.upper.method})",
+            num(r.value),
+            f"[{num(r.lower.value)}, {num(r.upper.value)}]",
             d["status"] + (f": {r.reason}" if r.reason else ""),
-            r.method,
+            short(r.lower.method),
+            short(r.upper.method),
             f"{r.elapsed:.3f}",
         )
     Console().print(table)

@@ -50,23 +50,26 @@ SQRT_BITS = 64
 
 
 def sqrt_bounds(x: Fraction, bits: int = SQRT_BITS) -> tuple[Fraction, Fraction]:
-    """Rationals ``lo <= sqrt(x) <= hi`` with ``hi - lo <= 2**-bits`` (equal when exact).
+    """Rationals ``lo <= sqrt(x) <= hi`` with ``hi - lo <= 2**-bits`` (equal when ``x`` is a square).
+
+    Proven through squares: ``lo**2 <= x <= hi**2`` holds exactly.
 
     Examples
     --------
-    >>> sqrt_bounds(Fraction(1, 4))
-    (Fraction(1, 2), Fraction(1, 2))
+    >>> sqrt_bounds(Fraction(1, 4)), sqrt_bounds(Fraction(4, 9))
+    ((Fraction(1, 2), Fraction(1, 2)), (Fraction(2, 3), Fraction(2, 3)))
     >>> lo, hi = sqrt_bounds(Fraction(1, 2)); lo * lo <= Fraction(1, 2) <= hi * hi
     True
     """
     if x < 0:
-        raise ValueError("sqrt of a negative number")
+        raise InvalidInput(f"cannot take the square root of {x}")
+    rn, rd = math.isqrt(x.numerator), math.isqrt(x.denominator)
+    if rn * rn == x.numerator and rd * rd == x.denominator:
+        return Fraction(rn, rd), Fraction(rn, rd)
     scale = 1 << bits
     # isqrt(floor(y)) == floor(sqrt(y)) for y >= 0, so lo = floor(sqrt(x) * 2**bits) / 2**bits.
     root = math.isqrt(x.numerator * scale * scale // x.denominator)
-    lo = Fraction(root, scale)
-    hi = lo if lo * lo == x else Fraction(root + 1, scale)
-    return lo, hi
+    return Fraction(root, scale), Fraction(root + 1, scale)
 
 
 class _Gram:
