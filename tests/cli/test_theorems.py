@@ -1,0 +1,19 @@
+from theorychk.cli import main
+
+
+def test_theorems_lists_with_status(capsys):
+    assert main(["theorems"]) == 0
+    out = capsys.readouterr().out
+    assert "lei2019.lemma1" in out and "false as printed" in out and "puthawala2022.criterion" in out
+
+
+def test_falsify_prints_counterexample_and_none(capsys):
+    assert main(["falsify", "lei2019.lemma1", "--budget", "30", "--seed", "1"]) == 0
+    assert "COUNTEREXAMPLE" in capsys.readouterr().out
+    assert main(["falsify", "lei2019.theorem2", "--budget", "10"]) == 0
+    assert "no counterexample in 10 examples" in capsys.readouterr().out
+
+
+def test_falsify_unknown_theorem_one_line(capsys):
+    assert main(["falsify", "lei2019.lemma9"]) == 2
+    assert "unknown theorem" in capsys.readouterr().err
