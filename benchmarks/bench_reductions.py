@@ -19,10 +19,11 @@ seeds ``seed + 1000·n + k`` with the wanted answers. Three parts:
 Tools, each deciding "is the target in ``G(box)``?" (⇔ the formula is satisfiable):
 
 * **PySAT** (CaDiCaL 1.9.5) on the source formula: the reference answer.
-* **our MILP**: ``theorychk.solvers.invert(..., method="milp", latent_box=1, norm="linf")`` for
-  ``four-layer``; for ``katz`` (box [0, 1]^n, which ``milp`` does not take) the minimal MILP of
-  ``theorychk.reduction._milp``. SAT = a latent with residual ≤ 1e-6; UNSAT = HiGHS's bound on
-  ``min ‖G(z) − x‖_∞`` reaches the gap (½ or 1) minus 1e-4 (MILP-proven).
+* **our MILP**: ``theorychk.reduction.verify.run_milp``, i.e. the ``milp`` method's encoder
+  ``theorychk.solvers.milp.minimize_residual`` with ``norm="linf"`` on the instance's box
+  (``[−1, 1]^n`` for ``four-layer``, ``[0, 1]^n`` for ``katz``). SAT = a latent with residual
+  ≤ 1e-6; UNSAT = HiGHS's bound on ``min ‖G(z) − x‖_∞`` reaches the gap (½ or 1) minus 1e-4
+  (MILP-proven).
 * **Marabou** (PyPI ``maraboupy`` 2.0.0, its ``Marabou`` binary) on the exported ``.onnx`` +
   ``.vnnlib`` (ε = ⅛), in a subprocess with ``--timeout`` and a hard wall-clock SIGKILL a few
   seconds later (it can ignore its own timeout: ``shared/notes/ecosystem.md``).

@@ -14,6 +14,8 @@ from theorychk.network import Layer, Network
 from theorychk.reduction.cnf import CNF, random_kcnf, solve
 from theorychk.reduction.constructions import CONSTRUCTIONS, bias_free, construct, four_layer, katz
 from theorychk.reduction.verify import integer_forward, run_milp, verify
+from theorychk.solvers import invert
+from theorychk.solvers.milp import ENGINE
 from theorychk.verdict import Status
 
 REAL = ["four-layer", "bias-free", "one-hidden", "katz"]
@@ -40,7 +42,7 @@ def test_report_for_a_satisfiable_instance():
     assert [c.name for c in report.checks] == ["models", "boolean-preimages", "milp-preimage"]
     milp = report.check("milp-preimage")
     assert milp.details["pysat_confirms"] and milp.details["decoded_latent_is_exact_preimage"]
-    assert "theorychk.solvers milp" in milp.details["engine"]
+    assert milp.details["engine"] == ENGINE == report.settings["engine"]
     json.dumps(report.to_dict())
 
 
@@ -50,7 +52,7 @@ def test_report_for_an_unsatisfiable_instance_keeps_the_proof(tmp_path):
     assert report.sat.status == "UNSAT" and report.status is Status.CERTIFIED
     gap = report.check("milp-gap")
     assert gap.method.startswith("MILP-proven") and gap.details["bound"] >= 1 - 1e-4
-    assert "theorychk.reduction._milp" in gap.details["engine"]  # [0,1]^n: the solvers' milp only takes [-R, R]
+    assert gap.details["engine"] == ENGINE  # the box [0,1]^n, through the solvers' one encoder
     assert report.check("drup-proof").status is Status.CERTIFIED
     proof = (tmp_path / f"{cnf.name}.drup").read_text().splitlines()
     assert report.proof_path and proof == list(report.sat.proof)
@@ -92,14 +94,13 @@ def test_a_wrong_target_is_refuted_with_the_model():
     assert "!= target (1, 0)" in report.check("models").message
 
 
-def test_engines_agree_on_a_symmetric_box():
+def test_run_milp_agrees_with_the_milp_inversion_method_on_a_symmetric_box():
     cnf = random_kcnf(5, ratio=4.26, seed=3)
     inst = bias_free(cnf)
-    a = run_milp(inst, time_limit=30, engine="solvers")
-    b = run_milp(inst, time_limit=30, engine="reduction")
-    assert abs(a.objective - b.objective) < 1e-6
-    with pytest.raises(InvalidInput, match="needs a symmetric real box"):
-        run_milp(katz(cnf), time_limit=5, engine="solvers")
+    a = run_milp(inst, time_limit=30)
+    b = invert(inst.network, np.array([float(t) for t in inst.target]), method="milp",
+               latent_box=float(inst.latent_radius), time_limit=30)
+    assert abs(a.objective - b.info["objective"]) < 1e-6 and abs(a.bound - b.info["bound"]) < 1e-6
 
 
 def test_integer_forward_refuses_what_it_cannot_do_exactly():
@@ -136,7 +137,7 @@ def test_every_construction_verifies_at_n20(name):
 
 def test_gap_check_refutes_only_with_a_witness(monkeypatch):
     from theorychk.reduction import verify as verify_module
-    from theorychk.reduction._milp import MilpResult
+    from theorychk.solvers.milp import MilpResult
 
     cnf = CNF(2, [[1, 2], [-1, 2], [1, -2], [-1, -2]])
     inst = four_layer(cnf)

@@ -3,6 +3,7 @@ against the LP heuristics, and on toy nets whose preimages are known by hand."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 
@@ -15,7 +16,13 @@ from tests.solvers.test_lp import gaussian_net, planted, rel_err, theorem2_holds
 from theorychk.errors import InvalidInput
 from theorychk.network import Layer, Network
 from theorychk.solvers import InversionStatus, invert
-from theorychk.solvers.milp import SecondPreimageStatus, interval_bounds, second_preimage
+from theorychk.solvers.milp import (
+    ENGINE,
+    SecondPreimageStatus,
+    interval_bounds,
+    minimize_residual,
+    second_preimage,
+)
 
 
 def box_for(*latents: np.ndarray) -> float:
@@ -163,6 +170,7 @@ def test_unsupported_hidden_activation_is_rejected_at_invert() -> None:
         ({"norm": "l2"}, "norm"),
         ({"latent_box": -1.0}, "latent_box"),
         ({"latent_box": math.inf}, "latent_box"),
+        ({"latent_box": (1.0, 0.0)}, "latent_box needs lo <= hi; coordinate 0 has lo 1 > hi 0"),
         ({"polish": "yes"}, "polish"),
         ({"box": 3}, "unknown option"),
     ],
@@ -196,6 +204,156 @@ def test_interval_bounds_contain_every_pre_activation_in_the_box(inst, box: floa
     zs[: net.latent_dim] = box * np.sign(rng.normal(size=(net.latent_dim, net.latent_dim)))  # corners
     for (lo, hi), pre in zip(bounds, net.pre_activations(zs), strict=True):
         assert np.all(pre >= lo) and np.all(pre <= hi)
+
+
+@settings(max_examples=20)
+@given(inst=planted(max_depth=3, activation="leaky_relu:0.3", bias=True))
+def test_interval_bounds_contain_every_pre_activation_in_an_asymmetric_box(inst) -> None:
+    net, _, rng = inst
+    lo = rng.uniform(-5.0, 5.0, size=net.latent_dim)
+    hi = lo + rng.uniform(0.0, 3.0, size=net.latent_dim)
+    bounds = interval_bounds(net, (lo, hi))
+    zs = rng.uniform(lo, hi, size=(200, net.latent_dim))
+    zs[: net.latent_dim] = np.where(rng.random((net.latent_dim, net.latent_dim)) < 0.5, lo, hi)  # corners
+    for (l_, h_), pre in zip(bounds, net.pre_activations(zs), strict=True):
+        assert np.all(pre >= l_) and np.all(pre <= h_)
+
+
+# --------------------------------------------------------------------------------------------
+# minimize_residual: asymmetric boxes, vertex latents, cutoff
+# --------------------------------------------------------------------------------------------
+
+
+def far_instance() -> tuple[Network, np.ndarray]:
+    """An expansive net whose only preimage of ``G(z*)`` (Theorem 2) is ``z* = (3, −2.5)``."""
+    net = gaussian_net(np.random.default_rng(0), [2, 8, 24], ["relu", "relu"], bias=True)
+    z = np.array([3.0, -2.5])
+    assert theorem2_holds(net, z)
+    return net, z
+
+
+def test_asymmetric_box_reaches_a_minimiser_outside_the_symmetric_box() -> None:
+    net, z = far_instance()
+    y = net.forward(z)
+    lo, hi = np.array([2.0, -3.0]), np.array([4.0, -2.0])  # meets ‖z‖_∞ ≤ 2 only on the face z_0 = 2
+    inside = minimize_residual(net, y, box=2.0)
+    assert inside.status == "optimal" and inside.bound > 0.1  # proven: no preimage in ‖z‖_∞ ≤ 2
+    res = minimize_residual(net, y, box=(lo, hi))
+    assert res.status == "optimal" and res.objective <= 1e-9 and res.engine == ENGINE
+    assert np.all(res.latent >= lo) and np.all(res.latent <= hi) and rel_err(res.latent, z) <= 1e-9
+    # the milp method takes the same pair, and its verdicts follow
+    solved = invert(net, y, method="milp", latent_box=(lo, hi))
+    assert solved.status is InversionStatus.SOLVED and rel_err(solved.latent, z) <= 1e-9
+    assert solved.info["latent_box"] == [[2.0, -3.0], [4.0, -2.0]] and not solved.info["at_box_boundary"]
+    assert invert(net, y, method="milp", latent_box=2.0).status is InversionStatus.INFEASIBLE
+
+
+def test_a_box_without_unstable_units_still_proves_its_bound() -> None:
+    # On [0.5, 2] both units of |z| are one-signed: no binary, HiGHS solves an LP, and its optimum
+    # (not a MIP dual bound, which HiGHS does not report for an LP) is the bound.
+    res = invert(abs_net(), [0.0], method="milp", latent_box=(0.5, 2.0))
+    assert res.status is InversionStatus.INFEASIBLE and res.info["binaries"] == 0
+    assert res.info["bound"] == pytest.approx(0.5, abs=1e-6) and res.latent == pytest.approx([0.5])
+    assert res.info["at_box_boundary"] and "z ∈ [0.5, 2]^1" in res.reason
+
+
+@st.composite
+def tiny_vertex_problems(draw: st.DrawFn) -> tuple[Network, np.ndarray, np.ndarray, np.ndarray]:
+    """A net of 1-2 layers on k ≤ 4 latents with small integer weights, a box with dyadic ends
+    and a dyadic target: every vertex's residual is exact in floats, so brute force is the oracle."""
+    k = draw(st.integers(1, 4))
+    widths = [k] + draw(st.lists(st.integers(1, 5), min_size=1, max_size=2))
+    layers = []
+    for i, (n_in, n_out) in enumerate(itertools.pairwise(widths)):
+        w = np.array(draw(st.lists(st.integers(-3, 3), min_size=n_in * n_out, max_size=n_in * n_out)))
+        b = np.array(draw(st.lists(st.integers(-2, 2), min_size=n_out, max_size=n_out)))
+        last = i == len(widths) - 2
+        act = draw(st.sampled_from(["relu", "leaky_relu:0.25"] + (["identity"] if last else [])))
+        layers.append(Layer(w.reshape(n_out, n_in).astype(float), b.astype(float), act))
+    lo = np.array(draw(st.lists(st.integers(-4, 2), min_size=k, max_size=k))) / 2
+    hi = lo + np.array(draw(st.lists(st.integers(1, 4), min_size=k, max_size=k))) / 2
+    y = np.array(draw(st.lists(st.integers(-6, 6), min_size=widths[-1], max_size=widths[-1]))) / 2
+    return Network(layers), lo, hi, y
+
+
+def vertex_minimum(net: Network, lo: np.ndarray, hi: np.ndarray, y: np.ndarray, norm: str) -> float:
+    vertices = np.array(list(itertools.product(*zip(lo, hi, strict=True))))
+    r = np.abs(net.forward(vertices) - y)
+    return float(np.min(r.max(axis=1) if norm == "linf" else r.sum(axis=1)))
+
+
+@settings(max_examples=30, deadline=None)
+@given(problem=tiny_vertex_problems(), norm=st.sampled_from(["linf", "l1"]))
+def test_vertex_latent_agrees_with_brute_force_over_the_vertices(problem, norm: str) -> None:
+    net, lo, hi, y = problem
+    best = vertex_minimum(net, lo, hi, y, norm)
+    res = minimize_residual(net, y, box=(lo, hi), vertices=True, norm=norm)
+    assert res.status == "optimal"
+    assert np.all((res.latent == lo) | (res.latent == hi))  # a vertex exactly, not HiGHS's near-vertex
+    assert res.objective == pytest.approx(best, abs=1e-9)
+    assert abs(res.bound - best) <= 1e-6 * max(1.0, best)  # HiGHS's gap and tolerances, both ways
+
+
+def test_vertex_latent_differs_from_the_box() -> None:
+    # |z| = 0.8 at z = ±0.8 in the box [-1, 2], but on its vertices {-1, 2} the best is 0.2 away.
+    assert minimize_residual(abs_net(), [0.8], box=(-1.0, 2.0)).objective <= 1e-9
+    res = minimize_residual(abs_net(), [0.8], box=(-1.0, 2.0), vertices=True)
+    assert res.latent.tolist() == [-1.0] and res.objective == pytest.approx(0.2, abs=1e-12)
+
+
+def sum_of_abs_net() -> Network:
+    """G(z) = |z_0| + |z_1|: against the target −1.5 the least ℓ∞ residual is 1.5, at z = 0."""
+    w = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
+    return Network([Layer(w, None, "relu"), Layer(np.ones((1, 4)), None, "identity")])
+
+
+def test_cutoff_proves_the_known_minimum_without_closing_the_gap() -> None:
+    net = sum_of_abs_net()
+    full = minimize_residual(net, [-1.5], box=2.0)
+    assert full.status == "optimal" and full.objective == pytest.approx(1.5, abs=1e-9)
+    below = minimize_residual(net, [-1.5], box=2.0, cutoff=1.499)
+    assert below.status == "cutoff" and below.bound == 1.499 and below.to_dict()["cutoff"] == 1.499
+    assert below.latent is None or below.objective >= 1.499  # HiGHS may keep an incumbent above it
+    json.dumps(below.to_dict())
+    # a cutoff above the minimum hides nothing: the minimiser is found and its residual reported
+    above = minimize_residual(net, [-1.5], box=2.0, cutoff=2.0)
+    assert above.status == "optimal" and above.objective == pytest.approx(1.5, abs=1e-9)
+
+
+@settings(max_examples=20, deadline=None)
+@given(problem=tiny_vertex_problems())
+def test_cutoff_agrees_with_brute_force_on_vertex_latents(problem) -> None:
+    net, lo, hi, y = problem
+    best = vertex_minimum(net, lo, hi, y, "linf")
+    step = 1 / 64  # vertex residuals are multiples of 1/32 (halves, integers, two slopes 1/4)
+    if best > 0:
+        res = minimize_residual(net, y, box=(lo, hi), vertices=True, cutoff=best - step)
+        assert res.status == "cutoff" and res.bound == best - step
+        assert res.latent is None or res.objective >= best
+    res = minimize_residual(net, y, box=(lo, hi), vertices=True, cutoff=best + step)
+    assert res.status == "optimal" and res.objective == pytest.approx(best, abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"box": (np.zeros(3), 1.0)}, r"box lower bound must be a scalar or a vector of length 2 .*\(3,\)"),
+        ({"box": (0.0, [1.0, -1.0])}, "box needs lo <= hi; coordinate 1 has lo 0 > hi -1"),
+        ({"box": (0.0, math.inf)}, "box upper bound must be finite"),
+        ({"box": (0.0, 1.0, 2.0)}, r"a pair \(lo, hi\); got a sequence of length 3"),
+        ({"box": -1.0}, r"box must be a positive finite number R \(the box ‖z‖_∞ ≤ R\) or a pair"),
+        ({"box": 1.0, "vertices": 1}, "vertices must be a bool; got 1"),
+        ({"box": 1.0, "cutoff": math.inf}, "cutoff must be a finite number or None"),
+        ({"box": 1.0, "rows": np.ones(16, dtype=bool)}, "rows must be output indices; got a boolean array"),
+        ({"box": 1.0, "rows": [0, 0]}, r"distinct output indices in \[0, 16\)"),
+        ({"box": 1.0, "norm": "l2"}, "norm must be 'linf' or 'l1'"),
+        ({"box": 1.0, "rows": [0, 1]}, r"target must be a finite vector with one value per row \(2\)"),
+    ],
+)
+def test_minimize_residual_rejects_bad_arguments(kwargs: dict, message: str) -> None:
+    net, y = _noisy_instance()
+    with pytest.raises(InvalidInput, match=message):
+        minimize_residual(net, y, **kwargs)
 
 
 # --------------------------------------------------------------------------------------------

@@ -25,16 +25,17 @@
 ``drup-proof`` (unsatisfiable formulas)
     PySAT's DRUP proof is re-checked by :func:`theorychk.reduction.cnf.check_drup`.
 
-The MILP is ``theorychk.solvers``' ``milp`` method when the latent domain is a symmetric real
-box ``[−R, R]^k`` (what it supports), otherwise the minimal encoding in
-:mod:`theorychk.reduction._milp` (binary latents, the ``[0, 1]^n`` box of ``katz``); the report
-names the engine. Every part honours the shared time limit and ends UNKNOWN when it runs out.
+The MILP is :func:`theorychk.solvers.milp.minimize_residual` — the encoder of the ``milp``
+inversion method — on the instance's latent domain: the box ``[latent_lo, latent_hi]``
+(``[−1, 1]^n`` for ``four-layer``, ``[0, 1]^n`` for ``katz``, ...), or its vertices when the
+latent is binary (``binary``, ``printed``: ``z ∈ {±1}^n``). The report names the engine
+(:data:`theorychk.solvers.milp.ENGINE`). Every part honours the shared time limit and ends
+UNKNOWN when it runs out.
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -45,10 +46,10 @@ import numpy as np
 
 from theorychk.errors import InvalidInput
 from theorychk.network import Network
-from theorychk.reduction import _milp
 from theorychk.reduction.cnf import SatResult, assignment_to_literals, check_drup, enumerate_models, solve
 from theorychk.reduction.constructions import Instance
 from theorychk.runtime import Deadline, progress
+from theorychk.solvers.milp import ENGINE, MilpResult, minimize_residual
 from theorychk.verdict import Status, jsonable
 
 __all__ = ["Check", "VerificationReport", "verify", "run_milp", "boolean_preimages", "integer_forward"]
@@ -190,41 +191,17 @@ def boolean_preimages(instance: Instance, assignments: np.ndarray) -> np.ndarray
 # --------------------------------------------------------------------------------------------
 
 
-def run_milp(instance: Instance, *, time_limit: float | None, engine: str = "auto") -> _milp.MilpResult:
-    """``min ‖G(z) − target‖_∞`` over the instance's latent domain.
-
-    ``engine="auto"`` uses ``theorychk.solvers``' ``milp`` on symmetric real boxes and
-    :mod:`theorychk.reduction._milp` otherwise; ``"solvers"`` / ``"reduction"`` force one.
+def run_milp(instance: Instance, *, time_limit: float | None, cutoff: float | None = None) -> MilpResult:
+    """``min ‖G(z) − target‖_∞`` over the instance's latent domain, by
+    :func:`theorychk.solvers.milp.minimize_residual`: the box ``[latent_lo, latent_hi]``, or its
+    vertices when ``instance.binary_latent``. ``cutoff=c`` only decides whether the minimum is
+    below ``c`` (status ``"cutoff"``: ``min ≥ c`` proven, ``bound = c``).
     """
-    if engine not in ("auto", "solvers", "reduction"):
-        raise InvalidInput(f"engine must be 'auto', 'solvers' or 'reduction'; got {engine!r}")
     target = np.array([float(t) for t in instance.target])
-    radius = instance.latent_radius
-    use_solvers = engine == "solvers" or (engine == "auto" and radius is not None and not instance.binary_latent)
-    if use_solvers:
-        if radius is None or instance.binary_latent:
-            raise InvalidInput(
-                f"the solvers' milp method needs a symmetric real box [-R, R]^k; instance {instance.name!r} has "
-                f"{'a binary latent' if instance.binary_latent else 'an asymmetric box'}"
-            )
-        from theorychk.solvers import invert
-
-        start = time.perf_counter()
-        r = invert(instance.network, target, method="milp", latent_box=float(radius), norm="linf",
-                   time_limit=time_limit)
-        info = r.info
-        bound = float(info.get("bound", -math.inf))
-        objective = float(info.get("objective", math.inf))
-        status = str(info.get("highs_status", r.status.value))
-        if r.reason == "time limit" or r.reason.startswith("time limit"):
-            status = "time limit"
-        return _milp.MilpResult(status, r.latent, objective, bound, int(r.counts.get("nodes", 0)),
-                                int(r.counts.get("binaries", 0)), time.perf_counter() - start,
-                                engine="theorychk.solvers milp (HiGHS)")
     lo = np.array([float(v) for v in instance.latent_lo])
     hi = np.array([float(v) for v in instance.latent_hi])
-    return _milp.minimize_residual(instance.network, target, lo, hi, binary=instance.binary_latent,
-                                   time_limit=time_limit)
+    return minimize_residual(instance.network, target, box=(lo, hi), vertices=instance.binary_latent,
+                             norm="linf", cutoff=cutoff, time_limit=time_limit)
 
 
 # --------------------------------------------------------------------------------------------
@@ -336,13 +313,13 @@ def _pysat_confirms(instance: Instance, assignment: tuple[bool, ...]) -> bool:
         return bool(s.solve(assumptions=assignment_to_literals(assignment))) and instance.cnf.satisfied_by(assignment)
 
 
-def _check_milp(instance: Instance, sat: SatResult, deadline: Deadline, engine: str, gap_tol: float) -> Check:
+def _check_milp(instance: Instance, sat: SatResult, deadline: Deadline, gap_tol: float) -> Check:
     if sat.status == "UNKNOWN":
         return _unknown("milp", "the SAT solver did not finish (time limit)")
     name = "milp-preimage" if sat.status == "SAT" else "milp-gap"
     if deadline.expired():
         return _unknown(name, "time limit before the MILP ran")
-    res = run_milp(instance, time_limit=_left(deadline), engine=engine)
+    res = run_milp(instance, time_limit=_left(deadline))
     tol = DEFAULT_RESIDUAL_TOL * max(1.0, max(abs(float(t)) for t in instance.target))
     details: dict[str, Any] = {**res.to_dict(), "residual_tol": tol}
     found = res.latent is not None and res.objective <= tol
@@ -412,7 +389,6 @@ def verify(
     samples: int = DEFAULT_SAMPLES,
     max_models: int = DEFAULT_MAX_MODELS,
     milp: bool = True,
-    engine: str = "auto",
     gap_tol: float = DEFAULT_GAP_TOL,
     proof_dir: str | Path | None = None,
     seed: int = 0,
@@ -461,7 +437,7 @@ def verify(
             checks.append(boolean_check)
         bar.advance()
         if milp:
-            checks.append(_check_milp(instance, sat, deadline, engine, gap_tol))
+            checks.append(_check_milp(instance, sat, deadline, gap_tol))
             bar.advance()
         if sat.status == "UNSAT":
             checks.append(_check_proof(instance, sat, deadline))
@@ -469,6 +445,6 @@ def verify(
     status = Status.REFUTED if Status.REFUTED in statuses else (Status.UNKNOWN if Status.UNKNOWN in statuses
                                                                  else Status.CERTIFIED)
     settings = {"time_limit": time_limit, "exhaustive_max_vars": exhaustive_max_vars, "samples": samples,
-                "max_models": max_models, "milp": milp, "engine": engine, "gap_tol": gap_tol, "seed": seed}
+                "max_models": max_models, "milp": milp, "engine": ENGINE, "gap_tol": gap_tol, "seed": seed}
     return VerificationReport(instance.summary(), sat, tuple(checks), status, exhaustive, settings,
                               time.perf_counter() - start, proof_path)

@@ -1,10 +1,14 @@
-"""Exact inversion by mixed-integer programming in HiGHS: ``milp`` and :func:`second_preimage`.
+"""Exact inversion by mixed-integer programming in HiGHS: :func:`minimize_residual`, ``milp``
+and :func:`second_preimage`.
 
-The network is encoded exactly on a latent box ``‖z‖_∞ ≤ R`` (``latent_box=R``): each layer's
-pre-activation ``u = W x + b`` is a continuous variable with interval bounds ``[l, h]`` from
-interval bound propagation (:func:`interval_bounds`), and each ReLU / LeakyReLU unit whose
-interval straddles 0 gets one binary ``a`` with the big-M constraints (``M`` = the interval
-bounds, no guessed constants)::
+One encoder serves them all (and the reductions' checks, :mod:`theorychk.reduction.verify`).
+The latent domain is a box: the symmetric ``‖z‖_∞ ≤ R`` (``box=R``) or any ``[lo, hi]``
+(``box=(lo, hi)``, scalars or length-``k`` vectors), or only the box's vertices ``{lo, hi}^k``
+(``vertices=True``: one binary ``b_i`` per coordinate and ``z_i = lo_i + (hi_i − lo_i)·b_i``).
+Each layer's pre-activation ``u = W x + b`` is a continuous variable with interval bounds
+``[l, h]`` from interval bound propagation over the box (:func:`interval_bounds`), and each
+ReLU / LeakyReLU unit whose interval straddles 0 gets one binary ``a`` with the big-M
+constraints (``M`` = the interval bounds, no guessed constants)::
 
     ReLU:        x ≥ u,  x ≥ 0,  x ≤ u − l·(1 − a),  x ≤ h·a
     LeakyReLU c: x ≥ u,  x ≥ c·u,  x ≤ u − (1 − c)·l·(1 − a),  x ≤ c·u + (1 − c)·h·a
@@ -13,15 +17,23 @@ A unit with ``l ≥ 0`` is ``x = u``, one with ``h ≤ 0`` is ``x = 0`` (ReLU) o
 An invertible last activation (tanh, sigmoid, PLU) is inverted on the signal, as in
 :mod:`theorychk.solvers.lp`, and the residual measured before it.
 
-``milp`` minimises ``‖G(z) − y‖`` (ℓ∞ or ℓ1, ``norm=``) over the observed coordinates; HiGHS's
-dual bound says how small the residual can be anywhere in the box. After HiGHS, the incumbent
-is *polished*: with its activation pattern fixed, ``G`` is affine on the pattern's region and
-the least residual over that region is an LP, solved again in HiGHS with tight tolerances; the
-better of the two points (by a float forward pass) is returned. The reported ``objective`` is
-the residual of the returned latent computed by that forward pass, never HiGHS's number.
+:func:`minimize_residual` minimises ``‖G(z) − y‖`` (ℓ∞ or ℓ1, ``norm=``) over the observed
+coordinates (``rows=``); HiGHS's dual bound says how small the residual can be anywhere in the
+domain. With ``cutoff=c`` HiGHS prunes every node whose bound reaches ``c``: finding no latent
+below ``c`` proves ``min ≥ c`` (status ``"cutoff"``) without closing the gap above ``c`` —
+cheaper when all that is claimed is a gap. After HiGHS, a real-box incumbent is *polished*: with
+its activation pattern fixed, ``G`` is affine on the pattern's region and the least residual
+over that region is an LP, solved again in HiGHS with tight tolerances; the better of the two
+points (by a float forward pass) is returned. A vertex incumbent is read off its binaries, so
+it is a vertex exactly. The reported ``objective`` is the residual of the returned latent
+computed by that forward pass, never HiGHS's number. All of it is a MILP claim in floating
+point, not exact arithmetic.
 
 How ``milp`` reports (``info["objective"]``, ``info["bound"]``, ``info["gap"]``, ``info["in_range"]``)
 -------------------------------------------------------------------------------------------------
+``milp`` is :func:`minimize_residual` on the box of its ``latent_box`` option (``R`` or
+``(lo, hi)``), read against ``tol``:
+
 * ``objective ≤ tol``: ``SOLVED`` — a latent reproducing ``y`` within ``tol`` was found (it is
   optimal up to ``tol`` whatever the bound; ``in_range=True``).
 * HiGHS proved optimality and ``bound > tol``: ``y`` is not in ``G(box)`` within ``tol`` (a MILP
@@ -71,8 +83,12 @@ from theorychk.solvers.lp import (
 from theorychk.verdict import jsonable
 
 __all__ = [
+    "ENGINE",
     "ExactMILP",
+    "MilpResult",
     "interval_bounds",
+    "latent_bounds",
+    "minimize_residual",
     "second_preimage",
     "SecondPreimage",
     "SecondPreimageStatus",
@@ -92,6 +108,8 @@ IBP_REL_MARGIN = 1e-10
 IBP_ABS_MARGIN = 1e-12
 #: Relative gap at which HiGHS may stop (its default 1e-4 is too loose to call a bound proven).
 DEFAULT_MIP_REL_GAP = 1e-6
+#: How results name this encoder (the reductions' reports carry it).
+ENGINE = "theorychk.solvers.milp (HiGHS)"
 
 
 # --------------------------------------------------------------------------------------------
@@ -99,8 +117,69 @@ DEFAULT_MIP_REL_GAP = 1e-6
 # --------------------------------------------------------------------------------------------
 
 
-def interval_bounds(net: Network, latent_box: float) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Sound bounds ``[l_i, h_i]`` on every layer's pre-activation over ``‖z‖_∞ ≤ latent_box``.
+def latent_bounds(box: object, k: int, *, name: str = "box") -> tuple[np.ndarray, np.ndarray]:
+    """The latent box as float arrays ``(lo, hi)`` of length ``k``: ``R`` (a positive number)
+    is ``[−R, R]^k``; a pair ``(lo, hi)`` of scalars or length-``k`` vectors, with ``lo ≤ hi``
+    everywhere, is ``[lo, hi]``. Anything else is an :class:`InvalidInput` naming ``name``.
+
+    Examples
+    --------
+    >>> [v.tolist() for v in latent_bounds(2.0, 2)]
+    [[-2.0, -2.0], [2.0, 2.0]]
+    >>> [v.tolist() for v in latent_bounds((0, [1, 3]), 2)]
+    [[0.0, 0.0], [1.0, 3.0]]
+    """
+    if isinstance(box, (tuple, list)) or (isinstance(box, np.ndarray) and box.ndim > 0):
+        if len(box) != 2:
+            raise InvalidInput(
+                f"{name} must be a radius R > 0 or a pair (lo, hi); got a sequence of length {len(box)}"
+            )
+        ends = []
+        for side, value in zip(("lower", "upper"), box, strict=True):
+            try:
+                end = np.array(value, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise InvalidInput(f"{name} {side} bound must be numeric; got {value!r}") from None
+            if end.ndim == 0:
+                end = np.full(k, float(end))
+            if end.shape != (k,):
+                raise InvalidInput(
+                    f"{name} {side} bound must be a scalar or a vector of length {k} (the latent "
+                    f"dimension); got shape {end.shape}"
+                )
+            if not np.all(np.isfinite(end)):
+                raise InvalidInput(f"{name} {side} bound must be finite; got {value!r}")
+            ends.append(end)
+        lo, hi = ends
+        bad = np.flatnonzero(lo > hi)
+        if bad.size:
+            i = int(bad[0])
+            raise InvalidInput(f"{name} needs lo <= hi; coordinate {i} has lo {lo[i]:g} > hi {hi[i]:g}")
+        return lo, hi
+    try:
+        r = float(box)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        r = math.nan
+    if isinstance(box, bool) or not (r > 0 and math.isfinite(r)):
+        raise InvalidInput(
+            f"{name} must be a positive finite number R (the box ‖z‖_∞ ≤ R) or a pair (lo, hi); got {box!r}"
+        )
+    return np.full(k, -r), np.full(k, r)
+
+
+def _describe_box(lo: np.ndarray, hi: np.ndarray) -> tuple[object, str]:
+    """For ``info`` and messages: ``R`` and ``"‖z‖_∞ ≤ R"`` for a symmetric box, else the pair."""
+    if np.all(hi == hi[0]) and np.all(lo == -hi[0]):
+        r = float(hi[0])
+        return r, f"‖z‖_∞ ≤ {r:g}"
+    if np.all(lo == lo[0]) and np.all(hi == hi[0]):
+        return [float(lo[0]), float(hi[0])], f"z ∈ [{lo[0]:g}, {hi[0]:g}]^{len(lo)}"
+    return [lo.tolist(), hi.tolist()], "z ∈ [lo, hi]"
+
+
+def interval_bounds(net: Network, latent_box: object) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Sound bounds ``[l_i, h_i]`` on every layer's pre-activation over the latent box
+    (``R`` for ``‖z‖_∞ ≤ R``, or ``(lo, hi)``: :func:`latent_bounds`).
 
     Interval arithmetic in float64 through ``u = W x + b`` and the (monotone) activations,
     widened outward after every layer by ``IBP_REL_MARGIN`` times the magnitude bound of the
@@ -113,9 +192,14 @@ def interval_bounds(net: Network, latent_box: float) -> list[tuple[np.ndarray, n
     >>> net = Network([Layer(np.array([[1.0], [-1.0]]), None, "relu")])
     >>> [(float(l[0]), float(h[0])) for l, h in interval_bounds(net, 2.0)][0]
     (-2.000000000201, 2.000000000201)
+    >>> [(float(l[0]), float(h[0])) for l, h in interval_bounds(net, (0.5, 2.0))][0]
+    (0.499999999799, 2.000000000201)
     """
-    r = float(latent_box)
-    lo, hi = np.full(net.latent_dim, -r), np.full(net.latent_dim, r)
+    lo, hi = latent_bounds(latent_box, net.latent_dim, name="latent_box")
+    return _interval_bounds(net, lo, hi)
+
+
+def _interval_bounds(net: Network, lo: np.ndarray, hi: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     out = []
     for layer in net.layers:
         w, b = layer.weight, layer.bias
@@ -209,17 +293,26 @@ class _Encoding:
     binaries: int
     stable: int
     objective_cols: list[int] = field(default_factory=list)
+    vertex_bits: list[int] = field(default_factory=list)
 
 
-def _encode(net: Network, latent_box: float, last_linear: bool) -> _Encoding:
-    """Variables and constraints of ``G`` on the box; the output is the last layer's ``x``
-    (or its pre-activation ``u`` when ``last_linear``: an inverted activation)."""
+def _encode(
+    net: Network, lo: np.ndarray, hi: np.ndarray, last_linear: bool, *, vertices: bool = False
+) -> _Encoding:
+    """Variables and constraints of ``G`` on the box ``[lo, hi]`` (or its vertices); the output
+    is the last layer's ``x`` (or its pre-activation ``u`` when ``last_linear``: an inverted
+    activation)."""
     m = _Model()
-    r = float(latent_box)
-    z = [m.col(-r, r) for _ in range(net.latent_dim)]
+    z = [m.col(float(a), float(b)) for a, b in zip(lo, hi, strict=True)]
+    bits = []
+    if vertices:
+        for c, a, b in zip(z, lo, hi, strict=True):
+            bit = m.col(0.0, 1.0, integer=True)
+            m.row([(c, 1.0), (bit, -(float(b) - float(a)))], float(a), float(a))  # z = lo + (hi − lo)·bit
+            bits.append(bit)
     cur: list[tuple[int, float]] = [(c, 1.0) for c in z]
-    bounds = interval_bounds(net, latent_box)
-    binaries = stable = 0
+    bounds = _interval_bounds(net, lo, hi)  # the vertices lie in the box: its bounds hold for them
+    binaries, stable = len(bits), 0
     for i, layer in enumerate(net.layers):
         l_, h_ = bounds[i]
         w, b = layer.weight, layer.bias
@@ -270,7 +363,7 @@ def _encode(net: Network, latent_box: float, last_linear: bool) -> _Encoding:
                     m.row([(x, 1.0), (u, -c), (a, -(1 - c) * hi)], -INF, 0.0)  # x ≤ c·u + (1−c)h·a
                     nxt.append((x, 1.0))
         cur = nxt
-    return _Encoding(m, z, cur, binaries, stable)
+    return _Encoding(m, z, cur, binaries, stable, vertex_bits=bits)
 
 
 def _add_objective(enc: _Encoding, target: np.ndarray, rows: np.ndarray, norm: str) -> None:
@@ -329,18 +422,20 @@ def _polish(
     rows: np.ndarray,
     norm: str,
     last_linear: bool,
-    latent_box: float,
+    lo: np.ndarray,
+    hi: np.ndarray,
     time_limit: float | None,
     extra: tuple[int, float, float] | None = None,
 ) -> np.ndarray | None:
-    """Least residual over the region of ``z``'s activation pattern (an LP), or ``None``.
+    """Least residual over the region of ``z``'s activation pattern within the box ``[lo, hi]``
+    (an LP), clipped into the box, or ``None``.
 
     ``extra = (i, sign, bound)`` adds ``sign·z_i ≥ bound`` (the second-preimage distance).
     """
     regions, a, c = _pattern_affine(net, z, last_linear)
     k = net.latent_dim
     m = _Model()
-    zc = [m.col(-latent_box, latent_box) for _ in range(k)]
+    zc = [m.col(float(a_), float(b_)) for a_, b_ in zip(lo, hi, strict=True)]
     for ar, cr, on in regions:
         for j in range(ar.shape[0]):
             ent = list(zip(zc, ar[j], strict=True))
@@ -365,7 +460,7 @@ def _polish(
     h.run()
     if h.getModelStatus() != _STATUS.kOptimal:
         return None
-    return np.asarray(h.getSolution().col_value[:k], dtype=np.float64)
+    return np.clip(np.asarray(h.getSolution().col_value[:k], dtype=np.float64), lo, hi)
 
 
 # --------------------------------------------------------------------------------------------
@@ -375,44 +470,265 @@ def _polish(
 
 @dataclass
 class _MipOutcome:
-    status: str  # "optimal" | "infeasible" | "time limit" | "other: ..."
+    status: str  # "optimal" | "cutoff" | "infeasible" | "time limit" | "other: ..."
     latent: np.ndarray | None
+    bits: np.ndarray | None  # the vertex binaries' values (vertex encodings only)
     bound: float
     nodes: int
     mip_gap: float
 
 
-def _run_mip(enc: _Encoding, time_limit: float | None, rel_gap: float) -> _MipOutcome:
+def _run_mip(
+    enc: _Encoding, time_limit: float | None, rel_gap: float, cutoff: float | None = None
+) -> _MipOutcome:
     opts: dict[str, Any] = {"mip_rel_gap": rel_gap, "mip_abs_gap": 1e-12}
     if time_limit is not None:
         opts["time_limit"] = max(float(time_limit), 1e-3)
+    if cutoff is not None:
+        # HiGHS's upper limit: nodes whose bound reaches it are pruned, so finding nothing
+        # proves min >= cutoff (the model is feasible without it: every latent has a residual).
+        opts["objective_bound"] = float(cutoff)
     h = enc.model.highs(opts)
     h.run()
     st = h.getModelStatus()
     info = h.getInfo()
     sol = h.getSolution()
-    latent = None
+    latent = bits = None
     if sol.value_valid:
         latent = np.asarray([sol.col_value[c] for c in enc.z], dtype=np.float64)
+        bits = np.asarray([sol.col_value[c] for c in enc.vertex_bits], dtype=np.float64)
     bound = float(info.mip_dual_bound) if math.isfinite(info.mip_dual_bound) else -math.inf
-    if st == _STATUS.kOptimal:
+    if not any(enc.model.integer):
+        # Every unit is stable and the latent real: HiGHS solves an LP and reports no MIP dual
+        # bound; at LP optimality the objective is the bound (up to the same tolerances).
+        bound = float(info.objective_function_value) if st == _STATUS.kOptimal else -math.inf
+    ended = st in (_STATUS.kOptimal, _STATUS.kInfeasible, _STATUS.kObjectiveBound)
+    if cutoff is not None and ended and (latent is None or info.objective_function_value >= cutoff):
+        # Nothing below the cutoff: min >= cutoff. HiGHS may still say "optimal" here, with an
+        # incumbent above the cutoff and the gap to it left open: only the cutoff is claimed.
+        status, bound = "cutoff", float(cutoff)
+    elif st == _STATUS.kOptimal:
         status = "optimal"
     elif st == _STATUS.kInfeasible:
-        status = "infeasible"
+        status, bound = "infeasible", math.inf
     elif st == _STATUS.kTimeLimit:
         status = "time limit"
     else:
         status = f"other: {h.modelStatusToString(st)}"
-    return _MipOutcome(status, latent, bound, int(info.mip_node_count), float(info.mip_gap))
+    return _MipOutcome(status, latent, bits, bound, max(0, int(info.mip_node_count)), float(info.mip_gap))
 
 
-def _targets(
-    net: Network, y: np.ndarray, mask: np.ndarray, clip_margin: float
-) -> tuple[np.ndarray, np.ndarray, bool, int]:
+def _target(net: Network, y_obs: np.ndarray, clip_margin: float) -> tuple[np.ndarray, bool, int]:
+    """The observed values in the space the residual is measured in: ``(target, last_linear,
+    n_clipped)`` (an invertible last activation is inverted on the signal)."""
     last = net.layers[-1]
-    target, _, clipped = output_target(last, y[mask], clip_margin=clip_margin)
-    last_linear = _kind(last.activation) == "other"
-    return target, np.flatnonzero(mask), last_linear, clipped
+    target, _, clipped = output_target(last, y_obs, clip_margin=clip_margin)
+    return target, _kind(last.activation) == "other", clipped
+
+
+def _space(last_linear: bool) -> str:
+    return "pre-activation of the last layer" if last_linear else "output"
+
+
+# --------------------------------------------------------------------------------------------
+# The residual minimiser
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class MilpResult:
+    """Outcome of :func:`minimize_residual`.
+
+    ``status``: ``"optimal"`` (HiGHS closed the gap to ``mip_rel_gap``), ``"cutoff"`` (HiGHS
+    found no latent with residual below ``cutoff``: ``min ≥ cutoff``, ``bound = cutoff``, and
+    ``latent`` is ``None`` or one at or above the cutoff), ``"time limit"`` (incumbent and bound
+    so far) or ``"other: ..."``. ``latent``: the best latent found (in the domain; a vertex
+    exactly when ``vertices``), or ``None``. ``objective``: its residual by a float forward pass (``inf``
+    without one). ``bound``: HiGHS's dual bound — no latent of the domain does better, up to
+    HiGHS's tolerances (a MILP claim, not exact). ``binaries`` counts the vertex binaries and the
+    unstable units; ``clipped`` the target entries moved into the open range of a tanh/sigmoid
+    last layer (the residual is then measured before it: ``residual_space``).
+    """
+
+    status: str
+    latent: np.ndarray | None
+    objective: float
+    bound: float
+    nodes: int
+    binaries: int
+    elapsed: float
+    stable_units: int = 0
+    polished: bool = False
+    cutoff: float | None = None
+    clipped: int = 0
+    residual_space: str = "output"
+    engine: str = ENGINE
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "engine": self.engine,
+            "status": self.status,
+            "objective": self.objective,
+            "bound": self.bound,
+            "cutoff": self.cutoff,
+            "nodes": self.nodes,
+            "binaries": self.binaries,
+            "stable_units": self.stable_units,
+            "polished": self.polished,
+            "clipped": self.clipped,
+            "residual_space": self.residual_space,
+            "elapsed_seconds": round(self.elapsed, 6),
+        }
+
+
+def minimize_residual(
+    net: Network,
+    target: object,
+    *,
+    box: object,
+    vertices: bool = False,
+    norm: str = "linf",
+    cutoff: float | None = None,
+    time_limit: float | None = None,
+    rows: object | None = None,
+    mip_rel_gap: float = DEFAULT_MIP_REL_GAP,
+    polish: bool = True,
+    clip_margin: float = DEFAULT_CLIP_MARGIN,
+) -> MilpResult:
+    """``min ‖G(z)[rows] − target‖`` over the latent box, or its vertices, as a MILP in HiGHS.
+
+    ``box``: ``R`` for ``‖z‖_∞ ≤ R`` or ``(lo, hi)`` (:func:`latent_bounds`); ``vertices=True``
+    restricts ``z`` to ``{lo, hi}^k``. ``target``: one value per entry of ``rows`` (output
+    indices; all outputs when ``None``). ``norm``: ``"linf"`` or ``"l1"``. ``cutoff=c``: only
+    decide whether the minimum is below ``c`` — status ``"cutoff"`` proves ``min ≥ c`` without
+    closing the gap above it; below ``c`` the search runs to optimality as without a cutoff.
+    The encoding, bounds and polishing are the module docstring's; the result is a MILP claim in
+    floating point (:class:`MilpResult`), not exact.
+
+    Examples
+    --------
+    >>> from theorychk.network import Layer
+    >>> g = Network([Layer(np.array([[1.0], [-1.0]]), None, "relu"),
+    ...              Layer(np.array([[1.0, 1.0]]), None, "identity")])   # G(z) = |z|
+    >>> r = minimize_residual(g, [0.0], box=(0.5, 2.0))                   # min |z| on [0.5, 2]
+    >>> r.status, round(r.objective, 9), r.latent.round(9).tolist()
+    ('optimal', 0.5, [0.5])
+    >>> minimize_residual(g, [0.8], box=(-1.0, 2.0), vertices=True).latent.tolist()   # z ∈ {-1, 2}
+    [-1.0]
+    >>> r = minimize_residual(g, [-1.0], box=2.0, cutoff=0.5)             # min ≥ 0.5, no more
+    >>> r.status, r.bound, r.latent
+    ('cutoff', 0.5, None)
+    """
+    check_layerwise_network(net, "minimize_residual")
+    lo, hi = latent_bounds(box, net.latent_dim, name="box")
+    idx = _rows(net, rows)
+    try:
+        y = np.array(target, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"target must be a vector of numbers; got {target!r}") from None
+    if y.shape != idx.shape or not np.all(np.isfinite(y)):
+        raise InvalidInput(
+            f"target must be a finite vector with one value per row ({idx.size}); got shape {y.shape}"
+        )
+    for flag, value in (("vertices", vertices), ("polish", polish)):
+        if not isinstance(value, bool):
+            raise InvalidInput(f"{flag} must be a bool; got {value!r}")
+    if cutoff is not None:
+        c = float(cutoff) if isinstance(cutoff, (int, float)) and not isinstance(cutoff, bool) else math.nan
+        if not math.isfinite(c):
+            raise InvalidInput(f"cutoff must be a finite number or None; got {cutoff!r}")
+        cutoff = c
+    return _minimize(
+        net,
+        y,
+        idx,
+        lo,
+        hi,
+        vertices=vertices,
+        norm=_norm(norm),
+        cutoff=cutoff,
+        deadline=Deadline(time_limit),
+        rel_gap=_nonneg(mip_rel_gap, "mip_rel_gap"),
+        polish=polish,
+        clip_margin=float(clip_margin),
+    )
+
+
+def _rows(net: Network, rows: object | None) -> np.ndarray:
+    if rows is None:
+        return np.arange(net.output_dim)
+    idx = np.asarray(rows)
+    if idx.dtype == bool:
+        raise InvalidInput("rows must be output indices; got a boolean array (pass np.flatnonzero(mask))")
+    if idx.ndim != 1 or idx.size == 0 or idx.dtype.kind not in "iu":
+        raise InvalidInput(f"rows must be a non-empty 1-D array of output indices; got {rows!r}")
+    if idx.min() < 0 or idx.max() >= net.output_dim or np.unique(idx).size != idx.size:
+        raise InvalidInput(
+            f"rows must be distinct output indices in [0, {net.output_dim}); got {idx.tolist()}"
+        )
+    return idx.astype(np.int64)
+
+
+def _minimize(
+    net: Network,
+    y_obs: np.ndarray,
+    rows: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    *,
+    vertices: bool,
+    norm: str,
+    cutoff: float | None,
+    deadline: Deadline,
+    rel_gap: float,
+    polish: bool,
+    clip_margin: float,
+) -> MilpResult:
+    """:func:`minimize_residual` on validated arguments, sharing the caller's ``deadline``."""
+    start = time.perf_counter()
+    target, last_linear, clipped = _target(net, y_obs, clip_margin)
+    space = _space(last_linear)
+
+    def result(status: str, latent: np.ndarray | None, bound: float, **kw: Any) -> MilpResult:
+        objective = math.inf if latent is None else _residual(net, latent, target, rows, norm, last_linear)
+        return MilpResult(
+            status,
+            latent,
+            objective,
+            bound,
+            elapsed=time.perf_counter() - start,
+            cutoff=cutoff,
+            clipped=clipped,
+            residual_space=space,
+            **kw,
+        )
+
+    if deadline.expired():
+        return result("time limit", None, -math.inf, nodes=0, binaries=0)
+    enc = _encode(net, lo, hi, last_linear, vertices=vertices)
+    _add_objective(enc, target, rows, norm)
+    out = _run_mip(enc, deadline.remaining(), rel_gap, cutoff)
+    latent, polished = out.latent, False
+    if latent is not None:
+        # HiGHS's values honour bounds and integrality only to its tolerances: read a vertex off
+        # its binaries, and clip a box latent into the box.
+        latent = np.where(out.bits > 0.5, hi, lo) if vertices else np.clip(latent, lo, hi)
+    if latent is not None and polish and not vertices and not deadline.expired():
+        better = _polish(net, latent, target, rows, norm, last_linear, lo, hi, deadline.remaining())
+        if better is not None and (
+            _residual(net, better, target, rows, norm, last_linear)
+            <= _residual(net, latent, target, rows, norm, last_linear)
+        ):
+            latent, polished = better, True
+    return result(
+        out.status,
+        latent,
+        out.bound,
+        nodes=out.nodes,
+        binaries=enc.binaries,
+        stable_units=enc.stable,
+        polished=polished,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -421,14 +737,16 @@ def _targets(
 
 
 class ExactMILP:
-    """Exact inversion: ``min ‖G(z) − y‖`` over ``‖z‖_∞ ≤ R`` as a MILP in HiGHS (module docstring).
+    """Exact inversion: ``min ‖G(z) − y‖`` over a latent box as a MILP in HiGHS — :func:`minimize_residual`
+    read against ``tol`` (module docstring).
 
-    Options: ``norm`` (``"linf"`` default, or ``"l1"``), ``latent_box`` (``R``, default
-    :data:`DEFAULT_LATENT_BOX`), ``tol`` (``1e-6·max(1, ‖y‖_∞)``: "in the range" threshold),
-    ``mip_rel_gap`` (1e-6), ``polish`` (True), ``clip_margin`` (1e-9, tanh/sigmoid last layers).
-    ``info``: ``objective`` (forward residual of the returned latent), ``bound`` (HiGHS's dual
-    bound: no latent in the box does better, up to HiGHS's tolerances), ``gap``, ``in_range``,
-    ``latent_box``, ``binaries``, ``stable_units``, ``nodes``, ``at_box_boundary``, ``residual_space``.
+    Options: ``norm`` (``"linf"`` default, or ``"l1"``), ``latent_box`` (``R`` for ``‖z‖_∞ ≤ R``,
+    default :data:`DEFAULT_LATENT_BOX`, or a pair ``(lo, hi)``), ``tol`` (``1e-6·max(1, ‖y‖_∞)``:
+    "in the range" threshold), ``mip_rel_gap`` (1e-6), ``polish`` (True), ``clip_margin`` (1e-9,
+    tanh/sigmoid last layers). ``info``: ``objective`` (forward residual of the returned latent),
+    ``bound`` (HiGHS's dual bound: no latent in the box does better, up to HiGHS's tolerances),
+    ``gap``, ``in_range``, ``latent_box`` (``R``, or ``[lo, hi]``), ``binaries``, ``stable_units``,
+    ``nodes``, ``at_box_boundary``, ``residual_space``.
     """
 
     name = "milp"
@@ -451,7 +769,8 @@ class ExactMILP:
             )
         net = problem.net
         norm = _norm(opts.get("norm", "linf"))
-        box = _positive(opts.get("latent_box", DEFAULT_LATENT_BOX), "latent_box")
+        lo, hi = latent_bounds(opts.get("latent_box", DEFAULT_LATENT_BOX), net.latent_dim, name="latent_box")
+        box, box_text = _describe_box(lo, hi)
         scale = max(1.0, float(np.max(np.abs(problem.observed))))
         tol = _nonneg(opts.get("tol", DEFAULT_TOL * scale), "tol")
         rel_gap = _nonneg(opts.get("mip_rel_gap", DEFAULT_MIP_REL_GAP), "mip_rel_gap")
@@ -459,33 +778,37 @@ class ExactMILP:
         if not isinstance(polish, bool):
             raise InvalidInput(f"option 'polish' must be a bool; got {polish!r}")
         clip = float(opts.get("clip_margin", DEFAULT_CLIP_MARGIN))
-        target, rows, last_linear, clipped = _targets(net, problem.y, problem.mask, clip)
+        y_obs = problem.y[problem.mask]
+        _, last_linear, clipped = _target(net, y_obs, clip)
         info: dict[str, Any] = {
             "norm": norm,
             "latent_box": box,
             "tol": tol,
             "clipped": clipped,
-            "residual_space": "pre-activation of the last layer" if last_linear else "output",
+            "residual_space": _space(last_linear),
         }
         if problem.deadline.expired():
             return Inversion(self.name, InversionStatus.UNKNOWN, None, reason="time limit", info=info)
-        enc = _encode(net, box, last_linear)
-        _add_objective(enc, target, rows, norm)
-        info.update(binaries=enc.binaries, stable_units=enc.stable)
-        out = _run_mip(enc, problem.deadline.remaining(), rel_gap)
-        info.update(nodes=out.nodes, highs_status=out.status)
-        latent = out.latent
-        if latent is not None and polish and not problem.deadline.expired():
-            better = _polish(net, latent, target, rows, norm, last_linear, box, problem.deadline.remaining())
-            better = None if better is None else np.clip(better, -box, box)
-            if better is not None and (
-                _residual(net, better, target, rows, norm, last_linear)
-                <= _residual(net, latent, target, rows, norm, last_linear)
-            ):
-                latent = better
-                info["polished"] = True
-        objective = math.inf if latent is None else _residual(net, latent, target, rows, norm, last_linear)
-        bound = out.bound if out.status != "infeasible" else math.inf
+        res = _minimize(
+            net,
+            y_obs,
+            np.flatnonzero(problem.mask),
+            lo,
+            hi,
+            vertices=False,
+            norm=norm,
+            cutoff=None,
+            deadline=problem.deadline,
+            rel_gap=rel_gap,
+            polish=polish,
+            clip_margin=clip,
+        )
+        info.update(
+            binaries=res.binaries, stable_units=res.stable_units, nodes=res.nodes, highs_status=res.status
+        )
+        if res.polished:
+            info["polished"] = True
+        latent, objective, bound = res.latent, res.objective, res.bound
         info.update(
             objective=objective,
             bound=bound,
@@ -493,8 +816,10 @@ class ExactMILP:
         )
         info["in_range"] = None
         if latent is not None:
-            info["at_box_boundary"] = bool(np.max(np.abs(latent)) >= box * (1 - 1e-9))
-        counts = {"nodes": out.nodes, "binaries": enc.binaries}
+            # within a relative 1e-9 of a face (for ‖z‖_∞ ≤ R: max |z_i| ≥ R·(1 − 1e-9))
+            slack = 1e-9 * np.maximum(np.abs(lo), np.abs(hi))
+            info["at_box_boundary"] = bool(np.any((latent <= lo + slack) | (latent >= hi - slack)))
+        counts = {"nodes": res.nodes, "binaries": res.binaries}
 
         def done(status: InversionStatus, reason: str) -> Inversion:
             return Inversion(self.name, status, latent, reason=reason, counts=counts, info=info)
@@ -502,16 +827,16 @@ class ExactMILP:
         if latent is not None and objective <= tol and not clipped:
             info["in_range"] = True
             return done(InversionStatus.SOLVED, "")
-        if out.status == "time limit":
+        if res.status == "time limit":
             return done(InversionStatus.UNKNOWN, "time limit")  # incumbent, bound and gap are in info
-        if out.status not in ("optimal", "infeasible"):
-            return done(InversionStatus.UNKNOWN, f"MILP solver ended with {out.status}")
+        if res.status not in ("optimal", "infeasible"):
+            return done(InversionStatus.UNKNOWN, f"MILP solver ended with {res.status}")
         if bound > tol or clipped:
             info["in_range"] = False
             why = (
                 f"y has {clipped} entries outside the open range of the last activation"
                 if clipped
-                else f"min ‖G(z) − y‖_{'∞' if norm == 'linf' else '1'} over ‖z‖_∞ ≤ {box:g} is "
+                else f"min ‖G(z) − y‖_{'∞' if norm == 'linf' else '1'} over {box_text} is "
                 f"{objective:.3g} (HiGHS bound {bound:.3g} > tol {tol:.3g}): y is not in the range "
                 "within the box (MILP claim, not exact)"
             )
@@ -660,7 +985,9 @@ def second_preimage(
     scale = max(1.0, float(np.max(np.abs(y_arr[mask_arr]))))
     tol = DEFAULT_TOL * scale if tol is None else _nonneg(tol, "tol")
     deadline = Deadline(time_limit)
-    target, rows, last_linear, clipped = _targets(net, y_arr, mask_arr, clip_margin)
+    rows = np.flatnonzero(mask_arr)
+    target, last_linear, clipped = _target(net, y_arr[mask_arr], clip_margin)
+    lo, hi = latent_bounds(box, net.latent_dim, name="latent_box")
     info: dict[str, Any] = {
         "clipped": clipped,
         "z_star_residual": _residual(net, zs, target, rows, norm, last_linear),
@@ -682,7 +1009,7 @@ def second_preimage(
             f"y has {clipped} entries outside the open range of the last activation: no preimage at all",
             math.inf,
         )
-    enc = _encode(net, box, last_linear)
+    enc = _encode(net, lo, hi, last_linear)
     _add_objective(enc, target, rows, norm)
     m = enc.model
     d = delta * (1 + 1e-9) + 1e-12
@@ -719,11 +1046,11 @@ def second_preimage(
                 rows,
                 norm,
                 last_linear,
-                box,
+                lo,
+                hi,
                 deadline.remaining(),
                 extra=(i, sign, sign * zs[i] + d),
             )
-            better = None if better is None else np.clip(better, -box, box)
             if better is not None and (
                 _residual(net, better, target, rows, norm, last_linear)
                 <= _residual(net, z, target, rows, norm, last_linear)
