@@ -62,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     from theorychk.cli import info, invariants, invert  # noqa: F401
     from theorychk.cli import reduce  # noqa: F401
     from theorychk.cli import theorems  # noqa: F401
+    from theorychk.cli import experiment  # noqa: F401
 
     try:
         # standalone mode: click prints usage errors itself (one "Error:" line, exit 2)
