@@ -343,3 +343,63 @@ def test_bad_options():
         spark_of_rows(np.eye(2), [0, 0])
     with pytest.raises(InvalidInput, match="mask"):
         spark_of_rows(np.eye(2), [True, False, True])
+
+
+# ---------------------------------------------------------------------------- method="milp"
+
+
+@settings(max_examples=40, deadline=None)
+@given(small_ints | sparse_ints | dyadics)
+@example(TWO_EQUAL)
+@example(np.array([[1, 0, 1, 0, 1], [0, 1, 1, 0, 2], [0, 0, 0, 1, 1]]))
+def test_milp_upper_bound_is_the_spark_with_a_verified_witness(a):
+    """HiGHS only proposes supports: the exact upper bound must still be the brute-force spark."""
+    want = oracle_spark(a)
+    r = spark(a, method="milp", bounds=(), heuristic=False)
+    assert r.upper.value == want
+    assert r.lower.value <= want
+    check_witness(a, r)
+    ev = r.lower.evidence
+    if r.status is Status.CERTIFIED:  # only exact evidence certifies: a trivial case or met bounds
+        assert r.exact and "MILP" not in r.lower.method
+    else:
+        assert r.reason == "bound from MILP dual, not exact"
+        assert ev["milp_dual_bound"] >= r.upper.value - 1e-6  # HiGHS agrees, but proves nothing
+    json.dumps(r.to_dict())
+
+
+def test_milp_dual_bound_alone_never_certifies():
+    # Spark 4 (planted), but coherence / Babel / LP give less: the MILP's dual bound reaches 4.
+    a = np.array([[1, 0, 0, 1, 2, -1], [0, 1, 0, 1, -1, 3], [0, 0, 1, 1, 1, 2]])
+    assert oracle_spark(a) == 4
+    r = spark(a, method="milp", bounds=(), heuristic=False)
+    assert r.upper.value == 4 and r.lower.value == 3
+    assert r.status is Status.UNKNOWN and r.reason == "bound from MILP dual, not exact"
+    assert r.lower.evidence["milp_dual_bound"] == pytest.approx(4)
+    assert r.lower.method != "MILP" and r.upper.method in ("MILP proposal", "rank + 1")
+    check_witness(a, r)
+    # The same matrix with the exact stage: certified by enumeration, not by HiGHS.
+    assert spark(a).status is Status.CERTIFIED and spark(a).value == 4
+
+
+def test_milp_time_limit_gives_unknown_with_bracketing_bounds():
+    a = np.random.default_rng(0).integers(-3, 4, size=(8, 16))  # full spark 9: many slow models
+    want = spark(a).value
+    r = spark(a, method="milp", bounds=(), heuristic=False, time_limit=0.5)
+    assert r.status is Status.UNKNOWN and r.reason == "time limit"
+    assert r.elapsed < 3
+    assert r.lower.value <= want <= r.upper.value
+    assert r.lower.evidence["milp_dual_bound"] is None  # unfinished: HiGHS bounds nothing
+    check_witness(a, r)
+
+
+def test_milp_with_at_least_and_planted_support():
+    rng = np.random.default_rng(1)
+    a = rng.integers(-3, 4, size=(6, 12))
+    a[:, 11] = a[:, 2] - 2 * a[:, 7]  # a 3-column dependency
+    want = oracle_spark(a)
+    r = spark(a, method="milp", bounds=(), heuristic=False)
+    assert r.upper.value == want == 3 and r.status is Status.CERTIFIED  # lower 3: no parallel columns
+    check_witness(a, r)
+    r = spark(a, method="milp", bounds=(), heuristic=False, at_least=5)
+    assert r.status is Status.CERTIFIED and r.upper.value == 3 < 5
