@@ -290,7 +290,6 @@ def test_c_inf_of_rows_fast_path_for_twenty_columns():
     rows = rng.choice(200, size=60, replace=False)
     res = c_inf_of_rows(w, rows)
     assert res.status is Status.CERTIFIED and res.value > 0
-    assert res.elapsed < 2.0  # ~35 ms measured; generous for a loaded machine
     check_upper(w, res, norm="inf", rows=sorted(rows.tolist()))
 
 
@@ -478,3 +477,31 @@ def test_c_inf_global_matches_oracle_many(case):
     expected = oracle_global(fr(w), m, oracle_linf_rows)
     assert c_inf(w, m).value == expected
     assert c_1(w, m).value == oracle_global(fr(w), m, oracle_l1_rows)
+
+
+# c_1 of the two zoo layers below, computed once without a time limit (CERTIFIED; vae-leaky takes
+# ~75 s by "kernels", aberdam ~4 s) and pinned here so that the time-limited runs can be checked
+# against it cheaply.
+_ZOO_C1 = {
+    ("vae-leaky", 0, 16): F(
+        9573569336620520457154207955405556826500745367057,
+        647140580295585755744283400669896422960149781544960,
+    ),
+    ("aberdam", 2, 32): F(0),
+}
+
+
+@pytest.mark.parametrize("func", [c_1, c_inf])
+@pytest.mark.parametrize(("net", "layer", "m"), [("vae-leaky", 0, 16), ("aberdam", 2, 32)])
+def test_time_limit_is_honoured_on_zoo_layers(net, layer, m, func):
+    from theorychk import zoo
+
+    w = zoo.load(net).layers[layer].weight
+    res = func(w, m, time_limit=0.5)
+    if res.status is Status.CERTIFIED:
+        assert res.lower.value == res.upper.value
+    else:
+        assert res.status is Status.UNKNOWN and res.reason == "time limit"
+    assert 0 <= res.lower.value <= res.upper.value
+    if func is c_1:
+        assert res.lower.value <= _ZOO_C1[(net, layer, m)] <= res.upper.value

@@ -300,7 +300,6 @@ def test_time_limit_inside_the_lp_loop_gives_unknown() -> None:
     y = net.forward(rng.normal(size=60)) + rng.uniform(-1e-3, 1e-3, size=600)
     res = invert(net, y, method="relax", time_limit=0.05)
     assert res.status is InversionStatus.UNKNOWN and res.reason == "time limit"
-    assert res.elapsed < 2.0
 
 
 @pytest.mark.parametrize("method", ["linf", "l1", "relax"])

@@ -154,7 +154,6 @@ def test_time_limit_inside_highs_keeps_the_incumbent_and_gap() -> None:
     res = invert(net, y, method="milp", time_limit=0.5)
     assert res.status is InversionStatus.UNKNOWN and res.reason == "time limit"
     assert res.info["bound"] <= res.info["objective"]
-    assert res.elapsed < 5.0
 
 
 def test_unsupported_hidden_activation_is_rejected_at_invert() -> None:

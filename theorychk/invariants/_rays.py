@@ -55,6 +55,12 @@ _U = 2.0**-53
 #: Safety factor on the a-priori error bound of the float filter (recorded in results).
 FLOAT_FILTER_FACTOR = 2.0
 _CHUNK = 20_000
+#: Object-integer operations per generated block (rays x cost of one generalised cross product):
+#: keeps one block of :func:`l1_rays` / :func:`linf_rays` under 0.1 s even for k = 6 with 53-bit
+#: entries (a block is the granularity at which :func:`minimise_over_rays` checks its deadline).
+_BLOCK_OPS = 1_000_000
+#: Exact ray evaluations between two deadline checks inside one block.
+_CHECK_EVERY = 32
 #: Float entries per evaluated block (rays x rows): bounds the filter's memory (~8 arrays of it).
 _MAX_ENTRIES = 2_000_000
 
@@ -156,6 +162,14 @@ def _cross(d: np.ndarray) -> np.ndarray:
     return out
 
 
+def _cross_chunk(p: int, chunk: int) -> int:
+    """Rays per block for ``(p, p+1)`` cross products: ``chunk`` capped so that a block costs
+    about ``_BLOCK_OPS`` object operations (``p+1`` determinants of ``p! * p`` products for
+    ``p <= 5``; one flint determinant, counted as ``300 p``, beyond)."""
+    per_det = math.factorial(p) * p if p <= 5 else 300 * p
+    return max(16, min(chunk, _BLOCK_OPS // max(1, (p + 1) * per_det)))
+
+
 def _combos(n: int, d: int, size: int) -> Iterator[np.ndarray]:
     it = itertools.combinations(range(n), d)
     while True:
@@ -205,7 +219,7 @@ def linf_rays(z: np.ndarray, *, chunk: int = _CHUNK) -> Iterator[np.ndarray]:
                 zp = z.dot(p)
                 signs = np.empty((2 ** (d - 1), d - 1), dtype=object)
                 signs[:] = list(itertools.product((1, -1), repeat=d - 1))
-                per = max(1, chunk // len(signs))
+                per = max(1, _cross_chunk(d - 1, chunk) // len(signs))
                 for t in _combos(n, d, per):
                     base = zp[t[:, 0]]  # (C, d)
                     others = zp[t[:, 1:]]  # (C, d-1, d)
@@ -224,7 +238,7 @@ def l1_rays(z: np.ndarray, *, chunk: int = _CHUNK) -> Iterator[np.ndarray]:
         one[:] = 1
         yield one
         return
-    for t in _combos(n, k - 1, chunk):
+    for t in _combos(n, k - 1, _cross_chunk(k - 1, chunk)):
         yield _nonzero(_cross(z[t]))
 
 
@@ -338,6 +352,8 @@ def minimise_over_rays(
         for idx in survivors[np.argsort(est[survivors], kind="stable")]:
             if idx == first or low[idx] >= cut:
                 continue
+            if checks % _CHECK_EVERY == 0 and deadline.expired():
+                return RaySearch(best, best_ray, seen, checks, False)
             value = exact_ratio(z, block[idx], objective=objective, m=m)
             checks += 1
             if value < best:

@@ -582,7 +582,10 @@ def _l1_signs(im: IntMatrix, row_ids: Sequence[int], deadline: Deadline, out: _O
         results.append((sol.objective, sigma, sol))
     results.sort(key=lambda t: t[0])
     lbs = []
-    for _, sigma, sol in results:
+    for count, (_, sigma, sol) in enumerate(results):
+        if count and count % 16 == 0 and deadline.expired():
+            complete = False  # the exact basis solves so far still gave exact upper bounds
+            break
         lb, y, src = Fraction(0), None, ""
         if sol.row_dual is not None:
             yi = _primitive(float_ints(sol.row_dual[:r] + sol.row_dual[r : 2 * r])[0])
@@ -935,20 +938,24 @@ def _milp_global_linf(im: IntMatrix, m: int, deadline: Deadline, *, out: _Out) -
 
 def _milp_global_l1(im: IntMatrix, m: int, deadline: Deadline, *, out: _Out) -> None:
     n, k = im.shape
-    x, bound, status = _l1_milp_point(im.wf, m, deadline)
+    # Leave a fifth of the budget for the exact post-processing below (rationalising and snapping
+    # the MILP point: k exact ranks); the MILP itself would otherwise use all of it.
+    remaining = deadline.remaining()
+    box = Deadline(max(0.8 * remaining, 1e-3)) if remaining is not None else deadline
+    x, bound, status = _l1_milp_point(im.wf, m, box)
     if x is not None:
         xi, _ = float_ints(x)
         if any(xi):
             value, ev = _witness(im.fmpz, xi, list(range(n)), norm="1", m=m, scale=im.scale)
             out.tighten_upper(value, "MILP point (rationalised), evaluated exactly", ev)
-        snapped = _snap_to_kernel(im, x)
+        snapped = _snap_to_kernel(im, x, deadline)
         if snapped is not None:
             value, ev = _witness(im.fmpz, snapped, list(range(n)), norm="1", m=m, scale=im.scale)
             out.tighten_upper(value, "MILP point snapped to a kernel ray, evaluated exactly", ev)
     _milp_report(im, out, [bound], [status], 1)
 
 
-def _snap_to_kernel(im: IntMatrix, x: np.ndarray) -> list[int] | None:
+def _snap_to_kernel(im: IntMatrix, x: np.ndarray, deadline: Deadline) -> list[int] | None:
     """The kernel ray of the k-1 independent rows most nearly orthogonal to the float ``x`` —
     where an optimal l_1 point lies (module docstring); a better exact upper bound."""
     n, k = im.shape
@@ -960,11 +967,16 @@ def _snap_to_kernel(im: IntMatrix, x: np.ndarray) -> list[int] | None:
     for i in np.argsort(score, kind="stable"):
         if norms[i] == 0:
             continue
+        if deadline.expired():
+            return None
         trial = chosen + [int(i)]
-        if exact.rank([im.obj[t].tolist() for t in trial]) == len(trial):
+        # Z's rows are integers already: rank over Z (= over Q) directly, mod p first (a full
+        # rank mod p proves full rank over Q; only a drop needs the exact recheck).
+        mat = flint.fmpz_mat([[int(v) for v in im.obj[t]] for t in trial])
+        if int(flint.nmod_mat(mat, exact.DEFAULT_PRIME).rank()) == len(trial) or int(mat.rank()) == len(trial):
             chosen = trial
         if len(chosen) == k - 1:
-            null = exact.nullspace([im.obj[t].tolist() for t in chosen])
+            null = exact.nullspace(flint.fmpz_mat([[int(v) for v in im.obj[t]] for t in chosen]))
             return _ints(null[0]) if len(null) == 1 else None
     return None
 
