@@ -13,8 +13,9 @@ A network maps a latent code ``z = x_0`` of length ``n_0`` to a signal ``x_L``::
 * Batched inputs have shape ``(batch, n_0)``; a single input may be 1-D.
 
 Paper 001 (Lei et al.) writes ``W_i in R^{n_i x n_{i-1}}`` with the same orientation; paper 004
-(Aberdam et al.) indexes layers from the *output* side (``x_{i} = rho(W_i x_{i+1})`` with
-``W_0`` the last layer). Converters live at the edges (``theorychk.theorems``), never here.
+(Aberdam et al.) also counts from the latent side in its Eq. (3) (``x_1 = ReLU(W_0 z)``), with
+``L`` hidden layers, but its Section 6.1 writes ``tanh(W_2 ReLU(W_1 z))``. Converters live at the
+edges (``theorychk.theorems``), never here.
 
 Numbers are kept exactly as stored: weights arrive as float16/float32/float64 (or integers up
 to 2**53) and are widened *exactly* to float64; :attr:`Layer.dtype` records what they were, so

@@ -1,0 +1,202 @@
+"""Certificates: one JSON document per signal, in the format :mod:`theorychk.check` re-verifies.
+
+A certificate holds the model's identity (fingerprint, widths, activations, source), the signal
+(the latent ``z*`` as exact rationals, the exact output ``y = G(z*)`` — or, after a smooth last
+activation, its exact pre-activation with the float output for reference — the supports, and
+how the signal was obtained), the parameters (noise level, latent box, MILP distance) and the
+claims of :mod:`theorychk.certify.signal` and :mod:`theorychk.certify.stability` (plus the
+model's global-injectivity claims when :mod:`theorychk.certify.injectivity` is available).
+Format reference: ``docs/certificates.md``; JSON Schema: ``certificates/schema.json``.
+
+Examples
+--------
+>>> from theorychk.network import Layer, Network
+>>> net = Network([Layer([[1.0], [-1.0], [2.0]], None, "relu")])
+>>> cert = build_certificate(net, [Fraction(1, 2)], source="inline", kinds=("polytope", "lei_thm2"))
+>>> [(c["kind"], c["status"]) for c in cert["claims"]]
+[('polytope', 'CERTIFIED'), ('lei_thm2', 'CERTIFIED')]
+>>> from theorychk.check.core import check_certificate
+>>> check_certificate(cert, net).verdict
+'VERIFIED'
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Sequence
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from theorychk import exact
+from theorychk.certify.signal import (
+    UNIQUENESS_KINDS, check_certifiable, exact_preimage, refute_with, uniqueness_claims,
+)
+from theorychk.certify.stability import STABILITY_KINDS, stability_claims
+from theorychk.check import FORMAT, VERSION
+from theorychk.check.core import trace
+from theorychk.errors import InvalidInput
+from theorychk.network import Network
+from theorychk.runtime import Deadline
+from theorychk.verdict import jsonable
+
+__all__ = [
+    "ALL_KINDS", "DEFAULT_NOISE", "build_certificate", "sample_latents", "signal_from_output",
+    "claim_label", "count_claims", "write_certificate", "global_injectivity",
+]
+
+ALL_KINDS = UNIQUENESS_KINDS + STABILITY_KINDS
+#: Default noise level of the stability claims (exact): 1/1000.
+DEFAULT_NOISE = Fraction(1, 1000)
+
+
+def sample_latents(net: Network, n: int, seed: int) -> list[list[Fraction]]:
+    """``n`` latents ``z ~ N(0, I)`` from ``numpy.random.default_rng(seed)``, rounded to float32
+    (short exact dyadic rationals)."""
+    if not (isinstance(n, int) and n >= 1):
+        raise InvalidInput(f"samples must be a positive integer; got {n!r}")
+    rng = np.random.default_rng(seed)
+    zs = rng.standard_normal((n, net.latent_dim)).astype(np.float32)
+    return [[Fraction(float(v)) for v in z] for z in zs]
+
+
+def build_certificate(
+    net: Network,
+    latent: Sequence[Any],
+    *,
+    source: str,
+    origin: dict[str, Any] | None = None,
+    kinds: Sequence[str] = ALL_KINDS,
+    noise: Fraction = DEFAULT_NOISE,
+    latent_box: Fraction = Fraction(10),
+    delta: Fraction = Fraction(1, 1000),
+    time_limit: float | None = None,
+    as_printed: bool = True,
+    extra_claims: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    """Certify the signal ``G(latent)`` and return the certificate (JSON-ready dict).
+
+    ``time_limit`` bounds the whole signal (claims still running when it passes end UNKNOWN
+    "time limit"). ``extra_claims`` (e.g. global injectivity) are appended as they are.
+    """
+    start = time.perf_counter()
+    check_certifiable(net)
+    unknown = sorted(set(kinds) - set(ALL_KINDS))
+    if unknown:
+        raise InvalidInput(f"unknown claim kind(s) {', '.join(unknown)}; valid: {', '.join(ALL_KINDS)}")
+    z = [exact.rational(v) for v in latent]
+    if len(z) != net.latent_dim:
+        raise InvalidInput(f"latent must have length {net.latent_dim}; got {len(z)}")
+    noise, latent_box, delta = Fraction(noise), Fraction(latent_box), Fraction(delta)
+    deadline = Deadline(time_limit)
+    tr = trace(net, z)
+    # The MILP takes whatever time is left, so it runs last; its witness then refutes the others.
+    unique = [k for k in kinds if k in UNIQUENESS_KINDS and k != "milp_global"]
+    claims = uniqueness_claims(net, tr, kinds=unique, latent_box=latent_box, delta=delta, deadline=deadline,
+                               as_printed=as_printed)
+    claims += stability_claims(tr, noise=noise, kinds=[k for k in kinds if k in STABILITY_KINDS], deadline=deadline)
+    if "milp_global" in kinds:
+        milp = uniqueness_claims(net, tr, kinds=["milp_global"], latent_box=latent_box, delta=delta,
+                                 deadline=deadline)[0]
+        if milp["status"] == "REFUTED":
+            refute_with(claims, tr, [exact.rational(v) for v in milp["evidence"]["second_latent"]])
+        claims.append(milp)
+    claims.sort(key=lambda c: ALL_KINDS.index(c["kind"]))  # stable: variants keep their order
+    signal: dict[str, Any] = {"latent": z, "supports": [tr.support(j) for j in range(net.depth)]}
+    if tr.outputs[-1] is not None:
+        signal["output"] = list(tr.outputs[-1])
+    else:
+        signal["output_pre_activation"] = list(tr.pre[-1])
+        signal["output_float"] = [float.hex(float(v)) for v in net.forward(np.array([float(v) for v in z]))]
+    signal["origin"] = origin or {"how": "given latent"}
+    cert = {
+        "format": FORMAT,
+        "version": VERSION,
+        "model": {"fingerprint": net.fingerprint(), "widths": list(net.widths), "name": net.name,
+                  "activations": [layer.activation.spec for layer in net.layers], "dtype": net.dtype,
+                  "source": source},
+        "signal": signal,
+        "parameters": {"noise": noise, "latent_box": latent_box, "delta": delta, "time_limit": time_limit,
+                       "kinds": list(kinds)},
+        "claims": claims + list(extra_claims),
+        "generator": {"program": "theorychk", "elapsed_seconds": round(time.perf_counter() - start, 3)},
+    }
+    return jsonable(cert)
+
+
+def signal_from_output(
+    net: Network,
+    y: np.ndarray,
+    *,
+    time_limit: float | None = None,
+    latent_box: float = 10.0,
+    tol: float = 1e-6,
+    milp_max_units: int = 400,
+) -> tuple[list[Fraction] | None, dict[str, Any]]:
+    """Invert a given signal: ``(latent, origin)``; ``latent`` is ``None`` when ``y`` is not realizable.
+
+    MILP (``method="milp"``) on small nets, else the l_inf LP (``"linf"``). A float latent whose
+    residual is within ``tol`` (relative to ``max(1, ||y||_inf)``) is made exact on its activation
+    pattern; if ``y`` itself is then reproduced exactly the certificate is about ``y``, otherwise
+    about ``G(z*)`` for the float latent (``origin["exact"]`` says which, with the residual).
+    """
+    from theorychk.solvers import invert
+
+    y = np.asarray(y, dtype=np.float64)
+    method = "milp" if sum(net.widths[1:]) <= milp_max_units else "linf"
+    opts = {"latent_box": latent_box} if method == "milp" else {}
+    inv = invert(net, y, method=method, time_limit=time_limit, **opts)
+    scale = max(1.0, float(np.max(np.abs(y))))
+    resid = float(inv.residual_linf)
+    origin: dict[str, Any] = {"how": "inverted a given signal", "method": method, "status": inv.status.value,
+                              "residual_linf": resid, "tol": tol * scale}
+    if inv.latent is None or not np.isfinite(resid) or resid > tol * scale:
+        origin["realizable"] = False
+        origin["reason"] = inv.reason or f"best-fit residual {resid:.3g} > tol {tol * scale:.3g}"
+        return None, origin
+    origin["realizable"] = True
+    if net.layers[-1].activation.piecewise_linear:
+        z = exact_preimage(net, inv.latent, target_out=[Fraction(float(v)) for v in y])
+        if z is not None:
+            origin["exact"] = True
+            return z, origin
+    origin["exact"] = False
+    origin["note"] = "y is reproduced within tol, not exactly: the certificate is about G(z*) for the recovered z*"
+    return [Fraction(float(v)) for v in inv.latent], origin
+
+
+def global_injectivity(net: Network, *, time_limit: float | None, seed: int | None) -> Any | None:
+    """The global-injectivity report (:mod:`theorychk.certify.injectivity`) when that engine exists, else ``None``."""
+    try:
+        from theorychk.certify import injectivity
+    except ModuleNotFoundError as exc:
+        if exc.name != "theorychk.certify.injectivity":
+            raise
+        return None
+    return injectivity.network_injectivity(net, time_limit=time_limit, seed=seed)
+
+
+def claim_label(claim: dict[str, Any]) -> str:
+    """``kind`` plus its variant, if any: the row name of summaries."""
+    return claim["kind"] + (f" ({claim['variant']})" if claim.get("variant") else "")
+
+
+def count_claims(certs: Sequence[dict[str, Any]], kinds: Sequence[str] = ALL_KINDS) -> dict[str, dict[str, int]]:
+    """Per claim label (of the per-signal ``kinds``), how many certificates have it CERTIFIED / REFUTED / UNKNOWN."""
+    counts: dict[str, Counter] = {}
+    for cert in certs:
+        for c in cert["claims"]:
+            if c["kind"] in kinds:
+                counts.setdefault(claim_label(c), Counter())[c["status"]] += 1
+    return {k: {s: v.get(s, 0) for s in ("CERTIFIED", "REFUTED", "UNKNOWN")} for k, v in counts.items()}
+
+
+def write_certificate(cert: dict[str, Any], path: str | Path) -> Path:
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(json.dumps(cert, indent=1) + "\n", encoding="utf-8")
+    return p

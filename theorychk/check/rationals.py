@@ -1,0 +1,147 @@
+"""Strict reading of certificate fields, and the few exact numeric helpers the checker needs.
+
+Numbers in a certificate are exact: a JSON integer, a string ``"p/q"`` / ``"p"`` (``q > 0``) or
+an exact float hex string (``"0x1.8p-3"``). Everything else — a JSON float, ``"0.1"``, ``"1e3"``,
+``true``, ``"inf"`` — is a :class:`~theorychk.errors.CertificateError` naming the field, never a
+silent conversion. Square roots and eigenvalue bounds are handled by *verified* rational
+bounds: :func:`sqrt_bounds` (integer square roots) and :func:`is_positive_definite` (an exact
+LDLᵀ); the inverse of sigmoid/tanh by rigorous ball arithmetic (``flint.arb``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from fractions import Fraction
+from typing import Any
+
+import flint
+
+from theorychk.errors import CertificateError
+
+__all__ = [
+    "parse_rational", "parse_vector", "parse_indices", "parse_sparse", "need",
+    "sqrt_bounds", "is_positive_definite", "inverse_lipschitz_bound", "fmpq_mat",
+]
+
+_RATIONAL = re.compile(r"[+-]?\d+(/\d+)?")
+_HEX = re.compile(r"[+-]?0x[0-9a-fA-F]+(\.[0-9a-fA-F]*)?p[+-]?\d+")
+
+
+def parse_rational(value: Any, where: str) -> Fraction:
+    """An exact rational from a JSON integer, ``"p/q"`` or exact float hex; anything else is an error."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Fraction(value)
+    if isinstance(value, str):
+        if _RATIONAL.fullmatch(value):
+            num, _, den = value.partition("/")
+            if den and int(den) == 0:
+                raise CertificateError(f"{where}: zero denominator in {value!r}")
+            return Fraction(int(num), int(den) if den else 1)
+        if _HEX.fullmatch(value):
+            return Fraction(float.fromhex(value))
+    raise CertificateError(f"{where}: expected an exact rational like '3/4' (or float hex), got {value!r}")
+
+
+def parse_vector(value: Any, length: int | None, where: str) -> list[Fraction]:
+    if not isinstance(value, list):
+        raise CertificateError(f"{where}: expected a list of rationals, got {type(value).__name__}")
+    if length is not None and len(value) != length:
+        raise CertificateError(f"{where}: expected {length} entries, got {len(value)}")
+    return [parse_rational(v, f"{where}[{i}]") for i, v in enumerate(value)]
+
+
+def parse_indices(value: Any, n: int, where: str) -> list[int]:
+    """Distinct integer indices in ``[0, n)``, returned sorted."""
+    if not isinstance(value, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in value):
+        raise CertificateError(f"{where}: expected a list of integer indices, got {value!r:.80}")
+    if any(not 0 <= i < n for i in value) or len(set(value)) != len(value):
+        raise CertificateError(f"{where}: indices must be distinct and in 0..{n - 1}")
+    return sorted(value)
+
+
+def parse_sparse(value: Any, n: int, where: str) -> dict[int, Fraction]:
+    """``{"index": "p/q", ...}`` (JSON object keys are strings) with indices in ``[0, n)``."""
+    if not isinstance(value, dict):
+        raise CertificateError(f"{where}: expected an object {{index: rational}}, got {type(value).__name__}")
+    out = {}
+    for key, v in value.items():
+        if not (isinstance(key, str) and key.isdigit() and int(key) < n):
+            raise CertificateError(f"{where}: bad index {key!r} (expected 0..{n - 1})")
+        out[int(key)] = parse_rational(v, f"{where}[{key}]")
+    return out
+
+
+def need(obj: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
+    """``obj[key]``, which must exist and have type ``kind``."""
+    if not isinstance(obj, dict) or key not in obj:
+        raise CertificateError(f"{where}: missing field {key!r}")
+    val = obj[key]
+    if not isinstance(val, kind) or isinstance(val, bool) and kind is not bool:
+        names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+        raise CertificateError(f"{where}.{key}: expected {names}, got {type(val).__name__}")
+    return val
+
+
+def fmpq_mat(rows: Sequence[Sequence[Fraction]], ncols: int) -> flint.fmpq_mat:
+    return flint.fmpq_mat(len(rows), ncols, [flint.fmpq(x.numerator, x.denominator) for r in rows for x in r])
+
+
+def sqrt_bounds(q: Fraction, bits: int = 64) -> tuple[Fraction, Fraction]:
+    """Rationals ``lo <= sqrt(q) <= hi`` with ``hi - lo <= 2**-bits * (1 + sqrt(q))``, ``q >= 0``."""
+    if q < 0:
+        raise CertificateError(f"square root of a negative number {q}")
+    scale = 1 << bits
+    r = math.isqrt(q.numerator * scale * scale // q.denominator)  # floor(sqrt(q) * scale)
+    return Fraction(r, scale), Fraction(r + 1, scale)
+
+
+def is_positive_definite(m: Sequence[Sequence[Fraction]]) -> bool:
+    """Exact test of a symmetric rational matrix by LDLᵀ: every pivot must be positive."""
+    k = len(m)
+    a = [[flint.fmpq(x.numerator, x.denominator) for x in row] for row in m]
+    for p in range(k):
+        if a[p][p] <= 0:
+            return False
+        for i in range(p + 1, k):
+            f = a[i][p] / a[p][p]
+            if f != 0:
+                for j in range(p + 1, k):
+                    a[i][j] -= f * a[p][j]
+    return True
+
+
+def _arb_bounds(x: flint.arb) -> tuple[Fraction, Fraction]:
+    def exact(v: flint.arb) -> Fraction:
+        man, exp = v.man_exp()
+        return Fraction(int(man)) * Fraction(2) ** int(exp)
+
+    return exact(x.lower()), exact(x.upper())
+
+
+def inverse_lipschitz_bound(spec: str, pre: Fraction, eps: Fraction) -> Fraction | None:
+    """An upper bound on the Lipschitz constant of ``phi^{-1}`` on ``[phi(u) - eps, phi(u) + eps]``.
+
+    Piecewise-linear invertible activations have a global constant (1, 1/slope, 1/alpha); for
+    sigmoid and tanh the derivative of the inverse is largest at the end of the interval nearest
+    the open range's boundary, bounded with a rigorous enclosure of ``phi(u)``. ``None`` when the
+    interval leaves the range (no finite constant).
+    """
+    name, *params = spec.split(":")
+    if name == "identity":
+        return Fraction(1)
+    if name in ("leaky_relu", "plu"):
+        return 1 / Fraction(float(params[0]))
+    if name not in ("sigmoid", "tanh"):
+        raise CertificateError(f"activation {spec!r} has no inverse Lipschitz constant")
+    u = flint.arb(flint.fmpq(pre.numerator, pre.denominator))
+    lo, hi = _arb_bounds(1 / (1 + (-u).exp()) if name == "sigmoid" else u.tanh())
+    a, b = lo - eps, hi + eps
+    if name == "sigmoid":
+        if a <= 0 or b >= 1:
+            return None
+        return 1 / min(a * (1 - a), b * (1 - b))  # (logit)'(t) = 1/(t(1-t)), t(1-t) concave
+    if a <= -1 or b >= 1:
+        return None
+    return 1 / min(1 - a * a, 1 - b * b)  # (artanh)'(t) = 1/(1-t^2)
