@@ -61,8 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     # Commands register themselves on import; keep imports here so `--help` stays fast.
     from theorychk.cli import info, invariants, invert  # noqa: F401
     from theorychk.cli import reduce  # noqa: F401
+    from theorychk.cli import certify  # noqa: F401
     from theorychk.cli import theorems  # noqa: F401
     from theorychk.cli import experiment  # noqa: F401
+    from theorychk.cli import demo  # noqa: F401
 
     try:
         # standalone mode: click prints usage errors itself (one "Error:" line, exit 2)
