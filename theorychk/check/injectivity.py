@@ -44,6 +44,7 @@ import numpy as np
 
 from theorychk import exact
 from theorychk.check import ClaimCheck, verifier
+from theorychk.check.rationals import parse_rational, parse_vector
 from theorychk.errors import CertificateError, InvalidInput
 from theorychk.network import Layer, Network
 
@@ -191,32 +192,6 @@ def candidate_hyperplanes(rows: Sequence[Sequence[int]], d: int, *,
     return out
 
 
-# --------------------------------------------------------------------------------------------
-# Reading rationals strictly (a private helper; JSON numbers other than integers are refused)
-# --------------------------------------------------------------------------------------------
-
-
-def _q(value: Any, what: str) -> Fraction:
-    """A rational from a certificate: an ``int`` or a ``"p/q"`` string; floats are refused."""
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise CertificateError(f"{what} must be an integer or a 'p/q' string; got {value!r}")
-    if isinstance(value, str):
-        text = value.strip()
-        if not text or text.lower().lstrip("+-").startswith("0x") or any(c in text for c in ".eE_ "):
-            raise CertificateError(f"{what} must be an integer or a 'p/q' string; got {value!r}")
-    try:
-        return Fraction(value)
-    except (ValueError, ZeroDivisionError):
-        raise CertificateError(f"{what} must be an integer or a 'p/q' string; got {value!r}") from None
-
-
-def _qvec(values: Any, n: int, what: str) -> list[Fraction]:
-    if not isinstance(values, list) or len(values) != n:
-        got = len(values) if isinstance(values, list) else type(values).__name__
-        raise CertificateError(f"{what} must be a list of {n} rationals; got {got}")
-    return [_q(v, f"{what}[{i}]") for i, v in enumerate(values)]
-
-
 def _index(value: Any, n: int, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < n:
         raise CertificateError(f"{what} must be an index in [0, {n}); got {value!r}")
@@ -238,14 +213,14 @@ def _domain(spec: Any, d: int) -> dict[str, Any] | None:
         box = spec["box"]
         if not isinstance(box, dict):
             raise CertificateError("domain box must have 'lower' and 'upper'")
-        lo, up = _qvec(box.get("lower"), d, "box lower"), _qvec(box.get("upper"), d, "box upper")
+        lo, up = parse_vector(box.get("lower"), d, "box lower"), parse_vector(box.get("upper"), d, "box upper")
         if any(a >= b for a, b in zip(lo, up)):
             raise CertificateError("domain box must have lower < upper in every coordinate")
         return {"box": (lo, up)}
     ball = spec["ball"]
     if not isinstance(ball, dict):
         raise CertificateError("domain ball must have 'center' and 'radius'")
-    center, radius = _qvec(ball.get("center"), d, "ball center"), _q(ball.get("radius"), "ball radius")
+    center, radius = parse_vector(ball.get("center"), d, "ball center"), parse_rational(ball.get("radius"), "ball radius")
     if radius <= 0:
         raise CertificateError("domain ball radius must be positive")
     return {"ball": (center, radius * radius)}
@@ -297,7 +272,7 @@ def check_farkas(entry: Any, k: int, W: list[list[int]], b: list[int], scale: Fr
     idx = [_index(j, m, f"farkas certificate {k} row") for j in rows]
     if len(set(idx)) != len(idx):
         raise CertificateError(f"farkas certificate {k}: repeated row index")
-    lam = _qvec(mult, len(idx), f"farkas certificate {k} multipliers")
+    lam = parse_vector(mult, len(idx), f"farkas certificate {k} multipliers")
     for j, v in zip(idx, lam):
         if v <= 0:
             raise CertificateError(f"farkas certificate {k}: multiplier of row {j} is not positive ({v})")
@@ -305,8 +280,8 @@ def check_farkas(entry: Any, k: int, W: list[list[int]], b: list[int], scale: Fr
     comb = [sum((v * W[j][i] for j, v in zip(idx, lam)), Fraction(0)) * scale for i in range(d)]
     rhs = sum((v * b[j] for j, v in zip(idx, lam)), Fraction(0)) * scale
     if box is not None:
-        mu_up = _qvec(entry.get("box_upper"), d, f"farkas certificate {k} box_upper")
-        mu_lo = _qvec(entry.get("box_lower"), d, f"farkas certificate {k} box_lower")
+        mu_up = parse_vector(entry.get("box_upper"), d, f"farkas certificate {k} box_upper")
+        mu_lo = parse_vector(entry.get("box_lower"), d, f"farkas certificate {k} box_lower")
         if any(v < 0 for v in mu_up + mu_lo):
             raise CertificateError(f"farkas certificate {k}: a box multiplier is negative")
         lo, up = box
@@ -351,8 +326,8 @@ def check_layer_pair(layer: Layer, pair: Any, dom: dict[str, Any] | None = None)
     """Verify a witness pair ``{"x": [...], "x_prime": [...]}`` of non-injectivity exactly."""
     if not isinstance(pair, dict):
         raise CertificateError("witness must be an object with 'x' and 'x_prime'")
-    x = _qvec(pair.get("x"), layer.n_in, "witness x")
-    y = _qvec(pair.get("x_prime"), layer.n_in, "witness x_prime")
+    x = parse_vector(pair.get("x"), layer.n_in, "witness x")
+    y = parse_vector(pair.get("x_prime"), layer.n_in, "witness x_prime")
     if x == y:
         raise CertificateError("witness pair: x and x_prime are equal")
     if not (_in_domain(x, dom) and _in_domain(y, dom)):
@@ -366,8 +341,8 @@ def check_network_pair(net: Network, pair: Any, dom: dict[str, Any] | None = Non
     """Verify latent codes ``{"z": [...], "z_prime": [...]}`` with ``G(z) == G(z')`` exactly."""
     if not isinstance(pair, dict):
         raise CertificateError("witness must be an object with 'z' and 'z_prime'")
-    z = _qvec(pair.get("z"), net.latent_dim, "witness z")
-    w = _qvec(pair.get("z_prime"), net.latent_dim, "witness z_prime")
+    z = parse_vector(pair.get("z"), net.latent_dim, "witness z")
+    w = parse_vector(pair.get("z_prime"), net.latent_dim, "witness z_prime")
     if z == w:
         raise CertificateError("witness pair: z and z_prime are equal")
     if not (_in_domain(z, dom) and _in_domain(w, dom)):

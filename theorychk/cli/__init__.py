@@ -52,6 +52,25 @@ def load_model(model: str, layers: str | None, activation: str | None, final_act
     return load_network(model, layers=layers, activation=activation, final_activation=final_activation)
 
 
+def load_array(path: str | os.PathLike[str], what: str) -> Any:
+    """Read a numeric array from ``.npy`` (or ``.txt`` / ``.csv``); errors name ``what`` and the file."""
+    from pathlib import Path
+
+    import numpy as np
+
+    from theorychk.errors import InvalidInput
+
+    p = Path(path)
+    if not p.is_file():
+        raise InvalidInput(f"{what} file not found: {path}")
+    try:
+        if p.suffix in (".txt", ".csv"):
+            return np.loadtxt(p, delimiter="," if p.suffix == ".csv" else None)
+        return np.load(p, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise InvalidInput(f"{what} file {path} is not a readable array ({exc})") from None
+
+
 def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2))
 

@@ -14,7 +14,7 @@ import numpy as np
 import typer
 
 from theorychk.cli import (
-    ActivationOpt, FinalActivationOpt, JsonOpt, LayersOpt, ModelArg, app, load_model, print_json,
+    ActivationOpt, FinalActivationOpt, JsonOpt, LayersOpt, ModelArg, app, load_array, load_model, print_json,
 )
 from theorychk.errors import InvalidInput
 
@@ -33,13 +33,7 @@ def _positive_fraction(text: str, name: str) -> Fraction:
 
 
 def _signals(path: Path, n_out: int) -> np.ndarray:
-    if not path.is_file():
-        raise InvalidInput(f"signals file not found: {path}")
-    try:
-        arr = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise InvalidInput(f"signals file {path} is not a readable .npy array ({exc})") from None
-    arr = np.atleast_2d(np.asarray(arr, dtype=np.float64))
+    arr = np.atleast_2d(np.asarray(load_array(path, "signals"), dtype=np.float64))
     if arr.ndim != 2 or arr.shape[1] != n_out:
         raise InvalidInput(f"signals must have shape (batch, {n_out}) for this model; got {np.shape(arr)}")
     return arr

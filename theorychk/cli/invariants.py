@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
 import typer
 
-from theorychk.cli import ActivationOpt, FinalActivationOpt, JsonOpt, LayersOpt, app, load_model, print_json
+from theorychk.cli import ActivationOpt, FinalActivationOpt, JsonOpt, LayersOpt, app, load_array, load_model, print_json
 from theorychk.errors import InvalidInput
 
 
@@ -17,13 +16,7 @@ def _matrix(source: str, layer: int | None, layers: str | None, activation: str 
     if source.endswith(".npy"):
         if layer is not None:
             raise InvalidInput(f"--layer selects a layer of a MODEL; {source} is a matrix (drop --layer)")
-        path = Path(source)
-        if not path.is_file():
-            raise InvalidInput(f"matrix file not found: {source}")
-        try:
-            arr = np.load(path, allow_pickle=False)
-        except (ValueError, OSError, EOFError) as exc:
-            raise InvalidInput(f"matrix file {source} is not a readable .npy array ({exc})") from None
+        arr = load_array(source, "matrix")
         return arr, source
     if layer is None:
         raise InvalidInput(f"{source} is a model: pass --layer I to choose which weight matrix to analyse")

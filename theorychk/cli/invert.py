@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import numpy as np
 import typer
 
-from theorychk.cli import ActivationOpt, FinalActivationOpt, JsonOpt, LayersOpt, ModelArg, app, load_model, print_json
+from theorychk.cli import (
+    ActivationOpt, FinalActivationOpt, JsonOpt, LayersOpt, ModelArg, app, load_array, load_model, print_json,
+)
 from theorychk.errors import InvalidInput
-
-
-def _load_array(path: str, what: str) -> np.ndarray:
-    p = Path(path)
-    if not p.is_file():
-        raise InvalidInput(f"{what} file not found: {path}")
-    try:
-        if p.suffix == ".txt" or p.suffix == ".csv":
-            return np.loadtxt(p, delimiter="," if p.suffix == ".csv" else None)
-        return np.load(p, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise InvalidInput(f"{what} file {path} is not a readable array ({exc})") from None
 
 
 @app.command()
@@ -46,11 +35,11 @@ def invert(
 
     net = load_model(model, layers, activation, final_activation)
     get_method(method)  # an unknown name fails before any work, listing the valid ones
-    signals = _load_array(signal, "signal")
+    signals = load_array(signal, "signal")
     batch = signals[None, :] if signals.ndim == 1 else signals
     if batch.ndim != 2:
         raise InvalidInput(f"signal must be 1-D (n,) or 2-D (batch, n); got shape {signals.shape}")
-    mask_arr = None if mask is None else _load_array(mask, "mask")
+    mask_arr = None if mask is None else load_array(mask, "mask")
     seeds = np.random.SeedSequence(seed).spawn(batch.shape[0])
     results = []
     with progress(f"inverting with {method}", total=batch.shape[0], quiet=quiet or json_out) as bar:
