@@ -14,7 +14,7 @@ TINY = {
     "lei-cputime": ([{"activation": "relu", "k": k, "n1": 20, "n": 50, "methods": "linf+relax+gd"} for k in (3, 6)], 1),
     "lei-noise": ([{"noise": kind, "level": lv, "k": 3, "n1": 15, "n": 60, "methods": "linf+l1+gd"}
                    for kind in ("uniform", "gaussian") for lv in (1e-2, 1e-4)], 1),
-    "aberdam-fig4": ([{"n0": 4, "n1": n1, "n": 20, "methods": "lbp+latent+gd+oracle"} for n1 in (4, 16, 60)], 1),
+    "aberdam-fig4": ([{"n0": 4, "n1": n1, "n": 20, "methods": "lbp+lbp-nn+latent+gd+oracle"} for n1 in (4, 16, 60)], 1),
     "zoo-inpainting": ([{"net": "aberdam", "mask": m, "methods": "latent+gd+oracle", "gd_iterations": 300} for m in ("clean", "random", "upper")], 1),
     "injectivity": ([{"d": 2, "ratio": q, "bias": False} for q in (2.1, 4.0)], 3),
     "hardness": ([{"construction": "four-layer", "n_vars": n, "ratio": 4.26, "time_limit": 20.0} for n in (4, 6)], 2),
