@@ -26,8 +26,15 @@ def test_registry_names_and_docs_in_sync():
             "lei2019.reduction_two_layer", "lei2019.reduction_four_layer", "aberdam2020.theorem1",
             "aberdam2020.corollary1", "aberdam2020.theorem2", "aberdam2020.corollary2", "aberdam2020.oracle",
             "puthawala2022.criterion", "puthawala2022.expansivity"} <= names
-    doc = (ROOT / "docs" / "theory.md").read_text()
+    doc = (ROOT / "docs" / "theory.md").read_text(encoding="utf-8")
     assert [n for n in names if f"`{n}`" not in doc] == []
+
+
+def test_theory_guide_is_generated_from_the_registry():
+    from theorychk.theorems.guide import render
+
+    committed = (ROOT / "docs" / "theory.md").read_text(encoding="utf-8")
+    assert committed == render(), "docs/theory.md is stale: run `theorychk theorems --markdown > docs/theory.md`"
 
 
 def test_unknown_name_suggests():

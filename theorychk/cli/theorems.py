@@ -10,10 +10,18 @@ from theorychk.cli import JsonOpt, app, print_json
 
 
 @app.command("theorems")
-def theorems_cmd(as_json: JsonOpt = False) -> None:
+def theorems_cmd(
+    as_json: JsonOpt = False,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print the theory guide (docs/theory.md) instead.")] = False,
+) -> None:
     """List the theorems theorychk checks: name, citation, statement, status."""
     from theorychk.theorems import all_theorems
 
+    if markdown:
+        from theorychk.theorems.guide import render
+
+        typer.echo(render(), nl=False)
+        return
     items = all_theorems()
     if as_json:
         print_json([t.to_dict() for t in items])
@@ -40,6 +48,7 @@ def falsify_cmd(
     res = falsify(thm, budget=budget, seed=seed)
     if as_json:
         print_json({"theorem": thm.name, "budget": budget, "seed": seed, "found": res.found,
+                    "examples": res.examples, "hypotheses_held": res.hypotheses_held,
                     "counterexample": describe(res.counterexample) if res.found else None,
                     "hypotheses": res.hypotheses.to_dict() if res.hypotheses else None,
                     "conclusion": res.conclusion.to_dict() if res.conclusion else None})

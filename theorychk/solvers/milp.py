@@ -57,6 +57,7 @@ import enum
 import math
 import time
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import highspy
@@ -294,6 +295,9 @@ class _Encoding:
     stable: int
     objective_cols: list[int] = field(default_factory=list)
     vertex_bits: list[int] = field(default_factory=list)
+    #: per layer: the activity binaries of its unstable units and its number of always-on units
+    #: (ReLU only; ``a = 1`` whenever ``x > 0``), for cardinality constraints on ``||x_i||_0``
+    active: list[tuple[list[int], int]] = field(default_factory=list)
 
 
 def _encode(
@@ -313,11 +317,14 @@ def _encode(
     cur: list[tuple[int, float]] = [(c, 1.0) for c in z]
     bounds = _interval_bounds(net, lo, hi)  # the vertices lie in the box: its bounds hold for them
     binaries, stable = len(bits), 0
+    active: list[tuple[list[int], int]] = []
     for i, layer in enumerate(net.layers):
         l_, h_ = bounds[i]
         w, b = layer.weight, layer.bias
         kind = "linear" if (last_linear and i == net.depth - 1) else _kind(layer.activation)
         nxt: list[tuple[int, float]] = []
+        layer_bits: list[int] = []
+        always_on = 0
         for j in range(layer.n_out):
             u = m.col(float(l_[j]), float(h_[j]))
             # u − Σ_k W_jk x_k = b_j  (x_k = coef·column, or 0)
@@ -332,6 +339,7 @@ def _encode(
                 if lo >= 0:  # always on: x = u
                     nxt.append((u, 1.0))
                     stable += 1
+                    always_on += 1
                 elif hi <= 0:  # always off: x = 0
                     nxt.append((-1, 0.0))
                     stable += 1
@@ -343,6 +351,7 @@ def _encode(
                     m.row([(x, 1.0), (u, -1.0), (a, -lo)], -INF, -lo)  # x ≤ u − l(1 − a)
                     m.row([(x, 1.0), (a, -hi)], -INF, 0.0)  # x ≤ h·a
                     nxt.append((x, 1.0))
+                    layer_bits.append(a)
             else:  # leaky
                 c = layer.activation.slope
                 if lo >= 0:  # x = u
@@ -363,7 +372,8 @@ def _encode(
                     m.row([(x, 1.0), (u, -c), (a, -(1 - c) * hi)], -INF, 0.0)  # x ≤ c·u + (1−c)h·a
                     nxt.append((x, 1.0))
         cur = nxt
-    return _Encoding(m, z, cur, binaries, stable, vertex_bits=bits)
+        active.append((layer_bits, always_on))
+    return _Encoding(m, z, cur, binaries, stable, vertex_bits=bits, active=active)
 
 
 def _add_objective(enc: _Encoding, target: np.ndarray, rows: np.ndarray, norm: str) -> None:
@@ -850,6 +860,27 @@ class ExactMILP:
         )
 
 
+def _max_active(net: Network, max_active: object) -> list[int | None]:
+    """Per layer: the cap on its nonzero units (``None``: no cap); hidden ReLU layers only."""
+    if max_active is None:
+        return [None] * net.depth
+    if isinstance(max_active, (str, bytes)) or not hasattr(max_active, "__len__") or len(max_active) != net.depth - 1:
+        raise InvalidInput(f"max_active must list one bound per hidden layer ({net.depth - 1}); got {max_active!r}")
+    caps: list[int | None] = []
+    for i, cap in enumerate(max_active):
+        if isinstance(cap, bool) or not isinstance(cap, (int, np.integer)) or cap < 0:
+            raise InvalidInput(f"max_active[{i}] must be a nonnegative integer; got {cap!r}")
+        if _kind(net.layers[i].activation) != "relu":
+            raise InvalidInput(f"max_active needs ReLU hidden layers; layer {i} is {net.layers[i].activation}")
+        caps.append(int(cap))
+    return caps + [None]
+
+
+def _within_caps(net: Network, z: np.ndarray, caps: Sequence[int | None], tol: float) -> bool:
+    hidden = net.hidden(z)
+    return all(cap is None or int(np.count_nonzero(h > tol)) <= cap for h, cap in zip(hidden, caps, strict=False))
+
+
 def _norm(norm: object) -> str:
     if norm not in ("linf", "l1"):
         raise InvalidInput(f"norm must be 'linf' or 'l1'; got {norm!r}")
@@ -950,6 +981,7 @@ def second_preimage(
     mask: object | None = None,
     tol: float | None = None,
     clip_margin: float = DEFAULT_CLIP_MARGIN,
+    max_active: Sequence[int] | None = None,
 ) -> SecondPreimage:
     """Search for ``z`` with ``G(z) = y`` (within ``tol``) and ``‖z − z*‖_∞ ≥ delta`` in the box.
 
@@ -961,6 +993,12 @@ def second_preimage(
     ``1e-6·max(1, ‖y‖_∞)``; for an invertible last activation residuals are measured before it.
     A witness is polished (the LP over its activation region with its distance constraint
     fixed) and must pass a float forward check to be ``FOUND``.
+
+    ``max_active`` (one bound per hidden ReLU layer, ``[s_1, ..., s_L]``) restricts the search to
+    preimages whose hidden layers have at most ``s_i`` nonzero units — the "solutions meeting the
+    sparsity conditions" of paper 004's Theorem 1 — by ``Σ a ≤ s_i`` over the activity binaries
+    (units active on the whole box count as nonzero, which may only miss witnesses with such a
+    unit exactly 0). The witness's own counts are checked in floats (``> tol`` counts as nonzero).
 
     Examples
     --------
@@ -1009,9 +1047,17 @@ def second_preimage(
             f"y has {clipped} entries outside the open range of the last activation: no preimage at all",
             math.inf,
         )
+    caps = _max_active(net, max_active)
     enc = _encode(net, lo, hi, last_linear)
     _add_objective(enc, target, rows, norm)
     m = enc.model
+    for (bits, always_on), cap in zip(enc.active, caps, strict=False):
+        if cap is None:
+            continue
+        if always_on > cap:
+            return result(SecondPreimageStatus.NONE_PROVEN, None,
+                          f"{always_on} units are active on the whole box, more than max_active {cap}", math.inf)
+        m.row([(a, 1.0) for a in bits], -INF, float(cap - always_on))
     d = delta * (1 + 1e-9) + 1e-12
     chooser = []
     for i, c in enumerate(enc.z):
@@ -1058,7 +1104,8 @@ def second_preimage(
                 z = better
                 info["polished"] = True
         res = _residual(net, z, target, rows, norm, last_linear)
-        if res <= tol and float(np.max(np.abs(z - zs))) >= delta and float(np.max(np.abs(z))) <= box:
+        if (res <= tol and float(np.max(np.abs(z - zs))) >= delta and float(np.max(np.abs(z))) <= box
+                and _within_caps(net, z, caps, tol)):
             return result(SecondPreimageStatus.FOUND, z, "", out.bound)
     if out.status == "optimal" and out.bound > tol:
         return result(

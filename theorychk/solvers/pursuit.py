@@ -821,6 +821,7 @@ def layered_basis_pursuit(
     lambdas: Sequence[float] | None = None,
     sparsity: Sequence[int] | None = None,
     nonnegative: bool = False,
+    normalize: bool = False,
     iterations: int = 10_000,
     tol: float = 1e-10,
     support_tol: float = 1e-9,
@@ -851,6 +852,12 @@ def layered_basis_pursuit(
     (:func:`basis_pursuit`). ``nonnegative=True`` adds ``x >= 0`` (not in Algorithm 2; it is one
     of the two constraints Latent-Pursuit adds). ``debias_step`` runs the debiasing of Algorithm 5
     on the estimated supports, as [1] Section 6.1 does for both pursuits.
+
+    ``normalize=True`` solves each step on the column-normalised matrix ``W D^{-1}`` (``D`` the
+    column norms, same ``lam``) and returns ``x = D^{-1} u``: the algorithm the proof of Theorem 2
+    actually analyses (its (26)–(27) apply Tropp's lemma, which needs unit-norm columns). With
+    ``normalize=False`` (Algorithm 2 as printed) a column of norm ``d`` is shrunk by ``lam/d^2``,
+    which can exceed bound (7): ``theorychk falsify aberdam2020.theorem2`` finds such nets.
     """
     deadline = deadline if deadline is not None else Deadline(None)
     y, m = _signals_and_mask(net, signal, mask)
@@ -898,8 +905,15 @@ def layered_basis_pursuit(
         if not math.isfinite(lam_k):
             why = f"lambda schedule undefined at {stage}: a matrix column is zero on the support"
             return stop(stage, why)
-        x, its, why = basis_pursuit(mat, target, lam=lam_k, nonnegative=nonnegative, iterations=iterations,
-                                    tol=tol, support_tol=support_tol, deadline=deadline)
+        if normalize:
+            norms = np.linalg.norm(mat, axis=0)
+            d = np.where(norms > 0, norms, 1.0)
+            u, its, why = basis_pursuit(mat / d, target, lam=lam_k, nonnegative=nonnegative,
+                                        iterations=iterations, tol=tol, support_tol=support_tol, deadline=deadline)
+            x = np.where(norms > 0, u / d, 0.0)
+        else:
+            x, its, why = basis_pursuit(mat, target, lam=lam_k, nonnegative=nonnegative, iterations=iterations,
+                                        tol=tol, support_tol=support_tol, deadline=deadline)
         counts[stage], stage_conv[stage] = np.array([its]), np.array([not why])
         if why and why != "iteration limit":  # time limit or an LP failure: no estimate to go on with
             return stop(stage, why)
@@ -1042,7 +1056,7 @@ def _check_options(opts: dict[str, Any]) -> None:
             opts[name] = checked_number(opts[name], name, allow_zero=True)
     if opts.get("step") is not None:
         opts["step"] = checked_number(opts["step"], "step")
-    for name in ("debias", "restart", "nonnegative", "end_to_end"):
+    for name in ("debias", "restart", "nonnegative", "normalize", "end_to_end"):
         if name in opts and not isinstance(opts[name], (bool, np.bool_)):
             raise InvalidInput(f"{name} must be True or False; got {opts[name]!r}")
 
@@ -1077,8 +1091,8 @@ def _to_inversion(name: str, run: PursuitRun) -> Inversion:
 
 
 _LBP_DEFAULTS: dict[str, Any] = {
-    "lambdas": None, "sparsity": None, "nonnegative": False, "iterations": 10_000, "tol": 1e-10,
-    "support_tol": 1e-9, "debias": False, "debias_iterations": 10_000,
+    "lambdas": None, "sparsity": None, "nonnegative": False, "normalize": False, "iterations": 10_000,
+    "tol": 1e-10, "support_tol": 1e-9, "debias": False, "debias_iterations": 10_000,
 }
 
 
@@ -1088,7 +1102,8 @@ class LayeredBasisPursuit:
     ``noise`` is the bound ``eps >= ||e||_2`` of Algorithm 2 (on the observed coordinates) and
     drives the lambda schedule; ``None`` means 0 (basis pursuit by LP at every layer).
     Options: ``lambdas`` (list ``[lam_1, ..., lam_L]`` overriding the schedule), ``sparsity``
-    (``[s_1, ..., s_L]``), ``nonnegative`` (False), ``iterations`` (10,000) and ``tol`` (1e-10)
+    (``[s_1, ..., s_L]``), ``nonnegative`` (False), ``normalize`` (False: Algorithm 2 as printed;
+    True: each step on column-normalised matrices, as Theorem 2's proof needs), ``iterations`` (10,000) and ``tol`` (1e-10)
     for FISTA, ``support_tol`` (1e-9), ``debias`` (False), ``debias_iterations`` (10,000).
     Masks: yes. Hidden layers must be ReLU.
 
@@ -1109,7 +1124,8 @@ class LayeredBasisPursuit:
         _check_options(opts)
         run = layered_basis_pursuit(
             problem.net, problem.y, mask=problem.mask, noise=problem.noise, lambdas=opts["lambdas"],
-            sparsity=opts["sparsity"], nonnegative=bool(opts["nonnegative"]), iterations=opts["iterations"],
+            sparsity=opts["sparsity"], nonnegative=bool(opts["nonnegative"]), normalize=bool(opts["normalize"]),
+            iterations=opts["iterations"],
             tol=opts["tol"], support_tol=opts["support_tol"], debias_step=bool(opts["debias"]),
             debias_iterations=opts["debias_iterations"], deadline=problem.deadline,
         )

@@ -150,11 +150,12 @@ class Theorem:
         ints = {k: v for k, v in subs.items() if isinstance(k, sympy.Symbol) and k.is_integer}
         expr = expr.subs(ints).doit()
         expr = expr.subs({k: v for k, v in subs.items() if k not in ints})
-        expr = sympy.nsimplify(expr) if expr.free_symbols == set() and not expr.is_Rational else expr
         if expr.free_symbols:
             raise InvalidInput(f"{self.name}: bound still has free symbols {sorted(map(str, expr.free_symbols))}; "
                                f"give values for {sorted(self.symbols)}")
-        return sympy.simplify(expr)
+        # exact as it stands: no nsimplify, which identifies numbers numerically (PSLQ) and can
+        # return a different number close to the exact one
+        return expr
 
     def check(self, instance: Any, result: Any = None) -> tuple[Report, Report | None]:
         """Hypotheses, and the conclusion when they hold (running ``run`` if no result is given)."""
@@ -220,6 +221,9 @@ class FalsifyResult:
     counterexample: Any = None
     hypotheses: Report | None = None
     conclusion: Report | None = None
+    #: examples tried and how many met the hypotheses (a search where they never hold proves nothing)
+    examples: int = 0
+    hypotheses_held: int = 0
 
     @property
     def found(self) -> bool:
@@ -227,7 +231,8 @@ class FalsifyResult:
 
     def __str__(self) -> str:
         if not self.found:
-            return f"{self.theorem}: no counterexample in {self.budget} examples (seed {self.seed})"
+            return (f"{self.theorem}: no counterexample in {self.budget} examples (seed {self.seed}; "
+                    f"hypotheses held in {self.hypotheses_held} of the {self.examples} tried)")
         return "\n".join([f"{self.theorem}: COUNTEREXAMPLE (shrunk, seed {self.seed})",
                           f"instance: {describe(self.counterexample)}", str(self.hypotheses), str(self.conclusion)])
 
@@ -256,10 +261,14 @@ def falsify(theorem: Theorem | str, *, budget: int = 100, seed: int = 0) -> Fals
     if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
         raise InvalidInput(f"budget must be a positive integer; got {budget!r}")
 
+    tried = [0, 0]
+
     def refutes(instance: Any) -> bool:
+        tried[0] += 1
         hyp = thm.hypotheses(instance)
         if hyp.holds is not True:
             return False
+        tried[1] += 1
         return thm.conclusion(instance, thm.run(instance)).holds is False
 
     conf = settings(max_examples=budget, database=None, deadline=None,
@@ -267,6 +276,6 @@ def falsify(theorem: Theorem | str, *, budget: int = 100, seed: int = 0) -> Fals
     try:
         cex = find(thm.instances(), refutes, settings=conf, random=random.Random(seed))
     except NoSuchExample:
-        return FalsifyResult(thm.name, budget, seed)
+        return FalsifyResult(thm.name, budget, seed, examples=tried[0], hypotheses_held=tried[1])
     hyp, concl = thm.check(cex)
-    return FalsifyResult(thm.name, budget, seed, cex, hyp, concl)
+    return FalsifyResult(thm.name, budget, seed, cex, hyp, concl, examples=tried[0], hypotheses_held=tried[1])

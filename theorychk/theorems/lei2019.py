@@ -319,12 +319,14 @@ def _stab_concl(name: str, norm: str, theorem_getter):
 
 
 @st.composite
-def noisy_signals(draw: st.DrawFn, *, depth: tuple[int, int] = (1, 2), norm: str = "inf") -> SignalCase:
-    """Small bias-free dyadic ReLU nets, a dyadic latent and small dyadic noise (exact norms)."""
+def noisy_signals(draw: st.DrawFn, *, depth: tuple[int, int] = (1, 2), norm: str = "inf",
+                  expansion: tuple[float, float] = (3.0, 4.0), entries: str = "dyadic") -> SignalCase:
+    """Small bias-free ReLU nets (dyadic or Gaussian entries), a dyadic latent and small dyadic
+    noise (exact norms)."""
     from theorychk.testing.strategies import expansive_networks
 
-    net = draw(expansive_networks(latent_dim=(1, 2), depth=depth, expansion=(3.0, 4.0), hidden=("relu",),
-                                  final=("relu",), bias=False, entries="dyadic"))
+    net = draw(expansive_networks(latent_dim=(1, 2), depth=depth, expansion=expansion, hidden=("relu",),
+                                  final=("relu",), bias=False, entries=entries))
     z = draw(_dyadic_latent(net.latent_dim))
     e = tuple(draw(st.lists(st.integers(-4, 4), min_size=net.output_dim, max_size=net.output_dim)))
     scale = draw(st.sampled_from([2**-10, 2**-8, 2**-6]))
@@ -423,6 +425,8 @@ COROLLARY1 = register(Theorem(
     changes="Reviewers (003) flag the shape convention and the garbled constants: the corollary mixes c_2 (the "
             "singular-value constant of Lemma 3) with c_inf and drops the minus sign of the exponent.",
     hypotheses=_cor1_hyp, conclusion=THEOREM3.conclusion, run=THEOREM3.run,
+    # one layer: c_inf's exact cost grows fast with a layer's input width (5x expansion twice gives 25)
+    instances=lambda: noisy_signals(depth=(1, 1), expansion=(5.0, 6.0), entries="gaussian"),
     bound=2 ** d_int * eps / c_sym ** d_int, symbols=THEOREM3.symbols,
 ))
 
