@@ -57,3 +57,13 @@ def test_lei_noise_reports_a_fitted_slope(tmp_path):
     res = run_experiment("lei-noise", grid=grid, runs=runs, seed=3, out=tmp_path, engine="serial", quiet=True)
     report = res.report.read_text()
     assert "fitted slope" in report and "Theorems 3 and 4" in report
+
+
+def test_aberdam_segments_split_the_middle_at_corollary1s_n1_equals_n() -> None:
+    from theorychk.experiments.aberdam_fig4 import NONNEG, SIGNED, UNIQUE, segment
+
+    n0, n = 100, 625
+    assert [segment(n0, w, n).split(":")[0] for w in (199, 200, 625, 626, 1250, 1251)] == \
+        ["1", "2a", "2a", "2b", "2b", "3"]
+    # signed basis pursuit stops first, then Latent-Pursuit's nonnegative least squares, then nonnegative BP
+    assert 1 < SIGNED < UNIQUE < NONNEG < 2

@@ -102,7 +102,7 @@ register(Experiment(
     reduced=Config(grid=tuple({"net": "aberdam", "mask": m, "methods": _METHODS} for m in ("clean", "random", "upper")),
                    runs=6, runtime="about 15 s on 2 cores (measured)"),
     full=Config(grid=tuple({"net": "aberdam", "mask": m, "methods": _METHODS} for m in ("clean", "random", "upper")),
-                runs=200, runtime="estimated 10 min on 2 cores"),
+                runs=200, runtime="8.5 min on 2 cores (measured: 510 s)"),
     report=_report,
     timing_columns=("cpu_seconds",),
 ))
