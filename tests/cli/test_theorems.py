@@ -17,3 +17,11 @@ def test_falsify_prints_counterexample_and_none(capsys):
 def test_falsify_unknown_theorem_one_line(capsys):
     assert main(["falsify", "lei2019.lemma9"]) == 2
     assert "unknown theorem" in capsys.readouterr().err
+
+
+def test_python_dash_m_runs_the_cli() -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "theorychk", "theorems"], capture_output=True, text=True, check=True)
+    assert out.stdout.startswith("aberdam2020.theorem1")
