@@ -23,7 +23,20 @@ from theorychk.experiments._common import fmt, gaussian_net, group, pyplot, rel_
 
 SUCCESS_TOL = 1e-3
 ACTIVATIONS = {"relu": "relu", "leaky": "leaky_relu:0.1"}
-COLUMNS = ("method", "rel_error", "success", "status", "cpu_seconds", "wall_seconds")
+COLUMNS = ("method", "rel_error", "success", "status", "cpu_seconds", "wall_seconds", "active_rank_full")
+
+
+def active_rank_full(net: Any, z: np.ndarray) -> bool:
+    """lei2019 Theorem 2's per-signal hypothesis: at every layer the rows active at the true signal
+    (all rows for LeakyReLU) have full column rank (numpy rank, a diagnostic)."""
+    x = z
+    for layer in net.layers:
+        u = layer.weight @ x + layer.bias
+        rows = u > 0 if layer.activation.spec == "relu" else np.ones(layer.n_out, bool)
+        if not rows.any() or np.linalg.matrix_rank(layer.weight[rows]) < layer.n_in:
+            return False
+        x = layer.activation(u)
+    return True
 
 
 def task(params: dict[str, Any], seed: int) -> list[dict[str, Any]]:
@@ -36,6 +49,7 @@ def task(params: dict[str, Any], seed: int) -> list[dict[str, Any]]:
     net = gaussian_net((k, n1, n), (act, act), rng)
     z = rng.standard_normal(k)
     y = net.forward(z)
+    full_rank = active_rank_full(net, z)
     rows = []
     for method in str(params["methods"]).split("+"):
         opts: dict[str, Any] = {}
@@ -46,7 +60,8 @@ def task(params: dict[str, Any], seed: int) -> list[dict[str, Any]]:
         res, cpu, wall = timed(lambda m=method, o=opts: invert(net, y, method=m, seed=rng, **o))
         err = rel_error(res.latent, z)
         rows.append({"method": method, "rel_error": err, "success": bool(err <= SUCCESS_TOL),
-                     "status": res.status.value, "cpu_seconds": cpu, "wall_seconds": wall})
+                     "status": res.status.value, "cpu_seconds": cpu, "wall_seconds": wall,
+                     "active_rank_full": full_rank})
     return rows
 
 
@@ -79,6 +94,7 @@ def _success_report(rows: list[dict[str, Any]], out: Path, size: str) -> str:
         text.append(f"### {act}, k → {n1} → {n} ({runs} nets in all)\n\n")
         text.append(table(["method", *[f"k={kk}" for kk in ks], "100% up to k", "first k at 0%"], table_rows))
         text.append("\n")
+        text.append(_failure_split(sub))
     fig.tight_layout()
     fig.savefig(out / "success_vs_k.png", dpi=110)
     plt.close(fig)
@@ -98,6 +114,24 @@ def _success_report(rows: list[dict[str, Any]], out: Path, size: str) -> str:
                  "only at this size: it must succeed whenever the planted latent is the unique "
                  "preimage in its box.\n\n")
     return pred + "## Observation\n\n![success vs k](success_vs_k.png)\n\n" + "".join(text)
+
+
+def _failure_split(rows: list[dict[str, Any]]) -> str:
+    """Per method, its failures split by lei2019 Theorem 2's per-signal hypothesis (the active rows
+    of every layer have full column rank at the true signal)."""
+    if not rows or "active_rank_full" not in rows[0]:
+        return ""
+    nets = {(r["k"], r["run"]): r["active_rank_full"] for r in rows}
+    deficient = sum(1 for v in nets.values() if not v)
+    trows = []
+    for (method,), mrows in group(rows, "method").items():
+        fails = [r for r in mrows if not r["success"]]
+        trows.append([method, str(len(fails)), str(sum(1 for r in fails if not r["active_rank_full"])),
+                      str(sum(1 for r in fails if r["active_rank_full"]))])
+    return (f"Failures split by Theorem 2's per-signal hypothesis (active rows of every layer of full column rank "
+            f"at the true signal; it fails in {deficient} of {len(nets)} nets): a failure with the hypothesis "
+            f"holding is the method's own; with it failing, the layer's feasible set need not be a point.\n\n"
+            + table(["method", "failures", "hypothesis fails (rank-deficient)", "hypothesis holds"], trows) + "\n")
 
 
 def _cputime_report(rows: list[dict[str, Any]], out: Path, size: str) -> str:
