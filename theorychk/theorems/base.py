@@ -198,8 +198,10 @@ def _load() -> None:
 
 
 def all_theorems() -> list[Theorem]:
+    """Every registered theorem, grouped by paper module (alphabetically), each module's in the
+    order it states them — independent of which module happened to be imported first."""
     _load()
-    return list(REGISTRY.values())
+    return sorted(REGISTRY.values(), key=lambda t: t.name.split(".")[0])
 
 
 def get_theorem(name: str) -> Theorem:
