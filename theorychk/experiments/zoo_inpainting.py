@@ -160,8 +160,9 @@ def _diagnosis(rows: list[dict[str, Any]], masks: list[str]) -> str:
     out.append("\nAmbiguous misses are not Latent-Pursuit's fault: a layer's observations admit other "
                "feasible values and λ = 0 gives no preference for the true one (masks that leave the last "
                "layer underdetermined cause most of them). Misses with every step determined are "
-               "algorithmic: the middle-layer ADMM (ρ = 1e-2, λ = 0, 10,000 iterations as in the paper) "
-               "had not converged.\n")
+               "algorithmic when their status is UNKNOWN: an iterative stage (FISTA for the last layer, "
+               "ADMM for the others; ρ = 1e-2, λ = 0, 10,000 iterations as in the paper) stopped at its "
+               "iteration limit.\n")
     return "".join(out)
 
 
