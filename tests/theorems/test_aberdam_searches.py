@@ -12,7 +12,7 @@ from theorychk.network import Layer, Network
 from theorychk.solvers.milp import second_preimage
 from theorychk.solvers.pursuit import layered_basis_pursuit
 from theorychk.theorems import SignalCase, all_theorems, falsify, get_theorem
-from theorychk.theorems.aberdam2020 import NoisyCase, exact_preimage_near, sparse_second_solution
+from theorychk.theorems.aberdam2020 import NoisyCase, sparse_second_solution
 
 
 def relu_identity(w0, w1) -> Network:
@@ -54,12 +54,6 @@ def test_max_active_input_errors_name_the_argument() -> None:
         second_preimage(net, [1.0], [1.0], delta=0.5, latent_box=2.0, max_active=[1, 2])
     with pytest.raises(InvalidInput, match=r"max_active\[0\] must be a nonnegative integer; got -1"):
         second_preimage(net, [1.0], [1.0], delta=0.5, latent_box=2.0, max_active=[-1])
-
-
-def test_exact_snapping_rejects_a_point_off_the_preimage() -> None:
-    net = relu_identity([[1], [-1]], [[1, 1]])
-    assert exact_preimage_near(net, np.array([-1.0 + 1e-13]), (F(1),)) == (F(-1),)
-    assert exact_preimage_near(net, np.array([0.0]), (F(1),)) is None  # pattern with no active unit
 
 
 # ------------------------------------------------------------------ Theorem 2 / Corollary 2

@@ -27,7 +27,7 @@ from theorychk.network import Layer, Network
 from theorychk.theorems.base import Check, Report, Theorem, register, to_rational
 from theorychk.theorems.instances import SignalCase, _fmt, exact_trace
 
-__all__ = ["sparse_second_solution", "exact_preimage_near", "sparse_signals", "lbp_cases", "lbp_run", "LBPResult",
+__all__ = ["sparse_second_solution", "sparse_signals", "lbp_cases", "lbp_run", "LBPResult",
            "NoisyCase", "THEOREM1", "COROLLARY1", "THEOREM2", "THEOREM2_NORMALIZED", "COROLLARY2", "COROLLARY2_NORMALIZED", "ORACLE", "OracleCase", "lambda_min_lower"]
 
 CITATION = "Aberdam, Simon, Elad, 'When and How Can Deep Generative Models be Inverted?' (paper 004)"
@@ -115,59 +115,14 @@ class SparseSearch:
     note: str
 
 
-def exact_preimage_near(net: Network, z: Any, target: Sequence[Fraction]) -> tuple[Fraction, ...] | None:
-    """An exact rational ``z'`` with ``G(z') = target`` near the float ``z``: on ``z``'s activation
-    pattern ``G`` is affine, ``M z + c``; take the point of ``{M z + c = target}`` nearest to ``z`` (exact
-    least-distance correction) and keep it only if its exact forward pass gives ``target``.
-    Piecewise-linear activations only (``None`` otherwise)."""
-    k = net.latent_dim
-    zq = [exact.rational(v) for v in np.asarray(z, dtype=float)]
-    mat = [[Fraction(int(i == j)) for j in range(k)] for i in range(k)]
-    off = [Fraction(0)] * k
-    zf = np.asarray(z, dtype=float)
-    for layer in net.layers:
-        spec = layer.activation.spec
-        w = exact.to_fractions(layer.weight)
-        b = [Fraction(0)] * layer.n_out if layer.bias is None else [exact.rational(v) for v in layer.bias]
-        pre = [[sum((w[r][t] * mat[t][j] for t in range(len(mat))), Fraction(0)) for j in range(k)] for r in range(layer.n_out)]
-        poff = [sum((w[r][t] * off[t] for t in range(len(off))), Fraction(0)) + b[r] for r in range(layer.n_out)]
-        u = layer.weight @ zf + (0.0 if layer.bias is None else layer.bias)
-        if spec == "relu":
-            keep = u > 0
-            pre = [row if keep[r] else [Fraction(0)] * k for r, row in enumerate(pre)]
-            poff = [v if keep[r] else Fraction(0) for r, v in enumerate(poff)]
-        elif spec.startswith("leaky_relu"):
-            c = exact.rational(spec.split(":")[1])
-            pre = [row if u[r] >= 0 else [c * v for v in row] for r, row in enumerate(pre)]
-            poff = [v if u[r] >= 0 else c * v for r, v in enumerate(poff)]
-        elif spec != "identity":
-            return None
-        mat, off = pre, poff
-        zf = layer.activation(u)
-    rhs = [t - o for t, o in zip(target, off)]
-    part = exact.solve(mat, rhs)
-    if part is None:
-        return None
-    null = exact.nullspace(mat) if any(any(row) for row in mat) else tuple(
-        tuple(Fraction(int(i == j)) for i in range(k)) for j in range(k))
-    point = list(part)
-    if null:
-        gram = [[sum((a * b for a, b in zip(u_, v_)), Fraction(0)) for v_ in null] for u_ in null]
-        diff = [a - b for a, b in zip(zq, part)]
-        t = exact.solve(gram, [sum((a * b for a, b in zip(u_, diff)), Fraction(0)) for u_ in null])
-        if t is None:
-            return None
-        point = [p_ + sum((t[j] * null[j][i] for j in range(len(null))), Fraction(0)) for i, p_ in enumerate(part)]
-    out = exact_trace(net, point)[-1]
-    return tuple(point) if list(out) == list(target) else None
-
-
 def sparse_second_solution(case: SignalCase, *, time_limit: float = 20.0) -> SparseSearch:
     """Search for ``z ≠ z*`` with ``G(z) = G(z*)`` whose hidden layers have at most ``s_i``
     nonzeros (the sparsity conditions of Theorem 1): the MILP of
     :func:`theorychk.solvers.milp.second_preimage` with ``max_active = [s_1, ..., s_L]`` in the box
     ``||z||_inf <= 4 max(1, ||z*||_inf)``, at distance ``delta = 1e-3 max(1, ||z*||_inf)``; a witness
-    is snapped to an exact rational solution (:func:`exact_preimage_near`) when its pattern allows."""
+    is made an exact rational solution on its activation pattern
+    (:func:`theorychk.certify.signal.exact_preimage`) when it can be."""
+    from theorychk.certify.signal import exact_preimage
     from theorychk.solvers.milp import second_preimage
 
     z = np.array([float(v) for v in case.latent])
@@ -176,10 +131,10 @@ def sparse_second_solution(case: SignalCase, *, time_limit: float = 20.0) -> Spa
     res = second_preimage(case.net, case.net.forward(z), z, delta=1e-3 * scale, latent_box=4 * scale,
                           time_limit=time_limit, max_active=[len(x) for x in sup])
     if res.found:
-        target = exact_trace(case.net, case.latent)[-1]
-        snapped = exact_preimage_near(case.net, res.latent, target)
+        target = list(exact_trace(case.net, case.latent)[-1])
+        snapped = exact_preimage(case.net, res.latent, target_out=target)
         if snapped is not None:
-            return SparseSearch(snapped, "MILP witness, snapped to an exact solution")
+            return SparseSearch(tuple(snapped), "MILP witness, made an exact solution")
         return SparseSearch(res.latent, "MILP witness (float; could not be snapped exactly)")
     if res.status.value == "NONE_PROVEN":
         return SparseSearch(tuple(case.latent), f"no other sparse solution in the box: {res.reason}")
