@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 
 import pytest
 
@@ -97,3 +98,16 @@ def test_bad_inputs_are_rejected(tmp_path):
     _sweep(tmp_path, "y", "serial", grid=INJ_GRID, task=injectivity.task, columns=injectivity.COLUMNS, limit=1)
     with pytest.raises(InvalidInput, match="other columns"):
         _sweep(tmp_path, "y", "serial")
+
+
+def test_process_workers_get_single_threaded_blas_unless_the_user_chose(monkeypatch) -> None:
+    from theorychk.experiments.sweep import BLAS_THREAD_VARIABLES, _single_threaded_blas
+
+    for v in BLAS_THREAD_VARIABLES:
+        monkeypatch.delenv(v, raising=False)
+    monkeypatch.setenv("MKL_NUM_THREADS", "3")
+    with _single_threaded_blas():  # the spawned workers inherit this environment
+        assert os.environ["OMP_NUM_THREADS"] == os.environ["OPENBLAS_NUM_THREADS"] == "1"
+        assert os.environ["MKL_NUM_THREADS"] == "3"
+    assert "OMP_NUM_THREADS" not in os.environ and "OPENBLAS_NUM_THREADS" not in os.environ
+    assert os.environ["MKL_NUM_THREADS"] == "3"

@@ -23,6 +23,7 @@ the rest.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import multiprocessing
@@ -160,6 +161,26 @@ def _resume(path: Path, header: list[str], param_names: list[str]) -> set[tuple[
     return done
 
 
+#: BLAS thread-count variables set to 1 for the spawned workers (unless the user set them): one
+#: worker per core already uses the machine, extra BLAS threads only oversubscribe it, and their
+#: spinning inflates the CPU time that the timing experiments (lei-cputime) report per inversion.
+BLAS_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+@contextlib.contextmanager
+def _single_threaded_blas() -> Iterator[None]:
+    saved = {v: os.environ.get(v) for v in BLAS_THREAD_VARIABLES}
+    for v, old in saved.items():
+        if old is None:
+            os.environ[v] = "1"
+    try:
+        yield
+    finally:
+        for v, old in saved.items():
+            if old is None:
+                os.environ.pop(v, None)
+
+
 def _engine_iter(engine: str, task_fn: TaskFn, todo: list[Task], workers: int,
                  dask: Any) -> Iterator[tuple[Task, list[dict[str, Any]]]]:
     if engine == "serial":
@@ -168,8 +189,9 @@ def _engine_iter(engine: str, task_fn: TaskFn, todo: list[Task], workers: int,
     elif engine == "process":
         # "spawn", not fork: HiGHS's MIP thread pool does not survive a fork (a forked worker's
         # MILP idled until its time limit), and spawned workers import theorychk afresh.
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = [pool.submit(_call, task_fn, t) for t in todo]
+        with _single_threaded_blas(), \
+                ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = [pool.submit(_call, task_fn, t) for t in todo]  # workers start here, inside the context
             try:
                 for fut in as_completed(futures):
                     yield fut.result()
