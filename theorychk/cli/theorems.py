@@ -40,7 +40,11 @@ def falsify_cmd(
     seed: Annotated[int, typer.Option("--seed", help="Seed of the search (reproducible).")] = 0,
     as_json: JsonOpt = False,
 ) -> None:
-    """Let Hypothesis search for an instance where the hypotheses hold and the conclusion fails."""
+    """Let Hypothesis search for an instance where the hypotheses hold and the conclusion fails.
+
+    Exit code 0 if no counterexample was found, 1 if one was (like `certificate check` and `reduce`
+    when they refute), 2 on bad input.
+    """
     from theorychk.theorems import falsify, get_theorem
     from theorychk.theorems.base import describe
 
@@ -52,7 +56,9 @@ def falsify_cmd(
                     "counterexample": describe(res.counterexample) if res.found else None,
                     "hypotheses": res.hypotheses.to_dict() if res.hypotheses else None,
                     "conclusion": res.conclusion.to_dict() if res.conclusion else None})
-        return
-    if thm.bound is not None:
-        typer.echo(f"predicted bound of {thm.name}:\n{thm.pretty_bound()}\n")
-    typer.echo(str(res))
+    else:
+        if thm.bound is not None:
+            typer.echo(f"predicted bound of {thm.name}:\n{thm.pretty_bound()}\n")
+        typer.echo(str(res))
+    if res.found:
+        raise typer.Exit(1)
