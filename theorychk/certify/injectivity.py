@@ -61,6 +61,7 @@ from typing import Any
 import highspy
 import numpy as np
 
+from theorychk._highs import new_highs
 from theorychk import exact
 from theorychk.check.injectivity import (
     candidate_hyperplanes,
@@ -425,13 +426,9 @@ class _HyperplaneLP:
         lp.a_matrix_.start_ = np.searchsorted(nz_r, np.arange(A.shape[0] + 1)).astype(np.int32)
         lp.a_matrix_.index_ = nz_c.astype(np.int32)
         lp.a_matrix_.value_ = A[nz_r, nz_c]
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("presolve", "off")
-        h.setOptionValue("threads", 1)
-        h.setOptionValue("random_seed", 0)
-        h.setOptionValue("primal_feasibility_tolerance", TOLERANCES["highs_primal_feasibility_tolerance"])
-        h.setOptionValue("dual_feasibility_tolerance", TOLERANCES["highs_dual_feasibility_tolerance"])
+        h = new_highs(presolve="off", random_seed=0,
+                      primal_feasibility_tolerance=TOLERANCES["highs_primal_feasibility_tolerance"],
+                      dual_feasibility_tolerance=TOLERANCES["highs_dual_feasibility_tolerance"])
         h.passModel(lp)
         self.h = h
         self.n_rows = A.shape[0]
@@ -973,11 +970,7 @@ def _depth_milp(layer: Layer, deadline: Deadline, time_cap: float) -> dict[str, 
     lp.a_matrix_.index_ = nz_c.astype(np.int32)
     lp.a_matrix_.value_ = M[nz_r, nz_c]
     lp.integrality_ = [highspy.HighsVarType.kContinuous] * n + [highspy.HighsVarType.kInteger] * (m + 2 * nu)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)
-    h.setOptionValue("random_seed", 0)
-    h.setOptionValue("mip_feasibility_tolerance", 1e-9)
+    h = new_highs(random_seed=0, mip_feasibility_tolerance=1e-9)
     rem = deadline.remaining()
     h.setOptionValue("time_limit", float(time_cap if rem is None else max(min(rem, time_cap), 0.5)))
     h.passModel(lp)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
+from theorychk._highs import new_highs
 from theorychk.errors import SolverError
 from theorychk.runtime import Deadline
 
@@ -86,13 +87,9 @@ class Model:
             kinds = np.zeros(ncol, dtype=np.int32)
             kinds[np.asarray(integer)] = 1
             lp.integrality_ = [highspy.HighsVarType(int(v)) for v in kinds]
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("presolve", "on" if presolve else "off")
-        h.setOptionValue("random_seed", 0)
-        h.setOptionValue("threads", 1)
-        h.setOptionValue("primal_feasibility_tolerance", LP_TOLERANCES["highs_primal_feasibility_tolerance"])
-        h.setOptionValue("dual_feasibility_tolerance", LP_TOLERANCES["highs_dual_feasibility_tolerance"])
+        h = new_highs(presolve="on" if presolve else "off", random_seed=0,
+                      primal_feasibility_tolerance=LP_TOLERANCES["highs_primal_feasibility_tolerance"],
+                      dual_feasibility_tolerance=LP_TOLERANCES["highs_dual_feasibility_tolerance"])
         if self.is_mip:
             h.setOptionValue("mip_feasibility_tolerance", LP_TOLERANCES["highs_mip_feasibility_tolerance"])
             h.setOptionValue("mip_rel_gap", LP_TOLERANCES["highs_mip_rel_gap"])

@@ -376,13 +376,15 @@ class _SparkJob:
     def lp_bound(self) -> None:
         import highspy
 
+        from theorychk._highs import new_highs
+
         scaled = self.scaled_float()
         if scaled is None:
             return
         af, d = scaled
         m, n = af.shape
         # Rows j and n + j: a_j^T y + tau >= delta_ij and a_j^T y - tau <= delta_ij.
-        h = _highs(highspy)
+        h = new_highs()
         inf = highspy.kHighsInf
         coef = np.vstack([np.hstack([af.T, np.ones((n, 1))]), np.hstack([af.T, -np.ones((n, 1))])])
         _pass_lp(h, highspy, cost=np.r_[np.zeros(m), 1.0], lower=np.r_[np.full(m, -inf), 0.0],
@@ -430,12 +432,14 @@ class _SparkJob:
             return
         import highspy
 
+        from theorychk._highs import new_highs
+
         scaled = self.scaled_float()
         if scaled is None:
             return
         af, _ = scaled
         m, n = af.shape
-        h = _highs(highspy)
+        h = new_highs()
         inf = highspy.kHighsInf
         # Variables x (free) and s >= |x|; minimise sum s subject to A x = 0, x_j = 1.
         eye = np.eye(n)
@@ -637,13 +641,6 @@ class _SparkJob:
         if best_flat is not None:
             inside = set(best_flat) | set(zero)
             self.witness([j for j in range(n) if j not in inside], "kernel duality")
-
-
-def _highs(highspy: Any) -> Any:
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)
-    return h
 
 
 def _pass_lp(h: Any, highspy: Any, *, cost: np.ndarray, lower: np.ndarray, upper: np.ndarray,

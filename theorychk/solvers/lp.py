@@ -61,6 +61,7 @@ import highspy
 import numpy as np
 import scipy.linalg as sla
 
+from theorychk._highs import new_highs
 from theorychk.errors import InvalidInput
 from theorychk.network import Activation, Identity, Layer, LeakyReLU, Network, ReLU
 from theorychk.runtime import Deadline
@@ -278,11 +279,7 @@ def _relax_cost(kind: str, weight: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 
 def _highs(time_limit: float | None) -> highspy.Highs:
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    if time_limit is not None:
-        h.setOptionValue("time_limit", max(float(time_limit), 1e-3))
-    return h
+    return new_highs() if time_limit is None else new_highs(time_limit=max(float(time_limit), 1e-3))
 
 
 def _csc(dense: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -63,6 +63,7 @@ from typing import Any, ClassVar
 import highspy
 import numpy as np
 
+from theorychk._highs import new_highs
 from theorychk.errors import InvalidInput
 from theorychk.network import Network
 from theorychk.runtime import Deadline
@@ -259,10 +260,7 @@ class _Model:
         ci = np.asarray(self.ci, dtype=np.int64)[order]
         start = np.zeros(nc + 1, dtype=np.int32)
         np.cumsum(np.bincount(ci, minlength=nc), out=start[1:])
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        for k, v in options.items():
-            h.setOptionValue(k, v)
+        h = new_highs(**options)
         integrality = np.asarray(self.integer, dtype=np.int32)
         status = h.passModel(
             nc,

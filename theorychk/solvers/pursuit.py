@@ -713,6 +713,8 @@ def _lp_basis_pursuit(
     """
     import highspy
 
+    from theorychk._highs import new_highs
+
     rows, cols = a.shape
     a_eq, b_eq = (a.T @ a, a.T @ t) if rows > cols else (a, t)
     block = a_eq if nonnegative else np.hstack([a_eq, -a_eq])  # x = p - q, p, q >= 0
@@ -728,10 +730,7 @@ def _lp_basis_pursuit(
     lp.a_matrix_.start_ = np.concatenate([[0], np.cumsum(nz.sum(axis=0))]).astype(np.int32)
     lp.a_matrix_.index_ = np.nonzero(nz.T)[1].astype(np.int32)
     lp.a_matrix_.value_ = block.T[nz.T]
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("primal_feasibility_tolerance", 1e-10)
-    h.setOptionValue("dual_feasibility_tolerance", 1e-10)
+    h = new_highs(primal_feasibility_tolerance=1e-10, dual_feasibility_tolerance=1e-10)
     remaining = deadline.remaining()
     if remaining is not None:
         h.setOptionValue("time_limit", max(remaining, 1e-3))

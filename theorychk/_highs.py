@@ -1,0 +1,38 @@
+"""The one way theorychk makes a HiGHS instance.
+
+HiGHS keeps one thread scheduler per process, created by the first solve with the ``threads``
+option of that solve. From highspy 1.16 on, a later solve whose ``threads`` names another count
+fails outright (``HighsStatus.kError``, model status ``kNotset``): setting ``threads=1`` here
+after any other HiGHS solve in the process (one of ours with the default, or the user's) made
+every exact LP come back unsolved. So theorychk never sets ``threads``; the default (0: use the
+scheduler there is) works whatever ran before. The simplex runs serially either way, and the
+MIP solver's result does not depend on the thread count.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import highspy
+
+__all__ = ["new_highs"]
+
+
+def new_highs(**options: Any) -> highspy.Highs:
+    """A silent ``highspy.Highs`` with ``options`` set (never ``threads``: see the module doc).
+
+    Examples
+    --------
+    >>> h = new_highs(presolve="off")
+    >>> _ = h.addVar(1.0, 2.0), h.changeColCost(0, 1.0)
+    >>> _ = h.run()
+    >>> h.modelStatusToString(h.getModelStatus()), h.getInfo().objective_function_value
+    ('Optimal', 1.0)
+    """
+    if "threads" in options:
+        raise ValueError("new_highs: the 'threads' option is not set by theorychk (HiGHS's scheduler is per process)")
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    for name, value in options.items():
+        h.setOptionValue(name, value)
+    return h
