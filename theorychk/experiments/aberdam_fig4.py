@@ -252,7 +252,7 @@ register(Experiment(
         grid=tuple({"n0": n0, "n1": n1, "n": 625, "methods": _METHODS}
                    for n0 in (100, 200) for n1 in (50, 100, 150, 200, 300, 400, 500, 600, 700, 750, 800,
                                                     850, 900, 1000, 1250, 1500, 2000)),
-        runs=32, runtime="15.4 min per run on 2 cores (measured with --runs 1: 34 tasks, 921 s); the default 32 runs extrapolate to about 8 h",
+        runs=32, runtime="about 5 min per run on 2 idle cores (measured: --runs 2 to 5 in 898 s; --runs 1 took 921 s under load); the default 32 runs extrapolate to about 2.7 h",
         note="The paper's widths (n = 625, n0 ∈ {100, 200}); n1 extended past 1000 to reach segment 3 "
              "(n1/2 > 625). 32 signals per net instead of 512."),
     report=_report,
