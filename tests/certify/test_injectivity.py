@@ -366,3 +366,24 @@ def test_network_on_a_latent_box() -> None:
     assert _check_all(res, net) == ["VERIFIED"] * 3
     res = network_injectivity(net, seed=0, domain={"ball": {"center": [-1], "radius": "1/2"}})
     assert res.status is Status.REFUTED and _check_all(res, net) == ["VERIFIED"] * 3
+
+
+def test_highs_error_is_named_in_the_unknown_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    import highspy
+
+    import theorychk.certify.injectivity as inj
+
+    class Failing(highspy.Highs):
+        def run(self):  # what highspy 1.16 does on a thread-count clash: no solve, status kError
+            return highspy.HighsStatus.kError
+
+    def failing_highs(**options):
+        h = Failing()
+        h.setOptionValue("output_flag", False)
+        return h
+
+    monkeypatch.setattr(inj, "new_highs", failing_highs)
+    B = np.array([[2.0, 1.0, 0.0], [1.0, 1.0, 1.0], [0.0, 1.0, 3.0]])
+    res = layer_injectivity(Layer(np.vstack([B, -B]), np.ones(6), "relu"), seed=0)
+    assert res.status is Status.UNKNOWN
+    assert "HiGHS returned an error on 3 LPs" in res.reason, res.reason

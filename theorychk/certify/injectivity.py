@@ -434,6 +434,7 @@ class _HyperplaneLP:
         self.n_rows = A.shape[0]
         self.idx = np.arange(self.n_rows, dtype=np.int32)
         self.solves = 0
+        self.errors = 0  # runs HiGHS itself failed (status kError), reported in the UNKNOWN reason
 
     def solve(self, free_rows: int) -> tuple[float, np.ndarray, np.ndarray, np.ndarray] | None:
         """Rows in the bitmask ``free_rows`` are switched off. Returns ``(t, x, lambda, mu)``
@@ -444,7 +445,8 @@ class _HyperplaneLP:
             if free_rows >> j & 1:
                 up[j] = highspy.kHighsInf
         self.h.changeRowsBounds(self.n_rows, self.idx, np.full(self.n_rows, -highspy.kHighsInf), up)
-        self.h.run()
+        if self.h.run() == highspy.HighsStatus.kError:
+            self.errors += 1
         self.solves += 1
         if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             self.h.clearSolver()
@@ -844,6 +846,10 @@ def _hyperplane_method(data: _LayerData, dom: _Domain | None, deadline: Deadline
     if undecided:
         why = "LP could not be turned into exact evidence" if dom is None or not dom.is_ball else \
             "feasible in the box around the ball but no witness inside the ball (or LP failure)"
+        errors = lp.errors + (inner_lp.errors if inner_lp else 0)
+        if errors:
+            why = f"HiGHS returned an error on {errors} LPs"
+            stats["highs_errors"] = errors
         return _Exact(Status.UNKNOWN, f"{undecided} hyperplanes undecided: {why}", stats=stats)
     evidence: dict[str, Any] = {"rank": data.d, "farkas": farkas, "hyperplanes": assigned}
     if outer is not None:
