@@ -5,8 +5,8 @@ option of that solve. From highspy 1.16 on, a later solve whose ``threads`` name
 fails outright (``HighsStatus.kError``, model status ``kNotset``): setting ``threads=1`` here
 after any other HiGHS solve in the process (one of ours with the default, or the user's) made
 every exact LP come back unsolved. So theorychk never sets ``threads``; the default (0: use the
-scheduler there is) works whatever ran before. The simplex runs serially either way, and the
-MIP solver's result does not depend on the thread count.
+scheduler there is) works whatever ran before. The inversion LPs and MILP never set it and
+always ran at the default.
 """
 
 from __future__ import annotations

@@ -61,8 +61,8 @@ from typing import Any
 import highspy
 import numpy as np
 
-from theorychk._highs import new_highs
 from theorychk import exact
+from theorychk._highs import new_highs
 from theorychk.check.injectivity import (
     candidate_hyperplanes,
     check_farkas,

@@ -278,10 +278,6 @@ def _relax_cost(kind: str, weight: np.ndarray, t: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
-def _highs(time_limit: float | None) -> highspy.Highs:
-    return new_highs() if time_limit is None else new_highs(time_limit=max(float(time_limit), 1e-3))
-
-
 def _csc(dense: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Column-wise sparse arrays of a dense matrix (explicit zeros dropped)."""
     keep = dense != 0
@@ -349,7 +345,7 @@ class _LayerLP:
             )
             col_upper = np.full(nc, INF)
             start, index, value = _csc(a)
-            self.h = _highs(None)
+            self.h = new_highs()
             status = self.h.passModel(
                 nc,
                 self.n_rows,
