@@ -37,6 +37,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from theorychk._highs import new_highs  # noqa: E402
 from theorychk.network import Layer, Network  # noqa: E402
 from theorychk.solvers import invert  # noqa: E402
 
@@ -186,15 +187,13 @@ def measure_curve(ks: list[int], trials: int, seed: int, with_baseline: bool) ->
 
 
 def report(speed: list[dict], curve: list[dict], args: argparse.Namespace, wall: float) -> str:
-    import highspy
-
     lines = [
         "# `linf` (Algorithm 1) vs the published approach",
         "",
         f"Nets `k → {HIDDEN} → {OUTPUT}`, ReLU, N(0, 1/n_i) weights, no bias, noiseless; success = "
         f"‖ẑ − z‖₂/‖z‖₂ ≤ {SUCCESS:g}. Seed {args.seed}. Single-threaded BLAS for both sides.",
         f"Baseline: {BASELINE}, one LP per ε rebuilt from scratch, ε₀ = {EPS0:g}, α = {ALPHA}.",
-        f'Ours: `invert(net, y, method="linf")` (defaults: fast path on, HiGHS {highspy.Highs().version()}); '
+        f'Ours: `invert(net, y, method="linf")` (defaults: fast path on, HiGHS {new_highs().version()}); '
         "`fast_path=False` = every layer through HiGHS (one model per layer, crash basis, warm re-solves).",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"load average at start {args.load}. Wall time of this run: {wall:.0f} s.",

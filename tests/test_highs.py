@@ -64,3 +64,15 @@ def test_every_highs_model_solves_after_a_user_solve_with_any_thread_count(user_
 def test_new_highs_refuses_the_threads_option() -> None:
     with pytest.raises(ValueError, match="threads"):
         new_highs(threads=1)
+
+
+def test_new_highs_prints_nothing_from_its_first_call() -> None:
+    # HiGHS prints its banner on stdout from the first Highs() of a process (highspy 1.16), before
+    # any option can be set: that broke every --json output (issue 13, item 2). Fresh interpreter.
+    script = ("from theorychk._highs import new_highs\n"
+              "h = new_highs()\n"
+              "h.addVar(0.0, 1.0); h.changeColCost(0, 1.0); h.run()\n"
+              "import highspy; assert isinstance(h, highspy.Highs)\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout == "", out.stdout[:300]

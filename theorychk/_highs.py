@@ -7,6 +7,15 @@ after any other HiGHS solve in the process (one of ours with the default, or the
 every exact LP come back unsolved. So theorychk never sets ``threads``; the default (0: use the
 scheduler there is) works whatever ran before. The inversion LPs and MILP never set it and
 always ran at the default.
+
+HiGHS prints its banner ("Running HiGHS 1.16.0 ... Copyright ...") on stdout the first time a
+``highspy.Highs`` is made in a process — from inside its constructor (the wrapper's callback set-up
+is its first logging call), before any ``output_flag`` can be set, which broke every ``--json``
+output. :func:`new_highs` therefore builds a :class:`_QuietHighs`: the wrapper's ``__init__``
+reaches the C++ constructor through ``super()``, and a class placed between them in the MRO turns
+``output_flag`` off right after the C++ object exists, before the wrapper's first call. The
+object is a plain ``highspy.Highs`` in every other way. Nothing HiGHS prints reaches stdout, and
+no file descriptor is redirected (which would also swallow other threads' output).
 """
 
 from __future__ import annotations
@@ -17,9 +26,25 @@ import highspy
 
 __all__ = ["new_highs"]
 
+#: The C++ class under highspy's Python wrapper (``highspy._core._Highs`` in highspy 1.16).
+_CORE = highspy.Highs.__bases__[0]
+
+
+class _SilentCore(_CORE):  # type: ignore[misc, valid-type]
+    """The C++ ``Highs``, with output off before anything else can call into it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        _CORE.setOptionValue(self, "output_flag", False)
+
+
+class _QuietHighs(highspy.Highs, _SilentCore):
+    """``highspy.Highs`` whose constructor prints nothing (MRO: Highs → _SilentCore → _Highs)."""
+
 
 def new_highs(**options: Any) -> highspy.Highs:
-    """A silent ``highspy.Highs`` with ``options`` set (never ``threads``: see the module doc).
+    """A silent ``highspy.Highs`` — silent from its construction on — with ``options`` set (never
+    ``threads``: see the module doc).
 
     Examples
     --------
@@ -31,8 +56,7 @@ def new_highs(**options: Any) -> highspy.Highs:
     """
     if "threads" in options:
         raise ValueError("new_highs: the 'threads' option is not set by theorychk (HiGHS's scheduler is per process)")
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = _QuietHighs()
     for name, value in options.items():
         h.setOptionValue(name, value)
     return h
