@@ -31,6 +31,7 @@ from theorychk.cli import main
 from theorychk.errors import CertificateError
 from theorychk.io import WRITERS, layer_digests, load_network, save_network
 from theorychk.network import Layer, Network
+from tests.certify.test_certificate import schema_errors
 
 ROOT = Path(__file__).resolve().parents[2]
 OPTIONS = ["--layers", "fc3,fc4", "--activation", "relu", "--final-activation", "sigmoid"]
@@ -118,6 +119,7 @@ def test_certificate_records_source_hash_and_reading_options(certified):
     net = load_network(pth, layers="fc3,fc4", activation="relu", final_activation="sigmoid")
     assert model["fingerprint"] == net.fingerprint() and model["widths"] == [3, 10, 20]
     assert model["activations"] == ["relu", "sigmoid"] and model["layer_sha256"] == layer_digests(net)
+    assert schema_errors(json.loads((certified / "D" / "signal-000.json").read_text())) == []
 
 
 @pytest.mark.parametrize("legacy", [False, True], ids=["zip", "legacy"])
