@@ -184,6 +184,17 @@ def test_edited_model_file_is_rejected_saying_it_changed_and_which_layer(work):
     assert "layer 0" not in reason  # fc3 is untouched
 
 
+def test_changed_file_that_no_longer_reads_with_the_options_is_a_one_line_error(work):
+    sd = torch.load(work / "vae.pth", weights_only=True)
+    torch.save({k: v for k, v in sd.items() if not k.startswith("fc3.")}, work / "vae.pth")
+    err = one_line_error(run_here("check", "D/signal-000.json", cwd=work))
+    assert err.startswith(f"theorychk: error: model file {work / 'vae.pth'} has changed since the certificate was "
+                          f"made (its sha256 is "), err
+    assert ", and it cannot be read with the recorded options (layer 'fc3' is not in vae.pth;" in err
+    assert err.endswith("; pass --model FILE with the options the certificate records (--layers fc3,fc4 "
+                        "--activation relu --final-activation sigmoid)\n"), err
+
+
 def test_changed_bytes_with_the_same_network_are_rejected_with_a_way_out(tmp_path):
     rng = np.random.default_rng(5)
     net = Network([Layer(rng.standard_normal((8, 3)).astype(np.float32), None, "leaky_relu:0.2"),
