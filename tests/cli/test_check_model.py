@@ -154,6 +154,23 @@ def test_other_formats_recheck_alone_with_the_recorded_options(tmp_path, fmt):
     assert proc.returncode == 0 and "VERIFIED: D/signal-000.json" in proc.stdout, proc.stdout + proc.stderr
 
 
+@pytest.mark.parametrize("layers", [None, "0+1,3"], ids=["automatic", "named"])
+def test_folded_batch_norm_rechecks_alone(tmp_path, layers):
+    """Batch-norm folding is part of the reading: named (`0+1`) it is recorded in `layers`; automatic
+    (an nn.Sequential) it follows from the state_dict by a fixed rule, so recording no layers re-reads it."""
+    torch.manual_seed(1)
+    seq = nn.Sequential(nn.Linear(3, 9), nn.BatchNorm1d(9), nn.ReLU(), nn.Linear(9, 14))
+    seq[1].running_mean.uniform_(-0.5, 0.5)
+    seq[1].running_var.uniform_(0.5, 2.0)
+    torch.save(seq.state_dict(), tmp_path / "bn.pth")
+    options = ["--activation", "leaky_relu:0.1", *(["--layers", layers] if layers else [])]
+    cert = certify("bn.pth", tmp_path, "D", *options, here=True)
+    assert cert["model"]["reading"]["layers"] == (layers.split(",") if layers else None)
+    assert cert["model"]["dtype"] == "float64"  # the folded layer holds new numbers
+    proc = run_here("check", "D/signal-000.json", cwd=tmp_path)
+    assert proc.returncode == 0 and "VERIFIED: D/signal-000.json" in proc.stdout, proc.stdout + proc.stderr
+
+
 # --------------------------------------------------------------------------------------------
 # Moved and edited model files
 # --------------------------------------------------------------------------------------------

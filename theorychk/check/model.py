@@ -115,7 +115,8 @@ def model_problem(model: dict[str, Any], net: Network, read: ModelRead | None = 
     problems = [read.changed] if read is not None and read.changed else []
     if recorded != fp:
         what = _differences(model, net) or ["the weights differ"]
-        mismatch = f"model fingerprint mismatch (certificate {recorded[:12]}..., model {fp[:12]}...): " + "; ".join(what)
+        mismatch = (f"model fingerprint mismatch (certificate {recorded[:12]}..., model {fp[:12]}...): "
+                    + "; ".join(what))
         before = _recorded_selection(model)
         src = model.get("source")
         if (read is not None and before is not None and isinstance(src, str)

@@ -97,7 +97,7 @@ class ModelSelection:
         return acts
 
     def to_dict(self) -> dict[str, Any]:
-        """The options as JSON: ``layers`` / ``activation`` lists and ``final_activation``, ``None`` where not given."""
+        """The options as JSON: ``layers`` / ``activation`` lists, ``final_activation``; ``None`` if not given."""
         return {
             "layers": None if self.layers is None else list(self.layers),
             "activation": None if self.activation is None else [a.spec for a in self.activation],
@@ -115,7 +115,8 @@ class ModelSelection:
                                f"valid: {', '.join(OPTION_FLAGS)}")
         for key in ("layers", "activation"):
             value = data.get(key)
-            if value is not None and not (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
+            listed = isinstance(value, list) and value and all(isinstance(v, str) for v in value)
+            if value is not None and not listed:
                 raise InvalidInput(f"{where}.{key} must be null or a non-empty list of strings; got {value!r}")
         final = data.get("final_activation")
         if final is not None and not isinstance(final, str):
