@@ -1,6 +1,8 @@
 """Certificates: one JSON document per signal, in the format :mod:`theorychk.check` re-verifies.
 
-A certificate holds the model's identity (fingerprint, widths, activations, source), the signal
+A certificate holds the model's identity (fingerprint, widths, activations, per-layer digests) and
+how it was read (source, the source file's sha256, the reading options -- so that
+``theorychk check CERT`` can re-read it alone), the signal
 (the latent ``z*`` as exact rationals, the exact output ``y = G(z*)`` — or, after a smooth last
 activation, its exact pre-activation with the float output for reference — the supports, and
 how the signal was obtained), the parameters (noise level, latent box, MILP distance) and the
@@ -40,12 +42,13 @@ from theorychk.certify.stability import STABILITY_KINDS, stability_claims
 from theorychk.check import FORMAT, VERSION
 from theorychk.check.core import trace
 from theorychk.errors import InvalidInput
+from theorychk.io import ModelSource, layer_digests
 from theorychk.network import Network
 from theorychk.runtime import Deadline
 from theorychk.verdict import jsonable
 
 __all__ = [
-    "ALL_KINDS", "DEFAULT_NOISE", "build_certificate", "sample_latents", "signal_from_output",
+    "ALL_KINDS", "DEFAULT_NOISE", "build_certificate", "model_section", "sample_latents", "signal_from_output",
     "claim_label", "count_claims", "write_certificate", "global_injectivity",
 ]
 
@@ -68,7 +71,7 @@ def build_certificate(
     net: Network,
     latent: Sequence[Any],
     *,
-    source: str,
+    source: str | ModelSource,
     origin: dict[str, Any] | None = None,
     kinds: Sequence[str] = ALL_KINDS,
     noise: Fraction = DEFAULT_NOISE,
@@ -79,6 +82,11 @@ def build_certificate(
     extra_claims: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     """Certify the signal ``G(latent)`` and return the certificate (JSON-ready dict).
+
+    ``source`` says where ``net`` came from: a :class:`~theorychk.io.ModelSource`
+    (``ModelSource.of(path, layers=..., activation=...)``) records the file, its sha256 and the
+    reading options, so that ``theorychk check CERT`` can re-read the model alone; a plain string
+    is only a label (checking then needs ``--model``, or reads that path with no options).
 
     ``time_limit`` bounds the whole signal (claims still running when it passes end UNKNOWN
     "time limit"). ``extra_claims`` (e.g. global injectivity) are appended as they are.
@@ -116,9 +124,7 @@ def build_certificate(
     cert = {
         "format": FORMAT,
         "version": VERSION,
-        "model": {"fingerprint": net.fingerprint(), "widths": list(net.widths), "name": net.name,
-                  "activations": [layer.activation.spec for layer in net.layers], "dtype": net.dtype,
-                  "source": source},
+        "model": model_section(net, source),
         "signal": signal,
         "parameters": {"noise": noise, "latent_box": latent_box, "delta": delta, "time_limit": time_limit,
                        "kinds": list(kinds)},
@@ -126,6 +132,23 @@ def build_certificate(
         "generator": {"program": "theorychk", "elapsed_seconds": round(time.perf_counter() - start, 3)},
     }
     return jsonable(cert)
+
+
+def model_section(net: Network, source: str | ModelSource) -> dict[str, Any]:
+    """The certificate's ``model``: what the network is (fingerprint, widths, activations, dtype,
+    per-layer digests) and, for a :class:`~theorychk.io.ModelSource`, how it was read."""
+    section: dict[str, Any] = {
+        "fingerprint": net.fingerprint(), "widths": list(net.widths), "name": net.name,
+        "activations": [layer.activation.spec for layer in net.layers], "dtype": net.dtype,
+        "layer_sha256": layer_digests(net),
+    }
+    if isinstance(source, ModelSource):
+        section.update(source.to_dict())
+    elif isinstance(source, str):
+        section["source"] = source
+    else:
+        raise InvalidInput(f"source must be a ModelSource or a string; got {type(source).__name__}")
+    return section
 
 
 def signal_from_output(

@@ -20,6 +20,7 @@ import flint
 
 from theorychk import exact
 from theorychk.check import FORMAT, VERIFIERS, VERSION, CheckReport, ClaimCheck
+from theorychk.check.model import ModelRead, model_problem, recorded_source
 from theorychk.check.rationals import need, parse_indices, parse_vector
 from theorychk.errors import CertificateError, InvalidInput
 from theorychk.network import Network
@@ -166,8 +167,11 @@ def _check_signal(cert: dict[str, Any], net: Network) -> Trace:
     return tr
 
 
-def check_certificate(cert: Any, net: Network) -> CheckReport:
-    """Re-verify ``cert`` against ``net``; see the module docstring. Never raises on bad content."""
+def check_certificate(cert: Any, net: Network, read: ModelRead | None = None) -> CheckReport:
+    """Re-verify ``cert`` against ``net``; see the module docstring. Never raises on bad content.
+
+    ``read`` (how ``net`` was read) lets a model mismatch name the reading option that differs.
+    """
     fp = net.fingerprint()
 
     def rejected(reason: str) -> CheckReport:
@@ -180,12 +184,9 @@ def check_certificate(cert: Any, net: Network) -> CheckReport:
             raise CertificateError(f"not a {FORMAT} version {VERSION} (format={cert.get('format')!r}, "
                                    f"version={cert.get('version')!r})")
         model = need(cert, "model", dict, "certificate")
-        if need(model, "fingerprint", str, "model") != fp:
-            raise CertificateError(f"model fingerprint mismatch: certificate {model['fingerprint'][:12]}..., "
-                                   f"model {fp[:12]}...")
-        if need(model, "widths", list, "model") != list(net.widths):
-            raise CertificateError(f"model.widths {model['widths']} do not match the model "
-                                   f"{list(net.widths)}")
+        problem = model_problem(model, net, read)
+        if problem:
+            raise CertificateError(problem)
         tr = _check_signal(cert, net)
         claims = need(cert, "claims", list, "certificate")
         if not claims:
@@ -236,18 +237,51 @@ def read_certificate(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def check_file(path: str | Path, model: str | Network | None = None) -> CheckReport:
-    """Check a certificate file against ``model`` (default: the source recorded in the certificate)."""
-    from theorychk.io import load_network
+def check_file(
+    path: str | Path,
+    model: str | Network | None = None,
+    *,
+    layers: str | None = None,
+    activation: str | None = None,
+    final_activation: str | None = None,
+) -> CheckReport:
+    """Check a certificate file against ``model`` read with the given options, or, by default,
+    against the source the certificate records, re-read with the recorded options.
+
+    Raises :class:`InvalidInput` / :class:`CertificateError` (one line; the CLI's exit 2) when the
+    certificate or the model cannot be read. A recorded file whose bytes changed since the
+    certificate was made is a REJECTED report saying so.
+    """
+    from theorychk.io import ModelSelection, load_network
 
     cert = read_certificate(path)
     if isinstance(model, Network):
         return check_certificate(cert, model)
+    options = {"layers": layers, "activation": activation, "final_activation": final_activation}
     if model is None:
-        src = cert.get("model", {}).get("source") if isinstance(cert.get("model"), dict) else None
-        if not isinstance(src, str) or not src:
-            raise CertificateError(f"certificate {path} records no model source; pass the model explicitly")
-        acts = cert["model"].get("activations")  # state_dicts carry none: use the recorded ones
-        state_dict = isinstance(acts, list) and src.endswith((".pt", ".pth", ".bin"))
-        return check_certificate(cert, load_network(src, activation=acts if state_dict else None))
-    return check_certificate(cert, load_network(model))
+        if any(v is not None for v in options.values()):
+            raise InvalidInput("the model options (--layers, --activation, --final-activation) say how to read "
+                               "the model given with --model; without --model the certificate's recorded "
+                               "source is read with its recorded options")
+        src = recorded_source(cert, str(path))
+        hint = f"pass --model FILE with the options the certificate records ({src.selection.cli_text()})"
+        if not src.source.startswith("zoo:") and not Path(src.source).is_file():
+            raise InvalidInput(f"model file {src.source} recorded in certificate {path} is not found "
+                               f"(moved or deleted?); {hint}")
+        changed = src.changed()
+        try:
+            net = src.load()
+        except InvalidInput as exc:
+            why = f"{changed}, and it" if changed else f"the model recorded in certificate {path}"
+            raise InvalidInput(f"{why} cannot be read with the recorded options ({exc}); {hint}") from None
+        return check_certificate(cert, net, ModelRead(src.source, src.selection, changed))
+    sel = ModelSelection.build(**options)
+    try:
+        net = load_network(model, **options)
+    except InvalidInput as exc:
+        try:
+            before = recorded_source(cert, str(path)).selection
+        except CertificateError:
+            raise exc from None
+        raise InvalidInput(f"{exc} (the certificate's model was read with {before.cli_text()})") from None
+    return check_certificate(cert, net, ModelRead(str(model), sel))

@@ -1,7 +1,8 @@
 """``theorychk certify`` (per-signal certificates) and ``theorychk check`` (the trusted checker).
 
-Exit codes of ``check``: 0 VERIFIED; 1 REJECTED (the reason is printed — a fingerprint mismatch
-is a REJECTED certificate); 2 when the certificate or the model cannot be read (one-line error).
+Exit codes of ``check``: 0 VERIFIED; 1 REJECTED (the reason is printed — a fingerprint mismatch,
+or a recorded model file whose bytes changed since certification, is a REJECTED certificate); 2
+when the certificate or the model cannot be read (one-line error).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numpy as np
 import typer
 
 from theorychk.cli import (
-    ActivationOpt, FinalActivationOpt, JsonOpt, LayersOpt, ModelArg, app, load_array, load_model, print_json,
+    ActivationOpt, FinalActivationOpt, JsonOpt, LayersOpt, ModelArg, app, load_array, print_json,
 )
 from theorychk.errors import InvalidInput
 
@@ -93,7 +94,11 @@ def certify(
 
         raise unknown_name("claim kind", unknown[0], ALL_KINDS + INJECTIVITY_KINDS)
     kinds = tuple(k for k in wanted if k in ALL_KINDS)
-    net = load_model(model, layers, activation, final_activation)
+    from theorychk.io import ModelSource
+
+    # Recorded in every certificate, so that `theorychk check CERT` re-reads the model alone.
+    source = ModelSource.of(model, layers=layers, activation=activation, final_activation=final_activation)
+    net = source.load()
     check_certifiable(net)
     extra: list[dict[str, Any]] = []
     inj = None
@@ -125,7 +130,7 @@ def certify(
                     continue
             else:
                 z = item
-            cert = build_certificate(net, z, source=model, origin=origin, kinds=kinds, noise=eps, latent_box=box,
+            cert = build_certificate(net, z, source=source, origin=origin, kinds=kinds, noise=eps, latent_box=box,
                                      time_limit=time_limit, extra_claims=extra)
             certs.append(cert)
             row["claims"] = {claim_label(c): c["status"] for c in cert["claims"]}
@@ -169,13 +174,17 @@ def certify(
 def check(
     certificate: Annotated[Path, typer.Argument(help="Certificate JSON written by theorychk certify.")],
     model: Annotated[str | None, typer.Option(
-        "--model", help="Model to check against (default: the recorded source).")] = None,
+        "--model", help="Model to check against, read with the model options given here "
+                        "(default: the recorded source, read with the recorded options).")] = None,
+    layers: LayersOpt = None,
+    activation: ActivationOpt = None,
+    final_activation: FinalActivationOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Re-verify a certificate in exact arithmetic. Exit 0 only if VERIFIED (1: REJECTED, 2: unreadable)."""
     from theorychk.check.core import check_file
 
-    report = check_file(certificate, model)
+    report = check_file(certificate, model, layers=layers, activation=activation, final_activation=final_activation)
     if json_out:
         print_json(report.to_dict())
     else:

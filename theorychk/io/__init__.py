@@ -16,18 +16,33 @@ Model-selection options (the same on every CLI command that takes a MODEL):
     activations; for ``.npz`` and ONNX it overrides what the file says.
 ``final_activation``
     The last layer's activation, overriding ``activation`` there.
+
+How a model was read is itself data: :class:`ModelSource` (the source -- an absolute path or
+``zoo:NAME`` --, the sha256 of the file's bytes, and the :class:`ModelSelection`) is what a
+certificate records so that ``theorychk check CERT`` can re-read the model alone, and
+:func:`layer_digests` names each layer's numbers so that a mismatch can say which layer differs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from theorychk.errors import InvalidInput, unknown_name
 from theorychk.network import Activation, Network, parse_activation
 
-__all__ = ["ModelSelection", "load_network", "save_network", "export_onnx", "READERS"]
+__all__ = [
+    "ModelSelection", "ModelSource", "load_network", "save_network", "export_onnx", "file_sha256",
+    "layer_digests", "model_path", "READERS", "WRITERS",
+]
+
+#: The CLI spelling of each selection option, in the order the CLI lists them.
+OPTION_FLAGS = {"layers": "--layers", "activation": "--activation", "final_activation": "--final-activation"}
 
 
 @dataclass(frozen=True)
@@ -81,6 +96,49 @@ class ModelSelection:
             acts[-1] = self.final_activation
         return acts
 
+    def to_dict(self) -> dict[str, Any]:
+        """The options as JSON: ``layers`` / ``activation`` lists, ``final_activation``; ``None`` if not given."""
+        return {
+            "layers": None if self.layers is None else list(self.layers),
+            "activation": None if self.activation is None else [a.spec for a in self.activation],
+            "final_activation": None if self.final_activation is None else self.final_activation.spec,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "model.reading") -> ModelSelection:
+        """Read :meth:`to_dict`'s form back; anything else is an :class:`InvalidInput` naming the field."""
+        if not isinstance(data, Mapping):
+            raise InvalidInput(f"{where} must be an object; got {type(data).__name__}")
+        extra = sorted(set(data) - set(OPTION_FLAGS))
+        if extra:
+            raise InvalidInput(f"{where} has unknown option(s) {', '.join(map(repr, extra))}; "
+                               f"valid: {', '.join(OPTION_FLAGS)}")
+        for key in ("layers", "activation"):
+            value = data.get(key)
+            listed = isinstance(value, list) and value and all(isinstance(v, str) for v in value)
+            if value is not None and not listed:
+                raise InvalidInput(f"{where}.{key} must be null or a non-empty list of strings; got {value!r}")
+        final = data.get("final_activation")
+        if final is not None and not isinstance(final, str):
+            raise InvalidInput(f"{where}.final_activation must be null or a string; got {final!r}")
+        return cls.build(layers=data.get("layers"), activation=data.get("activation"), final_activation=final)
+
+    def cli_text(self) -> str:
+        """The options as the CLI spells them, e.g. ``--layers fc3,fc4 --activation relu``."""
+        parts = [f"{OPTION_FLAGS[key]} {','.join(value) if isinstance(value, list) else value}"
+                 for key, value in self.to_dict().items() if value is not None]
+        return " ".join(parts) or "no model options"
+
+    def differences(self, other: ModelSelection) -> list[str]:
+        """Per option that differs: ``"--layers: fc3,fc4 vs fc2,fc4"`` (``self`` first, ``none`` if not given)."""
+        mine, theirs = self.to_dict(), other.to_dict()
+
+        def text(value: Any) -> str:
+            return "none" if value is None else ",".join(value) if isinstance(value, list) else str(value)
+
+        return [f"{OPTION_FLAGS[key]}: {text(mine[key])} vs {text(theirs[key])}"
+                for key in OPTION_FLAGS if mine[key] != theirs[key]]
+
 
 Reader = Callable[[Path, ModelSelection], Network]
 
@@ -128,11 +186,17 @@ def load_network(
     ((4, 32, 64), ['relu', 'sigmoid'])
     """
     sel = ModelSelection.build(layers=layers, activation=activation, final_activation=final_activation)
-    text = str(path)
+    p = model_path(path)
+    return READERS[p.suffix.lower()](p, sel)
+
+
+def model_path(model: str | Path) -> Path:
+    """The file behind ``model`` (``zoo:NAME`` or a path), checked to exist and to have a reader."""
+    text = str(model)
     if text.startswith("zoo:"):
         from theorychk import zoo
 
-        return _read_npz(zoo.path(text[4:]), sel)
+        return zoo.path(text[4:])
     p = Path(text)
     suffix = p.suffix.lower()
     if suffix not in READERS:
@@ -141,7 +205,96 @@ def load_network(
         raise InvalidInput(f"model file not found: {text}")
     if not p.is_file():
         raise InvalidInput(f"model path is not a file: {text}")
-    return READERS[suffix](p, sel)
+    return p
+
+
+def file_sha256(path: str | Path) -> str:
+    """sha256 of a file's bytes (hex)."""
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    except OSError as exc:
+        raise InvalidInput(f"model file {path} could not be read ({exc.strerror or exc})") from None
+    return h.hexdigest()
+
+
+def layer_digests(net: Network) -> list[str]:
+    """Per layer, sha256 of its numbers as stored: shape, dtype, bias or not, weight and bias bytes.
+
+    The activation is left out (the certificate lists activations separately), so that a mismatch
+    can say whether a layer's numbers or its activation differ. Together with the activations these
+    determine :meth:`Network.fingerprint <theorychk.network.Network.fingerprint>`.
+    """
+    digests = []
+    for layer in net.layers:
+        h = hashlib.sha256(b"theorychk-layer-v1")
+        np_dtype = np.dtype(layer.dtype).newbyteorder("<")
+        h.update(f"|{layer.n_out}x{layer.n_in}|{layer.dtype}|{layer.has_bias}|".encode())
+        h.update(np.ascontiguousarray(layer.weight, dtype=np_dtype).tobytes())
+        if layer.has_bias:
+            h.update(np.ascontiguousarray(layer.bias, dtype=np_dtype).tobytes())
+        digests.append(h.hexdigest())
+    return digests
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """Where a model was read from and how: what a certificate records to re-read it alone.
+
+    ``source`` is ``zoo:NAME`` or an absolute path; ``sha256`` the hash of the file's bytes when
+    it was read (``None`` if not recorded); ``selection`` the reading options.
+
+    Examples
+    --------
+    >>> src = ModelSource.of("zoo:vae-relu")
+    >>> src.source, src.load().widths, src.changed()
+    ('zoo:vae-relu', (4, 32, 64), None)
+    """
+
+    source: str
+    sha256: str | None = None
+    selection: ModelSelection = ModelSelection()
+
+    @classmethod
+    def of(
+        cls,
+        model: str | Path,
+        *,
+        layers: str | Sequence[str] | None = None,
+        activation: str | Activation | Sequence[str | Activation] | None = None,
+        final_activation: str | Activation | None = None,
+    ) -> ModelSource:
+        """Record ``model`` (made absolute) with the options, hashing the file as it is now."""
+        sel = ModelSelection.build(layers=layers, activation=activation, final_activation=final_activation)
+        p = model_path(model)
+        text = str(model)
+        source = text if text.startswith("zoo:") else str(p.resolve())
+        return cls(source, file_sha256(p), sel)
+
+    @property
+    def path(self) -> Path:
+        """The file (checked to exist and to have a reader)."""
+        return model_path(self.source)
+
+    def load(self) -> Network:
+        """Read the model with the recorded options."""
+        p = self.path
+        return READERS[p.suffix.lower()](p, self.selection)
+
+    def changed(self) -> str | None:
+        """Why the file is not the one recorded (its bytes hash differently), or ``None``."""
+        if self.sha256 is None:
+            return None
+        now = file_sha256(self.path)
+        if now == self.sha256:
+            return None
+        return (f"model file {self.source} has changed since the certificate was made "
+                f"(its sha256 is {now[:16]}..., the certificate records {self.sha256[:16]}...)")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "source_sha256": self.sha256, "reading": self.selection.to_dict()}
 
 
 def save_network(net: Network, path: str | Path) -> Path:
@@ -156,3 +309,7 @@ def export_onnx(net: Network, path: str | Path) -> Path:
     from theorychk.io import onnx as onnx_io
 
     return onnx_io.write(net, Path(path))
+
+
+#: Writers by extension (``theorychk convert`` freezes a model into one of these).
+WRITERS: dict[str, Callable[[Network, str | Path], Path]] = {".npz": save_network, ".onnx": export_onnx}
