@@ -1,4 +1,6 @@
-"""CNF: strict DIMACS (round trips, pinned error messages), generators, SAT solving, DRUP checks."""
+"""CNF: strict DIMACS (round trips, pinned error messages), generators, SAT solving with checked proofs.
+
+The DRUP checker itself is tested in ``tests/check/test_drup.py`` (it lives in the trusted checker)."""
 
 import itertools
 
@@ -23,7 +25,6 @@ from theorychk.reduction.cnf import (
     to_dimacs,
     write_dimacs,
 )
-from theorychk.verdict import Status
 
 
 def brute_models(cnf: CNF) -> set[tuple[bool, ...]]:
@@ -145,7 +146,7 @@ def test_genhard_families_are_unsatisfiable_with_checked_proofs(family, size):
     cnf = genhard(family, size)
     result = solve(cnf, proof=True)
     assert result.status == "UNSAT"
-    assert check_drup(cnf, result.proof).status is Status.CERTIFIED
+    assert check_drup(cnf, result.proof).verified
 
 
 def test_genhard_unknown_family_suggests():
@@ -180,7 +181,7 @@ def test_solve_and_enumerate_agree_with_brute_force(cnf):
     if models:
         assert result.model in models
     else:
-        assert check_drup(cnf, result.proof).status is Status.CERTIFIED
+        assert check_drup(cnf, result.proof).verified
     enum = enumerate_models(cnf)
     assert enum.complete and set(enum.models) == models and len(enum.models) == len(models)
 
@@ -202,33 +203,17 @@ def test_time_limit_gives_unknown_not_a_guess():
         solve(hard, solver="cadical195", time_limit=0.2)
 
 
-@pytest.mark.parametrize(
-    ("proof", "reason"),
-    [
-        (["1 0", "0"], "lemma 1 '1 0' is not RUP"),
-        (["-1 x 0"], "proof line 1 is malformed: '-1 x 0'"),
-        (["2"], "proof line 1 is not terminated by one 0: '2'"),
-        (["2 0 3 0"], "proof line 1 is not terminated by one 0: '2 0 3 0'"),
-        ([], "the proof never derives the empty clause"),
-        (["d 2 0", "d -2 0", "2 0"], "lemma 1 '2 0' is not RUP"),
-    ],
-)
-def test_drup_checker_rejects(proof, reason):
-    # (1 ∨ 2)(1 ∨ ¬2)(¬1 ∨ 2)(¬1 ∨ ¬2) with one clause dropped per case where it matters
-    cnf = CNF(2, [[1, 2], [-1, 2], [1, -2], [-1, -2]])
-    if proof and proof[0] == "1 0":
-        cnf = CNF(2, [[1, 2]])
-    if proof and proof[0].startswith("d"):
-        cnf = CNF(2, [[2], [-2], [1, 2]])
-    result = check_drup(cnf, proof)
-    assert result.status is Status.REFUTED and result.reason == reason
+def test_check_drup_is_reexported_from_the_trusted_checker():
+    import theorychk.check.drup as trusted
+    import theorychk.reduction.cnf as cnf_module
+
+    assert cnf_module.check_drup is trusted.check_drup and cnf_module.DrupCheck is trusted.DrupCheck
 
 
-def test_drup_checker_accepts_solver_proofs_and_fails_on_truncation():
-    cnf = random_kcnf(20, ratio=6.0, seed=3)
-    result = solve(cnf, proof=True)
-    assert result.status == "UNSAT"
-    assert check_drup(cnf, result.proof).status is Status.CERTIFIED
-    # drop the final empty clause and every lemma after the first: no longer a refutation
-    assert check_drup(cnf, result.proof[:1]).status is Status.REFUTED
-    assert check_drup(cnf, result.proof, time_limit=1e-9).status is Status.UNKNOWN
+def test_proof_needs_a_solver_whose_proofs_check():
+    cnf = CNF(1, [[1], [-1]])
+    with pytest.raises(InvalidInput, match="SAT solver 'maplesat' gives no DRUP proof that checks; use one of cadical103"):
+        solve(cnf, solver="maplesat", proof=True)
+    with pytest.raises(InvalidInput, match="SAT solver 'minisat22' gives no DRUP proof"):
+        solve(cnf, solver="minisat22", proof=True)
+    assert check_drup(cnf, solve(cnf, solver="cadical195", proof=True).proof).verified

@@ -174,3 +174,62 @@ def test_unsat_side_needs_no_milp_but_the_exact_construction_check(monkeypatch):
     tampered = dataclasses.replace(inst, network=dataclasses.replace(inst.network, layers=tuple(layers)))
     check = verify(tampered).check("construction")
     assert check.status is Status.REFUTED and "its theorem does not apply" in check.message
+
+
+# --------------------------------------------------------------------------------------------
+# The DRUP proof decides CERTIFIED or UNKNOWN, never REFUTED (issue 13, item 4)
+# --------------------------------------------------------------------------------------------
+
+
+def test_glucose_proof_that_deletes_a_level0_reason_certifies_the_unsat_instance():
+    # n = 50 at the threshold: the old checker rejected this proof and the report said REFUTED
+    report = verify(four_layer(random_kcnf(50, ratio=4.26, seed=3)), milp=False, samples=50)
+    proof = report.check("drup-proof")
+    assert report.sat.status == "UNSAT" and proof.status is Status.CERTIFIED, proof.message
+    assert proof.details["ignored_deletions"] >= 1 and report.status is Status.CERTIFIED
+
+
+def _with_proof(monkeypatch, proof):
+    """Make the verifier's SAT call return ``proof`` with its (correct) UNSAT answer."""
+    import theorychk.reduction.verify as verify_module
+
+    real = verify_module.solve
+
+    def solve_with(cnf, **kwargs):
+        result = real(cnf, **kwargs)
+        return dataclasses.replace(result, proof=tuple(proof)) if result.status == "UNSAT" else result
+
+    monkeypatch.setattr(verify_module, "solve", solve_with)
+
+
+SQUARE = CNF(2, [[1, 2], [-1, 2], [1, -2], [-1, -2]])
+
+
+@pytest.mark.parametrize(
+    ("proof", "message"),
+    [
+        (["1 2 0"], "proof not verified: the proof never derives the empty clause (1 lemmas, 0 deletions"),
+        (["3 0", "0"], "proof not verified: lemma 1 (proof line 1) '3 0' is not RUP"),
+        (["2 x 0"], "proof not verified: proof line 1 is malformed: '2 x 0'"),
+    ],
+)
+def test_a_proof_that_fails_to_check_gives_unknown_not_refuted(monkeypatch, proof, message):
+    _with_proof(monkeypatch, proof)
+    report = verify(four_layer(SQUARE), milp=False)
+    check = report.check("drup-proof")
+    assert check.status is Status.UNKNOWN and check.message.startswith(message), check.message
+    assert check.details["outcome"] == "REJECTED"
+    assert report.status is Status.UNKNOWN and all(c.status is not Status.REFUTED for c in report.checks)
+
+
+def test_reduce_verify_with_a_proof_that_fails_to_check_exits_1_with_unknown(monkeypatch, capsys, tmp_path):
+    """UNKNOWN, never REFUTED; and exit 1, as for every unfinished verification (reduce --help)."""
+    from theorychk.cli import main
+
+    _with_proof(monkeypatch, ["1 2 0"])
+    (tmp_path / "square.cnf").write_text("p cnf 2 4\n1 2 0\n-1 2 0\n1 -2 0\n-1 -2 0\n")
+    assert main(["reduce", "--cnf", str(tmp_path / "square.cnf"), "--verify", "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["verification"]["sat"]["status"] == "UNSAT" and data["verification"]["status"] == "UNKNOWN"
+    proof = next(c for c in data["verification"]["checks"] if c["name"] == "drup-proof")
+    assert proof["status"] == "UNKNOWN" and proof["message"].startswith("proof not verified:")

@@ -177,23 +177,13 @@ if __name__ == "__main__":
 
 
 def check_proof(cnf: CNF, lines: list[str] | tuple[str, ...]) -> tuple[Status, str, int, int]:
-    """Check a DRUP proof of ``cnf``: (status, reason, lemmas, deletions); CERTIFIED only if it
-    derives the empty clause by RUP steps.
+    """Check a DRUP proof of ``cnf`` with the trusted :func:`theorychk.check.drup.check_drup`
+    (drat-trim's deletion semantics): (status, reason, lemmas, deletions), CERTIFIED only if the
+    proof derives the empty clause by RUP steps; a rejected proof is REFUTED *as ground truth*
+    (the benchmark's label is then not certified), a time limit UNKNOWN."""
+    from theorychk.check.drup import check_drup
 
-    Uses the trusted checker :func:`theorychk.check.drup.check_drup` (drat-trim's deletion
-    semantics). Where that module is not present, the older checker in
-    :mod:`theorychk.reduction.cnf` runs on the proof without its deletion lines — always sound
-    for a refutation (every kept clause is still implied by the formula), only slower.
-    """
-    try:
-        from theorychk.check.drup import check_drup as trusted
-    except ImportError:
-        from theorychk.reduction.cnf import check_drup as fallback
-
-        kept = [line for line in lines if not line.strip().startswith("d ")]
-        res = fallback(cnf, kept)
-        return res.status, res.reason, res.lemmas, len(lines) - len(kept)
-    res = trusted(cnf, lines)
+    res = check_drup(cnf, lines)
     status = {"VERIFIED": Status.CERTIFIED, "REJECTED": Status.REFUTED}.get(res.outcome.value, Status.UNKNOWN)
     return status, res.reason, res.lemmas, res.deletions
 

@@ -29,7 +29,10 @@
     is at least the construction's gap (½ or 1) minus ``gap_tol``: an independent cross-check.
     The MILP works in floating point: this is "MILP-proven", not exact.
 ``drup-proof`` (unsatisfiable formulas)
-    PySAT's DRUP proof is re-checked by :func:`theorychk.reduction.cnf.check_drup`.
+    PySAT's DRUP proof is re-checked by the trusted :func:`theorychk.check.drup.check_drup`:
+    CERTIFIED when it verifies; UNKNOWN ("proof not verified: ...") when it is rejected or the
+    time runs out. Never REFUTED: a proof that fails to check says nothing about the formula,
+    and REFUTED needs a witness (a satisfying assignment, which the other parts look for).
 
 The MILP is :func:`theorychk.solvers.milp.minimize_residual` — the encoder of the ``milp``
 inversion method — on the instance's latent domain: the box ``[latent_lo, latent_hi]``
@@ -52,7 +55,8 @@ import numpy as np
 
 from theorychk.errors import InvalidInput
 from theorychk.network import Network
-from theorychk.reduction.cnf import SatResult, assignment_to_literals, check_drup, enumerate_models, solve
+from theorychk.check.drup import DrupOutcome, check_drup
+from theorychk.reduction.cnf import SatResult, assignment_to_literals, enumerate_models, solve
 from theorychk.reduction.constructions import Instance
 from theorychk.runtime import Deadline, progress
 from theorychk.solvers.milp import ENGINE, MilpResult, minimize_residual
@@ -402,12 +406,15 @@ def _check_construction(instance: Instance) -> Check:
 
 
 def _check_proof(instance: Instance, sat: SatResult, deadline: Deadline) -> Check:
-    name, method = "drup-proof", "DRUP, forward RUP check (theorychk.reduction.cnf.check_drup)"
+    name, method = "drup-proof", "DRUP, forward RUP check (theorychk.check.drup.check_drup)"
     if sat.proof is None:
         return _unknown(name, "no proof (the solver did not finish)", method)
     res = check_drup(instance.cnf, sat.proof, time_limit=_left(deadline))
-    return Check(name, res.status, method,
-                 f"{res.reason}: {res.lemmas} lemmas, {res.deletions} deletions" if res.reason else "", res.to_dict())
+    counts = f"{res.lemmas} lemmas, {res.deletions} deletions ({res.ignored_deletions} of level-0 reasons ignored)"
+    if res.outcome is DrupOutcome.VERIFIED:
+        return Check(name, Status.CERTIFIED, method, f"{res.reason}: {counts}", res.to_dict())
+    # A rejected proof is evidence against the proof, not against the UNSAT answer: UNKNOWN.
+    return Check(name, Status.UNKNOWN, method, f"proof not verified: {res.reason} ({counts})", res.to_dict())
 
 
 def verify(
@@ -458,6 +465,9 @@ def verify(
             p.parent.mkdir(parents=True, exist_ok=True)
             p.write_text("\n".join(sat.proof) + "\n", encoding="ascii")
             proof_path = str(p)
+        # The proof check is cheap and the only exact evidence of UNSAT: run it before the MILP can
+        # spend the shared time limit (it is still reported last).
+        proof_check = _check_proof(instance, sat, deadline) if sat.status == "UNSAT" else None
         bar.advance()
         models_check, _ = _check_models(instance, sat, deadline, max_models)
         checks.append(models_check)
@@ -474,8 +484,8 @@ def verify(
         if milp and (sat.status != "UNSAT" or milp_gap or instance.flawed):
             checks.append(_check_milp(instance, sat, deadline, gap_tol))
         bar.advance()
-        if sat.status == "UNSAT":
-            checks.append(_check_proof(instance, sat, deadline))
+        if proof_check is not None:
+            checks.append(proof_check)
     statuses = {c.status for c in checks}
     status = Status.REFUTED if Status.REFUTED in statuses else (Status.UNKNOWN if Status.UNKNOWN in statuses
                                                                  else Status.CERTIFIED)
