@@ -23,11 +23,13 @@ def test_reduce_cnf_file_exports_and_keeps_the_proof(tmp_path, capsys):
     cnf.write_text("c name: pigeons\np cnf 2 4\n1 2 0\n-1 2 0\n1 -2 0\n-1 -2 0\n")
     out = tmp_path / "out"
     code = main(["reduce", "--cnf", str(cnf), "--construction", "bias-free", "--out", str(out), "--verify",
-                 "--json", "--time-limit", "60"])
+                 "--json", "--time-limit", "60", "--milp-gap"])
     assert code == 0
     data = json.loads(capsys.readouterr().out)
     assert set(data["files"]) == {"cnf", "onnx", "vnnlib", "npz", "json", "proof"}
     assert data["verification"]["sat"]["status"] == "UNSAT"
+    names = [c["name"] for c in data["verification"]["checks"]]
+    assert names == ["models", "boolean-preimages", "construction", "milp-gap", "drup-proof"]
     gap = next(c for c in data["verification"]["checks"] if c["name"] == "milp-gap")
     assert gap["status"] == "CERTIFIED" and gap["method"].startswith("MILP-proven")
     assert (out / "pigeons.drup").is_file()
@@ -69,3 +71,45 @@ def test_errors_are_one_line_exit_2(tmp_path, capsys, args, message):
     err = capsys.readouterr().err
     assert message in err
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def _cli(*args):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "theorychk", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_unsat_verify_needs_no_milp_and_stdout_is_one_json_document():
+    """n = 60 at the threshold, UNSAT: the MILP made this take minutes; now proof + construction check."""
+    r = _cli("reduce", "--vars", "60", "--clauses", "256", "--seed", "1", "--verify", "--json", "--quiet",
+             "--time-limit", "120")
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)  # no solver banner on stdout
+    v = data["verification"]
+    assert v["sat"]["status"] == "UNSAT" and v["status"] == "CERTIFIED"
+    assert [c["name"] for c in v["checks"]] == ["models", "boolean-preimages", "construction", "drup-proof"]
+
+
+def test_sat_verify_json_keeps_highs_banner_off_stdout():
+    r = _cli("reduce", "--vars", "6", "--clauses", "20", "--seed", "1", "--verify", "--json", "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["verification"]["sat"]["status"] == "SAT"
+
+
+def test_help_states_the_exit_codes_the_command_returns(tmp_path):
+    text = " ".join(_cli("reduce", "--help").stdout.split())
+    assert "0 the instance was built" in text and "1 --verify ended REFUTED" in text and "2 bad input" in text
+    assert "formula with no clause" in text
+    # 1 on UNKNOWN: a time limit too short for the MILP cross-check
+    r = _cli("reduce", "--vars", "20", "--clauses", "85", "--seed", "0", "--verify", "--milp-gap", "--json",
+             "--time-limit", "0.3")
+    assert r.returncode == 1 and json.loads(r.stdout)["verification"]["status"] == "UNKNOWN"
+    # 2 on an empty formula: refused, one line
+    empty = tmp_path / "empty.cnf"
+    empty.write_text("p cnf 3 0\n")
+    r = _cli("reduce", "--cnf", str(empty))
+    assert r.returncode == 2 and r.stderr.count("\n") == 1
+    assert "needs at least one variable and one clause; got 3 variables and 0 clauses" in r.stderr
+    r = _cli("reduce", "--vars", "5", "--clauses", "21", "--seed", "1", "--milp-gap")
+    assert r.returncode == 2 and "--milp-gap is a part of --verify" in r.stderr

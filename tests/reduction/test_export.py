@@ -20,6 +20,7 @@ from theorychk.reduction.export import (
     parse_vnnlib,
     read_vnnlib,
     to_vnnlib,
+    with_explicit_biases,
     write_onnx,
 )
 
@@ -37,7 +38,7 @@ def test_onnx_agrees_with_the_network_and_reproduces_the_witness(name, tmp_path)
     cnf = CNF(5, [[1, -2, 3], [-1, 4, 5], [2, -3, -5], [1, 2, 4], [-4, -5, 3]])
     inst = construct(cnf, name)
     path = write_onnx(inst, tmp_path / f"{name}.onnx")
-    assert load_network(path) == inst.network
+    assert load_network(path) == with_explicit_biases(inst.network)
     rng = np.random.default_rng(0)
     lo = np.array([float(v) for v in inst.latent_lo])
     hi = np.array([float(v) for v in inst.latent_hi])
@@ -108,3 +109,53 @@ def test_export_instance_writes_everything_that_loads_back(tmp_path):
     assert "vnnlib" not in binary  # skipped, not an error: VNN-LIB cannot state a binary latent
     with pytest.raises(InvalidInput, match="unknown export format 'pdf'"):
         export_instance(inst, tmp_path, formats=("pdf",))
+
+
+@pytest.mark.parametrize("name", VNNLIB_CONSTRUCTIONS)
+def test_every_gemm_has_an_explicit_bias(name, tmp_path):
+    """Marabou 2.0.0 crashes on a Gemm without its C input: bias-free layers get zeros in the file."""
+    import onnx
+
+    inst = construct(CNF(3, [[1, -2, 3], [-1, 2], [2, 3]]), name)
+    model = onnx.load(str(write_onnx(inst, tmp_path / "g.onnx")))
+    gemms = [n for n in model.graph.node if n.op_type == "Gemm"]
+    assert len(gemms) == len(inst.network.layers) and all(len(n.input) == 3 for n in gemms)
+    if name == "bias-free":
+        assert not any(layer.has_bias for layer in inst.network.layers)
+        assert all(not np.any(layer.bias) for layer in load_network(tmp_path / "g.onnx").layers)
+
+
+def test_explicit_biases_keep_the_function_and_leave_biased_networks_alone():
+    inst = construct(CNF(3, [[1, -2, 3], [-1, 2]]), "bias-free")
+    net = with_explicit_biases(inst.network)
+    assert net != inst.network and all(layer.has_bias for layer in net.layers)
+    z = np.random.default_rng(1).uniform(-1, 1, (10, inst.latent_dim))
+    assert np.array_equal(net.forward(z), inst.network.forward(z))
+    biased = construct(CNF(3, [[1, -2, 3]]), "four-layer").network
+    assert with_explicit_biases(biased) is biased
+
+
+def test_unnamed_formulas_get_distinct_file_names(tmp_path):
+    """SATLIB-style files without a 'c name:' line used to all export as four-layer--cnf.*"""
+    a, b = CNF(3, [[1, 2, 3]]), CNF(3, [[1, 2, -3]])
+    assert a.name == b.name == "" and a.label != b.label and a.label == CNF(3, [[1, 2, 3]]).label
+    wa = export_instance(construct(a, "four-layer"), tmp_path, formats=("cnf", "onnx"))
+    wb = export_instance(construct(b, "four-layer"), tmp_path, formats=("cnf", "onnx"))
+    assert wa["onnx"] != wb["onnx"] and len(list(tmp_path.glob("*.onnx"))) == 2
+    # a DIMACS file without a name line is named after the file
+    (tmp_path / "uf20-01.cnf").write_text("p cnf 3 1\n1 2 3 0\n")
+    assert read_dimacs(tmp_path / "uf20-01.cnf").name == "uf20-01"
+
+
+@pytest.mark.parametrize("name", VNNLIB_CONSTRUCTIONS)
+def test_marabou_parser_reads_every_export(name, tmp_path):
+    Marabou = pytest.importorskip("maraboupy.Marabou", reason="maraboupy (optional extra 'verifiers') not installed")
+    inst = construct(CNF(4, [[1, -2, 3], [-1, 4], [2, 3, -4]]), name)
+    written = export_instance(inst, tmp_path, formats=("onnx", "vnnlib"))
+    net = Marabou.read_onnx(str(written["onnx"]))
+    assert len(net.inputVars[0].flatten()) == inst.latent_dim
+    assert len(net.outputVars[0].flatten()) == inst.network.output_dim
+    # Marabou's own equations (not onnxruntime) evaluated at the witness give the target
+    witness = np.array([[float(v) for v in inst.encode(solve(inst.cnf).model)]], dtype=np.float32)
+    out = net.evaluateWithMarabou([witness], filename=str(tmp_path / "marabou.log"))[0].flatten()
+    assert out.tolist() == [float(t) for t in inst.target]

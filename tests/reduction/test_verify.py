@@ -48,8 +48,9 @@ def test_report_for_a_satisfiable_instance():
 
 def test_report_for_an_unsatisfiable_instance_keeps_the_proof(tmp_path):
     cnf = random_kcnf(8, ratio=6.0, seed=0)
-    report = verify(katz(cnf), proof_dir=tmp_path)
+    report = verify(katz(cnf), proof_dir=tmp_path, milp_gap=True)
     assert report.sat.status == "UNSAT" and report.status is Status.CERTIFIED
+    assert report.check("construction").status is Status.CERTIFIED
     gap = report.check("milp-gap")
     assert gap.method.startswith("MILP-proven") and gap.details["bound"] >= 1 - 1e-4
     assert gap.details["engine"] == ENGINE  # the box [0,1]^n, through the solvers' one encoder
@@ -60,7 +61,7 @@ def test_report_for_an_unsatisfiable_instance_keeps_the_proof(tmp_path):
 
 def test_binary_construction_uses_a_binary_latent_milp():
     cnf = CNF(3, [[1, 2, 3], [-1, -2, -3], [1, -2, 3], [-1, 2, -3], [1, 2, -3], [-1, -2, 3], [1, -2, -3], [-1, 2, 3]])
-    report = verify(construct(cnf, "binary"))
+    report = verify(construct(cnf, "binary"), milp_gap=True)
     gap = report.check("milp-gap")
     assert report.status is Status.CERTIFIED and gap.details["bound"] >= 1 - 1e-4
 
@@ -78,8 +79,8 @@ def one_hidden_or(cnf):
 
 
 def test_time_limit_turns_parts_unknown_never_refuted():
-    cnf = random_kcnf(20, ratio=4.26, seed=0)  # UNSAT; the MILP needs seconds
-    report = verify(four_layer(cnf), time_limit=0.3)
+    cnf = random_kcnf(20, ratio=4.26, seed=0)  # UNSAT; the MILP cross-check of the gap needs seconds
+    report = verify(four_layer(cnf), time_limit=0.3, milp_gap=True)
     assert report.status is Status.UNKNOWN
     assert all(c.status is not Status.REFUTED for c in report.checks)
     assert any(c.status is Status.UNKNOWN for c in report.checks)
@@ -142,14 +143,37 @@ def test_gap_check_refutes_only_with_a_witness(monkeypatch):
     cnf = CNF(2, [[1, 2], [-1, 2], [1, -2], [-1, -2]])
     inst = four_layer(cnf)
     # an overclaimed gap is refuted by the MILP's own latent, whose residual is recomputed exactly
-    report = verify(dataclasses.replace(inst, gap_linf=Fraction(2)))
+    report = verify(dataclasses.replace(inst, gap_linf=Fraction(2)), milp_gap=True)
     gap = report.check("milp-gap")
     assert gap.status is Status.REFUTED and "exact residual" in gap.message and "< the claimed gap 2" in gap.message
     # a weak bound without a witness is UNKNOWN, never REFUTED
     weak = MilpResult("optimal", None, float("inf"), 0.3, 1, 0, 0.0)
     monkeypatch.setattr(verify_module, "run_milp", lambda *a, **k: weak)
-    gap = verify(inst).check("milp-gap")
+    gap = verify(inst, milp_gap=True).check("milp-gap")
     assert gap.status is Status.UNKNOWN and gap.message.startswith("bound gap (optimal): the MILP's bound reached 0.3")
+
+
+def test_unsat_side_needs_no_milp_but_the_exact_construction_check(monkeypatch):
+    """UNSAT = DRUP proof + 'the network is construction(formula)' (its theorem gives the gap)."""
+    cnf = random_kcnf(10, ratio=6.0, seed=1)
+    inst = four_layer(cnf)
+
+    def no_milp(*args, **kwargs):
+        raise AssertionError("the UNSAT side must not run the MILP")
+
+    from theorychk.reduction import verify as verify_module
+
+    monkeypatch.setattr(verify_module, "run_milp", no_milp)
+    report = verify(inst)
+    assert report.sat.status == "UNSAT" and report.status is Status.CERTIFIED
+    assert [c.name for c in report.checks] == ["models", "boolean-preimages", "construction", "drup-proof"]
+    assert report.check("construction").details["gap_linf"] == Fraction(1, 2)
+    # a network that is not the construction's gets no theorem: REFUTED, whatever the proof says
+    layers = list(inst.network.layers)
+    layers[2] = dataclasses.replace(layers[2], bias=layers[2].bias + 1)
+    tampered = dataclasses.replace(inst, network=dataclasses.replace(inst.network, layers=tuple(layers)))
+    check = verify(tampered).check("construction")
+    assert check.status is Status.REFUTED and "its theorem does not apply" in check.message
 
 
 # --------------------------------------------------------------------------------------------
@@ -198,12 +222,13 @@ def test_a_proof_that_fails_to_check_gives_unknown_not_refuted(monkeypatch, proo
     assert report.status is Status.UNKNOWN and all(c.status is not Status.REFUTED for c in report.checks)
 
 
-def test_reduce_verify_with_a_proof_that_fails_to_check_exits_0_with_unknown(monkeypatch, capsys, tmp_path):
+def test_reduce_verify_with_a_proof_that_fails_to_check_exits_1_with_unknown(monkeypatch, capsys, tmp_path):
+    """UNKNOWN, never REFUTED; and exit 1, as for every unfinished verification (reduce --help)."""
     from theorychk.cli import main
 
     _with_proof(monkeypatch, ["1 2 0"])
     (tmp_path / "square.cnf").write_text("p cnf 2 4\n1 2 0\n-1 2 0\n1 -2 0\n-1 -2 0\n")
-    assert main(["reduce", "--cnf", str(tmp_path / "square.cnf"), "--verify", "--json"]) == 0
+    assert main(["reduce", "--cnf", str(tmp_path / "square.cnf"), "--verify", "--json"]) == 1
     data = json.loads(capsys.readouterr().out)
     assert data["verification"]["sat"]["status"] == "UNSAT" and data["verification"]["status"] == "UNKNOWN"
     proof = next(c for c in data["verification"]["checks"] if c["name"] == "drup-proof")

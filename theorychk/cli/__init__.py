@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     from theorychk.cli import experiment  # noqa: F401
     from theorychk.cli import demo  # noqa: F401
     from theorychk.cli import convert  # noqa: F401
+    from theorychk.cli import benchmark  # noqa: F401
 
     try:
         # standalone mode: click prints usage errors itself (one "Error:" line, exit 2)

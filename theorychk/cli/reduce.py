@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -43,7 +46,12 @@ def reduce(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write .cnf/.onnx/.vnnlib/.npz/.json (and the DRUP proof) here.")
     ] = None,
-    verify: Annotated[bool, typer.Option("--verify", help="Verify with PySAT, exact arithmetic and the MILP.")] = False,
+    verify: Annotated[
+        bool, typer.Option("--verify", help="Verify: PySAT + DRUP proof, exact arithmetic, the MILP on SAT formulas.")
+    ] = False,
+    milp_gap: Annotated[
+        bool, typer.Option("--milp-gap", help="--verify: also prove the UNSAT gap with the MILP (slow cross-check).")
+    ] = False,
     time_limit: Annotated[
         float | None, typer.Option("--time-limit", help="Seconds for the verification; parts left end UNKNOWN.")
     ] = None,
@@ -56,11 +64,19 @@ def reduce(
 ) -> None:
     """Reduce a CNF formula to "is the target in the range of this ReLU network?", and check it.
 
-    Exit code 1 when the verification REFUTES the instance (expected for --construction printed).
+    A formula with no clause (or no variable) is refused: it has no network to build.
+    On an unsatisfiable formula --verify needs no MILP: the DRUP proof plus the exact check that
+    the network is the construction's (whose theorem gives the gap); --milp-gap adds the MILP.
+
+    Exit codes: 0 the instance was built (and with --verify every check is CERTIFIED);
+    1 --verify ended REFUTED (expected for --construction printed) or UNKNOWN (time limit);
+    2 bad input (one line on stderr).
     """
     from theorychk.reduction.constructions import construct
     from theorychk.reduction.export import export_instance
 
+    if milp_gap and not verify:
+        raise InvalidInput("--milp-gap is a part of --verify; add --verify")
     formula = _source(cnf, n_vars, n_clauses, seed, k)
     instance = construct(formula, construction)
     data: dict[str, Any] = {"instance": instance.summary(), "files": None, "verification": None}
@@ -75,8 +91,9 @@ def reduce(
     if verify:
         from theorychk.reduction.verify import verify as run_verify
 
-        report = run_verify(instance, time_limit=time_limit, exhaustive_max_vars=exhaustive_max_vars,
-                            proof_dir=out, quiet=quiet or json_out)
+        with _banners_to_stderr():
+            report = run_verify(instance, time_limit=time_limit, exhaustive_max_vars=exhaustive_max_vars,
+                                proof_dir=out, quiet=quiet or json_out, milp_gap=milp_gap)
         data["verification"] = report.to_dict()
         if report.proof_path and data["files"] is not None:
             data["files"]["proof"] = report.proof_path
@@ -84,8 +101,24 @@ def reduce(
         print_json(data)
     else:
         _print_tables(data)
-    if report is not None and report.status.value == "REFUTED":
+    if report is not None and report.status.value != "CERTIFIED":
         raise typer.Exit(code=1)
+
+
+@contextlib.contextmanager
+def _banners_to_stderr():
+    """Send what native code writes to file descriptor 1 to stderr (highspy 1.16 prints its
+    "Running HiGHS" banner when a ``Highs`` object is created, before any option can silence it),
+    so stdout stays the one JSON document or table."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _short(values: list[str], limit: int = 8) -> str:

@@ -7,6 +7,8 @@
 * :mod:`~theorychk.reduction.export` — ONNX, VNN-LIB 1.0 (writer and reader), DIMACS, ``.npz``.
 * :mod:`~theorychk.reduction.geometry` — non-convex preimages (Example 1 of paper 001).
 * :mod:`~theorychk.reduction.corpus` — the ``reductions/`` corpus.
+* :mod:`~theorychk.reduction.families` — formula families with known hardness.
+* :mod:`~theorychk.reduction.benchmark` — hardness benchmarks with certified ground truth.
 
 Theory, proofs and the errata of the printed construction: ``docs/reductions.md``.
 """

@@ -153,6 +153,23 @@ class CNF:
     def satisfied_by(self, assignment: Sequence[bool]) -> bool:
         return not self.violated(assignment)
 
+    @property
+    def label(self) -> str:
+        """``name``, or for an unnamed formula ``cnf-`` and 12 hex digits of the clauses' sha256.
+
+        File names are built from it, so two unnamed formulas never share a file name (SATLIB
+        files without a ``c name:`` line all became ``four-layer--cnf`` before).
+
+        >>> CNF(2, [[1, 2]]).label, CNF(2, [[1, 2]], name="f").label
+        ('cnf-4fb9f2c5ada3', 'f')
+        """
+        if self.name:
+            return self.name
+        import hashlib
+
+        text = f"{self.n_vars};" + ";".join(" ".join(map(str, c)) for c in self.clauses)
+        return "cnf-" + hashlib.sha256(text.encode("ascii")).hexdigest()[:12]
+
     def deduplicated(self) -> tuple[tuple[int, ...], ...]:
         """The clauses with repeated literals removed (first occurrence kept); tautologies stay."""
         return tuple(tuple(dict.fromkeys(c)) for c in self.clauses)
@@ -238,7 +255,11 @@ def _is_uint(token: str) -> bool:
 
 
 def read_dimacs(path: str | Path) -> CNF:
-    """Read a DIMACS file strictly; errors name the file and line."""
+    """Read a DIMACS file strictly; errors name the file and line.
+
+    The formula's ``name`` is its ``c name:`` line, or else the file's stem (``uf20-01.cnf`` →
+    ``uf20-01``).
+    """
     p = Path(path)
     if not p.is_file():
         raise InvalidInput(f"DIMACS file not found: {path}")
@@ -246,7 +267,10 @@ def read_dimacs(path: str | Path) -> CNF:
         text = p.read_text(encoding="ascii")
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"DIMACS file {path} is not ASCII text (byte {exc.start})") from None
-    return parse_dimacs(text, source=f"DIMACS file {p.name}")
+    cnf = parse_dimacs(text, source=f"DIMACS file {p.name}")
+    if not cnf.name:  # name an unnamed file after itself, so its exports do not collide with another's
+        cnf = CNF(cnf.n_vars, cnf.clauses, name=p.stem, comments=cnf.comments)
+    return cnf
 
 
 def to_dimacs(cnf: CNF) -> str:

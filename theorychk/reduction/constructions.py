@@ -111,7 +111,7 @@ class Instance:
 
     @property
     def name(self) -> str:
-        return f"{self.construction}--{self.cnf.name or 'cnf'}"
+        return f"{self.construction}--{self.cnf.label}"
 
     @property
     def latent_dim(self) -> int:
@@ -300,7 +300,7 @@ def binary_two_layer(cnf: CNF) -> Instance:
     w = np.array([len(c) for c in clauses])
     net = Network(
         (_layer(rows, -(w - 1)), _layer(np.ones((1, m)), np.zeros(1))),
-        name=f"binary--{cnf.name or 'cnf'}",
+        name=f"binary--{cnf.label}",
     )
     lo, hi = _box(n, Fraction(-1), Fraction(1))
     return Instance(
@@ -350,7 +350,7 @@ def printed_two_layer(cnf: CNF, *, t: int | None = None) -> Instance:
     b2 = np.concatenate([[0], -np.ones(m)])
     net = Network(
         (_layer(-rows, -2 * np.ones(m)), _layer(w2, b2)),  # −rows = S, the printed literal signs
-        name=f"printed--{cnf.name or 'cnf'}",
+        name=f"printed--{cnf.label}",
     )
     lo, hi = _box(n, Fraction(-1), Fraction(1))
     target = (Fraction(int(t)),) + (Fraction(0),) * m
@@ -407,7 +407,7 @@ def four_layer(cnf: CNF, *, radius: int | Fraction = DEFAULT_RADIUS) -> Instance
     w3[1, m] = 1
     net = Network(
         (_layer(w0, b0), _layer(w1, np.zeros(2 * n)), _layer(w2, b2), _layer(w3, np.array([m, 0]))),
-        name=f"four-layer--{cnf.name or 'cnf'}",
+        name=f"four-layer--{cnf.label}",
     )
     lo, hi = _box(n, -r, r)
     return Instance(
@@ -465,7 +465,7 @@ def bias_free(cnf: CNF, *, radius: int | Fraction = DEFAULT_RADIUS) -> Instance:
     w3[1, 1:] = 1
     net = Network(
         tuple(_layer(w, None) for w in (w0, w1, w2, w3)),
-        name=f"bias-free--{cnf.name or 'cnf'}",
+        name=f"bias-free--{cnf.label}",
     )
     lo, hi = _box(n + 1, -r, r)
     return Instance(
@@ -508,7 +508,7 @@ def one_hidden(cnf: CNF, *, radius: int | Fraction = DEFAULT_RADIUS) -> Instance
     w1[1, : 4 * n] = np.hstack([eye, eye, -eye, 2 * eye]).sum(axis=0)
     net = Network(
         (_layer(w0, b0), _layer(w1, np.array([m, 0]))),
-        name=f"one-hidden--{cnf.name or 'cnf'}",
+        name=f"one-hidden--{cnf.label}",
     )
     lo, hi = _box(n, -r, r)
     return Instance(
@@ -544,7 +544,7 @@ def katz(cnf: CNF) -> Instance:
     w0 = np.vstack([rows, eye, 2 * eye])
     b0 = np.concatenate([cb, np.zeros(n, dtype=np.int64), -np.ones(n, dtype=np.int64)])
     w1 = np.concatenate([np.ones(m), np.ones(n), -np.ones(n)])[None, :]
-    net = Network((_layer(w0, b0), _layer(w1, np.zeros(1), "identity")), name=f"katz--{cnf.name or 'cnf'}")
+    net = Network((_layer(w0, b0), _layer(w1, np.zeros(1), "identity")), name=f"katz--{cnf.label}")
     lo, hi = _box(n, Fraction(0), Fraction(1))
     return Instance(
         "katz", cnf, net, (Fraction(0),), lo, hi, False, Fraction(1), Fraction(1),

@@ -45,7 +45,7 @@ from theorychk.reduction.cnf import (
     write_dimacs,
 )
 from theorychk.reduction.constructions import construct, exact_output
-from theorychk.reduction.export import EPSILON, decimal, read_vnnlib, write_onnx, write_vnnlib
+from theorychk.reduction.export import EPSILON, decimal, read_vnnlib, with_explicit_biases, write_onnx, write_vnnlib
 from theorychk.verdict import Status, jsonable
 
 __all__ = ["DEFAULT_SEED", "SIZES", "CONSTRUCTIONS", "generate_corpus", "check_corpus", "CorpusCheck", "main"]
@@ -146,7 +146,7 @@ def generate_corpus(out_dir: str | Path, *, seed: int = DEFAULT_SEED, epsilon: F
                 "target": jsonable(inst.target),
                 "latent_box": [decimal(inst.latent_lo[0]), decimal(inst.latent_hi[0])],
                 "gap_linf": jsonable(inst.gap_linf),
-                "fingerprint": inst.network.fingerprint(),
+                "fingerprint": with_explicit_biases(inst.network).fingerprint(),
                 "witness": None,
             }
             if sat.model is not None:
@@ -258,7 +258,7 @@ def check_corpus(
         if net.fingerprint() != e["fingerprint"]:
             problems.append("the ONNX network's fingerprint differs from the manifest")
         inst = construct(cnf, e["construction"])
-        if inst.network != net:
+        if with_explicit_biases(inst.network) != net:
             problems.append("the ONNX network differs from the construction rebuilt from the DIMACS file")
         prop = read_vnnlib(root / files["vnnlib"])
         target = tuple(Fraction(t) for t in e["target"])

@@ -4,6 +4,8 @@ ONNX
     :func:`theorychk.io.export_onnx` (``Gemm`` with ``transB=1``, ``[1, k]`` float32, opset 13).
     Every construction's weights and biases are small integers, exactly representable in float32
     — :func:`write_onnx` asserts it, so the file denotes exactly the network that was verified.
+    A layer without a bias gets an explicit zero bias in the file (Marabou 2.0.0 crashes on a
+    ``Gemm`` without one); the function is the same.
 VNN-LIB 1.0 (the VNN-COMP dialect)
     ``(declare-const X_i Real)`` per latent coordinate and ``Y_j`` per output; a ``>=``/``<=``
     pair bounding every input by the latent box; each output equality ``Y_j = x_j`` written as
@@ -31,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from theorychk.errors import InvalidInput
+from theorychk.network import Network
 from theorychk.reduction.cnf import write_dimacs
 from theorychk.reduction.constructions import Instance
 
@@ -38,6 +41,7 @@ __all__ = [
     "EPSILON",
     "VNNLIB_DIALECT",
     "write_onnx",
+    "with_explicit_biases",
     "to_vnnlib",
     "write_vnnlib",
     "VnnlibProperty",
@@ -87,8 +91,29 @@ def decimal(q: Fraction | int) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+def with_explicit_biases(net: Network) -> Network:
+    """The same network with every bias-free layer given an explicit all-zero bias.
+
+    The function is unchanged; only the file form differs. Verifiers need it: Marabou 2.0.0
+    crashes on a ``Gemm`` without its ``C`` input (measured on every ``bias-free`` export).
+    """
+    from theorychk.network import Layer
+
+    if all(layer.has_bias for layer in net.layers):
+        return net
+    layers = tuple(
+        layer if layer.has_bias else Layer(layer.weight, np.zeros(layer.n_out), layer.activation, dtype=layer.dtype)
+        for layer in net.layers
+    )
+    return Network(layers, name=net.name)
+
+
 def write_onnx(instance: Instance, path: str | Path) -> Path:
-    """Export the instance's network to ONNX, after asserting every number is exact in float32."""
+    """Export the instance's network to ONNX, after asserting every number is exact in float32.
+
+    Layers without a bias are written with an explicit zero bias (:func:`with_explicit_biases`),
+    so ``load_network(path) == with_explicit_biases(instance.network)``.
+    """
     from theorychk.io import export_onnx
 
     for i, layer in enumerate(instance.network.layers):
@@ -98,7 +123,7 @@ def write_onnx(instance: Instance, path: str | Path) -> Path:
                     f"instance {instance.name}: layer {i} {what} is not exactly representable in float32; "
                     f"the ONNX file would hold a different network"
                 )
-    return export_onnx(instance.network, Path(path))
+    return export_onnx(with_explicit_biases(instance.network), Path(path))
 
 
 # --------------------------------------------------------------------------------------------

@@ -18,10 +18,16 @@
     The MILP must find a latent with ``G(z) ≈ target``; it is decoded to an assignment, PySAT
     confirms it is a model (solving under the assignment as assumptions), and the decoded
     assignment's own latent is checked to be an exact preimage.
-``milp-gap`` (d, unsatisfiable formulas)
+``construction`` (d, unsatisfiable formulas)
+    The network, target, latent box and gap are exactly those of the construction rebuilt from
+    the formula, so the construction's theorem (proved once, ``docs/reductions.md``) applies:
+    an unsatisfiable formula has ``‖G(z) − target‖_∞ ≥ gap`` on the whole latent domain. With
+    the DRUP proof this certifies the instance without a MILP, so the UNSAT side scales with
+    the SAT solver (the MILP made ``reduce --verify`` stop at n ≈ 30).
+``milp-gap`` (unsatisfiable formulas, only with ``milp_gap=True``; always for flawed constructions)
     The MILP minimises ``‖G(z) − target‖_∞`` over the latent domain and must prove the minimum
-    is at least the construction's gap (½ or 1) minus ``gap_tol``: no preimage in the box, and
-    the ½ gap. The MILP works in floating point: this is "MILP-proven", not exact.
+    is at least the construction's gap (½ or 1) minus ``gap_tol``: an independent cross-check.
+    The MILP works in floating point: this is "MILP-proven", not exact.
 ``drup-proof`` (unsatisfiable formulas)
     PySAT's DRUP proof is re-checked by the trusted :func:`theorychk.check.drup.check_drup`:
     CERTIFIED when it verifies; UNKNOWN ("proof not verified: ...") when it is rejected or the
@@ -376,6 +382,29 @@ def _check_milp(instance: Instance, sat: SatResult, deadline: Deadline, gap_tol:
                  f"below the gap was found", details)
 
 
+def _check_construction(instance: Instance) -> Check:
+    """The instance's network, target and latent domain are exactly the construction's for its
+    formula, so the construction's theorem (proved once, ``docs/reductions.md``) applies:
+    formula unsatisfiable ⇒ ``‖G(z) − x‖ ≥ gap`` on the whole latent domain."""
+    from theorychk.reduction.constructions import construct
+
+    name, method = "construction", "exact rebuild from the formula + the construction's theorem (docs/reductions.md)"
+    options = {"radius": instance.params["radius"]} if "radius" in instance.params else {}
+    rebuilt = construct(instance.cnf, instance.construction, **options)
+    same = (rebuilt.network == instance.network and rebuilt.target == instance.target
+            and rebuilt.latent_lo == instance.latent_lo and rebuilt.latent_hi == instance.latent_hi
+            and rebuilt.binary_latent == instance.binary_latent and rebuilt.gap_linf == instance.gap_linf)
+    details = {"gap_linf": instance.gap_linf, "gap_l1": instance.gap_l1, "theorem": instance.statement}
+    if not same:
+        return Check(name, Status.REFUTED, method,
+                     f"the network, target or latent box differs from construction {instance.construction!r} "
+                     f"rebuilt from the formula: its theorem does not apply", details)
+    return Check(name, Status.CERTIFIED, method,
+                 f"the network is exactly {instance.construction!r}(formula); by its theorem an unsatisfiable "
+                 f"formula has min ||G(z) - x||_inf >= {instance.gap_linf} over the latent domain (no MILP needed; "
+                 f"with the DRUP proof this certifies the instance)", details)
+
+
 def _check_proof(instance: Instance, sat: SatResult, deadline: Deadline) -> Check:
     name, method = "drup-proof", "DRUP, forward RUP check (theorychk.check.drup.check_drup)"
     if sat.proof is None:
@@ -396,6 +425,7 @@ def verify(
     samples: int = DEFAULT_SAMPLES,
     max_models: int = DEFAULT_MAX_MODELS,
     milp: bool = True,
+    milp_gap: bool = False,
     gap_tol: float = DEFAULT_GAP_TOL,
     proof_dir: str | Path | None = None,
     seed: int = 0,
@@ -409,7 +439,10 @@ def verify(
     >>> from theorychk.reduction.constructions import four_layer
     >>> report = verify(four_layer(CNF(2, [[1, 2], [-1, 2], [-2]])))
     >>> report.sat.status, report.status.value, [c.name for c in report.checks]
-    ('UNSAT', 'CERTIFIED', ['models', 'boolean-preimages', 'milp-gap', 'drup-proof'])
+    ('UNSAT', 'CERTIFIED', ['models', 'boolean-preimages', 'construction', 'drup-proof'])
+
+    ``milp_gap=True`` also runs the MILP on an unsatisfiable formula (an independent, slower
+    cross-check of the gap); without it the UNSAT side needs no MILP (module docstring).
     """
     for label, value, low in (("exhaustive_max_vars", exhaustive_max_vars, 0), ("samples", samples, 1),
                               ("max_models", max_models, 1)):
@@ -446,15 +479,17 @@ def verify(
             boolean_check, exhaustive = _check_boolean(instance, sat, deadline, exhaustive_max_vars, samples, rng)
             checks.append(boolean_check)
         bar.advance()
-        if milp:
+        if sat.status == "UNSAT" and not instance.flawed:
+            checks.append(_check_construction(instance))
+        if milp and (sat.status != "UNSAT" or milp_gap or instance.flawed):
             checks.append(_check_milp(instance, sat, deadline, gap_tol))
-            bar.advance()
+        bar.advance()
         if proof_check is not None:
             checks.append(proof_check)
     statuses = {c.status for c in checks}
     status = Status.REFUTED if Status.REFUTED in statuses else (Status.UNKNOWN if Status.UNKNOWN in statuses
                                                                  else Status.CERTIFIED)
     settings = {"time_limit": time_limit, "exhaustive_max_vars": exhaustive_max_vars, "samples": samples,
-                "max_models": max_models, "milp": milp, "engine": ENGINE, "gap_tol": gap_tol, "seed": seed}
+                "max_models": max_models, "milp": milp, "milp_gap": milp_gap, "engine": ENGINE, "gap_tol": gap_tol, "seed": seed}
     return VerificationReport(instance.summary(), sat, tuple(checks), status, exhaustive, settings,
                               time.perf_counter() - start, proof_path)
