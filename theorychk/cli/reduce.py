@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -91,9 +89,8 @@ def reduce(
     if verify:
         from theorychk.reduction.verify import verify as run_verify
 
-        with _banners_to_stderr():
-            report = run_verify(instance, time_limit=time_limit, exhaustive_max_vars=exhaustive_max_vars,
-                                proof_dir=out, quiet=quiet or json_out, milp_gap=milp_gap)
+        report = run_verify(instance, time_limit=time_limit, exhaustive_max_vars=exhaustive_max_vars,
+                            proof_dir=out, quiet=quiet or json_out, milp_gap=milp_gap)
         data["verification"] = report.to_dict()
         if report.proof_path and data["files"] is not None:
             data["files"]["proof"] = report.proof_path
@@ -103,22 +100,6 @@ def reduce(
         _print_tables(data)
     if report is not None and report.status.value != "CERTIFIED":
         raise typer.Exit(code=1)
-
-
-@contextlib.contextmanager
-def _banners_to_stderr():
-    """Send what native code writes to file descriptor 1 to stderr (highspy 1.16 prints its
-    "Running HiGHS" banner when a ``Highs`` object is created, before any option can silence it),
-    so stdout stays the one JSON document or table."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        os.dup2(2, 1)
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
 
 
 def _short(values: list[str], limit: int = 8) -> str:
