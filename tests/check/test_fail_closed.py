@@ -334,3 +334,16 @@ def test_leaky_relu_net_round_trip():
                    Layer(rng.standard_normal((10, 6)), None, "sigmoid")])
     cert = json.loads(json.dumps(build_certificate(net, [F(1, 3), F(-1, 2)], source="t", kinds=("polytope",))))
     assert check_certificate(cert, net).verified
+
+
+def test_schema_rejects_what_the_checker_rejects(certs):
+    """certificates/schema.json says the same: no REFUTED stability claim, no unknown claim field."""
+    from tests.certify.test_certificate import SCHEMA, _errors
+
+    cert = copy.deepcopy(certs["inj"])
+    assert _errors(cert, SCHEMA, SCHEMA) == []
+    claim_of(cert, "lei_linf")["status"] = "REFUTED"
+    assert any("'REFUTED' not in ['CERTIFIED', 'UNKNOWN']" in e for e in _errors(cert, SCHEMA, SCHEMA))
+    cert = copy.deepcopy(certs["inj"])
+    claim_of(cert, "polytope")["scope"] = "global"
+    assert any("unexpected 'scope'" in e for e in _errors(cert, SCHEMA, SCHEMA))
