@@ -130,9 +130,10 @@ def _spark_exceeds(tr: Trace, j: int, rows: list[int], entry: dict[str, Any], s:
     if method == "coherence":  # spark >= 1 + 1/mu > 2s  <=>  (2s - 1)^2 mu^2 < 1, on exact squared cosines
         g = z.transpose() * z
         k2 = (2 * s - 1) ** 2
+        zero = next((a for a in range(n) if g[a, a] == 0), None)
+        if zero is not None:
+            raise CertificateError(f"{where}: column {zero} is zero")
         for a in range(n):
-            if g[a, a] == 0:
-                raise CertificateError(f"{where}: column {a} is zero")
             for b in range(a + 1, n):
                 if k2 * g[a, b] ** 2 >= g[a, a] * g[b, b]:
                     raise CertificateError(f"{where}: coherence too large for s = {s} (columns {a}, {b})")
