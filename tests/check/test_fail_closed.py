@@ -347,3 +347,16 @@ def test_schema_rejects_what_the_checker_rejects(certs):
     cert = copy.deepcopy(certs["inj"])
     claim_of(cert, "polytope")["scope"] = "global"
     assert any("unexpected 'scope'" in e for e in _errors(cert, SCHEMA, SCHEMA))
+
+
+def test_cli_names_the_carried_claims(tmp_path, certs):
+    net, _ = NETS["inj"]
+    cert = copy.deepcopy(certs["inj"])
+    cert["model"]["source"] = str(save_network(net, tmp_path / "inj.npz"))
+    path = write_certificate(cert, tmp_path / "c.json")
+    out = subprocess.run([sys.executable, "-m", "theorychk", "check", str(path)], capture_output=True, text=True,
+                         cwd=ROOT)
+    i = [c["kind"] for c in cert["claims"]].index("milp_global")
+    assert out.returncode == 0, out.stderr
+    assert f"carried, not re-derived: claims[{i}] milp_global" in out.stdout.splitlines()
+    assert out.stdout.splitlines()[-1] == f"VERIFIED: {path}"
