@@ -159,8 +159,8 @@ def to_fmpq_mat(a: Any) -> flint.fmpq_mat:
         q = flint.fmpq_mat(z)
         return q * flint.fmpq(scale.numerator, scale.denominator) if scale != 1 else q
     rows = [[rational(x) for x in row] for row in a]
-    if not rows:
-        return flint.fmpq_mat(0, 0)
+    if not rows:  # an object array with zero rows still has its columns (spark of a 0 x n matrix)
+        return flint.fmpq_mat(0, a.shape[1] if isinstance(a, np.ndarray) else 0)
     return flint.fmpq_mat([[flint.fmpq(x.numerator, x.denominator) for x in row] for row in rows])
 
 

@@ -73,6 +73,7 @@ def only(cert: dict, kind: str, variant: str | None = None) -> dict:
     """A copy of ``cert`` keeping just one claim."""
     out = copy.deepcopy(cert)
     out["claims"] = [copy.deepcopy(claim_of(cert, kind, variant))]
+    out["parameters"]["kinds"] = [kind]  # the header lists exactly the per-signal kinds present
     return out
 
 
@@ -143,6 +144,15 @@ def _set(path: str, value: object):
             del obj[last]
         else:
             obj[last] = value
+
+    return mutate
+
+
+def _both(key: str, value: str):
+    """Change a parameter in the header and in the (only) claim's evidence alike."""
+
+    def mutate(cert: dict) -> None:
+        cert["parameters"][key] = cert["claims"][0]["evidence"][key] = value
 
     return mutate
 
@@ -268,9 +278,9 @@ REJECTIONS = [
     ("mirror", "milp_global", _drop_witness_row, "second_latent: expected 1 entries, got 0"),
     ("mirror", "milp_global", _perturb_witness, "the second latent does not reproduce the signal"),
     ("mirror", "milp_global", _set("claims.0.evidence.second_latent", ["3/4"]), "the second latent equals z*"),
-    ("mirror", "milp_global", _set("claims.0.evidence.delta", "2"), "closer than delta to z* or outside the box"),
-    ("mirror", "milp_global", _set("claims.0.evidence.latent_box", "1/2"), "closer than delta to z* or outside the box"),
-    ("mirror", "milp_global", _set("claims.0.evidence.delta", "0"), "delta and latent_box must be positive"),
+    ("mirror", "milp_global", _both("delta", "2"), "closer than delta to z* or outside the box"),
+    ("mirror", "milp_global", _both("latent_box", "1/2"), "closer than delta to z* or outside the box"),
+    ("mirror", "milp_global", _both("delta", "0"), "delta and latent_box must be positive"),
     ("mirror", "polytope", _perturb_witness, "the second latent does not reproduce the signal"),
     ("inj", "milp_global", _set("claims.0.evidence_kind", "exact"), "must declare evidence_kind 'solver'"),
     # --- aberdam_thm1

@@ -334,7 +334,8 @@ def test_descriptive_model_fields_are_bound_to_the_network(certified, field, val
     bad["model"][field] = value
     report = check_certificate(bad, net)
     assert not report.verified
-    assert report.claims[0].reason.startswith(f"model.{field} {value} do not match the model"), report.claims[0].reason
+    verb = "does" if field == "dtype" else "do"
+    assert report.claims[0].reason.startswith(f"model.{field} {value} {verb} not match the model"), report.claims[0].reason
 
 
 @pytest.mark.parametrize(("reading", "message"), [

@@ -401,3 +401,20 @@ def test_milp_with_at_least_and_planted_support():
     check_witness(a, r)
     r = spark(a, method="milp", bounds=(), heuristic=False, at_least=5)
     assert r.status is Status.CERTIFIED and r.upper.value == 3 < 5
+
+
+@pytest.mark.parametrize("a", [np.zeros((0, 3), dtype=np.int64), np.zeros((0, 3)), np.zeros((0, 3), dtype=object),
+                               np.array([[2**60, 1, 1]], dtype=object)[:0]])
+def test_zero_row_matrix_has_spark_one(a):
+    """Zero rows: every column is the zero vector, so one column is already dependent (issue 13:
+    the object-dtype path — big integers — lost the column count and raised IndexError)."""
+    for res in (spark(a), spark_of_rows(np.vstack([a, np.ones((1, 3), dtype=a.dtype)]), [])):
+        assert res.value == 1 and res.status is Status.CERTIFIED
+        assert res.upper.evidence["columns"] == [0]
+
+
+def test_exact_kernel_keeps_the_columns_of_an_empty_object_matrix():
+    from theorychk.exact import to_fmpq_mat, to_fmpz_mat
+
+    z, _ = to_fmpz_mat(np.zeros((0, 4), dtype=object))
+    assert (z.nrows(), z.ncols()) == (0, 4) and to_fmpq_mat(np.zeros((0, 4), dtype=object)).ncols() == 4

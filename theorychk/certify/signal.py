@@ -609,8 +609,9 @@ def refute_with(claims: list[dict[str, Any]], tr: Trace, z2: list[Fraction]) -> 
     for c in claims:
         if c["kind"] not in ("aberdam_thm1", "polytope", "lei_thm2") or (c["kind"] == "aberdam_thm1" and not sparse_ok):
             continue
-        if c["status"] == "CERTIFIED":
+        if c["status"] == Status.CERTIFIED:
             raise AssertionError(f"{c['kind']} certified uniqueness but an exact second preimage exists: a bug")
-        c["status"] = "REFUTED"
+        c["status"] = Status.REFUTED.value
+        c["evidence_kind"] = "exact"  # the witness is exact, whatever proposed the claim
         c["reason"] = "an exact second preimage exists (found by the MILP)"
         c["evidence"] = {**c["evidence"], "second_latent": jsonable(z2)}

@@ -72,7 +72,7 @@ from theorychk import exact
 from theorychk.certify.signal import make_claim
 from theorychk.check.core import Trace
 from theorychk.check.rationals import is_positive_definite
-from theorychk.check.stability import KERNEL_CAP, aberdam_bound, lei_rows, lipschitz, oracle_bounds
+from theorychk.check.stability import KERNEL_CAP, THM2_CONDITION, aberdam_bound, lei_rows, lipschitz, oracle_bounds
 from theorychk.errors import InvalidInput
 from theorychk.runtime import Deadline
 from theorychk.verdict import Status
@@ -339,7 +339,7 @@ def _thm2(tr: Trace, eps: Fraction, deadline: Deadline) -> dict[str, Any]:
     ok = res["bound"] is not None
     reason = "" if ok else "a hypothesis fails"
     ev = {"noise": eps, "lipschitz": ell, "phi_lower": phi, "bound": res["bound"],
-          "conditional_on": "exact support recovery S_hat_i = S_i at every layer"}
+          "conditional_on": THM2_CONDITION}
     return make_claim(kind, Status.CERTIFIED if ok else Status.UNKNOWN, statement=STATEMENTS[kind],
                       hypotheses=hyps, evidence=ev, reason=reason)
 

@@ -19,17 +19,34 @@ from typing import Any
 import flint
 
 from theorychk import exact
-from theorychk.check import FORMAT, VERIFIERS, VERSION, CheckReport, ClaimCheck
+from theorychk.check import FORMAT, REFUTABLE, SCOPES, VERIFIERS, VERSION, CheckReport, ClaimCheck, Outcome
 from theorychk.check.model import ModelRead, model_problem, recorded_source
-from theorychk.check.rationals import need, parse_indices, parse_vector
+from theorychk.check.rationals import activation_enclosure, need, parse_indices, parse_rational, parse_vector
 from theorychk.errors import CertificateError, InvalidInput
 from theorychk.network import Network
+from theorychk.verdict import Status
 
 __all__ = ["Trace", "trace", "check_certificate", "check_file", "read_certificate"]
 
 #: Modules whose import registers verifiers; a missing optional one leaves its kinds unknown (REJECTED).
 _VERIFIER_MODULES = ("theorychk.check.signal", "theorychk.check.stability", "theorychk.check.injectivity")
-_STATUSES = ("CERTIFIED", "REFUTED", "UNKNOWN")
+#: Keys a certificate, its signal, its parameters and its claims may hold (anything else is
+#: REJECTED: a field the checker does not know could carry a meaning it does not check).
+_KEYS = {
+    "certificate": {"format", "version", "model", "signal", "parameters", "claims", "generator"},
+    "signal": {"latent", "output", "output_pre_activation", "output_float", "supports", "origin"},
+    "parameters": {"noise", "latent_box", "delta", "time_limit", "kinds"},
+    "claim": {"kind", "variant", "status", "statement", "hypotheses", "evidence_kind", "evidence", "reason",
+              "layer", "method", "domain"},
+}
+#: ``signal.output_float`` (the float ``y`` after a smooth last activation, for reference) must lie
+#: within this absolute distance of the exact ``phi(pre-activation)``.
+OUTPUT_FLOAT_TOL = Fraction(1, 2**30)
+#: Per claim kind, the ``(parameter, evidence field)`` pairs that must be equal.
+_BOUND_PARAMETERS = {
+    "lei_linf": (("noise", "noise"),), "lei_l1": (("noise", "noise"),), "aberdam_thm2": (("noise", "noise"),),
+    "aberdam_oracle": (("noise", "sigma"),), "milp_global": (("latent_box", "latent_box"), ("delta", "delta")),
+}
 
 
 def _load_verifiers() -> None:
@@ -145,6 +162,7 @@ def trace(net: Network, latent: list[Fraction]) -> Trace:
 
 def _check_signal(cert: dict[str, Any], net: Network) -> Trace:
     sig = need(cert, "signal", dict, "certificate")
+    _known_keys(sig, "signal")
     tr = trace(net, parse_vector(need(sig, "latent", list, "signal"), net.latent_dim, "signal.latent"))
     out, pre = sig.get("output"), sig.get("output_pre_activation")
     if out is None and pre is None:
@@ -158,6 +176,8 @@ def _check_signal(cert: dict[str, Any], net: Network) -> Trace:
     where = "signal.output_pre_activation"
     if pre is not None and parse_vector(pre, net.output_dim, where) != list(tr.pre[-1]):
         raise CertificateError("signal.output_pre_activation does not equal the exact last pre-activation")
+    if "output_float" in sig:
+        _check_output_float(sig["output_float"], tr)
     sups = need(sig, "supports", list, "signal")
     if len(sups) != net.depth:
         raise CertificateError(f"signal.supports: expected {net.depth} layers, got {len(sups)}")
@@ -165,6 +185,49 @@ def _check_signal(cert: dict[str, Any], net: Network) -> Trace:
         if parse_indices(s, len(tr.pre[j]), f"signal.supports[{j}]") != tr.support(j):
             raise CertificateError(f"signal.supports[{j}] does not match the exact forward pass")
     return tr
+
+
+def _known_keys(obj: dict[str, Any], what: str) -> None:
+    extra = sorted(set(obj) - _KEYS[what])
+    if extra:
+        raise CertificateError(f"{what}: unknown field {extra[0]!r} (the checker rejects what it cannot check)")
+
+
+def _check_output_float(value: Any, tr: Trace) -> None:
+    """``output_float`` is bound to the exact output: within :data:`OUTPUT_FLOAT_TOL` of it."""
+    if tr.outputs[-1] is not None:
+        raise CertificateError("signal.output_float: only after a smooth last activation (give 'output')")
+    got = parse_vector(value, len(tr.pre[-1]), "signal.output_float")
+    for i, (f, u) in enumerate(zip(got, tr.pre[-1])):
+        lo, hi = activation_enclosure(tr.specs[-1], u)
+        if not lo - OUTPUT_FLOAT_TOL <= f <= hi + OUTPUT_FLOAT_TOL:
+            raise CertificateError(f"signal.output_float[{i}] is farther than {OUTPUT_FLOAT_TOL} from the exact "
+                                   f"{tr.specs[-1]} of the last pre-activation")
+
+
+def _check_parameters(cert: dict[str, Any]) -> None:
+    """``parameters`` is a header; each entry (but ``time_limit``) must equal what the claims use."""
+    if "parameters" not in cert:
+        return
+    par = need(cert, "parameters", dict, "certificate")
+    _known_keys(par, "parameters")
+    claims = [c for c in cert["claims"] if isinstance(c, dict)]
+    per_signal = {c.get("kind") for c in claims if getattr(VERIFIERS.get(c.get("kind")), "wants_trace", False)}
+    known = all(isinstance(c.get("kind"), str) and c["kind"] in VERIFIERS for c in claims)  # else that claim rejects
+    if "kinds" in par and known and (not isinstance(par["kinds"], list) or set(map(str, par["kinds"])) != per_signal):
+        raise CertificateError(f"parameters.kinds {par['kinds']!r:.120} do not match the per-signal claims "
+                               f"present {sorted(per_signal)}")
+    for c in claims:
+        ev = c.get("evidence")
+        for key, field in _BOUND_PARAMETERS.get(c.get("kind"), ()):
+            if key in par and isinstance(ev, dict) and field in ev:
+                value = parse_rational(par[key], f"parameters.{key}")
+                try:
+                    used = parse_rational(ev[field], field)
+                except CertificateError:
+                    continue  # the claim's verifier rejects it (an UNKNOWN claim asserts nothing)
+                if value != used:
+                    raise CertificateError(f"parameters.{key} = {value} but claim {c['kind']} uses {field} = {used}")
 
 
 def check_certificate(cert: Any, net: Network, read: ModelRead | None = None) -> CheckReport:
@@ -175,7 +238,7 @@ def check_certificate(cert: Any, net: Network, read: ModelRead | None = None) ->
     fp = net.fingerprint()
 
     def rejected(reason: str) -> CheckReport:
-        return CheckReport(fp, (ClaimCheck("certificate", "REJECTED", reason),))
+        return CheckReport(fp, (ClaimCheck("certificate", Outcome.REJECTED, reason),))
 
     try:
         if not isinstance(cert, dict):
@@ -183,6 +246,7 @@ def check_certificate(cert: Any, net: Network, read: ModelRead | None = None) ->
         if cert.get("format") != FORMAT or cert.get("version") != VERSION:
             raise CertificateError(f"not a {FORMAT} version {VERSION} (format={cert.get('format')!r}, "
                                    f"version={cert.get('version')!r})")
+        _known_keys(cert, "certificate")
         model = need(cert, "model", dict, "certificate")
         problem = model_problem(model, net, read)
         if problem:
@@ -191,33 +255,92 @@ def check_certificate(cert: Any, net: Network, read: ModelRead | None = None) ->
         claims = need(cert, "claims", list, "certificate")
         if not claims:
             raise CertificateError("certificate has no claims")
+        _load_verifiers()
+        _check_parameters(cert)
     except (CertificateError, InvalidInput) as exc:
         return rejected(str(exc))
     except Exception as exc:  # noqa: BLE001 - fail closed: anything unexpected rejects
         return rejected(f"malformed certificate ({type(exc).__name__}: {exc})")
-    _load_verifiers()
-    return CheckReport(fp, tuple(_check_claim(c, i, tr, cert) for i, c in enumerate(claims)))
+    findings = [_check_claim(c, i, tr, cert) for i, c in enumerate(claims)]
+    return CheckReport(fp, tuple(_contradictions(claims, findings, tr)))
 
 
 def _check_claim(claim: Any, i: int, tr: Trace, cert: dict[str, Any]) -> ClaimCheck:
+    """One claim: the status against its evidence (CERTIFIED needs the proof, REFUTED an exact
+    witness, UNKNOWN asserts nothing), and ``evidence_kind`` against what the checker could do."""
     kind = claim.get("kind") if isinstance(claim, dict) else None
     label = kind if isinstance(kind, str) else f"claims[{i}]"
     if not isinstance(kind, str) or kind not in VERIFIERS:
-        return ClaimCheck(label, "REJECTED", f"unknown claim kind {kind!r}")
-    status = claim.get("status")
-    if status not in _STATUSES:
-        return ClaimCheck(label, "REJECTED",
-                          f"claim status must be one of {', '.join(_STATUSES)}; got {status!r}")
-    if status == "UNKNOWN":
-        return ClaimCheck(label, "NO_CLAIM", str(claim.get("reason", "")))
+        return ClaimCheck(label, Outcome.REJECTED, f"unknown claim kind {kind!r}")
+    try:
+        _known_keys(claim, "claim")
+        status = Status(claim.get("status"))
+    except (CertificateError, ValueError) as exc:
+        why = str(exc) if isinstance(exc, CertificateError) else \
+            f"claim status must be one of {', '.join(Status)}; got {claim.get('status')!r}"
+        return ClaimCheck(label, Outcome.REJECTED, why)
+    declared = claim.get("evidence_kind", "exact")
+    if declared not in ("exact", "solver"):
+        return ClaimCheck(label, Outcome.REJECTED, f"evidence_kind must be 'exact' or 'solver'; got {declared!r}")
+    if status is Status.UNKNOWN:
+        return ClaimCheck(label, Outcome.NO_CLAIM, str(claim.get("reason", "")))
+    if status is Status.REFUTED and kind not in REFUTABLE:
+        return ClaimCheck(label, Outcome.REJECTED, f"{kind}: REFUTED needs an exact witness, and {kind} claims "
+                                                   "have no witness format")
     try:
         # Our verifiers take the exact trace (it carries the network); others take the network.
         arg = tr if getattr(VERIFIERS[kind], "wants_trace", False) else tr.net
-        return VERIFIERS[kind](claim, arg, cert)
+        found = VERIFIERS[kind](claim, arg, cert)
     except (CertificateError, InvalidInput) as exc:
-        return ClaimCheck(label, "REJECTED", str(exc))
+        return ClaimCheck(label, Outcome.REJECTED, str(exc))
     except Exception as exc:  # noqa: BLE001 - fail closed: a verifier that trips on the evidence rejects it
-        return ClaimCheck(label, "REJECTED", f"malformed evidence ({type(exc).__name__}: {exc})")
+        return ClaimCheck(label, Outcome.REJECTED, f"malformed evidence ({type(exc).__name__}: {exc})")
+    if found.outcome is Outcome.NOT_CHECKABLE and (status is Status.REFUTED or declared != "solver"):
+        return ClaimCheck(label, Outcome.REJECTED, f"{kind}: only a CERTIFIED claim with evidence_kind 'solver' "
+                                                   "may rest on evidence the checker cannot re-derive")
+    if found.outcome is Outcome.VERIFIED and declared != "exact":
+        return ClaimCheck(label, Outcome.REJECTED, f"{kind}: evidence_kind 'solver' but the evidence is exact "
+                                                   "(re-derived by the checker)")
+    return found
+
+
+def _witness_pairs(claims: list[Any], findings: list[ClaimCheck], tr: Trace) -> list[tuple[list[Fraction], ...]]:
+    """Latent pairs ``z != z'`` with ``G(z) = G(z')`` that verified REFUTED claims exhibit."""
+    pairs = []
+    for c, f in zip(claims, findings):
+        if f.outcome is not Outcome.VERIFIED or c.get("status") != Status.REFUTED:
+            continue
+        ev = c["evidence"]
+        if "second_latent" in ev:
+            pairs.append((list(tr.inputs[0]), parse_vector(ev["second_latent"], None, "second_latent")))
+        elif c["kind"] == "network_injective":
+            w = ev["witness"]
+            pairs.append((parse_vector(w["z"], None, "z"), parse_vector(w["z_prime"], None, "z_prime")))
+    return pairs
+
+
+def _contradictions(claims: list[Any], findings: list[ClaimCheck], tr: Trace) -> list[ClaimCheck]:
+    """A carried (NOT_CHECKABLE) claim that a verified witness contradicts is REJECTED."""
+    pairs = _witness_pairs(claims, findings, tr)
+    out = []
+    for i, (c, f) in enumerate(zip(claims, findings)):
+        if f.outcome is Outcome.NOT_CHECKABLE:
+            scope = SCOPES.get(c["kind"])
+            if scope is None:
+                f = ClaimCheck(f.kind, Outcome.REJECTED, f"{f.kind}: carried claim with no scope test (checker bug)")
+            else:
+                for a, b in pairs:
+                    try:
+                        hit = scope(c, tr, a, b)
+                    except Exception as exc:  # noqa: BLE001 - fail closed
+                        f = ClaimCheck(f.kind, Outcome.REJECTED, f"{f.kind}: scope test failed ({exc})")
+                        break
+                    if hit:
+                        f = ClaimCheck(f.kind, Outcome.REJECTED, f"claims[{i}] {f.kind} (carried) is contradicted "
+                                                                 "by a verified witness in this certificate")
+                        break
+        out.append(f)
+    return out
 
 
 def read_certificate(path: str | Path) -> dict[str, Any]:

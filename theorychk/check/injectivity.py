@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from theorychk import exact
-from theorychk.check import ClaimCheck, verifier
+from theorychk.check import ClaimCheck, Outcome, verifier
 from theorychk.check.rationals import parse_rational, parse_vector
 from theorychk.errors import CertificateError, InvalidInput
 from theorychk.network import Layer, Network
@@ -369,17 +369,17 @@ def _guarded(kind: str, fn: Callable[[dict[str, Any], Network, dict[str, Any]], 
                 raise CertificateError("no network to check the claim against")
             status = claim.get("status")
             if status == "UNKNOWN":
-                return ClaimCheck(kind, "NO_CLAIM", str(claim.get("reason", "")))
+                return ClaimCheck(kind, Outcome.NO_CLAIM, str(claim.get("reason", "")))
             if status not in ("CERTIFIED", "REFUTED"):
                 raise CertificateError(f"status must be CERTIFIED, REFUTED or UNKNOWN; got {status!r}")
             if claim.get("evidence_kind", "exact") == "solver":
-                return ClaimCheck(kind, "NOT_CHECKABLE", f"{claim.get('method', 'solver')}: solver evidence")
+                return ClaimCheck(kind, Outcome.NOT_CHECKABLE, f"{claim.get('method', 'solver')}: solver evidence")
             if claim.get("evidence_kind", "exact") != "exact":
                 got = claim.get("evidence_kind")
                 raise CertificateError(f"evidence_kind must be 'exact' or 'solver'; got {got!r}")
             return fn(claim, net, cert)
         except (CertificateError, InvalidInput) as exc:
-            return ClaimCheck(kind, "REJECTED", str(exc))
+            return ClaimCheck(kind, Outcome.REJECTED, str(exc))
 
     run.__name__ = fn.__name__
     run.__doc__ = fn.__doc__
@@ -457,10 +457,10 @@ def verify_layer_injective(claim: dict[str, Any], net: Network, cert: dict[str, 
     dom = _domain(claim.get("domain"), layer.n_in)
     if claim["status"] == "REFUTED":
         check_layer_pair(layer, ev.get("witness"), dom)
-        return ClaimCheck("layer_injective", "VERIFIED", f"layer {i} is not injective: witness pair verified",
+        return ClaimCheck("layer_injective", Outcome.VERIFIED, f"layer {i} is not injective: witness pair verified",
                           {"layer": i})
     details = _check_injective_layer(i, layer, ev, dom)
-    return ClaimCheck("layer_injective", "VERIFIED", f"layer {i} is injective", details)
+    return ClaimCheck("layer_injective", Outcome.VERIFIED, f"layer {i} is injective", details)
 
 
 def verify_network_injective(claim: dict[str, Any], net: Network, cert: dict[str, Any]) -> ClaimCheck:
@@ -477,7 +477,7 @@ def verify_network_injective(claim: dict[str, Any], net: Network, cert: dict[str
     dom = _domain(claim.get("domain"), net.latent_dim)
     if claim["status"] == "REFUTED":
         check_network_pair(net, ev.get("witness"), dom)
-        return ClaimCheck("network_injective", "VERIFIED", "network is not injective: witness pair verified")
+        return ClaimCheck("network_injective", Outcome.VERIFIED, "network is not injective: witness pair verified")
     layers = ev.get("layers")
     if not isinstance(layers, list) or len(layers) != net.depth:
         raise CertificateError(f"evidence 'layers' must hold one proof per layer ({net.depth})")
@@ -486,9 +486,26 @@ def verify_network_injective(claim: dict[str, Any], net: Network, cert: dict[str
         if not isinstance(lev, dict):
             raise CertificateError(f"evidence for layer {i} must be an object")
         details.append(_check_injective_layer(i, layer, lev, dom if i == 0 else None))
-    return ClaimCheck("network_injective", "VERIFIED", "every layer is injective, hence the network",
+    return ClaimCheck("network_injective", Outcome.VERIFIED, "every layer is injective, hence the network",
                       {"layers": details})
 
 
-verifier("layer_injective")(_guarded("layer_injective", verify_layer_injective))
-verifier("network_injective")(_guarded("network_injective", verify_network_injective))
+def _layer_scope(claim: dict[str, Any], tr: Any, a: list[Fraction], b: list[Fraction]) -> bool:
+    """``layer_injective`` asserts: no two distinct inputs of the layer (in its domain) with one output."""
+    from theorychk.check.core import trace
+
+    i, layer = _layer_of(claim, tr.net)
+    dom = _domain(claim.get("domain"), layer.n_in)
+    x, y = list(trace(tr.net, a).inputs[i]), list(trace(tr.net, b).inputs[i])
+    return x != y and _in_domain(x, dom) and _in_domain(y, dom) and _outputs_equal([layer], x, y)[0]
+
+
+def _network_scope(claim: dict[str, Any], tr: Any, a: list[Fraction], b: list[Fraction]) -> bool:
+    """``network_injective`` asserts: no two distinct latents in its domain with one output."""
+    dom = _domain(claim.get("domain"), tr.net.latent_dim)
+    return a != b and _in_domain(a, dom) and _in_domain(b, dom)
+
+
+verifier("layer_injective", refutable=True, scope=_layer_scope)(_guarded("layer_injective", verify_layer_injective))
+verifier("network_injective", refutable=True, scope=_network_scope)(
+    _guarded("network_injective", verify_network_injective))

@@ -103,7 +103,8 @@ def _descriptive_problem(model: dict[str, Any], net: Network) -> str | None:
     for key, value in actual.items():
         if key == "widths" or key in model:  # widths are required; the others date from later versions
             if model.get(key) != value:
-                return f"model.{key} {model.get(key)} do not match the model {value}"
+                verb = "does" if key == "dtype" else "do"
+                return f"model.{key} {model.get(key)} {verb} not match the model {value}"
     return None
 
 

@@ -22,7 +22,7 @@ from theorychk.errors import CertificateError
 
 __all__ = [
     "parse_rational", "parse_vector", "parse_indices", "parse_sparse", "need",
-    "sqrt_bounds", "is_positive_definite", "inverse_lipschitz_bound", "fmpq_mat",
+    "sqrt_bounds", "is_positive_definite", "activation_enclosure", "inverse_lipschitz_bound", "fmpq_mat",
 ]
 
 _RATIONAL = re.compile(r"[+-]?\d+(/\d+)?")
@@ -120,6 +120,15 @@ def _arb_bounds(x: flint.arb) -> tuple[Fraction, Fraction]:
     return exact(x.lower()), exact(x.upper())
 
 
+def activation_enclosure(spec: str, pre: Fraction) -> tuple[Fraction, Fraction]:
+    """Rationals ``lo <= phi(pre) <= hi`` for a smooth activation (sigmoid, tanh), by ball arithmetic."""
+    name = spec.split(":")[0]
+    if name not in ("sigmoid", "tanh"):
+        raise CertificateError(f"activation {spec!r} has no enclosure (not sigmoid or tanh)")
+    u = flint.arb(flint.fmpq(pre.numerator, pre.denominator))
+    return _arb_bounds(1 / (1 + (-u).exp()) if name == "sigmoid" else u.tanh())
+
+
 def inverse_lipschitz_bound(spec: str, pre: Fraction, eps: Fraction) -> Fraction | None:
     """An upper bound on the Lipschitz constant of ``phi^{-1}`` on ``[phi(u) - eps, phi(u) + eps]``.
 
@@ -135,8 +144,7 @@ def inverse_lipschitz_bound(spec: str, pre: Fraction, eps: Fraction) -> Fraction
         return 1 / Fraction(float(params[0]))
     if name not in ("sigmoid", "tanh"):
         raise CertificateError(f"activation {spec!r} has no inverse Lipschitz constant")
-    u = flint.arb(flint.fmpq(pre.numerator, pre.denominator))
-    lo, hi = _arb_bounds(1 / (1 + (-u).exp()) if name == "sigmoid" else u.tanh())
+    lo, hi = activation_enclosure(spec, pre)
     a, b = lo - eps, hi + eps
     if name == "sigmoid":
         if a <= 0 or b >= 1:

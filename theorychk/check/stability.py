@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 from theorychk import exact
-from theorychk.check import ClaimCheck
+from theorychk.check import ClaimCheck, Outcome
 from theorychk.check.core import Trace
 from theorychk.check.rationals import (
     inverse_lipschitz_bound, is_positive_definite, need, parse_rational, parse_sparse, parse_vector,
@@ -25,10 +25,13 @@ from theorychk.check.rationals import (
 from theorychk.check.signal import exact_verifier
 from theorychk.errors import CertificateError
 
-__all__ = ["KERNEL_CAP", "lei_rows", "lipschitz", "c_bound", "aberdam_bound", "oracle_bounds"]
+__all__ = ["KERNEL_CAP", "THM2_CONDITION", "lei_rows", "lipschitz", "c_bound", "aberdam_bound", "oracle_bounds"]
 
 #: Most (k-1)-row subsets the checker enumerates to recompute c_1 exactly.
 KERNEL_CAP = 5000
+#: The condition bound (7) is proven under (Theorem 2 of paper 004, corrected): a CERTIFIED
+#: ``aberdam_thm2`` claim must state it verbatim.
+THM2_CONDITION = "exact support recovery S_hat_i = S_i at every layer"
 
 
 def lei_rows(tr: Trace, j: int, threshold: Fraction) -> list[int]:
@@ -161,15 +164,15 @@ def _lei(claim: dict[str, Any], tr: Trace, norm: str) -> ClaimCheck:
             raise CertificateError(f"{at}: noise_in does not equal 2 l eps / c")
     if parse_rational(ev.get("bound"), f"{kind}.bound") != e_out:
         raise CertificateError(f"{kind}: bound does not equal the end of the chain {e_out}")
-    return ClaimCheck(kind, "VERIFIED", f"||z - z*||_{norm} <= {e_out} re-derived")
+    return ClaimCheck(kind, Outcome.VERIFIED, f"||z - z*||_{norm} <= {e_out} re-derived")
 
 
-@exact_verifier("lei_linf")
+@exact_verifier("lei_linf", refutable=False)
 def _lei_linf(claim: dict[str, Any], tr: Trace, cert: dict[str, Any]) -> ClaimCheck:
     return _lei(claim, tr, "inf")
 
 
-@exact_verifier("lei_l1")
+@exact_verifier("lei_l1", refutable=False)
 def _lei_l1(claim: dict[str, Any], tr: Trace, cert: dict[str, Any]) -> ClaimCheck:
     return _lei(claim, tr, "1")
 
@@ -181,13 +184,16 @@ def _eig_ok(g: list[list[Fraction]], lo: Fraction, hi: Fraction) -> bool:
     return lo > 0 and is_positive_definite(low) and is_positive_definite(high)
 
 
-@exact_verifier("aberdam_thm2")
+@exact_verifier("aberdam_thm2", refutable=False)
 def _aberdam_thm2(claim: dict[str, Any], tr: Trace, cert: dict[str, Any]) -> ClaimCheck:
     ev = need(claim, "evidence", dict, "aberdam_thm2")
     eps = parse_rational(need(ev, "noise", (str, int), "aberdam_thm2"), "aberdam_thm2.noise")
     ell = lipschitz(tr, tr.net.depth - 1, eps)
     if tr.relu(tr.net.depth - 1) or any(not tr.relu(j) for j in range(tr.net.depth - 1)) or ell is None:
         raise CertificateError("aberdam_thm2: the network is outside the theorem's model")
+    if eps <= 0 or ev.get("conditional_on") != THM2_CONDITION:
+        raise CertificateError(f"aberdam_thm2: needs a positive noise and conditional_on = {THM2_CONDITION!r} "
+                               "(the bound holds only under that condition)")
     if parse_rational(ev.get("lipschitz"), "aberdam_thm2.lipschitz") != ell:
         raise CertificateError(f"aberdam_thm2: inverse Lipschitz constant does not match {ell}")
     phi = parse_rational(ev.get("phi_lower"), "aberdam_thm2.phi_lower")
@@ -199,13 +205,15 @@ def _aberdam_thm2(claim: dict[str, Any], tr: Trace, cert: dict[str, Any]) -> Cla
     res = aberdam_bound(tr, eps, ell, phi)
     if res["bound"] is None or parse_rational(ev.get("bound"), "aberdam_thm2.bound") != res["bound"]:
         raise CertificateError("aberdam_thm2: a coherence hypothesis fails or the bound does not match")
-    return ClaimCheck("aberdam_thm2", "VERIFIED", "hypotheses and bound (7) re-derived on the supports")
+    return ClaimCheck("aberdam_thm2", Outcome.VERIFIED, "hypotheses and bound (7) re-derived on the supports")
 
 
-@exact_verifier("aberdam_oracle")
+@exact_verifier("aberdam_oracle", refutable=False)
 def _aberdam_oracle(claim: dict[str, Any], tr: Trace, cert: dict[str, Any]) -> ClaimCheck:
     ev = need(claim, "evidence", dict, "aberdam_oracle")
     sigma = parse_rational(need(ev, "sigma", (str, int), "aberdam_oracle"), "aberdam_oracle.sigma")
+    if sigma <= 0:
+        raise CertificateError("aberdam_oracle: sigma must be positive")
     eig = need(ev, "eigenvalues", list, "aberdam_oracle")
     model_ok = tr.specs[-1] in ("identity", "relu") and all(tr.relu(j) for j in range(tr.net.depth - 1))
     if [e.get("layer") for e in eig] != list(range(tr.net.depth)) or not model_ok:
@@ -223,4 +231,4 @@ def _aberdam_oracle(claim: dict[str, Any], tr: Trace, cert: dict[str, Any]) -> C
             g.get("of") != w["of"] or parse_rational(g.get("lower"), "lower") != w["lower"]
             or parse_rational(g.get("upper"), "upper") != w["upper"] for g, w in zip(got, want)):
         raise CertificateError("aberdam_oracle: the bounds do not match the recomputed ones")
-    return ClaimCheck("aberdam_oracle", "VERIFIED", "eigenvalue enclosures and Oracle bounds re-derived")
+    return ClaimCheck("aberdam_oracle", Outcome.VERIFIED, "eigenvalue enclosures and Oracle bounds re-derived")

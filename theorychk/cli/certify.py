@@ -190,6 +190,8 @@ def check(
     else:
         for c in report.claims:
             typer.echo(f"{c.outcome:14s} {c.kind}: {c.reason}")
+        for label in report.carried:
+            typer.echo(f"carried, not re-derived: {label}")
         typer.echo(f"{report.verdict}: {certificate}")
     if not report.verified:
         raise typer.Exit(code=1)
