@@ -15,7 +15,14 @@ from typing import Any
 
 import highspy
 
-__all__ = ["new_highs"]
+__all__ = ["new_highs", "instances_made"]
+
+_made = 0
+
+
+def instances_made() -> int:
+    """How many HiGHS instances :func:`new_highs` made in this process (0: forking is safe for HiGHS)."""
+    return _made
 
 
 def new_highs(**options: Any) -> highspy.Highs:
@@ -31,6 +38,8 @@ def new_highs(**options: Any) -> highspy.Highs:
     """
     if "threads" in options:
         raise ValueError("new_highs: the 'threads' option is not set by theorychk (HiGHS's scheduler is per process)")
+    global _made
+    _made += 1
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     for name, value in options.items():
