@@ -11,6 +11,9 @@ always ran at the default.
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Callable
 from typing import Any
 
 import highspy
@@ -23,6 +26,24 @@ _made = 0
 def instances_made() -> int:
     """How many HiGHS instances :func:`new_highs` made in this process (0: forking is safe for HiGHS)."""
     return _made
+
+
+def _quietly(make: Callable[[], highspy.Highs]) -> highspy.Highs:
+    """``make()`` with the process's stdout (file descriptor 1) sent nowhere: stdout carries only
+    what a command was asked for (one JSON document with ``--json``), and a banner is no log."""
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError):  # no usable stdout: nothing to protect
+        return make()
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        return make()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
 
 
 def new_highs(**options: Any) -> highspy.Highs:
@@ -39,8 +60,11 @@ def new_highs(**options: Any) -> highspy.Highs:
     if "threads" in options:
         raise ValueError("new_highs: the 'threads' option is not set by theorychk (HiGHS's scheduler is per process)")
     global _made
+    if _made:
+        h = highspy.Highs()
+    else:  # highspy 1.16 prints its banner on the C stdout at the first construction
+        h = _quietly(highspy.Highs)
     _made += 1
-    h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     for name, value in options.items():
         h.setOptionValue(name, value)

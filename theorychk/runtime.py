@@ -98,8 +98,13 @@ def progress(description: str, *, total: int | None = None, quiet: bool = False)
         yield _Bar(bar, bar.add_task(description, total=total))
 
 
+_pinned = 0  # open single_threaded_blas blocks: the variables are then ours, not the user's
+
+
 def blas_threads_set_by_user(environ: dict[str, str] | None = None) -> bool:
-    """Whether any of :data:`BLAS_THREAD_VARIABLES` is set (then theorychk leaves threads alone)."""
+    """Whether the user set any of :data:`BLAS_THREAD_VARIABLES` (then theorychk leaves threads alone)."""
+    if environ is None and _pinned:
+        return False
     env = os.environ if environ is None else environ
     return any(env.get(v) for v in BLAS_THREAD_VARIABLES)
 
@@ -118,13 +123,16 @@ def single_threaded_blas() -> Iterator[bool]:
         return
     from threadpoolctl import threadpool_limits
 
+    global _pinned
     saved = {v: os.environ.get(v) for v in BLAS_THREAD_VARIABLES}
     for v in BLAS_THREAD_VARIABLES:
         os.environ[v] = "1"
+    _pinned += 1
     try:
         with threadpool_limits(limits=1):
             yield True
     finally:
+        _pinned -= 1
         for v, old in saved.items():
             if old is None:
                 os.environ.pop(v, None)
