@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 WT = str(Path(__file__).resolve().parents[2])
-HEAVY = {"torch", "onnx", "ml_dtypes", "sympy", "hypothesis", "matplotlib", "dask", "distributed",
+HEAVY = {"torch", "onnx", "ml_dtypes", "sympy", "hypothesis", "matplotlib", "dask", "distributed", "flint",
          "highspy", "scipy", "pysat", "sklearn", "onnxruntime"}
 
 

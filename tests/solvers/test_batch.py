@@ -62,3 +62,14 @@ def test_a_bad_row_fails_before_any_work_and_is_named(planted):
 def test_processes_used():
     assert [processes_used(n, 2) for n in (1, 3, 4, 200)] == [1, 1, 2, 2]
     assert processes_used(200, 1) == 1
+
+
+def test_dask_cluster_gives_the_same_results(planted):
+    distributed = pytest.importorskip("distributed")
+    net, _, y = planted
+    with distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        on_dask = invert_batch(net, y, method="gd", seed=4, iterations=200, dask=client)
+    here = invert_batch(net, y, method="gd", seed=4, iterations=200)
+    for a, b in zip(here, on_dask, strict=True):
+        np.testing.assert_array_equal(a.latent, b.latent)
