@@ -24,7 +24,15 @@ from typing import Any
 
 import highspy
 
-__all__ = ["new_highs"]
+__all__ = ["new_highs", "instances_made"]
+
+_made = 0
+
+
+def instances_made() -> int:
+    """How many HiGHS instances :func:`new_highs` made in this process (0: forking is safe for HiGHS)."""
+    return _made
+
 
 #: The C++ class under highspy's Python wrapper (``highspy._core._Highs`` in highspy 1.16).
 _CORE = highspy.Highs.__bases__[0]
@@ -56,7 +64,9 @@ def new_highs(**options: Any) -> highspy.Highs:
     """
     if "threads" in options:
         raise ValueError("new_highs: the 'threads' option is not set by theorychk (HiGHS's scheduler is per process)")
+    global _made
     h = _QuietHighs()
+    _made += 1
     for name, value in options.items():
         h.setOptionValue(name, value)
     return h

@@ -75,18 +75,35 @@ def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2))
 
 
+#: command -> the module of theorychk.cli that registers it on import. A run imports only its
+#: command's module (each imports its heavy dependencies inside the command), `--help` all of them.
+COMMANDS = {
+    "info": "info",
+    "invariants": "invariants",
+    "invert": "invert",
+    "reduce": "reduce",
+    "certify": "certify",
+    "check": "certify",
+    "theorems": "theorems",
+    "falsify": "theorems",
+    "experiment": "experiment",
+    "demo": "demo",
+    "convert": "convert",
+    "benchmark": "benchmark",
+}
+
+
+def _register(argv: list[str]) -> None:
+    import importlib
+
+    first = next((a for a in argv if not a.startswith("-")), None)
+    for module in [COMMANDS[first]] if first in COMMANDS else dict.fromkeys(COMMANDS.values()):
+        importlib.import_module(f"theorychk.cli.{module}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app and turn theorychk errors into one line and exit code 2."""
-    # Commands register themselves on import; keep imports here so `--help` stays fast.
-    from theorychk.cli import info, invariants, invert  # noqa: F401
-    from theorychk.cli import reduce  # noqa: F401
-    from theorychk.cli import certify  # noqa: F401
-    from theorychk.cli import theorems  # noqa: F401
-    from theorychk.cli import experiment  # noqa: F401
-    from theorychk.cli import demo  # noqa: F401
-    from theorychk.cli import convert  # noqa: F401
-    from theorychk.cli import benchmark  # noqa: F401
-
+    _register(sys.argv[1:] if argv is None else argv)
     try:
         # standalone mode: click prints usage errors itself (one "Error:" line, exit 2)
         app(args=argv, prog_name="theorychk")

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from theorychk import exact
 from theorychk.cli import ActivationOpt, FinalActivationOpt, JsonOpt, LayersOpt, ModelArg, app, load_model, print_json
-from theorychk.network import Network
+
+if TYPE_CHECKING:
+    from theorychk.network import Network
 
 
 def describe(net: Network) -> dict[str, Any]:
     """The facts ``info`` prints, as JSON-ready data (exact per-layer ranks included)."""
+    from theorychk import exact  # python-flint: only when ranks are computed, not for --help
+
     layers = []
     for i, layer in enumerate(net.layers):
         layers.append(

@@ -1,16 +1,56 @@
-"""``theorychk invert MODEL --signal Y.npy``: recover latent codes with any registered method."""
+"""``theorychk invert MODEL --signal Y.npy``: recover latent codes with any registered method.
+
+A batch shares its set-up (:func:`theorychk.solvers.batch.invert_stream`): the method, mask and
+network are validated once and every signal before the first inversion; the signals are spread
+over ``--workers`` processes (or a Dask cluster); latent estimates stream into ``--out`` as they
+finish. Small dense linear algebra runs single-threaded unless the user set a BLAS thread
+variable. The JSON holds one short entry per signal; ``--verbose`` adds each method's details.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import time
+from typing import Annotated, Any
 
-import numpy as np
 import typer
 
 from theorychk.cli import (
     ActivationOpt, FinalActivationOpt, JsonOpt, LayersOpt, ModelArg, app, load_array, load_model, print_json,
 )
-from theorychk.errors import InvalidInput
+
+#: signals in a table before it becomes a per-status summary (``--verbose`` shows every row)
+_TABLE_ROWS = 20
+
+
+def _latents_file(out: str, shape: tuple[int, ...]) -> Any:
+    """An ``.npy`` file of NaNs, filled as results arrive (a row still NaN: not finished or no estimate)."""
+    import numpy as np
+    from numpy.lib.format import open_memmap
+
+    from theorychk.errors import InvalidInput
+
+    path = out if out.endswith(".npy") else out + ".npy"  # as numpy.save names it
+    try:
+        arr = open_memmap(path, mode="w+", dtype=np.float64, shape=shape)
+    except OSError as exc:
+        raise InvalidInput(f"cannot write --out {out}: {exc.strerror or exc}") from None
+    arr[...] = np.nan
+    return arr
+
+
+def _brief(i: int, r: Any) -> dict[str, Any]:
+    from theorychk.verdict import jsonable
+
+    return {
+        "signal": i,
+        "status": r.status.value,
+        "reason": r.reason,
+        "residual": {
+            "l2": jsonable(r.residual_l2, exact_floats=False),
+            "linf": jsonable(r.residual_linf, exact_floats=False),
+        },
+        "elapsed_seconds": round(r.elapsed, 6),
+    }
 
 
 @app.command()
@@ -22,7 +62,14 @@ def invert(
     noise: Annotated[float | None, typer.Option("--noise", help="Declared noise level.")] = None,
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds per signal.")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed for randomised methods.")] = None,
-    out: Annotated[str | None, typer.Option("--out", help="Write the latent estimates to this .npy file.")] = None,
+    out: Annotated[str | None, typer.Option(
+        "--out", help="Write the latent estimates to this .npy file, row by row as they finish (NaN: none).")] = None,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=1, help="Worker processes for a batch (default: the cores; 1: this process).")] = None,
+    dask: Annotated[str | None, typer.Option(
+        "--dask", metavar="ADDRESS", help="Run the batch on this Dask scheduler instead of local processes.")] = None,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", help="Per-signal details: latent, counts and method info in --json; every row in the table.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
     layers: LayersOpt = None,
     activation: ActivationOpt = None,
@@ -30,9 +77,12 @@ def invert(
     json_out: JsonOpt = False,
 ) -> None:
     """Invert each signal with METHOD; print status, residuals and timing per signal."""
-    from theorychk.runtime import progress
-    from theorychk.solvers import get_method, invert as run
+    from theorychk.errors import InvalidInput
+    from theorychk.runtime import blas_threads, default_workers, progress
+    from theorychk.solvers import get_method
+    from theorychk.solvers.batch import invert_stream, processes_used
 
+    start = time.perf_counter()
     net = load_model(model, layers, activation, final_activation)
     get_method(method)  # an unknown name fails before any work, listing the valid ones
     signals = load_array(signal, "signal")
@@ -40,30 +90,82 @@ def invert(
     if batch.ndim != 2:
         raise InvalidInput(f"signal must be 1-D (n,) or 2-D (batch, n); got shape {signals.shape}")
     mask_arr = None if mask is None else load_array(mask, "mask")
-    seeds = np.random.SeedSequence(seed).spawn(batch.shape[0])
-    results = []
-    with progress(f"inverting with {method}", total=batch.shape[0], quiet=quiet or json_out) as bar:
-        for row, child in zip(batch, seeds):
-            results.append(
-                run(net, row, method=method, mask=mask_arr, noise=noise, time_limit=time_limit, seed=np.random.default_rng(child))
-            )
+    n = batch.shape[0]
+    n_workers = workers if workers is not None else default_workers()
+    stream = invert_stream(
+        net, batch, method=method, mask=mask_arr, noise=noise, time_limit=time_limit, seed=seed,
+        workers=n_workers, dask=dask,
+    )  # validates everything before the first inversion
+    latents = None if out is None else _latents_file(out, (net.latent_dim,) if signals.ndim == 1 else (n, net.latent_dim))
+    results: list[Any] = [None] * n
+    threads: dict[str, Any] = {}
+    with progress(f"inverting with {method}", total=n, quiet=quiet or n < 2) as bar:
+        for i, r in stream:
+            if not threads:
+                threads = blas_threads()  # inside the batch: the threads the inversions ran with
+            results[i] = r
+            if latents is not None and r.latent is not None:
+                if signals.ndim == 1:
+                    latents[...] = r.latent
+                else:
+                    latents[i] = r.latent
             bar.advance()
-    if out is not None:
-        latents = np.array([r.latent if r.latent is not None else np.full(net.latent_dim, np.nan) for r in results])
-        np.save(out, latents[0] if signals.ndim == 1 else latents)
+    if latents is not None:
+        latents.flush()
+        del latents
+    wall = time.perf_counter() - start
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.status.value] = counts.get(r.status.value, 0) + 1
+    used = n_workers if dask else processes_used(n, n_workers)
     if json_out:
-        print_json({"model": model, "method": method, "results": [r.to_dict() for r in results]})
+        print_json({
+            "model": model,
+            "method": method,
+            "signals": n,
+            "status_counts": counts,
+            "out": out,
+            "runtime": {
+                "wall_seconds": round(wall, 6),
+                "workers": used,
+                "engine": "dask" if dask else ("process" if used > 1 else "this process"),
+                "blas_threads": threads.get("blas"),
+                "openmp_threads": threads.get("openmp"),
+                "threads_set_by_user": threads.get("set_by_user", False),
+            },
+            "results": [r.to_dict() | {"signal": i} if verbose else _brief(i, r) for i, r in enumerate(results)],
+        })
         return
+    _table(model, method, results, counts, verbose, out, wall, used)
+
+
+def _table(model: str, method: str, results: list[Any], counts: dict[str, int], verbose: bool,
+           out: str | None, wall: float, workers: int) -> None:
+    import statistics
+
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{method} on {model}: {len(results)} signal(s)")
-    for col in ("signal", "status", "residual l2", "residual linf", "seconds", "reason"):
-        table.add_column(col)
-    for i, r in enumerate(results):
-        reason = r.reason if len(r.reason) <= 60 else r.reason[:57] + "..."  # full text in --json
-        table.add_row(str(i), r.status.value, f"{r.residual_l2:.3g}", f"{r.residual_linf:.3g}", f"{r.elapsed:.3f}", reason)
     console = Console()
+    if verbose or len(results) <= _TABLE_ROWS:
+        table = Table(title=f"{method} on {model}: {len(results)} signal(s)")
+        for col in ("signal", "status", "residual l2", "residual linf", "seconds", "reason"):
+            table.add_column(col)
+        for i, r in enumerate(results):
+            reason = r.reason if len(r.reason) <= 60 else r.reason[:57] + "..."  # full text in --json
+            table.add_row(str(i), r.status.value, f"{r.residual_l2:.3g}", f"{r.residual_linf:.3g}", f"{r.elapsed:.3f}", reason)
+    else:
+        table = Table(title=f"{method} on {model}: {len(results)} signals (every row: --verbose)")
+        for col in ("status", "signals", "median residual linf", "median seconds", "first signals"):
+            table.add_column(col)
+        for status in sorted(counts):
+            rows = [(i, r) for i, r in enumerate(results) if r.status.value == status]
+            table.add_row(
+                status, str(len(rows)), f"{statistics.median(r.residual_linf for _, r in rows):.3g}",
+                f"{statistics.median(r.elapsed for _, r in rows):.4f}", ", ".join(str(i) for i, _ in rows[:8])
+                + (", ..." if len(rows) > 8 else ""),
+            )
     console.print(table)
+    console.print(f"{len(results)} signal(s) in {wall:.2f} s with {workers} worker(s)")
     if out is not None:
         console.print(f"latent estimates written to {out}")

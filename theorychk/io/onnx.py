@@ -58,13 +58,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import importlib
+from typing import Any
+
 import numpy as np
-import onnx
 from google.protobuf.message import DecodeError
-from onnx import TensorProto, helper, numpy_helper
 
 from theorychk.errors import InvalidInput
-from theorychk.io import ModelSelection
+from theorychk.io import ModelSelection, _onnx_lean
 from theorychk.network import (
     PLU,
     Activation,
@@ -90,7 +91,25 @@ _NOOP_OPS = ("Identity", "Flatten", "Reshape")
 _PATTERN_OPS = ("Mul", "Min", "Max")
 _SUPPORTED = sorted({*_AFFINE_OPS, *_ACTIVATION_OPS, *_NOOP_OPS, "Add", "BatchNormalization", "Constant"})
 _SUPPORTED_TEXT = ", ".join(_SUPPORTED) + " (and Mul/Min/Max in the PLU pattern theorychk writes)"
-_FLOAT_TYPES = {TensorProto.FLOAT: "float32", TensorProto.DOUBLE: "float64", TensorProto.FLOAT16: "float16"}
+_FLOAT_TYPES = {1: "float32", 11: "float64", 10: "float16"}  # TensorProto.FLOAT, DOUBLE, FLOAT16
+
+
+class _Lazy:
+    """``import onnx`` on first use: reading does without it (:mod:`theorychk.io._onnx_lean`)."""
+
+    def __init__(self, module: str, attr: str | None = None) -> None:
+        self._module, self._attr = module, attr
+
+    def __getattr__(self, name: str) -> Any:
+        target = importlib.import_module(self._module)
+        return getattr(getattr(target, self._attr) if self._attr else target, name)
+
+
+# The writer's names; only the writer and rare reading paths touch them.
+onnx = _Lazy("onnx")
+helper = _Lazy("onnx.helper")
+numpy_helper = _Lazy("onnx.numpy_helper")
+TensorProto = _Lazy("onnx", "TensorProto")
 
 
 class Float32RoundingWarning(UserWarning):
@@ -136,20 +155,45 @@ def read(path: Path, sel: ModelSelection) -> Network:
 
 
 def _load(path: Path) -> onnx.ModelProto:
-    """Load and structurally check a model; every failure is one line naming the file."""
+    """Load and structurally check a model; every failure is one line naming the file.
+
+    The file is parsed and checked with onnx's own message classes and C++ checker, loaded
+    without the ``onnx`` package (:mod:`theorychk.io._onnx_lean`: ``import onnx`` costs most of a
+    second); a model with external data is loaded by ``onnx.load``, which resolves it.
+    """
+
+    def one_line(exc: BaseException) -> str:
+        return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
     try:
-        model = onnx.load(str(path))
-    except (DecodeError, OSError, ValueError, onnx.checker.ValidationError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InvalidInput(f"model file {path} is not a readable ONNX model ({reason})") from None
+        pb2, c = _onnx_lean.modules()
+    except _onnx_lean.NeedFullOnnx:
+        pb2 = c = None
+    try:
+        if pb2 is None:
+            raise _onnx_lean.NeedFullOnnx("lean reader unavailable")
+        data = path.read_bytes()
+        model = pb2.ModelProto.FromString(data)
+        if model.HasField("graph") and any(t.data_location == 1 for t in model.graph.initializer):
+            raise _onnx_lean.NeedFullOnnx("external data")
+        check = (lambda: c.checker.check_model(data, False, False, False))  # noqa: E731
+        invalid: tuple[type[BaseException], ...] = (c.checker.ValidationError, ValueError)
+    except _onnx_lean.NeedFullOnnx:
+        try:
+            model = onnx.load(str(path))
+        except (DecodeError, OSError, ValueError, onnx.checker.ValidationError) as exc:
+            raise InvalidInput(f"model file {path} is not a readable ONNX model ({one_line(exc)})") from None
+        check = (lambda: onnx.checker.check_model(model))  # noqa: E731
+        invalid = (onnx.checker.ValidationError, ValueError)
+    except (DecodeError, OSError, ValueError) as exc:
+        raise InvalidInput(f"model file {path} is not a readable ONNX model ({one_line(exc)})") from None
     if not model.HasField("graph"):
         # An empty (or all-unknown-fields) file parses as an empty ModelProto.
         raise InvalidInput(f"model file {path} is not an ONNX model (no graph in it)")
     try:
-        onnx.checker.check_model(model)
-    except (onnx.checker.ValidationError, ValueError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InvalidInput(f"model file {path} is not a valid ONNX model ({reason})") from None
+        check()
+    except invalid as exc:
+        raise InvalidInput(f"model file {path} is not a valid ONNX model ({one_line(exc)})") from None
     return model
 
 
@@ -202,7 +246,10 @@ class _Graph:
 
     def _to_array(self, tensor: onnx.TensorProto, what: str) -> np.ndarray:
         try:
-            return numpy_helper.to_array(tensor)
+            try:
+                return _onnx_lean.to_array(tensor)
+            except _onnx_lean.NeedFullOnnx:
+                return numpy_helper.to_array(tensor)
         except Exception as exc:  # onnx raises several types for malformed or external data
             raise self.fail(f"{what} cannot be read ({type(exc).__name__}: {exc})") from None
 
@@ -210,7 +257,7 @@ class _Graph:
         attr = node.attribute[0] if len(node.attribute) == 1 else None
         if attr is None:
             raise self.fail(f"Constant {label} must have exactly one value attribute")
-        value = helper.get_attribute_value(attr)
+        value = _attribute_value(attr)
         if attr.name == "value":
             return self._to_array(value, f"Constant {label}")
         if attr.name in ("value_float", "value_floats"):
@@ -244,8 +291,15 @@ class _Graph:
         return float(value.reshape(-1)[0])
 
 
+def _attribute_value(attr: onnx.AttributeProto) -> object:
+    try:
+        return _onnx_lean.attribute_value(attr)
+    except _onnx_lean.NeedFullOnnx:
+        return helper.get_attribute_value(attr)
+
+
 def _attrs(node: onnx.NodeProto) -> dict[str, object]:
-    return {attr.name: helper.get_attribute_value(attr) for attr in node.attribute}
+    return {attr.name: _attribute_value(attr) for attr in node.attribute}
 
 
 def _as_decimal(value: float) -> float:

@@ -31,6 +31,8 @@ __all__ = [
     "register",
     "invert",
     "invert_batch",
+    "Prepared",
+    "prepare",
     "validate_signal",
     "validate_mask",
 ]
@@ -221,40 +223,76 @@ def invert(
     **options
         Method-specific options, documented per method.
     """
+    prepared = prepare(net, method=method, mask=mask, noise=noise, time_limit=time_limit, options=options)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    return prepared.run(validate_signal(net, y), rng)
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """An inversion set up once for many signals of one network (see :func:`prepare`).
+
+    Holds what does not depend on the signal — the method, the validated mask and noise level,
+    the network's check by the method — so that a batch pays for it once.
+    """
+
+    net: Network
+    method: str
+    impl: Method
+    mask: np.ndarray
+    noise: float | None
+    time_limit: float | None
+    options: dict[str, Any]
+
+    def run(self, y: np.ndarray, rng: np.random.Generator) -> Inversion:
+        """Invert one signal already validated by :func:`validate_signal`."""
+        net, mask = self.net, self.mask
+        problem = Problem(net, y, mask, self.noise, Deadline(self.time_limit), rng, dict(self.options))
+        start = time.perf_counter()
+        result = self.impl.run(problem)
+        elapsed = time.perf_counter() - start
+        l1, l2, linf = _residuals(net, result.latent, y, mask)
+        hidden = result.hidden
+        if not hidden and result.latent is not None and np.all(np.isfinite(result.latent)):
+            hidden = tuple(net.hidden(result.latent))
+        return replace(result, hidden=hidden, residual_l1=l1, residual_l2=l2, residual_linf=linf, elapsed=elapsed)
+
+
+def prepare(
+    net: Network,
+    *,
+    method: str = "linf",
+    mask: object | None = None,
+    noise: float | None = None,
+    time_limit: float | None = None,
+    options: dict[str, Any] | None = None,
+) -> Prepared:
+    """Validate everything of an inversion but the signal, once; ``invert``'s errors, up front."""
     impl = get_method(method)
-    y_arr = validate_signal(net, y)
     mask_arr = validate_mask(net, mask)
     if not mask_arr.all() and not impl.supports_mask:
         raise InvalidInput(f"method {method!r} does not support masks; use one of "
                            f"{', '.join(sorted(n for n, m in REGISTRY.items() if m.supports_mask))}")
     if noise is not None and not (np.isfinite(noise) and noise >= 0):
         raise InvalidInput(f"noise must be a non-negative number; got {noise!r}")
+    Deadline(time_limit)  # validates the time limit before any work
     impl.check(net)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    problem = Problem(net, y_arr, mask_arr, noise, Deadline(time_limit), rng, dict(options))
-    start = time.perf_counter()
-    result = impl.run(problem)
-    elapsed = time.perf_counter() - start
-    l1, l2, linf = _residuals(net, result.latent, y_arr, mask_arr)
-    hidden = result.hidden
-    if not hidden and result.latent is not None and np.all(np.isfinite(result.latent)):
-        hidden = tuple(net.hidden(result.latent))
-    return replace(result, hidden=hidden, residual_l1=l1, residual_l2=l2, residual_linf=linf, elapsed=elapsed)
+    return Prepared(net, method, impl, mask_arr, noise, time_limit, dict(options or {}))
 
 
-def invert_batch(net: Network, signals: Sequence[object] | np.ndarray, **kwargs: Any) -> list[Inversion]:
+def invert_batch(
+    net: Network, signals: Sequence[object] | np.ndarray, *, workers: int = 1, dask: Any = None, **kwargs: Any
+) -> list[Inversion]:
     """:func:`invert` on each row of ``signals`` (a ``(batch, n_L)`` array); same keyword options.
 
-    With an integer ``seed`` each signal gets its own child seed (``SeedSequence.spawn``), so a
-    row re-run alone reproduces.
+    The set-up that does not depend on the signal is done once, every row is validated before
+    the first inversion, and ``workers`` > 1 spreads the rows over processes (``dask``: a Dask
+    scheduler address or client) — see :func:`theorychk.solvers.batch.invert_stream`, which
+    yields results as they finish. Each signal gets its own child seed (``SeedSequence.spawn``
+    of an integer ``seed``, ``Generator.spawn`` of a generator), so the results do not depend on
+    ``workers`` and a row re-run alone reproduces.
     """
-    arr = np.asarray(signals, dtype=np.float64)
-    if arr.ndim != 2:
-        raise InvalidInput(f"signals must be a 2-D (batch, {net.output_dim}) array; got shape {arr.shape}")
-    seed = kwargs.pop("seed", None)
-    seeds = np.random.SeedSequence(seed).spawn(arr.shape[0]) if not isinstance(seed, np.random.Generator) else None
-    out = []
-    for i, row in enumerate(arr):
-        s = seed if seeds is None else np.random.default_rng(seeds[i])
-        out.append(invert(net, row, seed=s, **kwargs))
-    return out
+    from theorychk.solvers.batch import invert_stream
+
+    results: dict[int, Inversion] = dict(invert_stream(net, signals, workers=workers, dask=dask, **kwargs))
+    return [results[i] for i in range(len(results))]

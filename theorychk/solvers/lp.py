@@ -607,7 +607,9 @@ class _LayerwiseLP:
         estimates: list[np.ndarray] = []
         last = net.layers[-1]
         target, kind, n_clipped = output_target(last, problem.observed, clip_margin=s.clip_margin)
-        rows = np.flatnonzero(problem.mask)
+        # a slice, not an index array, when every row is used: fancy indexing would copy the
+        # weight matrix for every signal of a batch
+        rows: slice | np.ndarray = slice(None) if problem.mask.all() else np.flatnonzero(problem.mask)
         eps = s.eps0
         info: dict[str, Any] = {
             "eps0": s.eps0,
@@ -623,7 +625,7 @@ class _LayerwiseLP:
                 current = i
                 layer = net.layers[i]
                 if i < net.depth - 1:
-                    kind, rows = _kind(layer.activation), np.arange(layer.n_out)
+                    kind, rows = _kind(layer.activation), slice(None)
                 slope = layer.activation.slope if kind == "leaky" else 1.0
                 inp = _LayerInput(
                     i, layer.weight[rows], layer.bias[rows], target, kind, slope, _input_nonneg(net, i)

@@ -1,0 +1,238 @@
+"""Many signals of one network: shared set-up, worker processes, results as they finish.
+
+:func:`invert_stream` validates the method, mask, noise level and network once
+(:func:`~theorychk.solvers.base.prepare`) and every signal before any work, then inverts the
+signals in this process (``workers=1``), in worker processes, or on a Dask cluster, yielding
+``(index, Inversion)`` as each finishes. :func:`~theorychk.solvers.invert_batch` collects them in
+signal order.
+
+Seeds
+-----
+Signal ``i`` is inverted with ``default_rng(SeedSequence(seed).spawn(batch)[i])`` wherever it
+runs, so the results do not depend on ``workers`` nor on the order signals finish in, and a
+signal re-run alone (``invert(net, Y[i], seed=default_rng(child_i))``) reproduces.
+
+Threads
+-------
+Small dense linear algebra runs single-threaded inside the batch (here and in the workers)
+unless the user set a BLAS thread variable: see :func:`theorychk.runtime.single_threaded_blas`.
+
+Workers
+-------
+Worker processes are forked where the platform allows it and this process has not made a HiGHS
+instance yet (a forked copy of HiGHS's thread scheduler has no threads: a forked MILP idled until
+its time limit, see ``theorychk/experiments/sweep.py``); otherwise they are spawned and import
+theorychk afresh, which costs a few tenths of a second each. Each worker receives the network
+once (pool initializer); signals travel in chunks.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import sys
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from typing import Any
+
+import numpy as np
+
+from theorychk.errors import InvalidInput
+from theorychk.network import Network
+from theorychk.solvers.base import Inversion, Prepared, prepare, validate_signal
+
+__all__ = ["invert_stream", "signal_seeds", "validate_signals", "processes_used"]
+
+#: chunks per worker: small enough to balance uneven signals and move the progress bar,
+#: large enough that pickling per chunk stays negligible next to the inversions
+_CHUNKS_PER_WORKER = 8
+
+
+def signal_seeds(seed: int | np.random.Generator | None, n: int) -> list[np.random.SeedSequence]:
+    """One child seed per signal (see the module docstring); a Generator seeds through ``spawn``."""
+    if isinstance(seed, np.random.Generator):
+        return [g.bit_generator.seed_seq for g in seed.spawn(n)]  # type: ignore[misc]
+    return np.random.SeedSequence(seed).spawn(n)
+
+
+def validate_signals(net: Network, signals: object) -> np.ndarray:
+    """A ``(batch, n_L)`` float64 array, every row checked as :func:`invert` checks one signal.
+
+    Row ``i``'s errors name it (``signal 3 must be finite ...``); a batch of one is ``signal``.
+    """
+    arr = np.asarray(signals)
+    if arr.dtype.kind not in "fiub":
+        raise InvalidInput(f"signals must be numeric; got dtype {arr.dtype}")
+    if arr.ndim != 2:
+        raise InvalidInput(f"signals must be a 2-D (batch, {net.output_dim}) array; got shape {arr.shape}")
+    out = np.array(arr, dtype=np.float64)
+    single = out.shape[0] == 1
+    if out.shape[1] != net.output_dim:
+        validate_signal(net, out[0], "signal" if single else "signal 0")  # raises with the usual message
+    bad = ~np.isfinite(out)
+    if bad.any():
+        i = int(np.flatnonzero(bad.any(axis=1))[0])
+        validate_signal(net, out[i], "signal" if single else f"signal {i}")
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Worker side (module-level functions: they are pickled by reference)
+# --------------------------------------------------------------------------------------------
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(prepared: Prepared, pin: bool) -> None:
+    if pin:
+        from threadpoolctl import threadpool_limits
+
+        _WORKER["limits"] = threadpool_limits(limits=1)  # kept alive for the worker's life
+    _WORKER["prepared"] = prepared
+
+
+def _run_chunk(
+    prepared: Prepared, indices: list[int], rows: np.ndarray, seeds: list[np.random.SeedSequence]
+) -> list[tuple[int, Inversion]]:
+    return [
+        (i, prepared.run(row, np.random.default_rng(s))) for i, row, s in zip(indices, rows, seeds, strict=True)
+    ]
+
+
+def _worker_chunk(indices: list[int], rows: np.ndarray, seeds: list[np.random.SeedSequence]) -> list[tuple[int, Inversion]]:
+    return _run_chunk(_WORKER["prepared"], indices, rows, seeds)
+
+
+def _dask_chunk(params: dict[str, Any], seed: int) -> list[tuple[int, Inversion]]:
+    # The sweep engine's task signature; ``seed`` is unused (each signal carries its own).
+    from theorychk.runtime import single_threaded_blas
+
+    with single_threaded_blas():
+        return _run_chunk(params["prepared"], params["indices"], params["rows"], params["seeds"])
+
+
+# --------------------------------------------------------------------------------------------
+# Driver
+# --------------------------------------------------------------------------------------------
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    from theorychk import _highs
+
+    if sys.platform.startswith("linux") and not _highs.instances_made():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def processes_used(n: int, workers: int) -> int:
+    """Worker processes a local batch of ``n`` signals starts: none (1: this process) unless there
+    are at least two signals per worker — starting processes costs more than a few inversions."""
+    return workers if workers > 1 and n >= 2 * workers else 1
+
+
+def _chunks(n: int, workers: int) -> list[list[int]]:
+    size = max(1, math.ceil(n / (workers * _CHUNKS_PER_WORKER)))
+    return [list(range(a, min(n, a + size))) for a in range(0, n, size)]
+
+
+def invert_stream(
+    net: Network,
+    signals: object,
+    *,
+    method: str = "linf",
+    mask: object | None = None,
+    noise: float | None = None,
+    time_limit: float | None = None,
+    seed: int | np.random.Generator | None = None,
+    workers: int = 1,
+    dask: Any = None,
+    **options: Any,
+) -> Iterator[tuple[int, Inversion]]:
+    """Invert every row of ``signals``; yield ``(row index, Inversion)`` as each finishes.
+
+    Parameters
+    ----------
+    net, method, mask, noise, time_limit, **options
+        As for :func:`~theorychk.solvers.invert` (``time_limit`` is per signal).
+    signals : array ``(batch, n_L)``
+    seed : int, Generator or None
+        Seeds one child per signal (module docstring): results do not depend on ``workers``.
+    workers : int
+        Processes to spread the batch over; 1 (default) inverts here, in order, and so does a
+        batch of fewer than two signals per worker (:func:`processes_used`).
+    dask : str or distributed.Client, optional
+        Run the chunks on this Dask cluster instead (``workers`` then only sizes the chunks).
+
+    Everything is validated before the first inversion, so a bad signal or option fails at
+    once. Small dense linear algebra runs single-threaded unless the user set a BLAS thread
+    variable (:func:`theorychk.runtime.single_threaded_blas`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorychk.network import Layer, Network
+    >>> net = Network([Layer(np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]]), None, "relu")])
+    >>> Y = np.array([net.forward(np.array([1.0, 2.0])), net.forward(np.array([3.0, 1.0]))])
+    >>> sorted((i, r.latent.round(9).tolist()) for i, r in invert_stream(net, Y))
+    [(0, [1.0, 2.0]), (1, [3.0, 1.0])]
+    """
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise InvalidInput(f"workers must be a positive integer; got {workers!r}")
+    prepared = prepare(net, method=method, mask=mask, noise=noise, time_limit=time_limit, options=options)
+    arr = validate_signals(net, signals)
+    seeds = signal_seeds(seed, arr.shape[0])
+    return _stream(prepared, arr, seeds, workers, dask)
+
+
+def _stream(
+    prepared: Prepared, arr: np.ndarray, seeds: list[np.random.SeedSequence], workers: int, dask: Any
+) -> Iterator[tuple[int, Inversion]]:
+    from theorychk.runtime import single_threaded_blas
+
+    n = arr.shape[0]
+    with single_threaded_blas() as pinned:
+        if dask is not None:
+            yield from _on_dask(prepared, arr, seeds, workers, dask)
+            return
+        if processes_used(n, workers) == 1:
+            for i in range(n):
+                yield i, prepared.run(arr[i], np.random.default_rng(seeds[i]))
+            return
+        chunks = _chunks(n, workers)
+        with ProcessPoolExecutor(
+            max_workers=min(workers, len(chunks)), mp_context=_context(),
+            initializer=_init_worker, initargs=(prepared, pinned),
+        ) as pool:
+            # Keep two chunks per worker in flight: enough to never idle, few enough that an
+            # interrupted batch stops soon.
+            todo = iter(chunks)
+            pending = set()
+            for c in todo:
+                pending.add(pool.submit(_worker_chunk, c, arr[c], [seeds[i] for i in c]))
+                if len(pending) >= 2 * workers:
+                    break
+            try:
+                while pending:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        yield from fut.result()
+                        c = next(todo, None)
+                        if c is not None:
+                            pending.add(pool.submit(_worker_chunk, c, arr[c], [seeds[i] for i in c]))
+            finally:
+                for fut in pending:
+                    fut.cancel()
+
+
+def _on_dask(
+    prepared: Prepared, arr: np.ndarray, seeds: list[np.random.SeedSequence], workers: int, dask: Any
+) -> Iterator[tuple[int, Inversion]]:
+    # The sweep engine's Dask path: one task per chunk, results as they complete.
+    from theorychk.experiments.sweep import Task, _engine_iter
+
+    tasks = [
+        Task(g, 0, {"prepared": prepared, "indices": c, "rows": arr[c], "seeds": [seeds[i] for i in c]}, 0)
+        for g, c in enumerate(_chunks(arr.shape[0], workers))
+    ]
+    for _, results in _engine_iter("dask", _dask_chunk, tasks, workers, dask):
+        yield from results
