@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 
 from theorychk.errors import InvalidInput
-from theorychk.reduction.benchmark import DEFAULT_SEED, generate_benchmark, verify_benchmark
+from theorychk.reduction.benchmark import DEFAULT_SEED, GroundTruth, generate_benchmark, verify_benchmark
 from theorychk.reduction.cnf import solve
 from theorychk.reduction.families import pigeonhole, threshold_3cnf, threshold_coloring, tseitin
-from theorychk.verdict import Status
 
 pytest.importorskip("onnxruntime", reason="benchmarks replay SAT witnesses through onnxruntime")
 COMMITTED = Path(__file__).resolve().parents[2] / "reductions" / "benchmark-hardness"
@@ -38,10 +37,10 @@ def test_committed_benchmark_regenerates_byte_identically(tmp_path):
 def test_committed_benchmark_ground_truth_reverifies():
     results = verify_benchmark(COMMITTED)
     assert len(results) == 104
-    assert [(r.name, r.message) for r in results if r.status is not Status.CERTIFIED] == []
+    assert [(r.name, r.message) for r in results if r.status is not GroundTruth.VERIFIED] == []
     sat = [r for r in results if r.expected == "SAT"]
     assert all(r.parts["onnxruntime"] == "reproduces the target exactly" for r in sat)
-    assert all(r.parts["drup"].startswith("CERTIFIED") for r in results if r.expected == "UNSAT")
+    assert all(r.parts["drup"].startswith("VERIFIED") for r in results if r.expected == "UNSAT")
 
 
 @pytest.fixture(scope="module")
@@ -62,12 +61,12 @@ def _save(dst, manifest):
 
 
 def test_mini_benchmark_verifies_and_a_seed_changes_the_formulas(mini, tmp_path):
-    assert all(r.status is Status.CERTIFIED for r in verify_benchmark(mini))
+    assert all(r.status is GroundTruth.VERIFIED for r in verify_benchmark(mini))
     other = generate_benchmark("hardness-mini", tmp_path, seed=8)
     names = {e["name"] for e in json.loads((mini / "manifest.json").read_text())["instances"]}
     assert names != {e["name"] for e in other["instances"]}
     skipped = verify_benchmark(mini, onnxruntime=False)
-    assert {r.status for r in skipped if r.expected == "SAT"} == {Status.UNKNOWN}  # fail closed
+    assert {r.status for r in skipped if r.expected == "SAT"} == {GroundTruth.UNKNOWN}  # fail closed
 
 
 def test_a_witness_that_is_no_model_is_refuted(mini, tmp_path):
@@ -76,7 +75,7 @@ def test_a_witness_that_is_no_model_is_refuted(mini, tmp_path):
     e["witness"]["model"][0] *= -1
     _save(dst, manifest)
     r = next(r for r in verify_benchmark(dst) if r.name == e["name"])
-    assert r.status is Status.REFUTED and "not a model whose latent is an exact preimage" in r.message
+    assert r.status is GroundTruth.REJECTED and "not a model whose latent is an exact preimage" in r.message
 
 
 def test_a_broken_proof_is_refuted(mini, tmp_path):
@@ -91,11 +90,11 @@ def test_a_broken_proof_is_refuted(mini, tmp_path):
             x["proof"]["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
     _save(dst, manifest)
     r = next(r for r in verify_benchmark(dst) if r.name == e["name"])
-    assert r.status is not Status.CERTIFIED and "DRUP" in r.message
+    assert r.status is not GroundTruth.VERIFIED and "DRUP" in r.message
     # an edited proof whose sha256 no longer matches is refuted as such
     path.write_text("1 0\n0\n")
     r = next(r for r in verify_benchmark(dst) if r.name == e["name"])
-    assert r.status is Status.REFUTED and "differs from the manifest's sha256" in r.message
+    assert r.status is GroundTruth.REJECTED and "differs from the manifest's sha256" in r.message
 
 
 def test_an_onnx_that_is_not_the_construction_is_refuted(mini, tmp_path):
@@ -117,7 +116,7 @@ def test_an_onnx_that_is_not_the_construction_is_refuted(mini, tmp_path):
     e["sha256"]["onnx"] = hashlib.sha256(path.read_bytes()).hexdigest()
     _save(dst, manifest)
     r = next(r for r in verify_benchmark(dst) if r.name == e["name"])
-    assert r.status is Status.REFUTED and r.parts["construction"] == "MISMATCH"
+    assert r.status is GroundTruth.REJECTED and r.parts["construction"] == "MISMATCH"
 
 
 def test_csv_that_does_not_match_the_manifest_is_an_error(mini, tmp_path):
@@ -156,10 +155,10 @@ def test_cli_writes_and_verifies(tmp_path):
                                     "sat": 16, "unsat": 16}
     assert (out / "generate_properties.py").is_file() and (out / "instances.csv").read_text().count("\n") == 32
     r = _cli("benchmark", "verify", str(out))
-    assert r.returncode == 0 and r.stdout.strip() == "32/32 instances CERTIFIED (ground truth re-checked)"
+    assert r.returncode == 0 and r.stdout.strip() == "32/32 instances VERIFIED (ground truth re-checked)"
     r = _cli("benchmark", "verify", str(out), "--json")
     data = json.loads(r.stdout)
-    assert data["counts"] == {"CERTIFIED": 32} and len(data["results"]) == 32
+    assert data["counts"] == {"VERIFIED": 32} and len(data["results"]) == 32
     # generate_properties.py <seed> regenerates the folder byte for byte
     before = {rel: (out / rel).read_bytes() for rel in _files(out)}
     r = subprocess.run([sys.executable, str(out / "generate_properties.py"), "3"], capture_output=True, text=True,
@@ -172,7 +171,7 @@ def test_cli_writes_and_verifies(tmp_path):
     e["witness"]["latent"][0] = "1/2"
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     r = _cli("benchmark", "verify", str(out))
-    assert r.returncode == 1 and f"REFUTED: {e['name']}" in r.stdout
+    assert r.returncode == 1 and f"REJECTED: {e['name']}" in r.stdout
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,7 @@ def benchmark(
     witness is an exact preimage (and onnxruntime reproduces the target), each DRUP proof is
     accepted by theorychk's RUP checker.
 
-    Exit codes: 0 written / every instance CERTIFIED; 1 some instance REFUTED or UNKNOWN;
+    Exit codes: 0 written / every instance's ground truth VERIFIED; 1 some instance REJECTED or UNKNOWN;
     2 bad arguments or an unreadable folder.
     """
     if name == "verify":
@@ -78,10 +78,10 @@ def _verify(folder: Path, *, onnxruntime: bool, json_out: bool) -> None:
     if json_out:
         print_json(data)
     else:
-        bad = [r for r in results if r.status.value != "CERTIFIED"]
+        bad = [r for r in results if r.status.value != "VERIFIED"]
         for r in bad:
             typer.echo(f"{r.status.value}: {r.name}: {r.message}")
-        typer.echo(f"{counts.get('CERTIFIED', 0)}/{len(results)} instances CERTIFIED"
+        typer.echo(f"{counts.get('VERIFIED', 0)}/{len(results)} instances VERIFIED"
                    + (f", {len(bad)} not" if bad else " (ground truth re-checked)"))
-    if any(r.status.value != "CERTIFIED" for r in results):
+    if any(r.status.value != "VERIFIED" for r in results):
         raise typer.Exit(code=1)

@@ -34,6 +34,7 @@ Ground truth (checked by :func:`verify_benchmark` from the files alone)
 from __future__ import annotations
 
 import csv
+import enum
 import hashlib
 import io
 import json
@@ -49,13 +50,14 @@ from theorychk.reduction.cnf import CNF, assignment_to_literals, read_dimacs, so
 from theorychk.reduction.constructions import construct, exact_output
 from theorychk.reduction.export import EPSILON, decimal, read_vnnlib, with_explicit_biases, write_onnx, write_vnnlib
 from theorychk.reduction.families import pigeonhole, threshold_3cnf, threshold_coloring, tseitin
-from theorychk.verdict import Status, jsonable
+from theorychk.verdict import jsonable
 
 __all__ = [
     "BENCHMARKS",
     "BENCHMARK_CONSTRUCTIONS",
     "DEFAULT_SEED",
     "BenchmarkSpec",
+    "GroundTruth",
     "InstanceCheck",
     "generate_benchmark",
     "verify_benchmark",
@@ -176,16 +178,24 @@ if __name__ == "__main__":
 '''
 
 
-def check_proof(cnf: CNF, lines: list[str] | tuple[str, ...]) -> tuple[Status, str, int, int]:
+class GroundTruth(enum.StrEnum):
+    """The re-check of an instance's label. Not a verdict on the formula: REJECTED says the files
+    do not prove the label (tampered, mismatched, a proof that does not check), never that the
+    opposite label holds — that would need the opposite evidence (a model or a proof)."""
+
+    VERIFIED = "VERIFIED"
+    REJECTED = "REJECTED"
+    UNKNOWN = "UNKNOWN"
+
+
+def check_proof(cnf: CNF, lines: list[str] | tuple[str, ...]) -> tuple[GroundTruth, str, int, int]:
     """Check a DRUP proof of ``cnf`` with the trusted :func:`theorychk.check.drup.check_drup`
-    (drat-trim's deletion semantics): (status, reason, lemmas, deletions), CERTIFIED only if the
-    proof derives the empty clause by RUP steps; a rejected proof is REFUTED *as ground truth*
-    (the benchmark's label is then not certified), a time limit UNKNOWN."""
+    (drat-trim's deletion semantics): (outcome, reason, lemmas, deletions), VERIFIED only if the
+    proof derives the empty clause by RUP steps, REJECTED with the reason, UNKNOWN on a time limit."""
     from theorychk.check.drup import check_drup
 
     res = check_drup(cnf, lines)
-    status = {"VERIFIED": Status.CERTIFIED, "REJECTED": Status.REFUTED}.get(res.outcome.value, Status.UNKNOWN)
-    return status, res.reason, res.lemmas, res.deletions
+    return GroundTruth(res.outcome.value), res.reason, res.lemmas, res.deletions
 
 
 def _sha256(path: Path) -> str:
@@ -270,7 +280,7 @@ def _write_formula(spec: BenchmarkSpec, out: Path, cnf: CNF, origin: dict[str, A
         proof_path.parent.mkdir(parents=True, exist_ok=True)
         proof_path.write_text("".join(line + "\n" for line in sat.proof or ()), encoding="ascii")
         status, reason, _, _ = check_proof(cnf, sat.proof or ())
-        if status is not Status.CERTIFIED:
+        if status is not GroundTruth.VERIFIED:
             raise InvalidInput(f"internal: the DRUP proof of {cnf.label} is rejected: {reason}")
         proof_entry = {"file": proof_path.relative_to(out).as_posix(), "sha256": _sha256(proof_path),
                        "lines": len(sat.proof or ()), "solver": sat.solver}
@@ -353,11 +363,11 @@ def _readme(manifest: dict[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class InstanceCheck:
-    """The re-check of one instance: CERTIFIED only if every part passed (``parts``: part → result)."""
+    """The re-check of one instance: VERIFIED only if every part passed (``parts``: part → result)."""
 
     name: str
     expected: str
-    status: Status
+    status: GroundTruth
     parts: dict[str, str] = field(default_factory=dict)
     message: str = ""
 
@@ -407,7 +417,7 @@ def _verify_instance(root: Path, e: dict[str, Any], eps: Fraction, proofs: dict[
     for kind, rel in files.items():
         path = root / rel
         if not path.is_file():
-            return InstanceCheck(e["name"], e["expected"], Status.REFUTED, parts, f"missing file {rel}")
+            return InstanceCheck(e["name"], e["expected"], GroundTruth.REJECTED, parts, f"missing file {rel}")
         if _sha256(path) != e["sha256"][kind]:
             problems.append(f"{rel} differs from the manifest's sha256")
     cnf = read_dimacs(root / files["cnf"])
@@ -457,9 +467,9 @@ def _verify_instance(root: Path, e: dict[str, Any], eps: Fraction, proofs: dict[
         if rel not in proofs:
             path = root / rel
             if not rel or not path.is_file():
-                proofs[rel] = ("REFUTED", f"missing proof file {rel!r}")
+                proofs[rel] = ("REJECTED", f"missing proof file {rel!r}")
             elif _sha256(path) != proof.get("sha256"):
-                proofs[rel] = ("REFUTED", f"{rel} differs from the manifest's sha256")
+                proofs[rel] = ("REJECTED", f"{rel} differs from the manifest's sha256")
             else:
                 status, reason, lemmas, deletions = check_proof(cnf, path.read_text(encoding="ascii").splitlines())
                 proofs[rel] = (status.value, f"{reason} ({lemmas} lemmas, {deletions} deletions)")
@@ -467,7 +477,7 @@ def _verify_instance(root: Path, e: dict[str, Any], eps: Fraction, proofs: dict[
         parts["drup"] = f"{status}: {text}"
         if status == "UNKNOWN":
             unknown.append(f"DRUP check: {text}")
-        elif status != "CERTIFIED":
+        elif status != "VERIFIED":
             problems.append(f"DRUP proof: {text}")
-    status = Status.REFUTED if problems else (Status.UNKNOWN if unknown else Status.CERTIFIED)
+    status = GroundTruth.REJECTED if problems else (GroundTruth.UNKNOWN if unknown else GroundTruth.VERIFIED)
     return InstanceCheck(e["name"], e["expected"], status, parts, "; ".join(problems + unknown))
