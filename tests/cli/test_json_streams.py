@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -57,6 +58,9 @@ COMMANDS = {
     "reduce --verify": ["reduce", "--cnf", "{root}/square.cnf", "--verify", "--json", "--quiet"],
     "reduce random --verify": ["reduce", "--vars", "5", "--clauses", "21", "--seed", "1", "--verify", "--json",
                                "--quiet"],
+    "convert": ["convert", "zoo:vae-relu", "{root}/frozen.onnx", "--json"],
+    "benchmark": ["benchmark", "hardness-mini", "--out", "{root}/bench", "--seed", "1", "--json"],
+    "benchmark verify": ["benchmark", "verify", "{repo}/reductions/benchmark-hardness", "--json"],
     "theorems": ["theorems", "--json"],
     "falsify": ["falsify", "lei2019.theorem2", "--budget", "3", "--json"],
 }
@@ -64,7 +68,8 @@ COMMANDS = {
 
 @pytest.mark.parametrize("name", list(COMMANDS))
 def test_json_stdout_parses_in_a_fresh_process(files, name):
-    out = run([a.replace("{root}", str(files)) for a in COMMANDS[name]], files)
+    repo = Path(__file__).resolve().parents[2]
+    out = run([a.replace("{root}", str(files)).replace("{repo}", str(repo)) for a in COMMANDS[name]], files)
     assert out.returncode in (0, 1), out.stderr[-2000:]  # 1: a refutation, still a report
     assert "Traceback" not in out.stderr, out.stderr[-2000:]
     try:
@@ -87,3 +92,17 @@ def test_table_output_carries_no_solver_banner(files):
               files)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "HiGHS" not in out.stdout and "SOLVED" in out.stdout
+
+
+def test_every_command_with_json_is_run_above():
+    """A new command with ``--json`` must be added to :data:`COMMANDS` (or have its own test here)."""
+    import typer.main
+
+    from theorychk.cli import _register, app
+
+    _register([])  # every command module, as `theorychk --help` does
+    group = typer.main.get_command(app)
+    with_json = {name for name, cmd in group.commands.items() if any("--json" in p.opts for p in cmd.params)}
+    assert {"info", "certify", "check", "invert", "convert", "benchmark"} <= with_json  # the scan sees them
+    covered = {args[0] for args in COMMANDS.values()} | {"check"}  # check: its own test above
+    assert with_json - covered == set()
