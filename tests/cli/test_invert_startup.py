@@ -60,3 +60,11 @@ def test_reading_an_onnx_model_does_not_import_onnx(tmp_path):
     assert proc.stdout.strip() == "ok", proc.stderr[-2000:]
     expected = load_network(tmp_path / "net.onnx")  # this process has onnx imported: onnx's own path
     assert expected.widths == (2, 3, 4)
+
+
+def test_method_names_in_help_are_the_registered_ones():
+    from theorychk.cli.invert import METHOD_NAMES
+    from theorychk.solvers import REGISTRY, get_method
+
+    get_method("linf")  # loads every method module
+    assert sorted(METHOD_NAMES) == sorted(REGISTRY)

@@ -53,11 +53,16 @@ def _brief(i: int, r: Any) -> dict[str, Any]:
     }
 
 
+#: The registered inversion methods, spelled out so that `--help` imports no solver (a test keeps
+#: this equal to ``theorychk.solvers.REGISTRY``).
+METHOD_NAMES = ("linf", "l1", "relax", "milp", "lbp", "latent", "oracle", "gd")
+
+
 @app.command()
 def invert(
     model: ModelArg,
     signal: Annotated[str, typer.Option("--signal", help="Y.npy: one signal (n,) or a batch (batch, n).")],
-    method: Annotated[str, typer.Option("--method", help="Inversion method (see --list-methods).")] = "linf",
+    method: Annotated[str, typer.Option("--method", help=f"Inversion method: {', '.join(METHOD_NAMES)}.")] = "linf",
     mask: Annotated[str | None, typer.Option("--mask", help="MASK.npy: boolean (n,) of observed outputs.")] = None,
     noise: Annotated[float | None, typer.Option("--noise", help="Declared noise level.")] = None,
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds per signal.")] = None,
