@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import shutil
@@ -56,7 +57,7 @@ def marabou_binary() -> str | None:
 
 
 def run_marabou(binary: str, onnx_path: Path, vnnlib_path: Path, timeout: float) -> dict:
-    cmd = [binary, str(onnx_path), str(vnnlib_path), "--timeout", str(int(timeout)), "--verbosity", "0"]
+    cmd = [binary, str(onnx_path), str(vnnlib_path), "--timeout", str(math.ceil(timeout)), "--verbosity", "0"]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
                             env={**os.environ, "OMP_NUM_THREADS": "1"})
@@ -64,7 +65,7 @@ def run_marabou(binary: str, onnx_path: Path, vnnlib_path: Path, timeout: float)
         out, _ = proc.communicate(timeout=timeout + KILL_GRACE)
         killed = False
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+        os.killpg(proc.pid, signal.SIGKILL)  # its own --timeout is not always honoured
         out, _ = proc.communicate()
         killed = True
     elapsed = time.perf_counter() - start

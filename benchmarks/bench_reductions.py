@@ -44,11 +44,8 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
-import platform  # noqa: E402
-import re  # noqa: E402
-import shutil  # noqa: E402
-import signal  # noqa: E402
 import subprocess  # noqa: E402
+import platform  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -62,8 +59,9 @@ from theorychk.reduction.constructions import construct, exact_output  # noqa: E
 from theorychk.reduction.export import EPSILON, write_onnx, write_vnnlib  # noqa: E402
 from theorychk.reduction.verify import DEFAULT_GAP_TOL, run_milp  # noqa: E402
 
+from bench_hardness import marabou_binary, run_marabou  # noqa: E402  (one Marabou runner)
+
 RATIO = 4.26
-KILL_GRACE = 5.0
 #: The parts of the run: name -> (construction, {n: instances}, answers wanted, run Marabou?).
 PARTS = {
     "main": ("four-layer", {5: 4, 10: 4, 15: 4, 20: 4, 25: 2, 30: 2}, ("SAT", "UNSAT"), True),
@@ -80,11 +78,6 @@ RESULTS = Path(__file__).resolve().parent / "results"
 # --------------------------------------------------------------------------------------------
 # Tools
 # --------------------------------------------------------------------------------------------
-
-
-def marabou_binary() -> str | None:
-    here = Path(sys.executable).parent / "Marabou"
-    return str(here) if here.exists() else shutil.which("Marabou")
 
 
 def run_pysat(cnf) -> tuple[str, float, tuple[bool, ...] | None]:
@@ -108,36 +101,6 @@ def run_our_milp(inst, time_limit: float) -> dict:
         verdict = "timeout" if res.status == "time limit" else f"unknown ({res.status})"
     return {"verdict": verdict, "time": elapsed, "bound": res.bound, "objective": res.objective,
             "engine": res.engine, "latent": None if res.latent is None else [float(v) for v in res.latent]}
-
-
-_VALUE = re.compile(r"^\s*x(\d+)\s*=\s*(-?[\d.]+(?:e-?\d+)?)\s*$")
-
-
-def run_marabou(binary: str, onnx_path: Path, vnnlib_path: Path, time_limit: float) -> dict:
-    cmd = [binary, str(onnx_path), str(vnnlib_path), "--timeout", str(int(math.ceil(time_limit))), "--verbosity", "0"]
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    try:
-        out, _ = proc.communicate(timeout=time_limit + KILL_GRACE)
-        killed = False
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)  # its own --timeout is not always honoured
-        out, _ = proc.communicate()
-        killed = True
-    elapsed = time.perf_counter() - start
-    if killed:
-        return {"verdict": "killed", "time": elapsed, "latent": None}
-    verdict = "error"
-    for line in out.splitlines():
-        word = line.strip().lower()
-        if word in ("sat", "unsat", "timeout", "error", "unknown"):
-            verdict = word
-            break
-    latent = None
-    if verdict == "sat":
-        values = {int(m.group(1)): float(m.group(2)) for m in map(_VALUE.match, out.splitlines()) if m}
-        latent = [values[i] for i in sorted(values)]
-    return {"verdict": verdict, "time": elapsed, "latent": latent, "returncode": proc.returncode}
 
 
 def recheck(inst, answer: str, model, verdict: str, latent) -> str:
