@@ -124,8 +124,10 @@ def test_script_rejects_an_unknown_name(capsys: pytest.CaptureFixture[str]) -> N
 def test_retraining_reproduces_the_shipped_net(tmp_path) -> None:
     """Training is deterministic on CPU (one thread, deterministic algorithms, pinned kernels).
 
-    With the torch build and platform the card names, the retrained net must be bit-identical
-    (same fingerprint). Elsewhere rounding may differ; then the final loss must be close.
+    With the torch build, platform and CPU instruction sets the card names, the retrained net must
+    be bit-identical (same fingerprint). Elsewhere MKL / oneDNN may round differently (the shipped
+    card's CPU was not recorded; a Sapphire Rapids machine gives another fingerprint); then the
+    losses must agree within the 0.005 nats the card states.
     """
     pytest.importorskip("torch")
     name = "vae-relu"
@@ -139,9 +141,13 @@ def test_retraining_reproduces_the_shipped_net(tmp_path) -> None:
     again = parse_card((tmp_path / f"{name}.md").read_text(encoding="utf-8"))
     torch = pytest.importorskip("torch")
 
-    if shipped["torch"] == torch.__version__ and shipped["platform"] == platform.machine():
+    assert again["cpu"] == train.cpu_isa() and again["torch"] == torch.__version__
+    same_machine = (shipped["torch"], shipped["platform"], shipped["cpu"]) == (
+        torch.__version__, platform.machine(), train.cpu_isa())
+    if same_machine:
         assert retrained.fingerprint() == shipped["fingerprint"] == zoo.load(name).fingerprint()
         assert again["final loss"] == shipped["final loss"]
     else:
-        assert float(again["final loss"]) == pytest.approx(float(shipped["final loss"]), rel=0.02)
+        assert float(again["final loss"]) == pytest.approx(float(shipped["final loss"]), abs=0.005)
+        assert retrained.widths == zoo.load(name).widths
 
