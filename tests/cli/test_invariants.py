@@ -38,7 +38,7 @@ def test_model_layer_table(capsys):
         (["{tmp}/a.npy", "--sub-rank", "0"], r"s must be between 1 and"),
         (["{tmp}/a.npy", "--c-inf", "99"], r"between 1 and 2"),
         (["{tmp}/nan.npy", "--spark"], "must be finite"),
-        (["{tmp}/missing.npy", "--spark"], "matrix file not found"),
+        (["{tmp}/missing.npy", "--spark"], "MATRIX file not found"),
     ],
 )
 def test_errors(tmp_path, capsys, args, message):

@@ -42,9 +42,9 @@ def test_invert_with_mask(planted, capsys):
     ("extra", "message"),
     [
         (["--method", "lnf"], "unknown inversion method 'lnf'; valid: .* did you mean 'linf'"),
-        (["--mask", "{tmp}/missing.npy"], "mask file not found"),
-        (["--signal", "{tmp}/short.npy"], r"signal must have length 64 \(the network's output\); got shape \(5,\)"),
-        (["--signal", "{tmp}/nan.npy"], "signal must be finite"),
+        (["--mask", "{tmp}/missing.npy"], "--mask file not found"),
+        (["--signal", "{tmp}/short.npy"], r"--signal .*short.npy has shape \(5,\); expected \(64,\) or \(batch, 64\)"),
+        (["--signal", "{tmp}/nan.npy"], "--signal .*nan.npy: NaN at entry 0"),
         (["--mask", "{tmp}/nomask.npy"], "mask must observe at least one output coordinate"),
     ],
 )

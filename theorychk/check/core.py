@@ -348,8 +348,15 @@ def read_certificate(path: str | Path) -> dict[str, Any]:
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
+    except IsADirectoryError:
+        raise CertificateError(f"certificate {path} is a directory; give one certificate file "
+                               "(e.g. signal-000.json)") from None
     except OSError as exc:
         raise CertificateError(f"cannot read certificate {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        what = "a NumPy .npy array" if _text_start(p) == b"\x93NUMPY" else "binary, not UTF-8 text"
+        raise CertificateError(f"certificate {path} is {what}; a certificate is the JSON file that "
+                               "`theorychk certify --out DIR` writes") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -358,6 +365,12 @@ def read_certificate(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise CertificateError(f"certificate {path} must hold a JSON object")
     return data
+
+
+def _text_start(path: Path) -> bytes:
+    """The first six bytes of a file (to say what a file that is not a certificate is)."""
+    with open(path, "rb") as fh:
+        return fh.read(6)
 
 
 def check_file(

@@ -51,7 +51,7 @@ def recorded_source(cert: dict[str, Any], where: str) -> ModelSource:
     model = cert.get("model")
     src = model.get("source") if isinstance(model, dict) else None
     if not isinstance(src, str) or not src:
-        raise CertificateError(f"certificate {where} records no model source; pass the model explicitly")
+        raise CertificateError(f"certificate {where} records no model source; pass the model with --model FILE")
     sha = model.get("source_sha256")
     if sha is not None and not (isinstance(sha, str) and len(sha) == 64):
         raise CertificateError(f"certificate {where}: model.source_sha256 must be a sha256 hex digest; got {sha!r}")

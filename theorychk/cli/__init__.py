@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from typing import Annotated, Any
 
@@ -61,14 +62,81 @@ def load_array(path: str | os.PathLike[str], what: str) -> Any:
     from theorychk.errors import InvalidInput
 
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():
         raise InvalidInput(f"{what} file not found: {path}")
+    if not p.is_file():
+        raise InvalidInput(f"{what} {path} is a directory; give a .npy file")
+    if p.stat().st_size == 0:
+        raise InvalidInput(f"{what} file {path} is empty")
     try:
         if p.suffix in (".txt", ".csv"):
-            return np.loadtxt(p, delimiter="," if p.suffix == ".csv" else None)
-        return np.load(p, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
+            arr = np.loadtxt(p, delimiter="," if p.suffix == ".csv" else None)
+        else:
+            arr = np.load(p, allow_pickle=False)
+    except ValueError as exc:
+        if "allow_pickle" in str(exc):  # numpy's advice to unpickle would run the file's code
+            raise InvalidInput(f"{what} file {path} holds Python objects, not numbers; save a numeric "
+                               f"array (e.g. numpy.save(path, y.astype(float)))") from None
         raise InvalidInput(f"{what} file {path} is not a readable array ({exc})") from None
+    except (OSError, EOFError) as exc:
+        raise InvalidInput(f"{what} file {path} is not a readable array ({exc})") from None
+    if not isinstance(arr, np.ndarray):  # an .npz archive
+        arr.close()
+        raise InvalidInput(f"{what} file {path} is an .npz archive; give one array saved with numpy.save (.npy)")
+    if arr.dtype.kind not in "biuf":
+        raise InvalidInput(f"{what} file {path} holds {arr.dtype} values; expected numbers")
+    return arr
+
+
+def load_signals(path: str | os.PathLike[str], n_out: int, what: str) -> Any:
+    """Signals for a model with ``n_out`` outputs: ``(n_out,)`` or ``(batch, n_out)``, finite, as float64.
+
+    Returns ``(batch, single)``: the 2-D batch and whether the file held one 1-D signal. Errors
+    name ``what`` (the option), the file, the shape that arrived and the first bad row.
+    """
+    import numpy as np
+
+    from theorychk.errors import InvalidInput
+
+    arr = load_array(path, what)
+    expected = f"({n_out},) or (batch, {n_out}) for this model"
+    if arr.ndim not in (1, 2) or arr.shape[-1] != n_out or arr.size == 0:
+        raise InvalidInput(f"{what} {path} has shape {arr.shape}; expected {expected}")
+    batch = np.atleast_2d(arr).astype(np.float64)
+    bad = ~np.isfinite(batch)
+    if bad.any():
+        row, col = (int(i) for i in np.argwhere(bad)[0])
+        value = "NaN" if np.isnan(batch[row, col]) else "inf"
+        where = f"row {row}, entry {col}" if arr.ndim == 2 else f"entry {col}"
+        raise InvalidInput(f"{what} {path}: {value} at {where} ({int(bad.any(axis=1).sum())} row(s) not finite)")
+    return batch, arr.ndim == 1
+
+
+def out_folder(path: str | os.PathLike[str] | None, what: str = "--out") -> None:
+    """``what`` names a folder to write into: an existing file there is bad input, said in one line."""
+    from pathlib import Path
+
+    from theorychk.errors import InvalidInput
+
+    if path is not None and Path(path).exists() and not Path(path).is_dir():
+        raise InvalidInput(f"{what} {path} exists and is a file; this command writes a folder there "
+                           "(give a new or existing folder)")
+
+
+#: an exact rational ``p/q`` in text (``--json`` and certificates keep it exactly; a table shortens it)
+_FRACTION = re.compile(r"(?<![\w./])(-?\d+)/(\d+)(?![\w./])")
+
+
+def cell(value: Any) -> str:
+    """Text for a table cell: an exact fraction longer than 12 characters as a short decimal (≈0.333333)."""
+    from fractions import Fraction
+
+    def short(m: re.Match[str]) -> str:
+        if len(m.group(0)) <= 12:
+            return m.group(0)
+        return f"≈{float(Fraction(int(m.group(1)), int(m.group(2)))):.6g}"
+
+    return _FRACTION.sub(short, str(value))
 
 
 def print_json(data: Any) -> None:
@@ -101,15 +169,34 @@ def _register(argv: list[str]) -> None:
         importlib.import_module(f"theorychk.cli.{module}")
 
 
+def _usage_line(exc: Any) -> str:
+    """A usage error (unknown option, bad value, missing argument) as one line naming the command."""
+    ctx = getattr(exc, "ctx", None)
+    path = ctx.command_path if ctx is not None else "theorychk"
+    return f"{path}: error: {exc.format_message().rstrip('.')} (see '{path} --help')"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app and turn theorychk errors into one line and exit code 2."""
+    # typer vendors click (no public alias for its usage errors)
+    from typer._click import exceptions as click_errors
+
     _register(sys.argv[1:] if argv is None else argv)
     try:
-        # standalone mode: click prints usage errors itself (one "Error:" line, exit 2)
-        app(args=argv, prog_name="theorychk")
+        # Not standalone: click would print a usage block of several lines; we print one.
+        code = app(args=argv, prog_name="theorychk", standalone_mode=False)
     except TheoryChkError as exc:
         typer.echo(f"theorychk: error: {exc}", err=True)
         return 2
+    except click_errors.NoArgsIsHelpError as exc:  # bare `theorychk`: the help, as click prints it
+        exc.show()
+        return 2
+    except click_errors.ClickException as exc:  # usage errors: unknown option, bad value, missing argument
+        typer.echo(_usage_line(exc), err=True)
+        return exc.exit_code
+    except typer.Abort:
+        typer.echo("theorychk: aborted", err=True)
+        return 1
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except KeyboardInterrupt:
@@ -124,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
             err=True,
         )
         return 3
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 def entry() -> None:  # pragma: no cover - the console script

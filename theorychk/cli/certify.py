@@ -11,11 +11,10 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 
 from theorychk.cli import (
-    ActivationOpt, FinalActivationOpt, JsonOpt, LayersOpt, ModelArg, app, load_array, print_json,
+    ActivationOpt, FinalActivationOpt, JsonOpt, LayersOpt, ModelArg, app, cell, load_signals, out_folder, print_json,
 )
 from theorychk.errors import InvalidInput
 
@@ -31,13 +30,6 @@ def _positive_fraction(text: str, name: str) -> Fraction:
     if value <= 0:
         raise InvalidInput(f"{name} must be positive; got {text!r}")
     return value
-
-
-def _signals(path: Path, n_out: int) -> np.ndarray:
-    arr = np.atleast_2d(np.asarray(load_array(path, "signals"), dtype=np.float64))
-    if arr.ndim != 2 or arr.shape[1] != n_out:
-        raise InvalidInput(f"signals must have shape (batch, {n_out}) for this model; got {np.shape(arr)}")
-    return arr
 
 
 def _injectivity_summary(report: Any) -> Any:
@@ -58,7 +50,7 @@ def certify(
         "--signals", help="Signals to certify: Y.npy of shape (batch, n).")] = None,
     samples: Annotated[int | None, typer.Option(
         "--samples", help="Certify G(z) for N latents z ~ N(0, I) (default 3).")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the sampled latents (numpy Generator).")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the sampled latents (numpy Generator).")] = 0,
     noise: Annotated[str, typer.Option(
         "--noise", help="Noise level of the stability claims, read exactly (0.001 = 1/1000).")] = "1/1000",
     latent_box: Annotated[str, typer.Option(
@@ -85,6 +77,7 @@ def certify(
 
     if signals is not None and samples is not None:
         raise InvalidInput("give either --signals Y.npy or --samples N, not both")
+    out_folder(out)
     eps = _positive_fraction(noise, "--noise")
     box = _positive_fraction(latent_box, "--latent-box")
     wanted = tuple(k.strip() for k in claims.split(",")) if claims else ALL_KINDS + INJECTIVITY_KINDS
@@ -110,7 +103,7 @@ def certify(
     certs: list[dict[str, Any]] = []
     todo: list[tuple[dict[str, Any], Any]] = []
     if signals is not None:
-        for i, y in enumerate(_signals(signals, net.output_dim)):
+        for i, y in enumerate(load_signals(signals, net.output_dim, "--signals")[0]):
             todo.append(({"index": i, "how": f"given signal {signals.name}[{i}]"}, y))
     else:
         for i, z in enumerate(sample_latents(net, 3 if samples is None else samples, seed)):
@@ -150,7 +143,7 @@ def certify(
     console = Console()
     table = Table(title=f"{model}: {' -> '.join(map(str, net.widths))}, {len(certs)} signal(s) certified")
     for col in ("claim", "CERTIFIED", "REFUTED", "UNKNOWN"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for label, c in counts.items():
         table.add_row(label, str(c["CERTIFIED"]), str(c["REFUTED"]), str(c["UNKNOWN"]))
     console.print(table)
@@ -161,10 +154,9 @@ def certify(
     if inj is not None:
         inj_table = Table(title="global injectivity (whole model)")
         for col in ("layer", "shape", "status", "method", "reason"):
-            inj_table.add_column(col)
+            inj_table.add_column(col, overflow="fold")
         for r in summary["injectivity"] or []:
-            inj_table.add_row(str(r.get("layer")), str(r.get("shape", "")), str(r.get("status")),
-                              str(r.get("method", "")), str(r.get("reason", ""))[:60])
+            inj_table.add_row(*(cell(r.get(key, "")) for key in ("layer", "shape", "status", "method", "reason")))
         console.print(inj_table)
     if out is not None:
         console.print(f"certificates written to {out}/ (check with: theorychk check {out}/signal-000.json)")

@@ -61,7 +61,7 @@ def info(
 
     table = Table(title=f"{facts['name'] or model}: {' -> '.join(map(str, facts['widths']))}")
     for col in ("layer", "out x in", "expansion", "activation", "bias", "dtype", "rank"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for row in facts["layers"]:
         table.add_row(
             str(row["index"]),

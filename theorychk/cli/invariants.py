@@ -7,7 +7,9 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from theorychk.cli import ActivationOpt, FinalActivationOpt, JsonOpt, LayersOpt, app, load_array, load_model, print_json
+from theorychk.cli import (
+    ActivationOpt, FinalActivationOpt, JsonOpt, LayersOpt, app, cell, load_array, load_model, print_json,
+)
 from theorychk.errors import InvalidInput
 
 
@@ -16,7 +18,14 @@ def _matrix(source: str, layer: int | None, layers: str | None, activation: str 
     if source.endswith(".npy"):
         if layer is not None:
             raise InvalidInput(f"--layer selects a layer of a MODEL; {source} is a matrix (drop --layer)")
-        arr = load_array(source, "matrix")
+        arr = load_array(source, "MATRIX")
+        if arr.ndim != 2 or 0 in arr.shape:
+            raise InvalidInput(f"MATRIX {source} must be a non-empty 2-D array (rows, columns); "
+                               f"got shape {arr.shape}")
+        bad = np.argwhere(~np.isfinite(arr))
+        if len(bad):
+            row, col = bad[0]
+            raise InvalidInput(f"MATRIX {source} must be finite; got {arr[row, col]} at row {row}, column {col}")
         return arr, source
     if layer is None:
         raise InvalidInput(f"{source} is a model: pass --layer I to choose which weight matrix to analyse")
@@ -84,10 +93,7 @@ def invariants(
 
     table = Table(title=f"invariants of {label}")
     for col in ("invariant", "value", "bounds", "status", "lower bound by", "upper bound by", "seconds"):
-        table.add_column(col)
-
-    def short(text: str) -> str:  # the full method and evidence are in --json
-        return text if len(text) <= 28 else text[:25] + "..."
+        table.add_column(col, overflow="fold")
 
     def num(value: Any) -> str:  # rationals shown to 6 digits; --json has them exactly
         return "-" if value is None else (str(value) if isinstance(value, int) else f"{float(value):.6g}")
@@ -98,9 +104,9 @@ def invariants(
             name,
             num(r.value),
             f"[{num(r.lower.value)}, {num(r.upper.value)}]",
-            d["status"] + (f": {r.reason}" if r.reason else ""),
-            short(r.lower.method),
-            short(r.upper.method),
+            cell(d["status"] + (f": {r.reason}" if r.reason else "")),
+            cell(r.lower.method),
+            cell(r.upper.method),
             f"{r.elapsed:.3f}",
         )
     Console().print(table)

@@ -15,7 +15,8 @@ from typing import Annotated, Any
 import typer
 
 from theorychk.cli import (
-    ActivationOpt, FinalActivationOpt, JsonOpt, LayersOpt, ModelArg, app, load_array, load_model, print_json,
+    ActivationOpt, FinalActivationOpt, JsonOpt, LayersOpt, ModelArg, app, cell, load_array, load_model, load_signals,
+    print_json,
 )
 
 #: signals in a table before it becomes a per-status summary (``--verbose`` shows every row)
@@ -66,9 +67,10 @@ def invert(
     mask: Annotated[str | None, typer.Option("--mask", help="MASK.npy: boolean (n,) of observed outputs.")] = None,
     noise: Annotated[float | None, typer.Option("--noise", help="Declared noise level.")] = None,
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds per signal.")] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Seed for randomised methods.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Seed for randomised methods.")] = None,
     out: Annotated[str | None, typer.Option(
-        "--out", help="Write the latent estimates to this .npy file, row by row as they finish (NaN: none).")] = None,
+        "--out", help="Write the latent estimates to this .npy file (replaced if it exists), row by row as they "
+                      "finish (NaN: none).")] = None,
     workers: Annotated[int | None, typer.Option(
         "--workers", min=1, help="Worker processes for a batch (default: the cores; 1: this process).")] = None,
     dask: Annotated[str | None, typer.Option(
@@ -82,7 +84,6 @@ def invert(
     json_out: JsonOpt = False,
 ) -> None:
     """Invert each signal with METHOD; print status, residuals and timing per signal."""
-    from theorychk.errors import InvalidInput
     from theorychk.runtime import blas_threads, default_workers, progress
     from theorychk.solvers import get_method
     from theorychk.solvers.batch import invert_stream, processes_used
@@ -90,18 +91,15 @@ def invert(
     start = time.perf_counter()
     net = load_model(model, layers, activation, final_activation)
     get_method(method)  # an unknown name fails before any work, listing the valid ones
-    signals = load_array(signal, "signal")
-    batch = signals[None, :] if signals.ndim == 1 else signals
-    if batch.ndim != 2:
-        raise InvalidInput(f"signal must be 1-D (n,) or 2-D (batch, n); got shape {signals.shape}")
-    mask_arr = None if mask is None else load_array(mask, "mask")
+    batch, single = load_signals(signal, net.output_dim, "--signal")
+    mask_arr = None if mask is None else load_array(mask, "--mask")
     n = batch.shape[0]
     n_workers = workers if workers is not None else default_workers()
     stream = invert_stream(
         net, batch, method=method, mask=mask_arr, noise=noise, time_limit=time_limit, seed=seed,
         workers=n_workers, dask=dask,
     )  # validates everything before the first inversion
-    latents = None if out is None else _latents_file(out, (net.latent_dim,) if signals.ndim == 1 else (n, net.latent_dim))
+    latents = None if out is None else _latents_file(out, (net.latent_dim,) if single else (n, net.latent_dim))
     results: list[Any] = [None] * n
     threads: dict[str, Any] = {}
     with progress(f"inverting with {method}", total=n, quiet=quiet or n < 2) as bar:
@@ -110,7 +108,7 @@ def invert(
                 threads = blas_threads()  # inside the batch: the threads the inversions ran with
             results[i] = r
             if latents is not None and r.latent is not None:
-                if signals.ndim == 1:
+                if single:
                     latents[...] = r.latent
                 else:
                     latents[i] = r.latent
@@ -155,14 +153,14 @@ def _table(model: str, method: str, results: list[Any], counts: dict[str, int], 
     if verbose or len(results) <= _TABLE_ROWS:
         table = Table(title=f"{method} on {model}: {len(results)} signal(s)")
         for col in ("signal", "status", "residual l2", "residual linf", "seconds", "reason"):
-            table.add_column(col)
+            table.add_column(col, overflow="fold")
         for i, r in enumerate(results):
-            reason = r.reason if len(r.reason) <= 60 else r.reason[:57] + "..."  # full text in --json
-            table.add_row(str(i), r.status.value, f"{r.residual_l2:.3g}", f"{r.residual_linf:.3g}", f"{r.elapsed:.3f}", reason)
+            table.add_row(str(i), r.status.value, f"{r.residual_l2:.3g}", f"{r.residual_linf:.3g}", f"{r.elapsed:.3f}",
+                          cell(r.reason))
     else:
         table = Table(title=f"{method} on {model}: {len(results)} signals (every row: --verbose)")
         for col in ("status", "signals", "median residual linf", "median seconds", "first signals"):
-            table.add_column(col)
+            table.add_column(col, overflow="fold")
         for status in sorted(counts):
             rows = [(i, r) for i, r in enumerate(results) if r.status.value == status]
             table.add_row(

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from theorychk.cli import JsonOpt, app, print_json
+from theorychk.cli import JsonOpt, app, cell, out_folder, print_json
 from theorychk.errors import InvalidInput
 
 
@@ -75,6 +75,7 @@ def reduce(
 
     if milp_gap and not verify:
         raise InvalidInput("--milp-gap is a part of --verify; add --verify")
+    out_folder(out)
     formula = _source(cnf, n_vars, n_clauses, seed, k)
     instance = construct(formula, construction)
     data: dict[str, Any] = {"instance": instance.summary(), "files": None, "verification": None}
@@ -114,6 +115,8 @@ def _print_tables(data: dict[str, Any]) -> None:
     console = Console(markup=False, highlight=False)
     s = data["instance"]
     table = Table(title=f"{s['name']}", show_header=False)
+    table.add_column(overflow="fold")
+    table.add_column(overflow="fold")
     box = s["latent_box"]
     rows = [
         ("construction", s["construction"] + ("  (FLAWED: kept to exhibit counterexamples)" if s["flawed"] else "")),
@@ -126,7 +129,7 @@ def _print_tables(data: dict[str, Any]) -> None:
         ("statement", s["statement"]),
     ]
     for key, value in rows:
-        table.add_row(key, value)
+        table.add_row(key, cell(value))
     console.print(table)
     if data["files"]:
         for kind, path in data["files"].items():
@@ -137,7 +140,7 @@ def _print_tables(data: dict[str, Any]) -> None:
     if v is not None:
         checks = Table(title=f"verification: {v['status']} (SAT solver: {v['sat']['status']})")
         for col in ("check", "status", "method", "result"):
-            checks.add_column(col)
+            checks.add_column(col, overflow="fold")
         for c in v["checks"]:
-            checks.add_row(c["name"], c["status"], c["method"], c["message"])
+            checks.add_row(c["name"], c["status"], cell(c["method"]), cell(c["message"]))
         console.print(checks)

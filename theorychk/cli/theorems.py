@@ -42,7 +42,7 @@ def falsify_cmd(
 ) -> None:
     """Let Hypothesis search for an instance where the hypotheses hold and the conclusion fails.
 
-    Exit code 0 if no counterexample was found, 1 if one was (like `certificate check` and `reduce`
+    Exit code 0 if no counterexample was found, 1 if one was (like `theorychk check` and `reduce`
     when they refute), 2 on bad input.
     """
     from theorychk.theorems import falsify, get_theorem

@@ -61,7 +61,13 @@ def read(path: Path, sel: ModelSelection) -> Network:
     try:
         with np.load(path, allow_pickle=False) as data:
             files = {key: data[key] for key in data.files}
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+    except ValueError as exc:
+        if "pickle" not in str(exc):
+            raise InvalidInput(f"model file {path} is not a readable .npz archive ({exc})") from None
+        # numpy read a non-zip file as a pickle and suggests unpickling it: never the right advice
+        raise InvalidInput(f"model file {path} is not a readable .npz archive (not a zip file: truncated, or "
+                           "another format with an .npz name?)") from None
+    except (zipfile.BadZipFile, EOFError, OSError) as exc:
         raise InvalidInput(f"model file {path} is not a readable .npz archive ({type(exc).__name__}: {exc})") from None
     if "format" not in files or str(files["format"]) != FORMAT:
         raise InvalidInput(f"model file {path} is an .npz but not a theorychk network (no format={FORMAT!r} entry)")
@@ -83,4 +89,7 @@ def read(path: Path, sel: ModelSelection) -> Network:
         except InvalidInput as exc:
             raise InvalidInput(f"model file {path}, layer {i}: {exc}") from None
     name = str(files["name"]) if "name" in files else path.stem
-    return Network(tuple(layers), name=name)
+    try:
+        return Network(tuple(layers), name=name)
+    except InvalidInput as exc:
+        raise InvalidInput(f"model file {path}: {exc}") from None
