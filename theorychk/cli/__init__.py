@@ -178,8 +178,10 @@ def _usage_line(exc: Any) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app and turn theorychk errors into one line and exit code 2."""
-    # typer vendors click (no public alias for its usage errors)
-    from typer._click import exceptions as click_errors
+    try:  # typer >= 0.25 vendors click (no public alias for its usage errors)
+        from typer._click import exceptions as click_errors
+    except ImportError:  # older typer runs on the click package
+        from click import exceptions as click_errors
 
     _register(sys.argv[1:] if argv is None else argv)
     try:
