@@ -159,6 +159,7 @@ class Problem:
     noiseless), meaning per method as documented. ``rng`` is the only source of randomness.
     ``signal_tol`` is the tolerance on ``‖G(ẑ) − y‖₂`` (observed coordinates) within which ``y``
     counts as realizable: a method must not claim INFEASIBLE for a signal that close.
+    ``signal_rounding`` is its rounding part: how much noise a float32 signal carries anyway.
     """
 
     net: Network
@@ -169,6 +170,9 @@ class Problem:
     rng: np.random.Generator
     options: dict[str, Any] = field(default_factory=dict)
     signal_tol: float = 0.0
+    #: the dtype-rounding part of the tolerance (:class:`SignalTolerance`): a noise level the
+    #: signal carries even when none is declared
+    signal_rounding: float = 0.0
 
     @property
     def observed(self) -> np.ndarray:
@@ -380,7 +384,8 @@ class Prepared:
         """Invert one signal already validated by :func:`validate_signal`; the status is decided here."""
         net, mask = self.net, self.mask
         tol = signal_tolerance(net, y[mask], signal_tol=self.signal_tol)
-        problem = Problem(net, y, mask, self.noise, Deadline(self.time_limit), rng, dict(self.options), tol.value)
+        problem = Problem(net, y, mask, self.noise, Deadline(self.time_limit), rng, dict(self.options), tol.value,
+                          tol.rounding)
         start = time.perf_counter()
         result = self.impl.run(problem)
         elapsed = time.perf_counter() - start

@@ -582,7 +582,10 @@ def _settings(problem: Problem, name: str, allowed: frozenset[str], fast_default
     scale = max(1.0, float(np.max(np.abs(problem.observed))) if problem.observed.size else 1.0)
     noise = problem.noise if problem.noise else None
     base_eps0 = DEFAULT_RELAX_EPS0 if name == "relax" else DEFAULT_EPS0
-    eps0 = _option(opts, "eps0", noise if noise else base_eps0 * scale, pos, "a positive number")
+    # A float32 signal carries rounding noise (up to signal_rounding per entry): starting ε below
+    # it would read rounding-level entries of a hidden estimate as active units.
+    default_eps0 = noise if noise else max(base_eps0 * scale, problem.signal_rounding)
+    eps0 = _option(opts, "eps0", default_eps0, pos, "a positive number")
     alpha = _option(
         opts, "alpha", DEFAULT_ALPHA, lambda v: float(v) > 1 and math.isfinite(float(v)), "a number > 1"
     )
@@ -926,6 +929,7 @@ class LinfLP(_LayerwiseLP):
                 new = _classes(inp, eps)
                 if delta <= eps or not _same(new, classes):
                     break
+                rep.last_infeasible_eps = eps  # the same LP, δ* > ε: infeasible here too (skipped)
             classes = new
             lp.set_eps(eps)
             rep.eps = eps
