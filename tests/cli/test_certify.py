@@ -84,8 +84,9 @@ def test_certify_signals_reports_non_realizable(model, tmp_path, capsys):
     assert sum(summary["counts"]["polytope"].values()) == 1
     cert = json.loads((tmp_path / "c" / "signal-000.json").read_text())
     assert cert["signal"]["origin"]["exact"] is True  # the given y itself is reproduced exactly
+    assert cert["signal"]["origin"]["certifies"] == "given" and cert["signal"]["origin"]["signal_offset"] == 0.0
     main(["certify", str(path), "--signals", str(ys), "--quiet", "--claims", "polytope"])
-    assert "signal 1: not realizable (best-fit residual" in capsys.readouterr().out
+    assert "signal 1: not realizable within signal_tol" in capsys.readouterr().out
 
 
 def test_certify_table_and_bad_options(model, capsys):

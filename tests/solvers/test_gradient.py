@@ -101,7 +101,7 @@ def test_divergence_is_reported():
     net = gaussian_net((5, 30, 80), "identity", seed=7)
     z, y = planted(net, 0)
     r = invert(net, y, method="gd", step=1e6, iterations=500, seed=0)
-    assert r.status is InversionStatus.UNKNOWN and r.reason == "diverged"
+    assert r.status is InversionStatus.FAILED and r.reason == "diverged" and r.method_status == "UNKNOWN"
 
 
 def test_masked_entries_are_ignored():

@@ -156,10 +156,21 @@ def test_signal_outside_tanh_range_is_infeasible() -> None:
     rng = np.random.default_rng(8)
     net = gaussian_net(rng, [3, 9, 20], ["relu", "tanh"])
     y = net.forward(rng.normal(size=3))
-    y[0] = 1.0  # tanh never reaches 1
+    y[0] = 1.5  # tanh never reaches 1: 0.5 from its range, far beyond the signal tolerance
     res = invert(net, y, method="linf")
     assert res.status is InversionStatus.INFEASIBLE
     assert "open range" in res.reason and res.info["clipped"] == 1
+
+
+def test_saturated_tanh_entry_is_not_called_infeasible() -> None:
+    # A float32 tanh/sigmoid output rounds to exactly ±1 (or 0) when saturated: on the closure
+    # of the range, so within any tolerance of the activation's range — never INFEASIBLE for that.
+    rng = np.random.default_rng(8)
+    net = gaussian_net(rng, [3, 9, 20], ["relu", "tanh"])
+    y = net.forward(rng.normal(size=3))
+    y[0] = 1.0
+    res = invert(net, y, method="linf")
+    assert res.status is not InversionStatus.INFEASIBLE and res.info["clipped"] == 1
 
 
 # --------------------------------------------------------------------------------------------
@@ -220,7 +231,8 @@ def test_layer_reports_and_counts_are_recorded_and_serialisable() -> None:
     z = rng.normal(size=4)
     y = net.forward(z) + rng.uniform(-1e-3, 1e-3, size=36)
     res = invert(net, y, method="linf", noise=1e-3)
-    assert res.status is InversionStatus.SOLVED
+    assert res.status in (InversionStatus.SOLVED, InversionStatus.APPROXIMATE)
+    assert (res.status is InversionStatus.SOLVED) == (res.residual_linf <= 1e-3 + res.signal_tol)
     assert [r["layer"] for r in res.info["layers"]] == [1, 0]
     assert set(res.info["eps"]) == {0, 1} and all(e >= 1e-3 for e in res.info["eps"].values())
     assert res.counts["lp"] >= 1 and res.counts["layers_done"] == 2
@@ -258,7 +270,9 @@ def test_error_grows_about_linearly_with_noise(method: str) -> None:
             z = rng.normal(size=8)
             y = net.forward(z) + rng.uniform(-a, a, size=net.output_dim)
             res = invert(net, y, method=method, noise=a)
-            assert res.status is InversionStatus.SOLVED
+            # SOLVED needs ‖G(ẑ) − y‖_∞ ≤ noise + signal_tol; a layer-wise estimate often lands a
+            # little outside (APPROXIMATE), which is what this test does not judge.
+            assert res.status in (InversionStatus.SOLVED, InversionStatus.APPROXIMATE), res.reason
             errs.append(rel_err(res.latent, z))
         medians.append(float(np.median(errs)))
     slope = np.polyfit(np.log10(levels), np.log10(medians), 1)[0]

@@ -87,7 +87,8 @@ def _never_worse(net: Network, z: np.ndarray, y: np.ndarray, noise: float) -> No
     others = [invert(net, y, method=m, noise=noise or None) for m in ("linf", "l1", "relax")]
     box = box_for(z)
     res = invert(net, y, method="milp", latent_box=box, noise=noise or None)
-    assert res.status in (InversionStatus.SOLVED, InversionStatus.INFEASIBLE), res.reason
+    ok = (InversionStatus.SOLVED, InversionStatus.INFEASIBLE) if not noise else (InversionStatus.SOLVED, InversionStatus.APPROXIMATE)
+    assert res.status in ok, res.reason
     assert res.info["objective"] == pytest.approx(res.residual_linf, abs=1e-12)
     assert res.info["bound"] <= res.info["objective"] + 1e-6
     compared = 0
@@ -137,7 +138,10 @@ def test_signal_outside_the_range_is_infeasible_with_a_proven_bound(norm: str) -
 def test_declared_noise_makes_the_projection_the_answer() -> None:
     net, y = _noisy_instance()
     res = invert(net, y, method="milp", noise=0.1)
-    assert res.status is InversionStatus.SOLVED and res.info["in_range"] is False
+    # the method's answer is the projection; the status says whether it fits within the noise
+    assert res.method_status == "SOLVED" and res.info["in_range"] is False
+    expected = InversionStatus.SOLVED if res.residual_linf <= 0.1 + res.signal_tol else InversionStatus.APPROXIMATE
+    assert res.status is expected
     assert res.info["gap"] <= 1e-6 * max(1.0, res.info["objective"])
 
 

@@ -176,8 +176,10 @@ def test_oracle_exact_given_true_supports(instance):
     net, seed = instance
     z, y = planted(net, seed)
     r = invert(net, y, method="oracle", latent_true=z)
-    assert r.solved
+    # without full-rank supported blocks the least-squares answer need not reproduce y: APPROXIMATE
+    assert r.status in (InversionStatus.SOLVED, InversionStatus.APPROXIMATE), r.reason
     if _supported_ranks_full(net, z):
+        assert r.solved, (r.reason, r.tolerance)
         cond = 1.0
         for k, layer in enumerate(net.layers):  # error amplification through the layers
             cond *= np.linalg.cond(layer.weight)
@@ -303,13 +305,16 @@ def test_tiny_time_limit_is_unknown(method):
     assert r.status is InversionStatus.UNKNOWN and r.reason == "time limit"
 
 
-def test_iteration_cap_is_unknown_with_an_estimate():
+def test_iteration_cap_is_approximate_with_an_estimate():
+    # UNKNOWN is for the time limit only: an estimate that ran out of iterations and does not
+    # reproduce y is APPROXIMATE, with its residual in the reason
     net = gaussian_net((5, 20, 60, 150), "tanh", seed=12)
     z, y = planted(net, 0)
     run = latent_pursuit(net, y[None], iterations=50, tol=0.0)  # caps every stage
     assert not run.converged.any() and run.latent is not None
     r = invert(net, y, method="latent", iterations=50, tol=0.0)
-    assert r.status is InversionStatus.UNKNOWN and r.reason == "iteration limit"
+    assert r.status is InversionStatus.APPROXIMATE and r.reason.endswith("(iteration limit)")
+    assert r.method_status == "UNKNOWN" and r.signal_offset > r.signal_tol and "‖G(ẑ) − y‖₂" in r.reason
     assert set(r.info["unconverged_stages"]) == {"x_2", "x_1", "z"}
 
 

@@ -158,39 +158,49 @@ def signal_from_output(
     *,
     time_limit: float | None = None,
     latent_box: float = 10.0,
-    tol: float = 1e-6,
+    signal_tol: float | None = None,
     milp_max_units: int = 400,
 ) -> tuple[list[Fraction] | None, dict[str, Any]]:
-    """Invert a given signal: ``(latent, origin)``; ``latent`` is ``None`` when ``y`` is not realizable.
+    """Invert a given signal: ``(latent, origin)``; ``latent`` is ``None`` when ``y`` is not
+    realizable within the signal tolerance.
 
-    MILP (``method="milp"``) on small nets, else the l_inf LP (``"linf"``). A float latent whose
-    residual is within ``tol`` (relative to ``max(1, ||y||_inf)``) is made exact on its activation
-    pattern; if ``y`` itself is then reproduced exactly the certificate is about ``y``, otherwise
-    about ``G(z*)`` for the float latent (``origin["exact"]`` says which, with the residual).
+    MILP (``method="milp"``) on small nets, else the l_inf LP (``"linf"``), read with the signal
+    tolerance (:func:`theorychk.solvers.base.signal_tolerance`: from the model's dtype unless
+    ``signal_tol`` is given): ``y`` is realizable when the inversion is SOLVED, i.e.
+    ``‖y − G(ẑ)‖₂ ≤ signal_tol``. The float latent is then made exact on its activation pattern
+    with target ``y``; if that reproduces ``y`` exactly the claims are about ``y`` itself
+    (``origin["certifies"] = "given"``), otherwise they are about the realizable point
+    ``G(z*)`` for the recovered ``z*`` (``"nearest_realizable"``), ``origin["signal_offset"]``
+    from ``y``. Never about an unrealizable ``y``: the checker re-derives ``G(z*)`` from ``z*``.
     """
     from theorychk.solvers import invert
 
     y = np.asarray(y, dtype=np.float64)
     method = "milp" if sum(net.widths[1:]) <= milp_max_units else "linf"
     opts = {"latent_box": latent_box} if method == "milp" else {}
-    inv = invert(net, y, method=method, time_limit=time_limit, **opts)
-    scale = max(1.0, float(np.max(np.abs(y))))
-    resid = float(inv.residual_linf)
+    inv = invert(net, y, method=method, time_limit=time_limit, signal_tol=signal_tol, **opts)
     origin: dict[str, Any] = {"how": "inverted a given signal", "method": method, "status": inv.status.value,
-                              "residual_linf": resid, "tol": tol * scale}
-    if inv.latent is None or not np.isfinite(resid) or resid > tol * scale:
+                              "residual_linf": float(inv.residual_linf), "signal_offset": float(inv.signal_offset),
+                              "signal_tol": float(inv.signal_tol), "tolerance": inv.tolerance}
+    if inv.status.value != "SOLVED":
         origin["realizable"] = False
-        origin["reason"] = inv.reason or f"best-fit residual {resid:.3g} > tol {tol * scale:.3g}"
+        origin["reason"] = inv.reason or f"{inv.status.value}: best-fit offset {inv.signal_offset:.3g}"
         return None, origin
     origin["realizable"] = True
     if net.layers[-1].activation.piecewise_linear:
         z = exact_preimage(net, inv.latent, target_out=[Fraction(float(v)) for v in y])
         if z is not None:
             origin["exact"] = True
+            origin["certifies"] = "given"
+            origin["signal_offset"] = 0.0
             return z, origin
     origin["exact"] = False
-    origin["note"] = "y is reproduced within tol, not exactly: the certificate is about G(z*) for the recovered z*"
-    return [Fraction(float(v)) for v in inv.latent], origin
+    origin["certifies"] = "nearest_realizable"
+    origin["note"] = ("y is reproduced within signal_tol, not exactly: the claims are about G(z*) for the "
+                      "recovered z* (signal.output), signal_offset = ||y - G(z*)||_2 away from y")
+    z = [Fraction(float(v)) for v in inv.latent]
+    origin["signal_offset"] = float(np.linalg.norm(net.forward(np.array([float(v) for v in z])) - y))
+    return z, origin
 
 
 def global_injectivity(net: Network, *, time_limit: float | None, seed: int | None) -> Any | None:

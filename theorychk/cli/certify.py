@@ -57,6 +57,10 @@ def certify(
         "--latent-box", help="Latent box ||z||_inf <= R of the MILP claim.")] = "10",
     time_limit: Annotated[float | None, typer.Option(
         "--time-limit", help="Seconds per signal (claims still running end UNKNOWN).")] = None,
+    signal_tol: Annotated[float | None, typer.Option(
+        "--signal-tol", min=0.0, help="With --signals: how far (l2) a signal may be from the range and count as "
+                                      "realizable (default: float rounding of the model's dtype; "
+                                      "docs/glossary.md).")] = None,
     out: Annotated[Path | None, typer.Option(
         "--out", help="Directory for one certificate per signal (signal-000.json, ...).")] = None,
     claims: Annotated[str | None, typer.Option(
@@ -67,7 +71,10 @@ def certify(
     final_activation: FinalActivationOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Certify signals of MODEL: uniqueness of the latent code and stability under noise, with certificates."""
+    """Certify signals of MODEL: uniqueness of the latent code and stability under noise, with certificates.
+
+    Statuses (CERTIFIED, REFUTED, UNKNOWN) and what a given signal's offset means: docs/glossary.md.
+    """
     from theorychk.certify.certificate import (
         ALL_KINDS, build_certificate, claim_label, count_claims, global_injectivity, sample_latents,
         signal_from_output, write_certificate,
@@ -113,9 +120,12 @@ def certify(
         for origin, item in todo:
             row: dict[str, Any] = {"index": origin["index"]}
             if signals is not None:
-                z, inv = signal_from_output(net, item, time_limit=time_limit, latent_box=float(box))
+                z, inv = signal_from_output(net, item, time_limit=time_limit, latent_box=float(box),
+                                            signal_tol=signal_tol)
                 origin.update(inv)
-                row.update(realizable=inv["realizable"], residual=inv["residual_linf"])
+                row.update(realizable=inv["realizable"], residual=inv["residual_linf"],
+                           signal_offset=inv["signal_offset"], signal_tol=inv["signal_tol"],
+                           certifies=inv.get("certifies"))
                 if z is None:
                     row["reason"] = inv.get("reason", "")
                     rows.append(row)
@@ -149,8 +159,11 @@ def certify(
     console.print(table)
     for row in rows:
         if row.get("realizable") is False:
-            console.print(f"signal {row['index']}: not realizable "
-                          f"(best-fit residual {row['residual']:.3g}): {row['reason']}")
+            console.print(f"signal {row['index']}: not realizable within signal_tol {row['signal_tol']:.3g} "
+                          f"(best-fit offset {row['signal_offset']:.3g}): {row['reason']}")
+        elif row.get("certifies") == "nearest_realizable":
+            console.print(f"signal {row['index']}: certified G(z*), {row['signal_offset']:.3g} from the given "
+                          f"signal (within signal_tol {row['signal_tol']:.3g})")
     if inj is not None:
         inj_table = Table(title="global injectivity (whole model)")
         for col in ("layer", "shape", "status", "method", "reason"):

@@ -50,6 +50,9 @@ def _brief(i: int, r: Any) -> dict[str, Any]:
             "l2": jsonable(r.residual_l2, exact_floats=False),
             "linf": jsonable(r.residual_linf, exact_floats=False),
         },
+        "signal_offset": jsonable(r.signal_offset, exact_floats=False),
+        "signal_tol": jsonable(r.signal_tol, exact_floats=False),
+        "method_status": r.method_status,
         "elapsed_seconds": round(r.elapsed, 6),
     }
 
@@ -65,7 +68,11 @@ def invert(
     signal: Annotated[str, typer.Option("--signal", help="Y.npy: one signal (n,) or a batch (batch, n).")],
     method: Annotated[str, typer.Option("--method", help=f"Inversion method: {', '.join(METHOD_NAMES)}.")] = "linf",
     mask: Annotated[str | None, typer.Option("--mask", help="MASK.npy: boolean (n,) of observed outputs.")] = None,
-    noise: Annotated[float | None, typer.Option("--noise", help="Declared noise level.")] = None,
+    noise: Annotated[float | None, typer.Option(
+        "--noise", help="Declared noise level (SOLVED then means a fit within signal_tol + noise).")] = None,
+    signal_tol: Annotated[float | None, typer.Option(
+        "--signal-tol", min=0.0, help="How far (l2) G(z) may be from the signal for SOLVED / from the range before "
+                                      "INFEASIBLE (default: float rounding of the model's dtype).")] = None,
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds per signal.")] = None,
     seed: Annotated[int | None, typer.Option("--seed", min=0, help="Seed for randomised methods.")] = None,
     out: Annotated[str | None, typer.Option(
@@ -83,7 +90,11 @@ def invert(
     final_activation: FinalActivationOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Invert each signal with METHOD; print status, residuals and timing per signal."""
+    """Invert each signal with METHOD; print status, residuals and timing per signal.
+
+    Statuses: SOLVED (G(z) within the signal tolerance of the signal), APPROXIMATE, FAILED,
+    UNKNOWN (time limit), INFEASIBLE (proved farther than the tolerance); see docs/glossary.md.
+    """
     from theorychk.runtime import blas_threads, default_workers, progress
     from theorychk.solvers import get_method
     from theorychk.solvers.batch import invert_stream, processes_used
@@ -97,7 +108,7 @@ def invert(
     n_workers = workers if workers is not None else default_workers()
     stream = invert_stream(
         net, batch, method=method, mask=mask_arr, noise=noise, time_limit=time_limit, seed=seed,
-        workers=n_workers, dask=dask,
+        workers=n_workers, dask=dask, signal_tol=signal_tol,
     )  # validates everything before the first inversion
     latents = None if out is None else _latents_file(out, (net.latent_dim,) if single else (n, net.latent_dim))
     results: list[Any] = [None] * n
@@ -152,11 +163,11 @@ def _table(model: str, method: str, results: list[Any], counts: dict[str, int], 
     console = Console()
     if verbose or len(results) <= _TABLE_ROWS:
         table = Table(title=f"{method} on {model}: {len(results)} signal(s)")
-        for col in ("signal", "status", "residual l2", "residual linf", "seconds", "reason"):
+        for col in ("signal", "status", "signal offset (l2)", "signal tol", "residual linf", "seconds", "reason"):
             table.add_column(col, overflow="fold")
         for i, r in enumerate(results):
-            table.add_row(str(i), r.status.value, f"{r.residual_l2:.3g}", f"{r.residual_linf:.3g}", f"{r.elapsed:.3f}",
-                          cell(r.reason))
+            table.add_row(str(i), r.status.value, f"{r.signal_offset:.3g}", f"{r.signal_tol:.3g}",
+                          f"{r.residual_linf:.3g}", f"{r.elapsed:.3f}", cell(r.reason))
     else:
         table = Table(title=f"{method} on {model}: {len(results)} signals (every row: --verbose)")
         for col in ("status", "signals", "median residual linf", "median seconds", "first signals"):

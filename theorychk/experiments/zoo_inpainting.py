@@ -152,15 +152,16 @@ def _diagnosis(rows: list[dict[str, Any]], masks: list[str]) -> str:
             key = str(r["undetermined"]).split()[-1]
             first[key] = first.get(key, 0) + 1
         rest = [r for r in miss if not str(r.get("undetermined") or "").strip()]
-        unknown = sum(1 for r in rest if r["status"] == "UNKNOWN")
+        # an iteration cap that leaves the estimate off the signal is APPROXIMATE (UNKNOWN before issue 14)
+        unknown = sum(1 for r in rest if r["status"] in ("APPROXIMATE", "UNKNOWN"))
         trows.append([m, f"{len(miss)} / {total}",
                       f"{len(amb)}" + (f" (first undetermined from the top: {', '.join(f'{k} {v}' for k, v in sorted(first.items()))})" if amb else ""),
-                      f"{len(rest)} ({unknown} hit the iteration limit: status UNKNOWN)"])
+                      f"{len(rest)} ({unknown} hit the iteration limit: status APPROXIMATE)"])
     out.append(table(["mask", "latent misses z", "layer-wise ambiguous", "every step determined"], trows))
     out.append("\nAmbiguous misses are not Latent-Pursuit's fault: a layer's observations admit other "
                "feasible values and λ = 0 gives no preference for the true one (masks that leave the last "
                "layer underdetermined cause most of them). Misses with every step determined are "
-               "algorithmic when their status is UNKNOWN: an iterative stage (FISTA for the last layer, "
+               "algorithmic when their status is APPROXIMATE: an iterative stage (FISTA for the last layer, "
                "ADMM for the others; ρ = 1e-2, λ = 0, 10,000 iterations as in the paper) stopped at its "
                "iteration limit.\n")
     return "".join(out)

@@ -5,11 +5,48 @@ A method is an object satisfying :class:`Method` registered under its name in
 method supports the network's activations, runs it under a time limit, and fills in the
 residuals. A method that runs out of time returns ``UNKNOWN`` with reason ``"time limit"``;
 one that proves the signal is not in the range returns ``INFEASIBLE``; it never guesses.
+
+Signals are read with a stated tolerance
+----------------------------------------
+A signal a user computed (often a float32 decoder's output) is the exact image of a latent only
+up to the rounding of that forward pass. :func:`signal_tolerance` states how far from the range
+a signal may be and still count as realizable; the default is the rounding bound of the dtype
+the model was stored in (:attr:`Network.dtype <theorychk.network.Network.dtype>`)::
+
+    signal_tol = max(4 · u · sqrt(N) · ‖y‖₂,  1e-6 · max(1, ‖y‖₂))
+
+with ``u`` the unit roundoff of the dtype (2⁻²⁴ for float32, 2⁻⁵³ for float64, 2⁻¹¹ for
+float16), ``N = n_0 + n_1 + ... + n_{L-1}`` the summed fan-ins (the length of the dot-product
+chain behind each output) and ``‖y‖₂`` over the observed coordinates. The first term is the
+probabilistic rounding bound of a length-``N`` accumulation (Higham & Mary 2019: ``√N·u``
+relative, with high probability) with a safety factor of 4 (measured ratios of the true float32
+offset to ``u·√N·‖y‖₂`` stay below 0.35 on random and the zoo's trained decoders); the second
+is the accuracy the float64 solvers themselves reach (HiGHS's feasibility tolerances, Cholesky
+on Gram matrices, gradient stopping rules), which is what dominates for float64 models. Pass
+``signal_tol=`` to override it (recorded either way).
+
+Statuses mean one thing
+-----------------------
+After every method, :meth:`Prepared.run` measures ``‖G(ẑ) − y‖₂`` on the observed coordinates
+(``signal_offset``) against the tolerance and sets the status (docs/glossary.md):
+``SOLVED`` iff the offset is within it; ``APPROXIMATE`` when the method ended with an estimate
+that is not; ``FAILED`` when it ended without one (diverged, solver trouble); ``UNKNOWN`` only
+for the time limit (with the estimate reached, if any, unless it is already within the
+tolerance); ``INFEASIBLE`` only for the method's proof that ``y`` is farther than the tolerance
+from the range (an estimate within the tolerance overrides such a claim). With declared
+``noise`` the tolerance for SOLVED is ``signal_tol + noise`` in the method's noise norm
+(``Method.noise_norm``: ``"linf"`` for paper 001's LP/MILP methods, ``"l2"`` otherwise).
+
+References
+----------
+.. [1] N. J. Higham, T. Mary, "A New Approach to Probabilistic Rounding Error Analysis",
+   SIAM J. Sci. Comput. 41(5), 2019: Theorem 3.1 (inner products, ``λ√n·u``).
 """
 
 from __future__ import annotations
 
 import enum
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -25,6 +62,8 @@ from theorychk.verdict import jsonable
 __all__ = [
     "InversionStatus",
     "Inversion",
+    "SignalTolerance",
+    "signal_tolerance",
     "Problem",
     "Method",
     "REGISTRY",
@@ -39,12 +78,75 @@ __all__ = [
 
 
 class InversionStatus(str, enum.Enum):
+    """What an inversion ended with (one meaning across methods; docs/glossary.md)."""
+
+    #: ``‖G(ẑ) − y‖₂ ≤ tolerance`` (the signal tolerance, plus the declared noise if any)
     SOLVED = "SOLVED"
+    #: the method ended normally with an estimate, but its residual exceeds the tolerance
+    APPROXIMATE = "APPROXIMATE"
+    #: the method failed: no usable estimate (diverged, solver trouble)
+    FAILED = "FAILED"
+    #: the method proved ``y`` farther than the tolerance from the range (a float LP/MILP claim)
     INFEASIBLE = "INFEASIBLE"
+    #: the time limit passed (the estimate reached so far, if any, is kept)
     UNKNOWN = "UNKNOWN"
 
     def __str__(self) -> str:
         return self.value
+
+
+#: Unit roundoff of the dtypes a model can be stored in.
+UNIT_ROUNDOFF = {"float16": 2.0**-11, "float32": 2.0**-24, "float64": 2.0**-53}
+#: Safety factor on the probabilistic rounding bound ``u·√N·‖y‖₂`` (module docstring).
+ROUNDING_FACTOR = 4.0
+#: Relative accuracy of the float64 solves themselves: the tolerance's floor.
+SOLVE_RTOL = 1e-6
+
+
+@dataclass(frozen=True)
+class SignalTolerance:
+    """How far ``y`` may be from the range of ``G`` and still be read as realizable (ℓ2, observed
+    coordinates). ``source`` is ``"dtype"`` (the default formula) or ``"user"``."""
+
+    value: float
+    source: str
+    dtype: str
+    rounding: float
+    floor: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "source": self.source, "dtype": self.dtype,
+                "rounding": self.rounding, "floor": self.floor}
+
+
+def signal_tolerance(net: Network, y_observed: np.ndarray, *, signal_tol: float | None = None) -> SignalTolerance:
+    """The tolerance on ``‖G(ẑ) − y‖₂`` for a signal of ``net`` (module docstring for the formula).
+
+    Examples
+    --------
+    >>> from theorychk.network import Layer, Network
+    >>> net = Network([Layer(np.eye(2, dtype=np.float32), None, "identity")])
+    >>> tol = signal_tolerance(net, np.array([3.0, 4.0]))
+    >>> tol.dtype, tol.source, tol.value == max(4 * 2.0**-24 * 2**0.5 * 5, 5e-6)
+    ('float32', 'dtype', True)
+    """
+    norm = float(np.linalg.norm(y_observed))
+    dtype = net.dtype
+    n = sum(net.widths[:-1])
+    rounding = ROUNDING_FACTOR * UNIT_ROUNDOFF.get(dtype, UNIT_ROUNDOFF["float64"]) * math.sqrt(n) * norm
+    floor = SOLVE_RTOL * max(1.0, norm)
+    if signal_tol is None:
+        return SignalTolerance(max(rounding, floor), "dtype", dtype, rounding, floor)
+    return SignalTolerance(float(signal_tol), "user", dtype, rounding, floor)
+
+
+def _check_signal_tol(signal_tol: object) -> float | None:
+    if signal_tol is None:
+        return None
+    if isinstance(signal_tol, bool) or not isinstance(signal_tol, (int, float, np.integer, np.floating)) \
+            or not (math.isfinite(float(signal_tol)) and float(signal_tol) >= 0):
+        raise InvalidInput(f"signal_tol must be a non-negative number; got {signal_tol!r}")
+    return float(signal_tol)
 
 
 @dataclass(frozen=True)
@@ -55,6 +157,9 @@ class Problem:
     anything finite); ``mask`` is a boolean array over output coordinates (all true when the
     whole signal is observed). ``noise`` is the noise level the user declares (``None``:
     noiseless), meaning per method as documented. ``rng`` is the only source of randomness.
+    ``signal_tol`` is the tolerance on ``‖G(ẑ) − y‖₂`` (observed coordinates) within which ``y``
+    counts as realizable: a method must not claim INFEASIBLE for a signal that close.
+    ``signal_rounding`` is its rounding part: how much noise a float32 signal carries anyway.
     """
 
     net: Network
@@ -64,6 +169,10 @@ class Problem:
     deadline: Deadline
     rng: np.random.Generator
     options: dict[str, Any] = field(default_factory=dict)
+    signal_tol: float = 0.0
+    #: the dtype-rounding part of the tolerance (:class:`SignalTolerance`): a noise level the
+    #: signal carries even when none is declared
+    signal_rounding: float = 0.0
 
     @property
     def observed(self) -> np.ndarray:
@@ -79,6 +188,12 @@ class Inversion:
     else the forward pass of ``latent``. Residuals are of ``G(latent) - y`` on the observed
     coordinates. ``counts`` holds iteration / LP / restart counts; ``info`` anything
     method-specific (final ε, λ schedule, MILP bound gap, ...).
+
+    ``signal_offset`` is ``‖y − G(latent)‖₂`` on the observed coordinates: how far ``y`` was from
+    the realizable point ``G(latent)`` (an upper bound on its distance from the range; NaN
+    without an estimate). ``signal_tol`` is the tolerance the status was decided against
+    (``tolerance`` says how it was derived); ``method_status`` what the method itself reported
+    before the central check.
     """
 
     method: str
@@ -92,6 +207,10 @@ class Inversion:
     counts: dict[str, int] = field(default_factory=dict)
     elapsed: float = 0.0
     info: dict[str, Any] = field(default_factory=dict)
+    signal_offset: float = float("nan")
+    signal_tol: float = float("nan")
+    tolerance: dict[str, Any] = field(default_factory=dict)
+    method_status: str = ""
 
     @property
     def solved(self) -> bool:
@@ -108,6 +227,10 @@ class Inversion:
                 "l2": jsonable(self.residual_l2, exact_floats=False),
                 "linf": jsonable(self.residual_linf, exact_floats=False),
             },
+            "signal_offset": jsonable(self.signal_offset, exact_floats=False),
+            "signal_tol": jsonable(self.signal_tol, exact_floats=False),
+            "tolerance": jsonable(self.tolerance, exact_floats=False),
+            "method_status": self.method_status,
             "counts": dict(self.counts),
             "elapsed_seconds": round(self.elapsed, 6),
             "info": jsonable(self.info, exact_floats=False),
@@ -122,6 +245,9 @@ class Method(Protocol):
     summary: str
     #: whether the method honours a partial observation mask
     supports_mask: bool
+    #: the norm the declared ``noise`` bounds (``"l2"`` or ``"linf"``); read with ``getattr``,
+    #: default ``"l2"``
+    noise_norm: str
 
     def check(self, net: Network) -> None:
         """Raise :class:`InvalidInput` if the method cannot handle ``net`` (say why, up front)."""
@@ -202,6 +328,7 @@ def invert(
     noise: float | None = None,
     time_limit: float | None = None,
     seed: int | np.random.Generator | None = None,
+    signal_tol: float | None = None,
     **options: Any,
 ) -> Inversion:
     """Invert ``y ≈ G(z)`` with the named method.
@@ -215,15 +342,23 @@ def invert(
     mask : boolean array, optional
         Observed output coordinates (inpainting / sensing). Default: all.
     noise : float, optional
-        Declared noise level (see each method).
+        Declared noise level (see each method). SOLVED then means ``‖G(ẑ) − y‖ ≤ signal_tol +
+        noise`` in the method's noise norm (module docstring).
     time_limit : float, optional
         Seconds; on expiry the method returns ``UNKNOWN`` with reason ``"time limit"``.
     seed : int or numpy.random.Generator, optional
         The only source of randomness (restarts, initialisations).
+    signal_tol : float, optional
+        Tolerance on ``‖G(ẑ) − y‖₂`` (observed coordinates) within which ``y`` counts as
+        realizable; default from the model's dtype (:func:`signal_tolerance`).
     **options
         Method-specific options, documented per method.
+
+    The status is decided centrally (module docstring, docs/glossary.md); the result records
+    ``signal_offset``, ``signal_tol`` and what the method itself reported (``method_status``).
     """
-    prepared = prepare(net, method=method, mask=mask, noise=noise, time_limit=time_limit, options=options)
+    prepared = prepare(net, method=method, mask=mask, noise=noise, time_limit=time_limit, options=options,
+                       signal_tol=signal_tol)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     return prepared.run(validate_signal(net, y), rng)
 
@@ -243,11 +378,14 @@ class Prepared:
     noise: float | None
     time_limit: float | None
     options: dict[str, Any]
+    signal_tol: float | None = None
 
     def run(self, y: np.ndarray, rng: np.random.Generator) -> Inversion:
-        """Invert one signal already validated by :func:`validate_signal`."""
+        """Invert one signal already validated by :func:`validate_signal`; the status is decided here."""
         net, mask = self.net, self.mask
-        problem = Problem(net, y, mask, self.noise, Deadline(self.time_limit), rng, dict(self.options))
+        tol = signal_tolerance(net, y[mask], signal_tol=self.signal_tol)
+        problem = Problem(net, y, mask, self.noise, Deadline(self.time_limit), rng, dict(self.options), tol.value,
+                          tol.rounding)
         start = time.perf_counter()
         result = self.impl.run(problem)
         elapsed = time.perf_counter() - start
@@ -255,7 +393,35 @@ class Prepared:
         hidden = result.hidden
         if not hidden and result.latent is not None and np.all(np.isfinite(result.latent)):
             hidden = tuple(net.hidden(result.latent))
-        return replace(result, hidden=hidden, residual_l1=l1, residual_l2=l2, residual_linf=linf, elapsed=elapsed)
+        status, reason = self._status(result, tol.value, l2, linf)
+        return replace(result, status=status, reason=reason, hidden=hidden, residual_l1=l1, residual_l2=l2,
+                       residual_linf=linf, elapsed=elapsed, signal_offset=l2, signal_tol=tol.value,
+                       tolerance=tol.to_dict(), method_status=result.status.value)
+
+    def _status(self, result: Inversion, tol: float, l2: float, linf: float) -> tuple[InversionStatus, str]:
+        """The one place a status is decided (module docstring): the method's own status only
+        matters for what the residual cannot tell — a time limit, a proof of infeasibility."""
+        said, reason = result.status, result.reason
+        has_estimate = bool(np.isfinite(l2))
+        if self.noise:
+            norm = getattr(self.impl, "noise_norm", "l2")
+            bound, value, label = tol + self.noise, (linf if norm == "linf" else l2), ("∞" if norm == "linf" else "₂")
+            within_text = f"‖G(ẑ) − y‖{label} = {value:.3g} > signal_tol + noise = {bound:.3g}"
+        else:
+            bound, value = tol, l2
+            within_text = f"‖G(ẑ) − y‖₂ = {value:.3g} > signal_tol = {bound:.3g}"
+        if has_estimate and value <= bound:
+            if said is InversionStatus.INFEASIBLE:
+                return InversionStatus.SOLVED, (f"the method claimed INFEASIBLE ({reason}), but its estimate "
+                                                "reproduces y within the tolerance")
+            return InversionStatus.SOLVED, "" if said is InversionStatus.SOLVED else reason
+        if said is InversionStatus.INFEASIBLE:
+            return said, reason
+        if said is InversionStatus.UNKNOWN and reason.startswith("time limit"):
+            return said, reason
+        if has_estimate:
+            return InversionStatus.APPROXIMATE, within_text + (f" ({reason})" if reason else "")
+        return InversionStatus.FAILED, reason or "the method returned no estimate"
 
 
 def prepare(
@@ -266,6 +432,7 @@ def prepare(
     noise: float | None = None,
     time_limit: float | None = None,
     options: dict[str, Any] | None = None,
+    signal_tol: float | None = None,
 ) -> Prepared:
     """Validate everything of an inversion but the signal, once; ``invert``'s errors, up front."""
     impl = get_method(method)
@@ -276,8 +443,9 @@ def prepare(
     if noise is not None and not (np.isfinite(noise) and noise >= 0):
         raise InvalidInput(f"noise must be a non-negative number; got {noise!r}")
     Deadline(time_limit)  # validates the time limit before any work
+    tol = _check_signal_tol(signal_tol)
     impl.check(net)
-    return Prepared(net, method, impl, mask_arr, noise, time_limit, dict(options or {}))
+    return Prepared(net, method, impl, mask_arr, noise, time_limit, dict(options or {}), tol)
 
 
 def invert_batch(

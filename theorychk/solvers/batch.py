@@ -146,13 +146,14 @@ def invert_stream(
     seed: int | np.random.Generator | None = None,
     workers: int = 1,
     dask: Any = None,
+    signal_tol: float | None = None,
     **options: Any,
 ) -> Iterator[tuple[int, Inversion]]:
     """Invert every row of ``signals``; yield ``(row index, Inversion)`` as each finishes.
 
     Parameters
     ----------
-    net, method, mask, noise, time_limit, **options
+    net, method, mask, noise, time_limit, signal_tol, **options
         As for :func:`~theorychk.solvers.invert` (``time_limit`` is per signal).
     signals : array ``(batch, n_L)``
     seed : int, Generator or None
@@ -178,7 +179,8 @@ def invert_stream(
     """
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise InvalidInput(f"workers must be a positive integer; got {workers!r}")
-    prepared = prepare(net, method=method, mask=mask, noise=noise, time_limit=time_limit, options=options)
+    prepared = prepare(net, method=method, mask=mask, noise=noise, time_limit=time_limit, options=options,
+                       signal_tol=signal_tol)
     arr = validate_signals(net, signals)
     seeds = signal_seeds(seed, arr.shape[0])
     return _stream(prepared, arr, seeds, workers, dask)

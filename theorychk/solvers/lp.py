@@ -174,6 +174,31 @@ def output_target(layer: Layer, y: np.ndarray, *, clip_margin: float) -> tuple[n
     return act.inverse(clipped), "linear", int(np.count_nonzero(clipped != y))
 
 
+def range_distance(layer: Layer, y: np.ndarray) -> float:
+    """``‖y − clip(y)‖₂`` into the closure of a tanh/sigmoid last layer's range (0 otherwise): a
+    lower bound on the ℓ2 distance of ``y`` from the range of ``G``."""
+    name = layer.activation.name
+    if name not in ("tanh", "sigmoid"):
+        return 0.0
+    lo = -1.0 if name == "tanh" else 0.0
+    return float(np.linalg.norm(y - np.clip(y, lo, 1.0)))
+
+
+def output_gap(layer: Layer, y: np.ndarray, target: np.ndarray, gap: float) -> float:
+    """Lower bound on ``‖G(z) − y‖_∞`` for every ``z`` given that every ``z`` has a
+    pre-activation residual ``‖W z + b − target‖_∞ > gap`` (``target``: the clipped signal's
+    pre-image under a tanh/sigmoid last layer). Some entry ``u_j`` is off by more than ``gap``;
+    the activation is monotone, so its output is off from ``act(target_j)`` by at least
+    ``min(|act(t_j ± gap) − act(t_j)|)``, and ``act(target)`` is off from ``y`` by the clipping.
+    For the piecewise-linear last layers the residual is already in output space."""
+    if _kind(layer.activation) != "other" or layer.activation.name not in ("tanh", "sigmoid"):
+        return gap
+    act = layer.activation
+    base = act(target)
+    step = np.minimum(np.abs(act(target + gap) - base), np.abs(base - act(target - gap)))
+    return max(0.0, float(np.min(step)) - float(np.max(np.abs(base - y))))
+
+
 def _input_nonneg(net: Network, i: int) -> bool:
     # z_k >= 0 in Algorithms 1-3: the input of layer i is a ReLU output ("omitted to recover
     # the first layer").
@@ -506,6 +531,7 @@ class _LayerReport:
     rank: int | None = None
     underdetermined: bool = False
     note: str = ""
+    n_rows: int = 0  # target rows (observed outputs at the last layer)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -556,11 +582,16 @@ def _settings(problem: Problem, name: str, allowed: frozenset[str], fast_default
     scale = max(1.0, float(np.max(np.abs(problem.observed))) if problem.observed.size else 1.0)
     noise = problem.noise if problem.noise else None
     base_eps0 = DEFAULT_RELAX_EPS0 if name == "relax" else DEFAULT_EPS0
-    eps0 = _option(opts, "eps0", noise if noise else base_eps0 * scale, pos, "a positive number")
+    # A float32 signal carries rounding noise (up to signal_rounding per entry): starting ε below
+    # it would read rounding-level entries of a hidden estimate as active units.
+    default_eps0 = noise if noise else max(base_eps0 * scale, problem.signal_rounding)
+    eps0 = _option(opts, "eps0", default_eps0, pos, "a positive number")
     alpha = _option(
         opts, "alpha", DEFAULT_ALPHA, lambda v: float(v) > 1 and math.isfinite(float(v)), "a number > 1"
     )
-    tol = _option(opts, "tol", DEFAULT_TOL * scale, lambda v: float(v) >= 0, "a number >= 0")
+    # The signal tolerance (an ℓ2 bound, theorychk.solvers.base) unless overridden: INFEASIBLE
+    # needs the LP to show y farther than it from the range.
+    tol = _option(opts, "tol", problem.signal_tol or DEFAULT_TOL * scale, lambda v: float(v) >= 0, "a number >= 0")
     clip = _option(opts, "clip_margin", DEFAULT_CLIP_MARGIN, lambda v: 0 < float(v) < 0.5, "in (0, 0.5)")
     max_steps = _option(
         opts,
@@ -588,6 +619,7 @@ class _LayerwiseLP:
     name = ""
     summary = ""
     supports_mask = True
+    noise_norm = "linf"  # paper 001's noise model: ‖e‖_∞ ≤ ε
     _options: ClassVar[frozenset[str]] = _COMMON_OPTIONS
     _fast_default = True
 
@@ -682,7 +714,8 @@ class _LayerwiseLP:
             return self._finish(problem, latent, reports, estimates, info, InversionStatus.SOLVED, "")
         if residual <= s.tol:
             return self._finish(problem, latent, reports, estimates, info, InversionStatus.SOLVED, "")
-        if n_clipped:
+        outside = range_distance(net.layers[-1], problem.observed)
+        if n_clipped and outside > s.tol:
             act = net.layers[-1].activation.name
             return self._finish(
                 problem,
@@ -691,10 +724,10 @@ class _LayerwiseLP:
                 estimates,
                 info,
                 InversionStatus.INFEASIBLE,
-                f"y has {n_clipped} entries outside the open range of the last layer's {act}: "
-                "not in the range",
+                f"y has {n_clipped} entries outside the open range of the last layer's {act}, "
+                f"{outside:.3g} > tol = {s.tol:.3g} away from it: not in the range",
             )
-        proof = self._not_in_range(reports[0], s)
+        proof = self._not_in_range(reports[0], s, problem)
         if proof:
             return self._finish(problem, latent, reports, estimates, info, InversionStatus.INFEASIBLE, proof)
         return self._finish(
@@ -709,7 +742,7 @@ class _LayerwiseLP:
             "somewhere — this is not a proof that y is outside the range",
         )
 
-    def _not_in_range(self, last: _LayerReport, s: _Settings) -> str:  # pragma: no cover - per method
+    def _not_in_range(self, last: _LayerReport, s: _Settings, problem: Problem) -> str:  # pragma: no cover - per method
         return ""
 
     def _finish(
@@ -824,7 +857,8 @@ class LinfLP(_LayerwiseLP):
     :func:`_band_families`; identity and inverted last layers are two-sided for every row.
 
     Options: ``eps0`` (default: the declared ``noise``, else ``1e-9·max(1, ‖y‖_∞)``), ``alpha``
-    (1.2), ``tol`` (``1e-6·max(1, ‖y‖_∞)``: SOLVED threshold), ``fast_path`` (True),
+    (1.2), ``tol`` (the signal tolerance, see :func:`~theorychk.solvers.base.signal_tolerance`:
+    INFEASIBLE needs the ℓ∞ LP infeasible at an ε above it), ``fast_path`` (True),
     ``fast_tol`` (1e-9, relative), ``clip_margin`` (1e-9), ``max_steps`` (2000).
     ε carries over from one layer to the next (as in the published code).
 
@@ -895,16 +929,24 @@ class LinfLP(_LayerwiseLP):
                 new = _classes(inp, eps)
                 if delta <= eps or not _same(new, classes):
                     break
+                rep.last_infeasible_eps = eps  # the same LP, δ* > ε: infeasible here too (skipped)
             classes = new
             lp.set_eps(eps)
             rep.eps = eps
 
-    def _not_in_range(self, last: _LayerReport, s: _Settings) -> str:
-        if last.last_infeasible_eps is not None and last.last_infeasible_eps >= s.tol:
+    def _not_in_range(self, last: _LayerReport, s: _Settings, problem: Problem) -> str:
+        if last.last_infeasible_eps is None:
+            return ""
+        # Infeasible at ε: every z has an ℓ∞ residual > ε (in output space, or before a
+        # tanh/sigmoid: mapped to output space by output_gap); ℓ2 ≥ ℓ∞ > tol then.
+        layer = problem.net.layers[-1]
+        target, _, _ = output_target(layer, problem.observed, clip_margin=s.clip_margin)
+        gap = output_gap(layer, problem.observed, target, last.last_infeasible_eps)
+        if gap >= s.tol:
             return (
                 f"y is not in the range of the last layer: its ℓ∞ LP is infeasible at ε = "
-                f"{last.last_infeasible_eps:.3g} ≥ tol = {s.tol:.3g} "
-                f"(float LP claim; min δ = {last.value:.3g})"
+                f"{last.last_infeasible_eps:.3g}, so ‖G(z) − y‖_∞ > {gap:.3g} ≥ tol = {s.tol:.3g} "
+                f"for every z (float LP claim; min δ = {last.value:.3g})"
             )
         return ""
 
@@ -937,7 +979,7 @@ class L1LP(_LayerwiseLP):
     def _invert_layer(
         self, inp: _LayerInput, s: _Settings, eps: float, deadline: Deadline
     ) -> tuple[np.ndarray, _LayerReport]:
-        rep = _LayerReport(inp.index, eps, input_dim=inp.weight.shape[1])
+        rep = _LayerReport(inp.index, eps, input_dim=inp.weight.shape[1], n_rows=inp.weight.shape[0])
         lp = _LayerLP(
             inp.weight,
             _band_families(inp.kind, inp.target, inp.bias, inp.slope),
@@ -992,11 +1034,16 @@ class L1LP(_LayerwiseLP):
         rep.eps = eps
         return x_prev, rep
 
-    def _not_in_range(self, last: _LayerReport, s: _Settings) -> str:
-        if last.value > s.tol:
+    def _not_in_range(self, last: _LayerReport, s: _Settings, problem: Problem) -> str:
+        if problem.net.layers[-1].activation.name in ("tanh", "sigmoid"):
+            return ""  # an ℓ1 slack before a squashing activation bounds no output distance
+        # tol bounds an ℓ2 distance and ‖v‖₁ ≤ √n‖v‖₂: only an ℓ1 slack above √n·tol shows y
+        # farther than tol from the range.
+        bound = s.tol * math.sqrt(last.n_rows or 1)
+        if last.value > bound:
             return (
                 f"y is not in the range of the last layer: its ℓ1 LP's minimum slack is {last.value:.3g} "
-                f"> tol = {s.tol:.3g} (float LP claim)"
+                f"> √n·tol = {bound:.3g} (float LP claim)"
             )
         return ""
 

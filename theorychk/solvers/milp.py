@@ -80,7 +80,9 @@ from theorychk.solvers.lp import (
     DEFAULT_TOL,
     _kind,
     check_layerwise_network,
+    output_gap,
     output_target,
+    range_distance,
 )
 from theorychk.verdict import jsonable
 
@@ -749,8 +751,9 @@ class ExactMILP:
     read against ``tol`` (module docstring).
 
     Options: ``norm`` (``"linf"`` default, or ``"l1"``), ``latent_box`` (``R`` for ``‖z‖_∞ ≤ R``,
-    default :data:`DEFAULT_LATENT_BOX`, or a pair ``(lo, hi)``), ``tol`` (``1e-6·max(1, ‖y‖_∞)``:
-    "in the range" threshold), ``mip_rel_gap`` (1e-6), ``polish`` (True), ``clip_margin`` (1e-9,
+    default :data:`DEFAULT_LATENT_BOX`, or a pair ``(lo, hi)``), ``tol`` (the signal tolerance of
+    :func:`~theorychk.solvers.base.signal_tolerance`, times ``√m`` for ``norm="l1"``: "in the
+    range" threshold), ``mip_rel_gap`` (1e-6), ``polish`` (True), ``clip_margin`` (1e-9,
     tanh/sigmoid last layers). ``info``: ``objective`` (forward residual of the returned latent),
     ``bound`` (HiGHS's dual bound: no latent in the box does better, up to HiGHS's tolerances),
     ``gap``, ``in_range``, ``latent_box`` (``R``, or ``[lo, hi]``), ``binaries``, ``stable_units``,
@@ -760,6 +763,7 @@ class ExactMILP:
     name = "milp"
     summary = "exact inversion: min ||G(z) - y|| over a latent box as a big-M MILP (HiGHS)"
     supports_mask = True
+    noise_norm = "linf"  # paper 001's noise model, as the LP methods
     _options: ClassVar[frozenset[str]] = frozenset(
         {"norm", "latent_box", "tol", "mip_rel_gap", "polish", "clip_margin"}
     )
@@ -780,7 +784,11 @@ class ExactMILP:
         lo, hi = latent_bounds(opts.get("latent_box", DEFAULT_LATENT_BOX), net.latent_dim, name="latent_box")
         box, box_text = _describe_box(lo, hi)
         scale = max(1.0, float(np.max(np.abs(problem.observed))))
-        tol = _nonneg(opts.get("tol", DEFAULT_TOL * scale), "tol")
+        # The signal tolerance bounds an ℓ2 distance: an ℓ∞ residual above it, or an ℓ1 residual
+        # above √m times it, puts y farther than it from the range.
+        signal_tol = problem.signal_tol or DEFAULT_TOL * scale
+        default = signal_tol if norm == "linf" else signal_tol * math.sqrt(int(problem.mask.sum()))
+        tol = _nonneg(opts.get("tol", default), "tol")
         rel_gap = _nonneg(opts.get("mip_rel_gap", DEFAULT_MIP_REL_GAP), "mip_rel_gap")
         polish = opts.get("polish", True)
         if not isinstance(polish, bool):
@@ -832,18 +840,29 @@ class ExactMILP:
         def done(status: InversionStatus, reason: str) -> Inversion:
             return Inversion(self.name, status, latent, reason=reason, counts=counts, info=info)
 
-        if latent is not None and objective <= tol and not clipped:
+        # Before a tanh/sigmoid the residual is in pre-activation space: the bound, and how far a
+        # clipped y is from the activation's range, are mapped to output space for the claim.
+        outside = range_distance(net.layers[-1], y_obs) if clipped else 0.0
+        far = outside > signal_tol
+        if last_linear:
+            target, _, _ = output_target(net.layers[-1], y_obs, clip_margin=clip)
+            out_bound = output_gap(net.layers[-1], y_obs, target, bound) if norm == "linf" else 0.0
+        else:
+            out_bound = bound
+        info["output_bound"] = out_bound
+        if latent is not None and objective <= tol and not far:
             info["in_range"] = True
             return done(InversionStatus.SOLVED, "")
         if res.status == "time limit":
             return done(InversionStatus.UNKNOWN, "time limit")  # incumbent, bound and gap are in info
         if res.status not in ("optimal", "infeasible"):
             return done(InversionStatus.UNKNOWN, f"MILP solver ended with {res.status}")
-        if bound > tol or clipped:
+        if out_bound > tol or far:
             info["in_range"] = False
             why = (
-                f"y has {clipped} entries outside the open range of the last activation"
-                if clipped
+                f"y has {clipped} entries outside the open range of the last activation, "
+                f"{outside:.3g} > tol {signal_tol:.3g} away from it"
+                if far
                 else f"min ‖G(z) − y‖_{'∞' if norm == 'linf' else '1'} over {box_text} is "
                 f"{objective:.3g} (HiGHS bound {bound:.3g} > tol {tol:.3g}): y is not in the range "
                 "within the box (MILP claim, not exact)"
