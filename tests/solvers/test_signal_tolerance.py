@@ -111,3 +111,27 @@ def test_signal_tol_is_validated() -> None:
     net, z, y = _case("relu")
     with pytest.raises(InvalidInput, match="signal_tol"):
         invert(net, y, signal_tol=-1.0)
+
+
+@pytest.mark.parametrize("method", ["linf", "l1"])
+@pytest.mark.parametrize("act", ["leaky_relu:0.1", "relu"])
+def test_float32_signals_take_the_fast_path(method: str, act: str) -> None:
+    # A float32 decoder's output is off the range by its rounding: the least-squares point of
+    # every layer must be accepted at that level instead of sending each layer to HiGHS (24-39 s
+    # per signal on a 784-wide decoder before), and the result must still be SOLVED and exact to
+    # float32 precision.
+    net = float32_decoder((6, 60, 150), act, seed=3)
+    z = np.random.default_rng(4).standard_normal(6).astype(np.float32).astype(np.float64)
+    y = forward32(net, z)
+    r = invert(net, y, method=method)
+    assert r.status is InversionStatus.SOLVED
+    # LeakyReLU: every row is an equality, so every layer's least-squares point is the answer.
+    # ReLU: a hidden target is the previous layer's estimate, whose rounding the pseudo-inverse
+    # amplifies past the signal's level; the output layer at least must take the fast path.
+    fast = r.counts["fast_path_layers"]
+    assert fast == net.depth if act.startswith("leaky") else fast >= 1
+    assert np.linalg.norm(r.latent - z) <= 1e-4 * np.linalg.norm(z)
+    # a user who sets fast_tol gets exactly that (no rounding allowance): HiGHS settles the layers
+    strict = invert(net, y, method=method, fast_tol=0.0)
+    assert strict.counts["fast_path_layers"] < fast
+    assert strict.status is InversionStatus.SOLVED

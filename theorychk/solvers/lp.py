@@ -24,7 +24,11 @@ Before building the LP, the equality rows at ε (the support) are solved by leas
 (Cholesky on the Gram matrix) — Theorem 2's "layer-wise Gaussian elimination". If that point
 satisfies *every* row of the LP with slack ``δ̂ ≤ min(ε, fast_tol)``, it is an optimal solution of
 the LP within ``fast_tol`` (the slacks are non-negative, so no point does better than 0) and
-the LP is not sent to HiGHS; ``info`` records it. HiGHS on these dense LPs costs tens of
+the LP is not sent to HiGHS; ``info`` records it. A float32 signal is off the range by its
+rounding, so unless the user sets ``fast_tol`` the accepted slack is at least the signal's
+rounding level (``Problem.signal_rounding``; ℓ1: times √rows) — the point is then optimal up to
+what the signal's own precision can tell apart, and the central status check judges
+``‖G(ẑ) − y‖₂`` against ``signal_tol``. HiGHS on these dense LPs costs tens of
 milliseconds even with an optimal starting basis (``docs/solvers-lp.md``), so this path is what
 makes noiseless inversion fast; ``fast_path=False`` runs every layer through HiGHS. When the
 fast path fails (noise, a rank-deficient support), its least-squares point seeds HiGHS with a
@@ -565,6 +569,9 @@ class _Settings:
     fast_path: bool
     fast_tol: float
     scale: float
+    #: absolute slack the fast path accepts besides ``fast_tol``: the signal's rounding level
+    #: (0 when the user set ``fast_tol``), so a float32 signal does not fall through to HiGHS
+    fast_abs: float = 0.0
 
 
 def _settings(problem: Problem, name: str, allowed: frozenset[str], fast_default: bool) -> _Settings:
@@ -602,8 +609,13 @@ def _settings(problem: Problem, name: str, allowed: frozenset[str], fast_default
     )
     fast = _option(opts, "fast_path", fast_default, lambda v: isinstance(v, bool), "a bool")
     fast_tol = _option(opts, "fast_tol", DEFAULT_FAST_TOL, lambda v: float(v) >= 0, "a number >= 0")
+    # A float32 signal is off the range by its rounding: a least-squares point with slack at that
+    # level is as good as the LP's optimum can be told apart from it (the central status check
+    # then judges the residual against signal_tol).
+    fast_abs = 0.0 if "fast_tol" in opts else float(problem.signal_rounding)
     return _Settings(
-        float(eps0), float(alpha), float(tol), float(clip), int(max_steps), bool(fast), float(fast_tol), scale
+        float(eps0), float(alpha), float(tol), float(clip), int(max_steps), bool(fast), float(fast_tol), scale,
+        fast_abs,
     )
 
 
@@ -895,7 +907,7 @@ class LinfLP(_LayerwiseLP):
         rep.equality_rows = n_eq
         if s.fast_path and x is not None:
             need = float(np.max(_row_slacks(lp, x, eps, inp.weight), initial=0.0))
-            if need <= min(eps, s.fast_tol * max(1.0, float(np.max(np.abs(inp.target), initial=0.0)))):
+            if need <= min(eps, max(s.fast_abs, s.fast_tol * max(1.0, float(np.max(np.abs(inp.target), initial=0.0))))):
                 rep.fast_path, rep.value, rep.rank = True, need, inp.weight.shape[1]
                 return x, rep
         _seed(lp, inp, eps, eq_rows, rep)
@@ -995,7 +1007,9 @@ class L1LP(_LayerwiseLP):
             rep.equality_rows = n_eq
             if s.fast_path and x is not None:
                 need = float(np.sum(_row_slacks(lp, x, e, inp.weight)))
-                if need <= s.fast_tol * max(1.0, float(np.max(np.abs(inp.target), initial=0.0))):
+                # ℓ1 slack: the ℓ2 rounding level times √rows bounds it
+                floor = s.fast_abs * math.sqrt(max(1, inp.weight.shape[0]))
+                if need <= max(floor, s.fast_tol * max(1.0, float(np.max(np.abs(inp.target), initial=0.0)))):
                     rep.fast_path, rep.rank = True, inp.weight.shape[1]
                     return x, need
             if not seeded:
