@@ -140,3 +140,24 @@ def test_committed_certificates_recheck(path):
     assert "REJECTED" not in [c.outcome for c in report.claims]
     net = load_network(cert["model"]["source"])
     assert cert["model"]["fingerprint"] == net.fingerprint()
+
+
+def test_written_certificates_are_compact_and_exact(tmp_path):
+    # One line of compact JSON; dyadic evidence rationals as float hex when shorter (the checker
+    # reads both forms exactly): the file checks exactly as the certificate it was written from.
+    from theorychk.certify.certificate import _compact_rational, write_certificate
+
+    assert _compact_rational("2908244754644027/72057594037927936") == (2908244754644027 / 72057594037927936).hex()
+    assert _compact_rational("1/1000") == "1/1000"  # not dyadic
+    assert _compact_rational("1/2") == "1/2"  # dyadic but shorter as p/q
+    assert _compact_rational("12345678901234567890123/2") == "12345678901234567890123/2"  # beyond float64
+    for path in COMMITTED:
+        cert = json.loads(path.read_text())
+        out = write_certificate(cert, tmp_path / path.name)
+        text = out.read_text()
+        assert text.count("\n") == 1 and len(text) < path.stat().st_size
+        back = json.loads(text)
+        assert back["model"] == cert["model"] and back["signal"] == cert["signal"]
+        a, b = check_file(path), check_file(out)
+        assert a.verified and b.verified
+        assert [(c.kind, c.outcome, c.reason) for c in a.claims] == [(c.kind, c.outcome, c.reason) for c in b.claims]

@@ -442,3 +442,19 @@ def test_random_tampering_never_escapes_or_verifies_a_changed_number(certs, name
         assert report.verdict in ("VERIFIED", "REJECTED")
         if changed and path[:2] in (("signal", "latent"), ("signal", "output")):
             assert not report.verified, path
+
+
+def test_left_inverse_evidence_is_float32_short(certs):
+    # Any rational L is valid evidence; the certifier stores the float32-rounded pseudo-inverse
+    # when it keeps ||I - L A|| <= 1/1000 (half the digits to store and to check exactly).
+    from theorychk.certify.stability import SHORT_L_DEFECT, _left_inverse_bound
+
+    ev = claim_of(certs["wide"], "lei_l1")["evidence"]["layers"][0]["c_evidence"]
+    entries = [F(v) if "/" in v or v.lstrip("-").isdigit() else F(float.fromhex(v)) for row in ev["L"] for v in row]
+    assert all(F(float(np.float32(float(q)))) == q for q in entries)
+    net, _ = NETS["wide"]
+    a = net.layers[0].weight
+    full = _left_inverse_bound(a, np.linalg.pinv(a), "1")
+    short = _left_inverse_bound(a, np.linalg.pinv(a).astype(np.float32).astype(np.float64), "1")
+    assert full is not None and short is not None and short[2] <= SHORT_L_DEFECT
+    assert short[0] >= full[0] * (1 - SHORT_L_DEFECT) / (1 + SHORT_L_DEFECT)

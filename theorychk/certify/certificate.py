@@ -25,6 +25,7 @@ Examples
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -229,8 +230,43 @@ def count_claims(certs: Sequence[dict[str, Any]], kinds: Sequence[str] = ALL_KIN
     return {k: {s: v.get(s, 0) for s in ("CERTIFIED", "REFUTED", "UNKNOWN")} for k, v in counts.items()}
 
 
+_DYADIC = re.compile(r"(-?\d+)/(\d+)")
+
+
+def _compact_rational(text: str) -> str:
+    """``"p/q"`` with ``q`` a power of two and ``p/q`` a float64 as exact float hex when that is
+    shorter (the checker reads both forms exactly): float weights and float LP multipliers are
+    dyadic, and their ``p/q`` form spends ~35 characters where hex needs ~20."""
+    m = _DYADIC.fullmatch(text)
+    if m is None:
+        return text
+    p, q = int(m.group(1)), int(m.group(2))
+    if q & (q - 1) or abs(p).bit_length() > 53 or q.bit_length() > 1000:
+        return text
+    h = (p / q).hex()
+    return h if len(h) < len(text) and Fraction(float.fromhex(h)) == Fraction(p, q) else text
+
+
+def compact_evidence(obj: Any) -> Any:
+    """Every rational string in ``obj`` (a claim's evidence) in its shortest exact form."""
+    if isinstance(obj, str):
+        return _compact_rational(obj)
+    if isinstance(obj, list):
+        return [compact_evidence(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: compact_evidence(v) for k, v in obj.items()}
+    return obj
+
+
 def write_certificate(cert: dict[str, Any], path: str | Path) -> Path:
+    """Write ``cert`` as one line of compact JSON, evidence rationals in their shortest exact form
+    (``python -m json.tool CERT`` or ``jq .`` indents it for reading)."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(json.dumps(cert, indent=1) + "\n", encoding="utf-8")
+    out = dict(cert)
+    out["claims"] = [
+        {**c, "evidence": compact_evidence(c["evidence"])} if isinstance(c, dict) and "evidence" in c else c
+        for c in cert.get("claims", [])
+    ]
+    p.write_text(json.dumps(out, separators=(",", ":")) + "\n", encoding="utf-8")
     return p

@@ -93,13 +93,33 @@ STATEMENTS = {
 }
 
 
+#: ``||I - L A||`` up to which the float32-rounded pseudo-inverse is used as ``L`` (the bound
+#: then loses at most this fraction against a float64 ``L``, for half the digits to store and check)
+SHORT_L_DEFECT = Fraction(1, 1000)
+
+
 def _approx_left_inverse(a: np.ndarray, norm: str) -> tuple[Fraction, dict[str, Any]] | None:
-    """``c >= (1 - ||I - L A||) / ||L||`` for any rational ``L`` (induced l_inf or l_1 norms)."""
-    k = a.shape[1]
+    """``c >= (1 - ||I - L A||) / ||L||`` for any rational ``L`` (induced l_inf or l_1 norms).
+
+    ``L`` is the pseudo-inverse rounded to float32 when that keeps ``||I - L A|| <= 1/1000``
+    (any rational ``L`` is valid evidence; shorter numbers make the certificate and its exact
+    check smaller), else the float64 pseudo-inverse.
+    """
     try:
         lf = np.linalg.pinv(a)
     except np.linalg.LinAlgError:
         return None
+    short = _left_inverse_bound(a, lf.astype(np.float32).astype(np.float64), norm)
+    if short is not None and short[2] <= SHORT_L_DEFECT:
+        return short[0], short[1]
+    full = _left_inverse_bound(a, lf, norm)
+    return None if full is None else (full[0], full[1])
+
+
+def _left_inverse_bound(a: np.ndarray, lf: np.ndarray, norm: str) -> tuple[Fraction, dict[str, Any], Fraction] | None:
+    """The bound of :func:`_approx_left_inverse` for the float matrix ``lf`` (exactly), its
+    evidence and ``||I - L A||``; ``None`` when ``||I - L A|| >= 1``."""
+    k = a.shape[1]
     lq = [[Fraction(float(v)) for v in row] for row in lf]
     e = exact.to_fmpq_mat([[int(i == j) for j in range(k)] for i in range(k)]) - exact.to_fmpq_mat(lq) * exact.to_fmpq_mat(a)
     e_rows = [[exact.rational(e[i, j]) for j in range(k)] for i in range(k)]
@@ -111,7 +131,7 @@ def _approx_left_inverse(a: np.ndarray, norm: str) -> tuple[Fraction, dict[str, 
         n_l = max(sum(abs(lq[i][j]) for i in range(k)) for j in range(len(lq[0])))
     if n_e >= 1 or n_l == 0:
         return None
-    return (1 - n_e) / n_l, {"method": "approx_left_inverse", "L": lq}
+    return (1 - n_e) / n_l, {"method": "approx_left_inverse", "L": lq}, n_e
 
 
 #: Above this many ``rows * k**3`` the exact c_inf engine is replaced by :func:`_linf_bracket`.
