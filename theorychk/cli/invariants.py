@@ -9,6 +9,7 @@ import typer
 
 from theorychk.cli import ActivationOpt, FinalActivationOpt, JsonOpt, LayersOpt, app, load_array, load_model, print_json
 from theorychk.errors import InvalidInput
+from theorychk.runtime import DEFAULT_TIME_LIMIT
 
 
 def _matrix(source: str, layer: int | None, layers: str | None, activation: str | None, final: str | None) -> tuple[np.ndarray, str]:
@@ -38,7 +39,9 @@ def invariants(
     mu_s: Annotated[int | None, typer.Option("--mu-s", metavar="S", help="μ_S: coherence over S-row submatrices.")] = None,
     c_inf: Annotated[int | None, typer.Option("--c-inf", metavar="M", help="c_∞(W, M) of paper 001.")] = None,
     c_1: Annotated[int | None, typer.Option("--c-1", metavar="M", help="c_1(W, M) of paper 001.")] = None,
-    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds per invariant.")] = None,
+    time_limit: Annotated[float, typer.Option(
+        "--time-limit", help="Wall-clock seconds per invariant; past it the invariant ends UNKNOWN \"time limit\" "
+                             "with the bounds reached ('inf': no limit).")] = DEFAULT_TIME_LIMIT,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
     layers: LayersOpt = None,
     activation: ActivationOpt = None,
