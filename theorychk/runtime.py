@@ -82,6 +82,8 @@ class Deadline:
     start: float = field(default_factory=time.perf_counter)
 
     def __post_init__(self) -> None:
+        if self.seconds is not None and self.seconds == float("inf"):
+            self.seconds = None  # the CLI's `--time-limit inf`: no limit, asked for explicitly
         if self.seconds is not None and not (self.seconds > 0):
             raise InvalidInput(f"time_limit must be a positive number of seconds or None; got {self.seconds!r}")
 

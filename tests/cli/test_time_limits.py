@@ -49,3 +49,59 @@ def test_invariants_time_limit(big_matrix, flag):
     (res,) = out["results"]
     assert res["status"] == "UNKNOWN" and res["reason"] == "time limit"
     assert res["lower"]["value"] < res["upper"]["value"]  # the bounds reached, not a guess
+
+
+def _leaky_decoder(path: Path, widths: tuple[int, ...], seed: int = 14) -> tuple[Path, np.ndarray]:
+    """A random float32 LeakyReLU(0.1) decoder of ``widths`` and one of its outputs (float32)."""
+    from theorychk.io import npz
+    from theorychk.network import Layer, Network, parse_activation
+
+    rng = np.random.default_rng(seed)
+    layers = tuple(
+        Layer((rng.standard_normal((m, n)) / np.sqrt(n)).astype(np.float32),
+              (0.1 * rng.standard_normal(m)).astype(np.float32), parse_activation("leaky_relu:0.1"), "float32")
+        for n, m in zip(widths, widths[1:])
+    )
+    net = Network(layers, name="decoder")
+    npz.write(net, path)
+    y = net.forward(rng.standard_normal(widths[0]).astype(np.float32).astype(np.float64)).astype(np.float32)
+    return path, y
+
+
+@pytest.mark.slow
+def test_certify_time_limit_is_per_signal_and_keeps_decided_claims(tmp_path):
+    """The reported decoder's shape (20 -> 200 -> 500 -> 784): its claims need minutes, not 2 s."""
+    model, y = _leaky_decoder(tmp_path / "dec.npz", (20, 200, 500, 784))
+    np.save(tmp_path / "y.npy", y[None, :])
+    code, out = run("certify", str(model), "--signals", str(tmp_path / "y.npy"), "--time-limit", "2",
+                    "--out", str(tmp_path / "certs"), "--quiet")
+    assert code == 0
+    (row,) = out["signals"]
+    if row.get("realizable") is None and "claims" not in row:
+        assert row["reason"] == "time limit"  # the inversion itself did not finish: undecided, not "unrealizable"
+        return
+    cert = json.loads((tmp_path / "certs" / "signal-000.json").read_text())
+    per_signal = [c for c in cert["claims"] if c["kind"] not in ("layer_injective", "network_injective")]
+    assert any(c["status"] == "UNKNOWN" and c["reason"] == "time limit" for c in per_signal)
+
+
+@pytest.mark.slow
+def test_invert_milp_time_limit(tmp_path):
+    model, y = _leaky_decoder(tmp_path / "dec.npz", (20, 120, 160, 200))
+    np.save(tmp_path / "y.npy", y)
+    code, out = run("invert", str(model), "--signal", str(tmp_path / "y.npy"), "--method", "milp",
+                    "--time-limit", "1", "--quiet")
+    assert code == 0
+    (res,) = out["results"]
+    assert res["status"] == "UNKNOWN" and res["reason"] == "time limit"
+
+
+@pytest.mark.slow
+def test_reduce_verify_time_limit(tmp_path):
+    code, out = run("reduce", "--vars", "250", "--clauses", "1065", "--seed", "3", "--verify", "--milp-gap",
+                    "--time-limit", "1", "--quiet")
+    assert code == 1  # UNKNOWN is not CERTIFIED
+    v = out["verification"]
+    assert v["status"] == "UNKNOWN"
+    assert any(c["status"] == "UNKNOWN" and "time limit" in c["message"] for c in v["checks"]) \
+        or v["sat"]["status"] == "UNKNOWN"

@@ -9,7 +9,7 @@ import typer
 
 from theorychk.cli import ActivationOpt, FinalActivationOpt, JsonOpt, LayersOpt, app, load_array, load_model, print_json
 from theorychk.errors import InvalidInput
-from theorychk.runtime import DEFAULT_TIME_LIMIT
+from theorychk.runtime import DEFAULT_TIME_LIMIT, Deadline
 
 
 def _matrix(source: str, layer: int | None, layers: str | None, activation: str | None, final: str | None) -> tuple[np.ndarray, str]:
@@ -55,6 +55,7 @@ def invariants(
     from theorychk import invariants as inv
 
     matrix, label = _matrix(source, layer, layers, activation, final_activation)
+    time_limit = Deadline(time_limit).seconds  # validated; `inf` is None (no limit)
     show = not quiet
     todo: list[tuple[str, Any]] = []
     if spark:

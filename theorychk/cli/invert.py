@@ -17,6 +17,7 @@ import typer
 from theorychk.cli import (
     ActivationOpt, FinalActivationOpt, JsonOpt, LayersOpt, ModelArg, app, load_array, load_model, print_json,
 )
+from theorychk.runtime import DEFAULT_TIME_LIMIT
 
 #: signals in a table before it becomes a per-status summary (``--verbose`` shows every row)
 _TABLE_ROWS = 20
@@ -65,7 +66,9 @@ def invert(
     method: Annotated[str, typer.Option("--method", help=f"Inversion method: {', '.join(METHOD_NAMES)}.")] = "linf",
     mask: Annotated[str | None, typer.Option("--mask", help="MASK.npy: boolean (n,) of observed outputs.")] = None,
     noise: Annotated[float | None, typer.Option("--noise", help="Declared noise level.")] = None,
-    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds per signal.")] = None,
+    time_limit: Annotated[float, typer.Option(
+        "--time-limit", help="Wall-clock seconds per signal, every method ('inf': no limit); past it the signal "
+                             "ends UNKNOWN \"time limit\".")] = DEFAULT_TIME_LIMIT,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed for randomised methods.")] = None,
     out: Annotated[str | None, typer.Option(
         "--out", help="Write the latent estimates to this .npy file, row by row as they finish (NaN: none).")] = None,
@@ -83,7 +86,7 @@ def invert(
 ) -> None:
     """Invert each signal with METHOD; print status, residuals and timing per signal."""
     from theorychk.errors import InvalidInput
-    from theorychk.runtime import blas_threads, default_workers, progress
+    from theorychk.runtime import Deadline, blas_threads, default_workers, progress
     from theorychk.solvers import get_method
     from theorychk.solvers.batch import invert_stream, processes_used
 
@@ -98,7 +101,7 @@ def invert(
     n = batch.shape[0]
     n_workers = workers if workers is not None else default_workers()
     stream = invert_stream(
-        net, batch, method=method, mask=mask_arr, noise=noise, time_limit=time_limit, seed=seed,
+        net, batch, method=method, mask=mask_arr, noise=noise, time_limit=Deadline(time_limit).seconds, seed=seed,
         workers=n_workers, dask=dask,
     )  # validates everything before the first inversion
     latents = None if out is None else _latents_file(out, (net.latent_dim,) if signals.ndim == 1 else (n, net.latent_dim))

@@ -66,7 +66,7 @@ import numpy as np
 from theorychk._highs import new_highs
 from theorychk.errors import InvalidInput
 from theorychk.network import Network
-from theorychk.runtime import Deadline
+from theorychk.runtime import DEFAULT_TIME_LIMIT, Deadline
 from theorychk.solvers.base import (
     Inversion,
     InversionStatus,
@@ -597,7 +597,7 @@ def minimize_residual(
     vertices: bool = False,
     norm: str = "linf",
     cutoff: float | None = None,
-    time_limit: float | None = None,
+    time_limit: float | None = DEFAULT_TIME_LIMIT,
     rows: object | None = None,
     mip_rel_gap: float = DEFAULT_MIP_REL_GAP,
     polish: bool = True,
@@ -974,7 +974,7 @@ def second_preimage(
     *,
     delta: float,
     latent_box: float,
-    time_limit: float | None = None,
+    time_limit: float | None = DEFAULT_TIME_LIMIT,
     norm: str = "linf",
     mask: object | None = None,
     tol: float | None = None,
