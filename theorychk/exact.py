@@ -183,6 +183,10 @@ def rank(a: Any) -> int:
     z, _ = to_fmpz_mat(a)
     if z.nrows() == 0 or z.ncols() == 0:
         return 0
+    # Full rank mod p is full rank over Q (a nonzero minor mod p is nonzero): milliseconds where
+    # fraction-free elimination on float-scaled integers takes minutes (784 x 500: issue 14).
+    if int(flint.nmod_mat(z, DEFAULT_PRIME).rank()) == min(z.nrows(), z.ncols()):
+        return min(z.nrows(), z.ncols())
     return int(z.rank())
 
 

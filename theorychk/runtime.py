@@ -1,7 +1,13 @@
 """Time limits, progress, and how batches use the machine.
 
 Long computations take a :class:`Deadline` and check it at natural break points; when it has
-passed they stop and report UNKNOWN with reason ``"time limit"`` rather than run on. Progress
+passed they stop and report UNKNOWN with reason ``"time limit"`` rather than run on. One
+deadline is made per budgeted unit of work (one signal, one invariant, one verification) and
+passed down, so that every step of the unit spends the same budget: HiGHS gets
+:meth:`Deadline.remaining` as its ``time_limit``, loops and exact (flint / fractions)
+computations call :meth:`Deadline.check` between steps, which raises :class:`TimeLimitReached`
+for the unit's owner to turn into UNKNOWN "time limit". Every budgeted unit has the finite
+default :data:`DEFAULT_TIME_LIMIT`; ``None`` (no limit) is only ever asked for explicitly. Progress
 bars show on stderr when it is a terminal and stay quiet otherwise (or with ``quiet=True``).
 
 Batches run small dense linear algebra single-threaded and spread the batch over worker
@@ -25,7 +31,10 @@ from typing import Any
 from theorychk.errors import InvalidInput
 
 __all__ = [
+    "DEFAULT_TIME_LIMIT",
+    "TIME_LIMIT_REASON",
     "Deadline",
+    "TimeLimitReached",
     "progress",
     "BLAS_THREAD_VARIABLES",
     "blas_threads_set_by_user",
@@ -36,6 +45,26 @@ __all__ = [
 
 #: The environment variables through which a user chooses BLAS / OpenMP thread counts.
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+#: Seconds of wall time of one budgeted unit when the caller names none: one signal (``invert``,
+#: ``certify``), one invariant, one ``reduce --verify``, one global-injectivity check.
+DEFAULT_TIME_LIMIT = 60.0
+
+#: The reason of every UNKNOWN that a deadline caused.
+TIME_LIMIT_REASON = "time limit"
+
+
+class TimeLimitReached(Exception):
+    """The deadline passed inside a computation (raised by :meth:`Deadline.check`).
+
+    Not a :class:`~theorychk.errors.TheoryChkError`: it is not an error of the input but the
+    normal end of a budget, caught by whoever owns the budget and reported as UNKNOWN.
+    """
+
+    def __init__(self, where: str = "") -> None:
+        super().__init__(TIME_LIMIT_REASON + (f" ({where})" if where else ""))
+        self.where = where
 
 
 @dataclass
@@ -53,6 +82,8 @@ class Deadline:
     start: float = field(default_factory=time.perf_counter)
 
     def __post_init__(self) -> None:
+        if self.seconds is not None and self.seconds == float("inf"):
+            self.seconds = None  # the CLI's `--time-limit inf`: no limit, asked for explicitly
         if self.seconds is not None and not (self.seconds > 0):
             raise InvalidInput(f"time_limit must be a positive number of seconds or None; got {self.seconds!r}")
 
@@ -66,6 +97,26 @@ class Deadline:
 
     def expired(self) -> bool:
         return self.seconds is not None and self.elapsed() >= self.seconds
+
+    def check(self, where: str = "") -> None:
+        """Raise :class:`TimeLimitReached` if the deadline has passed (call it between steps).
+
+        >>> Deadline(None).check("never raises")
+        """
+        if self.expired():
+            raise TimeLimitReached(where)
+
+    def limit(self, cap: float | None = None, floor: float = 1e-3) -> float | None:
+        """Seconds to hand a sub-engine that takes a ``time_limit``: what is left, at most ``cap``,
+        at least ``floor`` (HiGHS refuses 0). ``None`` only when neither bounds it.
+
+        >>> Deadline(None).limit(5.0), Deadline(None).limit()
+        (5.0, None)
+        """
+        rem = self.remaining()
+        if rem is None:
+            return cap
+        return max(floor, rem if cap is None else min(rem, cap))
 
 
 class _Bar:

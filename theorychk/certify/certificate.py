@@ -37,16 +37,17 @@ import numpy as np
 
 from theorychk import exact
 from theorychk.certify.signal import (
-    UNIQUENESS_KINDS, check_certifiable, exact_preimage, refute_with, uniqueness_claims,
+    STATEMENTS as UNIQUENESS_STATEMENTS, UNIQUENESS_KINDS, check_certifiable, exact_preimage, make_claim, refute_with,
+    uniqueness_claims,
 )
-from theorychk.certify.stability import STABILITY_KINDS, stability_claims
+from theorychk.certify.stability import STABILITY_KINDS, STATEMENTS as STABILITY_STATEMENTS, stability_claims
 from theorychk.check import FORMAT, VERSION
 from theorychk.check.core import trace
 from theorychk.errors import InvalidInput
 from theorychk.io import ModelSource, layer_digests
 from theorychk.network import Network
-from theorychk.runtime import Deadline
-from theorychk.verdict import jsonable
+from theorychk.runtime import DEFAULT_TIME_LIMIT, TIME_LIMIT_REASON, Deadline, TimeLimitReached
+from theorychk.verdict import Status, jsonable
 
 __all__ = [
     "ALL_KINDS", "DEFAULT_NOISE", "build_certificate", "model_section", "sample_latents", "signal_from_output",
@@ -78,7 +79,8 @@ def build_certificate(
     noise: Fraction = DEFAULT_NOISE,
     latent_box: Fraction = Fraction(10),
     delta: Fraction = Fraction(1, 1000),
-    time_limit: float | None = None,
+    time_limit: float | None = DEFAULT_TIME_LIMIT,
+    deadline: Deadline | None = None,
     as_printed: bool = True,
     extra_claims: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
@@ -89,8 +91,11 @@ def build_certificate(
     reading options, so that ``theorychk check CERT`` can re-read the model alone; a plain string
     is only a label (checking then needs ``--model``, or reads that path with no options).
 
-    ``time_limit`` bounds the whole signal (claims still running when it passes end UNKNOWN
-    "time limit"). ``extra_claims`` (e.g. global injectivity) are appended as they are.
+    ``time_limit`` (seconds, default :data:`~theorychk.runtime.DEFAULT_TIME_LIMIT`; ``None``: no
+    limit) bounds the wall time of the whole signal, all claims together; a ``deadline`` already
+    running (the CLI's, which also paid for inverting the signal) replaces it. Claims decided
+    before it passes keep their result; the others end UNKNOWN "time limit". ``extra_claims``
+    (e.g. global injectivity) are appended as they are.
     """
     start = time.perf_counter()
     check_certifiable(net)
@@ -101,16 +106,27 @@ def build_certificate(
     if len(z) != net.latent_dim:
         raise InvalidInput(f"latent must have length {net.latent_dim}; got {len(z)}")
     noise, latent_box, delta = Fraction(noise), Fraction(latent_box), Fraction(delta)
-    deadline = Deadline(time_limit)
+    deadline = deadline if deadline is not None else Deadline(time_limit)
     tr = trace(net, z)
+
+    def within_budget(kind: str, compute: Any) -> list[dict[str, Any]]:
+        # One claim kind at a time, so that a deadline passing inside one keeps the others' results.
+        try:
+            return compute()
+        except TimeLimitReached:
+            return _timed_out(kind, as_printed=as_printed, noise=noise, latent_box=latent_box, delta=delta)
+
     # The MILP takes whatever time is left, so it runs last; its witness then refutes the others.
-    unique = [k for k in kinds if k in UNIQUENESS_KINDS and k != "milp_global"]
-    claims = uniqueness_claims(net, tr, kinds=unique, latent_box=latent_box, delta=delta, deadline=deadline,
-                               as_printed=as_printed)
-    claims += stability_claims(tr, noise=noise, kinds=[k for k in kinds if k in STABILITY_KINDS], deadline=deadline)
+    claims: list[dict[str, Any]] = []
+    for kind in (k for k in kinds if k in UNIQUENESS_KINDS and k != "milp_global"):
+        claims += within_budget(kind, lambda kind=kind: uniqueness_claims(
+            net, tr, kinds=[kind], latent_box=latent_box, delta=delta, deadline=deadline, as_printed=as_printed))
+    for kind in (k for k in kinds if k in STABILITY_KINDS):
+        claims += within_budget(kind, lambda kind=kind: stability_claims(tr, noise=noise, kinds=[kind],
+                                                                         deadline=deadline))
     if "milp_global" in kinds:
-        milp = uniqueness_claims(net, tr, kinds=["milp_global"], latent_box=latent_box, delta=delta,
-                                 deadline=deadline)[0]
+        milp = within_budget("milp_global", lambda: uniqueness_claims(
+            net, tr, kinds=["milp_global"], latent_box=latent_box, delta=delta, deadline=deadline))[0]
         if milp["status"] == "REFUTED":
             refute_with(claims, tr, [exact.rational(v) for v in milp["evidence"]["second_latent"]])
         claims.append(milp)
@@ -127,13 +143,30 @@ def build_certificate(
         "version": VERSION,
         "model": model_section(net, source),
         "signal": signal,
-        "parameters": {"noise": noise, "latent_box": latent_box, "delta": delta, "time_limit": time_limit,
+        "parameters": {"noise": noise, "latent_box": latent_box, "delta": delta, "time_limit": deadline.seconds,
                        "kinds": list(kinds)},
         "claims": claims + list(extra_claims),
     }
     # For people, never read by the checker: a plain JSON number, not an exact hex float.
     generator = {"program": "theorychk", "elapsed_seconds": round(time.perf_counter() - start, 3)}
     return jsonable(cert) | {"generator": generator}
+
+
+def _timed_out(kind: str, *, as_printed: bool, noise: Fraction, latent_box: Fraction, delta: Fraction
+               ) -> list[dict[str, Any]]:
+    """The UNKNOWN "time limit" claim(s) of ``kind`` whose engine the deadline interrupted."""
+    if kind in STABILITY_KINDS:
+        key = "sigma" if kind == "aberdam_oracle" else "noise"
+        return [make_claim(kind, Status.UNKNOWN, statement=STABILITY_STATEMENTS[kind], evidence={key: noise},
+                           reason=TIME_LIMIT_REASON)]
+    if kind == "milp_global":
+        return [make_claim(kind, Status.UNKNOWN, statement=UNIQUENESS_STATEMENTS[kind],
+                           evidence={"delta": delta, "latent_box": latent_box}, reason=TIME_LIMIT_REASON)]
+    if kind == "aberdam_thm1":
+        return [make_claim(kind, Status.UNKNOWN, variant=v, statement=UNIQUENESS_STATEMENTS[kind],
+                           reason=TIME_LIMIT_REASON) for v in (("per_signal", "as_printed") if as_printed
+                                                               else ("per_signal",))]
+    return [make_claim(kind, Status.UNKNOWN, statement=UNIQUENESS_STATEMENTS[kind], reason=TIME_LIMIT_REASON)]
 
 
 def model_section(net: Network, source: str | ModelSource) -> dict[str, Any]:
@@ -157,7 +190,8 @@ def signal_from_output(
     net: Network,
     y: np.ndarray,
     *,
-    time_limit: float | None = None,
+    time_limit: float | None = DEFAULT_TIME_LIMIT,
+    deadline: Deadline | None = None,
     latent_box: float = 10.0,
     signal_tol: float | None = None,
     milp_max_units: int = 400,
@@ -173,18 +207,27 @@ def signal_from_output(
     (``origin["certifies"] = "given"``), otherwise they are about the realizable point
     ``G(z*)`` for the recovered ``z*`` (``"nearest_realizable"``), ``origin["signal_offset"]``
     from ``y``. Never about an unrealizable ``y``: the checker re-derives ``G(z*)`` from ``z*``.
+    ``origin["realizable"]`` is ``False`` only when the inversion proved ``y`` farther than the
+    tolerance from the range (INFEASIBLE); a time limit or a method that found no fit within it
+    leaves it ``None`` (undecided). ``deadline`` (else ``time_limit`` seconds) bounds the inversion.
     """
     from theorychk.solvers import invert
 
     y = np.asarray(y, dtype=np.float64)
     method = "milp" if sum(net.widths[1:]) <= milp_max_units else "linf"
     opts = {"latent_box": latent_box} if method == "milp" else {}
-    inv = invert(net, y, method=method, time_limit=time_limit, signal_tol=signal_tol, **opts)
+    deadline = deadline if deadline is not None else Deadline(time_limit)
+    inv = invert(net, y, method=method, time_limit=deadline.limit(), signal_tol=signal_tol, **opts)
     origin: dict[str, Any] = {"how": "inverted a given signal", "method": method, "status": inv.status.value,
                               "residual_linf": float(inv.residual_linf), "signal_offset": float(inv.signal_offset),
                               "signal_tol": float(inv.signal_tol), "tolerance": inv.tolerance}
+    if inv.status.value == "UNKNOWN" and inv.reason == TIME_LIMIT_REASON:
+        origin["realizable"] = None  # undecided: the inversion ran out of time, which proves nothing
+        origin["reason"] = TIME_LIMIT_REASON
+        return None, origin
     if inv.status.value != "SOLVED":
-        origin["realizable"] = False
+        # only INFEASIBLE proves y farther than the tolerance from the range
+        origin["realizable"] = False if inv.status.value == "INFEASIBLE" else None
         origin["reason"] = inv.reason or f"{inv.status.value}: best-fit offset {inv.signal_offset:.3g}"
         return None, origin
     origin["realizable"] = True

@@ -72,7 +72,7 @@ from theorychk.check.injectivity import (
 )
 from theorychk.errors import CertificateError, InvalidInput
 from theorychk.network import Layer, Network
-from theorychk.runtime import Deadline, progress
+from theorychk.runtime import DEFAULT_TIME_LIMIT, Deadline, progress
 from theorychk.verdict import Status, jsonable
 
 __all__ = [
@@ -1360,7 +1360,7 @@ def _slope_exact(layer: Layer, p: Fraction) -> Fraction:
 def network_injectivity(
     net: Network,
     *,
-    time_limit: float | None = None,
+    time_limit: float | None = DEFAULT_TIME_LIMIT,
     seed: int | None = None,
     domain: Any = None,
     max_exact_candidates: int = 100_000,

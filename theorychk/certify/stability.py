@@ -98,41 +98,61 @@ STATEMENTS = {
 SHORT_L_DEFECT = Fraction(1, 1000)
 
 
-def _approx_left_inverse(a: np.ndarray, norm: str) -> tuple[Fraction, dict[str, Any]] | None:
+def _approx_left_inverse(a: np.ndarray, norm: str, deadline: Deadline | None = None
+                         ) -> tuple[Fraction, dict[str, Any]] | None:
     """``c >= (1 - ||I - L A||) / ||L||`` for any rational ``L`` (induced l_inf or l_1 norms).
 
     ``L`` is the pseudo-inverse rounded to float32 when that keeps ``||I - L A|| <= 1/1000``
     (any rational ``L`` is valid evidence; shorter numbers make the certificate and its exact
     check smaller), else the float64 pseudo-inverse.
     """
+    deadline = deadline or Deadline(None)
     try:
         lf = np.linalg.pinv(a)
     except np.linalg.LinAlgError:
         return None
-    short = _left_inverse_bound(a, lf.astype(np.float32).astype(np.float64), norm)
+    short = _left_inverse_bound(a, lf.astype(np.float32).astype(np.float64), norm, deadline)
     if short is not None and short[2] <= SHORT_L_DEFECT:
         return short[0], short[1]
-    full = _left_inverse_bound(a, lf, norm)
+    full = _left_inverse_bound(a, lf, norm, deadline)
     return None if full is None else (full[0], full[1])
 
 
-def _left_inverse_bound(a: np.ndarray, lf: np.ndarray, norm: str) -> tuple[Fraction, dict[str, Any], Fraction] | None:
+def _left_inverse_bound(a: np.ndarray, lf: np.ndarray, norm: str, deadline: Deadline | None = None
+                        ) -> tuple[Fraction, dict[str, Any], Fraction] | None:
     """The bound of :func:`_approx_left_inverse` for the float matrix ``lf`` (exactly), its
-    evidence and ``||I - L A||``; ``None`` when ``||I - L A|| >= 1``."""
+    evidence and ``||I - L A||``; ``None`` when ``||I - L A|| >= 1``.
+
+    ``L`` is read exactly (dyadic), so ``L A`` is one integer product ``s_L s_A (Z_L Z_A)`` in
+    flint, not a rational one (17 s on 784 x 500 before, issue 14).
+    """
+    deadline = deadline or Deadline(None)
     k = a.shape[1]
-    lq = [[Fraction(float(v)) for v in row] for row in lf]
-    e = exact.to_fmpq_mat([[int(i == j) for j in range(k)] for i in range(k)]) - exact.to_fmpq_mat(lq) * exact.to_fmpq_mat(a)
-    e_rows = [[exact.rational(e[i, j]) for j in range(k)] for i in range(k)]
+    deadline.check("approximate left inverse")
+    zl, sl = exact.to_fmpz_mat(lf)
+    za, sa = exact.to_fmpz_mat(a)
+    deadline.check("approximate left inverse")
+    prod = zl * za
+    scale = sl * sa
+    den, num = scale.denominator, scale.numerator
+    # E = I - L A = (den I - num Z_L Z_A) / den, entries as integers over den
+    e_int = [[(den if i == j else 0) - num * int(prod[i, j]) for j in range(k)] for i in range(k)]
+    l_int = [[int(zl[i, j]) for j in range(int(zl.ncols()))] for i in range(k)]
+    deadline.check("approximate left inverse")
     if norm == "inf":
-        n_e = max(sum(abs(v) for v in r) for r in e_rows)
-        n_l = max(sum(abs(v) for v in r) for r in lq)
+        n_e = Fraction(max(sum(abs(v) for v in r) for r in e_int), den)
+        n_l = sl * max(sum(abs(v) for v in r) for r in l_int)
     else:
-        n_e = max(sum(abs(e_rows[i][j]) for i in range(k)) for j in range(k))
-        n_l = max(sum(abs(lq[i][j]) for i in range(k)) for j in range(len(lq[0])))
+        n_e = Fraction(max(sum(abs(e_int[i][j]) for i in range(k)) for j in range(k)), den)
+        n_l = sl * max(sum(abs(l_int[i][j]) for i in range(k)) for j in range(len(l_int[0])))
+    lq = [[sl * v for v in row] for row in l_int]
     if n_e >= 1 or n_l == 0:
         return None
     return (1 - n_e) / n_l, {"method": "approx_left_inverse", "L": lq}, n_e
 
+
+#: Facets per batched IRLS step of :func:`_linf_bracket` (deadline checks in between).
+_IRLS_CHUNK = 16
 
 #: Above this many ``rows * k**3`` the exact c_inf engine is replaced by :func:`_linf_bracket`.
 EXACT_CINF_LIMIT = 2_000_000
@@ -172,16 +192,24 @@ def _linf_bracket(a: np.ndarray, az: tuple[Any, Fraction] | None = None, *, iter
     from theorychk.invariants._lp import INF, Model
 
     r, k = a.shape
+    deadline = Deadline(time_limit)
     ys = np.linalg.pinv(a)
     for _ in range(iterations):
-        d = np.abs(ys) + 1e-12 * np.abs(ys).max(axis=1, keepdims=True)
-        ad = a[None, :, :] * d[:, :, None]
-        try:
-            coef = np.linalg.solve(np.matmul(a.T[None, :, :], ad), np.eye(k)[:, :, None])[:, :, 0]
-        except np.linalg.LinAlgError:
-            break
-        nxt = np.matmul(ad, coef[:, :, None])[:, :, 0]
-        if not np.all(np.isfinite(nxt)):
+        # Facets in chunks: one batched step over all k facets of a 784 x 500 layer is a
+        # 500 x 784 x 500 array and tens of seconds; a chunk is short enough to check the deadline.
+        nxt = np.empty_like(ys)
+        for lo in range(0, k, _IRLS_CHUNK):
+            deadline.check("c_inf bracket")
+            part = ys[lo:lo + _IRLS_CHUNK]
+            d = np.abs(part) + 1e-12 * np.abs(part).max(axis=1, keepdims=True)
+            ad = a[None, :, :] * d[:, :, None]
+            try:
+                coef = np.linalg.solve(np.matmul(a.T[None, :, :], ad), np.eye(k)[lo:lo + _IRLS_CHUNK, :, None])
+            except np.linalg.LinAlgError:
+                nxt = None
+                break
+            nxt[lo:lo + _IRLS_CHUNK] = np.matmul(ad, coef)[:, :, 0]
+        if nxt is None or not np.all(np.isfinite(nxt)):
             break
         ys = nxt
 
@@ -191,8 +219,9 @@ def _linf_bracket(a: np.ndarray, az: tuple[Any, Fraction] | None = None, *, iter
 
     ys = np.array([clean(y) for y in ys])
     az = az if az is not None else exact.to_fmpz_mat(a)
+    deadline.check("c_inf bracket")
     lbs = _facet_bounds(az, ys)
-    deadline = Deadline(time_limit)
+    deadline.check("c_inf bracket")
     hi: Fraction | None = None
     # LP_j: min t  s.t.  A x - t <= 0 <= A x + t, x_j = 1, -1 <= x <= 1   (variables x, t)
     model = Model(np.vstack([np.c_[a, -np.ones(r)], np.c_[a, np.ones(r)]]), cost=np.r_[np.zeros(k), 1.0],
@@ -255,7 +284,7 @@ def c_lower_bound(tr: Trace, j: int, rows: list[int], norm: str, *, time_limit: 
         res = c_1_of_rows(w, rows, time_limit=time_limit, method="kernels")
         if res.exact:
             return res.value, {"method": "kernel_rays"}
-    out = _approx_left_inverse(a, norm)
+    out = _approx_left_inverse(a, norm, Deadline(time_limit))
     return (None, {"method": "no certified bound"}) if out is None else out
 
 
@@ -297,6 +326,7 @@ def _lei(tr: Trace, eps: Fraction, norm: str, deadline: Deadline) -> dict[str, A
     kind = "lei_linf" if norm == "inf" else "lei_l1"
     e_out, layers, hyps = eps, [], []
     for j in reversed(range(tr.net.depth)):
+        deadline.check(kind)
         rows = lei_rows(tr, j, 2 * e_out)
         ell = lipschitz(tr, j, e_out)
         c, cev = (None, {"method": "no finite inverse Lipschitz constant"}) if ell is None else \

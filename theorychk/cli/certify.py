@@ -17,6 +17,7 @@ from theorychk.cli import (
     ActivationOpt, FinalActivationOpt, JsonOpt, LayersOpt, ModelArg, app, cell, load_signals, out_folder, print_json,
 )
 from theorychk.errors import InvalidInput
+from theorychk.runtime import DEFAULT_TIME_LIMIT
 
 #: Claim kinds of the global-injectivity engine (:mod:`theorychk.certify.injectivity`), model-wide.
 INJECTIVITY_KINDS = ("layer_injective", "network_injective")
@@ -55,8 +56,10 @@ def certify(
         "--noise", help="Noise level of the stability claims, read exactly (0.001 = 1/1000).")] = "1/1000",
     latent_box: Annotated[str, typer.Option(
         "--latent-box", help="Latent box ||z||_inf <= R of the MILP claim.")] = "10",
-    time_limit: Annotated[float | None, typer.Option(
-        "--time-limit", help="Seconds per signal (claims still running end UNKNOWN).")] = None,
+    time_limit: Annotated[float, typer.Option(
+        "--time-limit", help="Wall-clock seconds per signal: inverting it and all its claims together (claims "
+                             "undecided then end UNKNOWN \"time limit\"); the global-injectivity check gets the "
+                             "same budget once ('inf': no limit).")] = DEFAULT_TIME_LIMIT,
     signal_tol: Annotated[float | None, typer.Option(
         "--signal-tol", min=0.0, help="With --signals: how far (l2) a signal may be from the range and count as "
                                       "realizable (default: float rounding of the model's dtype; "
@@ -80,7 +83,8 @@ def certify(
         signal_from_output, write_certificate,
     )
     from theorychk.certify.signal import check_certifiable
-    from theorychk.runtime import progress
+    from theorychk.runtime import Deadline, progress
+    from theorychk.verdict import jsonable
 
     if signals is not None and samples is not None:
         raise InvalidInput("give either --signals Y.npy or --samples N, not both")
@@ -103,7 +107,7 @@ def certify(
     extra: list[dict[str, Any]] = []
     inj = None
     if set(wanted) & set(INJECTIVITY_KINDS):
-        inj = global_injectivity(net, time_limit=time_limit, seed=seed)
+        inj = global_injectivity(net, time_limit=Deadline(time_limit).seconds, seed=seed)
     if inj is not None:
         extra = [c for c in inj.claims if c["kind"] in wanted]
     rows: list[dict[str, Any]] = []
@@ -119,13 +123,15 @@ def certify(
     with progress("certifying", total=len(todo), quiet=quiet) as bar:
         for origin, item in todo:
             row: dict[str, Any] = {"index": origin["index"]}
+            deadline = Deadline(time_limit)  # one budget per signal: its inversion and every claim
             if signals is not None:
-                z, inv = signal_from_output(net, item, time_limit=time_limit, latent_box=float(box),
+                z, inv = signal_from_output(net, item, deadline=deadline, latent_box=float(box),
                                             signal_tol=signal_tol)
                 origin.update(inv)
-                row.update(realizable=inv["realizable"], residual=inv["residual_linf"],
-                           signal_offset=inv["signal_offset"], signal_tol=inv["signal_tol"],
-                           certifies=inv.get("certifies"))
+                row.update(realizable=inv["realizable"],
+                           residual=jsonable(inv["residual_linf"], exact_floats=False),
+                           signal_offset=jsonable(inv["signal_offset"], exact_floats=False),
+                           signal_tol=inv["signal_tol"], certifies=inv.get("certifies"))
                 if z is None:
                     row["reason"] = inv.get("reason", "")
                     rows.append(row)
@@ -134,9 +140,10 @@ def certify(
             else:
                 z = item
             cert = build_certificate(net, z, source=source, origin=origin, kinds=kinds, noise=eps, latent_box=box,
-                                     time_limit=time_limit, extra_claims=extra)
+                                     deadline=deadline, extra_claims=extra)
             certs.append(cert)
             row["claims"] = {claim_label(c): c["status"] for c in cert["claims"]}
+            row["elapsed_seconds"] = round(deadline.elapsed(), 3)
             if out is not None:
                 row["certificate"] = str(write_certificate(cert, out / f"signal-{origin['index']:03d}.json"))
             rows.append(row)
@@ -160,9 +167,12 @@ def certify(
     for row in rows:
         if row.get("realizable") is False:
             console.print(f"signal {row['index']}: not realizable within signal_tol {row['signal_tol']:.3g} "
-                          f"(best-fit offset {row['signal_offset']:.3g}): {row['reason']}")
+                          f"(best-fit offset {float(row['signal_offset']):.3g}): {row['reason']}")
+        elif "realizable" in row and row["realizable"] is None:
+            console.print(f"signal {row['index']}: UNKNOWN ({row['reason']}): no fit within signal_tol "
+                          f"{row['signal_tol']:.3g} was found, which proves nothing either way")
         elif row.get("certifies") == "nearest_realizable":
-            console.print(f"signal {row['index']}: certified G(z*), {row['signal_offset']:.3g} from the given "
+            console.print(f"signal {row['index']}: certified G(z*), {float(row['signal_offset']):.3g} from the given "
                           f"signal (within signal_tol {row['signal_tol']:.3g})")
     if inj is not None:
         inj_table = Table(title="global injectivity (whole model)")

@@ -11,6 +11,7 @@ from theorychk.cli import (
     ActivationOpt, FinalActivationOpt, JsonOpt, LayersOpt, app, cell, load_array, load_model, print_json,
 )
 from theorychk.errors import InvalidInput
+from theorychk.runtime import DEFAULT_TIME_LIMIT, Deadline
 
 
 def _matrix(source: str, layer: int | None, layers: str | None, activation: str | None, final: str | None) -> tuple[np.ndarray, str]:
@@ -47,7 +48,9 @@ def invariants(
     mu_s: Annotated[int | None, typer.Option("--mu-s", metavar="S", help="μ_S: coherence over S-row submatrices.")] = None,
     c_inf: Annotated[int | None, typer.Option("--c-inf", metavar="M", help="c_∞(W, M) of paper 001.")] = None,
     c_1: Annotated[int | None, typer.Option("--c-1", metavar="M", help="c_1(W, M) of paper 001.")] = None,
-    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds per invariant.")] = None,
+    time_limit: Annotated[float, typer.Option(
+        "--time-limit", help="Wall-clock seconds per invariant; past it the invariant ends UNKNOWN \"time limit\" "
+                             "with the bounds reached ('inf': no limit).")] = DEFAULT_TIME_LIMIT,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
     layers: LayersOpt = None,
     activation: ActivationOpt = None,
@@ -61,6 +64,7 @@ def invariants(
     from theorychk import invariants as inv
 
     matrix, label = _matrix(source, layer, layers, activation, final_activation)
+    time_limit = Deadline(time_limit).seconds  # validated; `inf` is None (no limit)
     show = not quiet
     todo: list[tuple[str, Any]] = []
     if spark:

@@ -18,6 +18,7 @@ from theorychk.cli import (
     ActivationOpt, FinalActivationOpt, JsonOpt, LayersOpt, ModelArg, app, cell, load_array, load_model, load_signals,
     print_json,
 )
+from theorychk.runtime import DEFAULT_TIME_LIMIT
 
 #: signals in a table before it becomes a per-status summary (``--verbose`` shows every row)
 _TABLE_ROWS = 20
@@ -73,7 +74,9 @@ def invert(
     signal_tol: Annotated[float | None, typer.Option(
         "--signal-tol", min=0.0, help="How far (l2) G(z) may be from the signal for SOLVED / from the range before "
                                       "INFEASIBLE (default: float rounding of the model's dtype).")] = None,
-    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds per signal.")] = None,
+    time_limit: Annotated[float, typer.Option(
+        "--time-limit", help="Wall-clock seconds per signal, every method ('inf': no limit); past it the signal "
+                             "ends UNKNOWN \"time limit\".")] = DEFAULT_TIME_LIMIT,
     seed: Annotated[int | None, typer.Option("--seed", min=0, help="Seed for randomised methods.")] = None,
     out: Annotated[str | None, typer.Option(
         "--out", help="Write the latent estimates to this .npy file (replaced if it exists), row by row as they "
@@ -95,7 +98,7 @@ def invert(
     Statuses: SOLVED (G(z) within the signal tolerance of the signal), APPROXIMATE, FAILED,
     UNKNOWN (time limit), INFEASIBLE (proved farther than the tolerance); see docs/glossary.md.
     """
-    from theorychk.runtime import blas_threads, default_workers, progress
+    from theorychk.runtime import Deadline, blas_threads, default_workers, progress
     from theorychk.solvers import get_method
     from theorychk.solvers.batch import invert_stream, processes_used
 
@@ -107,7 +110,7 @@ def invert(
     n = batch.shape[0]
     n_workers = workers if workers is not None else default_workers()
     stream = invert_stream(
-        net, batch, method=method, mask=mask_arr, noise=noise, time_limit=time_limit, seed=seed,
+        net, batch, method=method, mask=mask_arr, noise=noise, time_limit=Deadline(time_limit).seconds, seed=seed,
         workers=n_workers, dask=dask, signal_tol=signal_tol,
     )  # validates everything before the first inversion
     latents = None if out is None else _latents_file(out, (net.latent_dim,) if single else (n, net.latent_dim))

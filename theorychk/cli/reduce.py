@@ -10,6 +10,7 @@ import typer
 
 from theorychk.cli import JsonOpt, app, cell, out_folder, print_json
 from theorychk.errors import InvalidInput
+from theorychk.runtime import DEFAULT_TIME_LIMIT, Deadline
 
 
 def _source(cnf: Path | None, n_vars: int | None, n_clauses: int | None, seed: int | None, k: int):
@@ -51,8 +52,9 @@ def reduce(
         bool, typer.Option("--milp-gap", help="--verify: also prove the UNSAT gap with the MILP (slow cross-check).")
     ] = False,
     time_limit: Annotated[
-        float | None, typer.Option("--time-limit", help="Seconds for the verification; parts left end UNKNOWN.")
-    ] = None,
+        float, typer.Option("--time-limit", help="Wall-clock seconds for the whole --verify ('inf': no limit); "
+                                                 "parts left then end UNKNOWN \"time limit\".")
+    ] = DEFAULT_TIME_LIMIT,
     exhaustive_max_vars: Annotated[
         int,
         typer.Option("--exhaustive-max-vars", help="Exhaustive Boolean check up to this many variables, sampled beyond."),
@@ -90,7 +92,7 @@ def reduce(
     if verify:
         from theorychk.reduction.verify import verify as run_verify
 
-        report = run_verify(instance, time_limit=time_limit, exhaustive_max_vars=exhaustive_max_vars,
+        report = run_verify(instance, time_limit=Deadline(time_limit).seconds, exhaustive_max_vars=exhaustive_max_vars,
                             proof_dir=out, quiet=quiet or json_out, milp_gap=milp_gap)
         data["verification"] = report.to_dict()
         if report.proof_path and data["files"] is not None:

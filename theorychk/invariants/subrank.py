@@ -35,7 +35,7 @@ import flint
 import numpy as np
 
 from theorychk.errors import SolverError
-from theorychk.exact import to_fmpz_mat
+from theorychk.exact import rank as exact_rank, to_fmpz_mat
 from theorychk.invariants import _flats
 from theorychk.invariants._matrix import as_matrix, check_count
 from theorychk.invariants.result import Bound, InvariantResult
@@ -96,14 +96,16 @@ def _heavy_flat(vectors: list[list[int]], target: int, max_level: int, deadline:
 
     Raises :class:`~theorychk.invariants._flats.TimeUp` (``proven``: the last rank cleared).
     """
-    zero, classes, reps = _flats.merge_parallel(vectors)
+    zero, classes, reps = _flats.merge_parallel(vectors, deadline)
     if len(zero) >= target:
         return _Flat(zero[:target], 0, -1, 0, 0)
     if not reps:  # only zero vectors, too few of them: no flat of any rank holds the target
         return _Flat(None, -1, max_level, 0, 0)
     dim = len(vectors[0]) if vectors else 0
+    if deadline.expired():
+        raise _flats.TimeUp(0)  # rank 0 is cleared above: fewer zero vectors than the target
     cfg = flint.fmpz_mat([[rep[i] for rep in reps] for i in range(dim)])
-    rank = int(cfg.rank())
+    rank = exact_rank(cfg)
     max_level = min(max_level, rank - 1)
     weights = [len(c) for c in classes]
     need = target - len(zero)
@@ -112,6 +114,8 @@ def _heavy_flat(vectors: list[list[int]], target: int, max_level: int, deadline:
     ex = _flats.ExactColumns(cfg)
     cleared = 0
     for p in _flats.PRIMES:
+        if deadline.expired():
+            raise _flats.TimeUp(cleared)
         g0 = _flats.reduce_mod_p(cfg, p)
         if g0.shape[0] != rank:
             continue
@@ -143,6 +147,17 @@ def _greedy_rows(rows_int: list[list[int]], s: int) -> list[int]:
     return sorted(order[:s])
 
 
+#: Seconds per ``r**3`` of the exact Dixon solve behind a circuit (6 s for r = 392, issue 14).
+_SOLVE_SECONDS_PER_CUBE = 1e-7
+
+
+def _affordable(r: int, deadline: Deadline) -> bool:
+    """Whether an optional exact step on an ``r``-column system fits in what is left: flint cannot
+    be interrupted, so a step that would overrun the deadline is not started."""
+    left = deadline.remaining()
+    return left is None or left > _SOLVE_SECONDS_PER_CUBE * r**3
+
+
 def _validated(W: object, s: object) -> tuple[np.ndarray, int, flint.fmpz_mat, list[list[int]]]:
     arr = as_matrix(W, "W")
     s = check_count(s, "s", low=1, high=arr.shape[0])
@@ -159,7 +174,7 @@ def _rank(z: flint.fmpz_mat, rows: list[int], cols: list[int] | None = None) -> 
     sub = obj[rows, :] if cols is None else obj[np.ix_(rows, cols)]
     if sub.size == 0:
         return 0
-    return int(flint.fmpz_mat(sub.tolist()).rank())
+    return exact_rank(flint.fmpz_mat(sub.tolist()))  # mod p first: see theorychk.exact.rank
 
 
 def sub_rank(W: object, s: int, *, time_limit: float | None = None,
@@ -185,7 +200,7 @@ def sub_rank(W: object, s: int, *, time_limit: float | None = None,
     deadline = Deadline(time_limit)
     arr, s, z, rows_int = _validated(W, s)
     n, k = arr.shape
-    rank = int(z.rank()) if n and k else 0
+    rank = exact_rank(z) if n and k else 0
     zero, _, _ = _flats.merge_parallel(rows_int)
     lower = Bound(max(rank - (n - s), 0), "rank(W) - (n - s)", {"rank": rank, "removed_rows": n - s})
     if s > len(zero) and lower.value < 1:
@@ -276,7 +291,7 @@ def sub_spark(W: object, s: int, *, time_limit: float | None = None,
     # A cheap witness: the low-rank guess of sub_rank; a rank drop gives a circuit on those rows.
     guess = _greedy_rows(rows_int, s)
     sub_ex = _flats.ExactColumns(flint.fmpz_mat([rows_int[i] for i in guess]))
-    if sub_ex.rank(range(k)) < k:
+    if _affordable(min(s, k), deadline) and sub_ex.rank(range(k)) < k:
         cols, vec = sub_ex.circuit_in(range(k))
         upper = Bound(len(cols), "circuit on s rows (zero and parallel rows first)",
                       {"rows": guess, "columns": list(cols), "null_vector": list(vec)})
@@ -308,12 +323,16 @@ def _best_hyperplane(rows_int: list[list[int]], k: int, s: int, known_units: int
     # Unit vectors first: once the scan is past them, a node's unit count is final, which makes
     # the "cannot beat the best" pruning bite early.
     vectors = units + rows_int
-    zero, classes, reps = _flats.merge_parallel(vectors)  # zero: zero rows (offset by k)
+    zero, classes, reps = _flats.merge_parallel(vectors, deadline)  # zero: zero rows (offset by k)
+    if deadline.expired():
+        raise _flats.TimeUp(0)
     weights = [[sum(1 for i in c if i >= k), sum(1 for i in c if i < k)] for c in classes]
     need = s - len(zero)
     cfg = flint.fmpz_mat([[rep[i] for rep in reps] for i in range(k)])
     ex = _flats.ExactColumns(cfg)
     for p in _flats.PRIMES:
+        if deadline.expired():
+            raise _flats.TimeUp(0)
         g0 = _flats.reduce_mod_p(cfg, p)
         if g0.shape[0] != k:
             continue

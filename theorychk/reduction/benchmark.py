@@ -134,6 +134,12 @@ BENCHMARKS: dict[str, BenchmarkSpec] = {
             },
         ),
         BenchmarkSpec(
+            "hardness-xxl",
+            "random 3-SAT at the threshold ratio beyond tier XL (n = 75 and 100), SAT and UNSAT halves, "
+            "through four constructions (16 instances)",
+            {"random-3sat": (("XXL", 75), ("XXXL", 100))},
+        ),
+        BenchmarkSpec(
             "hardness-mini",
             "the smallest tier of each family (32 instances): for tests and quick tool checks",
             {"random-3sat": (("S", 10),), "pigeonhole": (("S", 3),), "tseitin": (("S", 8),),

@@ -58,7 +58,7 @@ from theorychk.network import Network
 from theorychk.check.drup import DrupOutcome, check_drup
 from theorychk.reduction.cnf import SatResult, assignment_to_literals, enumerate_models, solve
 from theorychk.reduction.constructions import Instance
-from theorychk.runtime import Deadline, progress
+from theorychk.runtime import DEFAULT_TIME_LIMIT, Deadline, progress
 from theorychk.solvers.milp import ENGINE, MilpResult, minimize_residual
 from theorychk.verdict import Status, jsonable
 
@@ -420,7 +420,7 @@ def _check_proof(instance: Instance, sat: SatResult, deadline: Deadline) -> Chec
 def verify(
     instance: Instance,
     *,
-    time_limit: float | None = None,
+    time_limit: float | None = DEFAULT_TIME_LIMIT,
     exhaustive_max_vars: int = DEFAULT_EXHAUSTIVE_MAX_VARS,
     samples: int = DEFAULT_SAMPLES,
     max_models: int = DEFAULT_MAX_MODELS,

@@ -56,7 +56,7 @@ import numpy as np
 
 from theorychk.errors import InvalidInput, unknown_name
 from theorychk.network import Network
-from theorychk.runtime import Deadline
+from theorychk.runtime import DEFAULT_TIME_LIMIT, Deadline
 from theorychk.verdict import jsonable
 
 __all__ = [
@@ -326,7 +326,7 @@ def invert(
     method: str = "linf",
     mask: object | None = None,
     noise: float | None = None,
-    time_limit: float | None = None,
+    time_limit: float | None = DEFAULT_TIME_LIMIT,
     seed: int | np.random.Generator | None = None,
     signal_tol: float | None = None,
     **options: Any,
@@ -344,8 +344,10 @@ def invert(
     noise : float, optional
         Declared noise level (see each method). SOLVED then means ``‖G(ẑ) − y‖ ≤ signal_tol +
         noise`` in the method's noise norm (module docstring).
-    time_limit : float, optional
-        Seconds; on expiry the method returns ``UNKNOWN`` with reason ``"time limit"``.
+    time_limit : float or None, default :data:`~theorychk.runtime.DEFAULT_TIME_LIMIT` (60)
+        Wall-clock seconds for this signal, shared by every step of the method (HiGHS gets what
+        is left); on expiry the method returns ``UNKNOWN`` with reason ``"time limit"``.
+        ``None`` asks for no limit.
     seed : int or numpy.random.Generator, optional
         The only source of randomness (restarts, initialisations).
     signal_tol : float, optional
@@ -430,7 +432,7 @@ def prepare(
     method: str = "linf",
     mask: object | None = None,
     noise: float | None = None,
-    time_limit: float | None = None,
+    time_limit: float | None = DEFAULT_TIME_LIMIT,
     options: dict[str, Any] | None = None,
     signal_tol: float | None = None,
 ) -> Prepared:

@@ -40,6 +40,7 @@ import numpy as np
 from theorychk.errors import InvalidInput
 from theorychk.network import Network
 from theorychk.solvers.base import Inversion, Prepared, prepare, validate_signal
+from theorychk.runtime import DEFAULT_TIME_LIMIT
 
 __all__ = ["invert_stream", "signal_seeds", "validate_signals", "processes_used"]
 
@@ -142,7 +143,7 @@ def invert_stream(
     method: str = "linf",
     mask: object | None = None,
     noise: float | None = None,
-    time_limit: float | None = None,
+    time_limit: float | None = DEFAULT_TIME_LIMIT,
     seed: int | np.random.Generator | None = None,
     workers: int = 1,
     dask: Any = None,
