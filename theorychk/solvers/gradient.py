@@ -77,6 +77,9 @@ __all__ = [
 
 _DIFFERENTIABLE = (ReLU, LeakyReLU, Identity, Tanh, Sigmoid, PLU)
 
+#: relative gap within which two restarts' final losses tie (see :func:`gradient_descent`)
+_TIE = 1e-6
+
 
 # --------------------------------------------------------------------------------------------
 # Activation derivatives (shared with theorychk.solvers.pursuit)
@@ -308,7 +311,8 @@ def gradient_descent(
     rng : numpy.random.Generator
         Draws the ``restarts`` starting points per signal from ``N(0, I)``.
     restarts : int
-        Random starts per signal; the one with the lowest final loss is kept.
+        Random starts per signal; the one with the lowest final loss is kept (losses within a
+        relative ``1e-6`` of the lowest, or below ``1e-24 ||y||^2``, tie: the earliest wins).
     init : array ``(n_0,)`` or ``(batch, n_0)``, optional
         Use this start for restart 0 instead of a random one.
     step, iterations, momentum, decay, optimizer, grad_tol
@@ -347,7 +351,13 @@ def gradient_descent(
     shape = (batch, restarts)
     loss_b = loss.reshape(shape)
     ranked = np.where(np.isfinite(loss_b), loss_b, np.inf)
-    best = np.argmin(ranked, axis=1)
+    # Restarts that reach the same minimum end with losses equal up to the rounding of their
+    # descents (and of the BLAS products, which round differently for different batch sizes):
+    # telling them apart would pick a restart by rounding noise, so a near tie goes to the
+    # earliest restart, and a signal keeps the same restart alone or in any batch.
+    low = ranked.min(axis=1, keepdims=True)
+    scale = np.einsum("ij,ij->i", m * y, m * y)[:, None]
+    best = np.argmax(ranked <= low * (1.0 + _TIE) + 1e-24 * scale, axis=1)
     pick = np.arange(batch) * restarts + best
     return DescentRun(
         latent=z.reshape(batch * restarts, -1)[pick],
