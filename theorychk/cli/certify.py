@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 import typer
 
 from theorychk.cli import (
     ActivationOpt, FinalActivationOpt, JsonOpt, LayersOpt, ModelArg, app, load_array, print_json,
 )
 from theorychk.errors import InvalidInput
+
+if TYPE_CHECKING:  # numpy is imported where it is used: `theorychk --help` does not need it
+    import numpy as np
 
 #: Claim kinds of the global-injectivity engine (:mod:`theorychk.certify.injectivity`), model-wide.
 INJECTIVITY_KINDS = ("layer_injective", "network_injective")
@@ -34,6 +36,8 @@ def _positive_fraction(text: str, name: str) -> Fraction:
 
 
 def _signals(path: Path, n_out: int) -> np.ndarray:
+    import numpy as np
+
     arr = np.atleast_2d(np.asarray(load_array(path, "signals"), dtype=np.float64))
     if arr.ndim != 2 or arr.shape[1] != n_out:
         raise InvalidInput(f"signals must have shape (batch, {n_out}) for this model; got {np.shape(arr)}")

@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 
 from theorychk.cli import app
@@ -62,6 +61,8 @@ def demo(
     seed: Annotated[int, typer.Option("--seed", help="Seed of every random step.")] = 0,
 ) -> None:
     """Run the main jobs on the bundled zoo nets and write a markdown report to --out."""
+    import numpy as np
+
     from theorychk import zoo
 
     root = Path(out)
