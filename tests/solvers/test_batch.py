@@ -99,8 +99,8 @@ def _net(output: str, seed: int) -> Network:
     rng = np.random.default_rng(seed)
     widths = (3, 15, 45, 120)  # expansive enough that most planted signals converge quickly
     return Network([
-        Layer(rng.normal(size=(widths[i + 1], widths[i])) / np.sqrt(widths[i]), 0.1 * rng.normal(size=widths[i + 1]),
-              "relu" if i < 2 else output)
+        Layer(rng.normal(size=(widths[i + 1], widths[i])) / np.sqrt(widths[i]),
+              0.1 * rng.normal(size=widths[i + 1]), "relu" if i < 2 else output)
         for i in range(3)
     ])
 
@@ -108,7 +108,8 @@ def _net(output: str, seed: int) -> Network:
 def _alone(net, y, method, opts, seed):
     """Each signal inverted alone with its child generator: what the batch must reproduce."""
     seeds = signal_seeds(seed, len(y))
-    return [invert(net, y[i], method=method, seed=np.random.default_rng(seeds[i]), **opts) for i in range(len(y))]
+    return [invert(net, row, method=method, seed=np.random.default_rng(s), **opts)
+            for row, s in zip(y, seeds, strict=True)]
 
 
 def assert_same_as_alone(batch, alone):

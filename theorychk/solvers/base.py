@@ -281,7 +281,8 @@ class Prepared:
 
     def run(self, y: np.ndarray, rng: np.random.Generator) -> Inversion:
         """Invert one signal already validated by :func:`validate_signal`."""
-        problem = Problem(self.net, y, self.mask, self.noise, Deadline(self.time_limit), rng, dict(self.options))
+        deadline = Deadline(self.time_limit)
+        problem = Problem(self.net, y, self.mask, self.noise, deadline, rng, dict(self.options))
         start = time.perf_counter()
         result = self.impl.run(problem)
         return self._finish(result, y, time.perf_counter() - start)

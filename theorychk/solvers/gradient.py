@@ -370,8 +370,9 @@ def gradient_descent(
     rep_m = np.repeat(m, restarts, axis=0)
     z, loss, gnorm, iters, conv, div, cut = _descend(
         net, z0, rep_y, rep_m, step=step, iterations=iterations, momentum=momentum, decay=decay,
-        optimizer=optimizer, grad_tol=grad_tol, deadline=deadline.for_rows(np.repeat(np.arange(batch), restarts)),
-        check_every=check_every,
+        optimizer=optimizer, grad_tol=grad_tol, check_every=check_every,
+        # a signal's restarts share its time
+        deadline=deadline.for_rows(np.repeat(np.arange(batch), restarts)),
     )
     shape = (batch, restarts)
     loss_b = loss.reshape(shape)
@@ -494,7 +495,8 @@ def _invert_rows(
     if init is not None:
         init = np.asarray(init, dtype=float)
         if init.shape != (net.latent_dim,) or not np.all(np.isfinite(init)):
-            raise InvalidInput(f"init must be a finite vector of length {net.latent_dim}; got shape {init.shape}")
+            raise InvalidInput(
+                f"init must be a finite vector of length {net.latent_dim}; got shape {init.shape}")
     batch = y.shape[0]
     tried: list[list[tuple[DescentRun, int]]] = [[] for _ in range(batch)]  # per row: (run, its row there)
     chosen: list[tuple[DescentRun, int] | None] = [None] * batch
@@ -503,8 +505,8 @@ def _invert_rows(
         if todo.size == 0:
             break
         run = gradient_descent(
-            net, y[todo], mask=mask, rng=[rngs[int(i)] for i in todo], restarts=opts["restarts"], init=init, step=step,
-            iterations=opts["iterations"], momentum=opts["momentum"], decay=opts["decay"],
+            net, y[todo], mask=mask, rng=[rngs[int(i)] for i in todo], restarts=opts["restarts"], init=init,
+            step=step, iterations=opts["iterations"], momentum=opts["momentum"], decay=opts["decay"],
             optimizer=opts["optimizer"], grad_tol=opts["grad_tol"], deadline=deadline.for_rows(todo),
             check_every=opts["check_every"],
         )
@@ -522,7 +524,9 @@ def _lowest_loss(tried: list[tuple[DescentRun, int]]) -> tuple[DescentRun, int]:
     return min(tried, key=lambda rj: (not np.isfinite(rj[0].loss[rj[1]]), rj[0].loss[rj[1]]))
 
 
-def _inversion(pick: tuple[DescentRun, int], tried: list[tuple[DescentRun, int]], opts: dict[str, Any]) -> Inversion:
+def _inversion(
+    pick: tuple[DescentRun, int], tried: list[tuple[DescentRun, int]], opts: dict[str, Any]
+) -> Inversion:
     run, j = pick
     if run.converged[j]:
         status, reason = InversionStatus.SOLVED, ""

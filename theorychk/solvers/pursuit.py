@@ -703,7 +703,8 @@ def latent_pursuit(
         res = linearized_admm(last, y, out_support, m & ~out_support, lam=lam[-1], rho=rhos[-1],
                               deadline=deadline, **common)
     else:
-        res = fista_last_layer(last, y, m, lam=lam[-1], step=step, restart=restart, deadline=deadline, **common)
+        res = fista_last_layer(last, y, m, lam=lam[-1], step=step, restart=restart, deadline=deadline,
+                               **common)
     estimates[depth - 1] = record(f"x_{depth - 1}", rows, res)
     for k in range(depth - 2, 0, -1):  # x_k from x_{k+1} through layer k
         rows = going()
