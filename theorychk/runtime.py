@@ -35,6 +35,7 @@ __all__ = [
     "TIME_LIMIT_REASON",
     "Deadline",
     "TimeLimitReached",
+    "RowBudget",
     "progress",
     "BLAS_THREAD_VARIABLES",
     "blas_threads_set_by_user",
@@ -117,6 +118,87 @@ class Deadline:
         if rem is None:
             return cap
         return max(floor, rem if cap is None else min(rem, cap))
+
+    # A Deadline is one budget that every row of a batched computation shares: the three
+    # methods below let the batched solvers take a Deadline or a RowBudget alike.
+
+    def rows_expired(self, rows: Any) -> Any:
+        """One flag per entry of ``rows``: all :meth:`expired` (the rows share this deadline)."""
+        import numpy as np  # not at module level: `theorychk --help` imports this module
+
+        return np.full(len(rows), self.expired())
+
+    def charge(self, rows: Any) -> None:
+        """Nothing to record: the rows share the wall clock."""
+
+    def for_rows(self, rows: Any) -> Deadline:
+        """The same deadline (it is not per row)."""
+        return self
+
+
+class RowBudget:
+    """``seconds`` per row of a batched computation, each row charged its share of the wall time.
+
+    A batched solver advances many rows (signals) in one numpy call, so no row has a wall time
+    of its own. At each :meth:`rows_expired` / :meth:`charge` the wall time since the previous
+    one is split equally among the rows named (those that were computing in between); a row
+    whose share reaches ``seconds`` has run out, and the others go on. A row computed alone is
+    charged the whole wall time, as under a :class:`Deadline`; the shares add up to the batch's
+    wall time. ``seconds=None``: never runs out (the shares are still recorded, as ``spent``).
+
+    :meth:`for_rows` gives a view for a sub-batch (its row ``j`` is row ``rows[j]`` here; rows
+    may repeat, e.g. the restarts of one signal), sharing the clock and the shares.
+
+    Examples
+    --------
+    >>> b = RowBudget(3, None)
+    >>> b.rows_expired([0, 2]).tolist(), b.spent.shape
+    ([False, False], (3,))
+    >>> b.for_rows([2, 2]).rows_expired([0, 1]).tolist()
+    [False, False]
+    """
+
+    def __init__(self, rows: int, seconds: float | None) -> None:
+        import numpy as np  # not at module level: `theorychk --help` imports this module
+
+        Deadline(seconds)  # the same validation
+        self.seconds = seconds
+        self.spent = np.zeros(rows)
+        self._index = np.arange(rows)
+        self._clock = [time.perf_counter()]  # shared with the views
+
+    def for_rows(self, rows: Any) -> RowBudget:
+        import numpy as np  # not at module level: `theorychk --help` imports this module
+
+        view = object.__new__(RowBudget)
+        view.seconds, view.spent, view._clock = self.seconds, self.spent, self._clock
+        view._index = self._index[np.asarray(rows, dtype=np.int64)]
+        return view
+
+    def charge(self, rows: Any) -> None:
+        """Split the wall time since the last charge among ``rows`` (indices of this view)."""
+        import numpy as np  # not at module level: `theorychk --help` imports this module
+
+        now = time.perf_counter()
+        idx = self._index[np.asarray(rows, dtype=np.int64)]
+        if idx.size:
+            np.add.at(self.spent, idx, (now - self._clock[0]) / idx.size)
+            self._clock[0] = now
+
+    def rows_expired(self, rows: Any) -> Any:
+        """:meth:`charge` ``rows``, then one flag per row: whether its share reached ``seconds``."""
+        import numpy as np  # not at module level: `theorychk --help` imports this module
+
+        self.charge(rows)
+        if self.seconds is None:
+            return np.zeros(len(rows), dtype=bool)
+        return self.spent[self._index[np.asarray(rows, dtype=np.int64)]] >= self.seconds
+
+    def expired(self) -> bool:
+        """Every row of this view out of time (a one-row view: that row)."""
+        import numpy as np  # not at module level: `theorychk --help` imports this module
+
+        return bool(np.all(self.rows_expired(np.arange(len(self._index)))))
 
 
 class _Bar:

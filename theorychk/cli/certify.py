@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -18,6 +18,9 @@ from theorychk.cli import (
 )
 from theorychk.errors import InvalidInput
 from theorychk.runtime import DEFAULT_TIME_LIMIT
+
+if TYPE_CHECKING:  # numpy is imported where it is used: `theorychk --help` does not need it
+    import numpy as np
 
 #: Claim kinds of the global-injectivity engine (:mod:`theorychk.certify.injectivity`), model-wide.
 INJECTIVITY_KINDS = ("layer_injective", "network_injective")

@@ -28,7 +28,6 @@ import time
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 
 from theorychk.cli import app, out_folder
@@ -132,6 +131,8 @@ def demo(
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of every random step.")] = 0,
 ) -> None:
     """Run the main jobs on the bundled zoo nets and write a report for people to --out/report.md."""
+    import numpy as np
+
     from theorychk import zoo
     from theorychk.certify.certificate import sample_latents
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 import typer
 
 from theorychk.cli import (
@@ -12,6 +11,9 @@ from theorychk.cli import (
 )
 from theorychk.errors import InvalidInput
 from theorychk.runtime import DEFAULT_TIME_LIMIT, Deadline
+
+if TYPE_CHECKING:  # numpy is imported where it is used: `theorychk --help` does not need it
+    import numpy as np
 
 
 def _matrix(source: str, layer: int | None, layers: str | None, activation: str | None, final: str | None) -> tuple[np.ndarray, str]:
@@ -61,6 +63,8 @@ def invariants(
 
     With no invariant flag, computes spark, coherence and sub-rank at half the rows.
     """
+    import numpy as np
+
     from theorychk import invariants as inv
 
     matrix, label = _matrix(source, layer, layers, activation, final_activation)

@@ -2,9 +2,11 @@
 
 A batch shares its set-up (:func:`theorychk.solvers.batch.invert_stream`): the method, mask and
 network are validated once and every signal before the first inversion; the signals are spread
-over ``--workers`` processes (or a Dask cluster); latent estimates stream into ``--out`` as they
-finish. Small dense linear algebra runs single-threaded unless the user set a BLAS thread
-variable. The JSON holds one short entry per signal; ``--verbose`` adds each method's details.
+over ``--workers`` processes (or a Dask cluster), and the methods with a vectorised form
+(``latent``, ``gd``) invert each chunk of signals in one call, each signal still getting what it
+gets alone; latent estimates stream into ``--out`` as they (or their chunk) finish. Small dense
+linear algebra runs single-threaded unless the user set a BLAS thread variable. The JSON holds
+one short entry per signal; ``--verbose`` adds each method's details.
 """
 
 from __future__ import annotations

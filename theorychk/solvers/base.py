@@ -50,13 +50,13 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from theorychk.errors import InvalidInput, unknown_name
 from theorychk.network import Network
-from theorychk.runtime import DEFAULT_TIME_LIMIT, Deadline
+from theorychk.runtime import DEFAULT_TIME_LIMIT, Deadline, RowBudget
 from theorychk.verdict import jsonable
 
 __all__ = [
@@ -65,7 +65,9 @@ __all__ = [
     "SignalTolerance",
     "signal_tolerance",
     "Problem",
+    "BatchProblem",
     "Method",
+    "BatchedMethod",
     "REGISTRY",
     "register",
     "invert",
@@ -179,6 +181,24 @@ class Problem:
         return self.y[self.mask]
 
 
+@dataclass(frozen=True)
+class BatchProblem:
+    """Many validated problems of one network, handed to a :class:`BatchedMethod` at once.
+
+    Row ``i`` is the :class:`Problem` with signal ``y[i]`` (``y`` is ``(batch, n_L)``) and
+    generator ``rngs[i]``; the mask, noise level and options are shared. ``budget`` gives every
+    row the time limit on its own (:class:`~theorychk.runtime.RowBudget`).
+    """
+
+    net: Network
+    y: np.ndarray
+    mask: np.ndarray
+    noise: float | None
+    budget: RowBudget
+    rngs: tuple[np.random.Generator, ...]
+    options: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass(frozen=True, eq=False)
 class Inversion:
     """The outcome of one inversion.
@@ -254,6 +274,16 @@ class Method(Protocol):
 
     def run(self, problem: Problem) -> Inversion:
         """Solve ``problem``; residuals and timing are filled in by :func:`invert`."""
+
+
+@runtime_checkable
+class BatchedMethod(Method, Protocol):
+    """A method that also inverts many signals in one vectorised computation."""
+
+    def run_batch(self, problems: BatchProblem) -> list[Inversion]:
+        """One :class:`Inversion` per row, each what :meth:`run` gives on that row alone (same
+        status and counts, the latent up to the rounding of batched products), except where
+        the time limit stops a row: then UNKNOWN ``"time limit"`` with what the row reached."""
 
 
 REGISTRY: dict[str, Method] = {}
@@ -382,6 +412,11 @@ class Prepared:
     options: dict[str, Any]
     signal_tol: float | None = None
 
+    @property
+    def batched(self) -> bool:
+        """Whether the method inverts many signals in one call (:class:`BatchedMethod`)."""
+        return isinstance(self.impl, BatchedMethod)
+
     def run(self, y: np.ndarray, rng: np.random.Generator) -> Inversion:
         """Invert one signal already validated by :func:`validate_signal`; the status is decided here."""
         net, mask = self.net, self.mask
@@ -390,7 +425,29 @@ class Prepared:
                           tol.rounding)
         start = time.perf_counter()
         result = self.impl.run(problem)
-        elapsed = time.perf_counter() - start
+        return self._finish(result, y, time.perf_counter() - start)
+
+    def run_many(self, ys: np.ndarray, rngs: Sequence[np.random.Generator]) -> list[Inversion]:
+        """Invert the rows of ``ys`` (validated), row ``i`` with ``rngs[i]``.
+
+        A :class:`BatchedMethod` inverts them in one call, the time limit applying to each row
+        on its own (:class:`~theorychk.runtime.RowBudget`; a row's ``elapsed`` is its share of
+        the call's wall time); another method runs :meth:`run` row by row. Either way row ``i``
+        gets what :meth:`run` gives it alone, up to rounding (and to where a time limit falls).
+        """
+        if not isinstance(self.impl, BatchedMethod):
+            return [self.run(y, rng) for y, rng in zip(ys, rngs, strict=True)]
+        rows = np.arange(len(ys))
+        budget = RowBudget(len(ys), self.time_limit)
+        batch = BatchProblem(self.net, ys, self.mask, self.noise, budget, tuple(rngs), dict(self.options))
+        results = self.impl.run_batch(batch)
+        budget.charge(rows)  # the work after the call's last check
+        return [self._finish(r, ys[i], float(budget.spent[i])) for i, r in zip(rows, results, strict=True)]
+
+    def _finish(self, result: Inversion, y: np.ndarray, elapsed: float) -> Inversion:
+        """Residuals (one definition for every method) and the hidden layers of the latent."""
+        net, mask = self.net, self.mask
+        tol = signal_tolerance(net, y[mask], signal_tol=self.signal_tol)
         l1, l2, linf = _residuals(net, result.latent, y, mask)
         hidden = result.hidden
         if not hidden and result.latent is not None and np.all(np.isfinite(result.latent)):

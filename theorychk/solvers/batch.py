@@ -12,6 +12,23 @@ Signal ``i`` is inverted with ``default_rng(SeedSequence(seed).spawn(batch)[i])`
 runs, so the results do not depend on ``workers`` nor on the order signals finish in, and a
 signal re-run alone (``invert(net, Y[i], seed=default_rng(child_i))``) reproduces.
 
+Batched methods
+---------------
+A method with a vectorised form (:class:`~theorychk.solvers.base.BatchedMethod`: ``latent``,
+``gd``) inverts a whole chunk of signals in one call (:meth:`Prepared.run_many
+<theorychk.solvers.base.Prepared.run_many>`): one numpy product per iteration for the chunk
+instead of one per signal, the set-up (options, step sizes) once. Its steps, stopping rules and
+random draws are per signal, so signal ``i`` still gets what it gets alone, whatever the
+chunking and ``workers``: the same status, and when its stopping rule was met (SOLVED) the same
+iteration counts and the same latent up to the rounding of the batched products (BLAS rounds a
+product of one row differently from one of many; measured at 1e-15 relative). A signal that
+runs to an iteration cap keeps its status, but an iteration that amplifies rounding (a gd step
+too large, oscillating) can end elsewhere -- as it would on another CPU. The time limit is per
+signal (:class:`~theorychk.runtime.RowBudget`: each signal is charged its share of the chunk's
+wall time, which is also its ``elapsed``). Their chunks are larger (:data:`_BATCH_ROWS`), as the
+call's speed per signal grows with its size; the other methods run signal by signal and stream
+each result.
+
 Threads
 -------
 Small dense linear algebra runs single-threaded inside the batch (here and in the workers)
@@ -47,6 +64,12 @@ __all__ = ["invert_stream", "signal_seeds", "validate_signals", "processes_used"
 #: chunks per worker: small enough to balance uneven signals and move the progress bar,
 #: large enough that pickling per chunk stays negligible next to the inversions
 _CHUNKS_PER_WORKER = 8
+
+#: signals per chunk a batched method gets when there are enough (fewer chunks per worker): on
+#: the 20-128-392-784 net of benchmarks/bench_latent_pursuit.py, latent_pursuit took 162, 126,
+#: 74, 57 and 42 ms per signal in calls of 1, 2, 5, 10 and 20 signals (one thread, load 3 on
+#: 2 shared cores, issue 18)
+_BATCH_ROWS = 32
 
 
 def signal_seeds(seed: int | np.random.Generator | None, n: int) -> list[np.random.SeedSequence]:
@@ -95,9 +118,8 @@ def _init_worker(prepared: Prepared, pin: bool) -> None:
 def _run_chunk(
     prepared: Prepared, indices: list[int], rows: np.ndarray, seeds: list[np.random.SeedSequence]
 ) -> list[tuple[int, Inversion]]:
-    return [
-        (i, prepared.run(row, np.random.default_rng(s))) for i, row, s in zip(indices, rows, seeds, strict=True)
-    ]
+    results = prepared.run_many(rows, [np.random.default_rng(s) for s in seeds])
+    return list(zip(indices, results, strict=True))
 
 
 def _worker_chunk(indices: list[int], rows: np.ndarray, seeds: list[np.random.SeedSequence]) -> list[tuple[int, Inversion]]:
@@ -131,8 +153,12 @@ def processes_used(n: int, workers: int) -> int:
     return workers if workers > 1 and n >= 2 * workers else 1
 
 
-def _chunks(n: int, workers: int) -> list[list[int]]:
+def _chunks(n: int, workers: int, batched: bool = False) -> list[list[int]]:
+    """Consecutive index chunks: ``_CHUNKS_PER_WORKER`` per worker, or for a batched method up
+    to ``_BATCH_ROWS`` signals each while every worker still gets a chunk."""
     size = max(1, math.ceil(n / (workers * _CHUNKS_PER_WORKER)))
+    if batched:
+        size = max(size, min(_BATCH_ROWS, math.ceil(n / workers)))
     return [list(range(a, min(n, a + size))) for a in range(0, n, size)]
 
 
@@ -198,10 +224,14 @@ def _stream(
             yield from _on_dask(prepared, arr, seeds, workers, dask)
             return
         if processes_used(n, workers) == 1:
-            for i in range(n):
-                yield i, prepared.run(arr[i], np.random.default_rng(seeds[i]))
+            if not prepared.batched:
+                for i in range(n):
+                    yield i, prepared.run(arr[i], np.random.default_rng(seeds[i]))
+                return
+            for c in _chunks(n, 1, batched=True):
+                yield from _run_chunk(prepared, c, arr[c], [seeds[i] for i in c])
             return
-        chunks = _chunks(n, workers)
+        chunks = _chunks(n, workers, prepared.batched)
         with ProcessPoolExecutor(
             max_workers=min(workers, len(chunks)), mp_context=_context(),
             initializer=_init_worker, initargs=(prepared, pinned),
@@ -235,7 +265,7 @@ def _on_dask(
 
     tasks = [
         Task(g, 0, {"prepared": prepared, "indices": c, "rows": arr[c], "seeds": [seeds[i] for i in c]}, 0)
-        for g, c in enumerate(_chunks(arr.shape[0], workers))
+        for g, c in enumerate(_chunks(arr.shape[0], workers, prepared.batched))
     ]
     for _, results in _engine_iter("dask", _dask_chunk, tasks, workers, dask):
         yield from results

@@ -62,8 +62,8 @@ from theorychk.network import (
     Sigmoid,
     Tanh,
 )
-from theorychk.runtime import Deadline
-from theorychk.solvers.base import Inversion, InversionStatus, Problem, register
+from theorychk.runtime import Deadline, RowBudget
+from theorychk.solvers.base import BatchProblem, Inversion, InversionStatus, Problem, register
 
 __all__ = [
     "activation_derivative",
@@ -76,6 +76,9 @@ __all__ = [
 ]
 
 _DIFFERENTIABLE = (ReLU, LeakyReLU, Identity, Tanh, Sigmoid, PLU)
+
+#: relative gap within which two restarts' final losses tie (see :func:`gradient_descent`)
+_TIE = 1e-6
 
 
 # --------------------------------------------------------------------------------------------
@@ -203,6 +206,10 @@ class DescentRun:
     timed_out: bool
     step: float
     total_iterations: int
+    #: per signal: the time limit stopped one of its restarts (``timed_out``: any signal's)
+    cut: np.ndarray
+    #: per signal: iterations summed over its restarts (``total_iterations`` sums these)
+    row_iterations: np.ndarray
     info: dict[str, Any] = field(default_factory=dict)
 
 
@@ -218,10 +225,16 @@ def _descend(
     decay: float,
     optimizer: str,
     grad_tol: float,
-    deadline: Deadline,
+    deadline: Deadline | RowBudget,
     check_every: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
-    """Run every row of ``z`` independently; rows that stop are frozen and dropped at checks."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Run every row of ``z`` independently; rows that stop are frozen and dropped at checks.
+
+    A row's trajectory and stopping do not depend on the other rows (the stopping rules are per
+    row), so a row gives what it gives alone, up to the rounding of the batched products. At
+    each check ``deadline`` names the rows out of time (:class:`RowBudget`: per row; a
+    :class:`Deadline`: all at once); they stop where they are (the last array returned).
+    """
     rows = z.shape[0]
     z = z.copy()
     loss_out = np.full(rows, np.inf)
@@ -229,26 +242,29 @@ def _descend(
     iters_out = np.full(rows, iterations, dtype=np.int64)
     conv_out = np.zeros(rows, dtype=bool)
     div_out = np.zeros(rows, dtype=bool)
+    cut_out = np.zeros(rows, dtype=bool)
     active = np.arange(rows)
     za, ya, ma = z, y, mask
     vel = np.zeros_like(z)
     sq = np.zeros_like(z)  # Adam's second moment
     frozen = np.zeros(rows, dtype=bool)
-    timed_out = False
     b1, b2, eps = 0.9, 0.999, 1e-8
     with np.errstate(over="ignore", invalid="ignore"):
         for k in range(iterations + 1):
             if k % check_every == 0:
+                live = ~frozen
+                late = np.zeros_like(frozen)
+                late[live] = deadline.rows_expired(active[live])
+                if late.any():
+                    cut_out[active[late]] = True
+                    iters_out[active[late]] = k
+                    frozen |= late
                 if frozen.any():  # compact: write frozen rows back and drop them
                     z[active[frozen]] = za[frozen]
                     keep = ~frozen
                     active, za, ya, ma = active[keep], za[keep], ya[keep], ma[keep]
                     vel, sq, frozen = vel[keep], sq[keep], frozen[keep]
                 if active.size == 0:
-                    break
-                if deadline.expired():
-                    timed_out = True
-                    iters_out[active] = k
                     break
             loss, grad = _loss_and_gradient(net, za, ya, ma)
             gnorm = np.linalg.norm(grad, axis=1)
@@ -278,7 +294,7 @@ def _descend(
             za = za - lr * np.where(live[:, None], upd, 0.0)
     if active.size:
         z[active] = za
-    return z, loss_out, gnorm_out, iters_out, conv_out, div_out, timed_out
+    return z, loss_out, gnorm_out, iters_out, conv_out, div_out, cut_out
 
 
 def gradient_descent(
@@ -286,7 +302,7 @@ def gradient_descent(
     signals: np.ndarray,
     *,
     mask: np.ndarray | None = None,
-    rng: np.random.Generator,
+    rng: np.random.Generator | Sequence[np.random.Generator],
     restarts: int = 1,
     init: np.ndarray | None = None,
     step: float | None = None,
@@ -295,7 +311,7 @@ def gradient_descent(
     decay: float = 1.0,
     optimizer: str = "sgd",
     grad_tol: float = 1e-9,
-    deadline: Deadline | None = None,
+    deadline: Deadline | RowBudget | None = None,
     check_every: int = 50,
 ) -> DescentRun:
     """Gradient descent on ``1/2 ||(G(z) - y)[mask]||^2`` for a batch of signals at once.
@@ -305,16 +321,22 @@ def gradient_descent(
     net : Network
     signals : array ``(batch, n)``
     mask : boolean array ``(n,)`` or ``(batch, n)``, optional
-    rng : numpy.random.Generator
-        Draws the ``restarts`` starting points per signal from ``N(0, I)``.
+    rng : numpy.random.Generator, or one per signal
+        Draws the ``restarts`` starting points per signal from ``N(0, I)``. With one generator
+        per signal, signal ``i``'s starts come from ``rng[i]`` alone, so its result is the one
+        it gets run alone with that generator (up to the rounding of batched products): what
+        :func:`~theorychk.solvers.invert_batch` relies on.
     restarts : int
-        Random starts per signal; the one with the lowest final loss is kept.
+        Random starts per signal; the one with the lowest final loss is kept (losses within a
+        relative ``1e-6`` of the lowest, or below ``1e-24 ||y||^2``, tie: the earliest wins).
     init : array ``(n_0,)`` or ``(batch, n_0)``, optional
         Use this start for restart 0 instead of a random one.
     step, iterations, momentum, decay, optimizer, grad_tol
         See the module docstring. ``optimizer`` is ``"sgd"`` (heavy-ball ``momentum``) or
         ``"adam"`` (betas 0.9, 0.999, eps 1e-8; ``momentum`` ignored; default step 1e-2).
-    deadline : Deadline, optional
+    deadline : Deadline or RowBudget, optional
+        A :class:`~theorychk.runtime.RowBudget` over the signals stops each signal's restarts
+        when its share of the time runs out (``cut``), the others go on; a Deadline stops all.
     check_every : int
         Iterations between deadline checks and the compaction of stopped rows.
 
@@ -334,20 +356,34 @@ def gradient_descent(
         raise unknown_name("optimizer", str(optimizer), ("sgd", "adam"))
     if step is None:
         step = 1e-2 if optimizer == "adam" else default_step(net, m > 0)
-    starts = rng.standard_normal((batch, restarts, net.latent_dim))
+    if isinstance(rng, np.random.Generator):
+        starts = rng.standard_normal((batch, restarts, net.latent_dim))
+    else:
+        if len(rng) != batch:
+            raise InvalidInput(f"rng must be one generator or one per signal ({batch}); got {len(rng)}")
+        starts = np.array([g.standard_normal((restarts, net.latent_dim)) for g in rng]).reshape(
+            batch, restarts, net.latent_dim)
     if init is not None:
         starts[:, 0] = np.broadcast_to(np.asarray(init, dtype=float), (batch, net.latent_dim))
     z0 = starts.reshape(batch * restarts, net.latent_dim)
     rep_y = np.repeat(y, restarts, axis=0)
     rep_m = np.repeat(m, restarts, axis=0)
-    z, loss, gnorm, iters, conv, div, timed_out = _descend(
+    z, loss, gnorm, iters, conv, div, cut = _descend(
         net, z0, rep_y, rep_m, step=step, iterations=iterations, momentum=momentum, decay=decay,
-        optimizer=optimizer, grad_tol=grad_tol, deadline=deadline, check_every=check_every,
+        optimizer=optimizer, grad_tol=grad_tol, check_every=check_every,
+        # a signal's restarts share its time
+        deadline=deadline.for_rows(np.repeat(np.arange(batch), restarts)),
     )
     shape = (batch, restarts)
     loss_b = loss.reshape(shape)
     ranked = np.where(np.isfinite(loss_b), loss_b, np.inf)
-    best = np.argmin(ranked, axis=1)
+    # Restarts that reach the same minimum end with losses equal up to the rounding of their
+    # descents (and of the BLAS products, which round differently for different batch sizes):
+    # telling them apart would pick a restart by rounding noise, so a near tie goes to the
+    # earliest restart, and a signal keeps the same restart alone or in any batch.
+    low = ranked.min(axis=1, keepdims=True)
+    scale = np.einsum("ij,ij->i", m * y, m * y)[:, None]
+    best = np.argmax(ranked <= low * (1.0 + _TIE) + 1e-24 * scale, axis=1)
     pick = np.arange(batch) * restarts + best
     return DescentRun(
         latent=z.reshape(batch * restarts, -1)[pick],
@@ -357,9 +393,11 @@ def gradient_descent(
         converged=conv[pick],
         diverged=div.reshape(shape).all(axis=1),
         restart=best,
-        timed_out=timed_out,
+        timed_out=bool(cut.any()),
         step=float(step),
         total_iterations=int(iters.sum()),
+        cut=cut.reshape(shape).any(axis=1),
+        row_iterations=iters.reshape(shape).sum(axis=1),
     )
 
 
@@ -415,6 +453,10 @@ class GradientDescent:
     (start of restart 0), ``check_every`` (50). ``noise`` is not used. Masks: yes (the loss sums
     over observed coordinates only). Every activation of :mod:`theorychk.network` is supported.
 
+    Batched (:meth:`run_batch`): many signals go through one :func:`gradient_descent` call per
+    step, each drawing its starts from its own generator and stopping by its own rules, so each
+    gets what :meth:`run` gives it alone; the time limit applies to each signal on its own.
+
     References
     ----------
     .. [1] Aberdam, Simon, Elad (2020), Sections 6.1 and 6.2.
@@ -429,62 +471,95 @@ class GradientDescent:
         check_differentiable(net, self.name)
 
     def run(self, problem: Problem) -> Inversion:
-        opts = _gd_options(problem.options)
-        net = problem.net
-        init = opts["init"]
-        if init is not None:
-            init = np.asarray(init, dtype=float)
-            if init.shape != (net.latent_dim,) or not np.all(np.isfinite(init)):
-                raise InvalidInput(
-                    f"init must be a finite vector of length {net.latent_dim}; got shape {init.shape}"
-                )
-        runs = []
-        chosen = None
-        for step in opts["step"]:
-            run = gradient_descent(
-                net, problem.y[None, :], mask=problem.mask, rng=problem.rng, restarts=opts["restarts"],
-                init=init, step=step, iterations=opts["iterations"], momentum=opts["momentum"],
-                decay=opts["decay"], optimizer=opts["optimizer"], grad_tol=opts["grad_tol"],
-                deadline=problem.deadline, check_every=opts["check_every"],
-            )
-            runs.append(run)
-            if run.converged[0] or run.timed_out:
-                chosen = run
-                break
-        if chosen is None:  # no step met the gradient-norm rule: keep the lowest loss
-            chosen = min(runs, key=lambda r: (not np.isfinite(r.loss[0]), r.loss[0]))
-        if chosen.converged[0]:
-            status, reason = InversionStatus.SOLVED, ""
-        elif chosen.timed_out:
-            status, reason = InversionStatus.UNKNOWN, "time limit"
-        elif chosen.diverged[0]:
-            status, reason = InversionStatus.UNKNOWN, "diverged"
-        else:
-            status, reason = InversionStatus.UNKNOWN, "iteration limit"
-        # a diverged run's last point has an overflowing loss: it is no estimate
-        latent = None if chosen.diverged[0] or not np.all(np.isfinite(chosen.latent[0])) else chosen.latent[0]
-        return Inversion(
-            method=self.name,
-            status=status,
-            latent=latent,
-            reason=reason,
-            counts={
-                "iterations": int(chosen.iterations[0]),
-                "restarts": opts["restarts"],
-                "steps_tried": len(runs),
-                "iterations_total": sum(r.total_iterations for r in runs),
-            },
-            info={
-                "step": chosen.step,
-                "optimizer": opts["optimizer"],
-                "momentum": opts["momentum"],
-                "decay": opts["decay"],
-                "grad_tol": opts["grad_tol"],
-                "loss": float(chosen.loss[0]),
-                "grad_norm": float(chosen.grad_norm[0]),
-                "restart_kept": int(chosen.restart[0]),
-            },
+        return _invert_rows(problem.net, problem.y[None, :], problem.mask, (problem.rng,), problem.deadline,
+                            problem.options)[0]
+
+    def run_batch(self, problems: BatchProblem) -> list[Inversion]:
+        """Every signal in one :func:`gradient_descent` call per step of the grid (see :meth:`run`)."""
+        return _invert_rows(problems.net, problems.y, problems.mask, problems.rngs, problems.budget,
+                            problems.options)
+
+
+def _invert_rows(
+    net: Network, y: np.ndarray, mask: np.ndarray, rngs: Sequence[np.random.Generator],
+    deadline: Deadline | RowBudget, options: Mapping[str, Any],
+) -> list[Inversion]:
+    """Method ``gd`` on the rows of ``y``, row ``i`` drawing its starts from ``rngs[i]`` only.
+
+    The step grid is walked per row: a row goes on to the next step only if its kept restart
+    neither met the gradient-norm rule nor ran out of time, and then draws fresh starts from
+    its own generator -- exactly what the row does alone.
+    """
+    opts = _gd_options(options)
+    init = opts["init"]
+    if init is not None:
+        init = np.asarray(init, dtype=float)
+        if init.shape != (net.latent_dim,) or not np.all(np.isfinite(init)):
+            raise InvalidInput(
+                f"init must be a finite vector of length {net.latent_dim}; got shape {init.shape}")
+    batch = y.shape[0]
+    tried: list[list[tuple[DescentRun, int]]] = [[] for _ in range(batch)]  # per row: (run, its row there)
+    chosen: list[tuple[DescentRun, int] | None] = [None] * batch
+    todo = np.arange(batch)
+    for step in opts["step"]:
+        if todo.size == 0:
+            break
+        run = gradient_descent(
+            net, y[todo], mask=mask, rng=[rngs[int(i)] for i in todo], restarts=opts["restarts"], init=init,
+            step=step, iterations=opts["iterations"], momentum=opts["momentum"], decay=opts["decay"],
+            optimizer=opts["optimizer"], grad_tol=opts["grad_tol"], deadline=deadline.for_rows(todo),
+            check_every=opts["check_every"],
         )
+        stop = run.converged | run.cut
+        for j, i in enumerate(todo):
+            tried[i].append((run, j))
+            if stop[j]:
+                chosen[i] = (run, j)
+        todo = todo[~stop]
+    return [_inversion(chosen[i] or _lowest_loss(tried[i]), tried[i], opts) for i in range(batch)]
+
+
+def _lowest_loss(tried: list[tuple[DescentRun, int]]) -> tuple[DescentRun, int]:
+    # no step met the gradient-norm rule: keep the lowest finite loss (the first on a tie)
+    return min(tried, key=lambda rj: (not np.isfinite(rj[0].loss[rj[1]]), rj[0].loss[rj[1]]))
+
+
+def _inversion(
+    pick: tuple[DescentRun, int], tried: list[tuple[DescentRun, int]], opts: dict[str, Any]
+) -> Inversion:
+    run, j = pick
+    if run.converged[j]:
+        status, reason = InversionStatus.SOLVED, ""
+    elif run.cut[j]:
+        status, reason = InversionStatus.UNKNOWN, "time limit"
+    elif run.diverged[j]:
+        status, reason = InversionStatus.UNKNOWN, "diverged"
+    else:
+        status, reason = InversionStatus.UNKNOWN, "iteration limit"
+    # a diverged run's last point has an overflowing loss: it is no estimate
+    latent = None if run.diverged[j] or not np.all(np.isfinite(run.latent[j])) else run.latent[j]
+    return Inversion(
+        method=GradientDescent.name,
+        status=status,
+        latent=latent,
+        reason=reason,
+        counts={
+            "iterations": int(run.iterations[j]),
+            "restarts": opts["restarts"],
+            "steps_tried": len(tried),
+            "iterations_total": int(sum(r.row_iterations[k] for r, k in tried)),
+        },
+        info={
+            "step": run.step,
+            "optimizer": opts["optimizer"],
+            "momentum": opts["momentum"],
+            "decay": opts["decay"],
+            "grad_tol": opts["grad_tol"],
+            "loss": float(run.loss[j]),
+            "grad_norm": float(run.grad_norm[j]),
+            "restart_kept": int(run.restart[j]),
+        },
+    )
 
 
 register(GradientDescent())

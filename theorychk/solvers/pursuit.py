@@ -60,8 +60,8 @@ import numpy as np
 
 from theorychk.errors import InvalidInput
 from theorychk.network import PLU, Activation, Identity, Layer, LeakyReLU, Network, ReLU, Sigmoid, Tanh
-from theorychk.runtime import Deadline
-from theorychk.solvers.base import Inversion, InversionStatus, Problem, register
+from theorychk.runtime import Deadline, RowBudget
+from theorychk.solvers.base import BatchProblem, Inversion, InversionStatus, Problem, register
 from theorychk.solvers.gradient import activation_derivative, checked_number, read_options
 
 __all__ = [
@@ -219,12 +219,17 @@ def support_of(x: np.ndarray, tol: float) -> np.ndarray:
 
 @dataclass(frozen=True)
 class StageResult:
-    """One stage for a batch: estimates, iterations and whether each row met the stopping rule."""
+    """One stage for a batch: estimates, iterations, whether each row met the stopping rule, and
+    which rows the time limit stopped (``cut``; their estimate is where they were)."""
 
     x: np.ndarray
     iterations: np.ndarray
     converged: np.ndarray
-    timed_out: bool = False
+    cut: np.ndarray
+
+    @property
+    def timed_out(self) -> bool:
+        return bool(self.cut.any())
 
 
 def fista_last_layer(
@@ -237,7 +242,7 @@ def fista_last_layer(
     iterations: int = 10_000,
     tol: float = 1e-12,
     restart: bool = True,
-    deadline: Deadline | None = None,
+    deadline: Deadline | RowBudget | None = None,
     check_every: int = 10,
 ) -> StageResult:
     """Algorithm 3 of [1]: FISTA for the last layer, Equation (8).
@@ -249,7 +254,10 @@ def fista_last_layer(
     with the projected step ``u <- ReLU(x - mu (g + lam 1))`` and Nesterov's momentum, from
     ``x = 0``. ``phi`` is applied, not inverted ([1]: "we refrain from applying the inverse
     activation function"). The step ``mu`` defaults to ``1 / (c_phi ||W_obs||_2^2)`` with
-    ``c_phi`` from :func:`_curvature_bound`.
+    ``c_phi`` from :func:`_curvature_bound` of the row's own signal, so a row's iterates do not
+    depend on the other rows of the batch (``W_obs``: the rows of ``W`` any row observes).
+    ``deadline``: a :class:`~theorychk.runtime.RowBudget` stops each row when its share of the
+    time runs out (``cut``), a :class:`~theorychk.runtime.Deadline` all rows at once.
 
     Differences from the box in [1]: (i) the adaptive restart of [3] (``t <- 1`` when the
     momentum points uphill) is on by default -- the problem is strongly convex in the noiseless
@@ -268,25 +276,32 @@ def fista_last_layer(
     if step is None:
         observed = m.any(axis=0) if m.ndim == 2 else m > 0
         norm = np.linalg.norm(w[observed], 2) if observed.any() else 0.0
-        step = 1.0 / max(_curvature_bound(act, y[:, observed]) * norm**2, _TINY)
+        curvature = np.array([_curvature_bound(act, row[observed]) for row in y])
+        steps = 1.0 / np.maximum(curvature * norm**2, _TINY)
+    else:
+        steps = np.full(batch, float(step))
     out = np.zeros((batch, n_in))
     iters = np.full(batch, iterations, dtype=np.int64)
     conv = np.zeros(batch, dtype=bool)
+    cut = np.zeros(batch, dtype=bool)
     active = np.arange(batch)
     x = np.zeros((batch, n_in))
     u = np.zeros((batch, n_in))
     t = np.ones(batch)
     ya, ma = y, np.broadcast_to(m, y.shape)
-    timed_out = False
     for k in range(iterations):
-        if k % check_every == 0 and deadline.expired():
-            timed_out = True
-            iters[active] = k
-            break
+        if k % check_every == 0:
+            late = deadline.rows_expired(active)
+            if late.any():
+                out[active[late]], iters[active[late]], cut[active[late]] = u[late], k, True
+                keep = ~late
+                active, x, u, t, ya, ma, steps = (v[keep] for v in (active, x, u, t, ya, ma, steps))
+                if active.size == 0:
+                    break
         p = x @ w.T + b
         r = ma * activation_derivative(act, p) * (act(p) - ya)
         g = r @ w
-        u_new = np.maximum(x - step * (g + lam), 0.0)
+        u_new = np.maximum(x - steps[:, None] * (g + lam), 0.0)
         du = u_new - u
         scale = np.maximum(np.linalg.norm(u_new, axis=1), _TINY)
         done = (np.linalg.norm(du, axis=1) <= tol * scale) & (
@@ -302,11 +317,11 @@ def fista_last_layer(
             iters[active[done]] = k + 1
             conv[active[done]] = True
             keep = ~done
-            active, x, u, t, ya, ma = active[keep], x[keep], u[keep], t[keep], ya[keep], ma[keep]
+            active, x, u, t, ya, ma, steps = (v[keep] for v in (active, x, u, t, ya, ma, steps))
             if active.size == 0:
                 break
     out[active] = u
-    return StageResult(out, iters, conv, timed_out)
+    return StageResult(out, iters, conv, cut)
 
 
 def _admm_eta(w: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -334,7 +349,7 @@ def linearized_admm(
     nonnegative: bool = True,
     iterations: int = 10_000,
     tol: float = 1e-12,
-    deadline: Deadline | None = None,
+    deadline: Deadline | RowBudget | None = None,
     check_every: int = 10,
 ) -> StageResult:
     """Algorithm 4 of [1]: linearised ADMM for a middle layer (``nonnegative=True``, Eq. 9) or ``z``.
@@ -358,7 +373,8 @@ def linearized_admm(
     ``z <- ((alpha + beta) z - grad) / (alpha + beta + gamma)`` (no ``lam``, no projection).
 
     Starts from ``x = a = u = 0``; a row stops when ``||x^{k+1} - x^k|| <= tol ||x^{k+1}||``
-    and the split residual ``||a - W^{S^c} x||`` is at most ``tol`` times the scale of the row.
+    and the split residual ``||a - W^{S^c} x||`` is at most ``tol`` times the scale of the row,
+    or when ``deadline`` says it is out of time (``cut``, as in :func:`fista_last_layer`).
     """
     w, b = layer.weight, layer.bias
     deadline = deadline if deadline is not None else Deadline(None)
@@ -377,12 +393,17 @@ def linearized_admm(
     a = np.zeros_like(p)
     u = np.zeros_like(p)
     upper = -b  # a = W^{S^c} x must stay <= -b^{S^c}
-    timed_out = False
+    cut = np.zeros(batch, dtype=bool)
     for k in range(iterations):
-        if k % check_every == 0 and deadline.expired():
-            timed_out = True
-            iters[active] = k
-            break
+        if k % check_every == 0:
+            late = deadline.rows_expired(active)
+            if late.any():
+                out[active[late]], iters[active[late]], cut[active[late]] = x[late], k, True
+                keep = ~late
+                active, x, p, a, u, s, c, tb, eta, scale_t = (
+                    v[keep] for v in (active, x, p, a, u, s, c, tb, eta, scale_t))
+                if active.size == 0:
+                    break
         g = (s * (p - tb) + rho * c * (p - a - u)) @ w
         if nonnegative:
             x_new = np.maximum(x - (g + lam) / eta, 0.0)
@@ -402,12 +423,12 @@ def linearized_admm(
             iters[active[done]] = k + 1
             conv[active[done]] = True
             keep = ~done
-            active, x, p, a, u = active[keep], x[keep], p[keep], a[keep], u[keep]
-            s, c, tb, eta, scale_t = s[keep], c[keep], tb[keep], eta[keep], scale_t[keep]
+            active, x, p, a, u, s, c, tb, eta, scale_t = (
+                v[keep] for v in (active, x, p, a, u, s, c, tb, eta, scale_t))
             if active.size == 0:
                 break
     out[active] = x
-    return StageResult(out, iters, conv, timed_out)
+    return StageResult(out, iters, conv, cut)
 
 
 # --------------------------------------------------------------------------------------------
@@ -442,7 +463,7 @@ def debias(
     out_support: np.ndarray | None = None,
     iterations: int = 10_000,
     tol: float = 1e-12,
-    deadline: Deadline | None = None,
+    deadline: Deadline | RowBudget | None = None,
 ) -> StageResult:
     """The debiasing step of Algorithm 5 of [1] (= Algorithm 1, the Oracle, on given supports).
 
@@ -453,7 +474,8 @@ def debias(
     Gauss-Newton from ``start`` (halving the step until the loss does not increase); [1] ran
     gradient descent for 10,000 iterations -- the minimiser is the same, Gauss-Newton reaches it
     to rounding in a handful of ``n_0 x n_0`` solves. ``iterations`` caps the Gauss-Newton steps;
-    a row stops when the accepted step is at most ``tol * ||z||`` or no step decreases the loss.
+    a row stops when the accepted step is at most ``tol * ||z||`` or no step decreases the loss,
+    or when ``deadline`` says it is out of time (``cut``; it keeps the point reached).
     """
     deadline = deadline if deadline is not None else Deadline(None)
     y = np.asarray(signals, dtype=float)
@@ -463,27 +485,28 @@ def debias(
     out = np.array(start, dtype=float, copy=True)
     iters = np.zeros(batch, dtype=np.int64)
     conv = np.zeros(batch, dtype=bool)
+    cut = np.zeros(batch, dtype=bool)
     for i in range(batch):
-        if deadline.expired():
-            return StageResult(out, iters, conv, True)
+        if deadline.rows_expired([i])[0]:
+            cut[i] = True
+            continue
         a_mat, c_vec = _support_affine(net, [s[i] for s in supports])
         rows = m[i] & out_support[i] if isinstance(act, ReLU) and out_support is not None else m[i]
         a_r, c_r, y_r = a_mat[rows], c_vec[rows], y[i, rows]
         if isinstance(act, (Identity, ReLU)):
             out[i] = np.linalg.lstsq(a_r, y_r - c_r, rcond=None)[0] if rows.any() else out[i]
             iters[i], conv[i] = 1, True
-            continue
-        out[i], iters[i], conv[i], timed = _gauss_newton(
-            act, a_r, c_r, y_r, out[i], iterations, tol, deadline
-        )
-        if timed:
-            return StageResult(out, iters, conv, True)
-    return StageResult(out, iters, conv, False)
+        else:
+            out[i], iters[i], conv[i], cut[i] = _gauss_newton(
+                act, a_r, c_r, y_r, out[i], iterations, tol, deadline.for_rows([i])
+            )
+        deadline.charge([i])  # this row's work, not the next row's
+    return StageResult(out, iters, conv, cut)
 
 
 def _gauss_newton(
     act: Activation, a: np.ndarray, c: np.ndarray, y: np.ndarray, z: np.ndarray, iterations: int,
-    tol: float, deadline: Deadline,
+    tol: float, deadline: Deadline | RowBudget,
 ) -> tuple[np.ndarray, int, bool, bool]:
     def loss(v: np.ndarray) -> float:
         r = act(a @ v + c) - y
@@ -521,11 +544,15 @@ def _gauss_newton(
 class PursuitRun:
     """A layer-wise inversion of a batch of signals.
 
-    ``latent`` is ``(batch, n_0)`` (``None`` if the run stopped before the ``z`` stage);
-    ``hidden`` holds the method's estimates of ``x_1, ..., x_L`` as ``(batch, n_i)`` arrays in
-    theorychk order, the last being the estimated output ``phi(W_L x_L + b_L)`` (shorter if the
-    run stopped early). ``iterations`` maps stage names (``"x_3"``, ``"z"``, ``"debias"``) to
-    per-row counts; ``converged`` is per row; ``stage`` names the stage a time limit hit.
+    ``latent`` is ``(batch, n_0)`` (``None`` if the run stopped before the ``z`` stage; a NaN
+    row: that row did); ``hidden`` holds the method's estimates of ``x_1, ..., x_L`` as
+    ``(batch, n_i)`` arrays in theorychk order, the last being the estimated output
+    ``phi(W_L x_L + b_L)`` (shorter if the run stopped early). ``iterations`` maps stage names
+    (``"x_3"``, ``"z"``, ``"debias"``), in the order they ran, to per-row counts (-1: the row
+    never reached that stage); ``converged`` is per row; ``stage`` names the stage a time limit
+    hit. ``cut``, where the run has it (:func:`latent_pursuit`), is per row: the stage where the
+    time limit stopped that row (``""``: none), and ``info["partial_estimates"]`` then holds
+    every stage's ``(batch, n_k)`` estimates; without it the time limit stopped every row.
     """
 
     latent: np.ndarray | None
@@ -536,6 +563,7 @@ class PursuitRun:
     stage: str = ""
     info: dict[str, Any] = field(default_factory=dict)
     stage_converged: dict[str, np.ndarray] = field(default_factory=dict)
+    cut: np.ndarray | None = None
 
 
 def _frozen_forward(net: Network, z: np.ndarray, supports: Sequence[np.ndarray]) -> list[np.ndarray]:
@@ -594,7 +622,7 @@ def latent_pursuit(
     support_tol: float = 1e-6,
     debias_step: bool = False,
     debias_iterations: int = 10_000,
-    deadline: Deadline | None = None,
+    deadline: Deadline | RowBudget | None = None,
     check_every: int = 10,
 ) -> PursuitRun:
     """Latent-Pursuit, Algorithm 5 of [1], vectorised over a batch of signals.
@@ -620,6 +648,13 @@ def latent_pursuit(
     step : FISTA step ``mu`` (default ``1 / (c_phi ||W_L||^2)``); restart: adaptive restart.
     support_tol : relative threshold of :func:`support_of`.
     debias_iterations : cap of the debiasing Gauss-Newton steps.
+    deadline : a :class:`~theorychk.runtime.Deadline` stops every row at once; a
+        :class:`~theorychk.runtime.RowBudget` stops each row when its share of the time runs out,
+        and the others go on. A stopped row goes to no further stage (``PursuitRun.cut`` names
+        the stage); it has a latent only if it was stopped in the ``z`` stage or later.
+
+    Every step size and stopping rule is per row, so a row's estimates do not depend on the
+    other rows of the batch (up to the rounding of the batched products).
 
     Examples
     --------
@@ -634,68 +669,84 @@ def latent_pursuit(
     """
     deadline = deadline if deadline is not None else Deadline(None)
     y, m = _signals_and_mask(net, signals, mask)
-    depth = net.depth
+    batch, depth = y.shape[0], net.depth
     lam = _per_layer(lambdas, depth - 1, "lambdas", 0.0)
     rhos = _per_layer(rho, depth, "rho", 1e-2)
     if any(r <= 0 for r in rhos):
         raise InvalidInput(f"rho must be positive ([1] uses 1e-2); got {rho!r}")
-    common = {"iterations": iterations, "tol": tol, "deadline": deadline, "check_every": check_every}
+    common = {"iterations": iterations, "tol": tol, "check_every": check_every}
     iters: dict[str, np.ndarray] = {}
     stage_conv: dict[str, np.ndarray] = {}
-    estimates: dict[int, np.ndarray] = {}
-    no = np.zeros(y.shape[0], dtype=bool)
+    estimates: dict[int, np.ndarray] = {}  # x_k for every row; NaN rows never reached stage x_k
+    cut = np.full(batch, "", dtype=object)  # per row: the stage where the time limit stopped it
 
-    def record(stage: str, res: StageResult) -> None:
-        iters[stage], stage_conv[stage] = res.iterations, res.converged
+    def going() -> np.ndarray:
+        return np.flatnonzero(cut == "")
 
-    def partial(stage: str, z: np.ndarray | None = None) -> PursuitRun:
-        # A time limit: hand back what exists -- z if its stage ran, else the layers so far.
-        done = {f"x_{k}": v for k, v in sorted(estimates.items())}
-        return PursuitRun(z, (), iters, no, True, stage, {"partial_estimates": done}, stage_conv)
+    def record(stage: str, rows: np.ndarray, res: StageResult) -> np.ndarray:
+        # A stage ran on ``rows`` only (the others were stopped earlier): full-batch records.
+        x = np.full((batch, res.x.shape[1]), np.nan)
+        x[rows] = res.x
+        its = np.full(batch, -1, dtype=np.int64)
+        its[rows] = res.iterations
+        conv = np.zeros(batch, dtype=bool)
+        conv[rows] = res.converged
+        iters[stage], stage_conv[stage] = its, conv
+        cut[rows[res.cut]] = stage
+        return x
 
     last = net.layers[-1]
     out_support = None
+    rows = going()
     if isinstance(last.activation, ReLU):
         out_support = m & (y > 0)
-        res = linearized_admm(last, y, out_support, m & ~out_support, lam=lam[-1], rho=rhos[-1], **common)
+        res = linearized_admm(last, y, out_support, m & ~out_support, lam=lam[-1], rho=rhos[-1],
+                              deadline=deadline, **common)
     else:
-        res = fista_last_layer(last, y, m, lam=lam[-1], step=step, restart=restart, **common)
-    stage = f"x_{depth - 1}"
-    record(stage, res)
-    if res.timed_out:
-        return partial(stage)
-    estimates[depth - 1] = res.x
+        res = fista_last_layer(last, y, m, lam=lam[-1], step=step, restart=restart, deadline=deadline,
+                               **common)
+    estimates[depth - 1] = record(f"x_{depth - 1}", rows, res)
     for k in range(depth - 2, 0, -1):  # x_k from x_{k+1} through layer k
-        on = support_of(estimates[k + 1], support_tol)
-        res = linearized_admm(net.layers[k], estimates[k + 1], on, ~on, lam=lam[k - 1], rho=rhos[k], **common)
-        stage = f"x_{k}"
-        record(stage, res)
-        if res.timed_out:
-            return partial(stage)
-        estimates[k] = res.x
-    on = support_of(estimates[1], support_tol)
-    res = linearized_admm(
-        net.layers[0], estimates[1], on, ~on, rho=rhos[0], gamma=gamma, nonnegative=False, **common
-    )
-    record("z", res)
-    z = res.x
-    supports = [support_of(estimates[k], support_tol) for k in range(1, depth)]
-    if res.timed_out:
-        return partial("z", z)
+        rows = going()
+        if rows.size == 0:
+            break
+        target = estimates[k + 1][rows]
+        on = support_of(target, support_tol)
+        res = linearized_admm(net.layers[k], target, on, ~on, lam=lam[k - 1], rho=rhos[k],
+                              deadline=deadline.for_rows(rows), **common)
+        estimates[k] = record(f"x_{k}", rows, res)
+    z = np.full((batch, net.latent_dim), np.nan)
+    rows = going()
+    if rows.size:
+        target = estimates[1][rows]
+        on = support_of(target, support_tol)
+        res = linearized_admm(net.layers[0], target, on, ~on, rho=rhos[0], gamma=gamma, nonnegative=False,
+                              deadline=deadline.for_rows(rows), **common)
+        z = record("z", rows, res)  # a row the time limit stopped here keeps the z it reached
+    for k in range(1, depth):
+        estimates.setdefault(k, np.full((batch, net.widths[k]), np.nan))
+    # (a NaN row, never reached, has an empty support)
+    supports = [support_of(np.nan_to_num(estimates[k]), support_tol) for k in range(1, depth)]
+    rows = going()
+    if debias_step and rows.size:
+        res = debias(net, y[rows], m[rows], [s[rows] for s in supports], z[rows],
+                     out_support=None if out_support is None else out_support[rows],
+                     iterations=debias_iterations, deadline=deadline.for_rows(rows))
+        z[rows] = record("debias", rows, res)[rows]
     if debias_step:
-        res = debias(net, y, m, supports, z, out_support=out_support, iterations=debias_iterations,
-                     deadline=deadline)
-        record("debias", res)
-        z = res.x
-        if res.timed_out:
-            return partial("debias", z)
         hidden = tuple(_frozen_forward(net, z, supports))
     else:
         output = last.activation(estimates[depth - 1] @ last.weight.T + last.bias)
         hidden = (*(estimates[k] for k in range(1, depth)), output)
-    conv = np.logical_and.reduce([c for c in stage_conv.values()])
-    info = {"support_sizes": [s.sum(axis=1) for s in supports], "lambdas": lam, "rho": rhos, "gamma": gamma}
-    return PursuitRun(z, hidden, iters, conv, False, "", info, stage_conv)
+    conv = np.logical_and.reduce(list(stage_conv.values())) & (cut == "")
+    info: dict[str, Any] = {
+        "support_sizes": [s.sum(axis=1) for s in supports], "lambdas": lam, "rho": rhos, "gamma": gamma,
+    }
+    stopped = [stage for stage in iters if (cut == stage).any()]
+    if stopped:
+        info["partial_estimates"] = {f"x_{k}": estimates[k] for k in sorted(estimates)}
+    return PursuitRun(None if np.isnan(z).all() else z, hidden, iters, conv, bool(stopped),
+                      stopped[0] if stopped else "", info, stage_conv, cut)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1060,29 +1111,39 @@ def _check_options(opts: dict[str, Any]) -> None:
             raise InvalidInput(f"{name} must be True or False; got {opts[name]!r}")
 
 
-def _to_inversion(name: str, run: PursuitRun) -> Inversion:
-    """Row 0 of a :class:`PursuitRun` as an :class:`Inversion` (status from the stopping rules)."""
-    counts = {k: int(v[0]) for k, v in run.iterations.items()}
-    info = {k: (v[0] if isinstance(v, np.ndarray) and v.ndim else v) for k, v in run.info.items()}
-    if "partial_estimates" in info:  # one row of each (batch, n_k) estimate
-        info["partial_estimates"] = {k: np.asarray(v)[0] if np.ndim(v) == 2 else v
-                                     for k, v in info["partial_estimates"].items()}
-    if "support_sizes" in info:
-        info["support_sizes"] = [int(np.asarray(s).reshape(-1)[0]) for s in info["support_sizes"]]
-    reason = info.pop("reason", "")
-    latent = None if run.latent is None else run.latent[0]
+def _to_inversion(name: str, run: PursuitRun, row: int = 0) -> Inversion:
+    """Row ``row`` of a :class:`PursuitRun` as an :class:`Inversion` (status from the stopping rules)."""
+    latent = None if run.latent is None else run.latent[row]
     if latent is not None and not np.all(np.isfinite(latent)):
         latent = None
-    hidden = tuple(h[0] for h in run.hidden)
-    if run.timed_out:
+    if run.cut is not None and run.cut[row]:  # the time limit stopped this row, at stage `stage`
+        stage = str(run.cut[row])
+        order = list(run.iterations)
+        done = order[: order.index(stage)]  # the stages this row completed
+        partial = {k: v[row] for k, v in run.info["partial_estimates"].items() if k in done}
+        return Inversion(method=name, status=InversionStatus.UNKNOWN, latent=latent, reason="time limit",
+                         counts={k: int(run.iterations[k][row]) for k in [*done, stage]},
+                         info={"partial_estimates": partial, "stage": stage})
+    counts = {k: int(v[row]) for k, v in run.iterations.items()}
+    info = {k: (v[row] if isinstance(v, np.ndarray) and v.ndim else v) for k, v in run.info.items()}
+    if run.cut is not None:  # the estimates of rows the time limit stopped: not this row's business
+        info.pop("partial_estimates", None)
+    if "partial_estimates" in info:  # one row of each (batch, n_k) estimate
+        info["partial_estimates"] = {k: np.asarray(v)[row] if np.ndim(v) == 2 else v
+                                     for k, v in info["partial_estimates"].items()}
+    if "support_sizes" in info:
+        info["support_sizes"] = [int(np.asarray(s).reshape(-1)[row]) for s in info["support_sizes"]]
+    reason = info.pop("reason", "")
+    hidden = tuple(h[row] for h in run.hidden)
+    if run.timed_out and run.cut is None:
         status, reason = InversionStatus.UNKNOWN, "time limit"
         info["stage"] = run.stage
     elif reason:
         status = InversionStatus.UNKNOWN
         info["stage"] = run.stage
-    elif not bool(run.converged[0]):
+    elif not bool(run.converged[row]):
         status, reason = InversionStatus.UNKNOWN, "iteration limit"
-        info["unconverged_stages"] = [k for k, v in run.stage_converged.items() if not bool(v[0])]
+        info["unconverged_stages"] = [k for k, v in run.stage_converged.items() if not bool(v[row])]
     else:
         status = InversionStatus.SOLVED
     return Inversion(method=name, status=status, latent=latent, hidden=hidden, reason=reason, counts=counts,
@@ -1148,6 +1209,10 @@ class LatentPursuit:
     ``noise`` is not used (Algorithm 5 has no noise-dependent parameter; [1] runs it with
     ``lambda = 0`` on noisy signals). Masks: yes. Hidden layers must be ReLU.
 
+    Batched (:meth:`run_batch`): many signals go through one :func:`latent_pursuit` call; every
+    stopping rule and step is per signal, so each gets what :meth:`run` gives it alone, and the
+    time limit applies to each signal on its own.
+
     References
     ----------
     .. [1] Aberdam, Simon, Elad (2020), Algorithms 3-5, Equations (8)-(18).
@@ -1161,16 +1226,24 @@ class LatentPursuit:
         check_pursuit_network(net, self.name)
 
     def run(self, problem: Problem) -> Inversion:
-        opts = read_options(problem.options, _LATENT_DEFAULTS, self.name)
+        return self._invert(problem.net, problem.y[None], problem.mask, problem.deadline, problem.options)[0]
+
+    def run_batch(self, problems: BatchProblem) -> list[Inversion]:
+        """Every signal in one :func:`latent_pursuit` call (see :meth:`run`)."""
+        return self._invert(problems.net, problems.y, problems.mask, problems.budget, problems.options)
+
+    def _invert(self, net: Network, y: np.ndarray, mask: np.ndarray, deadline: Deadline | RowBudget,
+                options: dict[str, Any]) -> list[Inversion]:
+        opts = read_options(options, _LATENT_DEFAULTS, self.name)
         _check_options(opts)
         run = latent_pursuit(
-            problem.net, problem.y[None], mask=problem.mask, lambdas=opts["lambdas"], rho=opts["rho"],
+            net, y, mask=mask, lambdas=opts["lambdas"], rho=opts["rho"],
             gamma=opts["gamma"], iterations=opts["iterations"], tol=opts["tol"], step=opts["step"],
             restart=bool(opts["restart"]), support_tol=opts["support_tol"], debias_step=bool(opts["debias"]),
-            debias_iterations=opts["debias_iterations"], deadline=problem.deadline,
+            debias_iterations=opts["debias_iterations"], deadline=deadline,
             check_every=opts["check_every"],
         )
-        return _to_inversion(self.name, run)
+        return [_to_inversion(self.name, run, i) for i in range(y.shape[0])]
 
 
 _ORACLE_DEFAULTS: dict[str, Any] = {
