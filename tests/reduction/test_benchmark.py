@@ -177,7 +177,7 @@ def test_cli_writes_and_verifies(tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["benchmark", "hardnes", "--out", "{tmp}"], "unknown benchmark 'hardnes'; valid: hardness, hardness-mini; did you mean 'hardness'?"),
+        (["benchmark", "hardnes", "--out", "{tmp}"], "unknown benchmark 'hardnes'; valid: hardness, hardness-mini, hardness-xxl; did you mean 'hardness'?"),
         (["benchmark", "hardness"], "give the folder to write into: theorychk benchmark hardness --out DIR"),
         (["benchmark", "verify"], "benchmark verify needs the folder to re-check"),
         (["benchmark", "verify", "{tmp}"], "no manifest.json in benchmark folder"),

@@ -18,6 +18,8 @@ if TYPE_CHECKING:  # numpy is imported where it is used: `theorychk --help` does
 
 def _matrix(source: str, layer: int | None, layers: str | None, activation: str | None, final: str | None) -> tuple[np.ndarray, str]:
     """The matrix to analyse: a ``.npy`` file, or weight ``layer`` of a MODEL."""
+    import numpy as np
+
     if source.endswith(".npy"):
         if layer is not None:
             raise InvalidInput(f"--layer selects a layer of a MODEL; {source} is a matrix (drop --layer)")
