@@ -112,6 +112,13 @@ def load_signals(path: str | os.PathLike[str], n_out: int, what: str) -> Any:
     return batch, arr.ndim == 1
 
 
+def positive_seconds(value: float | None) -> float | None:
+    """Callback of every ``--time-limit``: a positive number of seconds or ``inf``, named in the error."""
+    if value is not None and not value > 0:  # NaN fails too
+        raise typer.BadParameter(f"must be a positive number of seconds (or inf for no limit); got {value}")
+    return value
+
+
 def out_folder(path: str | os.PathLike[str] | None, what: str = "--out") -> None:
     """``what`` names a folder to write into: an existing file there is bad input, said in one line."""
     from pathlib import Path

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from theorychk.cli import (
-    ActivationOpt, FinalActivationOpt, JsonOpt, LayersOpt, ModelArg, app, cell, load_signals, out_folder, print_json,
+    ActivationOpt, FinalActivationOpt, JsonOpt, LayersOpt, ModelArg, app, cell, load_signals, out_folder,
+    positive_seconds, print_json,
 )
 from theorychk.errors import InvalidInput
 from theorychk.runtime import DEFAULT_TIME_LIMIT
@@ -60,7 +61,7 @@ def certify(
     latent_box: Annotated[str, typer.Option(
         "--latent-box", help="Latent box ||z||_inf <= R of the MILP claim.")] = "10",
     time_limit: Annotated[float, typer.Option(
-        "--time-limit", help="Wall-clock seconds per signal: inverting it and all its claims together (claims "
+        "--time-limit", callback=positive_seconds, help="Wall-clock seconds per signal: inverting it and all its claims together (claims "
                              "undecided then end UNKNOWN \"time limit\"); the global-injectivity check gets the "
                              "same budget once ('inf': no limit).")] = DEFAULT_TIME_LIMIT,
     signal_tol: Annotated[float | None, typer.Option(

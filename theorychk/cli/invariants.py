@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from theorychk.cli import (
-    ActivationOpt, FinalActivationOpt, JsonOpt, LayersOpt, app, cell, load_array, load_model, print_json,
+    ActivationOpt, FinalActivationOpt, JsonOpt, LayersOpt, app, cell, load_array, load_model, positive_seconds,
+    print_json,
 )
 from theorychk.errors import InvalidInput
 from theorychk.runtime import DEFAULT_TIME_LIMIT, Deadline
@@ -53,7 +54,7 @@ def invariants(
     c_inf: Annotated[int | None, typer.Option("--c-inf", metavar="M", help="c_∞(W, M) of paper 001.")] = None,
     c_1: Annotated[int | None, typer.Option("--c-1", metavar="M", help="c_1(W, M) of paper 001.")] = None,
     time_limit: Annotated[float, typer.Option(
-        "--time-limit", help="Wall-clock seconds per invariant; past it the invariant ends UNKNOWN \"time limit\" "
+        "--time-limit", callback=positive_seconds, help="Wall-clock seconds per invariant; past it the invariant ends UNKNOWN \"time limit\" "
                              "with the bounds reached ('inf': no limit).")] = DEFAULT_TIME_LIMIT,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
     layers: LayersOpt = None,

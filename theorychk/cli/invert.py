@@ -18,7 +18,7 @@ import typer
 
 from theorychk.cli import (
     ActivationOpt, FinalActivationOpt, JsonOpt, LayersOpt, ModelArg, app, cell, load_array, load_model, load_signals,
-    print_json,
+    positive_seconds, print_json,
 )
 from theorychk.runtime import DEFAULT_TIME_LIMIT
 
@@ -77,9 +77,12 @@ def invert(
         "--signal-tol", min=0.0, help="How far (l2) G(z) may be from the signal for SOLVED / from the range before "
                                       "INFEASIBLE (default: float rounding of the model's dtype).")] = None,
     time_limit: Annotated[float, typer.Option(
-        "--time-limit", help="Wall-clock seconds per signal, every method ('inf': no limit); past it the signal "
+        "--time-limit", callback=positive_seconds, help="Wall-clock seconds per signal, every method ('inf': no limit); past it the signal "
                              "ends UNKNOWN \"time limit\".")] = DEFAULT_TIME_LIMIT,
     seed: Annotated[int | None, typer.Option("--seed", min=0, help="Seed for randomised methods.")] = None,
+    latent_true: Annotated[str | None, typer.Option(
+        "--latent-true", metavar="Z.npy", help="The true latents, one row per signal: --method oracle only "
+                                               "(Aberdam et al.'s Oracle is told the true supports).")] = None,
     out: Annotated[str | None, typer.Option(
         "--out", help="Write the latent estimates to this .npy file (replaced if it exists), row by row as they "
                       "finish (NaN: none).")] = None,
@@ -100,6 +103,7 @@ def invert(
     Statuses: SOLVED (G(z) within the signal tolerance of the signal), APPROXIMATE, FAILED,
     UNKNOWN (time limit), INFEASIBLE (proved farther than the tolerance); see docs/glossary.md.
     """
+    from theorychk.errors import InvalidInput
     from theorychk.runtime import Deadline, blas_threads, default_workers, progress
     from theorychk.solvers import get_method
     from theorychk.solvers.batch import invert_stream, processes_used
@@ -111,10 +115,23 @@ def invert(
     mask_arr = None if mask is None else load_array(mask, "--mask")
     n = batch.shape[0]
     n_workers = workers if workers is not None else default_workers()
-    stream = invert_stream(
-        net, batch, method=method, mask=mask_arr, noise=noise, time_limit=Deadline(time_limit).seconds, seed=seed,
-        workers=n_workers, dask=dask, signal_tol=signal_tol,
-    )  # validates everything before the first inversion
+    common = {"mask": mask_arr, "noise": noise, "time_limit": Deadline(time_limit).seconds, "seed": seed,
+              "signal_tol": signal_tol}
+    if method == "oracle" or latent_true is not None:
+        if method != "oracle":
+            raise InvalidInput(f"--latent-true is for --method oracle only; got --method {method}")
+        if latent_true is None:
+            raise InvalidInput("--method oracle needs --latent-true Z.npy: the true latent of each signal "
+                               "(the Oracle of Aberdam et al. is told the true supports)")
+        truth, _ = load_signals(latent_true, net.latent_dim, "--latent-true")
+        if truth.shape[0] != n:
+            raise InvalidInput(f"--latent-true {latent_true} has {truth.shape[0]} row(s); --signal has {n}")
+        n_workers = 1  # one signal per call: each gets its own true latent
+        stream = _oracle_stream(net, batch, truth, common)
+    else:
+        stream = invert_stream(
+            net, batch, method=method, workers=n_workers, dask=dask, **common,
+        )  # validates everything before the first inversion
     latents = None if out is None else _latents_file(out, (net.latent_dim,) if single else (n, net.latent_dim))
     results: list[Any] = [None] * n
     threads: dict[str, Any] = {}
@@ -156,6 +173,17 @@ def invert(
         })
         return
     _table(model, method, results, counts, verbose, out, wall, used)
+
+
+def _oracle_stream(net: Any, batch: Any, truth: Any, common: dict[str, Any]) -> Any:
+    """``(i, Inversion)`` of the Oracle for each signal with its own true latent, validated up front."""
+    from theorychk.solvers.batch import invert_stream
+
+    streams = [invert_stream(net, batch[i:i + 1], method="oracle", latent_true=truth[i], **common)
+               for i in range(batch.shape[0])]  # every row validated before the first inversion
+    for i, s in enumerate(streams):
+        for _, r in s:
+            yield i, r
 
 
 def _table(model: str, method: str, results: list[Any], counts: dict[str, int], verbose: bool,

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from theorychk.cli import JsonOpt, app, cell, out_folder, print_json
+from theorychk.cli import JsonOpt, app, cell, out_folder, positive_seconds, print_json
 from theorychk.errors import InvalidInput
 from theorychk.runtime import DEFAULT_TIME_LIMIT, Deadline
 
@@ -52,7 +52,7 @@ def reduce(
         bool, typer.Option("--milp-gap", help="--verify: also prove the UNSAT gap with the MILP (slow cross-check).")
     ] = False,
     time_limit: Annotated[
-        float, typer.Option("--time-limit", help="Wall-clock seconds for the whole --verify ('inf': no limit); "
+        float, typer.Option("--time-limit", callback=positive_seconds, help="Wall-clock seconds for the whole --verify ('inf': no limit); "
                                                  "parts left then end UNKNOWN \"time limit\".")
     ] = DEFAULT_TIME_LIMIT,
     exhaustive_max_vars: Annotated[
