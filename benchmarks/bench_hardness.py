@@ -59,7 +59,7 @@ KILL_GRACE = 5.0
 NS_STARTUP = 25.0  # NeuralSAT's --timeout starts after its imports (torch, gurobipy: ~6 s here, more when loaded)
 REPLAY_TOL = 1e-3
 VERIFIERS = {"marabou": "Marabou", "neuralsat": "NeuralSAT"}
-TIERS = ("S", "M", "L", "XL")
+TIERS = ("S", "M", "L", "XL", "XXL", "XXXL")
 DEFAULT_STEM = "hardness_benchmark"
 _VALUE = re.compile(r"^\s*x(\d+)\s*=\s*(-?[\d.]+(?:e-?\d+)?)\s*$")
 _NS_VALUE = re.compile(r"\(\s*X_(\d+)\s+([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*\)")
