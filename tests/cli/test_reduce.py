@@ -59,7 +59,7 @@ def test_printed_construction_exits_1_with_counterexamples(capsys):
         (["reduce", "--vars", "5", "--clauses", "21", "--seed", "1", "--construction", "four-layr"],
          "theorychk: error: unknown construction 'four-layr'; valid: bias-free, binary, four-layer, katz, one-hidden, printed; did you mean 'four-layer'?"),
         (["reduce", "--vars", "5", "--clauses", "21", "--seed", "1", "--verify", "--time-limit", "0"],
-         "theorychk: error: time_limit must be a positive number"),
+         "Invalid value for '--time-limit': must be a positive number of seconds"),
         (["reduce", "--vars", "2", "--clauses", "3", "--seed", "1"], "theorychk: error: k must be an integer in 1..n_vars=2"),
     ],
 )
