@@ -443,3 +443,48 @@ def test_second_preimage_time_limit_and_validation() -> None:
         second_preimage(abs_net(), [1.0], [1.0], delta=1.0, latent_box=-2.0)
     with pytest.raises(InvalidInput, match="norm"):
         second_preimage(abs_net(), [1.0], [1.0], delta=1.0, latent_box=2.0, norm="l2")
+
+
+def test_a_large_milp_runs_in_a_child_process_with_the_same_result(monkeypatch) -> None:
+    # HiGHS overruns its own time_limit in root cut separation on large MILPs (73.6 s for 59.7 s
+    # on a 20-200-500-784 decoder, issue 14), so above PRESOLVE_MAX_NONZEROS the MILP runs in a
+    # child process that is killed KILL_GRACE s past the limit. Forced here on a small net: the
+    # child must give exactly what the MILP gives in this process.
+    import theorychk.solvers.milp as milp_module
+
+    calls = []
+    real = milp_module._run_mip_bounded
+
+    def spy(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    net = gaussian_net(np.random.default_rng(4), [3, 12, 20], ["relu", "relu"])
+    y = net.forward(np.random.default_rng(5).standard_normal(3))
+    here = invert(net, y, method="milp", time_limit=60)
+    monkeypatch.setattr(milp_module, "PRESOLVE_MAX_NONZEROS", 0)
+    monkeypatch.setattr(milp_module, "_run_mip_bounded", spy)
+    child = invert(net, y, method="milp", time_limit=60)
+    assert calls, "the child-process path was not taken"
+    assert child.status is here.status is InversionStatus.SOLVED
+    assert np.allclose(child.latent, here.latent, rtol=0, atol=1e-9)
+
+
+def test_a_killed_milp_child_is_a_time_limit(monkeypatch) -> None:
+    # A child that does not answer by the limit + grace is killed: UNKNOWN "time limit", no guess.
+    import sys
+
+    import theorychk.solvers.milp as milp_module
+
+    real_popen = __import__("subprocess").Popen
+
+    def sleeper(argv, **kwargs):  # a child that never writes its result
+        return real_popen([sys.executable, "-c", "import time; time.sleep(60)"], **kwargs)
+
+    monkeypatch.setattr("subprocess.Popen", sleeper)
+    monkeypatch.setattr(milp_module, "KILL_GRACE", 0.2)
+    net = gaussian_net(np.random.default_rng(4), [3, 12, 20], ["relu", "relu"])
+    y = net.forward(np.random.default_rng(5).standard_normal(3))
+    monkeypatch.setattr(milp_module, "PRESOLVE_MAX_NONZEROS", 0)
+    r = invert(net, y, method="milp", time_limit=1.0)
+    assert r.status is InversionStatus.UNKNOWN and r.reason.startswith("time limit")
