@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 import shlex
 import time
 from pathlib import Path
@@ -116,7 +117,7 @@ def _uniqueness(cert: dict[str, Any]) -> str:
 
 
 def _recovery(method: str, result: dict[str, Any], rel: float) -> str:
-    if not np.isfinite(rel):
+    if not math.isfinite(rel):
         return f"{METHOD_WORDS[method]} gave no estimate ({result['status']}: {result['reason'] or 'no reason'})"
     if result["status"] == "SOLVED":
         return f"{METHOD_WORDS[method]} recovered it to a relative error of {rel:.1e} (SOLVED)"
@@ -262,6 +263,8 @@ def _verdicts(root: Path, certs: Path, checked: dict[Path, str], results: dict[s
 
 def _figure(root: Path, plt: Any, rel_err: dict[str, np.ndarray]) -> str:
     """The inversion errors as a bar chart beside the report, or a note on how to get it."""
+    import numpy as np
+
     if plt is None:
         return ("No figure: matplotlib is not installed. Install it with `pip install '.[plot]'` (from the "
                 "theorychk sources) or `pip install matplotlib` and run `theorychk demo` again.")
