@@ -110,13 +110,19 @@ def test_the_docs_have_runnable_blocks() -> None:
     assert len(blocks) >= 10 and len(skipped) <= 2, [b.id for b in skipped]
 
 
-@pytest.mark.parametrize("doc", DOCS, ids=[str(d.relative_to(REPO)) for d in DOCS])
-def test_doc_doctests(doc: Path) -> None:
+def _doctest_examples(doc: Path) -> str:
     text = doc.read_text(encoding="utf-8")
-    examples = "\n".join(m.group(1) for m in re.finditer(r"^```python\n(.*?)^```", text, re.S | re.M)
-                         if ">>>" in m.group(1))
-    if not examples:
-        pytest.skip("no >>> examples")
+    return "\n".join(m.group(1) for m in re.finditer(r"^```python\n(.*?)^```", text, re.S | re.M)
+                     if ">>>" in m.group(1))
+
+
+#: only the docs that show ``>>>`` examples (none today: one empty parametrisation, not 15 skips)
+DOCTEST_DOCS = [d for d in DOCS if _doctest_examples(d)]
+
+
+@pytest.mark.parametrize("doc", DOCTEST_DOCS, ids=[str(d.relative_to(REPO)) for d in DOCTEST_DOCS])
+def test_doc_doctests(doc: Path) -> None:
+    examples = _doctest_examples(doc)
     test = doctest.DocTestParser().get_doctest(examples, {}, str(doc), str(doc), 0)
     result = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE).run(test)
     assert result.failed == 0
