@@ -22,12 +22,8 @@ import platform
 import time
 from pathlib import Path
 
-from theorychk.certify.injectivity import (
-    LEMMA1_RATIO,
-    PUTHAWALA_LOWER,
-    PUTHAWALA_UPPER,
-    injectivity_probability,
-)
+from theorychk.certify.injectivity import LEMMA1_RATIO, PUTHAWALA_LOWER, PUTHAWALA_UPPER
+from theorychk.experiments.injectivity import injectivity_probability
 
 RATIOS = (1.5, 2.0, 2.1, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0)
 DIMS = (2, 3, 4, 5)

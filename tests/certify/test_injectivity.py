@@ -15,18 +15,14 @@ from hypothesis import strategies as st
 
 import theorychk.check.injectivity  # noqa: F401  (registers the verifiers)
 from theorychk import exact
-from theorychk.certify.injectivity import (
-    LEMMA1_RATIO,
-    _Domain,
-    _LayerData,
-    _realize,
-    injectivity_probability,
-    layer_injectivity,
-    network_injectivity,
-)
+from theorychk.certify.injectivity import LEMMA1_RATIO, layer_injectivity, network_injectivity
+from theorychk.certify.injectivity.domain import _Box
+from theorychk.certify.injectivity.evidence import _LayerData
+from theorychk.certify.injectivity.network import _realize
 from theorychk.check import VERIFIERS
 from theorychk.check.injectivity import check_layer_pair, check_network_pair
 from theorychk.errors import CertificateError, InvalidInput
+from theorychk.experiments.injectivity import injectivity_probability
 from theorychk.network import Layer, Network
 from theorychk.testing.strategies import matrices
 from theorychk.verdict import Status
@@ -330,7 +326,7 @@ def test_positive_witness_realized_through_a_relu_layer() -> None:
     net = Network([Layer(np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]]), np.array([0.0, -1.0]), "relu"),
                    Layer(np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]), np.array([-1.0, -1.0, -3.0]),
                          "relu")])
-    orth = _Domain(lower=(Fraction(0), Fraction(0)), upper=(None, None))
+    orth = _Box(lower=(Fraction(0), Fraction(0)), upper=(None, None))
     res = layer_injectivity(net.layers[1], domain=orth, seed=0)
     assert res.status is Status.REFUTED
     assert all(v > 0 for v in res.witness[0] + res.witness[1])
@@ -371,7 +367,7 @@ def test_network_on_a_latent_box() -> None:
 def test_highs_error_is_named_in_the_unknown_reason(monkeypatch: pytest.MonkeyPatch) -> None:
     import highspy
 
-    import theorychk.certify.injectivity as inj
+    import theorychk.certify.injectivity.lp as inj
 
     class Failing(highspy.Highs):
         def run(self):  # what highspy 1.16 does on a thread-count clash: no solve, status kError
@@ -386,3 +382,10 @@ def test_highs_error_is_named_in_the_unknown_reason(monkeypatch: pytest.MonkeyPa
     res = layer_injectivity(Layer(np.vstack([np.eye(3), -np.eye(3)]), np.ones(6), "relu"), seed=0)
     assert res.status is Status.UNKNOWN
     assert "HiGHS returned an error on 3 LPs" in res.reason, res.reason
+
+
+def test_probability_sweep_is_still_importable_from_the_engine() -> None:
+    import theorychk.certify.injectivity as inj
+
+    assert inj.injectivity_probability is injectivity_probability
+    assert "injectivity_probability" in inj.__all__

@@ -4,11 +4,14 @@ Prediction: paper 001 Lemma 1 (with Assumption 1) claims a bias-free Gaussian la
 ``≥ 2.1`` is injective with high probability. Puthawala et al. (JMLR 2022) show that such layers
 are *not* injective w.h.p. below expansion ≈ 3.4 and are injective w.h.p. above ≈ 10.5
 (asymptotically in ``d``); ``m ≥ 2d`` is necessary. Every run is one draw decided by
-:func:`theorychk.certify.injectivity.injectivity_probability` (exact, with verified evidence).
+:func:`injectivity_probability` (exact, with verified evidence, by
+:func:`theorychk.certify.injectivity.layer_injectivity`).
 """
 
 from __future__ import annotations
 
+import math
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +19,54 @@ import numpy as np
 
 from theorychk.experiments import Config, Experiment, register
 from theorychk.experiments._common import group, pyplot, table
+from theorychk.network import Layer
+from theorychk.verdict import Status
 
 COLUMNS = ("m", "injective", "not_injective", "unknown", "seconds")
 
 
-def task(params: dict[str, Any], seed: int) -> list[dict[str, Any]]:
-    from theorychk.certify.injectivity import injectivity_probability
+def injectivity_probability(d: int, ratio: float, draws: int, seed: int, bias: bool, *,
+                            time_limit: float | None = None) -> dict[str, Any]:
+    """Fraction of i.i.d. N(0, 1) ReLU layers ``R^d -> R^m``, ``m = ceil(ratio * d)``, that are
+    injective, decided exactly (every decision carries verified evidence).
 
+    Draw ``i`` uses ``numpy.random.default_rng([seed, i])`` for ``W`` (and ``b ~ N(0, 1)`` if
+    ``bias``), so any single draw can be re-run alone. Returns counts, the fraction among the
+    decided draws, and the time per decision.
+
+    Examples
+    --------
+    >>> r = injectivity_probability(2, 1.5, 3, seed=0, bias=False)
+    >>> r["m"], r["injective"], r["unknown"]
+    (3, 0, 0)
+    """
+    from theorychk.certify.injectivity import layer_injectivity  # the engine loads HiGHS: only when used
+    m = math.ceil(ratio * d - 1e-9)
+    counts = {Status.CERTIFIED: 0, Status.REFUTED: 0, Status.UNKNOWN: 0}
+    times = []
+    methods: dict[str, int] = {}
+    for i in range(draws):
+        rng = np.random.default_rng([seed, i])
+        W = rng.standard_normal((m, d))
+        b = rng.standard_normal(m) if bias else None
+        t0 = time.perf_counter()
+        res = layer_injectivity(Layer(W, b, "relu"), seed=i, time_limit=time_limit)
+        times.append(time.perf_counter() - t0)
+        counts[res.status] += 1
+        methods[res.method] = methods.get(res.method, 0) + 1
+    decided = counts[Status.CERTIFIED] + counts[Status.REFUTED]
+    return {
+        "d": d, "m": m, "ratio": ratio, "actual_ratio": m / d, "bias": bias, "draws": draws, "seed": seed,
+        "injective": counts[Status.CERTIFIED], "not_injective": counts[Status.REFUTED],
+        "unknown": counts[Status.UNKNOWN],
+        "fraction_injective": counts[Status.CERTIFIED] / decided if decided else float("nan"),
+        "mean_seconds": float(np.mean(times)) if times else 0.0,
+        "max_seconds": float(np.max(times)) if times else 0.0,
+        "methods": methods,
+    }
+
+
+def task(params: dict[str, Any], seed: int) -> list[dict[str, Any]]:
     r = injectivity_probability(int(params["d"]), float(params["ratio"]), 1, seed, bool(params["bias"]),
                                 time_limit=float(params.get("time_limit", 60.0)))
     return [{"m": r["m"], "injective": r["injective"], "not_injective": r["not_injective"],
