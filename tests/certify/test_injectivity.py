@@ -384,6 +384,54 @@ def test_highs_error_is_named_in_the_unknown_reason(monkeypatch: pytest.MonkeyPa
     assert "HiGHS returned an error on 3 LPs" in res.reason, res.reason
 
 
+# --------------------------------------------------------------------------------------------
+# Bad arguments are refused at the boundary, naming the argument and what arrived
+# --------------------------------------------------------------------------------------------
+
+_LAYER = Layer(np.vstack([np.eye(2), -np.eye(2)]), None, "relu")
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"samples": -3}, "samples must be a non-negative integer; got -3"),
+    ({"samples": 2.5}, "samples must be a non-negative integer; got 2.5"),
+    ({"seed": -1}, "seed must be a non-negative integer or None; got -1"),
+    ({"seed": "0"}, "seed must be a non-negative integer or None; got '0'"),
+    ({"layer_index": -1}, "layer_index must be a non-negative integer or None; got -1"),
+    ({"milp_time_limit": 0}, "milp_time_limit must be a positive number; got 0"),
+    ({"milp_time_limit": float("nan")}, "milp_time_limit must be a positive number; got nan"),
+    ({"time_limit": "60"}, "time_limit must be a positive number; got '60'"),
+    ({"max_exact_candidates": True}, "max_exact_candidates must be a positive integer; got True"),
+])
+def test_layer_injectivity_refuses_bad_arguments(kwargs: dict, message: str) -> None:
+    with pytest.raises(InvalidInput) as err:
+        layer_injectivity(_LAYER, **kwargs)
+    assert str(err.value) == message
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"seed": -1}, "seed must be a non-negative integer or None; got -1"),
+    ({"max_exact_candidates": 0}, "max_exact_candidates must be a positive integer; got 0"),
+    ({"time_limit": -5}, "time_limit must be a positive number; got -5"),
+])
+def test_network_injectivity_refuses_bad_arguments(kwargs: dict, message: str) -> None:
+    with pytest.raises(InvalidInput) as err:
+        network_injectivity(Network([_LAYER]), **kwargs)
+    assert str(err.value) == message
+
+
+def test_thresholds_and_probability_refuse_bad_arguments() -> None:
+    from theorychk.certify.injectivity import thresholds
+
+    with pytest.raises(InvalidInput, match=r"^d must be a positive integer; got 0$"):
+        thresholds(3, 0, has_bias=False)
+    with pytest.raises(InvalidInput, match=r"^draws must be a non-negative integer; got -1$"):
+        injectivity_probability(2, 2.0, -1, seed=0, bias=False)
+    with pytest.raises(InvalidInput, match=r"^seed must be a non-negative integer; got -2$"):
+        injectivity_probability(2, 2.0, 1, seed=-2, bias=False)
+    with pytest.raises(InvalidInput, match=r"^ratio must be a positive number; got 0.0$"):
+        injectivity_probability(2, 0.0, 1, seed=0, bias=False)
+
+
 def test_probability_sweep_is_still_importable_from_the_engine() -> None:
     import theorychk.certify.injectivity as inj
 

@@ -16,6 +16,12 @@ from typing import Any
 import numpy as np
 
 from theorychk import exact
+from theorychk.certify.injectivity._validate import (
+    check_time_limit,
+    non_negative_int,
+    positive_int,
+    positive_number,
+)
 from theorychk.certify.injectivity.domain import _Domain, _parse_domain, _room
 from theorychk.certify.injectivity.evidence import _LayerData, _simplify_below
 from theorychk.certify.injectivity.hyperplane import _hyperplane_method
@@ -94,8 +100,12 @@ def layer_injectivity(
     start = time.perf_counter()
     if not isinstance(layer, Layer):
         raise InvalidInput(f"layer must be a theorychk Layer; got {type(layer).__name__}")
-    if not (isinstance(max_exact_candidates, int) and max_exact_candidates >= 1):
-        raise InvalidInput(f"max_exact_candidates must be a positive integer; got {max_exact_candidates!r}")
+    check_time_limit(time_limit)
+    positive_int("max_exact_candidates", max_exact_candidates)
+    non_negative_int("seed", seed, optional=True)
+    non_negative_int("samples", samples)
+    non_negative_int("layer_index", layer_index, optional=True)
+    positive_number("milp_time_limit", milp_time_limit)
     deadline = Deadline(time_limit)
     rng = np.random.default_rng(seed)
     m, d = layer.weight.shape
