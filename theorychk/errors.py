@@ -26,7 +26,17 @@ class TheoryChkError(Exception):
 
 
 class InvalidInput(TheoryChkError, ValueError):
-    """An argument, file or model is malformed; the message names it and what arrived."""
+    """An argument, file or model is malformed; the message names it and what arrived.
+
+    ``argument`` and ``got`` are the structured form of that message when the raiser knows them
+    (the argument's name and the value that arrived; :mod:`theorychk._validation` always sets
+    both); ``str(exc)`` stays the one-line message. ``argument is None``: not recorded.
+    """
+
+    def __init__(self, message: str, *, argument: str | None = None, got: Any = None) -> None:
+        super().__init__(message)
+        self.argument = argument
+        self.got = got
 
 
 class MissingDependency(TheoryChkError, ImportError):
@@ -53,9 +63,12 @@ class NotUnique(TheoryChkError):
         self.second = second
 
 
-def unknown_name(kind: str, got: str, valid: Iterable[str]) -> InvalidInput:
-    """Build the error for an unknown registry name, listing the valid ones and the closest."""
+def unknown_name(
+    kind: str, got: str, valid: Iterable[str], *, where: str = "", argument: str | None = None
+) -> InvalidInput:
+    """Build the error for an unknown registry name, listing the valid ones and the closest
+    (``where``: what the name was looked up in, e.g. ``" of method 'gd'"``)."""
     valid = sorted(valid)
     close = difflib.get_close_matches(got, valid, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    return InvalidInput(f"unknown {kind} {got!r}; valid: {', '.join(valid)}{hint}")
+    return InvalidInput(f"unknown {kind} {got!r}{where}; valid: {', '.join(valid)}{hint}", argument=argument, got=got)

@@ -63,7 +63,7 @@ def test_a_bad_row_fails_before_any_work_and_is_named(planted):
         invert_stream(net, bad)  # raises at the call, not on iteration
     with pytest.raises(InvalidInput, match=r"signal 0 must have length 60"):
         invert_batch(net, y[:, :5])
-    with pytest.raises(InvalidInput, match="workers must be a positive integer"):
+    with pytest.raises(InvalidInput, match=r"workers must be an int in \[1, inf\); got 0"):
         invert_batch(net, y, workers=0)
 
 

@@ -158,3 +158,39 @@ def test_restarts_at_the_same_minimum_tie_and_the_first_is_kept():
     run = gradient_descent(net, y, rng=np.random.default_rng(0), restarts=3)
     assert run.converged.all() and (run.loss > 0.1).all()
     assert run.restart.tolist() == [0] * 20
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("nan signal", r"signal must be finite; got NaN or Inf at index 2"),
+        ("wrong length", r"signal must have length 12 \(the network's output\); got shape \(11,\)"),
+        ("mask of halves", r"mask must be boolean or 0/1; got 0.5 at index 0"),
+        ("bad option", r"momentum must be a float in \[0, 1\); got 1.5"),
+        ("bad init", r"init must be a finite vector of length 2 \(or one per signal\); got \[1.0, 2.0, 3.0\]"),
+    ],
+)
+def test_gradient_descent_validates_at_entry(case, message):
+    net = gaussian_net((2, 6, 12), "identity")
+    y = net(np.ones(2))[None]
+    kwargs = {"rng": np.random.default_rng(0), "iterations": 5}
+    if case == "nan signal":
+        y = y.copy()
+        y[0, 2] = np.nan
+    elif case == "wrong length":
+        y = y[:, :11]
+    elif case == "mask of halves":
+        kwargs["mask"] = np.full(12, 0.5)
+    elif case == "bad option":
+        kwargs["momentum"] = 1.5
+    else:
+        kwargs["init"] = [1.0, 2.0, 3.0]
+    with pytest.raises(InvalidInput, match=message):
+        gradient_descent(net, y, **kwargs)
+
+
+def test_gd_step_grid_is_checked_entry_by_entry():
+    net = gaussian_net((2, 6, 12), "identity")
+    with pytest.raises(InvalidInput, match=r"step must be a float in \(0, inf\), a list of at least 1 floats in "
+                                           r"\(0, inf\) or None; got \[0.1, -1\]"):
+        invert(net, net(np.ones(2)), method="gd", step=[0.1, -1])

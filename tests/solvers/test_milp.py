@@ -174,8 +174,10 @@ def test_unsupported_hidden_activation_is_rejected_at_invert() -> None:
         ({"latent_box": -1.0}, "latent_box"),
         ({"latent_box": math.inf}, "latent_box"),
         ({"latent_box": (1.0, 0.0)}, "latent_box needs lo <= hi; coordinate 0 has lo 1 > hi 0"),
-        ({"polish": "yes"}, "polish"),
-        ({"box": 3}, "unknown option"),
+        ({"polish": "yes"}, "polish must be a bool; got 'yes'"),
+        ({"clip_margin": -1.0}, r"clip_margin must be a float in \(0, 0.5\); got -1.0"),  # was not checked
+        ({"mip_rel_gap": -1}, r"mip_rel_gap must be a float in \[0, inf\); got -1"),
+        ({"box": 3}, "unknown option 'box' of method 'milp'"),
     ],
 )
 def test_bad_options_are_rejected(options: dict, message: str) -> None:
@@ -348,10 +350,11 @@ def test_cutoff_agrees_with_brute_force_on_vertex_latents(problem) -> None:
         ({"box": (0.0, 1.0, 2.0)}, r"a pair \(lo, hi\); got a sequence of length 3"),
         ({"box": -1.0}, r"box must be a positive finite number R \(the box ‖z‖_∞ ≤ R\) or a pair"),
         ({"box": 1.0, "vertices": 1}, "vertices must be a bool; got 1"),
-        ({"box": 1.0, "cutoff": math.inf}, "cutoff must be a finite number or None"),
+        ({"box": 1.0, "cutoff": math.inf}, r"cutoff must be a float in \(-inf, inf\) or None; got inf"),
         ({"box": 1.0, "rows": np.ones(16, dtype=bool)}, "rows must be output indices; got a boolean array"),
         ({"box": 1.0, "rows": [0, 0]}, r"distinct output indices in \[0, 16\)"),
-        ({"box": 1.0, "norm": "l2"}, "norm must be 'linf' or 'l1'"),
+        ({"box": 1.0, "norm": "l2"}, "norm must be one of 'l1', 'linf'; got 'l2'"),
+        ({"box": 1.0, "clip_margin": 0.5}, r"clip_margin must be a float in \(0, 0.5\); got 0.5"),
         ({"box": 1.0, "rows": [0, 1]}, r"target must be a finite vector with one value per row \(2\)"),
     ],
 )
@@ -443,6 +446,8 @@ def test_second_preimage_time_limit_and_validation() -> None:
         second_preimage(abs_net(), [1.0], [1.0], delta=1.0, latent_box=-2.0)
     with pytest.raises(InvalidInput, match="norm"):
         second_preimage(abs_net(), [1.0], [1.0], delta=1.0, latent_box=2.0, norm="l2")
+    with pytest.raises(InvalidInput, match=r"clip_margin must be a float in \(0, 0.5\); got 0"):
+        second_preimage(abs_net(), [1.0], [1.0], delta=1.0, latent_box=2.0, clip_margin=0)
 
 
 def test_a_large_milp_runs_in_a_child_process_with_the_same_result(monkeypatch) -> None:

@@ -18,6 +18,7 @@ from theorychk.errors import InvalidInput
 from theorychk.network import Layer, Network
 from theorychk.solvers import REGISTRY, InversionStatus, get_method, invert
 from theorychk.solvers.pursuit import (
+    debias,
     fista_last_layer,
     latent_pursuit,
     layered_basis_pursuit,
@@ -355,3 +356,88 @@ def test_mnist_sized_random_net():
     for i in range(2):
         r = invert(net, net(zs[i]), method="lbp")
         assert r.solved and rel(r.latent, zs[i]) <= 1e-6
+
+
+# ---- every public entry validates what invert() validates ------------------------------------
+
+_ENTRIES = {
+    "latent_pursuit": lambda net, y, **kw: latent_pursuit(net, y, **kw),
+    "layered_basis_pursuit": lambda net, y, **kw: layered_basis_pursuit(net, y, **kw),
+    "oracle": lambda net, y, **kw: oracle(net, y, oracle_supports(net, np.ones(3)), **kw),
+    "debias": lambda net, y, mask=None, **kw: debias(
+        net, np.atleast_2d(y), mask, [s[None] for s in oracle_supports(net, np.ones(3))], np.zeros((1, 3)), **kw),
+}
+
+
+@pytest.mark.parametrize("entry", sorted(_ENTRIES))
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("nan signal", r"signal must be finite; got NaN or Inf at index 4"),
+        ("wrong length", r"signal must have length 30 \(the network's output\); got shape \(29,\)"),
+        ("mask of halves", r"mask must be boolean or 0/1; got 0.5 at index 0"),
+        ("bad option", r"iterations must be an int in \[1, inf\); got 0"),
+    ],
+)
+def test_public_entries_validate_at_entry(entry, case, message):
+    # latent_pursuit used to return a NaN latent for a NaN signal, layered_basis_pursuit to read
+    # a mask of 0.5s as all true: each entry now refuses what invert() refuses, naming it
+    net = gaussian_net((3, 10, 30), "tanh")
+    _, y = planted(net, 0)
+    kwargs = {}
+    if case == "nan signal":
+        y = y.copy()
+        y[4] = np.nan
+    elif case == "wrong length":
+        y = y[:29]
+    elif case == "mask of halves":
+        kwargs["mask"] = np.full(30, 0.5)
+    else:
+        kwargs["iterations"] = 0
+    with pytest.raises(InvalidInput, match=message) as exc:
+        _ENTRIES[entry](net, y, **kwargs)
+    assert exc.value.argument in ("signal", "mask", "iterations")
+
+
+def test_float_zero_one_masks_read_as_boolean():
+    net = gaussian_net((3, 10, 30), "tanh")
+    z, y = planted(net, 0)
+    mask = np.ones(30)
+    mask[:5] = 0.0
+    a = layered_basis_pursuit(net, y, mask=mask)
+    b = layered_basis_pursuit(net, y, mask=mask.astype(bool))
+    np.testing.assert_array_equal(a.latent, b.latent)
+
+
+def test_per_layer_options_name_the_argument_and_the_length():
+    net = gaussian_net((3, 10, 30), "tanh")
+    _, y = planted(net, 0)
+    with pytest.raises(InvalidInput, match=r"rho must be a float in \(0, inf\) or a list of 2 floats in \(0, inf\); "
+                                           r"got \[0.1, 0.0\]"):
+        latent_pursuit(net, y, rho=[0.1, 0.0])
+    with pytest.raises(InvalidInput, match=r"sparsity must be a list of 1 ints in \[0, inf\); got \[1, 2\]"):
+        layered_basis_pursuit(net, y, sparsity=[1, 2])
+    with pytest.raises(InvalidInput, match=r"supports\[0\] must be a boolean array of length 10"):
+        oracle(net, y, [np.full(10, 0.5)])
+    with pytest.raises(InvalidInput, match=r"observed must be a float in \(0, 1\]; got 0.0"):
+        random_mask(10, observed=0.0, rng=np.random.default_rng(0))
+    with pytest.raises(InvalidInput, match=r"hidden_rows must be an int in \[0, 3\); got 3"):
+        upper_mask(3, 3, hidden_rows=3)
+
+
+@pytest.mark.parametrize(
+    ("method", "options", "message"),
+    [
+        ("lbp", {"normalize": 1}, "normalize must be a bool; got 1"),
+        ("lbp", {"lambdas": -1.0}, r"lambdas must be a float in \[0, inf\), a list of floats in \[0, inf\) or None"),
+        ("latent", {"step": 0}, r"step must be a float in \(0, inf\) or None; got 0"),
+        ("latent", {"check_every": 2.5}, r"check_every must be an int in \[1, inf\); got 2.5"),
+        ("oracle", {"end_to_end": "yes"}, "end_to_end must be a bool; got 'yes'"),
+    ],
+)
+def test_bad_options_are_rejected_before_any_work(method, options, message):
+    net = gaussian_net((3, 10, 30), "tanh")
+    z, y = planted(net, 0)
+    extra = {"latent_true": z} if method == "oracle" else {}
+    with pytest.raises(InvalidInput, match=message):
+        invert(net, y, method=method, **options, **extra)

@@ -52,7 +52,7 @@ def test_max_active_input_errors_name_the_argument() -> None:
     net = relu_identity([[1], [-1]], [[1, 1]])
     with pytest.raises(InvalidInput, match=r"max_active must list one bound per hidden layer \(1\); got \[1, 2\]"):
         second_preimage(net, [1.0], [1.0], delta=0.5, latent_box=2.0, max_active=[1, 2])
-    with pytest.raises(InvalidInput, match=r"max_active\[0\] must be a nonnegative integer; got -1"):
+    with pytest.raises(InvalidInput, match=r"max_active\[0\] must be an int in \[0, inf\); got -1"):
         second_preimage(net, [1.0], [1.0], delta=0.5, latent_box=2.0, max_active=[-1])
 
 

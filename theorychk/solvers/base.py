@@ -54,6 +54,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from theorychk._validation import ConstraintSpec, Interval, Real, check, check_options, invalid
 from theorychk.errors import InvalidInput, unknown_name
 from theorychk.network import Network
 from theorychk.runtime import DEFAULT_TIME_LIMIT, Deadline, RowBudget
@@ -75,7 +76,9 @@ __all__ = [
     "Prepared",
     "prepare",
     "validate_signal",
+    "validate_signals",
     "validate_mask",
+    "validate_masks",
 ]
 
 
@@ -142,13 +145,8 @@ def signal_tolerance(net: Network, y_observed: np.ndarray, *, signal_tol: float 
     return SignalTolerance(float(signal_tol), "user", dtype, rounding, floor)
 
 
-def _check_signal_tol(signal_tol: object) -> float | None:
-    if signal_tol is None:
-        return None
-    if isinstance(signal_tol, bool) or not isinstance(signal_tol, (int, float, np.integer, np.floating)) \
-            or not (math.isfinite(float(signal_tol)) and float(signal_tol) >= 0):
-        raise InvalidInput(f"signal_tol must be a non-negative number; got {signal_tol!r}")
-    return float(signal_tol)
+#: ``noise`` and ``signal_tol`` of :func:`invert`: a finite number >= 0, or None.
+_NONNEG_OR_NONE: ConstraintSpec = [Interval(Real, 0, None, closed="left"), None]
 
 
 @dataclass(frozen=True)
@@ -265,9 +263,10 @@ class Method(Protocol):
     summary: str
     #: whether the method honours a partial observation mask
     supports_mask: bool
-    # Optional, so not a protocol member (``isinstance(m, BatchedMethod)`` checks every member):
+    # Optional, so not protocol members (``isinstance(m, BatchedMethod)`` checks every member):
     # ``noise_norm``, the norm the declared ``noise`` bounds (``"l2"`` or ``"linf"``), read with
-    # ``getattr``, default ``"l2"``.
+    # ``getattr``, default ``"l2"``; ``option_constraints``, the method's options and their
+    # constraints (theorychk._validation), which :func:`prepare` checks before any work.
 
     def check(self, net: Network) -> None:
         """Raise :class:`InvalidInput` if the method cannot handle ``net`` (say why, up front)."""
@@ -290,7 +289,11 @@ REGISTRY: dict[str, Method] = {}
 
 
 def register(method: Method) -> Method:
-    """Add ``method`` to the registry under ``method.name`` (usable as a class decorator on instances)."""
+    """Add ``method`` to the registry under ``method.name``; a name already taken is an
+    :class:`InvalidInput` (a second method must not silently replace the first)."""
+    if method.name in REGISTRY:
+        raise invalid("method.name", f"a name not registered yet (registered: {', '.join(sorted(REGISTRY))})",
+                      method.name)
     REGISTRY[method.name] = method
     return method
 
@@ -315,31 +318,76 @@ def get_method(name: str) -> Method:
 
 
 def validate_signal(net: Network, y: object, name: str = "signal") -> np.ndarray:
+    """``y`` as a finite float64 vector of length ``net.output_dim`` (a ``(1, n)`` or ``(n, 1)``
+    array is flattened), else :class:`InvalidInput` naming ``name`` and what arrived."""
     arr = np.asarray(y, dtype=np.float64) if not isinstance(y, np.ndarray) else y
     if arr.dtype.kind not in "fiub":
-        raise InvalidInput(f"{name} must be numeric; got dtype {arr.dtype}")
+        raise InvalidInput(f"{name} must be numeric; got dtype {arr.dtype}", argument=name, got=y)
     arr = np.array(arr, dtype=np.float64).reshape(-1) if arr.ndim == 2 and 1 in arr.shape else np.array(arr, dtype=np.float64)
     if arr.ndim != 1 or arr.shape[0] != net.output_dim:
-        raise InvalidInput(f"{name} must have length {net.output_dim} (the network's output); got shape {np.shape(y)}")
+        raise InvalidInput(f"{name} must have length {net.output_dim} (the network's output); got shape {np.shape(y)}",
+                           argument=name, got=y)
     if not np.all(np.isfinite(arr)):
-        raise InvalidInput(f"{name} must be finite; got NaN or Inf at index {int(np.argmax(~np.isfinite(arr)))}")
+        raise InvalidInput(f"{name} must be finite; got NaN or Inf at index {int(np.argmax(~np.isfinite(arr)))}",
+                           argument=name, got=y)
     return arr
 
 
-def validate_mask(net: Network, mask: object | None) -> np.ndarray:
+def validate_signals(net: Network, signals: object) -> np.ndarray:
+    """A ``(batch, n_L)`` float64 array, every row checked as :func:`invert` checks one signal.
+
+    Row ``i``'s errors name it (``signal 3 must be finite ...``); a batch of one is ``signal``.
+    """
+    arr = np.asarray(signals)
+    if arr.dtype.kind not in "fiub":
+        raise InvalidInput(f"signals must be numeric; got dtype {arr.dtype}")
+    if arr.ndim != 2:
+        raise InvalidInput(f"signals must be a 2-D (batch, {net.output_dim}) array; got shape {arr.shape}")
+    out = np.array(arr, dtype=np.float64)
+    single = out.shape[0] == 1
+    if out.shape[1] != net.output_dim:
+        validate_signal(net, out[0], "signal" if single else "signal 0")  # raises with the usual message
+    bad = ~np.isfinite(out)
+    if bad.any():
+        i = int(np.flatnonzero(bad.any(axis=1))[0])
+        validate_signal(net, out[i], "signal" if single else f"signal {i}")
+    return out
+
+
+def validate_mask(net: Network, mask: object | None, name: str = "mask") -> np.ndarray:
+    """``mask`` as a boolean vector over the outputs (``None``: all observed). Booleans, or
+    numbers that are all exactly 0 or 1; anything else (a mask of 0.5s, say) is refused rather
+    than read as true."""
     if mask is None:
         return np.ones(net.output_dim, dtype=bool)
     arr = np.asarray(mask)
     if arr.dtype != bool:
-        if arr.dtype.kind in "iu" and np.isin(arr, (0, 1)).all():
-            arr = arr.astype(bool)
-        else:
-            raise InvalidInput(f"mask must be boolean (or 0/1) of length {net.output_dim}; got dtype {arr.dtype}")
+        if arr.dtype.kind not in "iuf":
+            raise invalid(name, f"boolean or 0/1 of length {net.output_dim}", mask)
+        off = np.flatnonzero((arr != 0) & (arr != 1))
+        if off.size:
+            i = int(off[0])
+            raise InvalidInput(f"{name} must be boolean or 0/1; got {arr.reshape(-1)[i].item()!r} at index {i}",
+                               argument=name, got=mask)
+        arr = arr != 0
     if arr.shape != (net.output_dim,):
-        raise InvalidInput(f"mask must have length {net.output_dim}; got shape {arr.shape}")
+        raise InvalidInput(f"{name} must have length {net.output_dim}; got shape {arr.shape}", argument=name, got=mask)
     if not arr.any():
-        raise InvalidInput("mask must observe at least one output coordinate; got all false")
+        raise InvalidInput(f"{name} must observe at least one output coordinate; got all false", argument=name,
+                           got=mask)
     return arr
+
+
+def validate_masks(net: Network, mask: object | None, batch: int) -> np.ndarray:
+    """A ``(batch, n_L)`` boolean array: one mask for every signal (``(n_L,)``, as
+    :func:`validate_mask`) or one per signal (``(batch, n_L)``, row ``i`` named ``mask i``)."""
+    if mask is not None and np.ndim(mask) == 2:
+        arr = np.asarray(mask)
+        if arr.shape[0] != batch:
+            raise InvalidInput(f"mask must be one row per signal ({batch}) or one for all; got shape {arr.shape}",
+                               argument="mask", got=mask)
+        return np.array([validate_mask(net, row, f"mask {i}") for i, row in enumerate(arr)])
+    return np.broadcast_to(validate_mask(net, mask), (batch, net.output_dim))
 
 
 def _residuals(net: Network, latent: np.ndarray | None, y: np.ndarray, mask: np.ndarray) -> tuple[float, float, float]:
@@ -499,11 +547,13 @@ def prepare(
     if not mask_arr.all() and not impl.supports_mask:
         raise InvalidInput(f"method {method!r} does not support masks; use one of "
                            f"{', '.join(sorted(n for n, m in REGISTRY.items() if m.supports_mask))}")
-    if noise is not None and not (np.isfinite(noise) and noise >= 0):
-        raise InvalidInput(f"noise must be a non-negative number; got {noise!r}")
+    noise = check("noise", noise, _NONNEG_OR_NONE)
     Deadline(time_limit)  # validates the time limit before any work
-    tol = _check_signal_tol(signal_tol)
+    tol = check("signal_tol", signal_tol, _NONNEG_OR_NONE)
     impl.check(net)
+    spec = getattr(impl, "option_constraints", None)  # optional: not a Method protocol member
+    if spec is not None:
+        options = check_options(options or {}, spec, method=method)  # before any work, not per signal
     return Prepared(net, method, impl, mask_arr, noise, time_limit, dict(options or {}), tol)
 
 

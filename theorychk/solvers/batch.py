@@ -54,9 +54,9 @@ from typing import Any
 
 import numpy as np
 
-from theorychk.errors import InvalidInput
+from theorychk._validation import POSITIVE_INT, check
 from theorychk.network import Network
-from theorychk.solvers.base import Inversion, Prepared, prepare, validate_signal
+from theorychk.solvers.base import Inversion, Prepared, prepare, validate_signals
 from theorychk.runtime import DEFAULT_TIME_LIMIT
 
 __all__ = ["invert_stream", "signal_seeds", "validate_signals", "processes_used"]
@@ -77,27 +77,6 @@ def signal_seeds(seed: int | np.random.Generator | None, n: int) -> list[np.rand
     if isinstance(seed, np.random.Generator):
         return [g.bit_generator.seed_seq for g in seed.spawn(n)]  # type: ignore[misc]
     return np.random.SeedSequence(seed).spawn(n)
-
-
-def validate_signals(net: Network, signals: object) -> np.ndarray:
-    """A ``(batch, n_L)`` float64 array, every row checked as :func:`invert` checks one signal.
-
-    Row ``i``'s errors name it (``signal 3 must be finite ...``); a batch of one is ``signal``.
-    """
-    arr = np.asarray(signals)
-    if arr.dtype.kind not in "fiub":
-        raise InvalidInput(f"signals must be numeric; got dtype {arr.dtype}")
-    if arr.ndim != 2:
-        raise InvalidInput(f"signals must be a 2-D (batch, {net.output_dim}) array; got shape {arr.shape}")
-    out = np.array(arr, dtype=np.float64)
-    single = out.shape[0] == 1
-    if out.shape[1] != net.output_dim:
-        validate_signal(net, out[0], "signal" if single else "signal 0")  # raises with the usual message
-    bad = ~np.isfinite(out)
-    if bad.any():
-        i = int(np.flatnonzero(bad.any(axis=1))[0])
-        validate_signal(net, out[i], "signal" if single else f"signal {i}")
-    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -204,8 +183,7 @@ def invert_stream(
     >>> sorted((i, r.latent.round(9).tolist()) for i, r in invert_stream(net, Y))
     [(0, [1.0, 2.0]), (1, [3.0, 1.0])]
     """
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise InvalidInput(f"workers must be a positive integer; got {workers!r}")
+    workers = check("workers", workers, [POSITIVE_INT])
     prepared = prepare(net, method=method, mask=mask, noise=noise, time_limit=time_limit, options=options,
                        signal_tol=signal_tol)
     arr = validate_signals(net, signals)

@@ -44,14 +44,30 @@ References
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from theorychk.errors import InvalidInput, unknown_name
+from theorychk._validation import (
+    NON_NEGATIVE,
+    NON_NEGATIVE_INT,
+    POSITIVE,
+    POSITIVE_INT,
+    ArrayLike,
+    ConstraintSpec,
+    Interval,
+    ListOf,
+    Options,
+    Real,
+    check,
+    check_option_names,
+    check_options,
+    invalid,
+    validate_params,
+)
+from theorychk.errors import InvalidInput
 from theorychk.network import (
     PLU,
     Activation,
@@ -63,7 +79,15 @@ from theorychk.network import (
     Tanh,
 )
 from theorychk.runtime import Deadline, RowBudget
-from theorychk.solvers.base import BatchProblem, Inversion, InversionStatus, Problem, register
+from theorychk.solvers.base import (
+    BatchProblem,
+    Inversion,
+    InversionStatus,
+    Problem,
+    register,
+    validate_masks,
+    validate_signals,
+)
 
 __all__ = [
     "activation_derivative",
@@ -132,24 +156,34 @@ def check_differentiable(net: Network, method: str) -> None:
 
 
 def read_options(options: Mapping[str, Any], defaults: Mapping[str, Any], method: str) -> dict[str, Any]:
-    """``defaults`` updated with ``options``; an unknown option name is an error, not ignored."""
-    unknown = sorted(set(options) - set(defaults))
-    if unknown:
-        raise unknown_name(f"option of method {method!r}", unknown[0], defaults)
+    """``defaults`` updated with ``options``; an unknown option name is an error, not ignored.
+
+    The methods read their options with :func:`theorychk._validation.check_options`, which
+    also checks each value against the method's ``option_constraints``."""
+    check_option_names(options, defaults, method=method)
     return {**defaults, **options}
 
 
 def checked_number(value: Any, name: str, *, integer: bool = False, allow_zero: bool = False) -> float | int:
-    """``value`` as a finite positive (or non-negative) number, or :class:`InvalidInput` naming it."""
-    numbers = (int, np.integer) if integer else (int, float, np.integer, np.floating)
-    ok_type = isinstance(value, numbers)
-    if isinstance(value, bool) or not ok_type or not math.isfinite(float(value)) or (
-        float(value) < 0 if allow_zero else float(value) <= 0
-    ):
-        kind = "integer" if integer else "number"
-        sign = "non-negative" if allow_zero else "positive"
-        raise InvalidInput(f"{name} must be a {sign} {kind}; got {value!r}")
-    return int(value) if integer else float(value)
+    """``value`` as a finite positive (or non-negative) number, or :class:`InvalidInput` naming it
+    (the intervals of :mod:`theorychk._validation`)."""
+    if integer:
+        return check(name, value, [NON_NEGATIVE_INT if allow_zero else POSITIVE_INT])
+    return check(name, value, [NON_NEGATIVE if allow_zero else POSITIVE])
+
+
+#: the constraints :func:`gradient_descent` checks its arguments against (``init`` and ``rng``
+#: depend on the network and the batch: checked in the body)
+_GD_PARAMS: dict[str, ConstraintSpec] = {
+    "restarts": [POSITIVE_INT],
+    "step": [POSITIVE, None],
+    "iterations": [POSITIVE_INT],
+    "momentum": [Interval(Real, 0, 1, closed="left")],
+    "decay": [Interval(Real, 0, 1, closed="right")],
+    "optimizer": [Options({"sgd", "adam"})],
+    "grad_tol": [NON_NEGATIVE],
+    "check_every": [POSITIVE_INT],
+}
 
 
 # --------------------------------------------------------------------------------------------
@@ -297,6 +331,15 @@ def _descend(
     return z, loss_out, gnorm_out, iters_out, conv_out, div_out, cut_out
 
 
+def _init(net: Network, init: object, batch: int) -> np.ndarray:
+    """The start of restart 0: a finite vector ``(n_0,)`` for every signal, or ``(batch, n_0)``."""
+    arr = np.asarray(init, dtype=float) if isinstance(init, (list, tuple, np.ndarray)) else np.empty(0)
+    if arr.shape not in ((net.latent_dim,), (batch, net.latent_dim)) or not np.all(np.isfinite(arr)):
+        raise invalid("init", f"a finite vector of length {net.latent_dim} (or one per signal)", init)
+    return np.broadcast_to(arr, (batch, net.latent_dim))
+
+
+@validate_params(_GD_PARAMS)
 def gradient_descent(
     net: Network,
     signals: np.ndarray,
@@ -348,23 +391,22 @@ def gradient_descent(
     >>> bool(run.converged[0]), round(float(run.latent[0, 0]), 6)
     (True, 1.0)
     """
-    y = np.atleast_2d(np.asarray(signals, dtype=float))
+    y = validate_signals(net, np.atleast_2d(signals))
     batch, n = y.shape
-    m = np.ones((batch, n)) if mask is None else np.broadcast_to(np.asarray(mask, dtype=float), (batch, n))
+    m = validate_masks(net, mask, batch).astype(float)
     deadline = deadline if deadline is not None else Deadline(None)
-    if optimizer not in ("sgd", "adam"):
-        raise unknown_name("optimizer", str(optimizer), ("sgd", "adam"))
     if step is None:
         step = 1e-2 if optimizer == "adam" else default_step(net, m > 0)
     if isinstance(rng, np.random.Generator):
         starts = rng.standard_normal((batch, restarts, net.latent_dim))
     else:
         if len(rng) != batch:
-            raise InvalidInput(f"rng must be one generator or one per signal ({batch}); got {len(rng)}")
+            raise InvalidInput(f"rng must be one generator or one per signal ({batch}); got {len(rng)}",
+                               argument="rng", got=rng)
         starts = np.array([g.standard_normal((restarts, net.latent_dim)) for g in rng]).reshape(
             batch, restarts, net.latent_dim)
     if init is not None:
-        starts[:, 0] = np.broadcast_to(np.asarray(init, dtype=float), (batch, net.latent_dim))
+        starts[:, 0] = _init(net, init, batch)
     z0 = starts.reshape(batch * restarts, net.latent_dim)
     rep_y = np.repeat(y, restarts, axis=0)
     rep_m = np.repeat(m, restarts, axis=0)
@@ -417,29 +459,16 @@ _GD_DEFAULTS: dict[str, Any] = {
     "check_every": 50,
 }
 
+#: options of method ``gd``: those of :func:`gradient_descent`, but ``step`` may list a grid
+_GD_OPTIONS: dict[str, ConstraintSpec] = {
+    **_GD_PARAMS, "step": [POSITIVE, ListOf(POSITIVE, min_length=1), None], "init": [ArrayLike, None],
+}
+
 
 def _gd_options(options: Mapping[str, Any]) -> dict[str, Any]:
-    opts = read_options(options, _GD_DEFAULTS, "gd")
+    opts = {**_GD_DEFAULTS, **check_options(options, _GD_OPTIONS, method="gd")}
     steps = opts["step"]
-    if steps is None:
-        opts["step"] = (None,)
-    else:
-        seq = tuple(steps) if isinstance(steps, Sequence) and not isinstance(steps, str) else (steps,)
-        if not seq:
-            raise InvalidInput("step must be a positive number or a non-empty list of them; got []")
-        opts["step"] = tuple(sorted(checked_number(s, "step") for s in seq))
-    opts["iterations"] = checked_number(opts["iterations"], "iterations", integer=True)
-    opts["restarts"] = checked_number(opts["restarts"], "restarts", integer=True)
-    opts["check_every"] = checked_number(opts["check_every"], "check_every", integer=True)
-    opts["grad_tol"] = checked_number(opts["grad_tol"], "grad_tol", allow_zero=True)
-    m = opts["momentum"]
-    if isinstance(m, bool) or not isinstance(m, (int, float)) or not 0.0 <= float(m) < 1.0:
-        raise InvalidInput(f"momentum must be in [0, 1); got {m!r}")
-    d = opts["decay"]
-    if isinstance(d, bool) or not isinstance(d, (int, float)) or not 0.0 < float(d) <= 1.0:
-        raise InvalidInput(f"decay must be in (0, 1]; got {d!r}")
-    if opts["optimizer"] not in ("sgd", "adam"):
-        raise unknown_name("optimizer", str(opts["optimizer"]), ("sgd", "adam"))
+    opts["step"] = (None,) if steps is None else tuple(sorted(steps if isinstance(steps, list) else [steps]))
     return opts
 
 
@@ -466,6 +495,8 @@ class GradientDescent:
     name = "gd"
     summary = "gradient descent on 1/2||G(z)-y||^2 from random N(0,I) starts (baseline of both papers)"
     supports_mask = True
+    #: the options and their constraints (read by :func:`~theorychk.solvers.base.prepare`)
+    option_constraints = _GD_OPTIONS
 
     def check(self, net: Network) -> None:
         check_differentiable(net, self.name)
@@ -491,12 +522,7 @@ def _invert_rows(
     its own generator -- exactly what the row does alone.
     """
     opts = _gd_options(options)
-    init = opts["init"]
-    if init is not None:
-        init = np.asarray(init, dtype=float)
-        if init.shape != (net.latent_dim,) or not np.all(np.isfinite(init)):
-            raise InvalidInput(
-                f"init must be a finite vector of length {net.latent_dim}; got shape {init.shape}")
+    init = opts["init"]  # checked by gradient_descent
     batch = y.shape[0]
     tried: list[list[tuple[DescentRun, int]]] = [[] for _ in range(batch)]  # per row: (run, its row there)
     chosen: list[tuple[DescentRun, int] | None] = [None] * batch

@@ -57,7 +57,7 @@ References
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -66,6 +66,17 @@ import numpy as np
 import scipy.linalg as sla
 
 from theorychk._highs import new_highs
+from theorychk._validation import (
+    NON_NEGATIVE,
+    POSITIVE,
+    POSITIVE_INT,
+    Boolean,
+    ConstraintSpec,
+    Interval,
+    Real,
+    check_options,
+    validate_params,
+)
 from theorychk.errors import InvalidInput
 from theorychk.network import Activation, Identity, Layer, LeakyReLU, Network, ReLU
 from theorychk.runtime import Deadline
@@ -155,6 +166,11 @@ def check_layerwise_network(net: Network, method: str) -> None:
         )
 
 
+#: ``clip_margin`` of every method and function that inverts a tanh/sigmoid last layer
+CLIP_MARGIN: ConstraintSpec = [Interval(Real, 0, 0.5, closed="neither")]
+
+
+@validate_params({"clip_margin": CLIP_MARGIN})
 def output_target(layer: Layer, y: np.ndarray, *, clip_margin: float) -> tuple[np.ndarray, str, int]:
     """The last layer's target and row kind: ``(target, kind, n_clipped)``.
 
@@ -541,22 +557,16 @@ class _LayerReport:
         return dict(self.__dict__)
 
 
-_COMMON_OPTIONS = frozenset({"eps0", "alpha", "tol", "clip_margin", "max_steps", "fast_path", "fast_tol"})
-
-
-def _option(opts: dict[str, Any], key: str, default: Any, check: Callable[[Any], bool], what: str) -> Any:
-    val = opts.get(key, default)
-    if val is None:
-        return default
-    if isinstance(val, bool) and what != "a bool":
-        raise InvalidInput(f"option {key!r} must be {what}; got {val!r}")
-    try:
-        ok = check(val)
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise InvalidInput(f"option {key!r} must be {what}; got {val!r}")
-    return val
+#: Options of the three methods (``relax`` has no fast path); ``None`` means the default.
+_COMMON_OPTIONS: dict[str, ConstraintSpec] = {
+    "eps0": [POSITIVE, None],
+    "alpha": [Interval(Real, 1, None, closed="neither"), None],
+    "tol": [NON_NEGATIVE, None],
+    "clip_margin": [*CLIP_MARGIN, None],
+    "max_steps": [POSITIVE_INT, None],
+    "fast_path": [Boolean, None],
+    "fast_tol": [NON_NEGATIVE, None],
+}
 
 
 @dataclass
@@ -574,47 +584,31 @@ class _Settings:
     fast_abs: float = 0.0
 
 
-def _settings(problem: Problem, name: str, allowed: frozenset[str], fast_default: bool) -> _Settings:
-    opts = problem.options
-    unknown = sorted(set(opts) - allowed)
-    if unknown:
-        raise InvalidInput(
-            f"unknown option(s) {', '.join(map(repr, unknown))} for method {name!r}; "
-            f"valid: {', '.join(sorted(allowed))}"
-        )
-
-    def pos(v: Any) -> bool:
-        return float(v) > 0 and math.isfinite(float(v))
-
+def _settings(problem: Problem, name: str, allowed: Mapping[str, ConstraintSpec], fast_default: bool) -> _Settings:
+    given = check_options(problem.options, allowed, method=name)
+    opts = {k: v for k, v in given.items() if v is not None}
     scale = max(1.0, float(np.max(np.abs(problem.observed))) if problem.observed.size else 1.0)
     noise = problem.noise if problem.noise else None
     base_eps0 = DEFAULT_RELAX_EPS0 if name == "relax" else DEFAULT_EPS0
     # A float32 signal carries rounding noise (up to signal_rounding per entry): starting ε below
     # it would read rounding-level entries of a hidden estimate as active units.
     default_eps0 = noise if noise else max(base_eps0 * scale, problem.signal_rounding)
-    eps0 = _option(opts, "eps0", default_eps0, pos, "a positive number")
-    alpha = _option(
-        opts, "alpha", DEFAULT_ALPHA, lambda v: float(v) > 1 and math.isfinite(float(v)), "a number > 1"
-    )
     # The signal tolerance (an ℓ2 bound, theorychk.solvers.base) unless overridden: INFEASIBLE
     # needs the LP to show y farther than it from the range.
-    tol = _option(opts, "tol", problem.signal_tol or DEFAULT_TOL * scale, lambda v: float(v) >= 0, "a number >= 0")
-    clip = _option(opts, "clip_margin", DEFAULT_CLIP_MARGIN, lambda v: 0 < float(v) < 0.5, "in (0, 0.5)")
-    max_steps = _option(
-        opts,
-        "max_steps",
-        2000 if name == "linf" else 200,
-        lambda v: int(v) == v and int(v) >= 1,
-        "a positive integer",
-    )
-    fast = _option(opts, "fast_path", fast_default, lambda v: isinstance(v, bool), "a bool")
-    fast_tol = _option(opts, "fast_tol", DEFAULT_FAST_TOL, lambda v: float(v) >= 0, "a number >= 0")
+    default_tol = problem.signal_tol or DEFAULT_TOL * scale
     # A float32 signal is off the range by its rounding: a least-squares point with slack at that
     # level is as good as the LP's optimum can be told apart from it (the central status check
     # then judges the residual against signal_tol).
     fast_abs = 0.0 if "fast_tol" in opts else float(problem.signal_rounding)
     return _Settings(
-        float(eps0), float(alpha), float(tol), float(clip), int(max_steps), bool(fast), float(fast_tol), scale,
+        float(opts.get("eps0", default_eps0)),
+        opts.get("alpha", DEFAULT_ALPHA),
+        float(opts.get("tol", default_tol)),
+        opts.get("clip_margin", DEFAULT_CLIP_MARGIN),
+        opts.get("max_steps", 2000 if name == "linf" else 200),
+        opts.get("fast_path", fast_default),
+        opts.get("fast_tol", DEFAULT_FAST_TOL),
+        scale,
         fast_abs,
     )
 
@@ -632,7 +626,8 @@ class _LayerwiseLP:
     summary = ""
     supports_mask = True
     noise_norm = "linf"  # paper 001's noise model: ‖e‖_∞ ≤ ε
-    _options: ClassVar[frozenset[str]] = _COMMON_OPTIONS
+    #: the options and their constraints (read by :func:`~theorychk.solvers.base.prepare`)
+    option_constraints: ClassVar[Mapping[str, ConstraintSpec]] = _COMMON_OPTIONS
     _fast_default = True
 
     def check(self, net: Network) -> None:
@@ -646,7 +641,7 @@ class _LayerwiseLP:
 
     def run(self, problem: Problem) -> Inversion:
         net = problem.net
-        s = _settings(problem, self.name, self._options, self._fast_default)
+        s = _settings(problem, self.name, self.option_constraints, self._fast_default)
         reports: list[_LayerReport] = []
         estimates: list[np.ndarray] = []
         last = net.layers[-1]
@@ -1088,7 +1083,7 @@ class RelaxLP(_LayerwiseLP):
 
     name = "relax"
     summary = "Lei et al. Algorithm 3: layer-wise LP relaxation of the ReLU configuration (HiGHS)"
-    _options = _COMMON_OPTIONS - {"fast_path", "fast_tol"}
+    option_constraints = {k: v for k, v in _COMMON_OPTIONS.items() if k not in ("fast_path", "fast_tol")}
     _fast_default = False
 
     def _invert_layer(

@@ -64,6 +64,20 @@ import highspy
 import numpy as np
 
 from theorychk._highs import new_highs
+from theorychk._validation import (
+    NON_NEGATIVE,
+    NON_NEGATIVE_INT,
+    POSITIVE,
+    ArrayLike,
+    Boolean,
+    ConstraintSpec,
+    Interval,
+    Options,
+    Real,
+    check,
+    check_options,
+    validate_params,
+)
 from theorychk.errors import InvalidInput, SolverError
 from theorychk.network import Network
 from theorychk.runtime import DEFAULT_TIME_LIMIT, Deadline
@@ -76,6 +90,7 @@ from theorychk.solvers.base import (
     validate_signal,
 )
 from theorychk.solvers.lp import (
+    CLIP_MARGIN,
     DEFAULT_CLIP_MARGIN,
     DEFAULT_TOL,
     _kind,
@@ -115,6 +130,12 @@ DEFAULT_MIP_REL_GAP = 1e-6
 #: How results name this encoder (the reductions' reports carry it).
 ENGINE = "theorychk.solvers.milp (HiGHS)"
 
+_NORM: ConstraintSpec = [Options({"linf", "l1"})]
+_POSITIVE: ConstraintSpec = [POSITIVE]
+_NONNEG: ConstraintSpec = [NON_NEGATIVE]
+#: a radius ``R`` or a pair ``(lo, hi)``; the pair's shapes are :func:`latent_bounds`' to check
+_BOX: ConstraintSpec = [*_POSITIVE, ArrayLike]
+
 
 # --------------------------------------------------------------------------------------------
 # Interval bound propagation
@@ -136,29 +157,32 @@ def latent_bounds(box: object, k: int, *, name: str = "box") -> tuple[np.ndarray
     if isinstance(box, (tuple, list)) or (isinstance(box, np.ndarray) and box.ndim > 0):
         if len(box) != 2:
             raise InvalidInput(
-                f"{name} must be a radius R > 0 or a pair (lo, hi); got a sequence of length {len(box)}"
+                f"{name} must be a radius R > 0 or a pair (lo, hi); got a sequence of length {len(box)}",
+                argument=name, got=box,
             )
         ends = []
         for side, value in zip(("lower", "upper"), box, strict=True):
             try:
                 end = np.array(value, dtype=np.float64)
             except (TypeError, ValueError):
-                raise InvalidInput(f"{name} {side} bound must be numeric; got {value!r}") from None
+                raise InvalidInput(f"{name} {side} bound must be numeric; got {value!r}", argument=name,
+                                   got=box) from None
             if end.ndim == 0:
                 end = np.full(k, float(end))
             if end.shape != (k,):
                 raise InvalidInput(
                     f"{name} {side} bound must be a scalar or a vector of length {k} (the latent "
-                    f"dimension); got shape {end.shape}"
+                    f"dimension); got shape {end.shape}", argument=name, got=box,
                 )
             if not np.all(np.isfinite(end)):
-                raise InvalidInput(f"{name} {side} bound must be finite; got {value!r}")
+                raise InvalidInput(f"{name} {side} bound must be finite; got {value!r}", argument=name, got=box)
             ends.append(end)
         lo, hi = ends
         bad = np.flatnonzero(lo > hi)
         if bad.size:
             i = int(bad[0])
-            raise InvalidInput(f"{name} needs lo <= hi; coordinate {i} has lo {lo[i]:g} > hi {hi[i]:g}")
+            raise InvalidInput(f"{name} needs lo <= hi; coordinate {i} has lo {lo[i]:g} > hi {hi[i]:g}",
+                               argument=name, got=box)
         return lo, hi
     try:
         r = float(box)  # type: ignore[arg-type]
@@ -166,7 +190,8 @@ def latent_bounds(box: object, k: int, *, name: str = "box") -> tuple[np.ndarray
         r = math.nan
     if isinstance(box, bool) or not (r > 0 and math.isfinite(r)):
         raise InvalidInput(
-            f"{name} must be a positive finite number R (the box ‖z‖_∞ ≤ R) or a pair (lo, hi); got {box!r}"
+            f"{name} must be a positive finite number R (the box ‖z‖_∞ ≤ R) or a pair (lo, hi); got {box!r}",
+            argument=name, got=box,
         )
     return np.full(k, -r), np.full(k, r)
 
@@ -673,6 +698,10 @@ class MilpResult:
         }
 
 
+@validate_params({
+    "vertices": [Boolean], "polish": [Boolean], "norm": _NORM, "mip_rel_gap": _NONNEG, "clip_margin": CLIP_MARGIN,
+    "cutoff": [Interval(Real, None, None, closed="neither"), None],
+})
 def minimize_residual(
     net: Network,
     target: object,
@@ -717,19 +746,13 @@ def minimize_residual(
     try:
         y = np.array(target, dtype=np.float64)
     except (TypeError, ValueError):
-        raise InvalidInput(f"target must be a vector of numbers; got {target!r}") from None
+        raise InvalidInput(f"target must be a vector of numbers; got {target!r}", argument="target",
+                           got=target) from None
     if y.shape != idx.shape or not np.all(np.isfinite(y)):
         raise InvalidInput(
-            f"target must be a finite vector with one value per row ({idx.size}); got shape {y.shape}"
+            f"target must be a finite vector with one value per row ({idx.size}); got shape {y.shape}",
+            argument="target", got=target,
         )
-    for flag, value in (("vertices", vertices), ("polish", polish)):
-        if not isinstance(value, bool):
-            raise InvalidInput(f"{flag} must be a bool; got {value!r}")
-    if cutoff is not None:
-        c = float(cutoff) if isinstance(cutoff, (int, float)) and not isinstance(cutoff, bool) else math.nan
-        if not math.isfinite(c):
-            raise InvalidInput(f"cutoff must be a finite number or None; got {cutoff!r}")
-        cutoff = c
     return _minimize(
         net,
         y,
@@ -737,12 +760,12 @@ def minimize_residual(
         lo,
         hi,
         vertices=vertices,
-        norm=_norm(norm),
+        norm=norm,
         cutoff=cutoff,
         deadline=Deadline(time_limit),
-        rel_gap=_nonneg(mip_rel_gap, "mip_rel_gap"),
+        rel_gap=mip_rel_gap,
         polish=polish,
-        clip_margin=float(clip_margin),
+        clip_margin=clip_margin,
     )
 
 
@@ -751,12 +774,15 @@ def _rows(net: Network, rows: object | None) -> np.ndarray:
         return np.arange(net.output_dim)
     idx = np.asarray(rows)
     if idx.dtype == bool:
-        raise InvalidInput("rows must be output indices; got a boolean array (pass np.flatnonzero(mask))")
+        raise InvalidInput("rows must be output indices; got a boolean array (pass np.flatnonzero(mask))",
+                           argument="rows", got=rows)
     if idx.ndim != 1 or idx.size == 0 or idx.dtype.kind not in "iu":
-        raise InvalidInput(f"rows must be a non-empty 1-D array of output indices; got {rows!r}")
+        raise InvalidInput(f"rows must be a non-empty 1-D array of output indices; got {rows!r}", argument="rows",
+                           got=rows)
     if idx.min() < 0 or idx.max() >= net.output_dim or np.unique(idx).size != idx.size:
         raise InvalidInput(
-            f"rows must be distinct output indices in [0, {net.output_dim}); got {idx.tolist()}"
+            f"rows must be distinct output indices in [0, {net.output_dim}); got {idx.tolist()}",
+            argument="rows", got=rows,
         )
     return idx.astype(np.int64)
 
@@ -846,23 +872,19 @@ class ExactMILP:
     summary = "exact inversion: min ||G(z) - y|| over a latent box as a big-M MILP (HiGHS)"
     supports_mask = True
     noise_norm = "linf"  # paper 001's noise model, as the LP methods
-    _options: ClassVar[frozenset[str]] = frozenset(
-        {"norm", "latent_box", "tol", "mip_rel_gap", "polish", "clip_margin"}
-    )
+    #: the options and their constraints (read by :func:`~theorychk.solvers.base.prepare`)
+    option_constraints: ClassVar[dict[str, ConstraintSpec]] = {
+        "norm": _NORM, "latent_box": _BOX, "tol": _NONNEG, "mip_rel_gap": _NONNEG, "polish": [Boolean],
+        "clip_margin": CLIP_MARGIN,
+    }
 
     def check(self, net: Network) -> None:
         check_layerwise_network(net, self.name)
 
     def run(self, problem: Problem) -> Inversion:
-        opts = problem.options
-        unknown = sorted(set(opts) - self._options)
-        if unknown:
-            raise InvalidInput(
-                f"unknown option(s) {', '.join(map(repr, unknown))} for method 'milp'; "
-                f"valid: {', '.join(sorted(self._options))}"
-            )
+        opts = check_options(problem.options, self.option_constraints, method=self.name)
         net = problem.net
-        norm = _norm(opts.get("norm", "linf"))
+        norm = opts.get("norm", "linf")
         lo, hi = latent_bounds(opts.get("latent_box", DEFAULT_LATENT_BOX), net.latent_dim, name="latent_box")
         box, box_text = _describe_box(lo, hi)
         scale = max(1.0, float(np.max(np.abs(problem.observed))))
@@ -870,12 +892,10 @@ class ExactMILP:
         # above √m times it, puts y farther than it from the range.
         signal_tol = problem.signal_tol or DEFAULT_TOL * scale
         default = signal_tol if norm == "linf" else signal_tol * math.sqrt(int(problem.mask.sum()))
-        tol = _nonneg(opts.get("tol", default), "tol")
-        rel_gap = _nonneg(opts.get("mip_rel_gap", DEFAULT_MIP_REL_GAP), "mip_rel_gap")
+        tol = opts.get("tol", default)
+        rel_gap = opts.get("mip_rel_gap", DEFAULT_MIP_REL_GAP)
         polish = opts.get("polish", True)
-        if not isinstance(polish, bool):
-            raise InvalidInput(f"option 'polish' must be a bool; got {polish!r}")
-        clip = float(opts.get("clip_margin", DEFAULT_CLIP_MARGIN))
+        clip = opts.get("clip_margin", DEFAULT_CLIP_MARGIN)
         y_obs = problem.y[problem.mask]
         _, last_linear, clipped = _target(net, y_obs, clip)
         info: dict[str, Any] = {
@@ -964,11 +984,11 @@ def _max_active(net: Network, max_active: object) -> list[int | None]:
     if max_active is None:
         return [None] * net.depth
     if isinstance(max_active, (str, bytes)) or not hasattr(max_active, "__len__") or len(max_active) != net.depth - 1:
-        raise InvalidInput(f"max_active must list one bound per hidden layer ({net.depth - 1}); got {max_active!r}")
+        raise InvalidInput(f"max_active must list one bound per hidden layer ({net.depth - 1}); got {max_active!r}",
+                           argument="max_active", got=max_active)
     caps: list[int | None] = []
     for i, cap in enumerate(max_active):
-        if isinstance(cap, bool) or not isinstance(cap, (int, np.integer)) or cap < 0:
-            raise InvalidInput(f"max_active[{i}] must be a nonnegative integer; got {cap!r}")
+        cap = check(f"max_active[{i}]", cap, [NON_NEGATIVE_INT])
         if _kind(net.layers[i].activation) != "relu":
             raise InvalidInput(f"max_active needs ReLU hidden layers; layer {i} is {net.layers[i].activation}")
         caps.append(int(cap))
@@ -978,32 +998,6 @@ def _max_active(net: Network, max_active: object) -> list[int | None]:
 def _within_caps(net: Network, z: np.ndarray, caps: Sequence[int | None], tol: float) -> bool:
     hidden = net.hidden(z)
     return all(cap is None or int(np.count_nonzero(h > tol)) <= cap for h, cap in zip(hidden, caps, strict=False))
-
-
-def _norm(norm: object) -> str:
-    if norm not in ("linf", "l1"):
-        raise InvalidInput(f"norm must be 'linf' or 'l1'; got {norm!r}")
-    return str(norm)
-
-
-def _positive(value: object, name: str) -> float:
-    try:
-        v = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        v = math.nan
-    if isinstance(value, bool) or not (v > 0 and math.isfinite(v)):
-        raise InvalidInput(f"{name} must be a positive finite number; got {value!r}")
-    return v
-
-
-def _nonneg(value: object, name: str) -> float:
-    try:
-        v = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        v = math.nan
-    if isinstance(value, bool) or not (v >= 0 and math.isfinite(v)):
-        raise InvalidInput(f"{name} must be a finite number >= 0; got {value!r}")
-    return v
 
 
 register(ExactMILP())
@@ -1068,6 +1062,9 @@ class SecondPreimage:
         }
 
 
+@validate_params({
+    "delta": _POSITIVE, "latent_box": _POSITIVE, "norm": _NORM, "tol": [*_NONNEG, None], "clip_margin": CLIP_MARGIN,
+})
 def second_preimage(
     net: Network,
     y: object,
@@ -1114,13 +1111,12 @@ def second_preimage(
     zs = np.asarray(z_star, dtype=np.float64).reshape(-1)
     if zs.shape != (net.latent_dim,) or not np.all(np.isfinite(zs)):
         raise InvalidInput(
-            f"z_star must be a finite vector of length {net.latent_dim}; got shape {np.shape(z_star)}"
+            f"z_star must be a finite vector of length {net.latent_dim}; got shape {np.shape(z_star)}",
+            argument="z_star", got=z_star,
         )
-    delta = _positive(delta, "delta")
-    box = _positive(latent_box, "latent_box")
-    norm = _norm(norm)
+    box = latent_box
     scale = max(1.0, float(np.max(np.abs(y_arr[mask_arr]))))
-    tol = DEFAULT_TOL * scale if tol is None else _nonneg(tol, "tol")
+    tol = DEFAULT_TOL * scale if tol is None else tol
     deadline = Deadline(time_limit)
     rows = np.flatnonzero(mask_arr)
     target, last_linear, clipped = _target(net, y_arr[mask_arr], clip_margin)

@@ -58,11 +58,35 @@ from typing import Any
 
 import numpy as np
 
+from theorychk._validation import (
+    NON_NEGATIVE,
+    NON_NEGATIVE_INT,
+    POSITIVE,
+    POSITIVE_INT,
+    ArrayLike,
+    Boolean,
+    ConstraintSpec,
+    Interval,
+    ListOf,
+    Real,
+    check,
+    check_options,
+    invalid,
+    validate_params,
+)
 from theorychk.errors import InvalidInput
 from theorychk.network import PLU, Activation, Identity, Layer, LeakyReLU, Network, ReLU, Sigmoid, Tanh
 from theorychk.runtime import Deadline, RowBudget
-from theorychk.solvers.base import BatchProblem, Inversion, InversionStatus, Problem, register
-from theorychk.solvers.gradient import activation_derivative, checked_number, read_options
+from theorychk.solvers.base import (
+    BatchProblem,
+    Inversion,
+    InversionStatus,
+    Problem,
+    register,
+    validate_masks,
+    validate_signals,
+)
+from theorychk.solvers.gradient import activation_derivative
 
 __all__ = [
     "random_mask",
@@ -92,6 +116,7 @@ _TINY = 1e-300
 # --------------------------------------------------------------------------------------------
 
 
+@validate_params({"n": [POSITIVE_INT], "observed": [Interval(Real, 0, 1, closed="right")]})
 def random_mask(n: int, *, observed: float, rng: np.random.Generator) -> np.ndarray:
     """A boolean mask observing ``round(observed * n)`` coordinates chosen uniformly.
 
@@ -102,14 +127,13 @@ def random_mask(n: int, *, observed: float, rng: np.random.Generator) -> np.ndar
     >>> int(random_mask(10, observed=0.7, rng=np.random.default_rng(0)).sum())
     7
     """
-    if not 0.0 < observed <= 1.0:
-        raise InvalidInput(f"observed must be a fraction in (0, 1]; got {observed!r}")
     k = max(1, int(round(observed * n)))
     mask = np.zeros(n, dtype=bool)
     mask[rng.choice(n, size=k, replace=False)] = True
     return mask
 
 
+@validate_params({"height": [POSITIVE_INT], "width": [POSITIVE_INT]})
 def upper_mask(height: int, width: int, *, hidden_rows: int = 13) -> np.ndarray:
     """Row-major image mask concealing the top ``hidden_rows`` rows ([1] Sec. 6.2: 13 of 28).
 
@@ -118,8 +142,7 @@ def upper_mask(height: int, width: int, *, hidden_rows: int = 13) -> np.ndarray:
     >>> upper_mask(3, 2, hidden_rows=1).tolist()
     [False, False, True, True, True, True]
     """
-    if not 0 <= hidden_rows < height:
-        raise InvalidInput(f"hidden_rows must be in [0, {height}); got {hidden_rows}")
+    hidden_rows = check("hidden_rows", hidden_rows, [Interval(int, 0, height, closed="left")])
     mask = np.ones((height, width), dtype=bool)
     mask[:hidden_rows] = False
     return mask.reshape(-1)
@@ -453,6 +476,7 @@ def _support_affine(net: Network, supports: Sequence[np.ndarray]) -> tuple[np.nd
     return last.weight @ jac, last.weight @ off + last.bias
 
 
+@validate_params({"iterations": [POSITIVE_INT], "tol": [NON_NEGATIVE]})
 def debias(
     net: Network,
     signals: np.ndarray,
@@ -478,9 +502,8 @@ def debias(
     or when ``deadline`` says it is out of time (``cut``; it keeps the point reached).
     """
     deadline = deadline if deadline is not None else Deadline(None)
-    y = np.asarray(signals, dtype=float)
+    y, m = _signals_and_mask(net, signals, mask)
     batch = y.shape[0]
-    m = np.broadcast_to(np.asarray(mask, dtype=bool), y.shape)
     act = net.activations[-1]
     out = np.array(start, dtype=float, copy=True)
     iters = np.zeros(batch, dtype=np.int64)
@@ -577,29 +600,26 @@ def _frozen_forward(net: Network, z: np.ndarray, supports: Sequence[np.ndarray])
     return out
 
 
-def _per_layer(value: Any, count: int, name: str, default: float) -> list[float]:
-    """A scalar or a list of ``count`` non-negative numbers (theorychk order)."""
+def _per_layer(value: Any, count: int, name: str, default: float, item: Interval = NON_NEGATIVE) -> list[float]:
+    """A number or a list of ``count`` numbers (theorychk order), each satisfying ``item``."""
     if value is None:
         return [default] * count
-    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-        return [float(checked_number(value, name, allow_zero=True))] * count
-    seq = list(value)
-    if len(seq) != count:
-        raise InvalidInput(
-            f"{name} must be a number or a list of {count} numbers (one per layer); got {len(seq)}"
-        )
-    return [float(checked_number(v, name, allow_zero=True)) for v in seq]
+    got = check(name, value, [item, ListOf(item, length=count)])
+    return got if isinstance(got, list) else [got] * count
 
 
-def _signals_and_mask(
-    net: Network, signals: np.ndarray, mask: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray]:
-    y = np.atleast_2d(np.asarray(signals, dtype=float))
-    if y.shape[1] != net.output_dim:
-        raise InvalidInput(f"signals must have {net.output_dim} columns; got shape {y.shape}")
-    if mask is None:
-        return y, np.ones(y.shape, dtype=bool)
-    return y, np.broadcast_to(np.asarray(mask, dtype=bool), y.shape)
+def _signals_and_mask(net: Network, signals: object, mask: object | None) -> tuple[np.ndarray, np.ndarray]:
+    """The signals as a validated ``(batch, n_L)`` array (one signal may be 1-D) and the mask as
+    ``(batch, n_L)`` booleans: the checks :func:`~theorychk.solvers.invert` makes."""
+    y = validate_signals(net, np.atleast_2d(signals))
+    return y, validate_masks(net, mask, y.shape[0])
+
+
+#: the scalar arguments the pursuits share (lists per layer depend on the network: checked in the body)
+_ITERATIVE: dict[str, ConstraintSpec] = {
+    "iterations": [POSITIVE_INT], "tol": [NON_NEGATIVE], "support_tol": [NON_NEGATIVE],
+    "debias_step": [Boolean], "debias_iterations": [POSITIVE_INT],
+}
 
 
 # --------------------------------------------------------------------------------------------
@@ -607,6 +627,8 @@ def _signals_and_mask(
 # --------------------------------------------------------------------------------------------
 
 
+@validate_params({**_ITERATIVE, "gamma": [NON_NEGATIVE], "step": [POSITIVE, None], "restart": [Boolean],
+                  "check_every": [POSITIVE_INT]})
 def latent_pursuit(
     net: Network,
     signals: np.ndarray,
@@ -671,9 +693,7 @@ def latent_pursuit(
     y, m = _signals_and_mask(net, signals, mask)
     batch, depth = y.shape[0], net.depth
     lam = _per_layer(lambdas, depth - 1, "lambdas", 0.0)
-    rhos = _per_layer(rho, depth, "rho", 1e-2)
-    if any(r <= 0 for r in rhos):
-        raise InvalidInput(f"rho must be positive ([1] uses 1e-2); got {rho!r}")
+    rhos = _per_layer(rho, depth, "rho", 1e-2, POSITIVE)
     common = {"iterations": iterations, "tol": tol, "check_every": check_every}
     iters: dict[str, np.ndarray] = {}
     stage_conv: dict[str, np.ndarray] = {}
@@ -862,6 +882,7 @@ def basis_pursuit(
     return u, iterations, "iteration limit"
 
 
+@validate_params({**_ITERATIVE, "noise": [NON_NEGATIVE, None], "nonnegative": [Boolean], "normalize": [Boolean]})
 def layered_basis_pursuit(
     net: Network,
     signal: np.ndarray,
@@ -917,12 +938,7 @@ def layered_basis_pursuit(
     if lambdas is not None:
         lambdas = _per_layer(lambdas, depth - 1, "lambdas", 0.0)
     if sparsity is not None:
-        sparsity = list(sparsity)
-        if len(sparsity) != depth - 1:
-            raise InvalidInput(
-                f"sparsity must list s_1..s_{depth - 1} (one per hidden layer); got {len(sparsity)}"
-            )
-        sparsity = [int(checked_number(s, "sparsity", integer=True, allow_zero=True)) for s in sparsity]
+        sparsity = check("sparsity", sparsity, [ListOf(NON_NEGATIVE_INT, length=depth - 1)])
     last = net.layers[-1]
     clipped = 0
     out_support = None
@@ -1010,6 +1026,7 @@ def layered_basis_pursuit(
 # --------------------------------------------------------------------------------------------
 
 
+@validate_params({"end_to_end": [Boolean], "iterations": [POSITIVE_INT]})
 def oracle(
     net: Network,
     signals: np.ndarray,
@@ -1038,9 +1055,7 @@ def oracle(
     batch, depth = y.shape[0], net.depth
     last = net.layers[-1]
     relu_out = isinstance(last.activation, ReLU)
-    sups = [
-        np.broadcast_to(np.asarray(s, dtype=bool), (batch, net.widths[k + 1])) for k, s in enumerate(supports)
-    ]
+    sups = _supports(net, supports, batch)
     if len(sups) == depth - 1 and relu_out:
         sups.append(m & (y > 0))
     hidden_est = [np.zeros((batch, net.widths[k])) for k in range(1, depth)]
@@ -1097,20 +1112,6 @@ def oracle(
 # --------------------------------------------------------------------------------------------
 
 
-def _check_options(opts: dict[str, Any]) -> None:
-    for name in ("iterations", "debias_iterations", "check_every"):
-        if name in opts:
-            opts[name] = checked_number(opts[name], name, integer=True)
-    for name in ("tol", "support_tol", "gamma"):
-        if name in opts:
-            opts[name] = checked_number(opts[name], name, allow_zero=True)
-    if opts.get("step") is not None:
-        opts["step"] = checked_number(opts["step"], "step")
-    for name in ("debias", "restart", "nonnegative", "normalize", "end_to_end"):
-        if name in opts and not isinstance(opts[name], (bool, np.bool_)):
-            raise InvalidInput(f"{name} must be True or False; got {opts[name]!r}")
-
-
 def _to_inversion(name: str, run: PursuitRun, row: int = 0) -> Inversion:
     """Row ``row`` of a :class:`PursuitRun` as an :class:`Inversion` (status from the stopping rules)."""
     latent = None if run.latent is None else run.latent[row]
@@ -1154,6 +1155,13 @@ _LBP_DEFAULTS: dict[str, Any] = {
     "lambdas": None, "sparsity": None, "nonnegative": False, "normalize": False, "iterations": 10_000,
     "tol": 1e-10, "support_tol": 1e-9, "debias": False, "debias_iterations": 10_000,
 }
+#: per-layer lists: their lengths are checked against the network by the functions
+_LAMBDAS: ConstraintSpec = [NON_NEGATIVE, ListOf(NON_NEGATIVE), None]
+_LBP_OPTIONS: dict[str, ConstraintSpec] = {
+    "lambdas": _LAMBDAS, "sparsity": [ListOf(NON_NEGATIVE_INT), None], "nonnegative": [Boolean],
+    "normalize": [Boolean], "iterations": [POSITIVE_INT], "tol": [NON_NEGATIVE], "support_tol": [NON_NEGATIVE],
+    "debias": [Boolean], "debias_iterations": [POSITIVE_INT],
+}
 
 
 class LayeredBasisPursuit:
@@ -1175,13 +1183,14 @@ class LayeredBasisPursuit:
     name = "lbp"
     summary = "Layered Basis-Pursuit (Aberdam et al. Alg. 2): l1 sparse coding layer by layer"
     supports_mask = True
+    #: the options and their constraints (read by :func:`~theorychk.solvers.base.prepare`)
+    option_constraints = _LBP_OPTIONS
 
     def check(self, net: Network) -> None:
         check_pursuit_network(net, self.name)
 
     def run(self, problem: Problem) -> Inversion:
-        opts = read_options(problem.options, _LBP_DEFAULTS, self.name)
-        _check_options(opts)
+        opts = {**_LBP_DEFAULTS, **check_options(problem.options, _LBP_OPTIONS, method=self.name)}
         run = layered_basis_pursuit(
             problem.net, problem.y, mask=problem.mask, noise=problem.noise, lambdas=opts["lambdas"],
             sparsity=opts["sparsity"], nonnegative=bool(opts["nonnegative"]), normalize=bool(opts["normalize"]),
@@ -1195,6 +1204,11 @@ class LayeredBasisPursuit:
 _LATENT_DEFAULTS: dict[str, Any] = {
     "lambdas": None, "rho": 1e-2, "gamma": 0.0, "iterations": 10_000, "tol": 1e-12, "step": None,
     "restart": True, "support_tol": 1e-6, "debias": False, "debias_iterations": 10_000, "check_every": 10,
+}
+_LATENT_OPTIONS: dict[str, ConstraintSpec] = {
+    "lambdas": _LAMBDAS, "rho": [POSITIVE, ListOf(POSITIVE)], "gamma": [NON_NEGATIVE], "iterations": [POSITIVE_INT],
+    "tol": [NON_NEGATIVE], "step": [POSITIVE, None], "restart": [Boolean], "support_tol": [NON_NEGATIVE],
+    "debias": [Boolean], "debias_iterations": [POSITIVE_INT], "check_every": [POSITIVE_INT],
 }
 
 
@@ -1221,6 +1235,8 @@ class LatentPursuit:
     name = "latent"
     summary = "Latent-Pursuit (Aberdam et al. Alg. 5): FISTA + linearised ADMM with ReLU sign constraints"
     supports_mask = True
+    #: the options and their constraints (read by :func:`~theorychk.solvers.base.prepare`)
+    option_constraints = _LATENT_OPTIONS
 
     def check(self, net: Network) -> None:
         check_pursuit_network(net, self.name)
@@ -1234,8 +1250,7 @@ class LatentPursuit:
 
     def _invert(self, net: Network, y: np.ndarray, mask: np.ndarray, deadline: Deadline | RowBudget,
                 options: dict[str, Any]) -> list[Inversion]:
-        opts = read_options(options, _LATENT_DEFAULTS, self.name)
-        _check_options(opts)
+        opts = {**_LATENT_DEFAULTS, **check_options(options, _LATENT_OPTIONS, method=self.name)}
         run = latent_pursuit(
             net, y, mask=mask, lambdas=opts["lambdas"], rho=opts["rho"],
             gamma=opts["gamma"], iterations=opts["iterations"], tol=opts["tol"], step=opts["step"],
@@ -1248,6 +1263,10 @@ class LatentPursuit:
 
 _ORACLE_DEFAULTS: dict[str, Any] = {
     "supports": None, "latent_true": None, "end_to_end": False, "iterations": 10_000,
+}
+_ORACLE_OPTIONS: dict[str, ConstraintSpec] = {
+    "supports": [ArrayLike, None], "latent_true": [ArrayLike, None], "end_to_end": [Boolean],
+    "iterations": [POSITIVE_INT],
 }
 
 
@@ -1273,13 +1292,14 @@ class Oracle:
     name = "oracle"
     summary = "Oracle of Aberdam et al. App. B: layer-wise least squares on the true supports"
     supports_mask = True
+    #: the options and their constraints (read by :func:`~theorychk.solvers.base.prepare`)
+    option_constraints = _ORACLE_OPTIONS
 
     def check(self, net: Network) -> None:
         check_pursuit_network(net, self.name)
 
     def run(self, problem: Problem) -> Inversion:
-        opts = read_options(problem.options, _ORACLE_DEFAULTS, self.name)
-        _check_options(opts)
+        opts = {**_ORACLE_DEFAULTS, **check_options(problem.options, _ORACLE_OPTIONS, method=self.name)}
         net = problem.net
         supports = _oracle_input(net, opts["supports"], opts["latent_true"])
         run = oracle(net, problem.y[None], supports, mask=problem.mask, end_to_end=bool(opts["end_to_end"]),
@@ -1288,6 +1308,7 @@ class Oracle:
 
 
 def _oracle_input(net: Network, supports: Any, latent_true: Any) -> list[np.ndarray]:
+    """The supports the ``oracle`` method is told: given, or those of ``latent_true``."""
     if (supports is None) == (latent_true is None):
         raise InvalidInput(
             "method 'oracle' needs exactly one of the options supports=[S_1, ..., S_L] or latent_true=z"
@@ -1295,25 +1316,27 @@ def _oracle_input(net: Network, supports: Any, latent_true: Any) -> list[np.ndar
     if latent_true is not None:
         z = np.asarray(latent_true, dtype=float)
         if z.shape != (net.latent_dim,) or not np.all(np.isfinite(z)):
-            raise InvalidInput(
-                f"latent_true must be a finite vector of length {net.latent_dim}; got shape {z.shape}"
-            )
+            raise invalid("latent_true", f"a finite vector of length {net.latent_dim}", latent_true)
         return oracle_supports(net, z)
-    sups = list(supports)
+    return list(supports)  # checked by oracle()
+
+
+def _supports(net: Network, supports: Any, batch: int) -> list[np.ndarray]:
+    """``supports`` as ``(batch, n_k)`` booleans, one per hidden layer (and one more for a ReLU
+    output, optionally); each ``(n_k,)`` or ``(batch, n_k)``, boolean dtype -- a 0/1 float array
+    is refused rather than cast (0.5 would read as true)."""
     relu_out = isinstance(net.activations[-1], ReLU)
     allowed = (net.depth - 1, net.depth) if relu_out else (net.depth - 1,)
+    sups = list(supports) if isinstance(supports, (list, tuple)) else []
     if len(sups) not in allowed:
-        raise InvalidInput(f"supports must list one boolean array per hidden layer ({net.depth - 1}"
-                           f"{' or one more for the ReLU output' if relu_out else ''}); got {len(sups)}")
+        raise invalid("supports", f"a list of one boolean array per hidden layer ({net.depth - 1}"
+                      f"{' or one more for the ReLU output' if relu_out else ''})", supports)
     out = []
     for k, s in enumerate(sups):
-        arr = np.asarray(s)
-        if arr.dtype != bool or arr.shape != (net.widths[k + 1],):
-            raise InvalidInput(
-                f"supports[{k}] must be a boolean array of length {net.widths[k + 1]} (the support of "
-                f"x_{k + 1}); got dtype {arr.dtype}, shape {arr.shape}"
-            )
-        out.append(arr)
+        arr, n = np.asarray(s), net.widths[k + 1]
+        if arr.dtype != bool or arr.shape not in ((n,), (batch, n)):
+            raise invalid(f"supports[{k}]", f"a boolean array of length {n} (the support of x_{k + 1})", s)
+        out.append(np.broadcast_to(arr, (batch, n)))
     return out
 
 
