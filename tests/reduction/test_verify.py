@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from hypothesis import assume, example, given, settings
 
-from tests.reduction.strategies import cnf_formulas
 from theorychk.errors import InvalidInput
 from theorychk.network import Layer, Network
 from theorychk.reduction.cnf import CNF, random_kcnf, solve
@@ -16,12 +15,13 @@ from theorychk.reduction.constructions import CONSTRUCTIONS, bias_free, construc
 from theorychk.reduction.verify import integer_forward, run_milp, verify
 from theorychk.solvers import invert
 from theorychk.solvers.milp import ENGINE
+from theorychk.testing.strategies import cnfs
 from theorychk.verdict import Status
 
 REAL = ["four-layer", "bias-free", "one-hidden", "katz"]
 
 
-@given(cnf_formulas(max_vars=5, max_clauses=24, max_width=2))
+@given(cnfs(max_vars=5, max_clauses=24, max_width=2))
 @example(CNF(2, [[1, 2], [-1, 2], [1, -2], [-1, -2]]))
 @settings(max_examples=20)
 def test_milp_proves_the_gap_on_unsatisfiable_formulas(cnf):
