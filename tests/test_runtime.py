@@ -3,24 +3,13 @@
 import numpy as np
 import pytest
 
-from theorychk import runtime
 from theorychk.errors import InvalidInput
 from theorychk.runtime import Deadline, RowBudget
 
 
-class _Clock:
-    def __init__(self):
-        self.now = 0.0
-
-    def perf_counter(self):
-        return self.now
-
-
 @pytest.fixture
-def clock(monkeypatch):
-    fake = _Clock()
-    monkeypatch.setattr(runtime, "time", fake)
-    return fake
+def clock(fake_clock):
+    return fake_clock  # stands still until a test sets `now`
 
 
 def test_the_time_between_checks_is_shared_by_the_rows_computing(clock):
@@ -61,3 +50,11 @@ def test_a_deadline_is_one_budget_for_every_row(clock):
 def test_the_limit_is_validated():
     with pytest.raises(InvalidInput, match="time_limit must be a positive number"):
         RowBudget(2, 0.0)
+
+
+def test_a_deadline_reads_the_clock_of_the_moment_it_is_made(clock):
+    clock.now = 5.0
+    d = Deadline(2.0)
+    assert d.start == 5.0 and d.remaining() == 2.0 and not d.expired()
+    clock.now = 7.0
+    assert d.expired() and d.remaining() == 0.0

@@ -7,8 +7,10 @@ passed down, so that every step of the unit spends the same budget: HiGHS gets
 :meth:`Deadline.remaining` as its ``time_limit``, loops and exact (flint / fractions)
 computations call :meth:`Deadline.check` between steps, which raises :class:`TimeLimitReached`
 for the unit's owner to turn into UNKNOWN "time limit". Every budgeted unit has the finite
-default :data:`DEFAULT_TIME_LIMIT`; ``None`` (no limit) is only ever asked for explicitly. Progress
-bars show on stderr when it is a terminal and stay quiet otherwise (or with ``quiet=True``).
+default :data:`DEFAULT_TIME_LIMIT`; ``None`` (no limit) is only ever asked for explicitly. Every
+budget reads the time from :func:`clock`, looked up when it reads it, so that a test can replace it
+(``monkeypatch.setattr(runtime, "clock", fake)``) and make time run out after a known number of
+looks, whatever the machine's speed. Progress bars show on stderr when it is a terminal and stay quiet otherwise (or with ``quiet=True``).
 
 Batches run small dense linear algebra single-threaded and spread the batch over worker
 processes instead (:func:`single_threaded_blas`, :func:`default_workers`): on matrices of a few
@@ -23,7 +25,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +37,7 @@ __all__ = [
     "TIME_LIMIT_REASON",
     "Deadline",
     "TimeLimitReached",
+    "clock",
     "RowBudget",
     "progress",
     "BLAS_THREAD_VARIABLES",
@@ -54,6 +57,10 @@ DEFAULT_TIME_LIMIT = 60.0
 
 #: The reason of every UNKNOWN that a deadline caused.
 TIME_LIMIT_REASON = "time limit"
+
+#: The seconds every :class:`Deadline` and :class:`RowBudget` measures: a monotonic wall clock.
+#: Read through this module at each look (never bound elsewhere) so that tests can swap it.
+clock: Callable[[], float] = time.perf_counter
 
 
 class TimeLimitReached(Exception):
@@ -80,7 +87,7 @@ class Deadline:
     """
 
     seconds: float | None
-    start: float = field(default_factory=time.perf_counter)
+    start: float = field(default_factory=lambda: clock())  # the clock of the moment, not of import
 
     def __post_init__(self) -> None:
         if self.seconds is not None and self.seconds == float("inf"):
@@ -89,7 +96,7 @@ class Deadline:
             raise InvalidInput(f"time_limit must be a positive number of seconds or None; got {self.seconds!r}")
 
     def elapsed(self) -> float:
-        return time.perf_counter() - self.start
+        return clock() - self.start
 
     def remaining(self) -> float | None:
         if self.seconds is None:
@@ -165,7 +172,7 @@ class RowBudget:
         self.seconds = seconds
         self.spent = np.zeros(rows)
         self._index = np.arange(rows)
-        self._clock = [time.perf_counter()]  # shared with the views
+        self._clock = [clock()]  # shared with the views
 
     def for_rows(self, rows: Any) -> RowBudget:
         import numpy as np  # not at module level: `theorychk --help` imports this module
@@ -179,7 +186,7 @@ class RowBudget:
         """Split the wall time since the last charge among ``rows`` (indices of this view)."""
         import numpy as np  # not at module level: `theorychk --help` imports this module
 
-        now = time.perf_counter()
+        now = clock()
         idx = self._index[np.asarray(rows, dtype=np.int64)]
         if idx.size:
             np.add.at(self.spent, idx, (now - self._clock[0]) / idx.size)

@@ -277,10 +277,12 @@ def cauchy_full_spark(m: int) -> np.ndarray:
     return np.array(rows, dtype=np.int64)
 
 
-def test_time_limit_gives_unknown_with_bracketing_bounds():
-    a = cauchy_full_spark(16)
-    r = spark(a, time_limit=0.3)
+def test_time_limit_gives_unknown_with_bracketing_bounds(fake_clock):
+    fake_clock.step = 1.0  # a second per look at the clock: the limit passes after 1000 looks
+    a = cauchy_full_spark(16)  # full spark 17: the enumeration would run into the size limit
+    r = spark(a, time_limit=1000)
     assert r.status is Status.UNKNOWN and r.reason == "time limit"
+    assert r.lower.method == "enumeration"  # the bounds ran; the enumeration was cut short
     assert r.lower.value <= 17 <= r.upper.value
     check_witness(a, r)
 
@@ -381,11 +383,14 @@ def test_milp_dual_bound_alone_never_certifies():
     assert spark(a).status is Status.CERTIFIED and spark(a).value == 4
 
 
-def test_milp_time_limit_gives_unknown_with_bracketing_bounds():
-    a = np.random.default_rng(0).integers(-3, 4, size=(8, 16))  # full spark 9: many slow models
+def test_milp_time_limit_gives_unknown_with_bracketing_bounds(fake_clock):
+    a = np.random.default_rng(0).integers(-3, 4, size=(8, 16))  # full spark 9: one model per column
     want = spark(a).value
-    r = spark(a, method="milp", bounds=(), heuristic=False, time_limit=0.5)
+    # A minute per look at the clock: HiGHS has minutes for the first model, none for the second.
+    fake_clock.step = 60.0
+    r = spark(a, method="milp", bounds=(), heuristic=False, time_limit=300)
     assert r.status is Status.UNKNOWN and r.reason == "time limit"
+    assert r.lower.evidence["milp_statuses"] == ["infeasible", "time limit"]
     assert r.lower.value <= want <= r.upper.value
     assert r.lower.evidence["milp_dual_bound"] is None  # unfinished: HiGHS bounds nothing
     check_witness(a, r)

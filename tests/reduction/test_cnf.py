@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.reduction.strategies import cnf_formulas
 from theorychk.errors import InvalidInput
 from theorychk.reduction.cnf import (
     CNF,
@@ -25,6 +24,7 @@ from theorychk.reduction.cnf import (
     to_dimacs,
     write_dimacs,
 )
+from theorychk.testing.strategies import cnfs
 
 
 def brute_models(cnf: CNF) -> set[tuple[bool, ...]]:
@@ -36,7 +36,7 @@ def brute_models(cnf: CNF) -> set[tuple[bool, ...]]:
 # --------------------------------------------------------------------------------------------
 
 
-@given(cnf_formulas())
+@given(cnfs())
 @settings(max_examples=60)
 def test_dimacs_round_trip(cnf):
     back = parse_dimacs(to_dimacs(cnf))
@@ -172,7 +172,7 @@ def test_graph_coloring_known_answers():
 # --------------------------------------------------------------------------------------------
 
 
-@given(cnf_formulas(max_vars=5))
+@given(cnfs(max_vars=5))
 @settings(max_examples=60)
 def test_solve_and_enumerate_agree_with_brute_force(cnf):
     models = brute_models(cnf)

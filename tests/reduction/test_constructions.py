@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 from hypothesis import example, given, settings
 
-from tests.reduction.strategies import cnf_formulas
 from theorychk.errors import InvalidInput
 from theorychk.reduction.cnf import CNF, solve
 from theorychk.reduction.constructions import (
@@ -21,6 +20,7 @@ from theorychk.reduction.constructions import (
     printed_two_layer,
 )
 from theorychk.reduction.verify import boolean_preimages, run_milp
+from theorychk.testing.strategies import cnfs
 
 SOUND = [name for name, c in CONSTRUCTIONS.items() if not c.flawed]
 REAL = [name for name in SOUND if name != "binary"]
@@ -30,7 +30,7 @@ def _assignments(n):
     return np.array(list(itertools.product((False, True), repeat=n)), dtype=bool)
 
 
-@given(cnf_formulas(max_vars=6))
+@given(cnfs(max_vars=6))
 @example(CNF(2, [[1, -1], [2, 2, -1]]))        # a tautology and a repeated literal
 @example(CNF(1, [[1], [-1]]))                   # unsatisfiable with unit clauses
 @settings(max_examples=40)
@@ -43,7 +43,7 @@ def test_boolean_preimages_are_exactly_the_models(cnf):
         assert np.array_equal(boolean_preimages(inst, a), models), name
 
 
-@given(cnf_formulas(max_vars=6, max_clauses=16))
+@given(cnfs(max_vars=6, max_clauses=16))
 @example(CNF(2, [[1, 2], [-1, 2], [1, -2], [-1, -2]]))
 @settings(max_examples=20)
 def test_sat_iff_target_in_range_for_every_construction(cnf):

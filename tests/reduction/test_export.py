@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.reduction.strategies import cnf_formulas
 from theorychk.errors import InvalidInput
 from theorychk.io import load_network
 from theorychk.reduction.cnf import CNF, read_dimacs, solve
@@ -23,6 +22,7 @@ from theorychk.reduction.export import (
     with_explicit_biases,
     write_onnx,
 )
+from theorychk.testing.strategies import cnfs
 
 ort = pytest.importorskip("onnxruntime")
 VNNLIB_CONSTRUCTIONS = ["four-layer", "bias-free", "one-hidden", "katz"]
@@ -50,7 +50,7 @@ def test_onnx_agrees_with_the_network_and_reproduces_the_witness(name, tmp_path)
         assert out.tolist() == [float(t) for t in inst.target]
 
 
-@given(cnf_formulas(max_vars=6), st.sampled_from(VNNLIB_CONSTRUCTIONS), st.sampled_from([Fraction(1, 8), Fraction(1, 10), Fraction(3, 16)]))
+@given(cnfs(max_vars=6), st.sampled_from(VNNLIB_CONSTRUCTIONS), st.sampled_from([Fraction(1, 8), Fraction(1, 10), Fraction(3, 16)]))
 @settings(max_examples=30)
 def test_vnnlib_round_trip(cnf, name, eps):
     inst = construct(cnf, name)

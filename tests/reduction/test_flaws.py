@@ -4,14 +4,14 @@ from fractions import Fraction
 
 from hypothesis import given, settings
 
-from tests.reduction.strategies import three_cnf
 from theorychk.reduction.cnf import CNF, solve
 from theorychk.reduction.constructions import exact_output, katz, printed_two_layer
 from theorychk.reduction.flaws import katz_counterexamples, printed_counterexamples
 from theorychk.reduction.verify import verify
+from theorychk.testing.strategies import cnfs
 
 
-@given(three_cnf())
+@given(cnfs(min_vars=3, max_vars=6, max_clauses=30, distinct=True))  # 3-CNF, the printed input
 @settings(max_examples=30)
 def test_printed_construction_is_refuted_on_every_formula(cnf):
     found = {c.kind: c for c in printed_counterexamples(cnf)}

@@ -5,10 +5,10 @@ from fractions import Fraction
 import pytest
 from hypothesis import given, settings
 
-from tests.reduction.strategies import cnf_formulas
 from theorychk.errors import InvalidInput
 from theorychk.reduction.cnf import CNF
 from theorychk.reduction.geometry import example1, reduction_preimage
+from theorychk.testing.strategies import cnfs
 
 
 def test_example1_preimage_is_not_convex():
@@ -19,7 +19,7 @@ def test_example1_preimage_is_not_convex():
     assert ex.to_dict()["verified"] is True
 
 
-@given(cnf_formulas(max_vars=5))
+@given(cnfs(max_vars=5))
 @settings(max_examples=25)
 def test_reduction_preimage_equals_models(cnf):
     demo = reduction_preimage(cnf, "four-layer")

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from hypothesis import assume, example, given, settings
 
-from tests.reduction.strategies import cnf_formulas
 from theorychk.errors import InvalidInput
 from theorychk.network import Layer, Network
 from theorychk.reduction.cnf import CNF, random_kcnf, solve
@@ -16,12 +15,13 @@ from theorychk.reduction.constructions import CONSTRUCTIONS, bias_free, construc
 from theorychk.reduction.verify import integer_forward, run_milp, verify
 from theorychk.solvers import invert
 from theorychk.solvers.milp import ENGINE
+from theorychk.testing.strategies import cnfs
 from theorychk.verdict import Status
 
 REAL = ["four-layer", "bias-free", "one-hidden", "katz"]
 
 
-@given(cnf_formulas(max_vars=5, max_clauses=24, max_width=2))
+@given(cnfs(max_vars=5, max_clauses=24, max_width=2))
 @example(CNF(2, [[1, 2], [-1, 2], [1, -2], [-1, -2]]))
 @settings(max_examples=20)
 def test_milp_proves_the_gap_on_unsatisfiable_formulas(cnf):
@@ -78,12 +78,15 @@ def one_hidden_or(cnf):
     return construct(cnf, "one-hidden")
 
 
-def test_time_limit_turns_parts_unknown_never_refuted():
+def test_time_limit_turns_parts_unknown_never_refuted(fake_clock):
     cnf = random_kcnf(20, ratio=4.26, seed=0)  # UNSAT; the MILP cross-check of the gap needs seconds
-    report = verify(four_layer(cnf), time_limit=0.3, milp_gap=True)
+    fake_clock.step = 1.0  # a second per look at the clock: out of time once the SAT side is done
+    report = verify(four_layer(cnf), time_limit=5, milp_gap=True)
     assert report.status is Status.UNKNOWN
     assert all(c.status is not Status.REFUTED for c in report.checks)
-    assert any(c.status is Status.UNKNOWN for c in report.checks)
+    gap = report.check("milp-gap")
+    assert gap.status is Status.UNKNOWN and gap.message == "time limit before the MILP ran"
+    assert report.check("drup-proof").status is Status.CERTIFIED  # checked before the MILP's turn
 
 
 def test_a_wrong_target_is_refuted_with_the_model():

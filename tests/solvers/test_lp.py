@@ -308,12 +308,16 @@ def test_tiny_time_limit_gives_unknown(method: str, opts: dict) -> None:
     assert res.latent is None
 
 
-def test_time_limit_inside_the_lp_loop_gives_unknown() -> None:
+def test_time_limit_inside_the_lp_loop_gives_unknown(fake_clock) -> None:
     rng = np.random.default_rng(1)
-    net = gaussian_net(rng, [60, 250, 600], ["relu", "relu"])
-    y = net.forward(rng.normal(size=60)) + rng.uniform(-1e-3, 1e-3, size=600)
-    res = invert(net, y, method="relax", time_limit=0.05)
+    net = gaussian_net(rng, [4, 12, 30], ["relu", "relu"])
+    y = net.forward(rng.normal(size=4)) + rng.uniform(-1e-3, 1e-3, size=30)
+    fake_clock.step = 1.0  # a second per look at the clock: the limit passes in layer 0's LPs
+    res = invert(net, y, method="relax", time_limit=8)
     assert res.status is InversionStatus.UNKNOWN and res.reason == "time limit"
+    assert res.info["stopped_at_layer"] == 0 and [r["layer"] for r in res.info["layers"]] == [1]
+    fake_clock.now = 0.0  # the same signal with time to spare: the layer-wise estimate finishes
+    assert invert(net, y, method="relax", time_limit=100).status is not InversionStatus.UNKNOWN
 
 
 @pytest.mark.parametrize("method", ["linf", "l1", "relax"])

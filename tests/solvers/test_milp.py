@@ -12,6 +12,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+import theorychk.solvers.milp as milp_module
 from tests.solvers.test_lp import gaussian_net, planted, rel_err, theorem2_holds
 from theorychk.errors import InvalidInput
 from theorychk.network import Layer, Network
@@ -151,13 +152,27 @@ def test_tiny_time_limit_gives_unknown() -> None:
     assert res.status is InversionStatus.UNKNOWN and res.reason == "time limit"
 
 
-def test_time_limit_inside_highs_keeps_the_incumbent_and_gap() -> None:
-    rng = np.random.default_rng(0)
-    net = gaussian_net(rng, [8, 40, 120], ["relu", "relu"], bias=True)
-    y = net.forward(rng.normal(size=8)) + rng.normal(0, 0.2, size=120)
-    res = invert(net, y, method="milp", time_limit=0.5)
+def test_time_limit_inside_highs_keeps_the_incumbent_and_gap(fake_clock, monkeypatch) -> None:
+    net, y = _noisy_instance()
+    incumbent = np.zeros(net.latent_dim)  # what HiGHS had found when its time ran out
+    handed = []
+
+    def highs_runs_out_of_time(enc, time_limit, rel_gap, cutoff=None):
+        handed.append(time_limit)
+        fake_clock.now += time_limit  # HiGHS spends all it was given and stops, as it does
+        return milp_module._MipOutcome("time limit", incumbent, None, 0.0, 7, 1.0)
+
+    def no_time_to_polish(*args):
+        raise AssertionError("polished after the time ran out")
+
+    monkeypatch.setattr(milp_module, "_run_mip", highs_runs_out_of_time)
+    monkeypatch.setattr(milp_module, "_polish", no_time_to_polish)
+    res = invert(net, y, method="milp", time_limit=30)
+    assert handed == [30.0]  # the clock stood still until then: the signal's whole budget
     assert res.status is InversionStatus.UNKNOWN and res.reason == "time limit"
-    assert res.info["bound"] <= res.info["objective"]
+    np.testing.assert_array_equal(res.latent, incumbent)  # kept
+    assert res.info["bound"] == 0.0 and res.info["objective"] > res.info["bound"]
+    assert res.info["gap"] == res.info["objective"] and res.info["highs_status"] == "time limit"
 
 
 def test_unsupported_hidden_activation_is_rejected_at_invert() -> None:
@@ -455,7 +470,6 @@ def test_a_large_milp_runs_in_a_child_process_with_the_same_result(monkeypatch) 
     # on a 20-200-500-784 decoder, issue 14), so above PRESOLVE_MAX_NONZEROS the MILP runs in a
     # child process that is killed KILL_GRACE s past the limit. Forced here on a small net: the
     # child must give exactly what the MILP gives in this process.
-    import theorychk.solvers.milp as milp_module
 
     calls = []
     real = milp_module._run_mip_bounded
@@ -479,7 +493,6 @@ def test_a_killed_milp_child_is_a_time_limit(monkeypatch) -> None:
     # A child that does not answer by the limit + grace is killed: UNKNOWN "time limit", no guess.
     import sys
 
-    import theorychk.solvers.milp as milp_module
 
     real_popen = __import__("subprocess").Popen
 
