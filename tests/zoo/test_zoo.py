@@ -34,8 +34,8 @@ def card_table(name: str) -> dict[str, str]:
     return parse_card(zoo.card(name))
 
 
-def test_the_three_nets_are_shipped_with_cards() -> None:
-    assert {"vae-relu", "aberdam", "vae-leaky"} <= set(NAMES)
+def test_the_nets_are_shipped_with_cards() -> None:
+    assert {"vae-relu", "aberdam", "vae-leaky", "vae784-relu", "vae784-leaky"} <= set(NAMES)
     assert NAMES == sorted(train.SPECS)  # the script trains exactly what is shipped
     for name in NAMES:
         assert zoo.path(name).is_file() and zoo.path(name).with_suffix(".md").is_file()
@@ -62,6 +62,9 @@ def test_matches_its_card(name: str) -> None:
     assert all(layer.dtype == "float32" for layer in net.layers)
     assert np.isfinite(float(table["final loss"]))
     assert f"--only {name}" in table["command"]
+    # the card says what the net was trained on: the digits as bundled, or upsampled to 28x28
+    side = train.SPECS[name].side
+    assert ("upsampled to 28x28 (`scipy.ndimage.zoom(img, 3.5, order=1)`" in table["training data"]) == (side == 28)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -78,16 +81,24 @@ def test_forward_lands_in_the_output_range(name: str) -> None:
     pre, post = net.trace(z)
     out_act = net.activations[-1]
     x = post[-1]
-    assert x.shape == (16, 64) and np.all(np.isfinite(x))
+    assert x.shape == (16, train.SPECS[name].pixels) and np.all(np.isfinite(x))
     if isinstance(out_act, Sigmoid):
         assert np.all((x > 0) & (x < 1))
-    # every output activation of the zoo is invertible: the last pre-activation is recovered
-    # (away from sigmoid's upper saturation, where 1 - x underflows the spacing of floats near 1;
-    # the lower tail is exact since Sigmoid uses expit)
-    assert out_act.invertible
-    unsaturated = pre[-1] < 15
-    assert unsaturated.mean() > 0.9
-    np.testing.assert_allclose(out_act.inverse(x)[unsaturated], pre[-1][unsaturated], rtol=1e-8, atol=1e-8)
+    if isinstance(out_act, ReLU):
+        # not invertible, but piecewise linear: the last layer's activation pattern is the
+        # signal's support, and on it the signal is the pre-activation itself
+        assert not out_act.invertible
+        np.testing.assert_array_equal(x > 0, pre[-1] > 0)
+        np.testing.assert_array_equal(x[x > 0], pre[-1][x > 0])
+        assert 0.05 < np.mean(x > 0) < 0.95  # both active and inactive output units
+    else:
+        # every other output activation of the zoo is invertible: the last pre-activation is
+        # recovered (away from sigmoid's upper saturation, where 1 - x underflows the spacing of
+        # floats near 1; the lower tail is exact since Sigmoid uses expit)
+        assert out_act.invertible
+        unsaturated = pre[-1] < 15
+        assert unsaturated.mean() > 0.9
+        np.testing.assert_allclose(out_act.inverse(x)[unsaturated], pre[-1][unsaturated], rtol=1e-8, atol=1e-8)
     # generated digits look like digits: mostly inside [0, 1], not constant
     assert np.mean((x > -0.05) & (x < 1.05)) > 0.95
     assert np.std(x, axis=0).max() > 0.1
@@ -107,6 +118,68 @@ def test_documented_shapes() -> None:
     assert all(isinstance(a, ReLU) for a in aberdam.activations[:2])
     assert aberdam.activations[-1] == PLU(alpha=0.1, c=1.0)
     assert all(e >= 2 for e in aberdam.expansion[:2])
+
+    # the papers' MNIST sizes (papers 001/002 Section 5.2; issue 14's decoder), piecewise linear
+    # on every layer, output included, so the output's activation pattern is read off the signal
+    relu784 = zoo.load("vae784-relu")
+    assert relu784.widths == (20, 60, 784)
+    assert relu784.activations == (ReLU(), ReLU())
+    leaky784 = zoo.load("vae784-leaky")
+    assert leaky784.widths == (20, 200, 500, 784)
+    assert leaky784.activations == (LeakyReLU(slope=0.1),) * 3
+    for net in (relu784, leaky784):
+        assert net.dtype == "float32" and all(layer.dtype == "float32" and layer.has_bias for layer in net.layers)
+
+
+def _torch_forward(torch, net, z: np.ndarray) -> np.ndarray:
+    """``net`` run by torch's own layers on float64 copies of the stored weights."""
+    x = torch.from_numpy(z)
+    for layer in net.layers:
+        linear = torch.nn.Linear(layer.n_in, layer.n_out, bias=layer.has_bias, dtype=torch.float64)
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(np.array(layer.weight)))
+            if layer.has_bias:
+                linear.bias.copy_(torch.from_numpy(np.array(layer.bias)))
+        act = layer.activation
+        if isinstance(act, ReLU):
+            torch_act = torch.nn.ReLU()
+        elif isinstance(act, LeakyReLU):
+            torch_act = torch.nn.LeakyReLU(act.slope)
+        elif isinstance(act, Sigmoid):
+            torch_act = torch.nn.Sigmoid()
+        else:  # PLU has no torch module: the training script's formula
+            assert isinstance(act, PLU)
+            torch_act = train._torch_activation(torch, act.spec)
+        with torch.no_grad():
+            x = torch_act(linear(x))
+    return x.numpy()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_forward_equals_the_torch_module(name: str) -> None:
+    """theorychk's forward is what torch computes with the same stored numbers (float64 both sides)."""
+    torch = pytest.importorskip("torch")
+    net = zoo.load(name)
+    z = np.random.default_rng(3).standard_normal((5, net.latent_dim))
+    # only the order of the float64 sums may differ
+    np.testing.assert_allclose(net.forward(z), _torch_forward(torch, net, z), rtol=1e-12, atol=1e-12)
+
+
+def test_upsample_to_28() -> None:
+    rng = np.random.default_rng(0)
+    images = rng.random((3, 64))
+    big = train.upsample(images, 28)
+    assert big.shape == (3, 784) and big.min() >= 0 and big.max() <= 1
+    # bilinear: the corners are the corner pixels, a constant image stays constant
+    np.testing.assert_allclose(big.reshape(3, 28, 28)[:, 0, 0], images.reshape(3, 8, 8)[:, 0, 0])
+    np.testing.assert_allclose(train.upsample(np.full((1, 64), 0.25), 28), 0.25)
+    assert train.upsample(images, 8) is images
+
+
+def test_spec_rejects_an_unknown_side() -> None:
+    with pytest.raises(InvalidInput, match=r"vae: side must be 8 \(the digits\) or 28 \(upsampled\); got 16"):
+        train.Spec(name="vae", summary="", latent=2, hidden=(4,), hidden_activation="relu",
+                   output_activation="sigmoid", batch_norm=False, likelihood="bernoulli", epochs=1, side=16)
 
 
 @pytest.mark.parametrize("call", [zoo.path, zoo.card, zoo.load, lambda n: load_network(f"zoo:{n}")])

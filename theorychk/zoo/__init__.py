@@ -1,22 +1,24 @@
-"""Small generators trained by us on scikit-learn's 8x8 digits, shipped with the package.
+"""Generators trained by us on scikit-learn's digits, shipped with the package.
 
 Each net is a ``NAME.npz`` (theorychk schema, float32 numbers) with a model card ``NAME.md``
 beside it; :mod:`theorychk.zoo.train` is the script that trained them (see the cards for the
 exact command and the fingerprint it reproduces). Load one with ``load_network("zoo:NAME")``
-or :func:`load`.
+or :func:`load`. The small nets output the 8x8 digits (``R^64``); ``vae784-relu`` and
+``vae784-leaky`` have the papers' MNIST sizes (``R^20 -> R^784``, trained on the digits upsampled
+to 28x28).
 
 Examples
 --------
 >>> from theorychk import zoo
 >>> zoo.names()
-['aberdam', 'vae-leaky', 'vae-relu']
+['aberdam', 'vae-leaky', 'vae-relu', 'vae784-leaky', 'vae784-relu']
 >>> net = zoo.load("vae-relu")
 >>> net.widths, net.dtype
 ((4, 32, 64), 'float32')
 >>> zoo.path("vae-rleu")
 Traceback (most recent call last):
     ...
-theorychk.errors.InvalidInput: unknown zoo net 'vae-rleu'; valid: aberdam, vae-leaky, vae-relu; did you mean 'vae-relu'?
+theorychk.errors.InvalidInput: unknown zoo net 'vae-rleu'; valid: aberdam, vae-leaky, vae-relu, vae784-leaky, vae784-relu; did you mean 'vae-relu'?
 """
 
 from __future__ import annotations
