@@ -15,7 +15,10 @@ from typing import Annotated, Any
 
 import typer
 
+from theorychk.cli._coerce import install as _install_coercion
 from theorychk.errors import TheoryChkError
+
+_install_coercion()  # typer >= 0.29 would import pydantic to parse "3" (see theorychk.cli._coerce)
 
 app = typer.Typer(
     name="theorychk",
