@@ -128,12 +128,9 @@ def build_certificate(
     if done is not None and done["status"] == "REFUTED":
         refute_with(claims, tr, [exact.rational(v) for v in done["evidence"]["second_latent"]],
                     found_by="the complete search")
-    if "milp_global" in kinds and done is not None:
-        # The complete search decided exactly; the MILP could only repeat it, with solver evidence.
-        claims.append(make_claim("milp_global", Status.UNKNOWN, statement=UNIQUENESS_STATEMENTS["milp_global"],
-                                 evidence={"delta": delta, "latent_box": latent_box},
-                                 reason=f"skipped: the complete claim decided this signal ({done['status']})"))
-    elif "milp_global" in kinds:
+    # The MILP still runs when ``complete`` decided (its claim is a different one: solver evidence in
+    # the box at distance >= delta); leave it out with --claims when ``complete`` suffices.
+    if "milp_global" in kinds:
         milp = within_budget("milp_global", lambda: uniqueness_claims(
             net, tr, kinds=["milp_global"], latent_box=latent_box, delta=delta, deadline=deadline))[0]
         if milp["status"] == "REFUTED":
