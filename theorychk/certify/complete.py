@@ -65,6 +65,8 @@ VIOLATION_TOL = 1e-7
 #: LP multipliers below this (relative to the largest) are read as zero.
 SUPPORT_TOL = 1e-9
 PRIME = exact.DEFAULT_PRIME
+#: Farkas multipliers longer than this (characters) are replaced by their support in the certificate.
+MULTIPLIER_CHARS = 40
 
 
 def _act(spec: str, h: np.ndarray) -> np.ndarray:
@@ -170,18 +172,20 @@ class _Search:
             if (i, r) not in path and self.tr.specs[i].split(":")[0] in ("relu", "leaky_relu"):
                 cost[self.sys.offsets[i + 1] + r] = 1.0
         lo = np.where(np.array(kinds) == "eq", b, -INF) if len(b) else b
-        for c in (cost, np.zeros(self.dim)):
+        # Unbounded with the pull-down objective: drop it; HiGHS's "Unknown" (numerical trouble on
+        # the free columns): try again with presolve.
+        for c, presolve in ((cost, False), (np.zeros(self.dim), False), (cost, True), (np.zeros(self.dim), True)):
             m = Model(a, cost=c, col_lower=np.full(self.dim, -INF), col_upper=np.full(self.dim, INF),
-                      row_lower=lo, row_upper=b)
+                      row_lower=lo, row_upper=b, presolve=presolve)
             res = m.solve(self.deadline)
-            if res.status != "unbounded":
+            if res.status in ("optimal", "infeasible", "time limit"):
                 break
         if res.status == "optimal" and res.x is not None:
             return "optimal", res.x
         return res.status, None
 
     def farkas(self, path: dict, keys: list[str], kinds: list[str], a: np.ndarray, b: np.ndarray
-               ) -> dict[str, Fraction] | None:
+               ) -> dict[str, Fraction] | list[str] | None:
         m = len(keys)
         le = np.array(kinds) == "le"
         mat = np.vstack([a.T, b[None, :]])
@@ -194,34 +198,12 @@ class _Search:
         lam = res.x
         scale = max(1.0, float(np.max(np.abs(lam))))
         support = [c for c in range(m) if abs(lam[c]) > SUPPORT_TOL * scale]
-        sol = self._exact_solve([keys[c] for c in support], path, with_rhs=True)
-        if sol is None:
+        mults = self.sys.farkas_on([keys[c] for c in support], path)
+        if mults is None or any(kinds[c] == "le" and mults.get(keys[c], 0) < 0 for c in support):
             return None
-        mults = {keys[c]: v for c, v in zip(support, sol) if v != 0}
-        if any(kinds[c] == "le" and v < 0 for c, v in zip(support, sol)):
-            return None
+        if max(len(str(v)) for v in mults.values()) > MULTIPLIER_CHARS:
+            return sorted(mults)  # the support: the checker re-solves it (far shorter than the rationals)
         return mults
-
-    def _exact_cols(self, keys: list[str], path: dict) -> list[tuple[list[Fraction], Fraction]]:
-        return [self.sys.combine({k: Fraction(1)}, path, "search")[:2] for k in keys]
-
-    def _exact_solve(self, keys: list[str], path: dict, *, with_rhs: bool,
-                     fixed: dict[str, Fraction] | None = None) -> tuple[Fraction, ...] | None:
-        """Exact multipliers on ``keys`` with ``sum lam a = -sum fixed a`` (and ``sum lam b = -1``)."""
-        cols = self._exact_cols(keys, path)
-        n_rows = self.dim + (1 if with_rhs else 0)
-        target = [Fraction(0)] * self.dim + ([Fraction(-1)] if with_rhs else [])
-        if fixed:
-            for (coef, _), lam in zip(self._exact_cols(list(fixed), path), fixed.values()):
-                target = [t - lam * c for t, c in zip(target, coef)]
-        mat = flint.fmpq_mat(n_rows, len(keys))
-        for j, (coef, rhs) in enumerate(cols):
-            for d in range(self.dim):
-                if coef[d]:
-                    mat[d, j] = flint.fmpq(coef[d].numerator, coef[d].denominator)
-            if with_rhs and rhs:
-                mat[self.dim, j] = flint.fmpq(rhs.numerator, rhs.denominator)
-        return exact.solve(mat, target)
 
     # ---- point leaves and directions ----------------------------------------------------------
 
@@ -269,15 +251,13 @@ class _Search:
         if res.status != "optimal" or res.x is None:
             return None
         lam = res.x
-        fixed = {k: Fraction(1) for k, v in zip(tight, lam[n_eq:]) if abs(v - 1) <= 1e-9}
-        free = [k for k, v in zip(eq, lam[:n_eq]) if abs(v) > SUPPORT_TOL] + [k for k in tight if k not in fixed]
-        sol = self._exact_solve(free, path, with_rhs=False, fixed=fixed) if free else ()
-        if sol is None:
+        ones = [k for k, v in zip(tight, lam[n_eq:]) if abs(v - 1) <= 1e-9]
+        free = [k for k, v in zip(eq, lam[:n_eq]) if abs(v) > SUPPORT_TOL] + [k for k in tight if k not in ones]
+        mults = self.sys.zero_on(ones, free, path)
+        if mults is None or any(mults.get(k, 0) <= 0 for k in tight):
             return None
-        mults = {**fixed, **{k: v for k, v in zip(free, sol) if v != 0}}
-        if any(mults.get(k, 0) <= 0 for k in tight):
-            return None
-        return {"rows": eq + tight, "prime": PRIME, "zero": mults}
+        short = max((len(str(v)) for v in mults.values()), default=0) <= MULTIPLIER_CHARS
+        return {"rows": eq + tight, "prime": PRIME, "zero": mults if short else {"ones": ones, "solve": free}}
 
     def direction(self, eq_a: np.ndarray, tight_a: np.ndarray) -> np.ndarray | None:
         """A nonzero ``d`` with ``eq_a d = 0`` and ``tight_a d <= 0`` (float), or ``None``."""

@@ -14,7 +14,9 @@ the first layer from the output whose preimage polytope is not a single point), 
   (a valid outer bound of the activation's graph everywhere).
 
 Every row is ``cx * x_{i+1,r} + ch * h_{i,r} (= or <=) const`` (:data:`REGIONS`). A leaf is closed
-by ``{"farkas": {row: multiplier}}`` (multipliers ``>= 0`` on inequalities; the combination of the
+by ``{"farkas": {row: multiplier}}`` — or ``{"farkas": [row, ...]}``, a support on which the
+checker solves for the multipliers itself (exact rational row reduction; a vertex of the dual is
+unique on its support, and its exact multipliers run to hundreds of digits) — (multipliers ``>= 0`` on inequalities; the combination of the
 rows is ``0`` and of the right-hand sides ``< 0``: the leaf is empty) or by ``{"point": {"rows":
 R, "prime": p, "zero": {row: multiplier}}}`` (every row of ``R`` tight at ``v*``; ``R`` has rank
 ``D = dim v`` — modulo the prime ``p``, or over Q when ``p`` is ``null``; the multipliers are
@@ -33,6 +35,7 @@ from typing import Any
 
 import flint
 
+from theorychk import exact
 from theorychk.check import ClaimCheck, Outcome
 from theorychk.check.core import Trace
 from theorychk.check.rationals import need, parse_rational
@@ -208,6 +211,43 @@ class Lifted:
                     coef[off + c] += Fraction(int(v.p), int(v.q))
         return coef, rhs, kinds
 
+    def columns(self, keys: list[str], path: dict[tuple[int, int], str]) -> Any:
+        """The rows as the columns of a ``(D + 1) x len(keys)`` ``fmpq_mat``: coefficients, then right-hand side."""
+        mat = flint.fmpq_mat(self.dim + 1, len(keys))
+        for j, key in enumerate(keys):
+            coef, rhs, _ = self.combine({key: F1}, path, "columns")
+            for d, v in enumerate(coef + [rhs]):
+                if v:
+                    mat[d, j] = flint.fmpq(v.numerator, v.denominator)
+        return mat
+
+    def farkas_on(self, keys: list[str], path: dict[tuple[int, int], str]) -> dict[str, Fraction] | None:
+        """Multipliers on ``keys`` with ``sum lam a = 0``, ``sum lam b = -1`` (the solution the rational
+        row reduction gives: free variables 0), or ``None`` when there is none."""
+        if not keys:
+            return None
+        sol = exact.solve(self.columns(keys, path), [F0] * self.dim + [-F1])
+        return None if sol is None else {k: v for k, v in zip(keys, sol) if v != 0}
+
+    def zero_on(self, ones: list[str], solve: list[str], path: dict[tuple[int, int], str]
+                ) -> dict[str, Fraction] | None:
+        """Multipliers ``1`` on ``ones`` and, on ``solve``, the exact solution (free variables 0) of
+        ``sum lam a = -sum_{ones} a``; ``None`` when there is none."""
+        target = [F0] * self.dim
+        if ones:
+            coef, _, _ = self.combine({k: F1 for k in ones}, path, "zero")
+            target = [-c for c in coef]
+        mults = {k: F1 for k in ones}
+        if solve:
+            mat = self.columns(solve, path)
+            sol = exact.solve(_drop_last_row(mat), target)
+            if sol is None:
+                return None
+            mults.update({k: v for k, v in zip(solve, sol) if v != 0})
+        elif any(target):
+            return None
+        return mults
+
     def int_rows(self, keys: list[str], path: dict[tuple[int, int], str]) -> list[list[int]]:
         """The rows' coefficient vectors in the lifted coordinates, each scaled to coprime-free integers
         (a nonzero scaling per row: the rank is unchanged)."""
@@ -246,6 +286,14 @@ class Lifted:
         return int(flint.nmod_mat(len(rows), self.dim, [v % prime for v in flat], prime).rank())
 
 
+def _drop_last_row(mat: Any) -> Any:
+    out = flint.fmpq_mat(mat.nrows() - 1, mat.ncols())
+    for i in range(mat.nrows() - 1):
+        for j in range(mat.ncols()):
+            out[i, j] = mat[i, j]
+    return out
+
+
 # --------------------------------------------------------------------------------------------
 # The verifier
 # --------------------------------------------------------------------------------------------
@@ -258,7 +306,14 @@ def _sparse(value: Any, where: str) -> dict[str, Fraction]:
 
 
 def _farkas(sys_: Lifted, path: dict[tuple[int, int], str], value: Any, where: str) -> None:
-    mults = _sparse(value, where)
+    if isinstance(value, list):  # a support: the multipliers are the exact solution on these rows
+        if not all(isinstance(k, str) for k in value) or len(set(value)) != len(value):
+            raise CertificateError(f"{where}: a support must list distinct row keys")
+        mults = sys_.farkas_on(value, path)
+        if mults is None:
+            raise CertificateError(f"{where}: no exact Farkas multipliers on the support rows")
+    else:
+        mults = _sparse(value, where)
     coef, rhs, _ = sys_.combine(mults, path, where)
     if any(c != 0 for c in coef):
         raise CertificateError(f"{where}: the Farkas combination of the rows is not zero")
@@ -285,7 +340,17 @@ def _point(sys_: Lifted, path: dict[tuple[int, int], str], value: Any, where: st
     if got != sys_.dim:
         how = f"modulo {prime}" if prime is not None else "over Q"
         raise CertificateError(f"{where}: the rows have rank {got} {how}, not {sys_.dim}")
-    mults = _sparse(need(value, "zero", dict, where), f"{where}.zero")
+    zero = need(value, "zero", dict, where)
+    if set(zero) == {"ones", "solve"}:  # multipliers 1 on "ones", the exact solution on "solve"
+        ones, solve = zero["ones"], zero["solve"]
+        if not (isinstance(ones, list) and isinstance(solve, list) and all(isinstance(k, str) for k in ones + solve)
+                and len(set(ones + solve)) == len(ones) + len(solve)):
+            raise CertificateError(f"{where}.zero: 'ones' and 'solve' must list distinct row keys")
+        mults = sys_.zero_on(ones, solve, path)
+        if mults is None:
+            raise CertificateError(f"{where}.zero: no exact multipliers on the 'solve' rows")
+    else:
+        mults = _sparse(zero, f"{where}.zero")
     outside = sorted(set(mults) - set(rows))
     if outside:
         raise CertificateError(f"{where}: multiplier on row {outside[0]} outside the rows")
