@@ -175,6 +175,66 @@ def test_mutated_tree_certificate_is_rejected(case, name):
     assert re.search(message, found.reason), found.reason
 
 
+@pytest.fixture(scope="module")
+def float_case() -> tuple[Network, dict[str, Any]]:
+    """3 -> 8 -> 7 ReLU, Gaussian float32 weights: the exact multipliers run to hundreds of digits, so
+    Farkas leaves name their support and the point leaf its ``ones`` / ``solve`` rows."""
+    rng = np.random.default_rng(3)
+    widths = [3, 8, 7]
+    layers = [Layer(rng.standard_normal((widths[i + 1], widths[i])).astype(np.float32),
+                    (0.1 * rng.standard_normal(widths[i + 1])).astype(np.float32), "relu") for i in range(2)]
+    net = Network(tuple(layers))
+    z = [Fraction(float(v)) for v in rng.standard_normal(3).astype(np.float32)]
+    return net, build_certificate(net, z, source="test", kinds=("complete",))
+
+
+def _support_leaf(c):
+    return next(n for n in _nodes(c["evidence"]["tree"]) if isinstance(n.get("farkas"), list))["farkas"]
+
+
+def _nodes(tree):
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(node.get("children", {}).values())
+
+
+def _drop_support_row(c):
+    leaf = _support_leaf(c)
+    leaf.remove(next(k for k in leaf if k.startswith("t")))
+
+
+def _swap_ones_and_solve(c):
+    zero = next(n for n in _nodes(c["evidence"]["tree"]) if "point" in n)["point"]["zero"]
+    zero["ones"], zero["solve"] = zero["solve"], zero["ones"]
+
+
+FLOAT_MUTATIONS = {
+    "support row dropped": (_drop_support_row, r"farkas: no exact Farkas multipliers on the support rows$"),
+    "ones and solve swapped": (_swap_ones_and_solve, r"point\.zero: no exact multipliers on the 'solve' rows$"),
+}
+
+
+def test_float_fixture_uses_the_support_forms(float_case):
+    net, cert = float_case
+    claim = cert["claims"][0]
+    assert claim["status"] == "CERTIFIED" and check_certificate(cert, net).verified
+    leaves = [n for n in _nodes(claim["evidence"]["tree"]) if "children" not in n]
+    assert any(isinstance(n.get("farkas"), list) for n in leaves)
+    assert any(set(n["point"]["zero"]) == {"ones", "solve"} for n in leaves if "point" in n)
+
+
+@pytest.mark.parametrize("name", sorted(FLOAT_MUTATIONS))
+def test_mutated_support_leaf_is_rejected(float_case, name):
+    net, cert = float_case
+    mutate, message = FLOAT_MUTATIONS[name]
+    bad = copy.deepcopy(cert)
+    mutate(bad["claims"][0])
+    found = check_certificate(bad, net).claims[0]
+    assert found.outcome == "REJECTED" and re.search(message, found.reason), found.reason
+
+
 def test_refuted_complete_needs_an_exact_witness():
     net = Network([Layer(np.array([[1.0], [-1.0]]), None, "relu"), Layer(np.array([[1.0, 1.0]]), None, "identity")])
     cert = build_certificate(net, [Fraction(1, 2)], source="test", kinds=("complete",))

@@ -316,7 +316,73 @@ class _Search:
                 best, unit = dist, (i, r)
         return unit
 
-    def witness(self, z: np.ndarray) -> list[Fraction] | None:
+    def witness(self, v: np.ndarray, path: dict) -> list[Fraction] | None:
+        """An exact second preimage near the lifted float point ``v`` (a preimage up to rounding).
+
+        First on the activation pattern of ``v``'s latent (:func:`exact_preimage`); an LP vertex
+        sits on kinks, where that pattern is ambiguous, so then every open unit is fixed to the
+        region its ``(h, x)`` is nearest, the now exact polyhedron is pushed away from ``z*`` by an
+        LP, and its vertex is solved exactly from the tight rows. Accepted only after an exact
+        forward pass reproduces ``y``."""
+        z2 = self._witness_on_pattern(v[: self.net.latent_dim])
+        return z2 if z2 is not None else self._witness_vertex(v, path)
+
+    def _witness_vertex(self, v: np.ndarray, path: dict) -> list[Fraction] | None:
+        k = self.net.latent_dim
+        full = dict(path)
+        for i, r in self.units:
+            if (i, r) in path:
+                continue
+            h = float(self.w[i][r] @ v[self.sys.offsets[i]:self.sys.offsets[i] + self.net.widths[i]] + self.b[i][r])
+            x = v[self.sys.offsets[i + 1] + r]
+            best = None
+            for region, rows in regions(self.tr.specs[i]).items():
+                res = sum(abs(float(cx) * x + float(ch) * h - float(c)) if kind == "eq"
+                          else max(0.0, float(cx) * x + float(ch) * h - float(c)) for kind, cx, ch, c in rows)
+                if best is None or res < best[0]:
+                    best = (res, region)
+            full[(i, r)] = best[1]
+        keys, kinds, a, b = self.system(full)
+        q = int(np.argmax(np.abs(v[:k] - self.vstar[:k])))
+        sign = 1.0 if v[q] >= self.vstar[q] else -1.0
+        gap = abs(v[q] - self.vstar[q])
+        if gap == 0:
+            return None
+        push = np.zeros(self.dim)
+        push[q] = sign
+        a2 = np.vstack([a, push[None, :]])
+        lo = np.r_[np.where(np.array(kinds) == "eq", b, -INF), sign * self.vstar[q] + 0.5 * gap]
+        hi = np.r_[b, sign * self.vstar[q] + 2.0 * gap]
+        res = Model(a2, cost=-push, col_lower=np.full(self.dim, -INF), col_upper=np.full(self.dim, INF),
+                    row_lower=lo, row_upper=hi).solve(self.deadline)
+        if res.status != "optimal" or res.x is None:
+            return None
+        x = res.x
+        tight = [key for key, kind, row, rhs in zip(keys, kinds, a, b)
+                 if kind == "eq" or abs(row @ x - rhs) <= 1e-9 * (1.0 + abs(rhs))]
+        cols = self.sys.columns(tight, full).transpose()
+        mat = flint.fmpq_mat(len(tight), self.dim)
+        rhs = []
+        for i in range(len(tight)):
+            for j in range(self.dim):
+                mat[i, j] = cols[i, j]
+            rhs.append(Fraction(int(cols[i, self.dim].p), int(cols[i, self.dim].q)))
+        sol = exact.solve(mat, rhs)
+        if sol is None:
+            return None
+        return self._accept(list(sol[:k]))
+
+    def _accept(self, z2: list[Fraction]) -> list[Fraction] | None:
+        from theorychk.check.core import trace
+
+        tr = self.tr
+        if z2 == list(tr.inputs[0]) or (self.box is not None and max(abs(t) for t in z2) > self.box):
+            return None
+        t2 = trace(self.net, z2)
+        same = t2.outputs[-1] == tr.outputs[-1] if tr.outputs[-1] is not None else t2.pre[-1] == tr.pre[-1]
+        return z2 if same else None
+
+    def _witness_on_pattern(self, z: np.ndarray) -> list[Fraction] | None:
         tr = self.tr
         out = list(tr.outputs[-1]) if tr.outputs[-1] is not None else None
         zs = list(tr.inputs[0])
@@ -351,7 +417,7 @@ class _Search:
         k = self.net.latent_dim
         zs = self.vstar[:k]
         if np.max(np.abs(v[:k] - zs), initial=0.0) > 1e-6 * (1.0 + np.max(np.abs(zs), initial=0.0)):
-            z2 = self.witness(v[:k])
+            z2 = self.witness(v, path)
             if z2 is not None:
                 return "refute", z2
         if not inside:
@@ -380,7 +446,7 @@ class _Search:
             lim += [abs(h - kk) / abs(dh) for kk in kinks if abs(dh) > 1e-12 and abs(h - kk) > 1e-12]
         eps = 0.5 * min(lim, default=1.0)
         if np.max(np.abs(d[:k]), initial=0.0) * eps > 1e-12:
-            z2 = self.witness(zs + eps * d[:k])
+            z2 = self.witness(self.vstar + eps * d, path)
             if z2 is not None:
                 return "refute", z2
         return "open", "a direction of preimages at z* could not be made exact"
