@@ -1,6 +1,6 @@
 r"""Per-signal uniqueness of the latent code of a realizable signal ``y = G(z*)``.
 
-Four claims, each CERTIFIED (with evidence :mod:`theorychk.check` re-derives exactly), REFUTED
+Five claims, each CERTIFIED (with evidence :mod:`theorychk.check` re-derives exactly), REFUTED
 (with an exact second preimage ``z₂ ≠ z*``, ``G(z₂) = y``) or UNKNOWN (with the reason). Layer
 indices are ours (:mod:`theorychk.network`): layer ``j`` maps ``x_j`` (``x_0 = z``) to
 ``x_{j+1} = act_j(W_j x_j + b_j)``; ``L = depth``. The *observed rows* ``R_{j+1}`` of layer ``j``
@@ -43,6 +43,12 @@ tanh). ``s_j = ||x_j||_0``.
     ``>= 0`` on active inequality normals, with ``sum = v`` exactly: then every feasible direction
     ``d`` has ``v . d <= 0`` for all ``v``, so ``d = 0``. Decided by LP in HiGHS (untrusted); the
     multipliers are re-solved exactly on the LP's support.
+
+``complete`` — exact per-signal uniqueness (:mod:`theorychk.certify.complete`)
+    The layers ``polytope`` proves to be points are pinned; below the first that is not, a
+    branch and bound over the open hidden units decides the rest exactly: CERTIFIED with a tree
+    whose leaves carry exact Farkas multipliers or a rank-mod-p proof that they hold ``v*`` alone,
+    REFUTED with an exact second preimage (which then refutes the others, as the MILP's does).
 
 ``lei_thm2`` — Theorem 2 of Lei et al. [2]
     *As printed*: if every ``W_i`` satisfies Assumption 1 (i.i.d. Gaussian, ``n_i = c_0 n_{i-1}``
