@@ -112,3 +112,13 @@ def test_complete_agrees_with_the_oracle_many(case):
 @given(non_unique_cases())
 def test_complete_on_nets_built_to_be_non_unique_many(case):
     decide(*case)
+
+
+def test_a_time_limit_ends_unknown_with_what_was_explored():
+    from tests.check.test_complete import _net
+
+    net, z = _net()
+    deadline = Deadline(1e-9)
+    claim = complete_claim(trace(net, z), deadline=deadline)
+    assert claim["status"] == "UNKNOWN" and claim["reason"] == "time limit"
+    assert set(claim["evidence"]["explored"]) == {"nodes", "closed", "open"}

@@ -54,7 +54,7 @@ from theorychk.check.complete import Lifted, regions, replay
 from theorychk.check.core import Trace
 from theorychk.errors import CertificateError
 from theorychk.invariants._lp import INF, Model
-from theorychk.runtime import Deadline
+from theorychk.runtime import TIME_LIMIT_REASON, Deadline
 from theorychk.verdict import Status, jsonable
 
 __all__ = ["STATEMENT", "complete_claim", "search"]
@@ -65,8 +65,13 @@ VIOLATION_TOL = 1e-7
 #: LP multipliers below this (relative to the largest) are read as zero.
 SUPPORT_TOL = 1e-9
 PRIME = exact.DEFAULT_PRIME
-#: Farkas multipliers longer than this (characters) are replaced by their support in the certificate.
-MULTIPLIER_CHARS = 40
+#: Exact multipliers longer than this (bits of numerator and denominator) are replaced by the rows
+#: the checker re-solves them from (exact vertex multipliers of float weights run to thousands of bits).
+MULTIPLIER_BITS = 128
+
+
+def _bits(v: Fraction) -> int:
+    return v.numerator.bit_length() + v.denominator.bit_length()
 
 
 def _act(spec: str, h: np.ndarray) -> np.ndarray:
@@ -201,7 +206,7 @@ class _Search:
         mults = self.sys.farkas_on([keys[c] for c in support], path)
         if mults is None or any(kinds[c] == "le" and mults.get(keys[c], 0) < 0 for c in support):
             return None
-        if max(len(str(v)) for v in mults.values()) > MULTIPLIER_CHARS:
+        if max(_bits(v) for v in mults.values()) > MULTIPLIER_BITS:
             return sorted(mults)  # the support: the checker re-solves it (far shorter than the rationals)
         return mults
 
@@ -256,7 +261,7 @@ class _Search:
         mults = self.sys.zero_on(ones, free, path)
         if mults is None or any(mults.get(k, 0) <= 0 for k in tight):
             return None
-        short = max((len(str(v)) for v in mults.values()), default=0) <= MULTIPLIER_CHARS
+        short = max((_bits(v) for v in mults.values()), default=0) <= MULTIPLIER_BITS
         return {"rows": eq + tight, "prime": PRIME, "zero": mults if short else {"ones": ones, "solve": free}}
 
     def direction(self, eq_a: np.ndarray, tight_a: np.ndarray) -> np.ndarray | None:
@@ -410,7 +415,7 @@ class _Search:
             mults = self.farkas(path, keys, kinds, a, b)
             return ("farkas", mults) if mults is not None else ("open", "Farkas multipliers could not be made exact")
         if v is None:
-            return "open", f"LP ended with status {status}"
+            return "open", TIME_LIMIT_REASON if status == "time limit" else f"LP ended with status {status}"
         unit, _ = self.worst_unit(v, path)
         if unit is not None:
             return "branch", unit
@@ -463,7 +468,7 @@ def search(tr: Trace, top: int, *, latent_box: Fraction | None, deadline: Deadli
     while stack:
         if deadline.expired():
             counts["open"] = len(stack)
-            return "unknown", "time limit", counts
+            return "unknown", TIME_LIMIT_REASON, counts
         holder, path = stack.pop()
         counts["nodes"] += 1
         what, val = s.node(path)

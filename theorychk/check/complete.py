@@ -39,7 +39,7 @@ from theorychk import exact
 from theorychk.check import ClaimCheck, Outcome
 from theorychk.check.core import Trace
 from theorychk.check.rationals import need, parse_rational
-from theorychk.check.signal import _observed, _positive_span, exact_verifier, full_rank, verify_second_preimage
+from theorychk.check.signal import exact_verifier, polytope_point, verify_second_preimage
 from theorychk.errors import CertificateError
 
 __all__ = ["REGIONS", "relaxation", "regions", "Lifted", "Row"]
@@ -411,14 +411,7 @@ def check_pinned(tr: Trace, top: int, pinned: Any, where: str) -> None:
         at = f"complete pinned layer {j}"
         if not top < j < tr.net.depth:
             raise CertificateError(f"{at}: not above the sub-problem's layer {top}")
-        method = need(entry, "method", str, at)
-        if method == "rank":
-            if not full_rank(tr, j, _observed(tr, j, entry, at)):
-                raise CertificateError(f"{at}: the observed rows lack full column rank")
-        elif method == "dual":
-            _positive_span(tr, j, need(entry, "multipliers", list, at), at)
-        else:
-            raise CertificateError(f"{at}: unknown method {method!r}")
+        polytope_point(tr, j, entry, at)
     if sorted(got) != list(range(top + 1, tr.net.depth)):
         raise CertificateError(f"{where}: the pinned layers must be exactly {top + 1}..{tr.net.depth - 1}; "
                                f"got {sorted(got)}")
