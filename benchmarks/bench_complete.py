@@ -49,9 +49,17 @@ def main() -> None:
     ap.add_argument("--signals", type=int, default=10)
     ap.add_argument("--time-limit", type=float, default=300.0)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--nets", default=",".join(NETS), help="comma-separated names of NETS to run")
+    ap.add_argument("--append", action="store_true", help="append to the results instead of replacing them")
+    ap.add_argument("--few-active", action="store_true",
+                    help="only the 20-60-784 ReLU signals with few active hidden units; appended to the results")
     args = ap.parse_args()
+    if args.few_active:
+        few_active(args.seed)
+        return
     lines = ["# `complete` on random Gaussian float32 nets (issue 16)", "",
-             f"`python benchmarks/bench_complete.py --signals {args.signals} --time-limit {args.time_limit:g}` "
+             f"`python benchmarks/bench_complete.py --signals {args.signals} --time-limit {args.time_limit:g} "
+             f"--nets '{args.nets}'` "
              f"(seed {args.seed}); CPU seconds (`time.process_time`), one process, 2-core machine shared "
              "with other jobs. *claim*: the `complete` claim alone on the exact trace (pinning + search + "
              "self-replay); *check*: `check_certificate` of a certificate holding only that claim; "
@@ -60,7 +68,8 @@ def main() -> None:
              "certificate KB |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     summary = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name, (widths, act) in NETS.items():
+        for name in args.nets.split(","):
+            widths, act = NETS[name]
             path = save_network(gaussian_net(widths, act, args.seed), Path(tmp) / "net.npz")
             net = load_network(path)
             zs = np.random.default_rng(args.seed + 1).standard_normal((args.signals, widths[0])).astype(np.float32)
@@ -93,8 +102,43 @@ def main() -> None:
             summary.append(f"| {name} | {decided}/{len(zs)} | {statistics.median(claim_t):.2f} | "
                            f"{statistics.median(check_t) if check_t else float('nan'):.2f} |")
     lines += ["", "| net | decided | median claim s | median check s |", "|---|---|---|---|", *summary]
-    OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with OUT.open("a" if args.append else "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
     print("\n".join(summary))
+
+
+def few_active(seed: int) -> None:
+    """20-60-784 ReLU at ``z = t d``, ``d = -W_0^T 1 / ||.||``: few hidden units are active, layer 0's
+    preimage polytope is not a point, ``polytope`` is UNKNOWN on its own, and ``complete`` decides."""
+    net = gaussian_net([20, 60, 784], "relu", seed)
+    w0 = np.asarray(net.layers[0].weight, dtype=np.float64)
+    d = -(w0.T @ np.ones(w0.shape[0]))
+    d /= np.linalg.norm(d)
+    lines = ["", "## 20-60-784 ReLU, latents with few active hidden units", "",
+             "`z = t d`, `d = -W_0^T 1 / ||W_0^T 1||` (float32): `polytope` alone is UNKNOWN (layer 0's "
+             "polytope is not a point: fewer than 20 observed rows); `complete` decides (and its witness then "
+             "refutes `polytope` in a full certificate).", "",
+             "| t | active hidden units | observed output rows | polytope alone | complete | distance | claim s | "
+             "check s |", "|---|---|---|---|---|---|---|---|"]
+    for t in (1.0, 2.0, 4.0):
+        zq = [Fraction(float(v)) for v in (t * d).astype(np.float32)]
+        tr = trace(net, zq)
+        poly = all(polytope_layer(tr, j)[0] is True for j in range(net.depth))
+        t0 = time.process_time()
+        claim = complete_claim(tr, deadline=Deadline(300.0))
+        t1 = time.process_time()
+        cert = build_certificate(net, zq, source="bench", kinds=())
+        cert["claims"], cert["parameters"]["kinds"] = [claim], ["complete"]
+        report = check_certificate(cert, net)
+        t2 = time.process_time()
+        assert report.verified, report.to_dict()
+        dist = float(Fraction(claim["evidence"].get("distance", "0")))
+        lines.append(f"| {t:g} | {len(tr.support(0))} | {len(tr.observed_rows(1))} | "
+                     f"{'CERTIFIED' if poly else 'UNKNOWN'} | {claim['status']} | {dist:.3g} | {t1 - t0:.2f} | "
+                     f"{t2 - t1:.2f} |")
+        print(lines[-1], flush=True)
+    with OUT.open("a", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
