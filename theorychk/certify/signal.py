@@ -1,6 +1,6 @@
 r"""Per-signal uniqueness of the latent code of a realizable signal ``y = G(z*)``.
 
-Four claims, each CERTIFIED (with evidence :mod:`theorychk.check` re-derives exactly), REFUTED
+Five claims, each CERTIFIED (with evidence :mod:`theorychk.check` re-derives exactly), REFUTED
 (with an exact second preimage ``z₂ ≠ z*``, ``G(z₂) = y``) or UNKNOWN (with the reason). Layer
 indices are ours (:mod:`theorychk.network`): layer ``j`` maps ``x_j`` (``x_0 = z``) to
 ``x_{j+1} = act_j(W_j x_j + b_j)``; ``L = depth``. The *observed rows* ``R_{j+1}`` of layer ``j``
@@ -43,6 +43,12 @@ tanh). ``s_j = ||x_j||_0``.
     ``>= 0`` on active inequality normals, with ``sum = v`` exactly: then every feasible direction
     ``d`` has ``v . d <= 0`` for all ``v``, so ``d = 0``. Decided by LP in HiGHS (untrusted); the
     multipliers are re-solved exactly on the LP's support.
+
+``complete`` — exact per-signal uniqueness (:mod:`theorychk.certify.complete`)
+    The layers ``polytope`` proves to be points are pinned; below the first that is not, a
+    branch and bound over the open hidden units decides the rest exactly: CERTIFIED with a tree
+    whose leaves carry exact Farkas multipliers or a rank-mod-p proof that they hold ``v*`` alone,
+    REFUTED with an exact second preimage (which then refutes the others, as the MILP's does).
 
 ``lei_thm2`` — Theorem 2 of Lei et al. [2]
     *As printed*: if every ``W_i`` satisfies Assumption 1 (i.i.d. Gaussian, ``n_i = c_0 n_{i-1}``
@@ -93,7 +99,7 @@ __all__ = [
     "spark_evidence", "check_certifiable",
 ]
 
-UNIQUENESS_KINDS = ("aberdam_thm1", "polytope", "lei_thm2", "milp_global")
+UNIQUENESS_KINDS = ("aberdam_thm1", "polytope", "complete", "lei_thm2", "milp_global")
 #: Expansion factor of Assumption 1 of [2].
 LEI_EXPANSION = Fraction(21, 10)
 #: Relative threshold below which an LP multiplier is read as zero (recorded in the evidence).
@@ -106,6 +112,7 @@ STATEMENTS = {
     "lei_thm2": "z* is the unique z with G(z) = y, recovered by layer-wise linear equations "
                 "(Theorem 2 of Lei et al., deterministic step)",
     "milp_global": "no z with G(z) = y, ||z||_inf <= R and ||z - z*||_inf >= delta",
+    "complete": "z* is the unique z with G(z) = y (exact branching certificate)",
 }
 
 
@@ -497,8 +504,11 @@ def uniqueness_claims(
     deadline: Deadline | None = None,
     milp_max_units: int = 400,
     as_printed: bool = True,
+    complete_box: Fraction | None = None,
 ) -> list[dict[str, Any]]:
-    """The uniqueness claims for the exact trace ``tr`` of ``z*`` (module docstring)."""
+    """The uniqueness claims for the exact trace ``tr`` of ``z*`` (module docstring).
+
+    ``complete_box``: the latent box of the ``complete`` claim (``None``: uniqueness in ``R^k``)."""
     deadline = deadline or Deadline(None)
     unknown = sorted(set(kinds) - set(UNIQUENESS_KINDS))
     if unknown:
@@ -534,6 +544,13 @@ def uniqueness_claims(
         claims.append(make_claim("polytope", Status.CERTIFIED if holds else Status.UNKNOWN,
                                  statement=STATEMENTS["polytope"], hypotheses=hyps,
                                  evidence={"layers": evs if holds else []}, reason=why))
+    if "complete" in kinds:
+        from theorychk.certify.complete import complete_claim
+
+        claims.append(complete_claim(tr, latent_box=complete_box, deadline=deadline))
+        if claims[-1]["status"] == "REFUTED":
+            refute_with(claims[:-1], tr, [exact.rational(v) for v in claims[-1]["evidence"]["second_latent"]],
+                        found_by="the complete search")
     if "lei_thm2" in kinds:
         exp_ok = [Fraction(net.widths[j + 1], net.widths[j]) >= LEI_EXPANSION for j in range(net.depth)]
         hyps = [{"name": "Assumption 1.2: n_i >= 2.1 n_{i-1} for every layer", "holds": all(exp_ok),
@@ -601,17 +618,27 @@ def _milp_claim(net: Network, tr: Trace, *, latent_box: Fraction, delta: Fractio
     return unknown(res.reason or "MILP undecided", solver=solver)
 
 
-def refute_with(claims: list[dict[str, Any]], tr: Trace, z2: list[Fraction]) -> None:
-    """Turn uniqueness claims into REFUTED with the exact second preimage ``z2`` where it applies."""
+def refute_with(claims: list[dict[str, Any]], tr: Trace, z2: list[Fraction], *,
+                found_by: str = "the MILP") -> None:
+    """Turn uniqueness claims into REFUTED with the exact second preimage ``z2`` where it applies
+    (``complete`` only when it has no latent box or ``z2`` lies in it)."""
     tr2 = trace(tr.net, z2)
     s, s2 = _sparsity(tr), _sparsity(tr2)
     sparse_ok = all(a is None or b <= a for a, b in zip(s, s2))
     for c in claims:
-        if c["kind"] not in ("aberdam_thm1", "polytope", "lei_thm2") or (c["kind"] == "aberdam_thm1" and not sparse_ok):
+        if c["kind"] not in ("aberdam_thm1", "polytope", "complete", "lei_thm2") or (
+                c["kind"] == "aberdam_thm1" and not sparse_ok):
+            continue
+        if c["status"] == Status.REFUTED:
+            continue  # already refuted with its own exact witness
+        box = c["evidence"].get("latent_box") if c["kind"] == "complete" else None
+        if box is not None and max(abs(v) for v in z2) > exact.rational(box):
             continue
         if c["status"] == Status.CERTIFIED:
             raise AssertionError(f"{c['kind']} certified uniqueness but an exact second preimage exists: a bug")
         c["status"] = Status.REFUTED.value
         c["evidence_kind"] = "exact"  # the witness is exact, whatever proposed the claim
-        c["reason"] = "an exact second preimage exists (found by the MILP)"
+        c["reason"] = f"an exact second preimage exists (found by {found_by})"
         c["evidence"] = {**c["evidence"], "second_latent": jsonable(z2)}
+        if c["kind"] == "complete":
+            c["evidence"] = {"latent_box": c["evidence"].get("latent_box"), "second_latent": jsonable(z2)}

@@ -29,7 +29,7 @@ from theorychk.verdict import Status
 __all__ = ["Trace", "trace", "check_certificate", "check_file", "read_certificate"]
 
 #: Modules whose import registers verifiers; a missing optional one leaves its kinds unknown (REJECTED).
-_VERIFIER_MODULES = ("theorychk.check.signal", "theorychk.check.stability", "theorychk.check.injectivity")
+_VERIFIER_MODULES = ("theorychk.check.signal", "theorychk.check.complete", "theorychk.check.stability", "theorychk.check.injectivity")
 #: Keys a certificate, its signal, its parameters and its claims may hold (anything else is
 #: REJECTED: a field the checker does not know could carry a meaning it does not check).
 _KEYS = {

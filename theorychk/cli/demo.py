@@ -64,6 +64,7 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
 UNIQUENESS_WORDS = {
     "aberdam_thm1": "Theorem 1 of Aberdam, Simon & Elad (2020)",
     "polytope": "the layer-wise polytope test",
+    "complete": "an exact branch-and-bound search with a replayable certificate",
     "lei_thm2": "Theorem 2 of Lei et al. (2019)",
     "milp_global": "an exact MILP search for a second latent code",
 }
