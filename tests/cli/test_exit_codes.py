@@ -35,8 +35,8 @@ def matrix(tmp_path):
 
 
 def test_bad_input_exits_2_in_a_fresh_process(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "theorychk", "invariants", str(tmp_path / "none.npy"), "--spark"],
-                         capture_output=True, text=True, cwd=tmp_path)
+    argv = [sys.executable, "-m", "theorychk", "invariants", str(tmp_path / "none.npy"), "--spark"]
+    run = subprocess.run(argv, capture_output=True, text=True, cwd=tmp_path)
     assert run.returncode == 2, run.stderr
     assert run.stderr.startswith(USER_ERROR) and run.stderr.count("\n") == 1, run.stderr
     assert run.stdout == ""
@@ -45,7 +45,7 @@ def test_bad_input_exits_2_in_a_fresh_process(tmp_path):
 @pytest.mark.parametrize(
     ("exc", "code", "line"),
     [
-        (InvalidInput("matrix must be 2-D; got shape (3,)"), 2, USER_ERROR + "matrix must be 2-D; got shape (3,)"),
+        (InvalidInput("matrix must be 2-D; got (3,)"), 2, USER_ERROR + "matrix must be 2-D; got (3,)"),
         (MissingDependency("install onnx"), 2, USER_ERROR + "install onnx"),
         (SolverError("HiGHS rejected the model"), 2, USER_ERROR + "HiGHS rejected the model"),
         (CertificateError("truncated"), 2, USER_ERROR + "truncated"),

@@ -531,7 +531,8 @@ class _SparkJob:
                 self.milp_support(sol.x[:n], sol.x[n:])
             if sol.status not in (EngineStatus.OPTIMAL, EngineStatus.INFEASIBLE):
                 break
-        finished = len(statuses) == n and all(st in (EngineStatus.OPTIMAL, EngineStatus.INFEASIBLE) for st in statuses)
+        ended = (EngineStatus.OPTIMAL, EngineStatus.INFEASIBLE)
+        finished = len(statuses) == n and all(st in ended for st in statuses)
         # Without every model solved (or infeasible) HiGHS has proven nothing about the minimum.
         dual = min([*duals, float(self.cutoff() + 1)]) if finished else None
         self.milp_evidence = {
@@ -542,8 +543,9 @@ class _SparkJob:
         }
         if self.settled():
             return
-        if not finished and statuses and statuses[-1] not in (EngineStatus.OPTIMAL, EngineStatus.INFEASIBLE):
-            self.reason = Reason.TIME_LIMIT if statuses[-1] == EngineStatus.TIME_LIMIT else f"MILP stopped: {statuses[-1]}"
+        if not finished and statuses and statuses[-1] not in ended:
+            self.reason = (Reason.TIME_LIMIT if statuses[-1] == EngineStatus.TIME_LIMIT
+                           else f"MILP stopped: {statuses[-1]}")
         elif dual is not None and dual > self.cutoff() + 1e-6:
             self.reason = _REASON_MILP
 
