@@ -89,7 +89,7 @@ import numpy as np
 from theorychk import exact
 from theorychk.check.core import Trace, trace
 from theorychk.check.signal import ENUMERATION_CAP
-from theorychk.errors import InvalidInput
+from theorychk.errors import ExactCheckFailed, InvalidInput, Reason
 from theorychk.network import Network
 from theorychk.runtime import Deadline
 from theorychk.verdict import Status, jsonable
@@ -207,7 +207,7 @@ def polytope_layer(tr: Trace, j: int, *, deadline: Deadline | None = None) -> tu
     certs = []
     for v in basis:
         if deadline is not None and deadline.expired():
-            return None, {"layer": j, "reason": "time limit"}
+            return None, {"layer": j, "reason": Reason.TIME_LIMIT}
         res = linprog(cost, A_eq=normals, b_eq=v, bounds=bounds, method="highs")
         if res.status == 2:
             return False, {"layer": j, "note": "LP: the active normals do not positively span R^d "
@@ -594,7 +594,7 @@ def _milp_claim(net: Network, tr: Trace, *, latent_box: Fraction, delta: Fractio
     if units > max_units:
         return unknown(f"net too large for the MILP ({units} units > {max_units})")
     if deadline.expired():
-        return unknown("time limit")
+        return unknown(Reason.TIME_LIMIT)
     z_f = np.array([float(v) for v in zs])
     y = np.asarray(net.forward(z_f))
     try:
@@ -635,7 +635,7 @@ def refute_with(claims: list[dict[str, Any]], tr: Trace, z2: list[Fraction], *,
         if box is not None and max(abs(v) for v in z2) > exact.rational(box):
             continue
         if c["status"] == Status.CERTIFIED:
-            raise AssertionError(f"{c['kind']} certified uniqueness but an exact second preimage exists: a bug")
+            raise ExactCheckFailed(f"{c['kind']} certified uniqueness but an exact second preimage exists: a bug")
         c["status"] = Status.REFUTED.value
         c["evidence_kind"] = "exact"  # the witness is exact, whatever proposed the claim
         c["reason"] = f"an exact second preimage exists (found by {found_by})"

@@ -75,7 +75,7 @@ from theorychk.check.rationals import is_positive_definite
 from theorychk.check.stability import KERNEL_CAP, THM2_CONDITION, aberdam_bound, lei_rows, lipschitz, oracle_bounds
 from theorychk.errors import InvalidInput
 from theorychk.runtime import Deadline
-from theorychk.verdict import Status
+from theorychk.verdict import EngineStatus, Status
 
 __all__ = ["STABILITY_KINDS", "stability_claims", "eigen_bounds", "c_lower_bound"]
 
@@ -236,7 +236,7 @@ def _linf_bracket(a: np.ndarray, az: tuple[Any, Fraction] | None = None, *, iter
         model.set_col_bounds(f, 1.0, 1.0)
         fixed = f
         sol = model.solve(deadline)
-        if sol.status != "optimal" or sol.x is None:
+        if sol.status != EngineStatus.OPTIMAL or sol.x is None:
             continue
         xz, _ = exact.to_fmpz_mat(np.asarray(sol.x[:k])[:, None])
         ax = az[0] * xz

@@ -45,7 +45,7 @@ import numpy as np
 from theorychk import exact
 from theorychk.check import ClaimCheck, Outcome, verifier
 from theorychk.check.rationals import parse_rational, parse_vector
-from theorychk.errors import CertificateError, InvalidInput
+from theorychk.errors import CertificateError, InvalidInput, TimeLimitReached
 from theorychk.network import Layer, Network
 
 __all__ = [
@@ -116,7 +116,7 @@ def candidate_hyperplanes(rows: Sequence[Sequence[int]], d: int, *,
     while independent (the set ``E`` below) lies in it. So each hyperplane appears once, and a
     subtree is cut as soon as a skipped row falls into ``span P``. Cost ``O(C(m, d - 2) m d)``.
     ``stop`` (optional) is polled at every node; when it returns true the enumeration raises
-    :class:`InterruptedError` (engines pass their deadline; the checker never stops early).
+    :class:`~theorychk.errors.TimeLimitReached` (engines pass their deadline; the checker never stops early).
 
     Examples
     --------
@@ -163,7 +163,7 @@ def candidate_hyperplanes(rows: Sequence[Sequence[int]], d: int, *,
 
     def dfs(prefix: tuple[int, ...], proj: list[tuple[int, ...]], start: int, excluded: list[int]) -> None:
         if stop is not None and stop():
-            raise InterruptedError("hyperplane enumeration stopped")
+            raise TimeLimitReached("hyperplane enumeration stopped")
         if len(prefix) == d - 2:
             leaf(prefix, proj, excluded)
             return

@@ -15,6 +15,7 @@ import numpy as np
 
 from theorychk._highs import new_highs
 from theorychk.errors import SolverError
+from theorychk.verdict import EngineStatus
 from theorychk.runtime import Deadline
 
 __all__ = ["INF", "LP_TOLERANCES", "Model", "Solved", "float_ints"]
@@ -36,10 +37,11 @@ BASIC, LOWER, UPPER, ZERO = int(_BASIS.kBasic), int(_BASIS.kLower), int(_BASIS.k
 
 @dataclass(frozen=True)
 class Solved:
-    """What one run returned: ``status`` is ``"optimal"``, ``"time limit"``, ``"infeasible"``,
-    ``"unbounded"`` or ``"other: ..."``; arrays are ``None`` when HiGHS produced none."""
+    """What one run returned: ``status`` is an :class:`~theorychk.verdict.EngineStatus` (optimal,
+    time limit, infeasible, unbounded) or ``"other: ..."``; arrays are ``None`` when HiGHS
+    produced none."""
 
-    status: str
+    status: EngineStatus | str
     objective: float
     x: np.ndarray | None
     row_dual: np.ndarray | None
@@ -110,25 +112,26 @@ class Model:
         remaining = deadline.remaining()
         if remaining is not None:
             if remaining <= 0:
-                return Solved("time limit", np.nan, None, None, None, None, -np.inf)
+                return Solved(EngineStatus.TIME_LIMIT, np.nan, None, None, None, None, -np.inf)
             self.highs.setOptionValue("time_limit", max(remaining, 1e-3))
         self.highs.run()
         ms = self.highs.getModelStatus()
         info = self.highs.getInfo()
         if ms == _STATUS.kOptimal:
-            status = "optimal"
+            status: EngineStatus | str = EngineStatus.OPTIMAL
         elif ms in (_STATUS.kTimeLimit, _STATUS.kIterationLimit, _STATUS.kInterrupt):
-            status = "time limit"
+            status = EngineStatus.TIME_LIMIT
         elif ms == _STATUS.kInfeasible:
-            status = "infeasible"
+            status = EngineStatus.INFEASIBLE
         elif ms in (_STATUS.kUnbounded, _STATUS.kUnboundedOrInfeasible):
-            status = "unbounded"
+            status = EngineStatus.UNBOUNDED
         else:
             status = f"other: {self.highs.modelStatusToString(ms)}"
         sol = self.highs.getSolution()
         x = np.array(sol.col_value, dtype=np.float64) if sol.value_valid else None
         if self.is_mip:
-            bound = float(info.mip_dual_bound) if status in ("optimal", "time limit") else -np.inf
+            ran = status in (EngineStatus.OPTIMAL, EngineStatus.TIME_LIMIT)
+            bound = float(info.mip_dual_bound) if ran else -np.inf
             objective = float(info.objective_function_value) if x is not None else np.inf
             return Solved(status, objective, x, None, None, None, bound)
         row_dual = np.array(sol.row_dual, dtype=np.float64) if sol.dual_valid else None

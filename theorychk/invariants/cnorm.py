@@ -133,7 +133,7 @@ import flint
 import numpy as np
 
 from theorychk import exact
-from theorychk.errors import InvalidInput, unknown_name
+from theorychk.errors import InvalidInput, Reason, unknown_name
 from theorychk.invariants import _lp
 from theorychk.invariants._lp import BASIC, INF, LOWER, UPPER, Model, float_ints
 from theorychk.invariants._matrix import as_matrix, check_count
@@ -148,7 +148,7 @@ from theorychk.invariants._rays import (
 )
 from theorychk.invariants.result import Bound, InvariantResult
 from theorychk.runtime import Deadline, progress
-from theorychk.verdict import Status
+from theorychk.verdict import EngineStatus, Status
 
 __all__ = ["c_inf", "c_1", "c_inf_of_rows", "c_1_of_rows"]
 
@@ -423,7 +423,7 @@ def _linf_fixed(im: IntMatrix, row_ids: Sequence[int], deadline: Deadline) -> _O
         model.set_col_bounds(j, 1.0, 1.0)
         fixed_col = j
         sol = model.solve(deadline)
-        if sol.status != "optimal":
+        if sol.status != EngineStatus.OPTIMAL:
             failed = True
             break
         if sol.row_dual is not None:
@@ -481,9 +481,9 @@ def _linf_fixed(im: IntMatrix, row_ids: Sequence[int], deadline: Deadline) -> _O
             out.tolerances["float_filter_factor"] = FLOAT_FILTER_FACTOR
     if out.lower != out.upper:
         if failed or deadline.expired():
-            out.reason = "time limit" if deadline.expired() else "LP solver did not reach optimality"
+            out.reason = Reason.TIME_LIMIT if deadline.expired() else "LP solver did not reach optimality"
         else:
-            out.reason = "bound gap"
+            out.reason = Reason.BOUND_GAP
     return out
 
 
@@ -576,7 +576,7 @@ def _l1_signs(im: IntMatrix, row_ids: Sequence[int], deadline: Deadline, out: _O
                 _set_sign(model, r, l, sigma[l])
                 current[l] = sigma[l]
         sol = model.solve(deadline)
-        if sol.status != "optimal":
+        if sol.status != EngineStatus.OPTIMAL:
             complete = False  # the solved patterns still give exact upper bounds
             break
         results.append((sol.objective, sigma, sol))
@@ -646,7 +646,7 @@ def _left_inverse_bound(im: IntMatrix, row_ids: Sequence[int], deadline: Deadlin
                   col_upper=np.full(2 * nv + 1, INF),
                   row_lower=np.array(lo), row_upper=np.array(hi), presolve=True)
     sol = model.solve(deadline)
-    if sol.status != "optimal" or sol.x is None:
+    if sol.status != EngineStatus.OPTIMAL or sol.x is None:
         return None
     lf = sol.x[:nv] - sol.x[nv : 2 * nv]
     # im.wf = Z * c with c ~ 1/top; L for Z is L_wf * c. Only the direction matters before the
@@ -745,18 +745,18 @@ def _l1_fixed(im: IntMatrix, row_ids: Sequence[int], deadline: Deadline, *, meth
             out.lower_evidence = {"candidates": found.candidates, "exact_checks": found.exact_checks,
                                   "theorem": "a minimiser spans a kernel ray of k-1 rows (cnorm docstring)"}
         else:
-            out.reason = "time limit"
+            out.reason = Reason.TIME_LIMIT
         return out
     out.tolerances.update(_lp.LP_TOLERANCES)
     if method == "signs":
         if not _l1_signs(im, row_ids, deadline, out):
-            out.reason = "time limit" if deadline.expired() else "LP solver did not reach optimality"
+            out.reason = Reason.TIME_LIMIT if deadline.expired() else "LP solver did not reach optimality"
         elif out.lower != out.upper and n_kernels <= min(max_candidates, _FIXED_RAY_FALLBACK):
             # A basis left inexact by rounding (badly scaled rows): the kernel rays settle it.
             return _l1_fixed(im, row_ids, deadline, method="kernels", max_lps=max_lps,
                              max_candidates=max_candidates)
         elif out.lower != out.upper:
-            out.reason = "bound gap"
+            out.reason = Reason.BOUND_GAP
         return out
     # Beyond the exact methods: a local search over sign patterns and a time-boxed MILP propose
     # patterns; each proposed pattern's LP is solved exactly (upper bound). Lower bound: the
@@ -781,11 +781,11 @@ def _l1_fixed(im: IntMatrix, row_ids: Sequence[int], deadline: Deadline, *, meth
     out.lower_evidence["milp_status"] = status
     out.lower_evidence["milp_note"] = "MILP-proven (not exact): HiGHS's float dual bound, W units"
     if out.lower != out.upper:
-        if status == "optimal":
+        if status == EngineStatus.OPTIMAL:
             out.reason = _REASON_MILP
         else:
-            out.reason = "time limit" if deadline.expired() else (
-                f"size limit: 2^(k-1) = {n_signs} sign patterns > max_lps and C(|I|, k-1) = {n_kernels} "
+            out.reason = Reason.TIME_LIMIT if deadline.expired() else (
+                f"{Reason.SIZE_LIMIT}: 2^(k-1) = {n_signs} sign patterns > max_lps and C(|I|, k-1) = {n_kernels} "
                 "kernel rays > max_candidates (or k > 6)")
     return out
 
@@ -814,7 +814,7 @@ def _l1_descent(im: IntMatrix, deadline: Deadline, *, starts: int = 4, max_steps
                 _set_sign(model, r, l, sigma[l])
                 current[l] = sigma[l]
         sol = model.solve(deadline)
-        return (sol.objective, sol.x) if sol.status == "optimal" else (math.inf, None)
+        return (sol.objective, sol.x) if sol.status == EngineStatus.OPTIMAL else (math.inf, None)
 
     best: tuple[float, tuple[int, ...] | None] = (math.inf, None)
     for init in inits:
@@ -861,7 +861,7 @@ def _rays_global(im: IntMatrix, m: int, deadline: Deadline, *, norm: str, quiet:
                               "systems": count,
                               "theorem": "a minimiser spans one of these rays (cnorm module docstring)"}
     else:
-        out.reason = "time limit"
+        out.reason = Reason.TIME_LIMIT
 
 
 def _row_sets_global(im: IntMatrix, m: int, deadline: Deadline, *, norm: str, quiet: bool, out: _Out,
@@ -870,7 +870,7 @@ def _row_sets_global(im: IntMatrix, m: int, deadline: Deadline, *, norm: str, qu
     total = math.comb(n, m)
     low: Fraction | None = None
     done = 0
-    stop = "time limit"
+    stop = Reason.TIME_LIMIT
     with progress(f"c_{norm} row sets", total=total, quiet=quiet) as bar:
         for rows in itertools.combinations(range(n), m):
             if deadline.expired():
@@ -879,7 +879,7 @@ def _row_sets_global(im: IntMatrix, m: int, deadline: Deadline, *, norm: str, qu
             out.tolerances.update(res.tolerances)
             if res.reason:
                 out.tighten_upper(res.upper, f"row set, {res.upper_method}", res.upper_evidence)
-                stop = res.reason if not deadline.expired() else "time limit"
+                stop = res.reason if not deadline.expired() else Reason.TIME_LIMIT
                 break
             out.tighten_upper(res.upper, f"row set, {res.upper_method}", res.upper_evidence)
             low = res.lower if low is None else min(low, res.lower)
@@ -986,7 +986,7 @@ def _milp_report(im: IntMatrix, out: _Out, bounds: list[float], statuses: list[s
     if out.upper == 0:  # a rank-deficient proposal: exact
         return
     top = float(np.max(np.abs(im.zf))) if np.isfinite(im.zf).all() else float("nan")
-    complete = len(statuses) == needed and all(s == "optimal" for s in statuses)
+    complete = len(statuses) == needed and all(s == EngineStatus.OPTIMAL for s in statuses)
     dual = min(bounds) if bounds and len(statuses) == needed else 0.0
     out.lower_evidence = {
         "milp_dual_bound": float(max(dual, 0.0) * top * float(im.scale)),
@@ -994,7 +994,7 @@ def _milp_report(im: IntMatrix, out: _Out, bounds: list[float], statuses: list[s
         "milp_note": "MILP-proven (not exact): HiGHS's float dual bound, W units; the lower bound "
                      "stays the rigorous one",
     }
-    out.reason = _REASON_MILP if complete else "time limit"
+    out.reason = _REASON_MILP if complete else Reason.TIME_LIMIT
 
 
 # --------------------------------------------------------------------------- public API
@@ -1006,7 +1006,7 @@ def _result(name: str, params: dict[str, Any], shape: tuple[int, int], out: _Out
     upper = Bound(out.upper * im.scale, out.upper_method, out.upper_evidence)
     exact_value = out.lower == out.upper
     status = Status.CERTIFIED if exact_value else Status.UNKNOWN
-    reason = "" if exact_value else (out.reason or "bound gap")
+    reason = "" if exact_value else (out.reason or Reason.BOUND_GAP)
     return InvariantResult(name, params, lower, upper, status, reason, dict(out.tolerances),
                            deadline.elapsed(), shape)
 

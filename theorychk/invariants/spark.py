@@ -65,14 +65,14 @@ from typing import Any
 import flint
 import numpy as np
 
-from theorychk.errors import InvalidInput, unknown_name
+from theorychk.errors import ExactCheckFailed, InvalidInput, Reason, unknown_name
 from theorychk.exact import to_fmpz_mat
 from theorychk.invariants import _flats
 from theorychk.invariants._matrix import as_matrix
 from theorychk.invariants.coherence import _Gram, babel_spark_bound, coherence_spark_bound
 from theorychk.invariants.result import Bound, InvariantResult
 from theorychk.runtime import Deadline, progress as progress_bar
-from theorychk.verdict import Status
+from theorychk.verdict import EngineStatus, Status
 
 __all__ = ["spark", "spark_of_rows", "SPARK_METHODS", "SPARK_BOUNDS", "check_rows"]
 
@@ -268,13 +268,13 @@ class _SparkJob:
             return False
         support, vec = found
         if not self.ex.verify_null(support, vec):  # defence in depth: never report an unchecked witness
-            raise AssertionError("circuit failed its exact check")
+            raise ExactCheckFailed("circuit failed its exact check")
         self.lower_upper(len(support), method, {"columns": list(support), "null_vector": list(vec)})
         return True
 
     def result(self) -> InvariantResult:
         if self.lower.value > self.upper.value:
-            raise AssertionError(f"spark bounds crossed: {self.lower} > {self.upper}")
+            raise ExactCheckFailed(f"spark bounds crossed: {self.lower} > {self.upper}")
         lower = self.lower
         if self.candidates or self.milp_evidence:
             extra = {"candidates": dict(self.candidates)} if self.candidates else {}
@@ -285,7 +285,7 @@ class _SparkJob:
         elif self.at_least is not None and self.settled():
             status, reason = Status.CERTIFIED, "at_least decided"
         else:
-            status, reason = Status.UNKNOWN, self.reason or "bound gap"
+            status, reason = Status.UNKNOWN, self.reason or Reason.BOUND_GAP
         return InvariantResult(
             invariant="spark", params=self.params, lower=lower, upper=self.upper, status=status,
             reason=reason, tolerances={"support_tol": self.support_tol, **self.tolerances},
@@ -301,7 +301,7 @@ class _SparkJob:
             if self.settled():
                 break
             if self.deadline.expired():
-                self.reason = "time limit"
+                self.reason = Reason.TIME_LIMIT
                 break
             stage()
         return self.result()
@@ -393,7 +393,7 @@ class _SparkJob:
         ys = []
         for i in range(n):
             if self.deadline.expired():
-                self.reason = "time limit"
+                self.reason = Reason.TIME_LIMIT
                 return
             h.changeRowBounds(i, 1.0, inf)
             h.changeRowBounds(n + i, -inf, 1.0)
@@ -484,7 +484,7 @@ class _SparkJob:
                 else:
                     self.dual(bar)
         except _flats.TimeUp:
-            self.reason = "time limit"
+            self.reason = Reason.TIME_LIMIT
         except _flats.SizeLimit as exc:
             self.reason = str(exc)
 
@@ -494,7 +494,7 @@ class _SparkJob:
 
         scaled = self.scaled_float()
         if scaled is None:
-            self.reason = "size limit: entries beyond the float range, no MILP"
+            self.reason = f"{Reason.SIZE_LIMIT}: entries beyond the float range, no MILP"
             return
         af, _ = scaled
         m, n = af.shape
@@ -523,15 +523,16 @@ class _SparkJob:
             model.set_col_bounds(j, 1.0, 1.0)
             sol = model.solve(self.deadline)
             statuses.append(sol.status)
-            if sol.status == "infeasible":
+            if sol.status == EngineStatus.INFEASIBLE:
                 duals.append(float(self.cutoff() + 1))
             else:
                 duals.append(float(sol.dual_bound))
             if sol.x is not None:
                 self.milp_support(sol.x[:n], sol.x[n:])
-            if sol.status not in ("optimal", "infeasible"):
+            if sol.status not in (EngineStatus.OPTIMAL, EngineStatus.INFEASIBLE):
                 break
-        finished = len(statuses) == n and all(st in ("optimal", "infeasible") for st in statuses)
+        ended = (EngineStatus.OPTIMAL, EngineStatus.INFEASIBLE)
+        finished = len(statuses) == n and all(st in ended for st in statuses)
         # Without every model solved (or infeasible) HiGHS has proven nothing about the minimum.
         dual = min([*duals, float(self.cutoff() + 1)]) if finished else None
         self.milp_evidence = {
@@ -542,8 +543,9 @@ class _SparkJob:
         }
         if self.settled():
             return
-        if not finished and statuses and statuses[-1] not in ("optimal", "infeasible"):
-            self.reason = "time limit" if statuses[-1] == "time limit" else f"MILP stopped: {statuses[-1]}"
+        if not finished and statuses and statuses[-1] not in ended:
+            self.reason = (Reason.TIME_LIMIT if statuses[-1] == EngineStatus.TIME_LIMIT
+                           else f"MILP stopped: {statuses[-1]}")
         elif dual is not None and dual > self.cutoff() + 1e-6:
             self.reason = _REASON_MILP
 

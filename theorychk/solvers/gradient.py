@@ -67,7 +67,7 @@ from theorychk._validation import (
     invalid,
     validate_params,
 )
-from theorychk.errors import InvalidInput
+from theorychk.errors import InvalidInput, Reason
 from theorychk.network import (
     PLU,
     Activation,
@@ -557,11 +557,11 @@ def _inversion(
     if run.converged[j]:
         status, reason = InversionStatus.SOLVED, ""
     elif run.cut[j]:
-        status, reason = InversionStatus.UNKNOWN, "time limit"
+        status, reason = InversionStatus.UNKNOWN, Reason.TIME_LIMIT
     elif run.diverged[j]:
-        status, reason = InversionStatus.UNKNOWN, "diverged"
+        status, reason = InversionStatus.UNKNOWN, Reason.DIVERGED
     else:
-        status, reason = InversionStatus.UNKNOWN, "iteration limit"
+        status, reason = InversionStatus.UNKNOWN, Reason.ITERATION_LIMIT
     # a diverged run's last point has an overflowing loss: it is no estimate
     latent = None if run.diverged[j] or not np.all(np.isfinite(run.latent[j])) else run.latent[j]
     return Inversion(

@@ -77,7 +77,7 @@ from theorychk._validation import (
     check_options,
     validate_params,
 )
-from theorychk.errors import InvalidInput
+from theorychk.errors import InvalidInput, Reason, TimeLimitReached
 from theorychk.network import Activation, Identity, Layer, LeakyReLU, Network, ReLU
 from theorychk.runtime import Deadline
 from theorychk.solvers.base import Inversion, InversionStatus, Problem, register
@@ -116,11 +116,11 @@ DEFAULT_FAST_TOL = 1e-9
 DEFAULT_TOL = 1e-6
 
 
-class _TimeUp(Exception):
+class _TimeUp(TimeLimitReached):
     """The deadline passed; carries the layer being inverted."""
 
     def __init__(self, layer: int) -> None:
-        super().__init__(layer)
+        super().__init__(f"layer {layer}")
         self.layer = layer
 
 
@@ -448,7 +448,8 @@ class _LayerLP:
         h.setBasis(basis)
 
     def solve(self, time_limit: float | None) -> _LPResult | None:
-        """Solve at the current bounds; ``None`` when infeasible. Raises on time-out/trouble."""
+        """Solve at the current bounds; ``None`` when infeasible. Raises
+        :class:`~theorychk.errors.TimeLimitReached` on time-out, ``_SolverTrouble`` on trouble."""
         h = self._ensure()
         h.setOptionValue("time_limit", INF if time_limit is None else max(float(time_limit), 1e-3))
         h.run()
@@ -462,7 +463,7 @@ class _LayerLP:
         if status in (_STATUS.kInfeasible,):
             return None
         if status == _STATUS.kTimeLimit:
-            raise TimeoutError
+            raise TimeLimitReached("HiGHS")
         raise _SolverTrouble(f"HiGHS returned {h.modelStatusToString(status)!r}")
 
 
@@ -678,7 +679,7 @@ class _LayerwiseLP:
         except _TimeUp as exc:
             info["stopped_at_layer"] = exc.layer
             return self._finish(
-                problem, None, reports, estimates, info, InversionStatus.UNKNOWN, "time limit"
+                problem, None, reports, estimates, info, InversionStatus.UNKNOWN, Reason.TIME_LIMIT
             )
         except _SolverTrouble as exc:
             return self._finish(
@@ -910,7 +911,7 @@ class LinfLP(_LayerwiseLP):
         while True:
             try:
                 res = lp.solve(_remaining(deadline, inp.index))
-            except TimeoutError:
+            except TimeLimitReached:
                 raise _TimeUp(inp.index) from None
             finally:
                 rep.lps, rep.iterations = lp.solves, lp.iterations
@@ -1012,7 +1013,7 @@ class L1LP(_LayerwiseLP):
                 seeded = True
             try:
                 res = lp.solve(_remaining(deadline, inp.index))
-            except TimeoutError:
+            except TimeLimitReached:
                 raise _TimeUp(inp.index) from None
             finally:
                 rep.lps, rep.iterations = lp.solves, lp.iterations
@@ -1114,7 +1115,7 @@ class RelaxLP(_LayerwiseLP):
             lp.set_eps(eps)
             try:
                 res = lp.solve(_remaining(deadline, inp.index))
-            except TimeoutError:
+            except TimeLimitReached:
                 raise _TimeUp(inp.index) from None
             finally:
                 rep.lps, rep.iterations = lp.solves, lp.iterations

@@ -78,7 +78,7 @@ from theorychk._validation import (
     check_options,
     validate_params,
 )
-from theorychk.errors import InvalidInput, SolverError
+from theorychk.errors import InvalidInput, Reason, SolverError
 from theorychk.network import Network
 from theorychk.runtime import DEFAULT_TIME_LIMIT, Deadline
 from theorychk.solvers.base import (
@@ -99,7 +99,7 @@ from theorychk.solvers.lp import (
     output_target,
     range_distance,
 )
-from theorychk.verdict import jsonable
+from theorychk.verdict import EngineStatus, jsonable
 
 __all__ = [
     "ENGINE",
@@ -513,7 +513,7 @@ PRESOLVE_MAX_NONZEROS = 100_000
 
 @dataclass
 class _MipOutcome:
-    status: str  # "optimal" | "cutoff" | "infeasible" | "time limit" | "other: ..."
+    status: EngineStatus | str  # optimal, cutoff, infeasible, time limit, or "other: ..."
     latent: np.ndarray | None
     bits: np.ndarray | None  # the vertex binaries' values (vertex encodings only)
     bound: float
@@ -570,7 +570,7 @@ def _run_mip_bounded(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.communicate()
-            return _MipOutcome("time limit", None, None, -math.inf, 0, math.inf)
+            return _MipOutcome(EngineStatus.TIME_LIMIT, None, None, -math.inf, 0, math.inf)
         if proc.returncode != 0 or not result.exists():
             tail = err.decode(errors="replace").strip().splitlines()[-1:] if err else []
             raise SolverError(f"the MILP's child process failed (exit {proc.returncode}): {' '.join(tail)}")
@@ -623,13 +623,14 @@ def _run_mip_here(
     if cutoff is not None and ended and (latent is None or info.objective_function_value >= cutoff):
         # Nothing below the cutoff: min >= cutoff. HiGHS may still say "optimal" here, with an
         # incumbent above the cutoff and the gap to it left open: only the cutoff is claimed.
-        status, bound = "cutoff", float(cutoff)
+        status: EngineStatus | str = EngineStatus.CUTOFF
+        bound = float(cutoff)
     elif st == _STATUS.kOptimal:
-        status = "optimal"
+        status = EngineStatus.OPTIMAL
     elif st == _STATUS.kInfeasible:
-        status, bound = "infeasible", math.inf
+        status, bound = EngineStatus.INFEASIBLE, math.inf
     elif st == _STATUS.kTimeLimit:
-        status = "time limit"
+        status = EngineStatus.TIME_LIMIT
     else:
         status = f"other: {h.modelStatusToString(st)}"
     return _MipOutcome(status, latent, bits, bound, max(0, int(info.mip_node_count)), float(info.mip_gap))
@@ -656,18 +657,19 @@ def _space(last_linear: bool) -> str:
 class MilpResult:
     """Outcome of :func:`minimize_residual`.
 
-    ``status``: ``"optimal"`` (HiGHS closed the gap to ``mip_rel_gap``), ``"cutoff"`` (HiGHS
-    found no latent with residual below ``cutoff``: ``min ≥ cutoff``, ``bound = cutoff``, and
-    ``latent`` is ``None`` or one at or above the cutoff), ``"time limit"`` (incumbent and bound
-    so far) or ``"other: ..."``. ``latent``: the best latent found (in the domain; a vertex
-    exactly when ``vertices``), or ``None``. ``objective``: its residual by a float forward pass (``inf``
+    ``status`` (an :class:`~theorychk.verdict.EngineStatus`): ``"optimal"`` (HiGHS closed the gap
+    to ``mip_rel_gap``), ``"cutoff"`` (HiGHS found no latent with residual below ``cutoff``:
+    ``min ≥ cutoff``, ``bound = cutoff``, and ``latent`` is ``None`` or one at or above the
+    cutoff), ``"time limit"`` (incumbent and bound so far) or the string ``"other: ..."``.
+    ``latent``: the best latent found (in the domain; a vertex exactly when ``vertices``), or
+    ``None``. ``objective``: its residual by a float forward pass (``inf``
     without one). ``bound``: HiGHS's dual bound — no latent of the domain does better, up to
     HiGHS's tolerances (a MILP claim, not exact). ``binaries`` counts the vertex binaries and the
     unstable units; ``clipped`` the target entries moved into the open range of a tanh/sigmoid
     last layer (the residual is then measured before it: ``residual_space``).
     """
 
-    status: str
+    status: EngineStatus | str
     latent: np.ndarray | None
     objective: float
     bound: float
@@ -733,12 +735,12 @@ def minimize_residual(
     ...              Layer(np.array([[1.0, 1.0]]), None, "identity")])   # G(z) = |z|
     >>> r = minimize_residual(g, [0.0], box=(0.5, 2.0))                   # min |z| on [0.5, 2]
     >>> r.status, round(r.objective, 9), r.latent.round(9).tolist()
-    ('optimal', 0.5, [0.5])
+    (<EngineStatus.OPTIMAL: 'optimal'>, 0.5, [0.5])
     >>> minimize_residual(g, [0.8], box=(-1.0, 2.0), vertices=True).latent.tolist()   # z ∈ {-1, 2}
     [-1.0]
     >>> r = minimize_residual(g, [-1.0], box=2.0, cutoff=0.5)             # min ≥ 0.5, no more
     >>> r.status, r.bound, r.latent
-    ('cutoff', 0.5, None)
+    (<EngineStatus.CUTOFF: 'cutoff'>, 0.5, None)
     """
     check_layerwise_network(net, "minimize_residual")
     lo, hi = latent_bounds(box, net.latent_dim, name="box")
@@ -807,7 +809,7 @@ def _minimize(
     target, last_linear, clipped = _target(net, y_obs, clip_margin)
     space = _space(last_linear)
 
-    def result(status: str, latent: np.ndarray | None, bound: float, **kw: Any) -> MilpResult:
+    def result(status: EngineStatus | str, latent: np.ndarray | None, bound: float, **kw: Any) -> MilpResult:
         objective = math.inf if latent is None else _residual(net, latent, target, rows, norm, last_linear)
         return MilpResult(
             status,
@@ -822,7 +824,7 @@ def _minimize(
         )
 
     if deadline.expired():
-        return result("time limit", None, -math.inf, nodes=0, binaries=0)
+        return result(EngineStatus.TIME_LIMIT, None, -math.inf, nodes=0, binaries=0)
     enc = _encode(net, lo, hi, last_linear, vertices=vertices)
     _add_objective(enc, target, rows, norm)
     out = _run_mip(enc, deadline.remaining(), rel_gap, cutoff)
@@ -906,7 +908,7 @@ class ExactMILP:
             "residual_space": _space(last_linear),
         }
         if problem.deadline.expired():
-            return Inversion(self.name, InversionStatus.UNKNOWN, None, reason="time limit", info=info)
+            return Inversion(self.name, InversionStatus.UNKNOWN, None, reason=Reason.TIME_LIMIT, info=info)
         res = _minimize(
             net,
             y_obs,
@@ -955,9 +957,9 @@ class ExactMILP:
         if latent is not None and objective <= tol and not far:
             info["in_range"] = True
             return done(InversionStatus.SOLVED, "")
-        if res.status == "time limit":
-            return done(InversionStatus.UNKNOWN, "time limit")  # incumbent, bound and gap are in info
-        if res.status not in ("optimal", "infeasible"):
+        if res.status == EngineStatus.TIME_LIMIT:
+            return done(InversionStatus.UNKNOWN, Reason.TIME_LIMIT)  # incumbent, bound and gap are in info
+        if res.status not in (EngineStatus.OPTIMAL, EngineStatus.INFEASIBLE):
             return done(InversionStatus.UNKNOWN, f"MILP solver ended with {res.status}")
         if out_bound > tol or far:
             info["in_range"] = False
@@ -974,7 +976,7 @@ class ExactMILP:
             return done(InversionStatus.INFEASIBLE, why)
         return done(
             InversionStatus.UNKNOWN,
-            f"bound gap: the least residual is in [{bound:.3g}, {objective:.3g}], "
+            f"{Reason.BOUND_GAP}: the least residual is in [{bound:.3g}, {objective:.3g}], "
             f"which straddles tol {tol:.3g}",
         )
 
@@ -1165,10 +1167,10 @@ def second_preimage(
     m.row(chooser, 1.0, INF)  # ‖z − z*‖_∞ ≥ δ'
     info.update(binaries=enc.binaries + 2 * net.latent_dim, stable_units=enc.stable)
     if deadline.expired():
-        return result(SecondPreimageStatus.UNKNOWN, None, "time limit", -math.inf)
+        return result(SecondPreimageStatus.UNKNOWN, None, Reason.TIME_LIMIT, -math.inf)
     out = _run_mip(enc, deadline.remaining(), DEFAULT_MIP_REL_GAP)
     info.update(nodes=out.nodes, highs_status=out.status)
-    if out.status == "infeasible":
+    if out.status == EngineStatus.INFEASIBLE:
         return result(
             SecondPreimageStatus.NONE_PROVEN,
             None,
@@ -1202,7 +1204,7 @@ def second_preimage(
         if (res <= tol and float(np.max(np.abs(z - zs))) >= delta and float(np.max(np.abs(z))) <= box
                 and _within_caps(net, z, caps, tol)):
             return result(SecondPreimageStatus.FOUND, z, "", out.bound)
-    if out.status == "optimal" and out.bound > tol:
+    if out.status == EngineStatus.OPTIMAL and out.bound > tol:
         return result(
             SecondPreimageStatus.NONE_PROVEN,
             None,
@@ -1210,13 +1212,13 @@ def second_preimage(
             f"{tol:.3g} (MILP-proven, not exact)",
             out.bound,
         )
-    if out.status == "time limit":
-        return result(SecondPreimageStatus.UNKNOWN, z, "time limit", out.bound)
-    if out.status == "optimal":
+    if out.status == EngineStatus.TIME_LIMIT:
+        return result(SecondPreimageStatus.UNKNOWN, z, Reason.TIME_LIMIT, out.bound)
+    if out.status == EngineStatus.OPTIMAL:
         return result(
             SecondPreimageStatus.UNKNOWN,
             z,
-            f"bound gap: least residual away from z* is in [{out.bound:.3g}, "
+            f"{Reason.BOUND_GAP}: least residual away from z* is in [{out.bound:.3g}, "
             f"{_residual(net, z, target, rows, norm, last_linear) if z is not None else math.inf:.3g}] "
             f"around tol {tol:.3g}, or the witness failed the forward check",
             out.bound,

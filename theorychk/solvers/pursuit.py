@@ -74,7 +74,7 @@ from theorychk._validation import (
     invalid,
     validate_params,
 )
-from theorychk.errors import InvalidInput
+from theorychk.errors import InvalidInput, Reason
 from theorychk.network import PLU, Activation, Identity, Layer, LeakyReLU, Network, ReLU, Sigmoid, Tanh
 from theorychk.runtime import Deadline, RowBudget
 from theorychk.solvers.base import (
@@ -950,7 +950,7 @@ def _lp_basis_pursuit(
     status = h.getModelStatus()
     its = int(h.getInfo().simplex_iteration_count)
     if status == highspy.HighsModelStatus.kTimeLimit:
-        return np.zeros(cols), its, "time limit"
+        return np.zeros(cols), its, Reason.TIME_LIMIT
     if status != highspy.HighsModelStatus.kOptimal:
         return np.zeros(cols), its, f"LP status {h.modelStatusToString(status)}"
     v = np.asarray(h.getSolution().col_value, dtype=float)
@@ -1003,7 +1003,7 @@ def basis_pursuit(
     tk = 1.0
     for k in range(iterations):
         if k % 10 == 0 and deadline.expired():
-            return u, k, "time limit"
+            return u, k, Reason.TIME_LIMIT
         v = x - step * (a.T @ (a @ x - t))
         if nonnegative:
             u_new = np.maximum(v - step * lam, 0.0)
@@ -1019,7 +1019,7 @@ def basis_pursuit(
         u, tk = u_new, t_new
         if done:
             return u, k + 1, ""
-    return u, iterations, "iteration limit"
+    return u, iterations, Reason.ITERATION_LIMIT
 
 
 @validate_params({**_ITERATIVE, "noise": [NON_NEGATIVE, None], "nonnegative": [Boolean], "normalize": [Boolean]})
@@ -1100,13 +1100,13 @@ def layered_basis_pursuit(
 
     def stop(stage: str, reason: str) -> PursuitRun:
         partial = {f"x_{j}": v for j, v in sorted(estimates.items())}
-        return PursuitRun(None, (), counts, np.array([False]), reason == "time limit", stage,
+        return PursuitRun(None, (), counts, np.array([False]), reason == Reason.TIME_LIMIT, stage,
                           {**info, "reason": reason, "partial_estimates": partial}, stage_conv)
 
     for k in range(depth - 1, 0, -1):  # estimate x_k with layer k's matrix restricted to rows
         stage = f"x_{k}"
         if deadline.expired():
-            return stop(stage, "time limit")
+            return stop(stage, Reason.TIME_LIMIT)
         lam_k = lambdas[k - 1] if lambdas is not None else 2.0 * eps_next
         if not math.isfinite(lam_k):
             why = f"lambda schedule undefined at {stage}: a matrix column is zero on the support"
@@ -1121,7 +1121,7 @@ def layered_basis_pursuit(
             x, its, why = basis_pursuit(mat, target, lam=lam_k, nonnegative=nonnegative, iterations=iterations,
                                         tol=tol, support_tol=support_tol, deadline=deadline)
         counts[stage], stage_conv[stage] = np.array([its]), np.array([not why])
-        if why and why != "iteration limit":  # time limit or an LP failure: no estimate to go on with
+        if why and why != Reason.ITERATION_LIMIT:  # time limit or an LP failure: no estimate to go on with
             return stop(stage, why)
         sup = support_of(x, support_tol)[0]
         x = np.where(sup, x, 0.0)
@@ -1262,7 +1262,7 @@ def _to_inversion(name: str, run: PursuitRun, row: int = 0) -> Inversion:
         order = list(run.iterations)
         done = order[: order.index(stage)]  # the stages this row completed
         partial = {k: v[row] for k, v in run.info["partial_estimates"].items() if k in done}
-        return Inversion(method=name, status=InversionStatus.UNKNOWN, latent=latent, reason="time limit",
+        return Inversion(method=name, status=InversionStatus.UNKNOWN, latent=latent, reason=Reason.TIME_LIMIT,
                          counts={k: int(run.iterations[k][row]) for k in [*done, stage]},
                          info={"partial_estimates": partial, "stage": stage})
     counts = {k: int(v[row]) for k, v in run.iterations.items()}
@@ -1277,13 +1277,13 @@ def _to_inversion(name: str, run: PursuitRun, row: int = 0) -> Inversion:
     reason = info.pop("reason", "")
     hidden = tuple(h[row] for h in run.hidden)
     if run.timed_out and run.cut is None:
-        status, reason = InversionStatus.UNKNOWN, "time limit"
+        status, reason = InversionStatus.UNKNOWN, Reason.TIME_LIMIT
         info["stage"] = run.stage
     elif reason:
         status = InversionStatus.UNKNOWN
         info["stage"] = run.stage
     elif not bool(run.converged[row]):
-        status, reason = InversionStatus.UNKNOWN, "iteration limit"
+        status, reason = InversionStatus.UNKNOWN, Reason.ITERATION_LIMIT
         info["unconverged_stages"] = [k for k, v in run.stage_converged.items() if not bool(v[row])]
     else:
         status = InversionStatus.SOLVED
