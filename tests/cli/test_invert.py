@@ -74,8 +74,8 @@ def test_method_options_reach_the_method(planted, capsys):
 @pytest.mark.parametrize("option, message", [
     ("momentum", "--option must be NAME=VALUE (e.g. momentum=0.9); got 'momentum'"),
     ("seed=3", "--option seed has its own command-line option; use --seed"),
-    ("bogus=1", "unknown option of method 'gd' 'bogus'"),
-    ("momentum=fast", "momentum must be in [0, 1); got 'fast'"),
+    ("bogus=1", "unknown option 'bogus' of method 'gd'; valid: "),
+    ("momentum=fast", "momentum must be a float in [0, 1); got 'fast'"),
 ])
 def test_bad_method_options_are_one_line(planted, capsys, option, message):
     tmp, _ = planted
