@@ -87,8 +87,8 @@ class Piece:
 
     Examples
     --------
-    >>> ReLU().regions
-    (Piece(lo=-inf, hi=0.0, slope=Fraction(0, 1), offset=Fraction(0, 1)), Piece(lo=0.0, hi=inf, slope=Fraction(1, 1), offset=Fraction(0, 1)))
+    >>> [(p.lo, p.hi, str(p.slope), str(p.offset)) for p in LeakyReLU(0.25).regions]
+    [(-inf, 0.0, '1/4', '0'), (0.0, inf, '1', '0')]
     """
 
     lo: float
@@ -107,13 +107,6 @@ class Piece:
     def exact(self, u: Any) -> Any:
         """``slope * u + offset`` exactly, in the rational type of ``u``."""
         return _like(self.slope, u) * u + _like(self.offset, u)
-
-    @property
-    def image(self) -> tuple[float, float]:
-        """The values the piece takes on its interval, ``(low, high)`` (slopes are never negative)."""
-        ends = [float(self.offset) if self.slope == 0 else float(self.slope) * e + float(self.offset)
-                for e in (self.lo, self.hi)]
-        return ends[0], ends[1]
 
 
 def _pieces(*specs: tuple[float, float, float | Fraction, float | Fraction]) -> tuple[Piece, ...]:
@@ -151,7 +144,7 @@ class Activation:
     def __call__(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def derivative(self, pre: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+    def derivative(self, pre: np.ndarray) -> np.ndarray:
         """``act'(pre)`` elementwise in floats, with autograd's conventions at breakpoints."""
         raise InvalidInput(f"no derivative for activation {self.spec!r}")
 
