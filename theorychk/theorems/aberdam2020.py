@@ -23,7 +23,7 @@ import sympy
 from hypothesis import strategies as st
 
 from theorychk import exact
-from theorychk.network import Layer, Network
+from theorychk.network import Layer, Network, ReLU
 from theorychk.theorems.base import Check, Report, Theorem, register, to_rational
 from theorychk.theorems.instances import SignalCase, _fmt, exact_trace
 
@@ -44,10 +44,10 @@ n0 = sympy.Symbol("n_0", positive=True, integer=True)
 
 def _model(case: Any, name: str) -> list[Check]:
     net: Network = case.net
-    hidden = all(l.activation.spec == "relu" for l in net.layers[:-1])
-    last = net.layers[-1].activation.spec
+    hidden = all(isinstance(l.activation, ReLU) for l in net.layers[:-1])
+    last = net.layers[-1].activation
     return [Check("the paper's model: ReLU hidden layers, no biases, invertible last activation",
-                  hidden and not any(l.has_bias for l in net.layers) and last != "relu",
+                  hidden and not any(l.has_bias for l in net.layers) and not isinstance(last, ReLU),
                   {"activations": [l.activation.spec for l in net.layers]})]
 
 
