@@ -54,6 +54,7 @@ from theorychk.check.complete import Lifted, regions, replay
 from theorychk.check.core import Trace
 from theorychk.errors import CertificateError
 from theorychk.invariants._lp import INF, Model
+from theorychk.network import Activation
 from theorychk.runtime import TIME_LIMIT_REASON, Deadline
 from theorychk.verdict import Status, jsonable
 
@@ -74,30 +75,20 @@ def _bits(v: Fraction) -> int:
     return v.numerator.bit_length() + v.denominator.bit_length()
 
 
-def _act(spec: str, h: np.ndarray) -> np.ndarray:
-    name, *p = spec.split(":")
-    if name == "relu":
-        return np.maximum(h, 0.0)
-    if name == "leaky_relu":
-        return np.where(h > 0, h, float(p[0]) * h)
-    if name == "plu":
-        a, c = float(p[0]), float(p[1])
-        return np.maximum(a * (h + c) - c, np.minimum(a * (h - c) + c, h))
-    return h
+def _slope(act: Activation, h: Fraction, dh: float) -> float:
+    """Directional derivative of the activation at the exact ``h`` in direction ``dh`` (per unit
+    ``dh``): the slope of the piece ``h + t dh`` enters for small ``t > 0``."""
+    piece = act.piece(h)  # a breakpoint counts to its left piece ...
+    if dh > 0 and h == piece.hi:  # ... and moving right from it enters the next one
+        piece = act.regions[act.regions.index(piece) + 1]
+    return float(piece.slope)
 
 
-def _slope(spec: str, h: Fraction, dh: float) -> float:
-    """Directional derivative of the activation at the exact ``h`` in direction ``dh`` (per unit ``dh``)."""
-    name, *p = spec.split(":")
-    if name in ("relu", "leaky_relu"):
-        a = 0.0 if name == "relu" else float(p[0])
-        return 1.0 if h > 0 or (h == 0 and dh > 0) else a
-    if name == "plu":
-        a, c = float(p[0]), Fraction(float(p[1]))
-        if h > c or (h == c and dh > 0) or h < -c or (h == -c and dh < 0):
-            return a
-        return 1.0
-    return 1.0
+def _convex(act: Activation) -> bool:
+    """A kinked convex activation (ReLU, LeakyReLU: ``max`` of its pieces): ``x >= act(h)`` is its
+    relaxation, so minimising ``x`` pulls an open unit onto the graph."""
+    pieces = act.regions
+    return len(pieces) > 1 and all(a.slope <= b.slope for a, b in zip(pieces, pieces[1:]))
 
 
 class _Search:
@@ -174,7 +165,7 @@ class _Search:
     def lp_point(self, path: dict, kinds: list[str], a: np.ndarray, b: np.ndarray) -> tuple[str, np.ndarray | None]:
         cost = np.zeros(self.dim)
         for i, r in self.units:  # pull open ReLU / LeakyReLU outputs down onto their graph
-            if (i, r) not in path and self.tr.specs[i].split(":")[0] in ("relu", "leaky_relu"):
+            if (i, r) not in path and _convex(self.net.layers[i].activation):
                 cost[self.sys.offsets[i + 1] + r] = 1.0
         lo = np.where(np.array(kinds) == "eq", b, -INF) if len(b) else b
         # Unbounded with the pull-down objective: drop it; HiGHS's "Unknown" (numerical trouble on
@@ -290,7 +281,7 @@ class _Search:
                 continue
             h = float(self.w[i][r] @ v[self.sys.offsets[i]:self.sys.offsets[i] + self.net.widths[i]] + self.b[i][r])
             x = v[self.sys.offsets[i + 1] + r]
-            viol = abs(x - float(_act(self.tr.specs[i], np.array(h)))) / (1.0 + abs(h))
+            viol = abs(x - float(self.net.layers[i].activation(np.array(h)))) / (1.0 + abs(h))
             if viol > best:
                 worst, best = (i, r), viol
         return (worst, best) if best > VIOLATION_TOL else (None, best)
@@ -304,7 +295,7 @@ class _Search:
                 continue
             dh = float(self.w[i][r] @ d[self.sys.offsets[i]:self.sys.offsets[i] + self.net.widths[i]])
             dx = d[self.sys.offsets[i + 1] + r]
-            viol = abs(dx - _slope(self.tr.specs[i], self.tr.pre[i][r], dh) * dh) / scale
+            viol = abs(dx - _slope(self.net.layers[i].activation, self.tr.pre[i][r], dh) * dh) / scale
             if viol > best:
                 worst, best = (i, r), viol
         return (worst, best) if best > 1e-9 else (None, best)
@@ -315,8 +306,7 @@ class _Search:
             if (i, r) in path:
                 continue
             h = float(self.w[i][r] @ v[self.sys.offsets[i]:self.sys.offsets[i] + self.net.widths[i]] + self.b[i][r])
-            name, *p = self.tr.specs[i].split(":")
-            dist = abs(h) if name != "plu" else min(abs(h - float(p[1])), abs(h + float(p[1])))
+            dist = min(abs(h - kink) for kink in self.net.layers[i].activation.breakpoints)
             if dist < best:
                 best, unit = dist, (i, r)
         return unit
@@ -444,8 +434,7 @@ class _Search:
         ad = a @ d
         lim = [s / t for s, t in zip(slack, ad) if t > 1e-12 and s > 1e-12]
         for i, r in self.all_units:
-            name, *p = self.tr.specs[i].split(":")
-            kinks = [0.0] if name in ("relu", "leaky_relu") else [-float(p[1]), float(p[1])] if name == "plu" else []
+            kinks = self.net.layers[i].activation.breakpoints
             dh = float(self.w[i][r] @ d[self.sys.offsets[i]:self.sys.offsets[i] + self.net.widths[i]])
             h = float(self.tr.pre[i][r])
             lim += [abs(h - kk) / abs(dh) for kk in kinks if abs(dh) > 1e-12 and abs(h - kk) > 1e-12]

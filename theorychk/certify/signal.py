@@ -90,7 +90,7 @@ from theorychk import exact
 from theorychk.check.core import Trace, trace
 from theorychk.check.signal import ENUMERATION_CAP
 from theorychk.errors import ExactCheckFailed, InvalidInput, Reason
-from theorychk.network import Network
+from theorychk.network import Network, Piece, ReLU
 from theorychk.runtime import Deadline
 from theorychk.verdict import Status, jsonable
 
@@ -238,13 +238,10 @@ def polytope_layer(tr: Trace, j: int, *, deadline: Deadline | None = None) -> tu
 # --------------------------------------------------------------------------------------------
 
 
-def _kind(spec: str) -> str:
-    return spec.split(":")[0]
-
-
-def _affine_on_pattern(net: Network, z: np.ndarray) -> tuple[Any, Any, list[tuple[Any, Any, np.ndarray, str]]]:
-    """Exact affine maps on the activation pattern of ``z`` (relu / leaky / identity hidden layers):
-    the last pre-activation ``M z + c`` and, per hidden layer, ``(A, c, on, kind)`` of its pre-activation."""
+def _affine_on_pattern(net: Network, z: np.ndarray) -> tuple[Any, Any, list[tuple[Any, Any, list[Piece]]]]:
+    """Exact affine maps on the activation pattern of ``z`` (piecewise-linear hidden layers): the
+    last pre-activation ``M z + c`` and, per hidden layer, ``(A, c, pieces)``: its pre-activation
+    ``A z + c`` and the linear piece each unit is on (a breakpoint counts to its left piece)."""
     import flint
 
     k = net.latent_dim
@@ -258,42 +255,34 @@ def _affine_on_pattern(net: Network, z: np.ndarray) -> tuple[Any, Any, list[tupl
         a, c = wq * a, wq * c + bq
         if j == net.depth - 1:
             break
-        kind = _kind(layer.activation.spec)
-        on = np.asarray(pre[j]) > 0
-        hidden.append((a, c, on, kind))
-        if kind in ("relu", "leaky_relu"):
-            off = Fraction(0) if kind == "relu" else Fraction(float(layer.activation.slope))
-            for r in range(layer.n_out):
-                if not on[r]:
-                    f = flint.fmpq(off.numerator, off.denominator)
-                    for q in range(k):
-                        a[r, q] *= f
-                    c[r, 0] *= f
-        elif kind != "identity":
-            raise InvalidInput(f"exact preimages need relu, leaky_relu or identity hidden layers; layer {j} is {kind}")
+        act = layer.activation
+        if not act.piecewise_linear:
+            raise InvalidInput(f"exact preimages need piecewise-linear hidden layers; layer {j} is {act.spec}")
+        pieces = [act.regions[i] for i in act.region_index(np.asarray(pre[j]))]
+        hidden.append((a, c, pieces))
+        for r, p in enumerate(pieces):  # the unit's output: slope * pre + offset, exactly
+            if p.slope != 1:
+                f = flint.fmpq(p.slope.numerator, p.slope.denominator)
+                for q in range(k):
+                    a[r, q] *= f
+                c[r, 0] *= f
+            if p.offset != 0:
+                c[r, 0] += flint.fmpq(p.offset.numerator, p.offset.denominator)
     return a, c, hidden
 
 
 def _last_pre_target(net: Network, target_out: Sequence[Fraction] | None, target_pre: Sequence[Fraction] | None
                      ) -> tuple[dict[int, Fraction], list[int]]:
     """Rows of the last layer whose pre-activation is determined, and the ReLU rows that must be <= 0."""
-    spec = net.layers[-1].activation.spec
-    name, *p = spec.split(":")
+    act = net.layers[-1].activation
     if target_pre is not None:
         return dict(enumerate(target_pre)), []
     assert target_out is not None
-    if name == "relu":
+    if isinstance(act, ReLU):  # a zero output says only that the pre-activation is <= 0
         return {r: v for r, v in enumerate(target_out) if v > 0}, [r for r, v in enumerate(target_out) if v <= 0]
-    if name == "identity":
-        return dict(enumerate(target_out)), []
-    if name == "leaky_relu":
-        slope = Fraction(float(p[0]))
-        return {r: (v if v > 0 else v / slope) for r, v in enumerate(target_out)}, []
-    if name == "plu":
-        a, c = Fraction(float(p[0])), Fraction(float(p[1]))
-        inv = {r: ((v - c) / a + c if v > c else (v + c) / a - c if v < -c else v) for r, v in enumerate(target_out)}
-        return inv, []
-    raise InvalidInput(f"no exact target for last activation {spec!r}; pass the pre-activation")
+    if not (act.invertible and act.piecewise_linear):
+        raise InvalidInput(f"no exact target for last activation {act.spec!r}; pass the pre-activation")
+    return {r: act.exact_inverse(v) for r, v in enumerate(target_out)}, []
 
 
 def _matches(tr2: Trace, target_out: Sequence[Fraction] | None, target_pre: Sequence[Fraction] | None) -> bool:
@@ -370,15 +359,18 @@ def exact_preimage(
         return cand
     # Max-margin point of the pattern's region: maximise t with every sign constraint met by t.
     a_ub, b_ub = [], []
-    for a_j, c_j, on, kind in hidden:
-        if kind == "identity":
-            continue
-        af = np.array([[float(a_j[r, q]) for q in range(k)] for r in range(len(on))])
-        cj = np.array([float(c_j[r, 0]) for r in range(len(on))])
-        for r in range(len(on)):
-            sign = -1.0 if on[r] else 1.0  # on: pre >= t; off: pre <= -t
-            a_ub.append(np.r_[sign * af[r], 1.0])
-            b_ub.append(-sign * cj[r])
+    for a_j, c_j, pieces in hidden:
+        if all(p.lo == -math.inf and p.hi == math.inf for p in pieces):
+            continue  # one piece: no sign to keep
+        af = np.array([[float(a_j[r, q]) for q in range(k)] for r in range(len(pieces))])
+        cj = np.array([float(c_j[r, 0]) for r in range(len(pieces))])
+        for r, p in enumerate(pieces):  # stay inside the piece by t: lo + t <= pre <= hi - t
+            if p.lo > -math.inf:
+                a_ub.append(np.r_[-af[r], 1.0])
+                b_ub.append(cj[r] - p.lo)
+            if p.hi < math.inf:
+                a_ub.append(np.r_[af[r], 1.0])
+                b_ub.append(p.hi - cj[r])
     for r in neg:
         a_ub.append(np.r_[mf[r], 1.0])
         b_ub.append(-cf[r])
@@ -453,7 +445,7 @@ def _printed_thm1(tr: Trace, deadline: Deadline) -> tuple[list[dict], bool | Non
     from theorychk.invariants.subrank import sub_rank, sub_spark
 
     net, depth = tr.net, tr.net.depth
-    if any(tr.specs[j].split(":")[0] != "relu" for j in range(depth - 1)):
+    if any(not tr.relu(j) for j in range(depth - 1)):
         return [], None, "outside the paper's model: a hidden activation is not ReLU"
     s = _sparsity(tr)
     relu_out = tr.relu(depth - 1)

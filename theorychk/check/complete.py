@@ -37,6 +37,7 @@ import flint
 
 from theorychk import exact
 from theorychk.check import ClaimCheck, Outcome
+from theorychk.check.activations import REGIONS, Row, regions, relaxation
 from theorychk.check.core import Trace
 from theorychk.check.rationals import need, parse_rational
 from theorychk.check.signal import exact_verifier, polytope_point, verify_second_preimage
@@ -44,64 +45,11 @@ from theorychk.errors import CertificateError
 
 __all__ = ["REGIONS", "relaxation", "regions", "Lifted", "Row"]
 
-#: ``(kind, cx, ch, const)``: ``cx * x + ch * h  (kind: "eq" or "le")  const`` for one unit.
-Row = tuple[str, Fraction, Fraction, Fraction]
 F0, F1 = Fraction(0), Fraction(1)
 #: Most nodes a tree may have (a bound on the checker's work; the search stops well before).
 MAX_NODES = 2_000_000
 
 
-def _params(spec: str) -> tuple[str, list[Fraction]]:
-    name, *p = spec.split(":")
-    return name, [Fraction(float(v)) for v in p]
-
-
-def regions(spec: str) -> dict[str, list[Row]]:
-    """The closed regions of a piecewise-linear activation, each as the rows of its graph piece.
-
-    ReLU / LeakyReLU(a): ``on`` (``h >= 0``, ``x = h``) and ``off`` (``h <= 0``, ``x = a h``);
-    PLU(a, c): ``low`` (``h <= -c``), ``mid`` (``-c <= h <= c``, ``x = h``), ``high`` (``h >= c``);
-    identity: none (``x = h`` always). The regions of each activation cover R.
-    """
-    name, p = _params(spec)
-    if name == "relu":
-        return {"on": [("eq", F1, -F1, F0), ("le", F0, -F1, F0)], "off": [("eq", F1, F0, F0), ("le", F0, F1, F0)]}
-    if name == "leaky_relu":
-        a = p[0]
-        return {"on": [("eq", F1, -F1, F0), ("le", F0, -F1, F0)], "off": [("eq", F1, -a, F0), ("le", F0, F1, F0)]}
-    if name == "plu":
-        a, c = p
-        return {"low": [("eq", F1, -a, c * (a - 1)), ("le", F0, F1, -c)],
-                "mid": [("eq", F1, -F1, F0), ("le", F0, -F1, c), ("le", F0, F1, c)],
-                "high": [("eq", F1, -a, c * (1 - a)), ("le", F0, -F1, -c)]}
-    if name == "identity":
-        return {}
-    raise CertificateError(f"activation {spec!r} is not piecewise linear (no regions)")
-
-
-def relaxation(spec: str) -> list[Row]:
-    """A convex outer description of the activation's graph (valid for every ``h``).
-
-    ReLU: ``x >= 0``, ``x >= h``. LeakyReLU(a): ``x >= h``, ``x >= a h`` when ``a <= 1`` (it is
-    ``max(h, a h)``), ``x <= h``, ``x <= a h`` when ``a > 1`` (``min``). PLU(a, c): the band
-    ``|x - a h| <= c (1 - a)`` (on the middle piece ``|h - a h| <= (1 - a) c``; outside, equality at
-    the band's edge). Identity: ``x = h``.
-    """
-    name, p = _params(spec)
-    if name == "relu":
-        return [("le", -F1, F0, F0), ("le", -F1, F1, F0)]
-    if name == "leaky_relu":
-        a = p[0]
-        return [("le", -F1, F1, F0), ("le", -F1, a, F0)] if a <= 1 else [("le", F1, -F1, F0), ("le", F1, -a, F0)]
-    if name == "plu":
-        a, c = p
-        return [("le", F1, -a, c * (1 - a)), ("le", -F1, a, c * (1 - a))]
-    if name == "identity":
-        return [("eq", F1, -F1, F0)]
-    raise CertificateError(f"activation {spec!r} is not piecewise linear")
-
-
-REGIONS = {"relu": ("on", "off"), "leaky_relu": ("on", "off"), "plu": ("low", "mid", "high")}
 _KEY = re.compile(r"t(\d+)|z(\d+)([+-])|u(\d+)\.(\d+)\.(\d+)")
 
 

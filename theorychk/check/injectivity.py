@@ -44,6 +44,7 @@ import numpy as np
 
 from theorychk import exact
 from theorychk.check import ClaimCheck, Outcome, verifier
+from theorychk.check.activations import activation_exact
 from theorychk.check.rationals import parse_rational, parse_vector
 from theorychk.errors import CertificateError, InvalidInput, TimeLimitReached
 from theorychk.network import Layer, Network
@@ -296,6 +297,16 @@ def check_farkas(entry: Any, k: int, W: list[list[int]], b: list[int], scale: Fr
     return sum(1 << j for j in idx)
 
 
+def _layer_exact(layer: Layer, x: list[Fraction]) -> list[Fraction]:
+    """``act(W x + b)`` exactly, by the checker's own :func:`activation_exact` (piecewise-linear layers)."""
+    spec = layer.activation.spec
+    u = exact.matvec(layer.weight, x)
+    out = [activation_exact(spec, ui + exact.rational(bi)) for ui, bi in zip(u, layer.bias.tolist())]
+    if any(v is None for v in out):
+        raise CertificateError(f"activation {spec!r} has no exact value")
+    return out  # type: ignore[return-value]
+
+
 def _outputs_equal(layers: Sequence[Layer], x: list[Fraction], y: list[Fraction]) -> tuple[bool, str]:
     """Whether the layers map ``x`` and ``y`` to the same output, decided exactly.
 
@@ -307,9 +318,7 @@ def _outputs_equal(layers: Sequence[Layer], x: list[Fraction], y: list[Fraction]
         if x == y:
             return True, ""
         if layer.activation.piecewise_linear:
-            spec = layer.activation.spec
-            x = list(exact.forward([(layer.weight, layer.bias, spec)], x)[0])
-            y = list(exact.forward([(layer.weight, layer.bias, spec)], y)[0])
+            x, y = _layer_exact(layer, x), _layer_exact(layer, y)
         else:
             px, py = exact.matvec(layer.weight, x), exact.matvec(layer.weight, y)
             if px != py:

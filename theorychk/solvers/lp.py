@@ -78,7 +78,7 @@ from theorychk._validation import (
     validate_params,
 )
 from theorychk.errors import InvalidInput, Reason, TimeLimitReached
-from theorychk.network import Activation, Identity, Layer, LeakyReLU, Network, ReLU
+from theorychk.network import Activation, Identity, Layer, Network
 from theorychk.runtime import Deadline
 from theorychk.solvers.base import Inversion, InversionStatus, Problem, register
 
@@ -134,13 +134,30 @@ class _SolverTrouble(Exception):
 
 
 def _kind(act: Activation) -> str:
-    if isinstance(act, ReLU):
-        return "relu"
-    if isinstance(act, LeakyReLU):
-        return "leaky"
-    if isinstance(act, Identity):
+    """Which of paper 001's row families model ``act``, read off its linear pieces: ``"linear"``
+    (one piece ``h``), ``"relu"`` (``0`` then ``h``, kink at 0), ``"leaky"`` (``c·h`` then ``h``,
+    ``0 < c < 1``), else ``"other"`` (smooth, or pieces Algorithms 1-3 do not cover)."""
+    if not act.piecewise_linear:
+        return "other"
+    pieces = act.regions
+    if any(p.offset != 0 for p in pieces) or pieces[-1].slope != 1:
+        return "other"
+    if len(pieces) == 1:
         return "linear"
+    if len(pieces) == 2 and act.breakpoints == (0.0,) and 0 <= pieces[0].slope < 1:
+        return "relu" if pieces[0].slope == 0 else "leaky"
     return "other"
+
+
+def _lower_slope(act: Activation) -> float:
+    """The slope ``c`` below the kink of a ``"leaky"`` activation (Remark 2's ``c``)."""
+    return float(act.regions[0].slope)
+
+
+def _bounded(act: Activation) -> bool:
+    """A squashing activation (tanh, sigmoid): its range is a bounded interval."""
+    lo, hi = act.value_range
+    return math.isfinite(lo) and math.isfinite(hi)
 
 
 def check_layerwise_network(net: Network, method: str) -> None:
@@ -183,25 +200,20 @@ def output_target(layer: Layer, y: np.ndarray, *, clip_margin: float) -> tuple[n
     kind = _kind(act)
     if kind != "other":
         return y, kind, 0
-    name = act.name
-    if name == "tanh":
-        lo, hi = -1.0 + clip_margin, 1.0 - clip_margin
-    elif name == "sigmoid":
-        lo, hi = clip_margin, 1.0 - clip_margin
-    else:  # plu (validated by check_layerwise_network): invertible on all of R
+    if not _bounded(act):  # plu (validated by check_layerwise_network): invertible on all of R
         return act.inverse(y), "linear", 0
-    clipped = np.clip(y, lo, hi)
+    lo, hi = act.value_range
+    clipped = np.clip(y, lo + clip_margin, hi - clip_margin)
     return act.inverse(clipped), "linear", int(np.count_nonzero(clipped != y))
 
 
 def range_distance(layer: Layer, y: np.ndarray) -> float:
     """``‖y − clip(y)‖₂`` into the closure of a tanh/sigmoid last layer's range (0 otherwise): a
     lower bound on the ℓ2 distance of ``y`` from the range of ``G``."""
-    name = layer.activation.name
-    if name not in ("tanh", "sigmoid"):
+    if not _bounded(layer.activation):
         return 0.0
-    lo = -1.0 if name == "tanh" else 0.0
-    return float(np.linalg.norm(y - np.clip(y, lo, 1.0)))
+    lo, hi = layer.activation.value_range
+    return float(np.linalg.norm(y - np.clip(y, lo, hi)))
 
 
 def output_gap(layer: Layer, y: np.ndarray, target: np.ndarray, gap: float) -> float:
@@ -211,7 +223,7 @@ def output_gap(layer: Layer, y: np.ndarray, target: np.ndarray, gap: float) -> f
     the activation is monotone, so its output is off from ``act(target_j)`` by at least
     ``min(|act(t_j ± gap) − act(t_j)|)``, and ``act(target)`` is off from ``y`` by the clipping.
     For the piecewise-linear last layers the residual is already in output space."""
-    if _kind(layer.activation) != "other" or layer.activation.name not in ("tanh", "sigmoid"):
+    if not _bounded(layer.activation):
         return gap
     act = layer.activation
     base = act(target)
@@ -221,8 +233,8 @@ def output_gap(layer: Layer, y: np.ndarray, target: np.ndarray, gap: float) -> f
 
 def _input_nonneg(net: Network, i: int) -> bool:
     # z_k >= 0 in Algorithms 1-3: the input of layer i is a ReLU output ("omitted to recover
-    # the first layer").
-    return i > 0 and isinstance(net.layers[i - 1].activation, ReLU)
+    # the first layer"), i.e. the previous activation takes no negative value.
+    return i > 0 and net.layers[i - 1].activation.value_range[0] >= 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -666,9 +678,10 @@ class _LayerwiseLP:
                 layer = net.layers[i]
                 if i < net.depth - 1:
                     kind, rows = _kind(layer.activation), slice(None)
-                slope = layer.activation.slope if kind == "leaky" else 1.0
+                slope = _lower_slope(layer.activation) if kind == "leaky" else 1.0
+                act = Identity() if kind == "linear" else layer.activation
                 inp = _LayerInput(
-                    i, layer.weight[rows], layer.bias[rows], target, kind, slope, _input_nonneg(net, i)
+                    i, layer.weight[rows], layer.bias[rows], target, kind, slope, _input_nonneg(net, i), act
                 )
                 _remaining(problem.deadline, i)
                 x, rep = self._invert_layer(inp, s, eps, problem.deadline)
@@ -796,15 +809,11 @@ class _LayerInput:
     kind: str
     slope: float
     nonneg: bool
+    activation: Activation  # identity for an inverted last activation
 
 
 def _layer_forward(inp: _LayerInput, x: np.ndarray) -> np.ndarray:
-    u = inp.weight @ x + inp.bias
-    if inp.kind == "relu":
-        return np.maximum(u, 0.0)
-    if inp.kind == "leaky":
-        return np.where(u > 0, u, inp.slope * u)
-    return u
+    return inp.activation(inp.weight @ x + inp.bias)
 
 
 def _classes(inp: _LayerInput, eps: float) -> tuple[np.ndarray, ...]:
@@ -1045,7 +1054,7 @@ class L1LP(_LayerwiseLP):
         return x_prev, rep
 
     def _not_in_range(self, last: _LayerReport, s: _Settings, problem: Problem) -> str:
-        if problem.net.layers[-1].activation.name in ("tanh", "sigmoid"):
+        if _bounded(problem.net.layers[-1].activation):
             return ""  # an ℓ1 slack before a squashing activation bounds no output distance
         # tol bounds an ℓ2 distance and ‖v‖₁ ≤ √n‖v‖₂: only an ℓ1 slack above √n·tol shows y
         # farther than tol from the range.

@@ -351,6 +351,11 @@ def _encode(
         l_, h_ = bounds[i]
         w, b = layer.weight, layer.bias
         kind = "linear" if (last_linear and i == net.depth - 1) else _kind(layer.activation)
+        # relu / leaky: x = max(c·u, u), the max of its two pieces (kink at 0), c = leak the slope of
+        # the lower one: 0 for a ReLU, whose off piece is x = 0 (no column) and whose units count
+        # towards ||x_i||_0.
+        pieces = () if kind == "linear" else layer.activation.regions
+        leak = float(pieces[0].slope) if pieces else 1.0
         nxt: list[tuple[int, float]] = []
         layer_bits: list[int] = []
         always_on = 0
@@ -364,42 +369,27 @@ def _encode(
             lo, hi = float(l_[j]), float(h_[j])
             if kind == "linear":
                 nxt.append((u, 1.0))
-            elif kind == "relu":
-                if lo >= 0:  # always on: x = u
-                    nxt.append((u, 1.0))
-                    stable += 1
-                    always_on += 1
-                elif hi <= 0:  # always off: x = 0
-                    nxt.append((-1, 0.0))
-                    stable += 1
-                else:
-                    x = m.col(0.0, hi)
-                    a = m.col(0.0, 1.0, integer=True)
-                    binaries += 1
-                    m.row([(x, 1.0), (u, -1.0)], 0.0, INF)  # x ≥ u
-                    m.row([(x, 1.0), (u, -1.0), (a, -lo)], -INF, -lo)  # x ≤ u − l(1 − a)
-                    m.row([(x, 1.0), (a, -hi)], -INF, 0.0)  # x ≤ h·a
-                    nxt.append((x, 1.0))
+                continue
+            if lo >= 0:  # always on the upper piece: x = u
+                nxt.append((u, 1.0))
+                stable += 1
+                always_on += leak == 0
+            elif hi <= 0:  # always on the lower piece: x = c·u
+                nxt.append((u, leak) if leak else (-1, 0.0))
+                stable += 1
+            else:
+                x = m.col(leak * lo if leak else 0.0, hi)
+                a = m.col(0.0, 1.0, integer=True)  # a = 1: the upper piece
+                binaries += 1
+                for p in reversed(pieces):  # x ≥ slope·u + offset; a constant piece is x's lower bound
+                    if p.slope:
+                        m.row([(x, 1.0), (u, -float(p.slope))], float(p.offset), INF)
+                # x ≤ u − (1−c)l(1−a) and x ≤ c·u + (1−c)h·a: the binary picks the piece
+                m.row([(x, 1.0), (u, -1.0), (a, -(1 - leak) * lo)], -INF, -(1 - leak) * lo)
+                m.row([(x, 1.0), (u, -leak), (a, -(1 - leak) * hi)], -INF, 0.0)
+                nxt.append((x, 1.0))
+                if leak == 0:
                     layer_bits.append(a)
-            else:  # leaky
-                c = layer.activation.slope
-                if lo >= 0:  # x = u
-                    nxt.append((u, 1.0))
-                    stable += 1
-                elif hi <= 0:  # x = c·u
-                    nxt.append((u, c))
-                    stable += 1
-                else:
-                    x = m.col(c * lo, hi)
-                    a = m.col(0.0, 1.0, integer=True)
-                    binaries += 1
-                    m.row([(x, 1.0), (u, -1.0)], 0.0, INF)  # x ≥ u
-                    m.row([(x, 1.0), (u, -c)], 0.0, INF)  # x ≥ c·u
-                    m.row(
-                        [(x, 1.0), (u, -1.0), (a, -(1 - c) * lo)], -INF, -(1 - c) * lo
-                    )  # x ≤ u − (1−c)l(1−a)
-                    m.row([(x, 1.0), (u, -c), (a, -(1 - c) * hi)], -INF, 0.0)  # x ≤ c·u + (1−c)h·a
-                    nxt.append((x, 1.0))
         cur = nxt
         active.append((layer_bits, always_on))
     return _Encoding(m, z, cur, binaries, stable, vertex_bits=bits, active=active)
@@ -449,7 +439,7 @@ def _pattern_affine(
         if kind in ("relu", "leaky"):
             on = pre[i] > 0
             regions.append((a, c, on))
-            slope = np.where(on, 1.0, 0.0 if kind == "relu" else layer.activation.slope)
+            slope = layer.activation.derivative(pre[i])  # 1 on, c off: the pattern's piece
             a, c = slope[:, None] * a, slope * c
     return regions, a, c
 

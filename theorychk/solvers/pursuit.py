@@ -75,7 +75,7 @@ from theorychk._validation import (
     validate_params,
 )
 from theorychk.errors import InvalidInput, Reason
-from theorychk.network import PLU, Activation, Identity, Layer, LeakyReLU, Network, ReLU, Sigmoid, Tanh
+from theorychk.network import Activation, Identity, Layer, Network, ReLU
 from theorychk.runtime import Deadline, RowBudget
 from theorychk.solvers.base import (
     BatchProblem,
@@ -86,7 +86,6 @@ from theorychk.solvers.base import (
     validate_masks,
     validate_signals,
 )
-from theorychk.solvers.gradient import activation_derivative
 
 __all__ = [
     "random_mask",
@@ -152,8 +151,6 @@ def upper_mask(height: int, width: int, *, hidden_rows: int = 13) -> np.ndarray:
 # Network checks and output-activation helpers
 # --------------------------------------------------------------------------------------------
 
-_INVERTIBLE_OUTPUTS = (Identity, Tanh, Sigmoid, PLU, LeakyReLU)
-
 
 def check_pursuit_network(net: Network, method: str) -> None:
     """Raise :class:`InvalidInput` unless ``net`` fits the model of [1], Equation 3."""
@@ -169,23 +166,20 @@ def check_pursuit_network(net: Network, method: str) -> None:
                 f"layer {i} has activation {act.spec!r} (use 'gd' or an LP method)"
             )
     out = net.activations[-1]
-    if not isinstance(out, (ReLU, *_INVERTIBLE_OUTPUTS)):
+    if not (isinstance(out, ReLU) or out.invertible):
         raise InvalidInput(f"method {method!r} cannot handle output activation {out.spec!r}")
 
 
 def _output_inverse(act: Activation, y: np.ndarray) -> tuple[np.ndarray, int]:
     """``phi^{-1}(y)``, clipping into the open range of tanh / sigmoid; returns the clip count.
 
-    A noisy signal can leave the range of tanh or sigmoid, where ``phi^{-1}`` is undefined;
-    such values are moved to the range's edge (``1 - 1e-12`` inside) and counted.
+    A noisy signal can leave a bounded range (tanh, sigmoid), where ``phi^{-1}`` is undefined;
+    such values are moved to the range's edge (``1e-12`` inside) and counted.
     """
-    if isinstance(act, Tanh):
-        lo, hi = -1.0 + 1e-12, 1.0 - 1e-12
-    elif isinstance(act, Sigmoid):
-        lo, hi = 1e-12, 1.0 - 1e-12
-    else:
+    lo, hi = act.value_range
+    if not (math.isfinite(lo) and math.isfinite(hi)):
         return act.inverse(y), 0
-    clipped = np.clip(y, lo, hi)
+    clipped = np.clip(y, lo + 1e-12, hi - 1e-12)
     return act.inverse(clipped), int(np.count_nonzero(clipped != y))
 
 
@@ -193,31 +187,29 @@ def _inverse_lipschitz(act: Activation, y: np.ndarray) -> float:
     """The ``ell`` of Theorem 2 of [1]: a Lipschitz constant of ``phi^{-1}``.
 
     Global for the piecewise-linear activations; for tanh and sigmoid, whose inverse has no
-    global constant, the largest derivative of ``phi^{-1}`` at the (clipped) observed values.
+    global constant, the largest derivative of ``phi^{-1}`` at the (clipped) observed values
+    (with none observed, its smallest: ``1 / sup phi'``).
     """
-    if isinstance(act, Tanh):
-        v = np.clip(np.abs(y), 0.0, 1.0 - 1e-12)
-        return float(np.max(1.0 / (1.0 - v * v))) if v.size else 1.0
-    if isinstance(act, Sigmoid):
-        v = np.clip(y, 1e-12, 1.0 - 1e-12)
-        return float(np.max(1.0 / (v * (1.0 - v)))) if v.size else 4.0
-    return float(act.inverse_lipschitz)
+    if act.piecewise_linear:
+        return float(act.inverse_lipschitz)
+    lo, hi = act.value_range
+    v = np.clip(y, lo + 1e-12, hi - 1e-12)
+    return float(np.max(act.inverse_derivative(v))) if v.size else 1.0 / act.derivative_bound
 
 
 def _curvature_bound(act: Activation, y: np.ndarray) -> float:
     """Bound on ``|d^2/dt^2 1/2 (phi(t) - y)^2| = |phi'^2 + (phi - y) phi''|`` over ``t``.
 
     Times ``||W||^2`` it bounds the Lipschitz constant of the gradient in Algorithm 3, whose
-    step must be below ``2 / that`` ([1] writes ``mu in (0, 2/ell)``). Piecewise-linear
-    activations: 1 (``phi'' = 0`` off the kinks). tanh: ``|tanh''| <= 4/(3 sqrt 3)``;
-    sigmoid: ``sigma' <= 1/4``, ``|sigma''| <= 1/(6 sqrt 3)``.
+    step must be below ``2 / that`` ([1] writes ``mu in (0, 2/ell)``): ``sup phi'^2 + (1 +
+    max|y|) sup|phi''|`` with ``|phi| <= 1``. Piecewise-linear activations: 1 (``phi'' = 0`` off
+    the kinks). tanh: ``|tanh''| <= 4/(3 sqrt 3)``; sigmoid: ``sigma' <= 1/4``,
+    ``|sigma''| <= 1/(6 sqrt 3)``.
     """
+    if act.piecewise_linear:
+        return 1.0
     ymax = float(np.max(np.abs(y))) if y.size else 0.0
-    if isinstance(act, Tanh):
-        return 1.0 + (1.0 + ymax) * 4.0 / (3.0 * math.sqrt(3.0))
-    if isinstance(act, Sigmoid):
-        return 1.0 / 16.0 + (1.0 + ymax) / (6.0 * math.sqrt(3.0))
-    return 1.0
+    return act.derivative_bound**2 + (1.0 + ymax) * act.second_derivative_bound
 
 
 def support_of(x: np.ndarray, tol: float) -> np.ndarray:
@@ -353,7 +345,7 @@ def fista_last_layer(
     t = np.ones(batch)
     ya, ma = y, np.broadcast_to(m, y.shape)
     # (a row already out of time is stopped by the loop's first check, before any work)
-    if direct and lam == 0.0 and isinstance(act, (PLU, Identity, LeakyReLU)) and batch \
+    if direct and lam == 0.0 and act.invertible and act.piecewise_linear and batch \
             and not deadline.rows_expired(active).any():
         hit = _fista_direct(w, b, act, ya, ma, steps, tol)
         if hit is not None:
@@ -371,7 +363,7 @@ def fista_last_layer(
                 if active.size == 0:
                     break
         p = x @ w.T + b
-        r = ma * activation_derivative(act, p) * (act(p) - ya)
+        r = ma * act.derivative(p) * (act(p) - ya)
         g = r @ w
         u_new = np.maximum(x - steps[:, None] * (g + lam), 0.0)
         du = u_new - u
@@ -438,7 +430,7 @@ def _fista_direct(
         return None  # the minimiser is not unique: leave the choice to FISTA
     cand = np.maximum((act.inverse(y[:, observed]) - b[observed]) @ pinv.T, 0.0)
     p = cand @ w.T + b
-    g = (m * activation_derivative(act, p) * (act(p) - y)) @ w
+    g = (m * act.derivative(p) * (act(p) - y)) @ w
     u_new = np.maximum(cand - steps[:, None] * g, 0.0)
     scale = np.maximum(np.linalg.norm(u_new, axis=1), _TINY)
     ok = np.all(np.isfinite(u_new), axis=1) & (np.linalg.norm(u_new - cand, axis=1) <= tol * scale)
@@ -680,7 +672,7 @@ def _gauss_newton(
         if it % 10 == 0 and deadline.expired():
             return z, it - 1, False, True
         p = a @ z + c
-        jac = activation_derivative(act, p)[:, None] * a
+        jac = act.derivative(p)[:, None] * a
         dz = np.linalg.lstsq(jac, y - act(p), rcond=None)[0]
         scale = 1.0
         for _ in range(60):
