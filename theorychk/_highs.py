@@ -410,9 +410,10 @@ class Model:
         passed is a time limit without running HiGHS. ``basis=False`` skips reading the basis
         back (an LP re-solved thousands of times that never looks at it).
         """
-        if deadline is not None and deadline.expired():
+        rem = None if deadline is None else deadline.remaining()  # one look at the clock per solve
+        if rem is not None and rem <= 0:
             return Solved(SolveStatus.TIME_LIMIT, _NOT_RUN, math.nan, None, None, None, None, -math.inf)
-        limit = (deadline or Deadline(None)).limit(cap, floor)
+        limit = cap if rem is None else max(floor, rem if cap is None else min(rem, cap))  # Deadline.limit
         h = self.highs
         h.setOptionValue("time_limit", INF if limit is None else float(limit))
         error = h.run() == highspy.HighsStatus.kError

@@ -446,7 +446,7 @@ def _polish(
     last_linear: bool,
     lo: np.ndarray,
     hi: np.ndarray,
-    deadline: Deadline,
+    time_limit: float | None,
     extra: tuple[int, float, float] | None = None,
 ) -> np.ndarray | None:
     """Least residual over the region of ``z``'s activation pattern within the box ``[lo, hi]``
@@ -475,7 +475,7 @@ def _polish(
     if extra is not None:
         i, sign, bound = extra
         m.row([(zc[i], sign)], bound, INF)
-    sol = _load(m.program(), tolerances=TIGHT_TOLERANCES, options={}).solve(deadline, basis=False)
+    sol = _load(m.program(), tolerances=TIGHT_TOLERANCES, options={}).solve(_budget(time_limit), basis=False)
     if sol.status is not SolveStatus.OPTIMAL or sol.x is None:
         return None
     return np.clip(sol.x[:k], lo, hi)
@@ -515,16 +515,20 @@ class _MipJob:
     cutoff: float | None
 
 
+def _budget(time_limit: float | None) -> Deadline:
+    """``time_limit`` seconds from now for HiGHS, at least 1 ms (``None``: no limit)."""
+    return Deadline(None if time_limit is None else max(float(time_limit), 1e-3))
+
+
 def _run_mip(
-    enc: _Encoding, deadline: Deadline, rel_gap: float, cutoff: float | None = None
+    enc: _Encoding, time_limit: float | None, rel_gap: float, cutoff: float | None = None
 ) -> _MipOutcome:
     job = _MipJob(enc.model.program(), list(enc.z), list(enc.vertex_bits), rel_gap, cutoff)
-    time_limit = deadline.remaining()
     if time_limit is not None and job.program.nnz > PRESOLVE_MAX_NONZEROS and job.program.is_mip:
         bounded = _run_mip_bounded(job, time_limit)
         if bounded is not None:
             return bounded
-    return _run_mip_here(job, deadline)
+    return _run_mip_here(job, time_limit)
 
 
 def _run_mip_bounded(job: _MipJob, time_limit: float) -> _MipOutcome | None:
@@ -578,20 +582,20 @@ def _mip_child() -> None:
     job, ends_at = pickle.loads(open(sys.argv[1], "rb").read())
     try:
         # the child's start-up (interpreter, imports, unpickling the model) counts against the limit
-        out: Any = _run_mip_here(job, Deadline(max(1e-3, ends_at - time.time())))
+        out: Any = _run_mip_here(job, max(1e-3, ends_at - time.time()))
     except Exception as exc:  # noqa: BLE001 - re-raised in the parent
         out = exc
     with open(sys.argv[2], "wb") as fh:
         fh.write(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
 
 
-def _run_mip_here(job: _MipJob, deadline: Deadline) -> _MipOutcome:
+def _run_mip_here(job: _MipJob, time_limit: float | None) -> _MipOutcome:
     options: dict[str, Any] = {"mip_rel_gap": job.rel_gap, "mip_abs_gap": 1e-12}
     if job.cutoff is not None:
         # HiGHS's upper limit: nodes whose bound reaches it are pruned, so finding nothing
         # proves min >= cutoff (the model is feasible without it: every latent has a residual).
         options["objective_bound"] = float(job.cutoff)
-    sol = _load(job.program, tolerances={}, options=options).solve(deadline, basis=False)
+    sol = _load(job.program, tolerances={}, options=options).solve(_budget(time_limit), basis=False)
     latent = bits = None
     if sol.x is not None:
         latent, bits = sol.x[job.latent_cols], sol.x[job.bit_cols]
@@ -802,14 +806,14 @@ def _minimize(
         return result("time limit", None, -math.inf, nodes=0, binaries=0)
     enc = _encode(net, lo, hi, last_linear, vertices=vertices)
     _add_objective(enc, target, rows, norm)
-    out = _run_mip(enc, deadline, rel_gap, cutoff)
+    out = _run_mip(enc, deadline.remaining(), rel_gap, cutoff)
     latent, polished = out.latent, False
     if latent is not None:
         # HiGHS's values honour bounds and integrality only to its tolerances: read a vertex off
         # its binaries, and clip a box latent into the box.
         latent = np.where(out.bits > 0.5, hi, lo) if vertices else np.clip(latent, lo, hi)
     if latent is not None and polish and not vertices and not deadline.expired():
-        better = _polish(net, latent, target, rows, norm, last_linear, lo, hi, deadline)
+        better = _polish(net, latent, target, rows, norm, last_linear, lo, hi, deadline.remaining())
         if better is not None and (
             _residual(net, better, target, rows, norm, last_linear)
             <= _residual(net, latent, target, rows, norm, last_linear)
@@ -1143,7 +1147,7 @@ def second_preimage(
     info.update(binaries=enc.binaries + 2 * net.latent_dim, stable_units=enc.stable)
     if deadline.expired():
         return result(SecondPreimageStatus.UNKNOWN, None, "time limit", -math.inf)
-    out = _run_mip(enc, deadline, DEFAULT_MIP_REL_GAP)
+    out = _run_mip(enc, deadline.remaining(), DEFAULT_MIP_REL_GAP)
     info.update(nodes=out.nodes, highs_status=out.status)
     if out.status == "infeasible":
         return result(
@@ -1166,7 +1170,7 @@ def second_preimage(
                 last_linear,
                 lo,
                 hi,
-                deadline,
+                deadline.remaining(),
                 extra=(i, sign, sign * zs[i] + d),
             )
             if better is not None and (
