@@ -16,7 +16,6 @@ import pickle
 import subprocess
 import sys
 import textwrap
-import time
 
 import highspy
 import numpy as np
@@ -182,21 +181,27 @@ def test_infeasible_unbounded_iteration_limit_and_empty_come_back_mapped() -> No
     assert (empty.status, empty.label, empty.x) == (SolveStatus.OTHER, "other: Empty", None)
 
 
-def test_the_deadline_reaches_highs_as_its_time_limit() -> None:
+def test_the_deadline_reaches_highs_as_its_time_limit(fake_clock) -> None:
     model = Model(Program(A, **LP))
     assert model.solve().status is SolveStatus.OPTIMAL and _time_limit(model) == math.inf
-    twenty_left = Deadline(30.0, start=time.perf_counter() - 10.0)
-    assert model.solve(twenty_left).status is SolveStatus.OPTIMAL
-    assert 0.0 < _time_limit(model) <= 20.0
-    model.solve(twenty_left, cap=5.0)
+    deadline = Deadline(30.0)  # started at 0 on the fake clock
+    fake_clock.now = 10.0
+    assert model.solve(deadline).status is SolveStatus.OPTIMAL
+    assert _time_limit(model) == 20.0 and fake_clock.reads == 2  # one look per solve
+    model.solve(deadline, cap=5.0)
     assert _time_limit(model) == 5.0
+    fake_clock.now = 29.9999
+    model.solve(deadline, floor=0.5)
+    assert _time_limit(model) == 0.5
     model.solve(None, cap=2.0)
     assert _time_limit(model) == 2.0
 
 
-def test_a_passed_deadline_is_a_time_limit_without_running_highs() -> None:
+def test_a_passed_deadline_is_a_time_limit_without_running_highs(fake_clock) -> None:
     model = Model(Program(A, **LP))
-    sol = model.solve(Deadline(1.0, start=time.perf_counter() - 5.0))
+    deadline = Deadline(1.0)
+    fake_clock.now = 1.0
+    sol = model.solve(deadline)
     assert sol.status is SolveStatus.TIME_LIMIT and sol.x is None and sol.dual_bound == -math.inf
     assert model.highs.getModelStatus() == highspy.HighsModelStatus.kNotset  # never ran
 
