@@ -53,8 +53,8 @@ from theorychk.certify.signal import exact_preimage, make_claim, polytope_layer
 from theorychk.check.complete import Lifted, regions, replay
 from theorychk.check.core import Trace
 from theorychk.errors import CertificateError
-from theorychk.invariants._lp import INF, Model
 from theorychk.network import Activation
+from theorychk._highs import INF, Model, Program, SolveStatus
 from theorychk.runtime import TIME_LIMIT_REASON, Deadline
 from theorychk.verdict import Status, jsonable
 
@@ -170,15 +170,14 @@ class _Search:
         lo = np.where(np.array(kinds) == "eq", b, -INF) if len(b) else b
         # Unbounded with the pull-down objective: drop it; HiGHS's "Unknown" (numerical trouble on
         # the free columns): try again with presolve.
-        for c, presolve in ((cost, False), (np.zeros(self.dim), False), (cost, True), (np.zeros(self.dim), True)):
-            m = Model(a, cost=c, col_lower=np.full(self.dim, -INF), col_upper=np.full(self.dim, INF),
-                      row_lower=lo, row_upper=b, presolve=presolve)
+        for c, presolve in ((cost, "off"), (np.zeros(self.dim), "off"), (cost, "on"), (np.zeros(self.dim), "on")):
+            m = Model(Program(a, cost=c, col_lower=-INF, col_upper=INF, row_lower=lo, row_upper=b), presolve=presolve)
             res = m.solve(self.deadline)
-            if res.status in ("optimal", "infeasible", "time limit"):
+            if res.status in (SolveStatus.OPTIMAL, SolveStatus.INFEASIBLE, SolveStatus.TIME_LIMIT):
                 break
-        if res.status == "optimal" and res.x is not None:
+        if res.status is SolveStatus.OPTIMAL and res.x is not None:
             return "optimal", res.x
-        return res.status, None
+        return res.label, None
 
     def farkas(self, path: dict, keys: list[str], kinds: list[str], a: np.ndarray, b: np.ndarray
                ) -> dict[str, Fraction] | list[str] | None:
@@ -186,10 +185,10 @@ class _Search:
         le = np.array(kinds) == "le"
         mat = np.vstack([a.T, b[None, :]])
         rhs = np.r_[np.zeros(self.dim), -1.0]
-        model = Model(mat, cost=le.astype(float), col_lower=np.where(le, 0.0, -INF), col_upper=np.full(m, INF),
-                      row_lower=rhs, row_upper=rhs)
+        model = Model(Program(mat, cost=le.astype(float), col_lower=np.where(le, 0.0, -INF), col_upper=INF,
+                              row_lower=rhs, row_upper=rhs))
         res = model.solve(self.deadline)
-        if res.status != "optimal" or res.x is None:
+        if res.status is not SolveStatus.OPTIMAL or res.x is None:
             return None
         lam = res.x
         scale = max(1.0, float(np.max(np.abs(lam))))
@@ -239,12 +238,11 @@ class _Search:
             return None
         cols = np.array([a_of[k] for k in eq + tight]).T
         n_eq = len(eq)
-        n = len(eq) + len(tight)
-        model = Model(cols, cost=np.r_[np.zeros(n_eq), np.ones(len(tight))],
-                      col_lower=np.r_[np.full(n_eq, -INF), np.ones(len(tight))], col_upper=np.full(n, INF),
-                      row_lower=np.zeros(self.dim), row_upper=np.zeros(self.dim))
+        model = Model(Program(cols, cost=np.r_[np.zeros(n_eq), np.ones(len(tight))],
+                              col_lower=np.r_[np.full(n_eq, -INF), np.ones(len(tight))], col_upper=INF,
+                              row_lower=0.0, row_upper=0.0))
         res = model.solve(self.deadline)
-        if res.status != "optimal" or res.x is None:
+        if res.status is not SolveStatus.OPTIMAL or res.x is None:
             return None
         lam = res.x
         ones = [k for k, v in zip(tight, lam[n_eq:]) if abs(v - 1) <= 1e-9]
@@ -268,9 +266,8 @@ class _Search:
         a = np.vstack([eq_a, tight_a, tight_a.sum(axis=0)[None, :]])
         lo = np.r_[np.zeros(len(eq_a)), np.full(n_t, -INF), -INF]
         hi = np.r_[np.zeros(len(eq_a)), np.zeros(n_t), -1.0]
-        res = Model(a, cost=np.zeros(self.dim), col_lower=np.full(self.dim, -INF),
-                    col_upper=np.full(self.dim, INF), row_lower=lo, row_upper=hi).solve(self.deadline)
-        if res.status != "optimal" or res.x is None or not np.any(res.x):
+        res = Model(Program(a, cost=0.0, col_lower=-INF, col_upper=INF, row_lower=lo, row_upper=hi)).solve(self.deadline)
+        if res.status is not SolveStatus.OPTIMAL or res.x is None or not np.any(res.x):
             return None
         return res.x / float(np.max(np.abs(res.x)))
 
@@ -348,9 +345,9 @@ class _Search:
         a2 = np.vstack([a, push[None, :]])
         lo = np.r_[np.where(np.array(kinds) == "eq", b, -INF), sign * self.vstar[q] + 0.5 * gap]
         hi = np.r_[b, sign * self.vstar[q] + 2.0 * gap]
-        res = Model(a2, cost=-push, col_lower=np.full(self.dim, -INF), col_upper=np.full(self.dim, INF),
-                    row_lower=lo, row_upper=hi).solve(self.deadline)
-        if res.status != "optimal" or res.x is None:
+        res = Model(Program(a2, cost=-push, col_lower=-INF, col_upper=INF, row_lower=lo,
+                            row_upper=hi)).solve(self.deadline)
+        if res.status is not SolveStatus.OPTIMAL or res.x is None:
             return None
         x = res.x
         tight = [key for key, kind, row, rhs in zip(keys, kinds, a, b)

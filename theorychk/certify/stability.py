@@ -190,7 +190,7 @@ def _linf_bracket(a: np.ndarray, az: tuple[Any, Fraction] | None = None, *, iter
     point ``x`` gives the exact upper bound ``||A x||_inf / ||x||_inf``. ``az = (Z, s)`` is the
     exact integer form ``A = s Z`` if the caller has it.
     """
-    from theorychk.invariants._lp import INF, Model
+    from theorychk._highs import INF, Model, Program, SolveStatus
 
     r, k = a.shape
     deadline = Deadline(time_limit)
@@ -225,9 +225,10 @@ def _linf_bracket(a: np.ndarray, az: tuple[Any, Fraction] | None = None, *, iter
     deadline.check("c_inf bracket")
     hi: Fraction | None = None
     # LP_j: min t  s.t.  A x - t <= 0 <= A x + t, x_j = 1, -1 <= x <= 1   (variables x, t)
-    model = Model(np.vstack([np.c_[a, -np.ones(r)], np.c_[a, np.ones(r)]]), cost=np.r_[np.zeros(k), 1.0],
-                  col_lower=np.r_[-np.ones(k), 0.0], col_upper=np.r_[np.ones(k), INF],
-                  row_lower=np.r_[np.full(r, -INF), np.zeros(r)], row_upper=np.r_[np.zeros(r), np.full(r, INF)])
+    model = Model(Program(np.vstack([np.c_[a, -np.ones(r)], np.c_[a, np.ones(r)]]), cost=np.r_[np.zeros(k), 1.0],
+                          col_lower=np.r_[-np.ones(k), 0.0], col_upper=np.r_[np.ones(k), INF],
+                          row_lower=np.r_[np.full(r, -INF), np.zeros(r)],
+                          row_upper=np.r_[np.zeros(r), np.full(r, INF)]))
     fixed = None
     for f in sorted(range(k), key=lambda q: lbs[q]):
         if (hi is not None and lbs[f] >= hi * (1 - Fraction(rel_gap))) or deadline.expired():
@@ -237,7 +238,7 @@ def _linf_bracket(a: np.ndarray, az: tuple[Any, Fraction] | None = None, *, iter
         model.set_col_bounds(f, 1.0, 1.0)
         fixed = f
         sol = model.solve(deadline)
-        if sol.status != EngineStatus.OPTIMAL or sol.x is None:
+        if sol.status is not SolveStatus.OPTIMAL or sol.x is None:
             continue
         xz, _ = exact.to_fmpz_mat(np.asarray(sol.x[:k])[:, None])
         ax = az[0] * xz

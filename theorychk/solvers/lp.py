@@ -61,11 +61,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-import highspy
 import numpy as np
 import scipy.linalg as sla
 
-from theorychk._highs import new_highs
+from theorychk._highs import BASIC, INF, LOWER, UPPER, Model, Program, SolveStatus
 from theorychk._validation import (
     NON_NEGATIVE,
     POSITIVE,
@@ -77,8 +76,8 @@ from theorychk._validation import (
     check_options,
     validate_params,
 )
-from theorychk.errors import InvalidInput, Reason, TimeLimitReached
-from theorychk.network import Activation, Identity, Layer, Network
+from theorychk.errors import InvalidInput, Reason, SolverError, TimeLimitReached
+from theorychk.network import Activation, Identity, Layer, LeakyReLU, Network, ReLU
 from theorychk.runtime import Deadline
 from theorychk.solvers.base import Inversion, InversionStatus, Problem, register
 
@@ -93,10 +92,6 @@ __all__ = [
     "DEFAULT_ALPHA",
     "DEFAULT_CLIP_MARGIN",
 ]
-
-INF = highspy.kHighsInf
-_STATUS = highspy.HighsModelStatus
-_BASIS = highspy.HighsBasisStatus
 
 #: Initial ε of the schedule, relative to ``max(1, ‖t‖_∞)`` (the published code uses 1e-9).
 DEFAULT_EPS0 = 1e-9
@@ -335,18 +330,6 @@ def _relax_cost(kind: str, weight: np.ndarray, t: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
-def _csc(dense: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Column-wise sparse arrays of a dense matrix (explicit zeros dropped)."""
-    keep = dense != 0
-    counts = keep.sum(axis=0)
-    start = np.zeros(dense.shape[1] + 1, dtype=np.int32)
-    np.cumsum(counts, out=start[1:])
-    rows = np.broadcast_to(np.arange(dense.shape[0], dtype=np.int32)[:, None], dense.shape)
-    index = rows.T[keep.T].astype(np.int32)
-    value = dense.T[keep.T]
-    return start, index, np.ascontiguousarray(value, dtype=np.float64)
-
-
 @dataclass
 class _LPResult:
     x: np.ndarray
@@ -378,13 +361,13 @@ class _LayerLP:
         self._lower = np.full(self.n_rows, -INF)
         self._upper = np.full(self.n_rows, INF)
         self._weight, self._nonneg, self._cost_x = weight, nonneg, cost_x
-        self.h: highspy.Highs | None = None
+        self.model: Model | None = None
         self.solves = 0
         self.iterations = 0
 
-    def _ensure(self) -> highspy.Highs:
+    def _ensure(self) -> Model:
         # Built on first use: a layer the fast path settles never pays for the dense matrix.
-        if self.h is None:
+        if self.model is None:
             n, m, fams = self.n, self.m, self.families
             a = np.vstack([self._weight] * len(fams)) if len(fams) > 1 else self._weight
             if self.slack == "linf":
@@ -400,29 +383,13 @@ class _LayerLP:
             col_lower = np.concatenate(
                 [np.zeros(m) if self._nonneg else np.full(m, -INF), np.zeros(self.n_slack)]
             )
-            col_upper = np.full(nc, INF)
-            start, index, value = _csc(a)
-            self.h = new_highs()
-            status = self.h.passModel(
-                nc,
-                self.n_rows,
-                int(value.size),
-                1,
-                1,
-                0.0,
-                cost,
-                col_lower,
-                col_upper,
-                self._lower,
-                self._upper,
-                start,
-                index,
-                value,
-                np.zeros(nc, dtype=np.int32),
-            )
-            if status == highspy.HighsStatus.kError:
-                raise _SolverTrouble("HiGHS rejected the layer LP")
-        return self.h
+            try:
+                self.model = Model(Program(a, cost=cost, col_lower=col_lower, col_upper=INF,
+                                           row_lower=self._lower, row_upper=self._upper),
+                                   presolve="choose", tolerances={})
+            except SolverError:
+                raise _SolverTrouble("HiGHS rejected the layer LP") from None
+        return self.model
 
     def bounds(self, eps: float) -> tuple[np.ndarray, np.ndarray]:
         lo, up = [], []
@@ -436,10 +403,8 @@ class _LayerLP:
         lower, upper = self.bounds(eps)
         changed = np.flatnonzero((lower != self._lower) | (upper != self._upper))
         self._lower, self._upper = lower, upper
-        if self.h is not None and changed.size:
-            self.h.changeRowsBounds(
-                int(changed.size), changed.astype(np.int32), lower[changed], upper[changed]
-            )
+        if self.model is not None and changed.size:
+            self.model.set_rows_bounds(changed, lower[changed], upper[changed])
 
     def crash(self, pivot_rows: np.ndarray) -> None:
         """Start from the basis with every ``x`` basic and the pivot rows' upper rows at bound.
@@ -449,34 +414,23 @@ class _LayerLP:
         at zero. All duals are then zero, so the basis is dual feasible; in the noiseless case
         it is optimal.
         """
-        h = self._ensure()
-        rows = [_BASIS.kBasic] * self.n_rows
-        for j in pivot_rows:
-            rows[int(j)] = _BASIS.kUpper
-        basis = highspy.HighsBasis()
-        basis.col_status = [_BASIS.kBasic] * self.m + [_BASIS.kLower] * self.n_slack
-        basis.row_status = rows
-        basis.valid = True
-        h.setBasis(basis)
+        rows = np.full(self.n_rows, BASIC)
+        rows[np.asarray(pivot_rows, dtype=np.int64)] = UPPER
+        self._ensure().set_basis([BASIC] * self.m + [LOWER] * self.n_slack, rows)
 
-    def solve(self, time_limit: float | None) -> _LPResult | None:
-        """Solve at the current bounds; ``None`` when infeasible. Raises
-        :class:`~theorychk.errors.TimeLimitReached` on time-out, ``_SolverTrouble`` on trouble."""
-        h = self._ensure()
-        h.setOptionValue("time_limit", INF if time_limit is None else max(float(time_limit), 1e-3))
-        h.run()
+    def solve(self, deadline: Deadline) -> _LPResult | None:
+        """Solve at the current bounds; ``None`` when infeasible. Raises on time-out/trouble."""
+        sol = self._ensure().solve(deadline, basis=False)
         self.solves += 1
-        its = int(h.getInfo().simplex_iteration_count)
+        its = sol.iterations
         self.iterations += max(its, 0)
-        status = h.getModelStatus()
-        if status == _STATUS.kOptimal:
-            sol = np.asarray(h.getSolution().col_value, dtype=np.float64)
-            return _LPResult(sol[: self.m], sol[self.m :], float(h.getInfo().objective_function_value), its)
-        if status in (_STATUS.kInfeasible,):
+        if sol.status is SolveStatus.OPTIMAL and sol.x is not None:
+            return _LPResult(sol.x[: self.m], sol.x[self.m :], sol.objective, its)
+        if sol.status is SolveStatus.INFEASIBLE:
             return None
-        if status == _STATUS.kTimeLimit:
+        if sol.status is SolveStatus.TIME_LIMIT:
             raise TimeLimitReached("HiGHS")
-        raise _SolverTrouble(f"HiGHS returned {h.modelStatusToString(status)!r}")
+        raise _SolverTrouble(f"HiGHS returned {sol.highs_status!r}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -626,10 +580,11 @@ def _settings(problem: Problem, name: str, allowed: Mapping[str, ConstraintSpec]
     )
 
 
-def _remaining(deadline: Deadline, layer: int) -> float | None:
+def _remaining(deadline: Deadline, layer: int) -> Deadline:
+    """``deadline``, if it has not passed while inverting ``layer``."""
     if deadline.expired():
         raise _TimeUp(layer)
-    return deadline.remaining()
+    return deadline
 
 
 class _LayerwiseLP:

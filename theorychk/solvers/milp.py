@@ -60,10 +60,10 @@ from dataclasses import dataclass, field
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-import highspy
 import numpy as np
+from scipy.sparse import coo_array
 
-from theorychk._highs import new_highs
+from theorychk._highs import INF, TIGHT_TOLERANCES, Model, Program, SolveStatus
 from theorychk._validation import (
     NON_NEGATIVE,
     NON_NEGATIVE_INT,
@@ -113,9 +113,6 @@ __all__ = [
     "SecondPreimageStatus",
     "DEFAULT_LATENT_BOX",
 ]
-
-INF = highspy.kHighsInf
-_STATUS = highspy.HighsModelStatus
 
 #: Default latent box: ``‖z‖_∞ ≤ 10`` (ten standard deviations of the usual N(0, I) prior). A
 #: preimage outside the box is not searched; ``info["at_box_boundary"]`` flags a minimiser on it.
@@ -281,38 +278,24 @@ class _Model:
         self.rlo.append(lo)
         self.rhi.append(hi)
 
-    def highs(self, options: dict[str, Any]) -> highspy.Highs:
-        nc, nr = len(self.lb), len(self.rlo)
-        if len(self.v) > PRESOLVE_MAX_NONZEROS and any(self.integer):
-            # HiGHS's MIP presolve does not look at time_limit: on the 20-200-500-784 decoder
-            # (515,460 nonzeros) it ran 138 s of a 15 s limit and reduced nothing (issue 14).
-            options = {"presolve": "off", **options}
-        order = np.lexsort((np.asarray(self.ri), np.asarray(self.ci)))
-        ci = np.asarray(self.ci, dtype=np.int64)[order]
-        start = np.zeros(nc + 1, dtype=np.int32)
-        np.cumsum(np.bincount(ci, minlength=nc), out=start[1:])
-        h = new_highs(**options)
-        integrality = np.asarray(self.integer, dtype=np.int32)
-        status = h.passModel(
-            nc,
-            nr,
-            len(self.v),
-            1,
-            1,
-            0.0,
-            np.asarray(self.cost),
-            np.asarray(self.lb),
-            np.asarray(self.ub),
-            np.asarray(self.rlo),
-            np.asarray(self.rhi),
-            start,
-            np.asarray(self.ri, dtype=np.int32)[order],
-            np.asarray(self.v)[order],
-            integrality if integrality.any() else np.zeros(nc, dtype=np.int32),
-        )
-        if status == highspy.HighsStatus.kError:
-            raise InvalidInput("HiGHS rejected the MILP encoding (non-finite bound or coefficient?)")
-        return h
+    def program(self) -> Program:
+        """The accumulated model as the HiGHS builder's (picklable) description."""
+        a = coo_array((np.asarray(self.v, dtype=np.float64), (np.asarray(self.ri, dtype=np.int64),
+                       np.asarray(self.ci, dtype=np.int64))), shape=(len(self.rlo), len(self.lb)))
+        return Program(a, cost=self.cost, col_lower=self.lb, col_upper=self.ub, row_lower=self.rlo,
+                       row_upper=self.rhi, integer=np.flatnonzero(self.integer))
+
+
+def _load(program: Program, *, tolerances: dict[str, float], options: dict[str, Any]) -> Model:
+    """``program`` in HiGHS, with HiGHS's tolerances unless named and presolve its own choice —
+    except for a large MILP (more than :data:`PRESOLVE_MAX_NONZEROS` nonzeros): HiGHS's MIP
+    presolve does not look at time_limit, and on the 20-200-500-784 decoder (515,460 nonzeros)
+    it ran 138 s of a 15 s limit and reduced nothing (issue 14)."""
+    big = program.is_mip and program.nnz > PRESOLVE_MAX_NONZEROS
+    try:
+        return Model(program, presolve="off" if big else "choose", tolerances=tolerances, options=options)
+    except SolverError:
+        raise InvalidInput("HiGHS rejected the MILP encoding (non-finite bound or coefficient?)") from None
 
 
 @dataclass
@@ -482,14 +465,10 @@ def _polish(
     if extra is not None:
         i, sign, bound = extra
         m.row([(zc[i], sign)], bound, INF)
-    opts: dict[str, Any] = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
-    if time_limit is not None:
-        opts["time_limit"] = max(time_limit, 1e-3)
-    h = m.highs(opts)
-    h.run()
-    if h.getModelStatus() != _STATUS.kOptimal:
+    sol = _load(m.program(), tolerances=TIGHT_TOLERANCES, options={}).solve(_budget(time_limit), basis=False)
+    if sol.status is not SolveStatus.OPTIMAL or sol.x is None:
         return None
-    return np.clip(np.asarray(h.getSolution().col_value[:k], dtype=np.float64), lo, hi)
+    return np.clip(sol.x[:k], lo, hi)
 
 
 # --------------------------------------------------------------------------------------------
@@ -515,19 +494,34 @@ class _MipOutcome:
 KILL_GRACE = 1.0
 
 
+@dataclass(frozen=True)
+class _MipJob:
+    """What one MILP run needs, picklable (the child process of :func:`_run_mip_bounded` reads it)."""
+
+    program: Program
+    latent_cols: list[int]
+    bit_cols: list[int]
+    rel_gap: float
+    cutoff: float | None
+
+
+def _budget(time_limit: float | None) -> Deadline:
+    """``time_limit`` seconds from now for HiGHS, at least 1 ms (``None``: no limit)."""
+    return Deadline(None if time_limit is None else max(float(time_limit), 1e-3))
+
+
 def _run_mip(
     enc: _Encoding, time_limit: float | None, rel_gap: float, cutoff: float | None = None
 ) -> _MipOutcome:
-    if time_limit is not None and len(enc.model.v) > PRESOLVE_MAX_NONZEROS and any(enc.model.integer):
-        bounded = _run_mip_bounded(enc, time_limit, rel_gap, cutoff)
+    job = _MipJob(enc.model.program(), list(enc.z), list(enc.vertex_bits), rel_gap, cutoff)
+    if time_limit is not None and job.program.nnz > PRESOLVE_MAX_NONZEROS and job.program.is_mip:
+        bounded = _run_mip_bounded(job, time_limit)
         if bounded is not None:
             return bounded
-    return _run_mip_here(enc, time_limit, rel_gap, cutoff)
+    return _run_mip_here(job, time_limit)
 
 
-def _run_mip_bounded(
-    enc: _Encoding, time_limit: float, rel_gap: float, cutoff: float | None
-) -> _MipOutcome | None:
+def _run_mip_bounded(job: _MipJob, time_limit: float) -> _MipOutcome | None:
     """:func:`_run_mip_here` in a child process, killed ``KILL_GRACE`` s past ``time_limit``.
 
     HiGHS checks its ``time_limit`` (and a user interrupt, ``cancelSolve``) only between phases:
@@ -545,12 +539,12 @@ def _run_mip_bounded(
 
     ends_at = time.time() + time_limit  # wall clock: the same in the child
     with tempfile.TemporaryDirectory(prefix="theorychk-milp-") as tmp:
-        job, result = Path(tmp) / "job.pkl", Path(tmp) / "result.pkl"
-        job.write_bytes(pickle.dumps((enc, ends_at, rel_gap, cutoff), protocol=pickle.HIGHEST_PROTOCOL))
+        path, result = Path(tmp) / "job.pkl", Path(tmp) / "result.pkl"
+        path.write_bytes(pickle.dumps((job, ends_at), protocol=pickle.HIGHEST_PROTOCOL))
         try:
             proc = subprocess.Popen(
                 [sys.executable, "-c", "from theorychk.solvers.milp import _mip_child; _mip_child()",
-                 str(job), str(result)],
+                 str(path), str(result)],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             )
         except OSError:
@@ -575,55 +569,42 @@ def _mip_child() -> None:
     import pickle
     import sys
 
-    enc, ends_at, rel_gap, cutoff = pickle.loads(open(sys.argv[1], "rb").read())
+    job, ends_at = pickle.loads(open(sys.argv[1], "rb").read())
     try:
         # the child's start-up (interpreter, imports, unpickling the model) counts against the limit
-        out: Any = _run_mip_here(enc, max(1e-3, ends_at - time.time()), rel_gap, cutoff)
+        out: Any = _run_mip_here(job, max(1e-3, ends_at - time.time()))
     except Exception as exc:  # noqa: BLE001 - re-raised in the parent
         out = exc
     with open(sys.argv[2], "wb") as fh:
         fh.write(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
 
 
-def _run_mip_here(
-    enc: _Encoding, time_limit: float | None, rel_gap: float, cutoff: float | None = None
-) -> _MipOutcome:
-    opts: dict[str, Any] = {"mip_rel_gap": rel_gap, "mip_abs_gap": 1e-12}
-    if time_limit is not None:
-        opts["time_limit"] = max(float(time_limit), 1e-3)
-    if cutoff is not None:
+def _run_mip_here(job: _MipJob, time_limit: float | None) -> _MipOutcome:
+    options: dict[str, Any] = {"mip_rel_gap": job.rel_gap, "mip_abs_gap": 1e-12}
+    if job.cutoff is not None:
         # HiGHS's upper limit: nodes whose bound reaches it are pruned, so finding nothing
         # proves min >= cutoff (the model is feasible without it: every latent has a residual).
-        opts["objective_bound"] = float(cutoff)
-    h = enc.model.highs(opts)
-    h.run()
-    st = h.getModelStatus()
-    info = h.getInfo()
-    sol = h.getSolution()
+        options["objective_bound"] = float(job.cutoff)
+    sol = _load(job.program, tolerances={}, options=options).solve(_budget(time_limit), basis=False)
     latent = bits = None
-    if sol.value_valid:
-        latent = np.asarray([sol.col_value[c] for c in enc.z], dtype=np.float64)
-        bits = np.asarray([sol.col_value[c] for c in enc.vertex_bits], dtype=np.float64)
-    bound = float(info.mip_dual_bound) if math.isfinite(info.mip_dual_bound) else -math.inf
-    if not any(enc.model.integer):
+    if sol.x is not None:
+        latent, bits = sol.x[job.latent_cols], sol.x[job.bit_cols]
+    bound = sol.mip_dual_bound if math.isfinite(sol.mip_dual_bound) else -math.inf
+    if not job.program.is_mip:
         # Every unit is stable and the latent real: HiGHS solves an LP and reports no MIP dual
         # bound; at LP optimality the objective is the bound (up to the same tolerances).
-        bound = float(info.objective_function_value) if st == _STATUS.kOptimal else -math.inf
-    ended = st in (_STATUS.kOptimal, _STATUS.kInfeasible, _STATUS.kObjectiveBound)
-    if cutoff is not None and ended and (latent is None or info.objective_function_value >= cutoff):
+        bound = sol.dual_bound
+    ended = sol.status in (SolveStatus.OPTIMAL, SolveStatus.INFEASIBLE) or sol.bound_reached
+    if job.cutoff is not None and ended and (latent is None or sol.objective >= job.cutoff):
         # Nothing below the cutoff: min >= cutoff. HiGHS may still say "optimal" here, with an
         # incumbent above the cutoff and the gap to it left open: only the cutoff is claimed.
-        status: EngineStatus | str = EngineStatus.CUTOFF
-        bound = float(cutoff)
-    elif st == _STATUS.kOptimal:
-        status = EngineStatus.OPTIMAL
-    elif st == _STATUS.kInfeasible:
+        status, bound = EngineStatus.CUTOFF, float(job.cutoff)
+    elif sol.status is SolveStatus.INFEASIBLE:
         status, bound = EngineStatus.INFEASIBLE, math.inf
-    elif st == _STATUS.kTimeLimit:
-        status = EngineStatus.TIME_LIMIT
     else:
-        status = f"other: {h.modelStatusToString(st)}"
-    return _MipOutcome(status, latent, bits, bound, max(0, int(info.mip_node_count)), float(info.mip_gap))
+        # "optimal" / "time limit" as the engine enum; HiGHS's other endings stay "other: ..."
+        status = EngineStatus(sol.label) if sol.label in set(EngineStatus) else sol.label
+    return _MipOutcome(status, latent, bits, bound, max(0, sol.nodes), sol.mip_gap)
 
 
 def _target(net: Network, y_obs: np.ndarray, clip_margin: float) -> tuple[np.ndarray, bool, int]:

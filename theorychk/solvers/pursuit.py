@@ -914,38 +914,21 @@ def _lp_basis_pursuit(
     The feasible set is the set of least-squares minimisers, so this is the ``lam -> 0+``
     limit of the Lasso of Algorithm 2 even when ``t`` is slightly outside the range of ``A``.
     """
-    import highspy
-
-    from theorychk._highs import new_highs
+    from theorychk._highs import INF, TIGHT_TOLERANCES, Model, Program, SolveStatus
 
     rows, cols = a.shape
     a_eq, b_eq = (a.T @ a, a.T @ t) if rows > cols else (a, t)
     block = a_eq if nonnegative else np.hstack([a_eq, -a_eq])  # x = p - q, p, q >= 0
-    nvar = block.shape[1]
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = nvar, block.shape[0]
-    lp.col_cost_ = np.ones(nvar)
-    lp.col_lower_ = np.zeros(nvar)
-    lp.col_upper_ = np.full(nvar, highspy.kHighsInf)
-    lp.row_lower_ = lp.row_upper_ = np.asarray(b_eq, dtype=float)
-    nz = block != 0
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = np.concatenate([[0], np.cumsum(nz.sum(axis=0))]).astype(np.int32)
-    lp.a_matrix_.index_ = np.nonzero(nz.T)[1].astype(np.int32)
-    lp.a_matrix_.value_ = block.T[nz.T]
-    h = new_highs(primal_feasibility_tolerance=1e-10, dual_feasibility_tolerance=1e-10)
-    remaining = deadline.remaining()
-    if remaining is not None:
-        h.setOptionValue("time_limit", max(remaining, 1e-3))
-    h.passModel(lp)
-    h.run()
-    status = h.getModelStatus()
-    its = int(h.getInfo().simplex_iteration_count)
-    if status == highspy.HighsModelStatus.kTimeLimit:
+    b_eq = np.asarray(b_eq, dtype=float)
+    model = Model(Program(block, cost=1.0, col_lower=0.0, col_upper=INF, row_lower=b_eq, row_upper=b_eq),
+                  presolve="choose", tolerances=TIGHT_TOLERANCES)
+    sol = model.solve(deadline, basis=False)
+    its = sol.iterations
+    if sol.status is SolveStatus.TIME_LIMIT:
         return np.zeros(cols), its, Reason.TIME_LIMIT
-    if status != highspy.HighsModelStatus.kOptimal:
-        return np.zeros(cols), its, f"LP status {h.modelStatusToString(status)}"
-    v = np.asarray(h.getSolution().col_value, dtype=float)
+    if sol.status is not SolveStatus.OPTIMAL or sol.x is None:
+        return np.zeros(cols), its, f"LP status {sol.highs_status}"
+    v = sol.x
     return (v if nonnegative else v[:cols] - v[cols:]), its, ""
 
 
