@@ -54,6 +54,7 @@ def test_workers_give_the_same_latents_as_one_process(batch, method):
         reports.append(json.loads(proc.stdout))  # stdout is one JSON document
         latents.append(np.load(out))
     assert [r["runtime"]["workers"] for r in reports] == [1, 2]
+    assert [r["runtime"]["workers_reason"] for r in reports] == ["asked for 1", "asked for 2"]
     assert [r["runtime"]["engine"] for r in reports] == ["this process", "process"]
     assert latents[0].shape == (12, 4)
     # same seeds per signal wherever it runs; gd is batched, in other chunks with 2 workers, and
@@ -152,3 +153,15 @@ def test_a_tiny_time_limit_ends_every_signal_unknown_not_solved(pursuit_batch):
         report = json.loads(proc.stdout)
         assert report["status_counts"] == {"UNKNOWN": 10}
         assert {r["reason"] for r in report["results"]} == {"time limit"}
+
+
+def test_without_workers_the_json_says_what_was_decided_and_why(batch):
+    tmp, _ = batch
+    proc = _run(["invert", "zoo:vae-relu", "--signal", str(tmp / "y.npy"), "--method", "linf", "--json"])
+    assert proc.returncode == 0, proc.stderr
+    runtime = json.loads(proc.stdout)["runtime"]
+    reason = runtime["workers_reason"]
+    # one core: nothing to decide; else the measured rule (tests/solvers/test_batch.py pins both outcomes)
+    assert reason == "auto: 1 core" or (reason.startswith(f"auto: {runtime['workers']} ") and "(measured)" in reason) \
+        or reason.startswith("12 signal(s): fewer than 2 per worker"), reason
+    assert (runtime["workers"] > 1) == (runtime["engine"] == "process")

@@ -181,3 +181,38 @@ def test_a_time_limit_per_signal_never_solves_what_alone_would_not(method, opts)
             assert r.status is InversionStatus.UNKNOWN
         else:
             assert_same_as_alone([r], [s])
+
+
+@pytest.mark.parametrize(("startup", "workers", "words"), [
+    (1e6, 1, "auto: 1 process -- first"), (0.0, 2, "auto: 2 workers -- first"),
+])
+def test_auto_workers_start_only_when_the_measured_startup_pays(planted, monkeypatch, startup, workers, words):
+    # The decision rule, with the measured start-up replaced: huge -> finish here; free -> workers.
+    # Either way the results are the ones of workers=1 (up to gd's batched rounding).
+    net, _, y = planted
+    monkeypatch.setattr("theorychk.runtime.default_workers", lambda: 2)
+    monkeypatch.setattr(batch_module, "_startup_seconds", lambda prepared, pinned: startup)
+    stream = invert_stream(net, y, method="gd", seed=3, iterations=200, workers="auto")
+    assert stream.workers_reason.startswith("auto: deciding")
+    got = dict(stream)
+    assert stream.workers == workers and stream.workers_reason.startswith(words), stream.workers_reason
+    assert "ms each" in stream.workers_reason and "(measured)" in stream.workers_reason
+    ref = dict(invert_stream(net, y, method="gd", seed=3, iterations=200, workers=1))
+    assert sorted(got) == list(range(len(y)))
+    for i, r in ref.items():
+        np.testing.assert_allclose(got[i].latent, r.latent, rtol=1e-9, atol=0)
+
+
+def test_explicit_workers_are_obeyed_and_say_so(planted, monkeypatch):
+    net, _, y = planted
+    monkeypatch.setattr(batch_module, "_startup_seconds", lambda prepared, pinned: pytest.fail("probed"))
+    stream = invert_stream(net, y, method="gd", seed=3, iterations=50, workers=2)
+    assert len(dict(stream)) == len(y)
+    assert (stream.workers, stream.workers_reason) == (2, "asked for 2")
+    small = invert_stream(net, y[:3], method="gd", seed=3, iterations=50, workers=2)
+    assert (small.workers, small.workers_reason) == (1, "3 signal(s): fewer than 2 per worker for 2 workers")
+
+
+def test_startup_probe_measures_a_real_worker(planted):
+    net, _, _ = planted
+    assert batch_module._startup_seconds(prepare(net, method="gd"), False) > 0

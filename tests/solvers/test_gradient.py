@@ -194,3 +194,54 @@ def test_gd_step_grid_is_checked_entry_by_entry():
     with pytest.raises(InvalidInput, match=r"step must be a float in \(0, inf\), a list of at least 1 floats in "
                                            r"\(0, inf\) or None; got \[0.1, -1\]"):
         invert(net, net(np.ones(2)), method="gd", step=[0.1, -1])
+
+
+@pytest.mark.parametrize(("hidden", "out"), [("relu", "plu"), ("leaky_relu:0.1", "relu"), ("relu", "identity")])
+def test_affine_fast_path_gives_the_backprop_iterates(monkeypatch, hidden, out):
+    # While a row's activation pattern holds, gd iterates with G's affine map on that region
+    # (theorychk.solvers.gradient._AffinePieces): same iterations and latents up to rounding as the
+    # forward/backward pass, alone and in a batch, with a mask and momentum.
+    from theorychk.solvers import gradient as gd
+
+    net = gaussian_net((6, 40, 120), out, seed=12, hidden=hidden)
+    zs = np.random.default_rng(3).standard_normal((5, 6))
+    y = net(zs)
+    mask = np.random.default_rng(4).random(120) < 0.9
+    used = []
+    real = gd._AffinePieces.__call__
+
+    def spy(self, z, yy, m):
+        loss, grad, inside = real(self, z, yy, m)
+        used.append(int(inside.sum()))
+        return loss, grad, inside
+
+    monkeypatch.setattr(gd._AffinePieces, "__call__", spy)
+    runs = {}
+    for fast in (True, False):
+        monkeypatch.setattr(gd, "_AFFINE_PATH", fast)
+        batch = gradient_descent(net, y, mask=mask, rng=np.random.default_rng(0), momentum=0.9)
+        singles = [gradient_descent(net, y[i:i + 1], mask=mask, rng=np.random.default_rng(0), init=batch_start,
+                                    momentum=0.9) for i, batch_start in enumerate(_starts(5, 6))]
+        runs[fast] = (batch, singles)
+    assert sum(used) > 0  # the fast path ran, inside the regions' balls
+    (fb, fs), (pb, ps) = runs[True], runs[False]
+    assert fb.converged.all() and pb.converged.all()
+    np.testing.assert_array_equal(fb.iterations, pb.iterations)
+    np.testing.assert_allclose(fb.latent, pb.latent, rtol=1e-9, atol=0)
+    np.testing.assert_allclose(fb.loss, pb.loss, rtol=1e-3, atol=1e-20)
+    for f, p in zip(fs, ps, strict=True):
+        assert f.converged[0] and f.iterations[0] == p.iterations[0]
+        np.testing.assert_allclose(f.latent, p.latent, rtol=1e-9, atol=0)
+
+
+def _starts(batch, k):
+    # gradient_descent's starts for rng=default_rng(0): signal i's first draw
+    return np.random.default_rng(0).standard_normal((batch, 1, k))[:, 0]
+
+
+def test_affine_fast_path_is_skipped_where_it_cannot_pay():
+    from theorychk.solvers import gradient as gd
+
+    assert gd._affine_path(gaussian_net((6, 40, 120), "plu"))
+    assert not gd._affine_path(gaussian_net((6, 40, 120), "tanh"))  # not piecewise linear
+    assert not gd._affine_path(gaussian_net((50, 40, 120), "relu"))  # k >= a width

@@ -86,7 +86,8 @@ def invert(
         "--out", help="Write the latent estimates to this .npy file (replaced if it exists), row by row as they "
                       "finish (NaN: none).")] = None,
     workers: Annotated[int | None, typer.Option(
-        "--workers", min=1, help="Worker processes for a batch (default: the cores; 1: this process).")] = None,
+        "--workers", min=1, help="Worker processes for a batch (default: up to the cores, if the first chunk's "
+                                 "measured time says they pay; 1: this process).")] = None,
     dask: Annotated[str | None, typer.Option(
         "--dask", metavar="ADDRESS", help="Run the batch on this Dask scheduler instead of local processes.")] = None,
     verbose: Annotated[bool, typer.Option(
@@ -106,9 +107,9 @@ def invert(
     UNKNOWN (time limit), INFEASIBLE (proved farther than the tolerance); see docs/glossary.md.
     """
     from theorychk.errors import InvalidInput
-    from theorychk.runtime import Deadline, blas_threads, default_workers, progress
+    from theorychk.runtime import Deadline, blas_threads, progress
     from theorychk.solvers import get_method
-    from theorychk.solvers.batch import invert_stream, processes_used
+    from theorychk.solvers.batch import invert_stream
 
     start = time.perf_counter()
     net = load_model(model, layers, activation, final_activation)
@@ -116,7 +117,7 @@ def invert(
     batch, single = load_signals(signal, net.output_dim, "--signal")
     mask_arr = None if mask is None else load_array(mask, "--mask")
     n = batch.shape[0]
-    n_workers = workers if workers is not None else default_workers()
+    n_workers: int | str = workers if workers is not None else "auto"  # auto: batch.py decides, from measurements
     common = {"mask": mask_arr, "noise": noise, "time_limit": Deadline(time_limit).seconds, "seed": seed,
               "signal_tol": signal_tol, **_method_options(option or [])}
     if method == "oracle" or latent_true is not None:
@@ -128,8 +129,7 @@ def invert(
         truth, _ = load_signals(latent_true, net.latent_dim, "--latent-true")
         if truth.shape[0] != n:
             raise InvalidInput(f"--latent-true {latent_true} has {truth.shape[0]} row(s); --signal has {n}")
-        n_workers = 1  # one signal per call: each gets its own true latent
-        stream = _oracle_stream(net, batch, truth, common)
+        stream = _oracle_stream(net, batch, truth, common)  # one signal per call: each gets its own true latent
     else:
         stream = invert_stream(
             net, batch, method=method, workers=n_workers, dask=dask, **common,
@@ -155,7 +155,8 @@ def invert(
     counts: dict[str, int] = {}
     for r in results:
         counts[r.status.value] = counts.get(r.status.value, 0) + 1
-    used = n_workers if dask else processes_used(n, n_workers)
+    used = getattr(stream, "workers", 1)
+    reason = getattr(stream, "workers_reason", "--method oracle: one signal per call")
     if json_out:
         print_json({
             "model": model,
@@ -166,6 +167,7 @@ def invert(
             "runtime": {
                 "wall_seconds": round(wall, 6),
                 "workers": used,
+                "workers_reason": reason,
                 "engine": "dask" if dask else ("process" if used > 1 else "this process"),
                 "blas_threads": threads.get("blas"),
                 "openmp_threads": threads.get("openmp"),

@@ -41,6 +41,14 @@ instance yet (a forked copy of HiGHS's thread scheduler has no threads: a forked
 its time limit, see ``theorychk/experiments/sweep.py``); otherwise they are spawned and import
 theorychk afresh, which costs a few tenths of a second each. Each worker receives the network
 once (pool initializer); signals travel in chunks.
+
+With ``workers="auto"`` (the CLI without ``--workers``) the batch decides for itself whether
+workers pay (:class:`Stream`): this process inverts the first chunk and times it per signal, then
+starts one probe worker process (same start method and initializer as the pool's, no work) and
+times it. With ``W`` cores, workers start only if ``W * startup + rest / W < rest`` -- the
+remaining signals' estimated time ``rest`` spread over ``W`` workers, plus ``W`` start-ups, beats
+finishing them here. The decision and its numbers are on the stream (``workers``,
+``workers_reason``), and in the CLI's JSON.
 """
 
 from __future__ import annotations
@@ -48,6 +56,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import sys
+import time
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
@@ -59,7 +68,7 @@ from theorychk.network import Network
 from theorychk.solvers.base import Inversion, Prepared, prepare, validate_signals
 from theorychk.runtime import DEFAULT_TIME_LIMIT
 
-__all__ = ["invert_stream", "signal_seeds", "validate_signals", "processes_used"]
+__all__ = ["invert_stream", "signal_seeds", "validate_signals", "processes_used", "Stream"]
 
 #: chunks per worker: small enough to balance uneven signals and move the progress bar,
 #: large enough that pickling per chunk stays negligible next to the inversions
@@ -150,11 +159,11 @@ def invert_stream(
     noise: float | None = None,
     time_limit: float | None = DEFAULT_TIME_LIMIT,
     seed: int | np.random.Generator | None = None,
-    workers: int = 1,
+    workers: int | str = 1,
     dask: Any = None,
     signal_tol: float | None = None,
     **options: Any,
-) -> Iterator[tuple[int, Inversion]]:
+) -> Stream:
     """Invert every row of ``signals``; yield ``(row index, Inversion)`` as each finishes.
 
     Parameters
@@ -164,9 +173,10 @@ def invert_stream(
     signals : array ``(batch, n_L)``
     seed : int, Generator or None
         Seeds one child per signal (module docstring): results do not depend on ``workers``.
-    workers : int
+    workers : int or "auto"
         Processes to spread the batch over; 1 (default) inverts here, in order, and so does a
-        batch of fewer than two signals per worker (:func:`processes_used`).
+        batch of fewer than two signals per worker (:func:`processes_used`). ``"auto"``: up to
+        the cores, if the first chunk's measured time says they pay (module docstring).
     dask : str or distributed.Client, optional
         Run the chunks on this Dask cluster instead (``workers`` then only sizes the chunks).
 
@@ -183,16 +193,63 @@ def invert_stream(
     >>> sorted((i, r.latent.round(9).tolist()) for i, r in invert_stream(net, Y))
     [(0, [1.0, 2.0]), (1, [3.0, 1.0])]
     """
+    auto = workers == "auto"
+    if auto:
+        from theorychk.runtime import default_workers
+
+        workers = default_workers()
     workers = check("workers", workers, [POSITIVE_INT])
     prepared = prepare(net, method=method, mask=mask, noise=noise, time_limit=time_limit, options=options,
                        signal_tol=signal_tol)
     arr = validate_signals(net, signals)
     seeds = signal_seeds(seed, arr.shape[0])
-    return _stream(prepared, arr, seeds, workers, dask)
+    return Stream(prepared, arr, seeds, workers, dask, auto=auto and dask is None)
+
+
+class Stream:
+    """The ``(index, Inversion)`` pairs of :func:`invert_stream`, and how they were computed:
+    ``workers`` (processes that inverted) and ``workers_reason`` (why), set once decided."""
+
+    def __init__(self, prepared: Prepared, arr: np.ndarray, seeds: list[np.random.SeedSequence], workers: int,
+                 dask: Any, *, auto: bool = False) -> None:
+        n = arr.shape[0]
+        if dask is not None:
+            self.workers, self.workers_reason = workers, "dask"
+        elif processes_used(n, workers) == 1:
+            self.workers = 1
+            self.workers_reason = ("auto: 1 core" if auto and workers == 1 else "asked for 1" if workers == 1 else
+                                   f"{n} signal(s): fewer than 2 per worker for {workers} workers")
+        else:
+            self.workers, self.workers_reason = workers, ("auto: deciding after the first chunk" if auto
+                                                          else f"asked for {workers}")
+        self._it = _stream(self, prepared, arr, seeds, self.workers, dask, auto)
+
+    def __iter__(self) -> Stream:
+        return self
+
+    def __next__(self) -> tuple[int, Inversion]:
+        return next(self._it)
+
+    def close(self) -> None:
+        self._it.close()
+
+
+def _startup_seconds(prepared: Prepared, pinned: bool) -> float:
+    """Wall time to start one worker process as the pool would (its initializer included) and see it exit."""
+    t0 = time.perf_counter()
+    proc = _context().Process(target=_probe_worker, args=(prepared, pinned))
+    proc.start()
+    proc.join()
+    return time.perf_counter() - t0
+
+
+def _probe_worker(prepared: Prepared, pinned: bool) -> None:
+    _init_worker(prepared, pinned)
 
 
 def _stream(
-    prepared: Prepared, arr: np.ndarray, seeds: list[np.random.SeedSequence], workers: int, dask: Any
+    stream: Stream, prepared: Prepared, arr: np.ndarray, seeds: list[np.random.SeedSequence], workers: int,
+    dask: Any, auto: bool,
 ) -> Iterator[tuple[int, Inversion]]:
     from theorychk.runtime import single_threaded_blas
 
@@ -201,7 +258,7 @@ def _stream(
         if dask is not None:
             yield from _on_dask(prepared, arr, seeds, workers, dask)
             return
-        if processes_used(n, workers) == 1:
+        if workers == 1:
             if not prepared.batched:
                 for i in range(n):
                     yield i, prepared.run(arr[i], np.random.default_rng(seeds[i]))
@@ -210,6 +267,24 @@ def _stream(
                 yield from _run_chunk(prepared, c, arr[c], [seeds[i] for i in c])
             return
         chunks = _chunks(n, workers, prepared.batched)
+        if auto:
+            # this process inverts the first chunk, timed, then the rule of the module docstring
+            t0 = time.perf_counter()
+            first = chunks.pop(0)
+            yield from _run_chunk(prepared, first, arr[first], [seeds[i] for i in first])
+            per_signal = (time.perf_counter() - t0) / len(first)
+            rest = per_signal * (n - len(first))
+            startup = _startup_seconds(prepared, pinned)
+            pay = workers * startup + rest / workers < rest
+            numbers = (f"first {len(first)} signal(s) here took {1e3 * per_signal:.3g} ms each, so the other "
+                       f"{n - len(first)} about {rest:.3g} s; starting a worker took {startup:.3g} s (measured)")
+            if not pay:
+                stream.workers = 1
+                stream.workers_reason = f"auto: 1 process -- {numbers}: {workers} workers would not pay"
+                for c in chunks:
+                    yield from _run_chunk(prepared, c, arr[c], [seeds[i] for i in c])
+                return
+            stream.workers_reason = f"auto: {workers} workers -- {numbers}: they pay"
         with ProcessPoolExecutor(
             max_workers=min(workers, len(chunks)), mp_context=_context(),
             initializer=_init_worker, initargs=(prepared, pinned),

@@ -164,25 +164,35 @@ _GD_PARAMS: dict[str, ConstraintSpec] = {
 # --------------------------------------------------------------------------------------------
 
 
-def _loss_and_gradient(
-    net: Network, z: np.ndarray, y: np.ndarray, mask: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per row: ``f(z) = 1/2 ||mask * (G(z) - y)||^2`` and its gradient, by manual backprop."""
+def _forward(net: Network, z: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """Per layer the pre-activations of every row of ``z``, and the output."""
     pres = []
     x = z
     for layer in net.layers:
         p = x @ layer.weight.T + layer.bias
         pres.append(p)
         x = layer.activation(p)
-    r = mask * (x - y)
-    loss = 0.5 * np.einsum("ij,ij->i", r, r)
+    return pres, x
+
+
+def _backprop(net: Network, pres: list[np.ndarray], r: np.ndarray) -> np.ndarray:
+    """``J(z)^T r`` per row, ``J`` the Jacobian of ``G`` at the point whose pre-activations are ``pres``."""
     delta = r * net.layers[-1].activation.derivative(pres[-1])
     for k in range(net.depth - 1, -1, -1):
         g = delta @ net.layers[k].weight
         if k == 0:
-            return loss, g
+            return g
         delta = g * net.layers[k - 1].activation.derivative(pres[k - 1])
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _loss_and_gradient(
+    net: Network, z: np.ndarray, y: np.ndarray, mask: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: ``f(z) = 1/2 ||mask * (G(z) - y)||^2`` and its gradient, by manual backprop."""
+    pres, x = _forward(net, z)
+    r = mask * (x - y)
+    return 0.5 * np.einsum("ij,ij->i", r, r), _backprop(net, pres, r)
 
 
 def default_step(net: Network, mask: np.ndarray) -> float:
@@ -197,6 +207,194 @@ def default_step(net: Network, mask: np.ndarray) -> float:
         w = layer.weight[observed] if k == net.depth - 1 else layer.weight
         bound *= (np.linalg.norm(w, 2) * layer.activation.derivative_bound) ** 2
     return 1.0 / bound if bound > 0 else 1.0
+
+
+# --------------------------------------------------------------------------------------------
+# Fixed activation pattern: G is affine in z there
+# --------------------------------------------------------------------------------------------
+
+#: the fast path of :func:`_descend` is used (tests switch it off to compare the two)
+_AFFINE_PATH = True
+
+#: rows per build of the affine maps (bounds the memory of the stacked ``B_i``)
+_BUILD_ROWS = 64
+
+
+def _piece(act: Activation, pre: np.ndarray) -> np.ndarray:
+    """The index into ``act.regions`` of the piece each pre-activation lies on (int8), with the
+    tie at a breakpoint broken as :meth:`~theorychk.network.Activation.derivative` breaks it
+    (ReLU'(0) = 0, PLU'(±c) = 1), so that the slope of the piece is the derivative gradient
+    descent uses."""
+    idx = act.region_index(pre)
+    slopes = np.array([float(p.slope) for p in act.regions])
+    d = act.derivative(pre)
+    right = np.minimum(idx + 1, len(slopes) - 1)
+    idx = np.where((slopes[idx] != d) & (slopes[right] == d), right, idx)
+    return idx.astype(np.int8)
+
+
+def _on_piece(act: Activation, piece: np.ndarray, pre: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(slope, offset, margin)`` of :func:`_piece`'s pieces: ``act(pre) = slope * pre + offset``
+    there, and ``margin`` is the distance from ``pre`` to the nearest breakpoint."""
+    regions = act.regions
+    slope = np.array([float(p.slope) for p in regions])[piece]
+    offset = np.array([float(p.offset) for p in regions])[piece]
+    bps = np.asarray(act.breakpoints, dtype=float)
+    if bps.size == 0:
+        return slope, offset, np.full_like(pre, np.inf)
+    return slope, offset, np.min(np.abs(pre[..., None] - bps), axis=-1)
+
+
+def _affine_path(net: Network) -> bool:
+    """The fast path applies: every activation piecewise linear, and ``k`` below every width (else
+    a build of the maps costs more than the iterations it saves)."""
+    return (_AFFINE_PATH and all(a.piecewise_linear for a in net.activations)
+            and net.latent_dim < min(net.widths[1:]))
+
+
+class _Backprop:
+    """Loss and gradient of every row by a forward and a backward pass (any activation)."""
+
+    def __init__(self, net: Network) -> None:
+        self.net = net
+
+    def __call__(self, z: np.ndarray, y: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray, None]:
+        loss, grad = _loss_and_gradient(self.net, z, y, m)
+        return loss, grad, None
+
+    def keep(self, keep: np.ndarray) -> None:
+        pass
+
+
+class _AffinePieces:
+    """Loss and gradient of every row, cheap while the row's activation pattern stays fixed.
+
+    On one activation region a piecewise-linear ``G`` is affine in ``z``: layer ``i``'s
+    pre-activation is ``B_i z + d_i`` and the output ``A z + c``, so there
+
+        f(z) = 1/2 z^T Q z + q^T z + r0,   grad f(z) = Q z + q,
+        Q = A^T M A,  q = A^T M (c - y),  r0 = 1/2 ||mask (c - y)||^2   (M = mask^2),
+
+    ``k^2`` multiply-adds per iteration instead of a forward and a backward pass. A row is on
+    its region while every pre-activation stays on its piece; from a point ``z_s`` where unit
+    ``j`` of layer ``i`` is at distance ``margin_j`` from its nearest breakpoint, it stays there
+    for every ``z`` with ``||z - z_s|| < margin_j / ||B_i[j]||`` (Cauchy-Schwarz). The row's
+    *ball* is the smallest of these radii (each margin shrunk by ``1e-9 (1 + |pre|)``, so that
+    the forward pass, which rounds, would also see the same pieces). Per iteration and row:
+
+    * inside its ball: ``Q z + q`` (and the loss from the quadratic form, replaced by the exact
+      one at the end, :func:`_descend`);
+    * otherwise: a forward pass, its pieces compared with the stored pattern -- the tests the
+      plain path makes. On the same region: the gradient ``Q z + q`` and a new ball around ``z``.
+      On another (or no maps yet): backpropagation, as the plain path.
+
+    A row gets its maps once its pattern has held for ``k // 2`` iterations: a build costs
+    ``sum_i n_i n_{i+1} k`` multiply-adds, an ordinary iteration about ``2 sum_i n_i n_{i+1}``,
+    so a build thrown away when the pattern changes at once costs at most as much as the
+    iterations spent waiting for it (rent-or-buy). While gradient descent wanders across
+    regions (the first ~150 iterations on the 20-128-392-784 net), rows pay the plain price.
+
+    The iterates are those of the plain path up to the rounding of the two gradient formulas.
+    """
+
+    def __init__(self, net: Network, rows: int) -> None:
+        k = net.latent_dim
+        self.net = net
+        self.patience = max(1, k // 2)
+        self.pattern = [np.full((rows, n), -2, np.int8) for n in net.widths[1:]]
+        self.stable = np.zeros(rows, np.int64)
+        self.ball = np.zeros(rows, bool)
+        self.center = np.zeros((rows, k))
+        self.radius = np.zeros(rows)
+        self.Q = np.zeros((rows, k, k))
+        self.q = np.zeros((rows, k))
+        self.r0 = np.zeros(rows)
+        self.bnorm = [np.zeros((rows, n)) for n in net.widths[1:]]
+
+    def keep(self, keep: np.ndarray) -> None:
+        for name in ("stable", "ball", "center", "radius", "Q", "q", "r0"):
+            setattr(self, name, getattr(self, name)[keep])
+        self.pattern = [p[keep] for p in self.pattern]
+        self.bnorm = [b[keep] for b in self.bnorm]
+
+    def __call__(self, z: np.ndarray, y: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(loss, gradient, quadratic)``: ``quadratic`` marks the losses from the quadratic form."""
+        rows = z.shape[0]
+        loss = np.empty(rows)
+        grad = np.empty_like(z)
+        inside = self.ball & (np.linalg.norm(z - self.center, axis=1) < self.radius)
+        if inside.any():
+            zi, qi = z[inside], self.q[inside]
+            g = np.einsum("rkl,rl->rk", self.Q[inside], zi) + qi
+            grad[inside] = g
+            loss[inside] = 0.5 * np.einsum("rk,rk->r", zi, g + qi) + self.r0[inside]
+        out = np.flatnonzero(~inside)
+        if out.size:
+            self._outside(out, z[out], y[out], m[out], loss, grad)
+        return loss, grad, inside
+
+    def _outside(self, out: np.ndarray, z: np.ndarray, y: np.ndarray, m: np.ndarray,
+                 loss: np.ndarray, grad: np.ndarray) -> None:
+        pres, x = _forward(self.net, z)
+        r = m * (x - y)
+        loss[out] = 0.5 * np.einsum("ij,ij->i", r, r)
+        acts = self.net.activations
+        pieces = [_piece(act, p) for act, p in zip(acts, pres, strict=True)]
+        same = np.ones(out.size, bool)
+        for i, pc in enumerate(pieces):
+            same &= (pc == self.pattern[i][out]).all(axis=1)
+            self.pattern[i][out] = pc
+        had = self.ball[out]
+        recenter = had & same
+        if recenter.any():
+            sel = out[recenter]
+            grad[sel] = np.einsum("rkl,rl->rk", self.Q[sel], z[recenter]) + self.q[sel]
+        plain = ~recenter
+        if plain.any():
+            grad[out[plain]] = _backprop(self.net, [p[plain] for p in pres], r[plain])
+        self.ball[out[had & ~same]] = False
+        self.stable[out] = np.where(same, self.stable[out] + 1, 0)
+        build = ~had & (self.stable[out] >= self.patience) & np.isfinite(loss[out])
+        now = recenter | build
+        if not now.any():
+            return
+        sel = out[now]
+        linear = [_on_piece(act, pc[now], p[now]) for act, pc, p in zip(acts, pieces, pres, strict=True)]
+        part = np.flatnonzero(build[now])
+        for a in range(0, part.size, _BUILD_ROWS):
+            rows = part[a:a + _BUILD_ROWS]
+            self._build(sel[rows], [(sl[rows], off[rows]) for sl, off, _ in linear], y[now][rows], m[now][rows])
+        radius = np.full(sel.size, np.inf)
+        for i, ((_, _, margin), p) in enumerate(zip(linear, pres, strict=True)):
+            margin = margin - 1e-9 * (1.0 + np.abs(p[now]))
+            norm = self.bnorm[i][sel]
+            ratio = np.divide(margin, norm, out=np.where(margin > 0, np.inf, 0.0), where=norm > 0)
+            radius = np.minimum(radius, ratio.min(axis=1))
+        self.center[sel] = z[now]
+        self.radius[sel] = np.maximum(radius, 0.0)
+        self.ball[sel] = True
+
+    def _build(self, rows: np.ndarray, pieces: list[tuple[np.ndarray, np.ndarray]], y: np.ndarray,
+               m: np.ndarray) -> None:
+        """``Q, q, r0`` and the row norms of every ``B_i`` for ``rows`` at their current pieces."""
+        layers = self.net.layers
+        b, k = rows.size, self.net.latent_dim
+        bt = np.broadcast_to(layers[0].weight[:, None, :], (layers[0].n_out, b, k))  # B_1 = W_1, stacked (n, b, k)
+        d = np.broadcast_to(layers[0].bias, (b, layers[0].n_out))
+        for i, (slope, offset) in enumerate(pieces):
+            self.bnorm[i][rows] = np.sqrt(np.einsum("nrk,nrk->rn", bt, bt))
+            bt = bt * slope.T[:, :, None]
+            d = slope * d + offset
+            if i + 1 < len(layers):
+                w = layers[i + 1].weight
+                bt = (w @ bt.reshape(w.shape[1], b * k)).reshape(w.shape[0], b, k)
+                d = d @ w.T + layers[i + 1].bias
+        a = bt.transpose(1, 0, 2)  # (b, n_L, k): A per row
+        msq = m * m
+        self.Q[rows] = a.transpose(0, 2, 1) @ (a * msq[:, :, None])
+        e = d - y
+        self.q[rows] = np.einsum("rnk,rn->rk", a, msq * e)
+        self.r0[rows] = 0.5 * np.einsum("rn,rn->r", m * e, m * e)
 
 
 @dataclass(frozen=True)
@@ -256,6 +454,9 @@ def _descend(
     sq = np.zeros_like(z)  # Adam's second moment
     frozen = np.zeros(rows, dtype=bool)
     b1, b2, eps = 0.9, 0.999, 1e-8
+    evaluate: _Backprop | _AffinePieces = _AffinePieces(net, rows) if _affine_path(net) else _Backprop(net)
+    quad_out = np.zeros(rows, dtype=bool)  # the recorded loss came from a quadratic form, at quad_at
+    quad_at = np.zeros_like(z)
     with np.errstate(over="ignore", invalid="ignore"):
         for k in range(iterations + 1):
             if k % check_every == 0:
@@ -271,12 +472,16 @@ def _descend(
                     keep = ~frozen
                     active, za, ya, ma = active[keep], za[keep], ya[keep], ma[keep]
                     vel, sq, frozen = vel[keep], sq[keep], frozen[keep]
+                    evaluate.keep(keep)
                 if active.size == 0:
                     break
-            loss, grad = _loss_and_gradient(net, za, ya, ma)
+            loss, grad, quad = evaluate(za, ya, ma)
             gnorm = np.linalg.norm(grad, axis=1)
             live = ~frozen
             loss_out[active[live]] = loss[live]
+            if quad is not None:
+                quad_out[active[live]] = quad[live]
+                quad_at[active[live & quad]] = za[live & quad]
             gnorm_out[active[live]] = gnorm[live]
             bad = live & ~(np.isfinite(loss) & np.isfinite(gnorm))
             done = live & (gnorm <= grad_tol)
@@ -301,6 +506,11 @@ def _descend(
             za = za - lr * np.where(live[:, None], upd, 0.0)
     if active.size:
         z[active] = za
+    # a loss from the quadratic form cancels large terms near a minimum: report the exact one
+    fix = np.flatnonzero(quad_out & np.isfinite(loss_out))
+    if fix.size:
+        r = mask[fix] * (_forward(net, quad_at[fix])[1] - y[fix])
+        loss_out[fix] = 0.5 * np.einsum("ij,ij->i", r, r)
     return z, loss_out, gnorm_out, iters_out, conv_out, div_out, cut_out
 
 
