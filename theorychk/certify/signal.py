@@ -535,7 +535,7 @@ def printed_claim(tr: Trace, per_signal: dict[str, Any], *, budget: Deadline | N
     carries the per-signal evidence; REFUTED with the per-signal claim's exact witness."""
     holds = {"CERTIFIED": True, "REFUTED": False}.get(per_signal["status"])
     if budget is None:
-        phyps, pholds, note = [], None, "time limit (no time left for the printed hypotheses)"
+        phyps, pholds, note = [], None, f"{Reason.TIME_LIMIT} (no time left for the printed hypotheses)"
     else:
         phyps, pholds, note = _printed_thm1(tr, budget)
     certified = pholds is True and holds is True
