@@ -168,7 +168,7 @@ def test_dask_cluster_gives_the_same_certificates(model, tmp_path, capsys):
     assert main([*args, "--workers", "1", "--out", str(tmp_path / "here")]) == 0
     capsys.readouterr()
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:  # any free port: no warning
         assert main([*args, "--dask", cluster.scheduler_address, "--out", str(tmp_path / "dask")]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["runtime"]["engine"] == "dask"
