@@ -136,3 +136,79 @@ def test_oracle_fourier_motzkin_strictness():
     assert fm_point([(minus, q(0), True), (one, q(0), False)], 1) is None
     assert fm_point([(minus, q(0), False), (one, q(0), False)], 1) == [q(0)]
     assert fm_point([(minus, q(-1), True), (one, q(2), True)], 1) == [q(F(3, 2))]
+
+
+# --------------------------------------------------------------------------------------------
+# The as-printed hypotheses of Theorem 1: after the decisive claims, on their own budget
+# --------------------------------------------------------------------------------------------
+
+
+def _printed_case() -> tuple[Network, list[Fraction]]:
+    """Sub-spark 4 and sub-rank 4 here: decided at once without a limit, not within a few looks."""
+    rng = np.random.default_rng(1)
+    net = Network([Layer(rng.integers(-3, 4, (10, 4)).astype(float), None, "relu"),
+                   Layer(rng.integers(-3, 4, (12, 10)).astype(float), None, "relu")])
+    return net, [F(1), F(-1, 2), F(1, 4), F(2)]
+
+
+def test_printed_budget_is_a_fraction_of_the_limit_capped_and_within_the_deadline(fake_clock):
+    from theorychk.certify.signal import printed_budget
+    from theorychk.runtime import Deadline
+
+    assert printed_budget(Deadline(20.0)).seconds == 2.0  # 10 % of the limit
+    assert printed_budget(Deadline(600.0)).seconds == 5.0  # at most 5 s
+    assert printed_budget(Deadline(None)).seconds == 5.0
+    assert printed_budget(Deadline(None), seconds=None).seconds is None
+    assert printed_budget(Deadline(600.0), fraction=0.5, seconds=None).seconds == 300.0
+    late = Deadline(20.0)
+    fake_clock.now += 19.5
+    assert printed_budget(late).seconds == 0.5  # never past the signal's deadline
+    fake_clock.now += 1.0
+    assert printed_budget(late) is None and printed_budget(Deadline(20.0), seconds=0) is None
+
+
+def test_printed_hypotheses_run_after_the_decisive_claims_on_their_budget(monkeypatch, fake_clock):
+    from theorychk.certify import signal
+
+    calls: list[tuple[str, object]] = []
+
+    def spy(name, fn):
+        def wrapped(*args, **kwargs):
+            calls.append((name, kwargs.get("deadline", args[-1] if args else None)))
+            return fn(*args, **kwargs)
+        monkeypatch.setattr(signal, name, wrapped)
+
+    for name in ("polytope_layer", "_milp_claim", "_aberdam_layers", "_printed_thm1"):
+        spy(name, getattr(signal, name))
+    net, z = _printed_case()
+    cert = build_certificate(net, z, source="test", kinds=("aberdam_thm1", "polytope", "milp_global"), time_limit=20)
+    order = [name for name, _ in calls]
+    assert order[0] == "_aberdam_layers" and order[-1] == "_printed_thm1" and "_milp_claim" in order
+    assert calls[-1][1].seconds == 2.0  # min(10 % of 20 s, 5 s): the clock stood still
+    labels = [(c["kind"], c.get("variant")) for c in cert["claims"]]
+    assert labels[:2] == [("aberdam_thm1", "per_signal"), ("aberdam_thm1", "as_printed")]  # the order of old
+    calls.clear()
+    cert = build_certificate(net, z, source="test", kinds=("aberdam_thm1", "polytope"), time_limit=20,
+                             printed_seconds=0)
+    assert "_printed_thm1" not in [name for name, _ in calls]
+    printed = cert["claims"][1]
+    assert printed["variant"] == "as_printed" and printed["status"] == "UNKNOWN"
+    assert printed["reason"].startswith("time limit") and printed["hypotheses"] == []
+    assert "REJECTED" not in [f.outcome for f in check_certificate(cert, net).claims]
+
+
+def test_printed_hypotheses_report_the_bounds_reached_when_their_budget_ends(fake_clock):
+    from theorychk.certify.signal import _printed_thm1
+    from theorychk.runtime import Deadline
+
+    net, z = _printed_case()
+    tr = trace(net, z)
+    full, _, _ = _printed_thm1(tr, Deadline(None))
+    fake_clock.step = 1.0  # every look at the clock takes a second: a 2 s budget ends at once
+    cut, holds, note = _printed_thm1(tr, Deadline(2.0))
+    assert holds is None and note.startswith("printed-hypothesis budget (2 s) ended")
+    for f, c in zip(full[:-1], cut[:-1], strict=True):  # the last row is Corollary 1's counts
+        assert f["values"]["lower"] == f["values"]["upper"]  # decided without the budget
+        assert c["values"]["status"] == "UNKNOWN" and c["holds"] is None
+        assert c["values"]["lower"] <= f["values"]["lower"] <= c["values"]["upper"]  # sound bounds, not a guess
+        assert c["values"]["lower"] < c["values"]["upper"]

@@ -71,6 +71,11 @@ CASES = [
     ("certify-negative-seed", ["certify", "zoo:vae-relu", "--samples", "1", "--seed", "-1"], "--seed"),
     ("certify-unknown-claim", ["certify", "zoo:vae-relu", "--claims", "lei_linff"], "lei_linf"),
     ("certify-out-is-a-file", ["certify", "zoo:vae-relu", "--samples", "1", "--out", "exists.json"], "--out"),
+    ("certify-zero-workers", ["certify", "zoo:vae-relu", "--samples", "2", "--workers", "0"], "--workers"),
+    ("certify-dask-garbage", ["certify", "zoo:vae-relu", "--samples", "2", "--dask", "garbage"], "--dask"),
+    ("certify-resume-without-out", ["certify", "zoo:vae-relu", "--samples", "2", "--resume"], "--out"),
+    ("certify-negative-printed-budget", ["certify", "zoo:vae-relu", "--samples", "1", "--printed-budget", "-1"],
+     "--printed-budget"),
     # certificates
     ("check-missing", ["check", "nothere.json"], "nothere.json"),
     ("check-npy", ["check", "M.npy"], "M.npy"),

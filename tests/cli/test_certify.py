@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -132,3 +133,45 @@ def test_complete_decides_where_polytope_does_not_through_the_cli(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "VERIFIED       complete: branching tree replayed below layer 1" in proc.stdout
     assert proc.stdout.rstrip().endswith("VERIFIED: certs/signal-000.json")
+
+
+def test_not_unique_verdict_names_the_refuting_claim_and_the_distance(tmp_path, capsys):
+    """G(z) = |z|: the second preimage of G(z*) is -z*, at distance 2|z*|."""
+    net = Network([Layer(np.array([[1.0], [-1.0]]), None, "relu"), Layer(np.array([[1.0, 1.0]]), None, "identity")])
+    path = save_network(net, tmp_path / "abs.npz")
+    code = main(["certify", str(path), "--samples", "2", "--claims", "polytope,milp_global", "--workers", "1",
+                 "--out", str(tmp_path / "c"), "--json", "--quiet"])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["verdicts"] == {"unique": 0, "not unique": 2, "undecided": 0}
+    for row in summary["signals"]:
+        cert = json.loads((tmp_path / "c" / f"signal-{row['index']:03d}.json").read_text())
+        z = float(Fraction(cert["signal"]["latent"][0]))
+        v = row["verdict"]
+        assert (v["verdict"], v["by"]) == ("not unique", "milp_global")
+        assert v["distance_l2"] == pytest.approx(2 * abs(z)) and v["distance_linf"] == pytest.approx(2 * abs(z))
+    assert main(["check", str(tmp_path / "c" / "signal-000.json")]) == 0
+    assert "signal verdict: not unique: ||z2 - z*||_2 = " in capsys.readouterr().out
+
+
+def test_printed_budget_default_is_the_library_default():
+    from theorychk.certify.signal import PRINTED_SECONDS
+    from theorychk.cli.certify import PRINTED_SECONDS as CLI_DEFAULT
+
+    assert CLI_DEFAULT == PRINTED_SECONDS  # spelled in the CLI so that --help imports no numpy
+
+
+def test_dask_cluster_gives_the_same_certificates(model, tmp_path, capsys):
+    distributed = pytest.importorskip("distributed")
+    path, _ = model
+    args = ["certify", str(path), "--samples", "2", "--claims", "polytope,lei_thm2,lei_linf", "--json", "--quiet"]
+    assert main([*args, "--workers", "1", "--out", str(tmp_path / "here")]) == 0
+    capsys.readouterr()
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
+                                  dashboard_address=":0") as cluster:  # any free port: no warning
+        assert main([*args, "--dask", cluster.scheduler_address, "--out", str(tmp_path / "dask")]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["runtime"]["engine"] == "dask"
+    for name in ("signal-000.json", "signal-001.json"):
+        here, there = (json.loads((tmp_path / d / name).read_text()) for d in ("here", "dask"))
+        assert {**here, "generator": None} == {**there, "generator": None}

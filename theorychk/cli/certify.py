@@ -1,5 +1,12 @@
 """``theorychk certify`` (per-signal certificates) and ``theorychk check`` (the trusted checker).
 
+``certify`` runs its signals on the sweep engine (:mod:`theorychk.certify.batch`): ``--workers``
+processes (default: the cores), or ``--dask ADDRESS``, one BLAS thread each, every signal on its
+own time limit; each certificate is written to ``--out`` as it finishes (under a temporary name,
+then renamed), and ``--resume`` skips the signals whose certificate is already there and parses.
+The table and the JSON give one verdict per signal (:func:`theorychk.verdict.signal_verdict`) next
+to the per-claim counts; ``check`` reports the verdict of the claims it re-derived.
+
 Exit codes of ``check``: 0 VERIFIED; 1 REJECTED (the reason is printed — a fingerprint mismatch,
 or a recorded model file whose bytes changed since certification, is a REJECTED certificate); 2
 when the certificate or the model cannot be read (one-line error).
@@ -13,11 +20,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from theorychk.cli import (
-    ActivationOpt, FinalActivationOpt, JsonOpt, LayersOpt, ModelArg, app, cell, load_signals, out_folder,
+    ActivationOpt, FinalActivationOpt, JsonOpt, LayersOpt, ModelArg, app, cell, dask_client, load_signals, out_folder,
     positive_seconds, print_json,
 )
 from theorychk.errors import InvalidInput
 from theorychk.runtime import DEFAULT_TIME_LIMIT
+
+#: The verdicts of :func:`theorychk.verdict.signal_verdict` (spelled here: `--help` imports no numpy).
+UNIQUE, NOT_UNIQUE, UNDECIDED = "unique", "not unique", "undecided"
+#: Default of ``--printed-budget`` (:data:`theorychk.certify.signal.PRINTED_SECONDS`; a test keeps them equal).
+PRINTED_SECONDS = 5.0
 
 if TYPE_CHECKING:  # numpy is imported where it is used: `theorychk --help` does not need it
     import numpy as np
@@ -63,14 +75,28 @@ def certify(
         "--time-limit", callback=positive_seconds, help="Wall-clock seconds per signal: inverting it and all its claims together (claims "
                              "undecided then end UNKNOWN \"time limit\"); the global-injectivity check gets the "
                              "same budget once ('inf': no limit).")] = DEFAULT_TIME_LIMIT,
+    printed_budget: Annotated[float, typer.Option(
+        "--printed-budget", min=0.0, help="Seconds at most for the as-printed hypotheses of aberdam_thm1 (sub-spark / "
+                                          "sub-rank at full layer size), evaluated after every other claim: also at "
+                                          "most 10% of --time-limit and what is left of it; they report the bounds "
+                                          "reached when it ends. 0: leave that variant out.")] = PRINTED_SECONDS,
     signal_tol: Annotated[float | None, typer.Option(
         "--signal-tol", min=0.0, help="With --signals: how far (l2) a signal may be from the range and count as "
                                       "realizable (default: float rounding of the model's dtype; "
                                       "docs/glossary.md).")] = None,
     out: Annotated[Path | None, typer.Option(
-        "--out", help="Directory for one certificate per signal (signal-000.json, ...).")] = None,
+        "--out", help="Directory for one certificate per signal (signal-000.json, ...), each written as it "
+                      "finishes.")] = None,
+    resume: Annotated[bool, typer.Option(
+        "--resume", help="With --out: skip the signals whose certificate is already there and parses (an "
+                         "interrupted run's), make the others.")] = False,
     claims: Annotated[str | None, typer.Option(
         "--claims", help="Comma-separated claim kinds (default: all).")] = None,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=1, help="Worker processes, one signal at a time each (default: the cores; 1: this "
+                                 "process).")] = None,
+    dask: Annotated[str | None, typer.Option(
+        "--dask", metavar="ADDRESS", help="Certify the signals on this Dask scheduler instead of local processes.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
     layers: LayersOpt = None,
     activation: ActivationOpt = None,
@@ -79,18 +105,20 @@ def certify(
 ) -> None:
     """Certify signals of MODEL: uniqueness of the latent code and stability under noise, with certificates.
 
+    Each signal gets one verdict -- unique / not unique / undecided -- and the claims behind it.
     Statuses (CERTIFIED, REFUTED, UNKNOWN) and what a given signal's offset means: docs/glossary.md.
     """
-    from theorychk.certify.certificate import (
-        ALL_KINDS, build_certificate, claim_label, count_claims, global_injectivity, sample_latents,
-        signal_from_output, write_certificate,
+    from theorychk.certify.batch import (
+        CertifySetup, SignalJob, certificate_name, certify_stream, resumable, signal_digest, write_atomically,
     )
+    from theorychk.certify.certificate import ALL_KINDS, count_claims, global_injectivity, sample_latents
     from theorychk.certify.signal import check_certifiable
-    from theorychk.runtime import Deadline, progress
-    from theorychk.verdict import jsonable
+    from theorychk.runtime import Deadline, blas_threads_set_by_user, default_workers, progress
 
     if signals is not None and samples is not None:
         raise InvalidInput("give either --signals Y.npy or --samples N, not both")
+    if resume and out is None:
+        raise InvalidInput("--resume needs --out DIR: the folder of the run to resume")
     out_folder(out)
     eps = _positive_fraction(noise, "--noise")
     box = _positive_fraction(latent_box, "--latent-box")
@@ -107,66 +135,143 @@ def certify(
     source = ModelSource.of(model, layers=layers, activation=activation, final_activation=final_activation)
     net = source.load()
     check_certifiable(net)
-    extra: list[dict[str, Any]] = []
-    inj = None
-    if set(wanted) & set(INJECTIVITY_KINDS):
-        inj = global_injectivity(net, time_limit=Deadline(time_limit).seconds, seed=seed)
-    if inj is not None:
-        extra = [c for c in inj.claims if c["kind"] in wanted]
-    rows: list[dict[str, Any]] = []
-    certs: list[dict[str, Any]] = []
-    todo: list[tuple[dict[str, Any], Any]] = []
+    jobs: list[SignalJob] = []
     if signals is not None:
         for i, y in enumerate(load_signals(signals, net.output_dim, "--signals")[0]):
-            todo.append(({"index": i, "how": f"given signal {signals.name}[{i}]"}, y))
+            jobs.append(SignalJob(i, {"index": i, "how": f"given signal {signals.name}[{i}]",
+                                      "signal_sha256": signal_digest(y)}, output=y))
     else:
+        how = "sampled latent z ~ N(0, I), numpy default_rng(seed), rounded to float32"
         for i, z in enumerate(sample_latents(net, 3 if samples is None else samples, seed)):
-            how = "sampled latent z ~ N(0, I), numpy default_rng(seed), rounded to float32"
-            todo.append(({"index": i, "how": how, "seed": seed}, z))
-    with progress("certifying", total=len(todo), quiet=quiet) as bar:
-        for origin, item in todo:
-            row: dict[str, Any] = {"index": origin["index"]}
-            deadline = Deadline(time_limit)  # one budget per signal: its inversion and every claim
-            if signals is not None:
-                z, inv = signal_from_output(net, item, deadline=deadline, latent_box=float(box),
-                                            signal_tol=signal_tol)
-                origin.update(inv)
-                row.update(realizable=inv["realizable"],
-                           residual=jsonable(inv["residual_linf"], exact_floats=False),
-                           signal_offset=jsonable(inv["signal_offset"], exact_floats=False),
-                           signal_tol=inv["signal_tol"], certifies=inv.get("certifies"))
-                if z is None:
-                    row["reason"] = inv.get("reason", "")
-                    rows.append(row)
-                    bar.advance()
-                    continue
-            else:
-                z = item
-            cert = build_certificate(net, z, source=source, origin=origin, kinds=kinds, noise=eps, latent_box=box,
-                                     deadline=deadline, extra_claims=extra)
-            certs.append(cert)
-            row["claims"] = {claim_label(c): c["status"] for c in cert["claims"]}
-            row["elapsed_seconds"] = round(deadline.elapsed(), 3)
-            if out is not None:
-                row["certificate"] = str(write_certificate(cert, out / f"signal-{origin['index']:03d}.json"))
-            rows.append(row)
-            bar.advance()
+            jobs.append(SignalJob(i, {"index": i, "how": how, "seed": seed}, latent=tuple(z)))
+    client = dask_client(dask) if dask is not None else None
+    try:
+        inj = None
+        if set(wanted) & set(INJECTIVITY_KINDS):
+            inj = global_injectivity(net, time_limit=Deadline(time_limit).seconds, seed=seed)
+        extra = tuple(c for c in inj.claims if c["kind"] in wanted) if inj is not None else ()
+        setup = CertifySetup(net, source, kinds, eps, box, Deadline(time_limit).seconds, signal_tol=signal_tol,
+                             printed_seconds=printed_budget, extra_claims=extra)
+        done: dict[int, dict[str, Any]] = {}
+        redone: list[int] = []
+        if resume:
+            for job in jobs:
+                path = out / certificate_name(job.index)
+                if path.exists():
+                    cert = resumable(path, job, setup)
+                    if cert is None:
+                        redone.append(job.index)
+                    else:
+                        done[job.index] = cert
+        todo = [job for job in jobs if job.index not in done]
+        n_workers = workers if workers is not None else default_workers()
+        used = (len(client.scheduler_info().get("workers", {})) if client is not None
+                else min(n_workers, len(todo)) if todo else 0)
+        results: dict[int, dict[str, Any]] = {}
+        threads: dict[str, Any] = {}  # as a signal ran: in its worker, with its pinning
+        user_threads = blas_threads_set_by_user()  # here: the workers see the variables the engine set
+        with progress("certifying", total=len(jobs), quiet=quiet or len(jobs) < 2) as bar:
+            bar.advance(len(done))
+            for res in certify_stream(setup, todo, workers=n_workers, dask=client):
+                threads = threads or res["threads"]
+                if out is not None and res["certificate"] is not None:
+                    write_atomically(res["certificate"], out / certificate_name(res["index"]))
+                results[res["index"]] = res
+                bar.advance()
+    finally:
+        if client is not None:
+            client.close()
+    rows = [_row(job.index, results.get(job.index), done.get(job.index), out) for job in jobs]
+    certs = [done[j.index] if j.index in done else results[j.index]["certificate"] for j in jobs
+             if j.index in done or results[j.index]["certificate"] is not None]
     counts = count_claims(certs)
+    verdicts = {v: sum(r["verdict"]["verdict"] == v for r in rows) for v in (UNIQUE, NOT_UNIQUE, UNDECIDED)}
     summary = {"model": model, "fingerprint": net.fingerprint(), "widths": list(net.widths), "noise": str(eps),
-               "signals": rows, "counts": counts, "injectivity": _injectivity_summary(inj)}
+               "signals": rows, "counts": counts, "verdicts": verdicts, "injectivity": _injectivity_summary(inj),
+               "runtime": {"workers": used, "engine": "dask" if client is not None else
+                           ("process" if used > 1 else "this process"),
+                           "blas_threads": threads.get("blas"), "threads_set_by_user": user_threads}}
+    if resume:
+        summary["resume"] = {"skipped": sorted(done), "redone": redone}
     if json_out:
         print_json(summary)
         return
+    _certify_table(model, net, summary, rows, inj, out, resume)
+
+
+def _row(index: int, res: dict[str, Any] | None, resumed: dict[str, Any] | None, out: Path | None) -> dict[str, Any]:
+    """One signal's row of the summary: what its certificate says (the same for a resumed one),
+    or for a given signal that was not inverted within its tolerance, why not."""
+    from theorychk.certify.batch import certificate_name
+    from theorychk.certify.certificate import claim_label
+    from theorychk.verdict import SignalVerdict, signal_verdict
+
+    cert = resumed if resumed is not None else res["certificate"]
+    origin = cert["signal"]["origin"] if cert is not None else res["origin"]
+    row: dict[str, Any] = {"index": index}
+    if "realizable" in origin:  # a given signal, inverted first
+        row.update(realizable=origin["realizable"], residual=_number(origin["residual_linf"]),
+                   signal_offset=_number(origin["signal_offset"]), signal_tol=_number(origin["signal_tol"]),
+                   certifies=origin.get("certifies"))
+    if cert is None:
+        row["reason"] = origin.get("reason", "")
+        row["verdict"] = SignalVerdict(UNDECIDED, reason=f"no certificate: {row['reason']}").to_dict()
+        row["elapsed_seconds"] = res["elapsed_seconds"]
+        return row
+    row["claims"] = {claim_label(c): c["status"] for c in cert["claims"]}
+    row["verdict"] = signal_verdict(cert).to_dict()
+    row["elapsed_seconds"] = None if resumed is not None else res["elapsed_seconds"]
+    if resumed is not None:
+        row["resumed"] = True
+    if out is not None:
+        row["certificate"] = str(out / certificate_name(index))
+    return row
+
+
+def _number(value: Any) -> Any:
+    """A float of the origin as a JSON number for people (a certificate holds it as exact hex)."""
+    from theorychk.verdict import jsonable
+
+    if isinstance(value, str):
+        value = float.fromhex(value) if "0x" in value.lower() else float(value)
+    return jsonable(value, exact_floats=False)
+
+
+#: signals in the per-signal verdict table before it lists only the first of each verdict
+_TABLE_ROWS = 20
+
+
+def _certify_table(model: str, net: Any, summary: dict[str, Any], rows: list[dict[str, Any]], inj: Any,
+                   out: Path | None, resume: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
-    table = Table(title=f"{model}: {' -> '.join(map(str, net.widths))}, {len(certs)} signal(s) certified")
+    n_certs = sum("claims" in r for r in rows)
+    table = Table(title=f"{model}: {' -> '.join(map(str, net.widths))}, {n_certs} signal(s) certified")
     for col in ("claim", "CERTIFIED", "REFUTED", "UNKNOWN"):
         table.add_column(col, overflow="fold")
-    for label, c in counts.items():
+    for label, c in summary["counts"].items():
         table.add_row(label, str(c["CERTIFIED"]), str(c["REFUTED"]), str(c["UNKNOWN"]))
+    v = summary["verdicts"]
+    table.add_section()
+    table.add_row(f"verdict: {UNIQUE} / {NOT_UNIQUE} / {UNDECIDED}", str(v[UNIQUE]), str(v[NOT_UNIQUE]),
+                  str(v[UNDECIDED]))
     console.print(table)
+    per = Table(title="one verdict per signal: is its latent code unique?")
+    for col in ("signal", "verdict", "decided by", "scope / distance", "why undecided"):
+        per.add_column(col, overflow="fold")
+    shown = rows if len(rows) <= _TABLE_ROWS else [
+        r for verdict in (NOT_UNIQUE, UNDECIDED, UNIQUE)
+        for r in [r for r in rows if r["verdict"]["verdict"] == verdict][:5]]
+    for r in shown:
+        d = r["verdict"]
+        where = (f"||z2 - z*||_2 = {d['distance_l2']:.3g}" if d["verdict"] == NOT_UNIQUE else d["scope"] or "")
+        per.add_row(str(r["index"]) + (" (resumed)" if r.get("resumed") else ""), d["verdict"], d["by"] or "",
+                    cell(where), cell(d["reason"]))
+    console.print(per)
+    if len(shown) < len(rows):
+        console.print(f"(the first of each verdict of {len(rows)} signals; every row: --json)")
     for row in rows:
         if row.get("realizable") is False:
             console.print(f"signal {row['index']}: not realizable within signal_tol {row['signal_tol']:.3g} "
@@ -184,6 +289,12 @@ def certify(
         for r in summary["injectivity"] or []:
             inj_table.add_row(*(cell(r.get(key, "")) for key in ("layer", "shape", "status", "method", "reason")))
         console.print(inj_table)
+    rt = summary["runtime"]
+    console.print(f"{len(rows)} signal(s) with {rt['workers']} worker(s) ({rt['engine']})")
+    if resume:
+        res = summary["resume"]
+        console.print(f"resumed: {len(res['skipped'])} signal(s) skipped (certificate already in {out}/), "
+                      f"{len(res['redone'])} unreadable certificate(s) made again")
     if out is not None:
         console.print(f"certificates written to {out}/ (check with: theorychk check {out}/signal-000.json)")
 
@@ -203,13 +314,26 @@ def check(
     from theorychk.check.core import check_file
 
     report = check_file(certificate, model, layers=layers, activation=activation, final_activation=final_activation)
+    verdict = _checked_verdict(certificate, report)
     if json_out:
-        print_json(report.to_dict())
+        print_json(report.to_dict() | {"signal_verdict": verdict.to_dict()})
     else:
         for c in report.claims:
             typer.echo(f"{c.outcome:14s} {c.kind}: {c.reason}")
         for label in report.carried:
             typer.echo(f"carried, not re-derived: {label}")
+        typer.echo(f"signal verdict: {verdict}")
         typer.echo(f"{report.verdict}: {certificate}")
     if not report.verified:
         raise typer.Exit(code=1)
+
+
+def _checked_verdict(certificate: Path, report: Any) -> Any:
+    """The signal's verdict from the claims the checker re-derived (or carried as solver
+    evidence) -- undecided when it rejected the certificate."""
+    from theorychk.check.core import read_certificate
+    from theorychk.verdict import SignalVerdict, signal_verdict
+
+    if not report.verified:
+        return SignalVerdict(UNDECIDED, reason=f"the certificate is {report.verdict}")
+    return signal_verdict(read_certificate(certificate), outcomes=[c.outcome for c in report.claims])

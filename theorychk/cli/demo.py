@@ -102,18 +102,18 @@ def _link(root: Path, path: Path) -> str:
 
 
 def _uniqueness(cert: dict[str, Any]) -> str:
-    """The verdict on one certificate's latent code, in words."""
-    claims = [c for c in cert["claims"] if c["kind"] in UNIQUENESS_WORDS]
-    refuted = [c for c in claims if c["status"] == "REFUTED"]
-    certified = [c for c in claims if c["status"] == "CERTIFIED"]
-    if refuted:
-        return (f"is **not unique**: {UNIQUENESS_WORDS[refuted[0]['kind']]} found a second latent code with the "
-                "same output (REFUTED, with both codes in the certificate)")
-    if certified:
-        by = "; ".join(UNIQUENESS_WORDS[c["kind"]] for c in certified)
-        return f"is **unique** (CERTIFIED by {by})"
-    reasons = "; ".join(sorted({str(c.get("reason", "")) for c in claims if c.get("reason")}))[:200]
-    return f"is **undecided**: no uniqueness claim was decided (UNKNOWN{': ' + reasons if reasons else ''})"
+    """The verdict on one certificate's latent code (:func:`theorychk.verdict.signal_verdict`), in words."""
+    from theorychk.verdict import NOT_UNIQUE, UNIQUE, signal_verdict
+
+    v = signal_verdict(cert)
+    by = UNIQUENESS_WORDS.get(v.by or "", v.by)
+    if v.verdict == NOT_UNIQUE:
+        return (f"is **not unique**: {by} found a second latent code with the same output, at distance "
+                f"{v.distance_l2:.3g} (REFUTED, with both codes in the certificate)")
+    if v.verdict == UNIQUE:
+        where = "" if v.scope == "R^k" else f" within {v.scope}"
+        return f"is **unique**{where} (CERTIFIED by {by})"
+    return f"is **undecided**: {v.reason[:200]}"
 
 
 def _recovery(method: str, result: dict[str, Any], rel: float) -> str:
