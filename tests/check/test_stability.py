@@ -268,3 +268,12 @@ def test_legacy_rejections(certs):
     legacy("wide", _layer(cert, "lei_l1"))
     _layer(cert, "lei_l1")["c_evidence"]["L"].pop()
     assert _rejected(cert, "wide") == ["lei_l1 layer 0: L must have 4 rows"]
+
+
+def test_schema_names_the_constants(certs):
+    from tests.certify.test_certificate import SCHEMA, _errors
+
+    cert = copy.deepcopy(certs["bound"])
+    assert _errors(cert, SCHEMA, SCHEMA) == []
+    _layer(cert, "lei_linf")["constant"] = "approximate"
+    assert any("'approximate' not in ['exact', 'lower_bound']" in e for e in _errors(cert, SCHEMA, SCHEMA))
