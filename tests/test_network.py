@@ -1,5 +1,10 @@
-"""The Network model: validation at construction, forward pass, supports, fingerprint, BN folding."""
+"""The Network model: validation at construction, forward pass, supports, fingerprint, BN folding;
+what an activation tells the engines (exact value and inverse, linear pieces, derivative)."""
 
+import math
+from fractions import Fraction
+
+import flint
 import numpy as np
 import pytest
 from hypothesis import given
@@ -198,3 +203,117 @@ def test_with_activations_keeps_weights():
     np.testing.assert_array_equal(other.layers[0].weight, net.layers[0].weight)
     assert other.layers[0].activation == LeakyReLU(0.2)
     assert not other.layers[0].has_bias
+
+
+# --------------------------------------------------------------------------------------------
+# What the engines ask of an activation: exact value and inverse, pieces, derivative
+# --------------------------------------------------------------------------------------------
+
+PIECEWISE = ["relu", "leaky_relu:0.1", "leaky_relu:0.25", "identity", "plu", "plu:0.2:0.5", "plu:0.3:3"]
+SMOOTH = ["tanh", "sigmoid"]
+# dyadic rationals k / 2**e: exact as floats, so the float activation and the exact one see the same number
+dyadics = st.builds(lambda k, e: Fraction(k, 2**e), st.integers(-(2**24), 2**24), st.integers(0, 20))
+
+
+@given(st.sampled_from(PIECEWISE), dyadics)
+def test_exact_value_agrees_with_the_float_activation(spec, u):
+    act = parse_activation(spec)
+    got = act.exact(u)
+    assert isinstance(got, Fraction)
+    want = float(act(np.array([float(u)]))[0])
+    assert math.isclose(float(got), want, rel_tol=4e-16, abs_tol=0.0) or float(got) == want
+    # the same number through flint's rationals, and from a float
+    q = act.exact(flint.fmpq(u.numerator, u.denominator))
+    assert isinstance(q, flint.fmpq) and Fraction(int(q.p), int(q.q)) == got
+    assert act.exact(float(u)) == got
+
+
+@given(st.sampled_from(PIECEWISE), dyadics)
+def test_regions_cover_the_line_and_agree_with_the_activation(spec, u):
+    act = parse_activation(spec)
+    pieces = act.regions
+    assert pieces[0].lo == -math.inf and pieces[-1].hi == math.inf
+    assert all(a.hi == b.lo for a, b in zip(pieces, pieces[1:]))
+    assert act.breakpoints == tuple(p.hi for p in pieces[:-1])
+    holding = [p for p in pieces if p.contains(float(u))]
+    assert holding, f"no piece of {spec} holds {u}"
+    for p in holding:  # two pieces at a breakpoint: the activation is continuous
+        assert p.exact(u) == act.exact(u)
+        assert math.isclose(float(p(float(u))), float(act(np.array(float(u)))), rel_tol=1e-15, abs_tol=1e-300)
+    index = int(act.region_index(np.array([float(u)]))[0])
+    assert pieces[index] is holding[0] or pieces[index] == holding[0]
+    assert act.piece(u) == holding[0] == act.piece(float(u))
+
+
+def test_regions_of_each_activation():
+    relu, leaky, plu = ReLU(), LeakyReLU(0.25), PLU(0.5, 2.0)
+    assert [(p.lo, p.hi, p.slope, p.offset) for p in relu.regions] == [(-math.inf, 0.0, 0, 0), (0.0, math.inf, 1, 0)]
+    assert [(p.slope, p.offset) for p in leaky.regions] == [(Fraction(1, 4), 0), (1, 0)]
+    assert plu.breakpoints == (-2.0, 2.0)
+    assert [(p.slope, p.offset) for p in plu.regions] == [(Fraction(1, 2), -1), (1, 0), (Fraction(1, 2), 1)]
+    assert Identity().breakpoints == ()
+    assert relu.region_index(np.array([-1.0, 0.0, 1.0])).tolist() == [0, 0, 1]
+
+
+@given(st.sampled_from([s for s in PIECEWISE if parse_activation(s).invertible]), dyadics)
+def test_exact_inverse_inverts_exactly(spec, u):
+    act = parse_activation(spec)
+    y = act.exact(u)
+    assert act.exact_inverse(y) == u
+    assert math.isclose(float(act.exact_inverse(u)), float(act.inverse(np.array(float(u)))), rel_tol=1e-14)
+
+
+@pytest.mark.parametrize("spec", ["relu", *SMOOTH])
+def test_no_exact_inverse_where_there_is_none(spec):
+    with pytest.raises(InvalidInput, match=f"activation '{spec}' is not"):
+        parse_activation(spec).exact_inverse(Fraction(1, 2))
+
+
+@pytest.mark.parametrize("spec", SMOOTH)
+def test_smooth_activations_have_no_exact_value_or_pieces(spec):
+    act = parse_activation(spec)
+    with pytest.raises(InvalidInput, match="not piecewise linear: no exact forward pass"):
+        act.exact(Fraction(1))
+    with pytest.raises(InvalidInput, match="not piecewise linear"):
+        act.regions
+    assert act.breakpoints == ()
+
+
+@pytest.mark.parametrize("bad", ["1/2", None, True, math.inf, math.nan])
+def test_exact_refuses_what_is_not_a_finite_rational(bad):
+    with pytest.raises(InvalidInput, match="activation 'relu' needs"):
+        ReLU().exact(bad)
+
+
+@given(st.sampled_from(PIECEWISE + SMOOTH), st.floats(-6, 6))
+def test_derivative_matches_finite_differences(spec, u):
+    act = parse_activation(spec)
+    h = 1e-6
+    if any(abs(u - b) <= 2 * h for b in act.breakpoints):
+        return
+    fd = (act(np.array(u + h)) - act(np.array(u - h))) / (2 * h)
+    d = act.derivative(np.array([u]))[0]
+    assert abs(d - fd) <= 1e-6
+    assert 0.0 <= d <= act.derivative_bound
+
+
+def test_derivative_at_breakpoints_follows_autograd():
+    assert ReLU().derivative(np.array([0.0])).tolist() == [0.0]
+    assert LeakyReLU(0.25).derivative(np.array([0.0])).tolist() == [0.25]
+    assert PLU(0.5, 2.0).derivative(np.array([-2.0, 2.0, 2.5])).tolist() == [1.0, 1.0, 0.5]
+
+
+@pytest.mark.parametrize("spec", SMOOTH)
+def test_smooth_bounds_and_inverse_derivative(spec):
+    act = parse_activation(spec)
+    u = np.linspace(-8, 8, 20001)
+    d = act.derivative(u)
+    assert np.max(d) <= act.derivative_bound and np.max(d) > 0.999 * act.derivative_bound
+    second = np.abs(np.gradient(d, u))
+    assert np.max(second) <= act.second_derivative_bound * (1 + 1e-6)
+    assert np.max(second) > 0.99 * act.second_derivative_bound
+    lo, hi = act.value_range
+    y = act(u[np.abs(u) < 5])
+    assert np.all((lo < y) & (y < hi))
+    # (phi^{-1})'(phi(u)) = 1 / phi'(u)
+    np.testing.assert_allclose(act.inverse_derivative(y), 1.0 / act.derivative(u[np.abs(u) < 5]), rtol=1e-9)

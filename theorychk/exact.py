@@ -24,6 +24,7 @@ import flint
 import numpy as np
 
 from theorychk.errors import InvalidInput
+from theorychk.network import parse_activation
 
 __all__ = [
     "rational",
@@ -271,29 +272,15 @@ def matvec(a: Any, x: Sequence[Any]) -> tuple[Fraction, ...]:
     return tuple(rational(prod[i, 0]) for i in range(aq.nrows()))
 
 
-def _activation_exact(spec: str, u: Fraction) -> Fraction:
-    """A piecewise-linear activation evaluated exactly; ``spec`` as in ``Activation.spec``."""
-    name, *params = spec.split(":")
-    if name == "relu":
-        return u if u > 0 else Fraction(0)
-    if name == "identity":
-        return u
-    if name == "leaky_relu":
-        return u if u > 0 else rational(float(params[0])) * u
-    if name == "plu":
-        alpha, c = rational(float(params[0])), rational(float(params[1]))
-        return max(alpha * (u + c) - c, min(alpha * (u - c) + c, u))
-    raise InvalidInput(f"activation {spec!r} is not piecewise linear: no exact forward pass")
-
-
-def forward(layers: Sequence[tuple[Any, Any, str]], z: Sequence[Any]) -> list[tuple[Fraction, ...]]:
+def forward(layers: Sequence[tuple[Any, Any, Any]], z: Sequence[Any]) -> list[tuple[Fraction, ...]]:
     """Exact forward pass through piecewise-linear layers; returns every layer's output.
 
-    ``layers`` is a sequence of ``(weight, bias, activation_spec)`` — e.g.
-    ``[(l.weight, l.bias, l.activation.spec) for l in net.layers]`` — so that this kernel needs
-    nothing from the rest of theorychk. Weights and biases are read exactly as stored; ``z`` may
-    hold floats, ints, Fractions or ``"p/q"`` strings. Smooth activations (tanh, sigmoid) have no
-    exact value and are an :class:`InvalidInput`.
+    ``layers`` is a sequence of ``(weight, bias, activation)`` — e.g.
+    ``[(l.weight, l.bias, l.activation) for l in net.layers]``; the activation may be an
+    :class:`~theorychk.network.Activation` or its spec string, and is evaluated by its own
+    :meth:`~theorychk.network.Activation.exact`. Weights and biases are read exactly as stored;
+    ``z`` may hold floats, ints, Fractions or ``"p/q"`` strings. Smooth activations (tanh,
+    sigmoid) have no exact value and are an :class:`InvalidInput`.
 
     Examples
     --------
@@ -303,10 +290,11 @@ def forward(layers: Sequence[tuple[Any, Any, str]], z: Sequence[Any]) -> list[tu
     x = [rational(v) for v in z]
     outputs = []
     for weight, bias, spec in layers:
+        act = parse_activation(spec)
         u = matvec(weight, x)
         b = [rational(v) for v in (bias.tolist() if isinstance(bias, np.ndarray) else bias)]
         if len(b) != len(u):
             raise InvalidInput(f"bias must have length {len(u)}; got {len(b)}")
-        x = [_activation_exact(spec, ui + bi) for ui, bi in zip(u, b)]
+        x = [act.exact(ui + bi) for ui, bi in zip(u, b)]
         outputs.append(tuple(x))
     return outputs

@@ -29,7 +29,8 @@ import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar
+from fractions import Fraction
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -37,6 +38,7 @@ from theorychk.errors import InvalidInput, unknown_name
 
 __all__ = [
     "Activation",
+    "Piece",
     "ReLU",
     "LeakyReLU",
     "Identity",
@@ -56,21 +58,95 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 
 
+def _like(value: Fraction, u: Any) -> Any:
+    """``value`` in the rational type of ``u``: a flint ``fmpq`` for an ``fmpq``, else a Fraction."""
+    if type(u).__name__ == "fmpq":
+        return type(u)(value.numerator, value.denominator)
+    return value
+
+
+def _rational_input(u: Any, what: str) -> Any:
+    """``u`` as an exact rational: Fractions and flint ``fmpq`` pass, ints and floats are widened exactly."""
+    if isinstance(u, Fraction) or type(u).__name__ == "fmpq":
+        return u
+    if isinstance(u, (bool, np.bool_)) or not isinstance(u, (int, float, np.integer, np.floating)):
+        raise InvalidInput(f"{what} needs an exact rational (Fraction, flint fmpq, int or float); got {u!r}")
+    if not math.isfinite(float(u)):
+        raise InvalidInput(f"{what} needs a finite number; got {u!r}")
+    return Fraction(u) if isinstance(u, (int, np.integer)) else Fraction(float(u))
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One linear piece of a piecewise-linear activation: ``act(h) = slope * h + offset`` on ``lo <= h <= hi``.
+
+    ``lo`` and ``hi`` are floats (``-inf`` / ``inf`` at the ends; the finite ones are the
+    activation's breakpoints, dyadic like every float). ``slope`` and ``offset`` are exact
+    rationals — the numbers the activation's float parameters denote — so that an exact engine
+    reads them as they are and a float engine converts them with ``float()``.
+
+    Examples
+    --------
+    >>> [(p.lo, p.hi, str(p.slope), str(p.offset)) for p in LeakyReLU(0.25).regions]
+    [(-inf, 0.0, '1/4', '0'), (0.0, inf, '1', '0')]
+    """
+
+    lo: float
+    hi: float
+    slope: Fraction
+    offset: Fraction
+
+    def __call__(self, h: np.ndarray) -> np.ndarray:
+        """``slope * h + offset`` in floats (on every ``h``, inside the interval or not)."""
+        return float(self.slope) * np.asarray(h, dtype=float) + float(self.offset)
+
+    def contains(self, h: Any) -> Any:
+        """Whether ``lo <= h <= hi`` (elementwise for arrays)."""
+        return (self.lo <= h) & (h <= self.hi) if isinstance(h, np.ndarray) else self.lo <= h <= self.hi
+
+    def exact(self, u: Any) -> Any:
+        """``slope * u + offset`` exactly, in the rational type of ``u``."""
+        return _like(self.slope, u) * u + _like(self.offset, u)
+
+
+def _pieces(*specs: tuple[float, float, float | Fraction, float | Fraction]) -> tuple[Piece, ...]:
+    return tuple(Piece(float(lo), float(hi), Fraction(s), Fraction(o)) for lo, hi, s, o in specs)
+
+
 @dataclass(frozen=True)
 class Activation:
-    """An elementwise activation.
+    """An elementwise activation, and everything the engines ask of it.
 
     Subclasses set ``name``, ``piecewise_linear`` and ``invertible`` and implement
-    :meth:`__call__`; invertible ones implement :meth:`inverse` and
+    :meth:`__call__` and :meth:`derivative`; invertible ones implement :meth:`inverse` and
     :attr:`inverse_lipschitz` (the Lipschitz constant of the inverse on the range).
+    Piecewise-linear ones describe themselves by :attr:`regions` (their linear pieces), from
+    which :attr:`breakpoints`, :meth:`exact` and :meth:`exact_inverse` follow; smooth ones
+    (tanh, sigmoid) have no exact value and say so with an :class:`InvalidInput`.
+
+    Engines ask the activation rather than dispatching on its name — as
+    ``hypothesis.extra.numpy.from_dtype`` owns the per-dtype logic so that ``arrays()`` does
+    not: an LP or MILP encodes each of :attr:`regions`, a gradient method multiplies by
+    :meth:`derivative`, an exact engine calls :meth:`exact` / :meth:`exact_inverse`. (The trusted
+    checker, :mod:`theorychk.check`, keeps its own small exact evaluation on purpose.)
     """
 
     name: ClassVar[str] = ""
     piecewise_linear: ClassVar[bool] = False
     invertible: ClassVar[bool] = False
+    #: ``(low, high)``: the closure of the range of values (``-inf`` / ``inf`` when unbounded).
+    value_range: ClassVar[tuple[float, float]] = (-math.inf, math.inf)
+    #: ``sup |act'|`` over R.
+    derivative_bound: ClassVar[float] = 1.0
+    #: ``sup |act''|`` over R (0 for piecewise-linear ones, off their breakpoints).
+    second_derivative_bound: ClassVar[float] = 0.0
 
     def __call__(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def derivative(self, pre: np.ndarray) -> np.ndarray:
+        """``act'(pre)`` elementwise in floats, with autograd's conventions at breakpoints."""
+        raise InvalidInput(f"no derivative for activation {self.spec!r}")
 
     @property
     def spec(self) -> str:
@@ -85,9 +161,75 @@ class Activation:
     def inverse(self, y: np.ndarray) -> np.ndarray:
         raise InvalidInput(f"activation {self.spec!r} is not invertible")
 
+    def inverse_derivative(self, y: np.ndarray) -> np.ndarray:
+        """``(act^{-1})'(y)`` elementwise, for ``y`` inside the range (invertible smooth ones)."""
+        raise InvalidInput(f"activation {self.spec!r} has no inverse derivative here")
+
     def on(self, pre: np.ndarray) -> np.ndarray:
         """Boolean mask of the units that are *on* (pre-activation > 0): the support."""
         return np.asarray(pre) > 0
+
+    # ---- the linear pieces ---------------------------------------------------------------
+    @property
+    def regions(self) -> tuple[Piece, ...]:
+        """The linear pieces, left to right; they cover R and meet at :attr:`breakpoints`."""
+        raise InvalidInput(f"activation {self.spec!r} is not piecewise linear: it has no linear pieces")
+
+    @property
+    def breakpoints(self) -> tuple[float, ...]:
+        """Where the slope changes, ascending (``()`` for identity and the smooth ones)."""
+        if not self.piecewise_linear:
+            return ()
+        return tuple(p.hi for p in self.regions[:-1])
+
+    def region_index(self, pre: np.ndarray) -> np.ndarray:
+        """Index into :attr:`regions` of each pre-activation (a breakpoint counts to its left piece)."""
+        return np.searchsorted(np.asarray(self.breakpoints, dtype=float), pre, side="left")
+
+    def piece(self, u: Any) -> Piece:
+        """The piece holding the scalar ``u`` (exact or float; a breakpoint counts to its left piece)."""
+        pieces = self.regions
+        exact = not isinstance(u, (float, np.floating))
+        for p in pieces[:-1]:
+            if u <= (_like(Fraction(p.hi), u) if exact else p.hi):
+                return p
+        return pieces[-1]
+
+    # ---- exact arithmetic ----------------------------------------------------------------
+    def exact(self, u: Any) -> Any:
+        """The activation of one exact rational (Fraction or flint ``fmpq``; ints and floats are
+        widened exactly), in that rational type.
+
+        Examples
+        --------
+        >>> LeakyReLU(0.25).exact(Fraction(-2))
+        Fraction(-1, 2)
+        """
+        if not self.piecewise_linear:
+            raise InvalidInput(f"activation {self.spec!r} is not piecewise linear: no exact forward pass")
+        u = _rational_input(u, f"activation {self.spec!r}")
+        return self.piece(u).exact(u)
+
+    def exact_inverse(self, y: Any) -> Any:
+        """The one pre-activation ``h`` with ``act(h) == y``, exactly (invertible piecewise-linear ones).
+
+        Examples
+        --------
+        >>> PLU(0.5, 1.0).exact_inverse(Fraction(3, 2))
+        Fraction(2, 1)
+        """
+        if not self.invertible:
+            raise InvalidInput(f"activation {self.spec!r} is not invertible")
+        if not self.piecewise_linear:
+            raise InvalidInput(f"activation {self.spec!r} is not piecewise linear: no exact inverse")
+        y = _rational_input(y, f"inverse of activation {self.spec!r}")
+        pieces = self.regions
+        for p in pieces[:-1]:  # every slope is positive: the images follow the pieces' order
+            if y <= p.exact(_like(Fraction(p.hi), y)):
+                break
+        else:
+            p = pieces[-1]
+        return (y - _like(p.offset, y)) / _like(p.slope, y)
 
     def __str__(self) -> str:
         return self.spec
@@ -99,9 +241,18 @@ class ReLU(Activation):
 
     name: ClassVar[str] = "relu"
     piecewise_linear: ClassVar[bool] = True
+    value_range: ClassVar[tuple[float, float]] = (0.0, math.inf)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return np.maximum(x, 0.0)
+
+    def derivative(self, pre: np.ndarray) -> np.ndarray:
+        """1 where ``pre > 0``, else 0 (so 0 at 0, as autograd)."""
+        return (np.asarray(pre) > 0).astype(float)
+
+    @property
+    def regions(self) -> tuple[Piece, ...]:
+        return _pieces((-math.inf, 0.0, 0, 0), (0.0, math.inf, 1, 0))
 
 
 @dataclass(frozen=True)
@@ -130,8 +281,16 @@ class LeakyReLU(Activation):
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return np.where(x > 0, x, self.slope * x)
 
+    def derivative(self, pre: np.ndarray) -> np.ndarray:
+        """1 where ``pre > 0``, else the slope."""
+        return np.where(np.asarray(pre) > 0, 1.0, self.slope)
+
     def inverse(self, y: np.ndarray) -> np.ndarray:
         return np.where(y > 0, y, y / self.slope)
+
+    @property
+    def regions(self) -> tuple[Piece, ...]:
+        return _pieces((-math.inf, 0.0, self.slope, 0), (0.0, math.inf, 1, 0))
 
 
 @dataclass(frozen=True)
@@ -149,8 +308,15 @@ class Identity(Activation):
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return np.asarray(x, dtype=float).copy()
 
+    def derivative(self, pre: np.ndarray) -> np.ndarray:
+        return np.ones_like(pre, dtype=float)
+
     def inverse(self, y: np.ndarray) -> np.ndarray:
         return np.asarray(y, dtype=float).copy()
+
+    @property
+    def regions(self) -> tuple[Piece, ...]:
+        return _pieces((-math.inf, math.inf, 1, 0))
 
 
 @dataclass(frozen=True)
@@ -159,15 +325,26 @@ class Tanh(Activation):
 
     name: ClassVar[str] = "tanh"
     invertible: ClassVar[bool] = True
+    value_range: ClassVar[tuple[float, float]] = (-1.0, 1.0)
+    second_derivative_bound: ClassVar[float] = 4.0 / (3.0 * math.sqrt(3.0))  # |tanh''| at artanh(1/sqrt 3)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return np.tanh(x)
+
+    def derivative(self, pre: np.ndarray) -> np.ndarray:
+        t = np.tanh(pre)
+        return 1.0 - t * t
 
     def inverse(self, y: np.ndarray) -> np.ndarray:
         y = np.asarray(y, dtype=float)
         if np.any(np.abs(y) >= 1):
             raise InvalidInput("tanh inverse needs values in (-1, 1); got a value with |y| >= 1")
         return np.arctanh(y)
+
+    def inverse_derivative(self, y: np.ndarray) -> np.ndarray:
+        """``artanh'(y) = 1 / (1 - y^2)``."""
+        y = np.asarray(y, dtype=float)
+        return 1.0 / (1.0 - y * y)
 
 
 @dataclass(frozen=True)
@@ -176,6 +353,9 @@ class Sigmoid(Activation):
 
     name: ClassVar[str] = "sigmoid"
     invertible: ClassVar[bool] = True
+    value_range: ClassVar[tuple[float, float]] = (0.0, 1.0)
+    derivative_bound: ClassVar[float] = 0.25
+    second_derivative_bound: ClassVar[float] = 1.0 / (6.0 * math.sqrt(3.0))
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         # expit keeps full relative precision for very negative x, where 0.5*(1+tanh(x/2))
@@ -184,11 +364,20 @@ class Sigmoid(Activation):
 
         return expit(np.asarray(x, dtype=float))
 
+    def derivative(self, pre: np.ndarray) -> np.ndarray:
+        s = self(pre)
+        return s * (1.0 - s)
+
     def inverse(self, y: np.ndarray) -> np.ndarray:
         y = np.asarray(y, dtype=float)
         if np.any((y <= 0) | (y >= 1)):
             raise InvalidInput("sigmoid inverse needs values in (0, 1); got a value outside")
         return np.log(y) - np.log1p(-y)
+
+    def inverse_derivative(self, y: np.ndarray) -> np.ndarray:
+        """``logit'(y) = 1 / (y (1 - y))``."""
+        y = np.asarray(y, dtype=float)
+        return 1.0 / (y * (1.0 - y))
 
 
 @dataclass(frozen=True)
@@ -226,10 +415,21 @@ class PLU(Activation):
         a, c = self.alpha, self.c
         return np.maximum(a * (x + c) - c, np.minimum(a * (x - c) + c, x))
 
+    def derivative(self, pre: np.ndarray) -> np.ndarray:
+        """1 on ``[-c, c]`` (its ends included), else ``alpha``."""
+        return np.where(np.abs(pre) <= self.c, 1.0, self.alpha)
+
     def inverse(self, y: np.ndarray) -> np.ndarray:
         a, c = self.alpha, self.c
         y = np.asarray(y, dtype=float)
         return np.where(y > c, (y - c) / a + c, np.where(y < -c, (y + c) / a - c, y))
+
+    @property
+    def regions(self) -> tuple[Piece, ...]:
+        # alpha*(x + c) - c = alpha*x + (alpha - 1)*c below -c; alpha*x + (1 - alpha)*c above c
+        a, c = Fraction(self.alpha), Fraction(self.c)
+        return _pieces((-math.inf, -self.c, a, (a - 1) * c), (-self.c, self.c, 1, 0),
+                       (self.c, math.inf, a, (1 - a) * c))
 
 
 ACTIVATIONS: dict[str, type[Activation]] = {

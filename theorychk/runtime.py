@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from theorychk.errors import InvalidInput
+from theorychk.errors import InvalidInput, Reason, TimeLimitReached
 
 __all__ = [
     "DEFAULT_TIME_LIMIT",
@@ -55,24 +55,12 @@ BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THR
 #: ``certify``), one invariant, one ``reduce --verify``, one global-injectivity check.
 DEFAULT_TIME_LIMIT = 60.0
 
-#: The reason of every UNKNOWN that a deadline caused.
-TIME_LIMIT_REASON = "time limit"
+#: The reason of every UNKNOWN that a deadline caused (``Reason.TIME_LIMIT``, kept under this name).
+TIME_LIMIT_REASON = Reason.TIME_LIMIT
 
 #: The seconds every :class:`Deadline` and :class:`RowBudget` measures: a monotonic wall clock.
 #: Read through this module at each look (never bound elsewhere) so that tests can swap it.
 clock: Callable[[], float] = time.perf_counter
-
-
-class TimeLimitReached(Exception):
-    """The deadline passed inside a computation (raised by :meth:`Deadline.check`).
-
-    Not a :class:`~theorychk.errors.TheoryChkError`: it is not an error of the input but the
-    normal end of a budget, caught by whoever owns the budget and reported as UNKNOWN.
-    """
-
-    def __init__(self, where: str = "") -> None:
-        super().__init__(TIME_LIMIT_REASON + (f" ({where})" if where else ""))
-        self.where = where
 
 
 @dataclass

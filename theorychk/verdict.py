@@ -1,7 +1,9 @@
-"""Verdicts and lossless JSON for results.
+"""Verdicts, engine outcomes, and lossless JSON for results.
 
 A claim is CERTIFIED (with evidence), REFUTED (with a witness) or UNKNOWN (with the reason:
-time limit, size limit, bound gap). Never a guess.
+time limit, size limit, bound gap — :class:`~theorychk.errors.Reason`, re-exported here). Never a
+guess. An LP/MILP run ends with an :class:`EngineStatus`, which the engine's caller turns into
+a verdict.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Status", "jsonable"]
+from theorychk.errors import Reason
+
+__all__ = ["Status", "EngineStatus", "Reason", "jsonable"]
 
 
 class Status(str, enum.Enum):
@@ -26,6 +30,19 @@ class Status(str, enum.Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+class EngineStatus(enum.StrEnum):
+    """How one LP/MILP run of HiGHS ended, as the engines report it (not a verdict).
+
+    A HiGHS status none of these names is reported as the string ``"other: <HiGHS's name>"``.
+    """
+
+    OPTIMAL = "optimal"  # the optimum (a MILP: to the relative gap asked for)
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    CUTOFF = "cutoff"  # a MILP found nothing below its cutoff c: min >= c
+    TIME_LIMIT = Reason.TIME_LIMIT.value  # stopped by the deadline (bound and incumbent so far)
 
 
 def _float(x: float) -> Any:

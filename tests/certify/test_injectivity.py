@@ -367,7 +367,7 @@ def test_network_on_a_latent_box() -> None:
 def test_highs_error_is_named_in_the_unknown_reason(monkeypatch: pytest.MonkeyPatch) -> None:
     import highspy
 
-    import theorychk.certify.injectivity.lp as inj
+    import theorychk._highs as builder
 
     class Failing(highspy.Highs):
         def run(self):  # what highspy 1.16 does on a thread-count clash: no solve, status kError
@@ -378,7 +378,7 @@ def test_highs_error_is_named_in_the_unknown_reason(monkeypatch: pytest.MonkeyPa
         h.setOptionValue("output_flag", False)
         return h
 
-    monkeypatch.setattr(inj, "new_highs", failing_highs)
+    monkeypatch.setattr(builder, "new_highs", failing_highs)
     res = layer_injectivity(Layer(np.vstack([np.eye(3), -np.eye(3)]), np.ones(6), "relu"), seed=0)
     assert res.status is Status.UNKNOWN
     assert "HiGHS returned an error on 3 LPs" in res.reason, res.reason

@@ -18,6 +18,7 @@ import theorychk.check.injectivity as chk
 from theorychk import exact
 from theorychk.certify.injectivity import layer_injectivity, network_injectivity
 from theorychk.check import VERIFIERS
+from theorychk.errors import TimeLimitReached
 from theorychk.network import Layer, Network
 from theorychk.testing.strategies import matrices
 from theorychk.verdict import Status
@@ -496,6 +497,6 @@ def test_checker_imports_only_the_trusted_base() -> None:
 
 def test_enumeration_can_be_stopped_by_an_engine() -> None:
     W = np.random.default_rng(0).integers(-5, 6, size=(12, 4)).tolist()
-    with pytest.raises(InterruptedError, match="hyperplane enumeration stopped"):
+    with pytest.raises(TimeLimitReached, match="hyperplane enumeration stopped"):
         chk.candidate_hyperplanes(W, 4, stop=lambda: True)
     assert chk.candidate_hyperplanes(W, 4, stop=lambda: False) == chk.candidate_hyperplanes(W, 4)

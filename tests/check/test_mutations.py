@@ -350,7 +350,7 @@ def test_mutation_campaign(capsys):
     assert not holes, holes
     assert totals["rejected"] > 0 and set(totals) <= {"rejected", "meaning-preserving", "withdrawn", "carried"}
     kinds = {c["kind"] for _, cert, _ in bases for c in cert["claims"] if c["status"] != "UNKNOWN"}
-    assert kinds == {"aberdam_thm1", "polytope", "lei_thm2", "milp_global", "lei_linf", "lei_l1", "aberdam_thm2",
+    assert kinds == {"aberdam_thm1", "polytope", "complete", "lei_thm2", "milp_global", "lei_linf", "lei_l1", "aberdam_thm2",
                      "aberdam_oracle", "layer_injective", "network_injective"}
     classes = {mclass for mclass, _ in by_class}
     assert classes == {"status flip", "perturb rational", "drop witness row", "duplicate witness row",

@@ -98,3 +98,37 @@ def test_certify_table_and_bad_options(model, capsys):
     assert main(["certify", str(path), "--claims", "polytop"]) == 2
     assert "did you mean 'polytope'" in capsys.readouterr().err
     assert main(["certify", str(path), "--samples", "1", "--signals", "y.npy"]) == 2
+
+
+def test_complete_decides_where_polytope_does_not_through_the_cli(tmp_path):
+    """`theorychk certify NET --signals Y.npy --out DIR` then `theorychk check`, as a user runs them:
+    on a 2-4-3-3 net whose layer-1 preimage polytope is not a point, `complete` CERTIFIES."""
+    import os
+    import subprocess
+    import sys
+    from fractions import Fraction
+    from pathlib import Path
+
+    from tests.check.test_complete import _net
+
+    net, z = _net()
+    path = save_network(net, tmp_path / "net.npz")
+    y = net.forward(np.array([float(v) for v in z]))
+    np.save(tmp_path / "y.npy", y[None, :])
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "theorychk", *args], capture_output=True, text=True,
+                              cwd=tmp_path, env=env, timeout=300)
+
+    proc = run("certify", str(path), "--signals", "y.npy", "--out", "certs", "--claims", "polytope,complete",
+               "--json", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    row = json.loads(proc.stdout)["signals"][0]
+    assert row["claims"] == {"polytope": "UNKNOWN", "complete": "CERTIFIED"}
+    cert = json.loads((tmp_path / "certs" / "signal-000.json").read_text())
+    assert [Fraction(v) for v in cert["signal"]["latent"]] == z
+    proc = run("check", "certs/signal-000.json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "VERIFIED       complete: branching tree replayed below layer 1" in proc.stdout
+    assert proc.stdout.rstrip().endswith("VERIFIED: certs/signal-000.json")

@@ -58,3 +58,27 @@ def test_invert_errors(planted, capsys, extra, message):
     err = capsys.readouterr().err
     assert err.startswith("theorychk: error:") and err.count("\n") == 1
     assert __import__("re").search(message, err)
+
+
+def test_method_options_reach_the_method(planted, capsys):
+    tmp, _ = planted
+    args = ["invert", "zoo:vae-relu", "--signal", str(tmp / "y.npy"), "--method", "gd", "--seed", "1", "--workers", "1",
+            "--json", "--verbose", "--option", "momentum=0.9", "--option", "iterations=7", "--option", "step=[0.001]"]
+    assert main(args) in (0, 1)
+    results = json.loads(capsys.readouterr().out)["results"]
+    assert {r["info"]["momentum"] for r in results} == {0.9}
+    assert {r["info"]["step"] for r in results} == {0.001}
+    assert all(r["counts"]["iterations"] <= 7 for r in results)
+
+
+@pytest.mark.parametrize("option, message", [
+    ("momentum", "--option must be NAME=VALUE (e.g. momentum=0.9); got 'momentum'"),
+    ("seed=3", "--option seed has its own command-line option; use --seed"),
+    ("bogus=1", "unknown option 'bogus' of method 'gd'; valid: "),
+    ("momentum=fast", "momentum must be a float in [0, 1); got 'fast'"),
+])
+def test_bad_method_options_are_one_line(planted, capsys, option, message):
+    tmp, _ = planted
+    assert main(["invert", "zoo:vae-relu", "--signal", str(tmp / "y.npy"), "--method", "gd", "--option", option]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1

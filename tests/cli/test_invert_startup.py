@@ -3,6 +3,7 @@
 A test on WHICH modules are imported (``python -X importtime``), not on wall time.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -13,7 +14,10 @@ import pytest
 
 WT = str(Path(__file__).resolve().parents[2])
 HEAVY = {"torch", "onnx", "ml_dtypes", "sympy", "hypothesis", "matplotlib", "dask", "distributed", "flint",
-         "highspy", "scipy", "pysat", "sklearn", "onnxruntime"}
+         "highspy", "scipy", "pysat", "sklearn", "onnxruntime", "pydantic", "pydantic_core", "rich"}
+#: never needed by a small command: typer 0.29 would import pydantic to parse an option (theorychk.cli._coerce)
+NEVER = {"torch", "onnx", "sympy", "hypothesis", "matplotlib", "dask", "distributed", "pydantic", "pydantic_core",
+         "sklearn", "onnxruntime", "pysat"}
 
 
 def _imported(args, cwd, heavy=HEAVY):
@@ -41,6 +45,63 @@ def test_help_does_not_import_numpy(args, tmp_path):
     # importing numpy took `theorychk --help` from a median 0.33 s to 0.55 s (issue 18): the
     # command modules import it inside their commands
     assert _imported(args, tmp_path, heavy={"numpy"}) == set()
+
+
+def _modules_after(argv, cwd):
+    """``sys.modules`` after ``theorychk ARGV`` in a fresh process (-X importtime misses importlib imports)."""
+    code = ("import json, sys; from theorychk.cli import main; rc = main(sys.argv[1:]); "
+            "open('modules.json', 'w').write(json.dumps(sorted(sys.modules))); sys.exit(rc)")
+    env = dict(os.environ, PYTHONPATH=WT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, env=env, cwd=cwd,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return set(json.loads((Path(cwd) / "modules.json").read_text()))
+
+
+def test_small_command_imports_only_what_it_uses(tmp_path):
+    # `invariants M.npy --spark --json` on a 10 x 20 integer matrix: numpy, flint and highspy for
+    # the spark, nothing for the other invariants (theorychk.invariants imports on first use), no
+    # pydantic for the option parsing and no rich for a JSON answer
+    np.save(tmp_path / "M.npy", np.random.default_rng(0).integers(-3, 4, (10, 20)))
+    names = _modules_after(["invariants", "M.npy", "--spark", "--json", "--time-limit", "60"], tmp_path)
+    assert "theorychk.invariants.spark" in names and "numpy" in names  # it did the work
+    tops = {n.split(".")[0] for n in names}
+    assert tops & NEVER == set()
+    assert "rich" not in tops
+    assert not names & {"theorychk.invariants.cnorm", "theorychk.invariants.subrank", "theorychk.invariants.mu_s",
+                        "theorychk.solvers", "theorychk.io"}
+
+
+def test_invert_with_a_method_option_imports_no_pydantic(tmp_path):
+    from theorychk.io.onnx import write
+    from theorychk.network import Layer, Network
+
+    net = Network([Layer(np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]), None, "relu"),
+                   Layer(np.eye(3)[[0, 1, 2, 0]], None, "identity")])
+    write(net, tmp_path / "net.onnx")
+    np.save(tmp_path / "Y.npy", net(np.array([[1.0, 2.0], [0.5, 0.25]])))
+    names = _modules_after(["invert", "net.onnx", "--signal", "Y.npy", "--method", "gd", "--option", "momentum=0.9",
+                            "--option", "iterations=50", "--seed", "1", "--workers", "1", "--json"], tmp_path)
+    assert "theorychk.solvers.gradient" in names
+    # the lean ONNX read loads onnx's protobuf classes, not the onnx package (test below)
+    lean = {"onnx.onnx_ml_pb2", "onnx.onnx_cpp2py_export"}
+    assert {n.split(".")[0] for n in names if not n.startswith(tuple(lean))} & NEVER == set()
+
+
+def test_help_modules(tmp_path):
+    tops = {n.split(".")[0] for n in _modules_after(["--help"], tmp_path)}
+    assert tops & (HEAVY | NEVER | {"numpy"}) == set()
+
+
+def test_option_errors_without_pydantic_read_as_before(tmp_path):
+    env = dict(os.environ, PYTHONPATH=WT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    cases = {("--workers", "0"): "Invalid value for '--workers': Input should be greater than or equal to 1",
+             ("--workers", "two"): "Input should be a valid integer, unable to parse string as an integer",
+             ("--signal-tol", "x"): "Input should be a valid number, unable to parse string as a number"}
+    for extra, message in cases.items():
+        proc = subprocess.run([sys.executable, "-m", "theorychk", "invert", "m.onnx", "--signal", "y.npy", *extra],
+                              capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+        assert proc.returncode == 2 and message in proc.stderr, proc.stderr
 
 
 def test_reading_an_onnx_model_does_not_import_onnx(tmp_path):

@@ -144,3 +144,15 @@ def test_falsify_none_for_holding_theorems(name):
 @pytest.mark.parametrize("name", [t.name for t in all_theorems() if t.instances is not None and t.status != "false as printed"])
 def test_falsify_none_heavier(name):
     assert not falsify(name, budget=100, seed=3).found
+
+
+@pytest.mark.parametrize("spec", ["leaky_relu:0.1", "plu:0.3:0.7"])
+def test_layerwise_solve_inverts_the_slope_the_net_computes_with(spec):
+    """The float slope 0.1 is a dyadic rational, not 1/10: the exact solve must divide by the former."""
+    from theorychk import exact
+    from theorychk.theorems.lei2019 import layerwise_solve
+
+    net = Network([Layer(np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]), None, spec)])
+    z = [Fraction(-3), Fraction(1, 2)]
+    y = exact.forward([(net.layers[0].weight, net.layers[0].bias, spec)], z)[-1]
+    assert layerwise_solve(net, y) == tuple(z)

@@ -124,6 +124,12 @@ def build_certificate(
     for kind in (k for k in kinds if k in STABILITY_KINDS):
         claims += within_budget(kind, lambda kind=kind: stability_claims(tr, noise=noise, kinds=[kind],
                                                                          deadline=deadline))
+    done = next((c for c in claims if c["kind"] == "complete" and c["status"] != "UNKNOWN"), None)
+    if done is not None and done["status"] == "REFUTED":
+        refute_with(claims, tr, [exact.rational(v) for v in done["evidence"]["second_latent"]],
+                    found_by="the complete search")
+    # The MILP still runs when ``complete`` decided (its claim is a different one: solver evidence in
+    # the box at distance >= delta); leave it out with --claims when ``complete`` suffices.
     if "milp_global" in kinds:
         milp = within_budget("milp_global", lambda: uniqueness_claims(
             net, tr, kinds=["milp_global"], latent_box=latent_box, delta=delta, deadline=deadline))[0]

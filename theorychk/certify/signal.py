@@ -1,6 +1,6 @@
 r"""Per-signal uniqueness of the latent code of a realizable signal ``y = G(z*)``.
 
-Four claims, each CERTIFIED (with evidence :mod:`theorychk.check` re-derives exactly), REFUTED
+Five claims, each CERTIFIED (with evidence :mod:`theorychk.check` re-derives exactly), REFUTED
 (with an exact second preimage ``z₂ ≠ z*``, ``G(z₂) = y``) or UNKNOWN (with the reason). Layer
 indices are ours (:mod:`theorychk.network`): layer ``j`` maps ``x_j`` (``x_0 = z``) to
 ``x_{j+1} = act_j(W_j x_j + b_j)``; ``L = depth``. The *observed rows* ``R_{j+1}`` of layer ``j``
@@ -44,6 +44,12 @@ tanh). ``s_j = ||x_j||_0``.
     ``d`` has ``v . d <= 0`` for all ``v``, so ``d = 0``. Decided by LP in HiGHS (untrusted); the
     multipliers are re-solved exactly on the LP's support.
 
+``complete`` — exact per-signal uniqueness (:mod:`theorychk.certify.complete`)
+    The layers ``polytope`` proves to be points are pinned; below the first that is not, a
+    branch and bound over the open hidden units decides the rest exactly: CERTIFIED with a tree
+    whose leaves carry exact Farkas multipliers or a rank-mod-p proof that they hold ``v*`` alone,
+    REFUTED with an exact second preimage (which then refutes the others, as the MILP's does).
+
 ``lei_thm2`` — Theorem 2 of Lei et al. [2]
     *As printed*: if every ``W_i`` satisfies Assumption 1 (i.i.d. Gaussian, ``n_i = c_0 n_{i-1}``
     with ``c_0 >= 2.1``) then w.p. ``1 - exp(-Omega(k))`` ``z*`` is recovered from ``G(z*)`` by
@@ -83,8 +89,8 @@ import numpy as np
 from theorychk import exact
 from theorychk.check.core import Trace, trace
 from theorychk.check.signal import ENUMERATION_CAP
-from theorychk.errors import InvalidInput
-from theorychk.network import Network
+from theorychk.errors import ExactCheckFailed, InvalidInput, Reason
+from theorychk.network import Network, Piece, ReLU
 from theorychk.runtime import Deadline
 from theorychk.verdict import Status, jsonable
 
@@ -93,7 +99,7 @@ __all__ = [
     "spark_evidence", "check_certifiable",
 ]
 
-UNIQUENESS_KINDS = ("aberdam_thm1", "polytope", "lei_thm2", "milp_global")
+UNIQUENESS_KINDS = ("aberdam_thm1", "polytope", "complete", "lei_thm2", "milp_global")
 #: Expansion factor of Assumption 1 of [2].
 LEI_EXPANSION = Fraction(21, 10)
 #: Relative threshold below which an LP multiplier is read as zero (recorded in the evidence).
@@ -106,6 +112,7 @@ STATEMENTS = {
     "lei_thm2": "z* is the unique z with G(z) = y, recovered by layer-wise linear equations "
                 "(Theorem 2 of Lei et al., deterministic step)",
     "milp_global": "no z with G(z) = y, ||z||_inf <= R and ||z - z*||_inf >= delta",
+    "complete": "z* is the unique z with G(z) = y (exact branching certificate)",
 }
 
 
@@ -200,7 +207,7 @@ def polytope_layer(tr: Trace, j: int, *, deadline: Deadline | None = None) -> tu
     certs = []
     for v in basis:
         if deadline is not None and deadline.expired():
-            return None, {"layer": j, "reason": "time limit"}
+            return None, {"layer": j, "reason": Reason.TIME_LIMIT}
         res = linprog(cost, A_eq=normals, b_eq=v, bounds=bounds, method="highs")
         if res.status == 2:
             return False, {"layer": j, "note": "LP: the active normals do not positively span R^d "
@@ -231,13 +238,10 @@ def polytope_layer(tr: Trace, j: int, *, deadline: Deadline | None = None) -> tu
 # --------------------------------------------------------------------------------------------
 
 
-def _kind(spec: str) -> str:
-    return spec.split(":")[0]
-
-
-def _affine_on_pattern(net: Network, z: np.ndarray) -> tuple[Any, Any, list[tuple[Any, Any, np.ndarray, str]]]:
-    """Exact affine maps on the activation pattern of ``z`` (relu / leaky / identity hidden layers):
-    the last pre-activation ``M z + c`` and, per hidden layer, ``(A, c, on, kind)`` of its pre-activation."""
+def _affine_on_pattern(net: Network, z: np.ndarray) -> tuple[Any, Any, list[tuple[Any, Any, list[Piece]]]]:
+    """Exact affine maps on the activation pattern of ``z`` (piecewise-linear hidden layers): the
+    last pre-activation ``M z + c`` and, per hidden layer, ``(A, c, pieces)``: its pre-activation
+    ``A z + c`` and the linear piece each unit is on (a breakpoint counts to its left piece)."""
     import flint
 
     k = net.latent_dim
@@ -251,42 +255,34 @@ def _affine_on_pattern(net: Network, z: np.ndarray) -> tuple[Any, Any, list[tupl
         a, c = wq * a, wq * c + bq
         if j == net.depth - 1:
             break
-        kind = _kind(layer.activation.spec)
-        on = np.asarray(pre[j]) > 0
-        hidden.append((a, c, on, kind))
-        if kind in ("relu", "leaky_relu"):
-            off = Fraction(0) if kind == "relu" else Fraction(float(layer.activation.slope))
-            for r in range(layer.n_out):
-                if not on[r]:
-                    f = flint.fmpq(off.numerator, off.denominator)
-                    for q in range(k):
-                        a[r, q] *= f
-                    c[r, 0] *= f
-        elif kind != "identity":
-            raise InvalidInput(f"exact preimages need relu, leaky_relu or identity hidden layers; layer {j} is {kind}")
+        act = layer.activation
+        if not act.piecewise_linear:
+            raise InvalidInput(f"exact preimages need piecewise-linear hidden layers; layer {j} is {act.spec}")
+        pieces = [act.regions[i] for i in act.region_index(np.asarray(pre[j]))]
+        hidden.append((a, c, pieces))
+        for r, p in enumerate(pieces):  # the unit's output: slope * pre + offset, exactly
+            if p.slope != 1:
+                f = flint.fmpq(p.slope.numerator, p.slope.denominator)
+                for q in range(k):
+                    a[r, q] *= f
+                c[r, 0] *= f
+            if p.offset != 0:
+                c[r, 0] += flint.fmpq(p.offset.numerator, p.offset.denominator)
     return a, c, hidden
 
 
 def _last_pre_target(net: Network, target_out: Sequence[Fraction] | None, target_pre: Sequence[Fraction] | None
                      ) -> tuple[dict[int, Fraction], list[int]]:
     """Rows of the last layer whose pre-activation is determined, and the ReLU rows that must be <= 0."""
-    spec = net.layers[-1].activation.spec
-    name, *p = spec.split(":")
+    act = net.layers[-1].activation
     if target_pre is not None:
         return dict(enumerate(target_pre)), []
     assert target_out is not None
-    if name == "relu":
+    if isinstance(act, ReLU):  # a zero output says only that the pre-activation is <= 0
         return {r: v for r, v in enumerate(target_out) if v > 0}, [r for r, v in enumerate(target_out) if v <= 0]
-    if name == "identity":
-        return dict(enumerate(target_out)), []
-    if name == "leaky_relu":
-        slope = Fraction(float(p[0]))
-        return {r: (v if v > 0 else v / slope) for r, v in enumerate(target_out)}, []
-    if name == "plu":
-        a, c = Fraction(float(p[0])), Fraction(float(p[1]))
-        inv = {r: ((v - c) / a + c if v > c else (v + c) / a - c if v < -c else v) for r, v in enumerate(target_out)}
-        return inv, []
-    raise InvalidInput(f"no exact target for last activation {spec!r}; pass the pre-activation")
+    if not (act.invertible and act.piecewise_linear):
+        raise InvalidInput(f"no exact target for last activation {act.spec!r}; pass the pre-activation")
+    return {r: act.exact_inverse(v) for r, v in enumerate(target_out)}, []
 
 
 def _matches(tr2: Trace, target_out: Sequence[Fraction] | None, target_pre: Sequence[Fraction] | None) -> bool:
@@ -363,15 +359,18 @@ def exact_preimage(
         return cand
     # Max-margin point of the pattern's region: maximise t with every sign constraint met by t.
     a_ub, b_ub = [], []
-    for a_j, c_j, on, kind in hidden:
-        if kind == "identity":
-            continue
-        af = np.array([[float(a_j[r, q]) for q in range(k)] for r in range(len(on))])
-        cj = np.array([float(c_j[r, 0]) for r in range(len(on))])
-        for r in range(len(on)):
-            sign = -1.0 if on[r] else 1.0  # on: pre >= t; off: pre <= -t
-            a_ub.append(np.r_[sign * af[r], 1.0])
-            b_ub.append(-sign * cj[r])
+    for a_j, c_j, pieces in hidden:
+        if all(p.lo == -math.inf and p.hi == math.inf for p in pieces):
+            continue  # one piece: no sign to keep
+        af = np.array([[float(a_j[r, q]) for q in range(k)] for r in range(len(pieces))])
+        cj = np.array([float(c_j[r, 0]) for r in range(len(pieces))])
+        for r, p in enumerate(pieces):  # stay inside the piece by t: lo + t <= pre <= hi - t
+            if p.lo > -math.inf:
+                a_ub.append(np.r_[-af[r], 1.0])
+                b_ub.append(cj[r] - p.lo)
+            if p.hi < math.inf:
+                a_ub.append(np.r_[af[r], 1.0])
+                b_ub.append(p.hi - cj[r])
     for r in neg:
         a_ub.append(np.r_[mf[r], 1.0])
         b_ub.append(-cf[r])
@@ -446,7 +445,7 @@ def _printed_thm1(tr: Trace, deadline: Deadline) -> tuple[list[dict], bool | Non
     from theorychk.invariants.subrank import sub_rank, sub_spark
 
     net, depth = tr.net, tr.net.depth
-    if any(tr.specs[j].split(":")[0] != "relu" for j in range(depth - 1)):
+    if any(not tr.relu(j) for j in range(depth - 1)):
         return [], None, "outside the paper's model: a hidden activation is not ReLU"
     s = _sparsity(tr)
     relu_out = tr.relu(depth - 1)
@@ -497,8 +496,11 @@ def uniqueness_claims(
     deadline: Deadline | None = None,
     milp_max_units: int = 400,
     as_printed: bool = True,
+    complete_box: Fraction | None = None,
 ) -> list[dict[str, Any]]:
-    """The uniqueness claims for the exact trace ``tr`` of ``z*`` (module docstring)."""
+    """The uniqueness claims for the exact trace ``tr`` of ``z*`` (module docstring).
+
+    ``complete_box``: the latent box of the ``complete`` claim (``None``: uniqueness in ``R^k``)."""
     deadline = deadline or Deadline(None)
     unknown = sorted(set(kinds) - set(UNIQUENESS_KINDS))
     if unknown:
@@ -534,6 +536,13 @@ def uniqueness_claims(
         claims.append(make_claim("polytope", Status.CERTIFIED if holds else Status.UNKNOWN,
                                  statement=STATEMENTS["polytope"], hypotheses=hyps,
                                  evidence={"layers": evs if holds else []}, reason=why))
+    if "complete" in kinds:
+        from theorychk.certify.complete import complete_claim
+
+        claims.append(complete_claim(tr, latent_box=complete_box, deadline=deadline))
+        if claims[-1]["status"] == "REFUTED":
+            refute_with(claims[:-1], tr, [exact.rational(v) for v in claims[-1]["evidence"]["second_latent"]],
+                        found_by="the complete search")
     if "lei_thm2" in kinds:
         exp_ok = [Fraction(net.widths[j + 1], net.widths[j]) >= LEI_EXPANSION for j in range(net.depth)]
         hyps = [{"name": "Assumption 1.2: n_i >= 2.1 n_{i-1} for every layer", "holds": all(exp_ok),
@@ -577,7 +586,7 @@ def _milp_claim(net: Network, tr: Trace, *, latent_box: Fraction, delta: Fractio
     if units > max_units:
         return unknown(f"net too large for the MILP ({units} units > {max_units})")
     if deadline.expired():
-        return unknown("time limit")
+        return unknown(Reason.TIME_LIMIT)
     z_f = np.array([float(v) for v in zs])
     y = np.asarray(net.forward(z_f))
     try:
@@ -601,17 +610,27 @@ def _milp_claim(net: Network, tr: Trace, *, latent_box: Fraction, delta: Fractio
     return unknown(res.reason or "MILP undecided", solver=solver)
 
 
-def refute_with(claims: list[dict[str, Any]], tr: Trace, z2: list[Fraction]) -> None:
-    """Turn uniqueness claims into REFUTED with the exact second preimage ``z2`` where it applies."""
+def refute_with(claims: list[dict[str, Any]], tr: Trace, z2: list[Fraction], *,
+                found_by: str = "the MILP") -> None:
+    """Turn uniqueness claims into REFUTED with the exact second preimage ``z2`` where it applies
+    (``complete`` only when it has no latent box or ``z2`` lies in it)."""
     tr2 = trace(tr.net, z2)
     s, s2 = _sparsity(tr), _sparsity(tr2)
     sparse_ok = all(a is None or b <= a for a, b in zip(s, s2))
     for c in claims:
-        if c["kind"] not in ("aberdam_thm1", "polytope", "lei_thm2") or (c["kind"] == "aberdam_thm1" and not sparse_ok):
+        if c["kind"] not in ("aberdam_thm1", "polytope", "complete", "lei_thm2") or (
+                c["kind"] == "aberdam_thm1" and not sparse_ok):
+            continue
+        if c["status"] == Status.REFUTED:
+            continue  # already refuted with its own exact witness
+        box = c["evidence"].get("latent_box") if c["kind"] == "complete" else None
+        if box is not None and max(abs(v) for v in z2) > exact.rational(box):
             continue
         if c["status"] == Status.CERTIFIED:
-            raise AssertionError(f"{c['kind']} certified uniqueness but an exact second preimage exists: a bug")
+            raise ExactCheckFailed(f"{c['kind']} certified uniqueness but an exact second preimage exists: a bug")
         c["status"] = Status.REFUTED.value
         c["evidence_kind"] = "exact"  # the witness is exact, whatever proposed the claim
-        c["reason"] = "an exact second preimage exists (found by the MILP)"
+        c["reason"] = f"an exact second preimage exists (found by {found_by})"
         c["evidence"] = {**c["evidence"], "second_latent": jsonable(z2)}
+        if c["kind"] == "complete":
+            c["evidence"] = {"latent_box": c["evidence"].get("latent_box"), "second_latent": jsonable(z2)}

@@ -20,8 +20,9 @@ import flint
 
 from theorychk import exact
 from theorychk.check import FORMAT, REFUTABLE, SCOPES, VERIFIERS, VERSION, CheckReport, ClaimCheck, Outcome
+from theorychk.check.activations import activation_enclosure, activation_exact
 from theorychk.check.model import ModelRead, model_problem, recorded_source
-from theorychk.check.rationals import activation_enclosure, need, parse_indices, parse_rational, parse_vector
+from theorychk.check.rationals import need, parse_indices, parse_rational, parse_vector
 from theorychk.errors import CertificateError, InvalidInput
 from theorychk.network import Network
 from theorychk.verdict import Status
@@ -29,7 +30,7 @@ from theorychk.verdict import Status
 __all__ = ["Trace", "trace", "check_certificate", "check_file", "read_certificate"]
 
 #: Modules whose import registers verifiers; a missing optional one leaves its kinds unknown (REJECTED).
-_VERIFIER_MODULES = ("theorychk.check.signal", "theorychk.check.stability", "theorychk.check.injectivity")
+_VERIFIER_MODULES = ("theorychk.check.signal", "theorychk.check.complete", "theorychk.check.stability", "theorychk.check.injectivity")
 #: Keys a certificate, its signal, its parameters and its claims may hold (anything else is
 #: REJECTED: a field the checker does not know could carry a meaning it does not check).
 _KEYS = {
@@ -56,21 +57,6 @@ def _load_verifiers() -> None:
         except ModuleNotFoundError as exc:
             if exc.name != name:
                 raise
-
-
-def activation_exact(spec: str, u: Fraction) -> Fraction | None:
-    """A piecewise-linear activation exactly; ``None`` for a smooth one (no exact value)."""
-    name, *p = spec.split(":")
-    if name == "relu":
-        return max(u, Fraction(0))
-    if name == "identity":
-        return u
-    if name == "leaky_relu":
-        return u if u > 0 else Fraction(float(p[0])) * u
-    if name == "plu":
-        a, c = Fraction(float(p[0])), Fraction(float(p[1]))
-        return max(a * (u + c) - c, min(a * (u - c) + c, u))
-    return None
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from theorychk.errors import InvalidInput
+from theorychk.errors import InvalidInput, Reason
 
 __all__ = ["DrupOutcome", "DrupCheck", "check_drup"]
 
@@ -307,7 +307,7 @@ def check_drup(
     number = 0
     for number, raw in enumerate(proof, start=1):
         if number % _CLOCK_EVERY == 1 and expired():
-            return result(DrupOutcome.UNKNOWN, f"time limit ({time_limit} s) at proof line {number}")
+            return result(DrupOutcome.UNKNOWN, f"{Reason.TIME_LIMIT} ({time_limit} s) at proof line {number}")
         line = raw.strip()
         if not line:
             continue
@@ -333,7 +333,7 @@ def check_drup(
             return result(DrupOutcome.VERIFIED, f"the empty clause is derived at proof line {number}")
         db.add(codes)
     if expired():
-        return result(DrupOutcome.UNKNOWN, f"time limit ({time_limit} s) at the end of the proof")
+        return result(DrupOutcome.UNKNOWN, f"{Reason.TIME_LIMIT} ({time_limit} s) at the end of the proof")
     # A solver that finds the conflict while loading the formula, or stops at it, writes no "0"
     # line: the empty clause is then checked as an implicit final lemma — RUP or rejected.
     if db.rup([]):

@@ -44,8 +44,9 @@ import numpy as np
 
 from theorychk import exact
 from theorychk.check import ClaimCheck, Outcome, verifier
+from theorychk.check.activations import activation_exact
 from theorychk.check.rationals import parse_rational, parse_vector
-from theorychk.errors import CertificateError, InvalidInput
+from theorychk.errors import CertificateError, InvalidInput, TimeLimitReached
 from theorychk.network import Layer, Network
 
 __all__ = [
@@ -116,7 +117,7 @@ def candidate_hyperplanes(rows: Sequence[Sequence[int]], d: int, *,
     while independent (the set ``E`` below) lies in it. So each hyperplane appears once, and a
     subtree is cut as soon as a skipped row falls into ``span P``. Cost ``O(C(m, d - 2) m d)``.
     ``stop`` (optional) is polled at every node; when it returns true the enumeration raises
-    :class:`InterruptedError` (engines pass their deadline; the checker never stops early).
+    :class:`~theorychk.errors.TimeLimitReached` (engines pass their deadline; the checker never stops early).
 
     Examples
     --------
@@ -163,7 +164,7 @@ def candidate_hyperplanes(rows: Sequence[Sequence[int]], d: int, *,
 
     def dfs(prefix: tuple[int, ...], proj: list[tuple[int, ...]], start: int, excluded: list[int]) -> None:
         if stop is not None and stop():
-            raise InterruptedError("hyperplane enumeration stopped")
+            raise TimeLimitReached("hyperplane enumeration stopped")
         if len(prefix) == d - 2:
             leaf(prefix, proj, excluded)
             return
@@ -296,6 +297,16 @@ def check_farkas(entry: Any, k: int, W: list[list[int]], b: list[int], scale: Fr
     return sum(1 << j for j in idx)
 
 
+def _layer_exact(layer: Layer, x: list[Fraction]) -> list[Fraction]:
+    """``act(W x + b)`` exactly, by the checker's own :func:`activation_exact` (piecewise-linear layers)."""
+    spec = layer.activation.spec
+    u = exact.matvec(layer.weight, x)
+    out = [activation_exact(spec, ui + exact.rational(bi)) for ui, bi in zip(u, layer.bias.tolist())]
+    if any(v is None for v in out):
+        raise CertificateError(f"activation {spec!r} has no exact value")
+    return out  # type: ignore[return-value]
+
+
 def _outputs_equal(layers: Sequence[Layer], x: list[Fraction], y: list[Fraction]) -> tuple[bool, str]:
     """Whether the layers map ``x`` and ``y`` to the same output, decided exactly.
 
@@ -307,9 +318,7 @@ def _outputs_equal(layers: Sequence[Layer], x: list[Fraction], y: list[Fraction]
         if x == y:
             return True, ""
         if layer.activation.piecewise_linear:
-            spec = layer.activation.spec
-            x = list(exact.forward([(layer.weight, layer.bias, spec)], x)[0])
-            y = list(exact.forward([(layer.weight, layer.bias, spec)], y)[0])
+            x, y = _layer_exact(layer, x), _layer_exact(layer, y)
         else:
             px, py = exact.matvec(layer.weight, x), exact.matvec(layer.weight, y)
             if px != py:

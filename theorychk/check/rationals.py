@@ -5,7 +5,7 @@ an exact float hex string (``"0x1.8p-3"``). Everything else — a JSON float, ``
 ``true``, ``"inf"`` — is a :class:`~theorychk.errors.CertificateError` naming the field, never a
 silent conversion. Square roots and eigenvalue bounds are handled by *verified* rational
 bounds: :func:`sqrt_bounds` (integer square roots) and :func:`is_positive_definite` (an exact
-LDLᵀ); the inverse of sigmoid/tanh by rigorous ball arithmetic (``flint.arb``).
+LDLᵀ). What activations compute is in :mod:`theorychk.check.activations` (re-exported here).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 
 import flint
 
+from theorychk.check.activations import activation_enclosure, inverse_lipschitz_bound
 from theorychk.errors import CertificateError
 
 __all__ = [
@@ -110,46 +111,3 @@ def is_positive_definite(m: Sequence[Sequence[Fraction]]) -> bool:
                 for j in range(p + 1, k):
                     a[i][j] -= f * a[p][j]
     return True
-
-
-def _arb_bounds(x: flint.arb) -> tuple[Fraction, Fraction]:
-    def exact(v: flint.arb) -> Fraction:
-        man, exp = v.man_exp()
-        return Fraction(int(man)) * Fraction(2) ** int(exp)
-
-    return exact(x.lower()), exact(x.upper())
-
-
-def activation_enclosure(spec: str, pre: Fraction) -> tuple[Fraction, Fraction]:
-    """Rationals ``lo <= phi(pre) <= hi`` for a smooth activation (sigmoid, tanh), by ball arithmetic."""
-    name = spec.split(":")[0]
-    if name not in ("sigmoid", "tanh"):
-        raise CertificateError(f"activation {spec!r} has no enclosure (not sigmoid or tanh)")
-    u = flint.arb(flint.fmpq(pre.numerator, pre.denominator))
-    return _arb_bounds(1 / (1 + (-u).exp()) if name == "sigmoid" else u.tanh())
-
-
-def inverse_lipschitz_bound(spec: str, pre: Fraction, eps: Fraction) -> Fraction | None:
-    """An upper bound on the Lipschitz constant of ``phi^{-1}`` on ``[phi(u) - eps, phi(u) + eps]``.
-
-    Piecewise-linear invertible activations have a global constant (1, 1/slope, 1/alpha); for
-    sigmoid and tanh the derivative of the inverse is largest at the end of the interval nearest
-    the open range's boundary, bounded with a rigorous enclosure of ``phi(u)``. ``None`` when the
-    interval leaves the range (no finite constant).
-    """
-    name, *params = spec.split(":")
-    if name == "identity":
-        return Fraction(1)
-    if name in ("leaky_relu", "plu"):
-        return 1 / Fraction(float(params[0]))
-    if name not in ("sigmoid", "tanh"):
-        raise CertificateError(f"activation {spec!r} has no inverse Lipschitz constant")
-    lo, hi = activation_enclosure(spec, pre)
-    a, b = lo - eps, hi + eps
-    if name == "sigmoid":
-        if a <= 0 or b >= 1:
-            return None
-        return 1 / min(a * (1 - a), b * (1 - b))  # (logit)'(t) = 1/(t(1-t)), t(1-t) concave
-    if a <= -1 or b >= 1:
-        return None
-    return 1 / min(1 - a * a, 1 - b * b)  # (artanh)'(t) = 1/(1-t^2)

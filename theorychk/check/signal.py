@@ -23,7 +23,8 @@ from theorychk.check.core import Trace, trace
 from theorychk.check.rationals import need, parse_indices, parse_rational, parse_sparse, parse_vector
 from theorychk.errors import CertificateError
 
-__all__ = ["ENUMERATION_CAP", "exact_verifier", "verify_second_preimage", "full_rank", "layer_entries"]
+__all__ = ["ENUMERATION_CAP", "exact_verifier", "verify_second_preimage", "full_rank", "layer_entries",
+           "polytope_point"]
 
 #: Most column subsets the checker enumerates to verify a spark lower bound by brute force.
 ENUMERATION_CAP = 5000
@@ -210,16 +211,20 @@ def _polytope(claim: dict[str, Any], tr: Trace, cert: dict[str, Any]) -> ClaimCh
         verify_second_preimage(claim, tr, "polytope")
         return ClaimCheck("polytope", Outcome.VERIFIED, "exact second preimage")
     for j, entry in layer_entries(claim, tr, "polytope").items():
-        at = f"polytope layer {j}"
-        method = need(entry, "method", str, at)
-        if method == "rank":
-            if not full_rank(tr, j, _observed(tr, j, entry, at)):
-                raise CertificateError(f"{at}: the observed rows lack full column rank")
-        elif method == "dual":
-            _positive_span(tr, j, need(entry, "multipliers", list, at), at)
-        else:
-            raise CertificateError(f"{at}: unknown method {method!r}")
+        polytope_point(tr, j, entry, f"polytope layer {j}")
     return ClaimCheck("polytope", Outcome.VERIFIED, "every layer's preimage polytope is a single point")
+
+
+def polytope_point(tr: Trace, j: int, entry: dict[str, Any], at: str) -> None:
+    """One layer's evidence that its preimage polytope ``P_j`` is the point ``x*_j`` (rank or dual), or raise."""
+    method = need(entry, "method", str, at)
+    if method == "rank":
+        if not full_rank(tr, j, _observed(tr, j, entry, at)):
+            raise CertificateError(f"{at}: the observed rows lack full column rank")
+    elif method == "dual":
+        _positive_span(tr, j, need(entry, "multipliers", list, at), at)
+    else:
+        raise CertificateError(f"{at}: unknown method {method!r}")
 
 
 def _positive_span(tr: Trace, j: int, mults: list[Any], where: str) -> None:

@@ -24,9 +24,10 @@ import flint
 
 from theorychk import exact
 from theorychk.check import ClaimCheck, Outcome
+from theorychk.check.activations import inverse_lipschitz_bound
 from theorychk.check.core import Trace
 from theorychk.check.rationals import (
-    inverse_lipschitz_bound, is_positive_definite, need, parse_rational, parse_sparse, parse_vector,
+    is_positive_definite, need, parse_rational, parse_sparse, parse_vector,
     sqrt_bounds,
 )
 from theorychk.check.signal import exact_verifier

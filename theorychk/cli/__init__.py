@@ -15,7 +15,10 @@ from typing import Annotated, Any
 
 import typer
 
-from theorychk.errors import TheoryChkError
+from theorychk.cli._coerce import install as _install_coercion
+from theorychk.errors import ExactCheckFailed, TheoryChkError, TimeLimitReached
+
+_install_coercion()  # typer >= 0.29 would import pydantic to parse "3" (see theorychk.cli._coerce)
 
 app = typer.Typer(
     name="theorychk",
@@ -184,7 +187,9 @@ def _usage_line(exc: Any) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: run the app and turn theorychk errors into one line and exit code 2."""
+    """Entry point: run the app and turn theorychk errors into one line and exit code 2, and
+    internal errors (:class:`~theorychk.errors.ExactCheckFailed`, an escaped
+    :class:`~theorychk.errors.TimeLimitReached`, any other exception) into one line and exit code 3."""
     try:  # typer >= 0.25 vendors click (no public alias for its usage errors)
         from typer._click import exceptions as click_errors
     except ImportError:  # older typer runs on the click package
@@ -194,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # Not standalone: click would print a usage block of several lines; we print one.
         code = app(args=argv, prog_name="theorychk", standalone_mode=False)
+    except (ExactCheckFailed, TimeLimitReached) as exc:  # in the tree, but never the input's fault
+        return _internal_error(exc)
     except TheoryChkError as exc:
         typer.echo(f"theorychk: error: {exc}", err=True)
         return 2
@@ -212,15 +219,21 @@ def main(argv: list[str] | None = None) -> int:
         typer.echo("theorychk: interrupted", err=True)
         return 130
     except Exception as exc:  # a bug in theorychk, not the user's input: still no traceback
-        if os.environ.get("THEORYCHK_DEBUG"):
-            raise
-        typer.echo(
-            f"theorychk: internal error (please report; THEORYCHK_DEBUG=1 shows the traceback): "
-            f"{type(exc).__name__}: {exc}",
-            err=True,
-        )
-        return 3
+        return _internal_error(exc)
     return code if isinstance(code, int) else 0
+
+
+def _internal_error(exc: Exception) -> int:
+    """A bug of theorychk or of an engine: one line and exit code 3 (re-raised with
+    ``THEORYCHK_DEBUG`` set, to show the traceback)."""
+    if os.environ.get("THEORYCHK_DEBUG"):
+        raise exc
+    typer.echo(
+        f"theorychk: internal error (please report; THEORYCHK_DEBUG=1 shows the traceback): "
+        f"{type(exc).__name__}: {exc}",
+        err=True,
+    )
+    return 3
 
 
 def entry() -> None:  # pragma: no cover - the console script

@@ -1,6 +1,5 @@
 """``theorychk benchmark``: write a hardness benchmark folder, or re-check one's ground truth."""
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any

@@ -5,7 +5,6 @@ or a recorded model file whose bytes changed since certification, is a REJECTED 
 when the certificate or the model cannot be read (one-line error).
 """
 
-from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path

@@ -8,7 +8,6 @@ so a float64 or float16 layer (e.g. one with a folded batch norm) comes back as 
 network -- ``convert`` says so on stderr and in ``--json`` (``"identical": false``).
 """
 
-from __future__ import annotations
 
 import os
 import warnings

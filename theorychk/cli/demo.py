@@ -18,7 +18,6 @@ how to get it), then the details of each step:
 Every link in the report is relative to the report's folder and points to a file the demo wrote.
 """
 
-from __future__ import annotations
 
 import contextlib
 import io
@@ -65,6 +64,7 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
 UNIQUENESS_WORDS = {
     "aberdam_thm1": "Theorem 1 of Aberdam, Simon & Elad (2020)",
     "polytope": "the layer-wise polytope test",
+    "complete": "an exact branch-and-bound search with a replayable certificate",
     "lei_thm2": "Theorem 2 of Lei et al. (2019)",
     "milp_global": "an exact MILP search for a second latent code",
 }
@@ -242,7 +242,7 @@ def demo(
 
 
 def _verdicts(root: Path, certs: Path, checked: dict[Path, str], results: dict[str, list[dict[str, Any]]],
-              rel_err: dict[str, np.ndarray], refuted: dict[str, Any]) -> str:
+              rel_err: "dict[str, np.ndarray]", refuted: dict[str, Any]) -> str:
     """One paragraph per signal: uniqueness in words, the certificate, how well each method recovered it."""
     lines = []
     for i, path in enumerate(sorted((certs / "vae-relu").glob("signal-*.json"))):
@@ -261,7 +261,7 @@ def _verdicts(root: Path, certs: Path, checked: dict[Path, str], results: dict[s
     return "\n".join(lines)
 
 
-def _figure(root: Path, plt: Any, rel_err: dict[str, np.ndarray]) -> str:
+def _figure(root: Path, plt: Any, rel_err: "dict[str, np.ndarray]") -> str:
     """The inversion errors as a bar chart beside the report, or a note on how to get it."""
     import numpy as np
 

@@ -1,6 +1,5 @@
 """``theorychk experiment NAME``: reproduce a figure or table of the papers (see docs/experiments.md)."""
 
-from __future__ import annotations
 
 from typing import Annotated
 

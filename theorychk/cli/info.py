@@ -1,6 +1,5 @@
 """``theorychk info MODEL``: the architecture at a glance."""
 
-from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
@@ -10,7 +9,7 @@ if TYPE_CHECKING:
     from theorychk.network import Network
 
 
-def describe(net: Network) -> dict[str, Any]:
+def describe(net: "Network") -> dict[str, Any]:
     """The facts ``info`` prints, as JSON-ready data (exact per-layer ranks included)."""
     from theorychk import exact  # python-flint: only when ranks are computed, not for --help
 

@@ -1,6 +1,5 @@
 """``theorychk invariants``: spark, sub-spark, sub-rank, coherence, μ_s, c_∞, c_1 of a matrix or layer."""
 
-from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -17,7 +16,7 @@ if TYPE_CHECKING:  # numpy is imported where it is used: `theorychk --help` does
     import numpy as np
 
 
-def _matrix(source: str, layer: int | None, layers: str | None, activation: str | None, final: str | None) -> tuple[np.ndarray, str]:
+def _matrix(source: str, layer: int | None, layers: str | None, activation: str | None, final: str | None) -> "tuple[np.ndarray, str]":
     """The matrix to analyse: a ``.npy`` file, or weight ``layer`` of a MODEL."""
     import numpy as np
 

@@ -9,7 +9,6 @@ linear algebra runs single-threaded unless the user set a BLAS thread variable. 
 one short entry per signal; ``--verbose`` adds each method's details.
 """
 
-from __future__ import annotations
 
 import time
 from typing import Annotated, Any
@@ -93,6 +92,9 @@ def invert(
     verbose: Annotated[bool, typer.Option(
         "--verbose", help="Per-signal details: latent, counts and method info in --json; every row in the table.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+    option: Annotated[list[str] | None, typer.Option(
+        "--option", metavar="NAME=VALUE", help="A method option, repeatable: --option momentum=0.9 --option "
+                                               "restarts=4 (VALUE read as JSON, else as text).")] = None,
     layers: LayersOpt = None,
     activation: ActivationOpt = None,
     final_activation: FinalActivationOpt = None,
@@ -116,7 +118,7 @@ def invert(
     n = batch.shape[0]
     n_workers = workers if workers is not None else default_workers()
     common = {"mask": mask_arr, "noise": noise, "time_limit": Deadline(time_limit).seconds, "seed": seed,
-              "signal_tol": signal_tol}
+              "signal_tol": signal_tol, **_method_options(option or [])}
     if method == "oracle" or latent_true is not None:
         if method != "oracle":
             raise InvalidInput(f"--latent-true is for --method oracle only; got --method {method}")
@@ -173,6 +175,27 @@ def invert(
         })
         return
     _table(model, method, results, counts, verbose, out, wall, used)
+
+
+def _method_options(pairs: list[str]) -> dict[str, Any]:
+    """``--option NAME=VALUE`` pairs as keyword options of the method (checked by the method itself)."""
+    import json
+
+    from theorychk.errors import InvalidInput
+
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise InvalidInput(f"--option must be NAME=VALUE (e.g. momentum=0.9); got {pair!r}")
+        if name in ("mask", "noise", "time_limit", "seed", "signal_tol", "latent_true", "method", "workers", "dask"):
+            raise InvalidInput(f"--option {name} has its own command-line option; use --{name.replace('_', '-')}")
+        try:
+            out[name] = json.loads(text)
+        except ValueError:
+            out[name] = text
+    return out
 
 
 def _oracle_stream(net: Any, batch: Any, truth: Any, common: dict[str, Any]) -> Any:

@@ -1,6 +1,5 @@
 """``theorychk reduce``: build a 3SAT → ReLU-network instance, export it, verify it."""
 
-from __future__ import annotations
 
 import sys
 from pathlib import Path

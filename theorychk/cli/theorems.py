@@ -1,6 +1,5 @@
 """``theorychk theorems`` (list the executable theorems) and ``theorychk falsify THEOREM``."""
 
-from __future__ import annotations
 
 from typing import Annotated
 

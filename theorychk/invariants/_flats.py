@@ -43,6 +43,7 @@ from fractions import Fraction
 import flint
 import numpy as np
 
+from theorychk.errors import Reason, TimeLimitReached
 from theorychk.exact import rank as exact_rank
 from theorychk.runtime import Deadline
 
@@ -85,11 +86,11 @@ class SpuriousModP(Exception):
 _PIVOT_PRIME = 4611686018427387847
 
 
-class TimeUp(Exception):
+class TimeUp(TimeLimitReached):
     """The deadline passed; ``proven`` is as in :class:`SpuriousModP`."""
 
     def __init__(self, proven: int) -> None:
-        super().__init__("time limit")
+        super().__init__()
         self.proven = proven
 
 
@@ -97,7 +98,7 @@ class SizeLimit(Exception):
     """A level would not fit in memory; ``proven`` is as in :class:`SpuriousModP`."""
 
     def __init__(self, proven: int, entries: int) -> None:
-        super().__init__(f"size limit: a search level needs more than {entries} stored residues")
+        super().__init__(f"{Reason.SIZE_LIMIT}: a search level needs more than {entries} stored residues")
         self.proven = proven
 
 

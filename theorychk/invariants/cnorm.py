@@ -134,9 +134,9 @@ import flint
 import numpy as np
 
 from theorychk import exact
-from theorychk.errors import InvalidInput, unknown_name
-from theorychk.invariants import _lp
-from theorychk.invariants._lp import BASIC, INF, LOWER, UPPER, Model, float_ints
+from theorychk.errors import InvalidInput, Reason, unknown_name
+from theorychk._highs import BASIC, INF, LOWER, LP_TOLERANCES, UPPER, Model, Program, SolveStatus
+from theorychk.invariants._lp import float_ints
 from theorychk.invariants._matrix import as_matrix, check_count
 from theorychk.invariants._rays import (
     FLOAT_FILTER_FACTOR,
@@ -149,7 +149,7 @@ from theorychk.invariants._rays import (
 )
 from theorychk.invariants.result import Bound, InvariantResult
 from theorychk.runtime import Deadline, progress
-from theorychk.verdict import Status
+from theorychk.verdict import EngineStatus, Status
 
 __all__ = ["c_inf", "c_1", "c_inf_of_rows", "c_1_of_rows", "linf_dual_bound"]
 
@@ -484,16 +484,16 @@ def _linf_fixed(im: IntMatrix, row_ids: Sequence[int], deadline: Deadline) -> _O
     facet_lb = {j: (lb, ys[j], "l_1 left-inverse row (IRLS), exact bound")
                 for j, lb in enumerate(_lb_linf_all(zt, ys))}
     out = _Out(Fraction(0), "trivial (norms are >= 0)", Fraction(-1), "", {}, {},
-               tolerances=dict(_lp.LP_TOLERANCES))
+               tolerances=dict(LP_TOLERANCES))
     a = np.vstack([np.hstack([im.wf, -np.ones((r, 1))]), np.hstack([im.wf, np.ones((r, 1))])])
-    model = Model(
+    model = Model(Program(
         a,
         cost=np.r_[np.zeros(k), 1.0],
         col_lower=np.r_[-np.ones(k), -INF],
         col_upper=np.r_[np.ones(k), INF],
         row_lower=np.r_[np.full(r, -INF), np.zeros(r)],
         row_upper=np.r_[np.zeros(r), np.full(r, INF)],
-    )
+    ))
     fixed_col = None
     failed = False
     for j in sorted(range(k), key=lambda q: facet_lb[q][0]):
@@ -504,7 +504,7 @@ def _linf_fixed(im: IntMatrix, row_ids: Sequence[int], deadline: Deadline) -> _O
         model.set_col_bounds(j, 1.0, 1.0)
         fixed_col = j
         sol = model.solve(deadline)
-        if sol.status != "optimal":
+        if sol.status is not SolveStatus.OPTIMAL:
             failed = True
             break
         if sol.row_dual is not None:
@@ -562,9 +562,9 @@ def _linf_fixed(im: IntMatrix, row_ids: Sequence[int], deadline: Deadline) -> _O
             out.tolerances["float_filter_factor"] = FLOAT_FILTER_FACTOR
     if out.lower != out.upper:
         if failed or deadline.expired():
-            out.reason = "time limit" if deadline.expired() else "LP solver did not reach optimality"
+            out.reason = Reason.TIME_LIMIT if deadline.expired() else "LP solver did not reach optimality"
         else:
-            out.reason = "bound gap"
+            out.reason = Reason.BOUND_GAP
     return out
 
 
@@ -624,14 +624,14 @@ def _l1_sign_model(im: IntMatrix, sigma: Sequence[int]) -> Model:
     ])
     lo = [0.0 if s > 0 else -INF for s in sigma]
     hi = [INF if s > 0 else 0.0 for s in sigma]
-    return Model(
+    return Model(Program(
         a,
         cost=np.r_[np.zeros(k), np.ones(r)],
         col_lower=np.r_[lo, np.zeros(r)],
         col_upper=np.r_[hi, np.full(r, INF)],
         row_lower=np.r_[np.full(r, -INF), np.zeros(r), 1.0],
         row_upper=np.r_[np.zeros(r), np.full(r, INF), 1.0],
-    )
+    ))
 
 
 def _set_sign(model: Model, r: int, l: int, s: int) -> None:
@@ -657,7 +657,7 @@ def _l1_signs(im: IntMatrix, row_ids: Sequence[int], deadline: Deadline, out: _O
                 _set_sign(model, r, l, sigma[l])
                 current[l] = sigma[l]
         sol = model.solve(deadline)
-        if sol.status != "optimal":
+        if sol.status is not SolveStatus.OPTIMAL:
             complete = False  # the solved patterns still give exact upper bounds
             break
         results.append((sol.objective, sigma, sol))
@@ -723,11 +723,11 @@ def _left_inverse_bound(im: IntMatrix, row_ids: Sequence[int], deadline: Deadlin
             row[nv + a * r : nv + (a + 1) * r] = -im.wf[:, b]
             rows.append(row); lo.append(float(a == b)); hi.append(float(a == b))
     cost = np.zeros(2 * nv + 1); cost[-1] = 1.0
-    model = Model(np.array(rows), cost=cost, col_lower=np.zeros(2 * nv + 1),
-                  col_upper=np.full(2 * nv + 1, INF),
-                  row_lower=np.array(lo), row_upper=np.array(hi), presolve=True)
+    model = Model(Program(np.array(rows), cost=cost, col_lower=np.zeros(2 * nv + 1),
+                          col_upper=np.full(2 * nv + 1, INF),
+                          row_lower=np.array(lo), row_upper=np.array(hi)), presolve="on")
     sol = model.solve(deadline)
-    if sol.status != "optimal" or sol.x is None:
+    if sol.status is not SolveStatus.OPTIMAL or sol.x is None:
         return None
     lf = sol.x[:nv] - sol.x[nv : 2 * nv]
     # im.wf = Z * c with c ~ 1/top; L for Z is L_wf * c. Only the direction matters before the
@@ -790,11 +790,11 @@ def _l1_milp_point(wf: np.ndarray, m: int, deadline: Deadline) -> tuple[np.ndarr
     if m == n:
         col_lo[zz:] = 1.0
     integer = np.r_[np.arange(bb, bb + k), np.arange(zz, zz + n)]
-    model = Model(np.array(rows), cost=cost, col_lower=col_lo, col_upper=col_hi, row_lower=np.array(lo),
-                  row_upper=np.array(hi), integer=integer, presolve=True)
+    model = Model(Program(np.array(rows), cost=cost, col_lower=col_lo, col_upper=col_hi, row_lower=np.array(lo),
+                          row_upper=np.array(hi), integer=integer), presolve="on")
     sol = model.solve(deadline)
     x = sol.x[xp : xp + k] - sol.x[xm : xm + k] if sol.x is not None else None
-    return x, sol.dual_bound, sol.status
+    return x, sol.dual_bound, sol.label
 
 
 def _l1_fixed(im: IntMatrix, row_ids: Sequence[int], deadline: Deadline, *, method: str, max_lps: int,
@@ -826,18 +826,18 @@ def _l1_fixed(im: IntMatrix, row_ids: Sequence[int], deadline: Deadline, *, meth
             out.lower_evidence = {"candidates": found.candidates, "exact_checks": found.exact_checks,
                                   "theorem": "a minimiser spans a kernel ray of k-1 rows (cnorm docstring)"}
         else:
-            out.reason = "time limit"
+            out.reason = Reason.TIME_LIMIT
         return out
-    out.tolerances.update(_lp.LP_TOLERANCES)
+    out.tolerances.update(LP_TOLERANCES)
     if method == "signs":
         if not _l1_signs(im, row_ids, deadline, out):
-            out.reason = "time limit" if deadline.expired() else "LP solver did not reach optimality"
+            out.reason = Reason.TIME_LIMIT if deadline.expired() else "LP solver did not reach optimality"
         elif out.lower != out.upper and n_kernels <= min(max_candidates, _FIXED_RAY_FALLBACK):
             # A basis left inexact by rounding (badly scaled rows): the kernel rays settle it.
             return _l1_fixed(im, row_ids, deadline, method="kernels", max_lps=max_lps,
                              max_candidates=max_candidates)
         elif out.lower != out.upper:
-            out.reason = "bound gap"
+            out.reason = Reason.BOUND_GAP
         return out
     # Beyond the exact methods: a local search over sign patterns and a time-boxed MILP propose
     # patterns; each proposed pattern's LP is solved exactly (upper bound). Lower bound: the
@@ -862,11 +862,11 @@ def _l1_fixed(im: IntMatrix, row_ids: Sequence[int], deadline: Deadline, *, meth
     out.lower_evidence["milp_status"] = status
     out.lower_evidence["milp_note"] = "MILP-proven (not exact): HiGHS's float dual bound, W units"
     if out.lower != out.upper:
-        if status == "optimal":
+        if status == EngineStatus.OPTIMAL:
             out.reason = _REASON_MILP
         else:
-            out.reason = "time limit" if deadline.expired() else (
-                f"size limit: 2^(k-1) = {n_signs} sign patterns > max_lps and C(|I|, k-1) = {n_kernels} "
+            out.reason = Reason.TIME_LIMIT if deadline.expired() else (
+                f"{Reason.SIZE_LIMIT}: 2^(k-1) = {n_signs} sign patterns > max_lps and C(|I|, k-1) = {n_kernels} "
                 "kernel rays > max_candidates (or k > 6)")
     return out
 
@@ -895,7 +895,7 @@ def _l1_descent(im: IntMatrix, deadline: Deadline, *, starts: int = 4, max_steps
                 _set_sign(model, r, l, sigma[l])
                 current[l] = sigma[l]
         sol = model.solve(deadline)
-        return (sol.objective, sol.x) if sol.status == "optimal" else (math.inf, None)
+        return (sol.objective, sol.x) if sol.status is SolveStatus.OPTIMAL else (math.inf, None)
 
     best: tuple[float, tuple[int, ...] | None] = (math.inf, None)
     for init in inits:
@@ -942,7 +942,7 @@ def _rays_global(im: IntMatrix, m: int, deadline: Deadline, *, norm: str, quiet:
                               "systems": count,
                               "theorem": "a minimiser spans one of these rays (cnorm module docstring)"}
     else:
-        out.reason = "time limit"
+        out.reason = Reason.TIME_LIMIT
 
 
 def _row_sets_global(im: IntMatrix, m: int, deadline: Deadline, *, norm: str, quiet: bool, out: _Out,
@@ -951,7 +951,7 @@ def _row_sets_global(im: IntMatrix, m: int, deadline: Deadline, *, norm: str, qu
     total = math.comb(n, m)
     low: Fraction | None = None
     done = 0
-    stop = "time limit"
+    stop = Reason.TIME_LIMIT
     with progress(f"c_{norm} row sets", total=total, quiet=quiet) as bar:
         for rows in itertools.combinations(range(n), m):
             if deadline.expired():
@@ -960,7 +960,7 @@ def _row_sets_global(im: IntMatrix, m: int, deadline: Deadline, *, norm: str, qu
             out.tolerances.update(res.tolerances)
             if res.reason:
                 out.tighten_upper(res.upper, f"row set, {res.upper_method}", res.upper_evidence)
-                stop = res.reason if not deadline.expired() else "time limit"
+                stop = res.reason if not deadline.expired() else Reason.TIME_LIMIT
                 break
             out.tighten_upper(res.upper, f"row set, {res.upper_method}", res.upper_evidence)
             low = res.lower if low is None else min(low, res.lower)
@@ -994,15 +994,15 @@ def _milp_global_linf(im: IntMatrix, m: int, deadline: Deadline, *, out: _Out) -
     cost = np.zeros(nv); cost[k] = 1.0
     col_lo = np.r_[-np.ones(k), 0.0, np.full(n, 1.0 if m == n else 0.0)]
     col_hi = np.r_[np.ones(k), INF, np.ones(n)]
-    model = Model(np.array(rows), cost=cost, col_lower=col_lo, col_upper=col_hi, row_lower=np.array(lo),
-                  row_upper=np.array(hi), integer=np.arange(k + 1, nv), presolve=True)
+    model = Model(Program(np.array(rows), cost=cost, col_lower=col_lo, col_upper=col_hi, row_lower=np.array(lo),
+                          row_upper=np.array(hi), integer=np.arange(k + 1, nv)), presolve="on")
     bounds, statuses = [], []
     for j in range(k):
         if j:
             model.set_col_bounds(j - 1, -1.0, 1.0)
         model.set_col_bounds(j, 1.0, 1.0)
         sol = model.solve(deadline)
-        statuses.append(sol.status)
+        statuses.append(sol.label)
         bounds.append(sol.dual_bound)
         if sol.x is not None:
             xi, _ = float_ints(sol.x[:k])
@@ -1063,11 +1063,11 @@ def _snap_to_kernel(im: IntMatrix, x: np.ndarray, deadline: Deadline) -> list[in
 
 
 def _milp_report(im: IntMatrix, out: _Out, bounds: list[float], statuses: list[str], needed: int) -> None:
-    out.tolerances.update(_lp.LP_TOLERANCES)
+    out.tolerances.update(LP_TOLERANCES)
     if out.upper == 0:  # a rank-deficient proposal: exact
         return
     top = float(np.max(np.abs(im.zf))) if np.isfinite(im.zf).all() else float("nan")
-    complete = len(statuses) == needed and all(s == "optimal" for s in statuses)
+    complete = len(statuses) == needed and all(s == EngineStatus.OPTIMAL for s in statuses)
     dual = min(bounds) if bounds and len(statuses) == needed else 0.0
     out.lower_evidence = {
         "milp_dual_bound": float(max(dual, 0.0) * top * float(im.scale)),
@@ -1075,7 +1075,7 @@ def _milp_report(im: IntMatrix, out: _Out, bounds: list[float], statuses: list[s
         "milp_note": "MILP-proven (not exact): HiGHS's float dual bound, W units; the lower bound "
                      "stays the rigorous one",
     }
-    out.reason = _REASON_MILP if complete else "time limit"
+    out.reason = _REASON_MILP if complete else Reason.TIME_LIMIT
 
 
 # --------------------------------------------------------------------------- public API
@@ -1087,7 +1087,7 @@ def _result(name: str, params: dict[str, Any], shape: tuple[int, int], out: _Out
     upper = Bound(out.upper * im.scale, out.upper_method, out.upper_evidence)
     exact_value = out.lower == out.upper
     status = Status.CERTIFIED if exact_value else Status.UNKNOWN
-    reason = "" if exact_value else (out.reason or "bound gap")
+    reason = "" if exact_value else (out.reason or Reason.BOUND_GAP)
     return InvariantResult(name, params, lower, upper, status, reason, dict(out.tolerances),
                            deadline.elapsed(), shape)
 

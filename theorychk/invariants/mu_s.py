@@ -60,7 +60,7 @@ from typing import Any
 
 import numpy as np
 
-from theorychk.errors import InvalidInput, unknown_name
+from theorychk.errors import InvalidInput, Reason, unknown_name
 from theorychk.invariants._matrix import as_matrix, check_count
 from theorychk.invariants._rays import IntMatrix
 from theorychk.invariants.coherence import sqrt_bounds
@@ -176,9 +176,9 @@ def _search_pair(col_a: list[int], col_b: list[int], s: int, best: list, deadlin
         def dfs(i: int, c: int, num: int, sa: int, sb: int) -> None:
             nodes[0] += 1
             if nodes[0] > max_nodes:
-                raise _Budget("size limit")
+                raise _Budget(Reason.SIZE_LIMIT)
             if nodes[0] % 4096 == 0 and deadline.expired():
-                raise _Budget("time limit")
+                raise _Budget(Reason.TIME_LIMIT)
             r = s - c
             if r == 0:
                 if num > 0:
@@ -310,11 +310,11 @@ def coherence_s(
         up_ev = {"columns": [int(ia[top]), int(ib[top])], "binding": binding}
         status = Status.CERTIFIED if up_q == best[0] else Status.UNKNOWN
         return result(best[0], low_ev(), min(up_q, Fraction(1)), binding, up_ev, status,
-                      "" if status is Status.CERTIFIED else "bound gap", low_method)
+                      "" if status is Status.CERTIFIED else Reason.BOUND_GAP, low_method)
     nodes = [0]
     unresolved: list[int] = []
     # The search recurses once per row; past a few hundred rows C(n, s) is out of reach anyway.
-    reason = "size limit" if n > _MAX_SEARCH_ROWS else ""
+    reason = Reason.SIZE_LIMIT if n > _MAX_SEARCH_ROWS else ""
     with progress_bar("mu_s pairs", total=len(order), quiet=not progress) as bar:
         for pos, t in enumerate(order):
             if pair_q[t] <= best[0]:

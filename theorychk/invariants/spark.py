@@ -65,14 +65,14 @@ from typing import Any
 import flint
 import numpy as np
 
-from theorychk.errors import InvalidInput, unknown_name
+from theorychk.errors import ExactCheckFailed, InvalidInput, Reason, unknown_name
 from theorychk.exact import to_fmpz_mat
 from theorychk.invariants import _flats
 from theorychk.invariants._matrix import as_matrix
 from theorychk.invariants.coherence import _Gram, babel_spark_bound, coherence_spark_bound
 from theorychk.invariants.result import Bound, InvariantResult
 from theorychk.runtime import Deadline, progress as progress_bar
-from theorychk.verdict import Status
+from theorychk.verdict import EngineStatus, Status
 
 __all__ = ["spark", "spark_of_rows", "SPARK_METHODS", "SPARK_BOUNDS", "check_rows"]
 
@@ -268,13 +268,13 @@ class _SparkJob:
             return False
         support, vec = found
         if not self.ex.verify_null(support, vec):  # defence in depth: never report an unchecked witness
-            raise AssertionError("circuit failed its exact check")
+            raise ExactCheckFailed("circuit failed its exact check")
         self.lower_upper(len(support), method, {"columns": list(support), "null_vector": list(vec)})
         return True
 
     def result(self) -> InvariantResult:
         if self.lower.value > self.upper.value:
-            raise AssertionError(f"spark bounds crossed: {self.lower} > {self.upper}")
+            raise ExactCheckFailed(f"spark bounds crossed: {self.lower} > {self.upper}")
         lower = self.lower
         if self.candidates or self.milp_evidence:
             extra = {"candidates": dict(self.candidates)} if self.candidates else {}
@@ -285,7 +285,7 @@ class _SparkJob:
         elif self.at_least is not None and self.settled():
             status, reason = Status.CERTIFIED, "at_least decided"
         else:
-            status, reason = Status.UNKNOWN, self.reason or "bound gap"
+            status, reason = Status.UNKNOWN, self.reason or Reason.BOUND_GAP
         return InvariantResult(
             invariant="spark", params=self.params, lower=lower, upper=self.upper, status=status,
             reason=reason, tolerances={"support_tol": self.support_tol, **self.tolerances},
@@ -301,7 +301,7 @@ class _SparkJob:
             if self.settled():
                 break
             if self.deadline.expired():
-                self.reason = "time limit"
+                self.reason = Reason.TIME_LIMIT
                 break
             stage()
         return self.result()
@@ -374,9 +374,8 @@ class _SparkJob:
         return zf * d, [Fraction(float(x)) for x in d]
 
     def lp_bound(self) -> None:
-        import highspy
-
-        from theorychk._highs import new_highs
+        from theorychk._highs import INF as inf
+        from theorychk._highs import Model, Program, SolveStatus
 
         scaled = self.scaled_float()
         if scaled is None:
@@ -384,24 +383,23 @@ class _SparkJob:
         af, d = scaled
         m, n = af.shape
         # Rows j and n + j: a_j^T y + tau >= delta_ij and a_j^T y - tau <= delta_ij.
-        h = new_highs()
-        inf = highspy.kHighsInf
         coef = np.vstack([np.hstack([af.T, np.ones((n, 1))]), np.hstack([af.T, -np.ones((n, 1))])])
-        _pass_lp(h, highspy, cost=np.r_[np.zeros(m), 1.0], lower=np.r_[np.full(m, -inf), 0.0],
-                 upper=np.full(m + 1, inf), rows=coef, row_lower=np.r_[np.zeros(n), np.full(n, -inf)],
-                 row_upper=np.r_[np.full(n, inf), np.zeros(n)])
+        model = Model(Program(coef, cost=np.r_[np.zeros(m), 1.0], col_lower=np.r_[np.full(m, -inf), 0.0],
+                              col_upper=inf, row_lower=np.r_[np.zeros(n), np.full(n, -inf)],
+                              row_upper=np.r_[np.full(n, inf), np.zeros(n)]),
+                      presolve="choose", tolerances={})
         ys = []
         for i in range(n):
             if self.deadline.expired():
-                self.reason = "time limit"
+                self.reason = Reason.TIME_LIMIT
                 return
-            h.changeRowBounds(i, 1.0, inf)
-            h.changeRowBounds(n + i, -inf, 1.0)
-            h.run()
-            ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-            ys.append(np.array(h.getSolution().col_value[:m]) if ok else np.zeros(m))
-            h.changeRowBounds(i, 0.0, inf)
-            h.changeRowBounds(n + i, -inf, 0.0)
+            model.set_row_bounds(i, 1.0, inf)
+            model.set_row_bounds(n + i, -inf, 1.0)
+            sol = model.solve(basis=False)
+            ok = sol.status is SolveStatus.OPTIMAL and sol.x is not None
+            ys.append(sol.x[:m] if ok else np.zeros(m))
+            model.set_row_bounds(i, 0.0, inf)
+            model.set_row_bounds(n + i, -inf, 0.0)
         t = self.exact_t(np.array(ys).T, d)
         order = sorted(t, reverse=True)
         total, s = Fraction(0), n + 1
@@ -430,37 +428,34 @@ class _SparkJob:
     def l1_witnesses(self) -> None:
         if not self.heuristic:
             return
-        import highspy
-
-        from theorychk._highs import new_highs
+        from theorychk._highs import INF as inf
+        from theorychk._highs import Model, Program, SolveStatus
 
         scaled = self.scaled_float()
         if scaled is None:
             return
         af, _ = scaled
         m, n = af.shape
-        h = new_highs()
-        inf = highspy.kHighsInf
         # Variables x (free) and s >= |x|; minimise sum s subject to A x = 0, x_j = 1.
         eye = np.eye(n)
         rows = np.vstack([np.hstack([af, np.zeros((m, n))]), np.hstack([-eye, eye]), np.hstack([eye, eye])])
-        _pass_lp(h, highspy, cost=np.r_[np.zeros(n), np.ones(n)], lower=np.r_[np.full(n, -inf), np.zeros(n)],
-                 upper=np.full(2 * n, inf), rows=rows, row_lower=np.r_[np.zeros(m), np.zeros(2 * n)],
-                 row_upper=np.r_[np.zeros(m), np.full(2 * n, inf)])
+        model = Model(Program(rows, cost=np.r_[np.zeros(n), np.ones(n)], col_lower=np.r_[np.full(n, -inf), np.zeros(n)],
+                              col_upper=inf, row_lower=0.0, row_upper=np.r_[np.zeros(m), np.full(2 * n, inf)]),
+                      presolve="choose", tolerances={})
         seen: set[tuple[int, ...]] = set()
         for j in range(n):
             if self.settled() or self.deadline.expired():
                 return
-            h.changeColBounds(j, 1.0, 1.0)
-            h.run()
-            if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
-                x = np.abs(np.array(h.getSolution().col_value[:n]))
+            model.set_col_bounds(j, 1.0, 1.0)
+            sol = model.solve(basis=False)
+            if sol.status is SolveStatus.OPTIMAL and sol.x is not None:
+                x = np.abs(sol.x[:n])
                 support = tuple(int(i) for i in np.flatnonzero(x > self.support_tol * x.max()))
                 # A vertex has at most rank + 1 nonzeros; larger supports are numerical debris.
                 if support not in seen and len(support) <= self.rank + 1:
                     seen.add(support)
                     self.witness(support, "l1 heuristic")
-            h.changeColBounds(j, -inf, inf)
+            model.set_col_bounds(j, -inf, inf)
 
     def exact(self) -> None:
         if self.method == "bounds":
@@ -484,17 +479,17 @@ class _SparkJob:
                 else:
                     self.dual(bar)
         except _flats.TimeUp:
-            self.reason = "time limit"
+            self.reason = Reason.TIME_LIMIT
         except _flats.SizeLimit as exc:
             self.reason = str(exc)
 
     def milp(self) -> None:
         """One MILP per column (module docstring); each proposed support is checked exactly."""
-        from theorychk.invariants._lp import INF, LP_TOLERANCES, Model
+        from theorychk._highs import INF, LP_TOLERANCES, Model, Program, SolveStatus
 
         scaled = self.scaled_float()
         if scaled is None:
-            self.reason = "size limit: entries beyond the float range, no MILP"
+            self.reason = f"{Reason.SIZE_LIMIT}: entries beyond the float range, no MILP"
             return
         af, _ = scaled
         m, n = af.shape
@@ -504,11 +499,11 @@ class _SparkJob:
         rows = np.vstack([np.hstack([af, np.zeros((m, n))]), np.hstack([eye, -eye]), np.hstack([-eye, -eye]),
                           np.r_[np.zeros(n), np.ones(n)][None, :]])
         cut = rows.shape[0] - 1
-        model = Model(rows, cost=np.r_[np.zeros(n), np.ones(n)],
-                      col_lower=np.r_[-np.ones(n), np.zeros(n)], col_upper=np.ones(2 * n),
-                      row_lower=np.r_[np.zeros(m), np.full(2 * n, -INF), float(self.lower.value)],
-                      row_upper=np.r_[np.zeros(m + 2 * n), float(self.cutoff())],
-                      integer=np.arange(n, 2 * n), presolve=True)
+        model = Model(Program(rows, cost=np.r_[np.zeros(n), np.ones(n)],
+                              col_lower=np.r_[-np.ones(n), np.zeros(n)], col_upper=np.ones(2 * n),
+                              row_lower=np.r_[np.zeros(m), np.full(2 * n, -INF), float(self.lower.value)],
+                              row_upper=np.r_[np.zeros(m + 2 * n), float(self.cutoff())],
+                              integer=np.arange(n, 2 * n)), presolve="on")
         self.tolerances.update(LP_TOLERANCES)
         duals: list[float] = []
         statuses: list[str] = []
@@ -517,21 +512,22 @@ class _SparkJob:
                 break
             # Infeasible under the cut-off says (in floats) OPT_j > the cut-off at the time; the
             # cut-off only decreases, so that stays above the final one.
-            model.highs.changeRowBounds(cut, float(self.lower.value), float(self.cutoff()))
+            model.set_row_bounds(cut, float(self.lower.value), float(self.cutoff()))
             if j:
                 model.set_col_bounds(j - 1, -1.0, 1.0)
             model.set_col_bounds(j, 1.0, 1.0)
             sol = model.solve(self.deadline)
-            statuses.append(sol.status)
-            if sol.status == "infeasible":
+            statuses.append(sol.label)
+            if sol.status is SolveStatus.INFEASIBLE:
                 duals.append(float(self.cutoff() + 1))
             else:
                 duals.append(float(sol.dual_bound))
             if sol.x is not None:
                 self.milp_support(sol.x[:n], sol.x[n:])
-            if sol.status not in ("optimal", "infeasible"):
+            if sol.status not in (SolveStatus.OPTIMAL, SolveStatus.INFEASIBLE):
                 break
-        finished = len(statuses) == n and all(st in ("optimal", "infeasible") for st in statuses)
+        ended = (EngineStatus.OPTIMAL, EngineStatus.INFEASIBLE)
+        finished = len(statuses) == n and all(st in ended for st in statuses)
         # Without every model solved (or infeasible) HiGHS has proven nothing about the minimum.
         dual = min([*duals, float(self.cutoff() + 1)]) if finished else None
         self.milp_evidence = {
@@ -542,8 +538,9 @@ class _SparkJob:
         }
         if self.settled():
             return
-        if not finished and statuses and statuses[-1] not in ("optimal", "infeasible"):
-            self.reason = "time limit" if statuses[-1] == "time limit" else f"MILP stopped: {statuses[-1]}"
+        if not finished and statuses and statuses[-1] not in ended:
+            self.reason = (Reason.TIME_LIMIT if statuses[-1] == EngineStatus.TIME_LIMIT
+                           else f"MILP stopped: {statuses[-1]}")
         elif dual is not None and dual > self.cutoff() + 1e-6:
             self.reason = _REASON_MILP
 
@@ -641,21 +638,3 @@ class _SparkJob:
         if best_flat is not None:
             inside = set(best_flat) | set(zero)
             self.witness([j for j in range(n) if j not in inside], "kernel duality")
-
-
-def _pass_lp(h: Any, highspy: Any, *, cost: np.ndarray, lower: np.ndarray, upper: np.ndarray,
-             rows: np.ndarray, row_lower: np.ndarray, row_upper: np.ndarray) -> None:
-    """Load ``min cost^T v, lower <= v <= upper, row_lower <= rows v <= row_upper`` (dense rows)."""
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = rows.shape[1], rows.shape[0]
-    lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lower, upper
-    lp.row_lower_, lp.row_upper_ = row_lower, row_upper
-    csc = np.asfortranarray(rows)
-    nz = csc != 0
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = np.r_[0, np.cumsum(nz.sum(axis=0))].astype(np.int32)
-    idx = [np.flatnonzero(nz[:, j]) for j in range(rows.shape[1])]
-    lp.a_matrix_.index_ = np.concatenate(idx).astype(np.int32) if idx else np.zeros(0, np.int32)
-    lp.a_matrix_.value_ = np.concatenate([csc[i, j] for j, i in enumerate(idx)]) if idx else np.zeros(0)
-    h.passModel(lp)
-

@@ -34,7 +34,7 @@ from typing import Any
 import flint
 import numpy as np
 
-from theorychk.errors import SolverError
+from theorychk.errors import ExactCheckFailed, Reason
 from theorychk.exact import rank as exact_rank, to_fmpz_mat
 from theorychk.invariants import _flats
 from theorychk.invariants._matrix import as_matrix, check_count
@@ -137,7 +137,7 @@ def _heavy_flat(vectors: list[list[int]], target: int, max_level: int, deadline:
         members = _flats.closure_mod_p(g0, scan.flat, p)
         rows = sorted(zero + [i for c in members for i in classes[c]])
         return _Flat(rows, scan.rank, scan.rank - 1, p, scan.nodes, counts)
-    raise SolverError(f"modular flat scan failed its exact check for every prime (cleared rank {cleared})")
+    raise ExactCheckFailed(f"modular flat scan failed its exact check for every prime (cleared rank {cleared})")
 
 
 def _greedy_rows(rows_int: list[list[int]], s: int) -> list[int]:
@@ -225,7 +225,7 @@ def sub_rank(W: object, s: int, *, time_limit: float | None = None,
                                               "target_rows": s, "rows_in_flat_of_rank_at_most": flat.counts,
                                               "nodes": flat.nodes})
         except _flats.TimeUp as exc:
-            reason = "time limit"
+            reason = Reason.TIME_LIMIT
             if exc.proven + 1 > lower.value:
                 lower = Bound(exc.proven + 1, "flats (partial)", {"no_flat_below_rank": exc.proven + 1})
         except _flats.SizeLimit as exc:
@@ -236,11 +236,11 @@ def sub_rank(W: object, s: int, *, time_limit: float | None = None,
 def _finish(name: str, params: dict[str, Any], lower: Bound, upper: Bound, reason: str, start: float,
             shape: tuple[int, int]) -> InvariantResult:
     if lower.value > upper.value:
-        raise AssertionError(f"{name} bounds crossed: {lower} > {upper}")
+        raise ExactCheckFailed(f"{name} bounds crossed: {lower} > {upper}")
     exact = lower.value == upper.value
     return InvariantResult(
         invariant=name, params=params, lower=lower, upper=upper,
-        status=Status.CERTIFIED if exact else Status.UNKNOWN, reason="" if exact else (reason or "bound gap"),
+        status=Status.CERTIFIED if exact else Status.UNKNOWN, reason="" if exact else (reason or Reason.BOUND_GAP),
         elapsed=time.perf_counter() - start, shape=shape,
     )
 
@@ -309,7 +309,7 @@ def sub_spark(W: object, s: int, *, time_limit: float | None = None,
                 lower = Bound(upper.value, "hyperplanes of rows and unit vectors",
                               {"no_better_hyperplane": True})
         except _flats.TimeUp:
-            reason = "time limit"
+            reason = Reason.TIME_LIMIT
         except _flats.SizeLimit as exc:
             reason = str(exc)
     return _finish("sub_spark", params, lower, upper, reason, start, arr.shape)
@@ -352,7 +352,7 @@ def _best_hyperplane(rows_int: list[list[int]], k: int, s: int, known_units: int
         members = _flats.closure_mod_p(g0, scan.flat, p)
         basis = _flats.ExactColumns(flint.fmpz_mat([reps[c] for c in members])).nullspace(range(k))
         if len(basis) != 1:
-            raise AssertionError("a verified hyperplane must have a 1-dimensional normal space")
+            raise ExactCheckFailed("a verified hyperplane must have a 1-dimensional normal space")
         x = basis[0]
         g = math.gcd(*x)
         cols = [j for j in range(k) if x[j]]
@@ -360,6 +360,6 @@ def _best_hyperplane(rows_int: list[list[int]], k: int, s: int, known_units: int
         orth = sorted([i - k for i in zero] + [i - k for c in members for i in classes[c] if i >= k])[:s]
         for i in orth:  # the witness is checked exactly before it is reported
             if sum(rows_int[i][j] * v for j, v in zip(cols, vec)) != 0:
-                raise AssertionError("hyperplane witness failed its exact check")
+                raise ExactCheckFailed("hyperplane witness failed its exact check")
         return orth, cols, vec, {"prime": p, "nodes": scan.nodes, "units_in_hyperplane": k - len(cols)}
-    raise SolverError("modular hyperplane scan failed its exact check for every prime")
+    raise ExactCheckFailed("modular hyperplane scan failed its exact check for every prime")

@@ -86,6 +86,8 @@ IR_VERSION = 8
 
 _AFFINE_OPS = ("Gemm", "MatMul")
 _ACTIVATION_OPS = {"Relu": ReLU, "Sigmoid": Sigmoid, "Tanh": Tanh, "LeakyRelu": LeakyReLU}
+#: The same table read the other way, for the exporter (LeakyRelu carries its ``alpha``).
+_OP_OF = {cls: op for op, cls in _ACTIVATION_OPS.items()}
 _NOOP_OPS = ("Identity", "Flatten", "Reshape")
 # Mul/Min/Max are read only inside the PLU pattern; Add also as a bias after MatMul.
 _PATTERN_OPS = ("Mul", "Min", "Max")
@@ -734,15 +736,12 @@ def _activation_nodes(
     name = f"layer{i}/{type(act).__name__}"
     if isinstance(act, Identity):
         return []
-    if isinstance(act, ReLU):
-        return [helper.make_node("Relu", [u], [out], name=name)]
-    if isinstance(act, Sigmoid):
-        return [helper.make_node("Sigmoid", [u], [out], name=name)]
-    if isinstance(act, Tanh):
-        return [helper.make_node("Tanh", [u], [out], name=name)]
     if isinstance(act, LeakyReLU):
         _note_parameter(act.slope, f"layer {i} LeakyReLU slope", rounded)
-        return [helper.make_node("LeakyRelu", [u], [out], name=name, alpha=act.slope)]
+        return [helper.make_node(_OP_OF[LeakyReLU], [u], [out], name=name, alpha=act.slope)]
+    op = next((op for cls, op in _OP_OF.items() if isinstance(act, cls)), None)
+    if op is not None:
+        return [helper.make_node(op, [u], [out], name=name)]
     if isinstance(act, PLU):
         _note_parameter(act.alpha, f"layer {i} PLU alpha", rounded)
         _note_parameter(act.c, f"layer {i} PLU c", rounded)

@@ -45,8 +45,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from theorychk.errors import InvalidInput, unknown_name
-from theorychk.reduction.cnf import CNF, assignment_to_literals, read_dimacs, solve, write_dimacs
+from theorychk.errors import ExactCheckFailed, InvalidInput, unknown_name
+from theorychk.reduction.cnf import CNF, SatStatus, assignment_to_literals, read_dimacs, solve, write_dimacs
 from theorychk.reduction.constructions import construct, exact_output
 from theorychk.reduction.export import EPSILON, decimal, read_vnnlib, with_explicit_biases, write_onnx, write_vnnlib
 from theorychk.reduction.families import pigeonhole, threshold_3cnf, threshold_coloring, tseitin
@@ -278,16 +278,16 @@ def _write_formula(spec: BenchmarkSpec, out: Path, cnf: CNF, origin: dict[str, A
                    rows: list[tuple[str, str, int]]) -> list[dict[str, Any]]:
     sat = solve(cnf, proof=True)
     if sat.status != want:  # the families promise their answer; never ship a wrong label
-        raise InvalidInput(f"internal: {cnf.label} was drawn as {want} but PySAT says {sat.status}")
+        raise ExactCheckFailed(f"internal: {cnf.label} was drawn as {want} but PySAT says {sat.status}")
     cnf_path = write_dimacs(cnf, out / "cnf" / f"{cnf.label}.cnf")
     proof_entry = None
-    if sat.status == "UNSAT":
+    if sat.status == SatStatus.UNSAT:
         proof_path = out / "proofs" / f"{cnf.label}.drup"
         proof_path.parent.mkdir(parents=True, exist_ok=True)
         proof_path.write_text("".join(line + "\n" for line in sat.proof or ()), encoding="ascii")
         status, reason, _, _ = check_proof(cnf, sat.proof or ())
         if status is not GroundTruth.VERIFIED:
-            raise InvalidInput(f"internal: the DRUP proof of {cnf.label} is rejected: {reason}")
+            raise ExactCheckFailed(f"internal: the DRUP proof of {cnf.label} is rejected: {reason}")
         proof_entry = {"file": proof_path.relative_to(out).as_posix(), "sha256": _sha256(proof_path),
                        "lines": len(sat.proof or ()), "solver": sat.solver}
     entries = []
@@ -303,7 +303,7 @@ def _write_formula(spec: BenchmarkSpec, out: Path, cnf: CNF, origin: dict[str, A
             "construction": construction,
             "formula": {"name": cnf.label, **origin, "n_vars": cnf.n_vars, "n_clauses": cnf.n_clauses},
             "expected": sat.status,
-            "vnnlib_answer": "sat" if sat.status == "SAT" else "unsat",
+            "vnnlib_answer": "sat" if sat.status == SatStatus.SAT else "unsat",
             "files": {
                 "onnx": onnx_path.relative_to(out).as_posix(),
                 "vnnlib": vnnlib_path.relative_to(out).as_posix(),
@@ -321,9 +321,9 @@ def _write_formula(spec: BenchmarkSpec, out: Path, cnf: CNF, origin: dict[str, A
         if sat.model is not None:
             latent = inst.encode(sat.model)
             if exact_output(inst.network, latent) != inst.target:
-                raise InvalidInput(f"internal: the witness of {stem} is not an exact preimage")
+                raise ExactCheckFailed(f"internal: the witness of {stem} is not an exact preimage")
             if [Fraction(v) for v in onnx_forward(onnx_path, list(latent))] != list(inst.target):
-                raise InvalidInput(f"internal: onnxruntime does not reproduce the target at the witness of {stem}")
+                raise ExactCheckFailed(f"internal: onnxruntime does not reproduce the target at the witness of {stem}")
             entry["witness"] = {"model": assignment_to_literals(sat.model), "latent": jsonable(latent)}
         entries.append(entry)
         rows.append((entry["files"]["onnx"], entry["files"]["vnnlib"], spec.timeout))

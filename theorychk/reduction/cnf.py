@@ -22,11 +22,12 @@ Examples
 >>> cnf.clauses, cnf.satisfied_by((False, True))
 (((1, 2), (-1,)), True)
 >>> solve(cnf).status
-'SAT'
+<SatStatus.SAT: 'SAT'>
 """
 
 from __future__ import annotations
 
+import enum
 import itertools
 import threading
 import time
@@ -38,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from theorychk.check.drup import DrupCheck, DrupOutcome, check_drup
-from theorychk.errors import InvalidInput, SolverError, unknown_name
+from theorychk.errors import ExactCheckFailed, InvalidInput, Reason, SolverError, unknown_name
 from theorychk.runtime import Deadline
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "genhard",
     "GENHARD_FAMILIES",
     "graph_coloring",
+    "SatStatus",
     "SatResult",
     "solve",
     "ModelEnumeration",
@@ -389,7 +391,7 @@ def genhard(family: str, size: int) -> CNF:
     --------
     >>> f = genhard("php", 3)
     >>> f.n_vars, f.n_clauses, solve(f).status
-    (12, 22, 'UNSAT')
+    (12, 22, <SatStatus.UNSAT: 'UNSAT'>)
     """
     if family not in GENHARD_FAMILIES:
         raise unknown_name("genhard family", family, GENHARD_FAMILIES)
@@ -465,15 +467,23 @@ def _pick_solver(preference: Sequence[str], requested: str | None, *, interrupti
     raise SolverError(f"none of the SAT solvers {', '.join(preference)} is available in this PySAT")
 
 
+class SatStatus(enum.StrEnum):
+    """A SAT solver's answer on a formula (its values are the strings of manifests and JSON)."""
+
+    SAT = "SAT"
+    UNSAT = "UNSAT"
+    UNKNOWN = "UNKNOWN"  # time limit; the result's ``reason`` says so
+
+
 @dataclass(frozen=True)
 class SatResult:
     """A SAT answer with its evidence: a model (SAT) or a DRUP proof (UNSAT, when asked for).
 
-    ``status`` is ``"SAT"``, ``"UNSAT"`` or ``"UNKNOWN"`` (time limit; ``reason`` says so).
+    ``status`` is a :class:`SatStatus`: SAT, UNSAT or UNKNOWN (time limit; ``reason`` says so).
     ``model[i]`` is the value of variable ``i + 1``.
     """
 
-    status: str
+    status: SatStatus
     model: tuple[bool, ...] | None
     proof: tuple[str, ...] | None
     solver: str
@@ -530,14 +540,14 @@ def solve(
         answer = _limited_solve(s, time_limit)
         elapsed = time.perf_counter() - start
         if answer is None:
-            return SatResult("UNKNOWN", None, None, name, elapsed, reason="time limit")
+            return SatResult(SatStatus.UNKNOWN, None, None, name, elapsed, reason=Reason.TIME_LIMIT)
         if answer:
             model = _complete(s.get_model() or [], cnf.n_vars)
             if not cnf.satisfied_by(model):  # a solver bug must not become our claim
-                raise SolverError(f"SAT solver {name} returned a model that falsifies clause {cnf.violated(model)[0]}")
-            return SatResult("SAT", model, None, name, elapsed)
+                raise ExactCheckFailed(f"SAT solver {name} returned a model that falsifies clause {cnf.violated(model)[0]}")
+            return SatResult(SatStatus.SAT, model, None, name, elapsed)
         lines = tuple(s.get_proof()) if proof else None
-        return SatResult("UNSAT", None, lines, name, elapsed)
+        return SatResult(SatStatus.UNSAT, None, lines, name, elapsed)
 
 
 @dataclass(frozen=True)
@@ -565,7 +575,7 @@ def enumerate_models(
                 return ModelEnumeration(tuple(seen), False, f"model limit {limit}")
             answer = _limited_solve(s, deadline.remaining())
             if answer is None:
-                return ModelEnumeration(tuple(seen), False, "time limit")
+                return ModelEnumeration(tuple(seen), False, Reason.TIME_LIMIT)
             if not answer:
                 return ModelEnumeration(tuple(seen), True)
             raw = s.get_model() or []

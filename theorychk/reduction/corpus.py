@@ -33,9 +33,10 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from theorychk.errors import InvalidInput
+from theorychk.errors import ExactCheckFailed, InvalidInput
 from theorychk.reduction.cnf import (
     CNF,
+    SatStatus,
     assignment_to_literals,
     check_drup,
     genhard,
@@ -118,7 +119,7 @@ def generate_corpus(out_dir: str | Path, *, seed: int = DEFAULT_SEED, epsilon: F
         sat = solve(cnf, proof=True)
         cnf_path = write_dimacs(cnf, out / "cnf" / f"{cnf.name}.cnf")
         proof_file = None
-        if sat.status == "UNSAT":
+        if sat.status == SatStatus.UNSAT:
             proof_file = out / "proofs" / f"{cnf.name}.drup"
             proof_file.parent.mkdir(parents=True, exist_ok=True)
             proof_file.write_text("\n".join(sat.proof or ()) + "\n", encoding="ascii")
@@ -133,7 +134,7 @@ def generate_corpus(out_dir: str | Path, *, seed: int = DEFAULT_SEED, epsilon: F
                 "construction": name,
                 "formula": {"name": cnf.name, **origin, "n_vars": cnf.n_vars, "n_clauses": cnf.n_clauses},
                 "expected": sat.status,
-                "vnnlib_answer": "sat" if sat.status == "SAT" else "unsat",
+                "vnnlib_answer": "sat" if sat.status == SatStatus.SAT else "unsat",
                 "files": {
                     "cnf": cnf_path.relative_to(out).as_posix(),
                     "onnx": onnx_path.relative_to(out).as_posix(),
@@ -152,7 +153,7 @@ def generate_corpus(out_dir: str | Path, *, seed: int = DEFAULT_SEED, epsilon: F
             if sat.model is not None:
                 latent = inst.encode(sat.model)
                 if exact_output(inst.network, latent) != inst.target:  # never ship an unverified witness
-                    raise InvalidInput(f"internal: the witness of {stem} is not an exact preimage")
+                    raise ExactCheckFailed(f"internal: the witness of {stem} is not an exact preimage")
                 entry["witness"] = {"model": assignment_to_literals(sat.model), "latent": jsonable(latent)}
             entries.append(entry)
             rows.append((entry["files"]["onnx"], entry["files"]["vnnlib"], TIMEOUT))

@@ -18,7 +18,7 @@ import numpy as np
 
 from theorychk import exact
 from theorychk.network import Layer, Network
-from theorychk.reduction.cnf import CNF, assignment_to_literals, enumerate_models, solve
+from theorychk.reduction.cnf import CNF, SatStatus, assignment_to_literals, enumerate_models, solve
 from theorychk.reduction.constructions import Instance, exact_output, katz, printed_two_layer
 from theorychk.verdict import jsonable
 
@@ -111,7 +111,7 @@ def printed_counterexamples(cnf: CNF) -> list[Counterexample]:
             {"clause": list(clause), "hidden_unit": hidden[0], "assignment": assignment_to_literals(assignment)},
         ))
 
-    if answer.status == "SAT":
+    if answer.status == SatStatus.SAT:
         for model in enumerate_models(cnf, limit=64).models:
             latent = inst_m.encode(model)
             out = exact_output(inst_m.network, latent)

@@ -53,14 +53,14 @@ from typing import Any
 
 import numpy as np
 
-from theorychk.errors import InvalidInput
-from theorychk.network import Network
+from theorychk.errors import InvalidInput, Reason
+from theorychk.network import Identity, Network, ReLU
 from theorychk.check.drup import DrupOutcome, check_drup
-from theorychk.reduction.cnf import SatResult, assignment_to_literals, enumerate_models, solve
+from theorychk.reduction.cnf import SatResult, SatStatus, assignment_to_literals, enumerate_models, solve
 from theorychk.reduction.constructions import Instance
 from theorychk.runtime import DEFAULT_TIME_LIMIT, Deadline, progress
 from theorychk.solvers.milp import ENGINE, MilpResult, minimize_residual
-from theorychk.verdict import Status, jsonable
+from theorychk.verdict import EngineStatus, Status, jsonable
 
 __all__ = ["Check", "VerificationReport", "verify", "run_milp", "boolean_preimages", "integer_forward"]
 
@@ -152,14 +152,14 @@ def integer_forward(net: Network, latents: np.ndarray) -> np.ndarray:
         w, b = layer.weight, layer.bias
         if not (np.array_equal(w, np.round(w)) and np.array_equal(b, np.round(b))):
             raise InvalidInput(f"integer_forward needs integer weights; layer {i} has non-integers")
-        if layer.activation.spec not in ("relu", "identity"):
+        if not isinstance(layer.activation, (ReLU, Identity)):
             raise InvalidInput(f"integer_forward handles relu and identity; layer {i} is {layer.activation.spec!r}")
         bound = float(np.max(np.abs(w).sum(axis=1))) * bound + float(np.max(np.abs(b)))
         if bound >= 2.0**62:
             raise InvalidInput(f"integer_forward: layer {i} values could exceed 2^62; use theorychk.exact.forward")
         x = x @ w.astype(np.int64).T + b.astype(np.int64)
-        if layer.activation.spec == "relu":
-            x = np.maximum(x, 0)
+        if isinstance(layer.activation, ReLU):
+            x = np.maximum(x, 0)  # in int64: ReLU's float __call__ would leave the integers
     return x
 
 
@@ -238,16 +238,16 @@ def _unknown(name: str, why: str, method: str = "") -> Check:
 
 def _check_models(instance: Instance, sat: SatResult, deadline: Deadline, max_models: int) -> tuple[Check, list]:
     name, method = "models", "exact (theorychk.exact.forward)"
-    if sat.status == "UNKNOWN":
+    if sat.status == SatStatus.UNKNOWN:
         return _unknown(name, "the SAT solver did not finish (time limit)", method), []
-    if sat.status == "UNSAT":
+    if sat.status == SatStatus.UNSAT:
         return Check(name, Status.CERTIFIED, method, "vacuous: the formula has no models", {"models_checked": 0}), []
     enum = enumerate_models(instance.cnf, limit=max_models, time_limit=_left(deadline))
     models = list(enum.models)
     checked = 0
     for model in models:
         if deadline.expired():
-            return _unknown(name, f"time limit after {checked} of {len(models)} models", method), models
+            return _unknown(name, f"{Reason.TIME_LIMIT} after {checked} of {len(models)} models", method), models
         latent = instance.encode(model)
         out = instance.output(latent)
         checked += 1
@@ -283,7 +283,7 @@ def _check_boolean(instance: Instance, sat: SatResult, deadline: Deadline, exhau
             return Check(name, Status.REFUTED, method,
                          f"PySAT's models and direct clause evaluation disagree on {_short(assignment_to_literals(diff))}",
                          {"assignment": assignment_to_literals(diff)}), True
-        if sat.status != "UNKNOWN" and (sat.status == "SAT") != bool(pysat_models):
+        if sat.status != SatStatus.UNKNOWN and (sat.status == SatStatus.SAT) != bool(pysat_models):
             return Check(name, Status.REFUTED, method, f"the SAT answer {sat.status} disagrees with enumeration"), True
         mismatch = np.flatnonzero(pre != direct)
         if mismatch.size:
@@ -324,11 +324,11 @@ def _pysat_confirms(instance: Instance, assignment: tuple[bool, ...]) -> bool:
 
 
 def _check_milp(instance: Instance, sat: SatResult, deadline: Deadline, gap_tol: float) -> Check:
-    if sat.status == "UNKNOWN":
+    if sat.status == SatStatus.UNKNOWN:
         return _unknown("milp", "the SAT solver did not finish (time limit)")
-    name = "milp-preimage" if sat.status == "SAT" else "milp-gap"
+    name = "milp-preimage" if sat.status == SatStatus.SAT else "milp-gap"
     if deadline.expired():
-        return _unknown(name, "time limit before the MILP ran")
+        return _unknown(name, f"{Reason.TIME_LIMIT} before the MILP ran")
     res = run_milp(instance, time_limit=_left(deadline))
     tol = DEFAULT_RESIDUAL_TOL * max(1.0, max(abs(float(t)) for t in instance.target))
     details: dict[str, Any] = {**res.to_dict(), "residual_tol": tol}
@@ -339,7 +339,7 @@ def _check_milp(instance: Instance, sat: SatResult, deadline: Deadline, gap_tol:
         confirmed = _pysat_confirms(instance, assignment)
         details.update(latent=res.latent, decoded=assignment_to_literals(assignment),
                        pysat_confirms=confirmed, decoded_latent_is_exact_preimage=exact_pre)
-    if sat.status == "SAT":
+    if sat.status == SatStatus.SAT:
         method = f"MILP ({res.engine}) + PySAT + exact"
         if found and details["pysat_confirms"] and details["decoded_latent_is_exact_preimage"]:
             return Check(name, Status.CERTIFIED, method,
@@ -349,8 +349,9 @@ def _check_milp(instance: Instance, sat: SatResult, deadline: Deadline, gap_tol:
             return Check(name, Status.REFUTED, method,
                          f"the MILP's latent (residual {res.objective:.3g}) decodes to "
                          f"{_short(details['decoded'])}, which is not a model / not an exact preimage", details)
-        if res.status == "time limit":
-            return Check(name, Status.UNKNOWN, method, "time limit before the MILP found a preimage", details)
+        if res.status == EngineStatus.TIME_LIMIT:
+            return Check(name, Status.UNKNOWN, method, f"{Reason.TIME_LIMIT} before the MILP found a preimage",
+                         details)
         return Check(name, Status.REFUTED, method,
                      f"the formula is satisfiable but the MILP ended {res.status} with least residual "
                      f"{res.objective:.3g} (bound {res.bound:.3g})", details)
@@ -376,7 +377,7 @@ def _check_milp(instance: Instance, sat: SatResult, deadline: Deadline, gap_tol:
             return Check(name, Status.REFUTED, method,
                          f"the MILP's latent has exact residual {float(exact_res):.6g} < the claimed gap {gap}",
                          details)
-    why = "time limit" if res.status == "time limit" else f"bound gap ({res.status})"
+    why = Reason.TIME_LIMIT if res.status == EngineStatus.TIME_LIMIT else f"{Reason.BOUND_GAP} ({res.status})"
     return Check(name, Status.UNKNOWN, method,
                  f"{why}: the MILP's bound reached {res.bound:.6g}, not the required {need:.6g}, and no latent "
                  f"below the gap was found", details)
@@ -438,7 +439,7 @@ def verify(
     >>> from theorychk.reduction.cnf import CNF
     >>> from theorychk.reduction.constructions import four_layer
     >>> report = verify(four_layer(CNF(2, [[1, 2], [-1, 2], [-2]])))
-    >>> report.sat.status, report.status.value, [c.name for c in report.checks]
+    >>> report.sat.status.value, report.status.value, [c.name for c in report.checks]
     ('UNSAT', 'CERTIFIED', ['models', 'boolean-preimages', 'construction', 'drup-proof'])
 
     ``milp_gap=True`` also runs the MILP on an unsatisfiable formula (an independent, slower
@@ -467,21 +468,21 @@ def verify(
             proof_path = str(p)
         # The proof check is cheap and the only exact evidence of UNSAT: run it before the MILP can
         # spend the shared time limit (it is still reported last).
-        proof_check = _check_proof(instance, sat, deadline) if sat.status == "UNSAT" else None
+        proof_check = _check_proof(instance, sat, deadline) if sat.status == SatStatus.UNSAT else None
         bar.advance()
         models_check, _ = _check_models(instance, sat, deadline, max_models)
         checks.append(models_check)
         bar.advance()
         if deadline.expired():
-            checks.append(_unknown("boolean-preimages", "time limit"))
+            checks.append(_unknown("boolean-preimages", Reason.TIME_LIMIT))
             exhaustive = False
         else:
             boolean_check, exhaustive = _check_boolean(instance, sat, deadline, exhaustive_max_vars, samples, rng)
             checks.append(boolean_check)
         bar.advance()
-        if sat.status == "UNSAT" and not instance.flawed:
+        if sat.status == SatStatus.UNSAT and not instance.flawed:
             checks.append(_check_construction(instance))
-        if milp and (sat.status != "UNSAT" or milp_gap or instance.flawed):
+        if milp and (sat.status != SatStatus.UNSAT or milp_gap or instance.flawed):
             checks.append(_check_milp(instance, sat, deadline, gap_tol))
         bar.advance()
         if proof_check is not None:

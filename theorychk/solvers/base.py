@@ -55,7 +55,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from theorychk._validation import ConstraintSpec, Interval, Real, check, check_options, invalid
-from theorychk.errors import InvalidInput, unknown_name
+from theorychk.errors import InvalidInput, Reason, unknown_name
 from theorychk.network import Network
 from theorychk.runtime import DEFAULT_TIME_LIMIT, Deadline, RowBudget
 from theorychk.verdict import jsonable
@@ -524,7 +524,7 @@ class Prepared:
             return InversionStatus.SOLVED, "" if said is InversionStatus.SOLVED else reason
         if said is InversionStatus.INFEASIBLE:
             return said, reason
-        if said is InversionStatus.UNKNOWN and reason.startswith("time limit"):
+        if said is InversionStatus.UNKNOWN and reason.startswith(Reason.TIME_LIMIT):
             return said, reason
         if has_estimate:
             return InversionStatus.APPROXIMATE, within_text + (f" ({reason})" if reason else "")

@@ -67,17 +67,8 @@ from theorychk._validation import (
     invalid,
     validate_params,
 )
-from theorychk.errors import InvalidInput
-from theorychk.network import (
-    PLU,
-    Activation,
-    Identity,
-    LeakyReLU,
-    Network,
-    ReLU,
-    Sigmoid,
-    Tanh,
-)
+from theorychk.errors import InvalidInput, Reason
+from theorychk.network import Activation, Network, ReLU
 from theorychk.runtime import Deadline, RowBudget
 from theorychk.solvers.base import (
     BatchProblem,
@@ -99,8 +90,6 @@ __all__ = [
     "GradientDescent",
 ]
 
-_DIFFERENTIABLE = (ReLU, LeakyReLU, Identity, Tanh, Sigmoid, PLU)
-
 #: relative gap within which two restarts' final losses tie (see :func:`gradient_descent`)
 _TIE = 1e-6
 
@@ -111,42 +100,26 @@ _TIE = 1e-6
 
 
 def activation_derivative(act: Activation, pre: np.ndarray) -> np.ndarray:
-    """``act'(pre)`` elementwise, with the subgradient conventions of autograd.
-
-    ReLU: 1 where ``pre > 0`` else 0 (so 0 at 0); LeakyReLU: 1 where ``pre > 0`` else the slope;
-    PLU: 1 on ``[-c, c]`` else ``alpha``.
+    """``act'(pre)`` elementwise: the activation's own :meth:`~theorychk.network.Activation.derivative`
+    (autograd's conventions at breakpoints: ReLU' (0) = 0, LeakyReLU'(0) = slope, PLU'(±c) = 1).
 
     Examples
     --------
     >>> activation_derivative(ReLU(), np.array([-1.0, 0.0, 2.0])).tolist()
     [0.0, 0.0, 1.0]
     """
-    if isinstance(act, ReLU):
-        return (pre > 0).astype(float)
-    if isinstance(act, LeakyReLU):
-        return np.where(pre > 0, 1.0, act.slope)
-    if isinstance(act, Identity):
-        return np.ones_like(pre, dtype=float)
-    if isinstance(act, Tanh):
-        t = np.tanh(pre)
-        return 1.0 - t * t
-    if isinstance(act, Sigmoid):
-        s = act(pre)
-        return s * (1.0 - s)
-    if isinstance(act, PLU):
-        return np.where(np.abs(pre) <= act.c, 1.0, act.alpha)
-    raise InvalidInput(f"no derivative for activation {act.spec!r}")
+    return act.derivative(pre)
 
 
 def derivative_bound(act: Activation) -> float:
-    """``sup |act'|``: 1 for the piecewise-linear ones and tanh, 1/4 for the sigmoid."""
-    return 0.25 if isinstance(act, Sigmoid) else 1.0
+    """``sup |act'|``: the activation's :attr:`~theorychk.network.Activation.derivative_bound`."""
+    return act.derivative_bound
 
 
 def check_differentiable(net: Network, method: str) -> None:
     """Raise :class:`InvalidInput` if a layer's activation has no derivative here."""
     for i, act in enumerate(net.activations):
-        if not isinstance(act, _DIFFERENTIABLE):
+        if type(act).derivative is Activation.derivative:
             raise InvalidInput(f"method {method!r} has no derivative for layer {i} activation {act.spec!r}")
 
 
@@ -203,12 +176,12 @@ def _loss_and_gradient(
         x = layer.activation(p)
     r = mask * (x - y)
     loss = 0.5 * np.einsum("ij,ij->i", r, r)
-    delta = r * activation_derivative(net.layers[-1].activation, pres[-1])
+    delta = r * net.layers[-1].activation.derivative(pres[-1])
     for k in range(net.depth - 1, -1, -1):
         g = delta @ net.layers[k].weight
         if k == 0:
             return loss, g
-        delta = g * activation_derivative(net.layers[k - 1].activation, pres[k - 1])
+        delta = g * net.layers[k - 1].activation.derivative(pres[k - 1])
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -222,7 +195,7 @@ def default_step(net: Network, mask: np.ndarray) -> float:
     bound = 1.0
     for k, layer in enumerate(net.layers):
         w = layer.weight[observed] if k == net.depth - 1 else layer.weight
-        bound *= (np.linalg.norm(w, 2) * derivative_bound(layer.activation)) ** 2
+        bound *= (np.linalg.norm(w, 2) * layer.activation.derivative_bound) ** 2
     return 1.0 / bound if bound > 0 else 1.0
 
 
@@ -557,11 +530,11 @@ def _inversion(
     if run.converged[j]:
         status, reason = InversionStatus.SOLVED, ""
     elif run.cut[j]:
-        status, reason = InversionStatus.UNKNOWN, "time limit"
+        status, reason = InversionStatus.UNKNOWN, Reason.TIME_LIMIT
     elif run.diverged[j]:
-        status, reason = InversionStatus.UNKNOWN, "diverged"
+        status, reason = InversionStatus.UNKNOWN, Reason.DIVERGED
     else:
-        status, reason = InversionStatus.UNKNOWN, "iteration limit"
+        status, reason = InversionStatus.UNKNOWN, Reason.ITERATION_LIMIT
     # a diverged run's last point has an overflowing loss: it is no estimate
     latent = None if run.diverged[j] or not np.all(np.isfinite(run.latent[j])) else run.latent[j]
     return Inversion(

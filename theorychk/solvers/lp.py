@@ -61,11 +61,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-import highspy
 import numpy as np
 import scipy.linalg as sla
 
-from theorychk._highs import new_highs
+from theorychk._highs import BASIC, INF, LOWER, UPPER, Model, Program, SolveStatus
 from theorychk._validation import (
     NON_NEGATIVE,
     POSITIVE,
@@ -77,7 +76,7 @@ from theorychk._validation import (
     check_options,
     validate_params,
 )
-from theorychk.errors import InvalidInput
+from theorychk.errors import InvalidInput, Reason, SolverError, TimeLimitReached
 from theorychk.network import Activation, Identity, Layer, LeakyReLU, Network, ReLU
 from theorychk.runtime import Deadline
 from theorychk.solvers.base import Inversion, InversionStatus, Problem, register
@@ -93,10 +92,6 @@ __all__ = [
     "DEFAULT_ALPHA",
     "DEFAULT_CLIP_MARGIN",
 ]
-
-INF = highspy.kHighsInf
-_STATUS = highspy.HighsModelStatus
-_BASIS = highspy.HighsBasisStatus
 
 #: Initial ε of the schedule, relative to ``max(1, ‖t‖_∞)`` (the published code uses 1e-9).
 DEFAULT_EPS0 = 1e-9
@@ -116,11 +111,11 @@ DEFAULT_FAST_TOL = 1e-9
 DEFAULT_TOL = 1e-6
 
 
-class _TimeUp(Exception):
+class _TimeUp(TimeLimitReached):
     """The deadline passed; carries the layer being inverted."""
 
     def __init__(self, layer: int) -> None:
-        super().__init__(layer)
+        super().__init__(f"layer {layer}")
         self.layer = layer
 
 
@@ -134,13 +129,30 @@ class _SolverTrouble(Exception):
 
 
 def _kind(act: Activation) -> str:
-    if isinstance(act, ReLU):
-        return "relu"
-    if isinstance(act, LeakyReLU):
-        return "leaky"
-    if isinstance(act, Identity):
+    """Which of paper 001's row families model ``act``, read off its linear pieces: ``"linear"``
+    (one piece ``h``), ``"relu"`` (``0`` then ``h``, kink at 0), ``"leaky"`` (``c·h`` then ``h``,
+    ``0 < c < 1``), else ``"other"`` (smooth, or pieces Algorithms 1-3 do not cover)."""
+    if not act.piecewise_linear:
+        return "other"
+    pieces = act.regions
+    if any(p.offset != 0 for p in pieces) or pieces[-1].slope != 1:
+        return "other"
+    if len(pieces) == 1:
         return "linear"
+    if len(pieces) == 2 and act.breakpoints == (0.0,) and 0 <= pieces[0].slope < 1:
+        return "relu" if pieces[0].slope == 0 else "leaky"
     return "other"
+
+
+def _lower_slope(act: Activation) -> float:
+    """The slope ``c`` below the kink of a ``"leaky"`` activation (Remark 2's ``c``)."""
+    return float(act.regions[0].slope)
+
+
+def _bounded(act: Activation) -> bool:
+    """A squashing activation (tanh, sigmoid): its range is a bounded interval."""
+    lo, hi = act.value_range
+    return math.isfinite(lo) and math.isfinite(hi)
 
 
 def check_layerwise_network(net: Network, method: str) -> None:
@@ -183,25 +195,20 @@ def output_target(layer: Layer, y: np.ndarray, *, clip_margin: float) -> tuple[n
     kind = _kind(act)
     if kind != "other":
         return y, kind, 0
-    name = act.name
-    if name == "tanh":
-        lo, hi = -1.0 + clip_margin, 1.0 - clip_margin
-    elif name == "sigmoid":
-        lo, hi = clip_margin, 1.0 - clip_margin
-    else:  # plu (validated by check_layerwise_network): invertible on all of R
+    if not _bounded(act):  # plu (validated by check_layerwise_network): invertible on all of R
         return act.inverse(y), "linear", 0
-    clipped = np.clip(y, lo, hi)
+    lo, hi = act.value_range
+    clipped = np.clip(y, lo + clip_margin, hi - clip_margin)
     return act.inverse(clipped), "linear", int(np.count_nonzero(clipped != y))
 
 
 def range_distance(layer: Layer, y: np.ndarray) -> float:
     """``‖y − clip(y)‖₂`` into the closure of a tanh/sigmoid last layer's range (0 otherwise): a
     lower bound on the ℓ2 distance of ``y`` from the range of ``G``."""
-    name = layer.activation.name
-    if name not in ("tanh", "sigmoid"):
+    if not _bounded(layer.activation):
         return 0.0
-    lo = -1.0 if name == "tanh" else 0.0
-    return float(np.linalg.norm(y - np.clip(y, lo, 1.0)))
+    lo, hi = layer.activation.value_range
+    return float(np.linalg.norm(y - np.clip(y, lo, hi)))
 
 
 def output_gap(layer: Layer, y: np.ndarray, target: np.ndarray, gap: float) -> float:
@@ -211,7 +218,7 @@ def output_gap(layer: Layer, y: np.ndarray, target: np.ndarray, gap: float) -> f
     the activation is monotone, so its output is off from ``act(target_j)`` by at least
     ``min(|act(t_j ± gap) − act(t_j)|)``, and ``act(target)`` is off from ``y`` by the clipping.
     For the piecewise-linear last layers the residual is already in output space."""
-    if _kind(layer.activation) != "other" or layer.activation.name not in ("tanh", "sigmoid"):
+    if not _bounded(layer.activation):
         return gap
     act = layer.activation
     base = act(target)
@@ -221,8 +228,8 @@ def output_gap(layer: Layer, y: np.ndarray, target: np.ndarray, gap: float) -> f
 
 def _input_nonneg(net: Network, i: int) -> bool:
     # z_k >= 0 in Algorithms 1-3: the input of layer i is a ReLU output ("omitted to recover
-    # the first layer").
-    return i > 0 and isinstance(net.layers[i - 1].activation, ReLU)
+    # the first layer"), i.e. the previous activation takes no negative value.
+    return i > 0 and net.layers[i - 1].activation.value_range[0] >= 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -323,18 +330,6 @@ def _relax_cost(kind: str, weight: np.ndarray, t: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
-def _csc(dense: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Column-wise sparse arrays of a dense matrix (explicit zeros dropped)."""
-    keep = dense != 0
-    counts = keep.sum(axis=0)
-    start = np.zeros(dense.shape[1] + 1, dtype=np.int32)
-    np.cumsum(counts, out=start[1:])
-    rows = np.broadcast_to(np.arange(dense.shape[0], dtype=np.int32)[:, None], dense.shape)
-    index = rows.T[keep.T].astype(np.int32)
-    value = dense.T[keep.T]
-    return start, index, np.ascontiguousarray(value, dtype=np.float64)
-
-
 @dataclass
 class _LPResult:
     x: np.ndarray
@@ -366,13 +361,13 @@ class _LayerLP:
         self._lower = np.full(self.n_rows, -INF)
         self._upper = np.full(self.n_rows, INF)
         self._weight, self._nonneg, self._cost_x = weight, nonneg, cost_x
-        self.h: highspy.Highs | None = None
+        self.model: Model | None = None
         self.solves = 0
         self.iterations = 0
 
-    def _ensure(self) -> highspy.Highs:
+    def _ensure(self) -> Model:
         # Built on first use: a layer the fast path settles never pays for the dense matrix.
-        if self.h is None:
+        if self.model is None:
             n, m, fams = self.n, self.m, self.families
             a = np.vstack([self._weight] * len(fams)) if len(fams) > 1 else self._weight
             if self.slack == "linf":
@@ -388,29 +383,13 @@ class _LayerLP:
             col_lower = np.concatenate(
                 [np.zeros(m) if self._nonneg else np.full(m, -INF), np.zeros(self.n_slack)]
             )
-            col_upper = np.full(nc, INF)
-            start, index, value = _csc(a)
-            self.h = new_highs()
-            status = self.h.passModel(
-                nc,
-                self.n_rows,
-                int(value.size),
-                1,
-                1,
-                0.0,
-                cost,
-                col_lower,
-                col_upper,
-                self._lower,
-                self._upper,
-                start,
-                index,
-                value,
-                np.zeros(nc, dtype=np.int32),
-            )
-            if status == highspy.HighsStatus.kError:
-                raise _SolverTrouble("HiGHS rejected the layer LP")
-        return self.h
+            try:
+                self.model = Model(Program(a, cost=cost, col_lower=col_lower, col_upper=INF,
+                                           row_lower=self._lower, row_upper=self._upper),
+                                   presolve="choose", tolerances={})
+            except SolverError:
+                raise _SolverTrouble("HiGHS rejected the layer LP") from None
+        return self.model
 
     def bounds(self, eps: float) -> tuple[np.ndarray, np.ndarray]:
         lo, up = [], []
@@ -424,10 +403,8 @@ class _LayerLP:
         lower, upper = self.bounds(eps)
         changed = np.flatnonzero((lower != self._lower) | (upper != self._upper))
         self._lower, self._upper = lower, upper
-        if self.h is not None and changed.size:
-            self.h.changeRowsBounds(
-                int(changed.size), changed.astype(np.int32), lower[changed], upper[changed]
-            )
+        if self.model is not None and changed.size:
+            self.model.set_rows_bounds(changed, lower[changed], upper[changed])
 
     def crash(self, pivot_rows: np.ndarray) -> None:
         """Start from the basis with every ``x`` basic and the pivot rows' upper rows at bound.
@@ -437,33 +414,23 @@ class _LayerLP:
         at zero. All duals are then zero, so the basis is dual feasible; in the noiseless case
         it is optimal.
         """
-        h = self._ensure()
-        rows = [_BASIS.kBasic] * self.n_rows
-        for j in pivot_rows:
-            rows[int(j)] = _BASIS.kUpper
-        basis = highspy.HighsBasis()
-        basis.col_status = [_BASIS.kBasic] * self.m + [_BASIS.kLower] * self.n_slack
-        basis.row_status = rows
-        basis.valid = True
-        h.setBasis(basis)
+        rows = np.full(self.n_rows, BASIC)
+        rows[np.asarray(pivot_rows, dtype=np.int64)] = UPPER
+        self._ensure().set_basis([BASIC] * self.m + [LOWER] * self.n_slack, rows)
 
-    def solve(self, time_limit: float | None) -> _LPResult | None:
+    def solve(self, deadline: Deadline) -> _LPResult | None:
         """Solve at the current bounds; ``None`` when infeasible. Raises on time-out/trouble."""
-        h = self._ensure()
-        h.setOptionValue("time_limit", INF if time_limit is None else max(float(time_limit), 1e-3))
-        h.run()
+        sol = self._ensure().solve(deadline, basis=False)
         self.solves += 1
-        its = int(h.getInfo().simplex_iteration_count)
+        its = sol.iterations
         self.iterations += max(its, 0)
-        status = h.getModelStatus()
-        if status == _STATUS.kOptimal:
-            sol = np.asarray(h.getSolution().col_value, dtype=np.float64)
-            return _LPResult(sol[: self.m], sol[self.m :], float(h.getInfo().objective_function_value), its)
-        if status in (_STATUS.kInfeasible,):
+        if sol.status is SolveStatus.OPTIMAL and sol.x is not None:
+            return _LPResult(sol.x[: self.m], sol.x[self.m :], sol.objective, its)
+        if sol.status is SolveStatus.INFEASIBLE:
             return None
-        if status == _STATUS.kTimeLimit:
-            raise TimeoutError
-        raise _SolverTrouble(f"HiGHS returned {h.modelStatusToString(status)!r}")
+        if sol.status is SolveStatus.TIME_LIMIT:
+            raise TimeLimitReached("HiGHS")
+        raise _SolverTrouble(f"HiGHS returned {sol.highs_status!r}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -613,10 +580,11 @@ def _settings(problem: Problem, name: str, allowed: Mapping[str, ConstraintSpec]
     )
 
 
-def _remaining(deadline: Deadline, layer: int) -> float | None:
+def _remaining(deadline: Deadline, layer: int) -> Deadline:
+    """``deadline``, if it has not passed while inverting ``layer``."""
     if deadline.expired():
         raise _TimeUp(layer)
-    return deadline.remaining()
+    return deadline
 
 
 class _LayerwiseLP:
@@ -665,9 +633,10 @@ class _LayerwiseLP:
                 layer = net.layers[i]
                 if i < net.depth - 1:
                     kind, rows = _kind(layer.activation), slice(None)
-                slope = layer.activation.slope if kind == "leaky" else 1.0
+                slope = _lower_slope(layer.activation) if kind == "leaky" else 1.0
+                act = Identity() if kind == "linear" else layer.activation
                 inp = _LayerInput(
-                    i, layer.weight[rows], layer.bias[rows], target, kind, slope, _input_nonneg(net, i)
+                    i, layer.weight[rows], layer.bias[rows], target, kind, slope, _input_nonneg(net, i), act
                 )
                 _remaining(problem.deadline, i)
                 x, rep = self._invert_layer(inp, s, eps, problem.deadline)
@@ -678,7 +647,7 @@ class _LayerwiseLP:
         except _TimeUp as exc:
             info["stopped_at_layer"] = exc.layer
             return self._finish(
-                problem, None, reports, estimates, info, InversionStatus.UNKNOWN, "time limit"
+                problem, None, reports, estimates, info, InversionStatus.UNKNOWN, Reason.TIME_LIMIT
             )
         except _SolverTrouble as exc:
             return self._finish(
@@ -795,15 +764,11 @@ class _LayerInput:
     kind: str
     slope: float
     nonneg: bool
+    activation: Activation  # identity for an inverted last activation
 
 
 def _layer_forward(inp: _LayerInput, x: np.ndarray) -> np.ndarray:
-    u = inp.weight @ x + inp.bias
-    if inp.kind == "relu":
-        return np.maximum(u, 0.0)
-    if inp.kind == "leaky":
-        return np.where(u > 0, u, inp.slope * u)
-    return u
+    return inp.activation(inp.weight @ x + inp.bias)
 
 
 def _classes(inp: _LayerInput, eps: float) -> tuple[np.ndarray, ...]:
@@ -910,7 +875,7 @@ class LinfLP(_LayerwiseLP):
         while True:
             try:
                 res = lp.solve(_remaining(deadline, inp.index))
-            except TimeoutError:
+            except TimeLimitReached:
                 raise _TimeUp(inp.index) from None
             finally:
                 rep.lps, rep.iterations = lp.solves, lp.iterations
@@ -1012,7 +977,7 @@ class L1LP(_LayerwiseLP):
                 seeded = True
             try:
                 res = lp.solve(_remaining(deadline, inp.index))
-            except TimeoutError:
+            except TimeLimitReached:
                 raise _TimeUp(inp.index) from None
             finally:
                 rep.lps, rep.iterations = lp.solves, lp.iterations
@@ -1044,7 +1009,7 @@ class L1LP(_LayerwiseLP):
         return x_prev, rep
 
     def _not_in_range(self, last: _LayerReport, s: _Settings, problem: Problem) -> str:
-        if problem.net.layers[-1].activation.name in ("tanh", "sigmoid"):
+        if _bounded(problem.net.layers[-1].activation):
             return ""  # an ℓ1 slack before a squashing activation bounds no output distance
         # tol bounds an ℓ2 distance and ‖v‖₁ ≤ √n‖v‖₂: only an ℓ1 slack above √n·tol shows y
         # farther than tol from the range.
@@ -1114,7 +1079,7 @@ class RelaxLP(_LayerwiseLP):
             lp.set_eps(eps)
             try:
                 res = lp.solve(_remaining(deadline, inp.index))
-            except TimeoutError:
+            except TimeLimitReached:
                 raise _TimeUp(inp.index) from None
             finally:
                 rep.lps, rep.iterations = lp.solves, lp.iterations

@@ -60,10 +60,10 @@ from dataclasses import dataclass, field
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-import highspy
 import numpy as np
+from scipy.sparse import coo_array
 
-from theorychk._highs import new_highs
+from theorychk._highs import INF, TIGHT_TOLERANCES, Model, Program, SolveStatus
 from theorychk._validation import (
     NON_NEGATIVE,
     NON_NEGATIVE_INT,
@@ -78,7 +78,7 @@ from theorychk._validation import (
     check_options,
     validate_params,
 )
-from theorychk.errors import InvalidInput, SolverError
+from theorychk.errors import InvalidInput, Reason, SolverError
 from theorychk.network import Network
 from theorychk.runtime import DEFAULT_TIME_LIMIT, Deadline
 from theorychk.solvers.base import (
@@ -99,7 +99,7 @@ from theorychk.solvers.lp import (
     output_target,
     range_distance,
 )
-from theorychk.verdict import jsonable
+from theorychk.verdict import EngineStatus, jsonable
 
 __all__ = [
     "ENGINE",
@@ -113,9 +113,6 @@ __all__ = [
     "SecondPreimageStatus",
     "DEFAULT_LATENT_BOX",
 ]
-
-INF = highspy.kHighsInf
-_STATUS = highspy.HighsModelStatus
 
 #: Default latent box: ``‖z‖_∞ ≤ 10`` (ten standard deviations of the usual N(0, I) prior). A
 #: preimage outside the box is not searched; ``info["at_box_boundary"]`` flags a minimiser on it.
@@ -281,38 +278,24 @@ class _Model:
         self.rlo.append(lo)
         self.rhi.append(hi)
 
-    def highs(self, options: dict[str, Any]) -> highspy.Highs:
-        nc, nr = len(self.lb), len(self.rlo)
-        if len(self.v) > PRESOLVE_MAX_NONZEROS and any(self.integer):
-            # HiGHS's MIP presolve does not look at time_limit: on the 20-200-500-784 decoder
-            # (515,460 nonzeros) it ran 138 s of a 15 s limit and reduced nothing (issue 14).
-            options = {"presolve": "off", **options}
-        order = np.lexsort((np.asarray(self.ri), np.asarray(self.ci)))
-        ci = np.asarray(self.ci, dtype=np.int64)[order]
-        start = np.zeros(nc + 1, dtype=np.int32)
-        np.cumsum(np.bincount(ci, minlength=nc), out=start[1:])
-        h = new_highs(**options)
-        integrality = np.asarray(self.integer, dtype=np.int32)
-        status = h.passModel(
-            nc,
-            nr,
-            len(self.v),
-            1,
-            1,
-            0.0,
-            np.asarray(self.cost),
-            np.asarray(self.lb),
-            np.asarray(self.ub),
-            np.asarray(self.rlo),
-            np.asarray(self.rhi),
-            start,
-            np.asarray(self.ri, dtype=np.int32)[order],
-            np.asarray(self.v)[order],
-            integrality if integrality.any() else np.zeros(nc, dtype=np.int32),
-        )
-        if status == highspy.HighsStatus.kError:
-            raise InvalidInput("HiGHS rejected the MILP encoding (non-finite bound or coefficient?)")
-        return h
+    def program(self) -> Program:
+        """The accumulated model as the HiGHS builder's (picklable) description."""
+        a = coo_array((np.asarray(self.v, dtype=np.float64), (np.asarray(self.ri, dtype=np.int64),
+                       np.asarray(self.ci, dtype=np.int64))), shape=(len(self.rlo), len(self.lb)))
+        return Program(a, cost=self.cost, col_lower=self.lb, col_upper=self.ub, row_lower=self.rlo,
+                       row_upper=self.rhi, integer=np.flatnonzero(self.integer))
+
+
+def _load(program: Program, *, tolerances: dict[str, float], options: dict[str, Any]) -> Model:
+    """``program`` in HiGHS, with HiGHS's tolerances unless named and presolve its own choice —
+    except for a large MILP (more than :data:`PRESOLVE_MAX_NONZEROS` nonzeros): HiGHS's MIP
+    presolve does not look at time_limit, and on the 20-200-500-784 decoder (515,460 nonzeros)
+    it ran 138 s of a 15 s limit and reduced nothing (issue 14)."""
+    big = program.is_mip and program.nnz > PRESOLVE_MAX_NONZEROS
+    try:
+        return Model(program, presolve="off" if big else "choose", tolerances=tolerances, options=options)
+    except SolverError:
+        raise InvalidInput("HiGHS rejected the MILP encoding (non-finite bound or coefficient?)") from None
 
 
 @dataclass
@@ -351,6 +334,11 @@ def _encode(
         l_, h_ = bounds[i]
         w, b = layer.weight, layer.bias
         kind = "linear" if (last_linear and i == net.depth - 1) else _kind(layer.activation)
+        # relu / leaky: x = max(c·u, u), the max of its two pieces (kink at 0), c = leak the slope of
+        # the lower one: 0 for a ReLU, whose off piece is x = 0 (no column) and whose units count
+        # towards ||x_i||_0.
+        pieces = () if kind == "linear" else layer.activation.regions
+        leak = float(pieces[0].slope) if pieces else 1.0
         nxt: list[tuple[int, float]] = []
         layer_bits: list[int] = []
         always_on = 0
@@ -364,42 +352,27 @@ def _encode(
             lo, hi = float(l_[j]), float(h_[j])
             if kind == "linear":
                 nxt.append((u, 1.0))
-            elif kind == "relu":
-                if lo >= 0:  # always on: x = u
-                    nxt.append((u, 1.0))
-                    stable += 1
-                    always_on += 1
-                elif hi <= 0:  # always off: x = 0
-                    nxt.append((-1, 0.0))
-                    stable += 1
-                else:
-                    x = m.col(0.0, hi)
-                    a = m.col(0.0, 1.0, integer=True)
-                    binaries += 1
-                    m.row([(x, 1.0), (u, -1.0)], 0.0, INF)  # x ≥ u
-                    m.row([(x, 1.0), (u, -1.0), (a, -lo)], -INF, -lo)  # x ≤ u − l(1 − a)
-                    m.row([(x, 1.0), (a, -hi)], -INF, 0.0)  # x ≤ h·a
-                    nxt.append((x, 1.0))
+                continue
+            if lo >= 0:  # always on the upper piece: x = u
+                nxt.append((u, 1.0))
+                stable += 1
+                always_on += leak == 0
+            elif hi <= 0:  # always on the lower piece: x = c·u
+                nxt.append((u, leak) if leak else (-1, 0.0))
+                stable += 1
+            else:
+                x = m.col(leak * lo if leak else 0.0, hi)
+                a = m.col(0.0, 1.0, integer=True)  # a = 1: the upper piece
+                binaries += 1
+                for p in reversed(pieces):  # x ≥ slope·u + offset; a constant piece is x's lower bound
+                    if p.slope:
+                        m.row([(x, 1.0), (u, -float(p.slope))], float(p.offset), INF)
+                # x ≤ u − (1−c)l(1−a) and x ≤ c·u + (1−c)h·a: the binary picks the piece
+                m.row([(x, 1.0), (u, -1.0), (a, -(1 - leak) * lo)], -INF, -(1 - leak) * lo)
+                m.row([(x, 1.0), (u, -leak), (a, -(1 - leak) * hi)], -INF, 0.0)
+                nxt.append((x, 1.0))
+                if leak == 0:
                     layer_bits.append(a)
-            else:  # leaky
-                c = layer.activation.slope
-                if lo >= 0:  # x = u
-                    nxt.append((u, 1.0))
-                    stable += 1
-                elif hi <= 0:  # x = c·u
-                    nxt.append((u, c))
-                    stable += 1
-                else:
-                    x = m.col(c * lo, hi)
-                    a = m.col(0.0, 1.0, integer=True)
-                    binaries += 1
-                    m.row([(x, 1.0), (u, -1.0)], 0.0, INF)  # x ≥ u
-                    m.row([(x, 1.0), (u, -c)], 0.0, INF)  # x ≥ c·u
-                    m.row(
-                        [(x, 1.0), (u, -1.0), (a, -(1 - c) * lo)], -INF, -(1 - c) * lo
-                    )  # x ≤ u − (1−c)l(1−a)
-                    m.row([(x, 1.0), (u, -c), (a, -(1 - c) * hi)], -INF, 0.0)  # x ≤ c·u + (1−c)h·a
-                    nxt.append((x, 1.0))
         cur = nxt
         active.append((layer_bits, always_on))
     return _Encoding(m, z, cur, binaries, stable, vertex_bits=bits, active=active)
@@ -449,7 +422,7 @@ def _pattern_affine(
         if kind in ("relu", "leaky"):
             on = pre[i] > 0
             regions.append((a, c, on))
-            slope = np.where(on, 1.0, 0.0 if kind == "relu" else layer.activation.slope)
+            slope = layer.activation.derivative(pre[i])  # 1 on, c off: the pattern's piece
             a, c = slope[:, None] * a, slope * c
     return regions, a, c
 
@@ -492,14 +465,10 @@ def _polish(
     if extra is not None:
         i, sign, bound = extra
         m.row([(zc[i], sign)], bound, INF)
-    opts: dict[str, Any] = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
-    if time_limit is not None:
-        opts["time_limit"] = max(time_limit, 1e-3)
-    h = m.highs(opts)
-    h.run()
-    if h.getModelStatus() != _STATUS.kOptimal:
+    sol = _load(m.program(), tolerances=TIGHT_TOLERANCES, options={}).solve(_budget(time_limit), basis=False)
+    if sol.status is not SolveStatus.OPTIMAL or sol.x is None:
         return None
-    return np.clip(np.asarray(h.getSolution().col_value[:k], dtype=np.float64), lo, hi)
+    return np.clip(sol.x[:k], lo, hi)
 
 
 # --------------------------------------------------------------------------------------------
@@ -513,7 +482,7 @@ PRESOLVE_MAX_NONZEROS = 100_000
 
 @dataclass
 class _MipOutcome:
-    status: str  # "optimal" | "cutoff" | "infeasible" | "time limit" | "other: ..."
+    status: EngineStatus | str  # optimal, cutoff, infeasible, time limit, or "other: ..."
     latent: np.ndarray | None
     bits: np.ndarray | None  # the vertex binaries' values (vertex encodings only)
     bound: float
@@ -525,19 +494,34 @@ class _MipOutcome:
 KILL_GRACE = 1.0
 
 
+@dataclass(frozen=True)
+class _MipJob:
+    """What one MILP run needs, picklable (the child process of :func:`_run_mip_bounded` reads it)."""
+
+    program: Program
+    latent_cols: list[int]
+    bit_cols: list[int]
+    rel_gap: float
+    cutoff: float | None
+
+
+def _budget(time_limit: float | None) -> Deadline:
+    """``time_limit`` seconds from now for HiGHS, at least 1 ms (``None``: no limit)."""
+    return Deadline(None if time_limit is None else max(float(time_limit), 1e-3))
+
+
 def _run_mip(
     enc: _Encoding, time_limit: float | None, rel_gap: float, cutoff: float | None = None
 ) -> _MipOutcome:
-    if time_limit is not None and len(enc.model.v) > PRESOLVE_MAX_NONZEROS and any(enc.model.integer):
-        bounded = _run_mip_bounded(enc, time_limit, rel_gap, cutoff)
+    job = _MipJob(enc.model.program(), list(enc.z), list(enc.vertex_bits), rel_gap, cutoff)
+    if time_limit is not None and job.program.nnz > PRESOLVE_MAX_NONZEROS and job.program.is_mip:
+        bounded = _run_mip_bounded(job, time_limit)
         if bounded is not None:
             return bounded
-    return _run_mip_here(enc, time_limit, rel_gap, cutoff)
+    return _run_mip_here(job, time_limit)
 
 
-def _run_mip_bounded(
-    enc: _Encoding, time_limit: float, rel_gap: float, cutoff: float | None
-) -> _MipOutcome | None:
+def _run_mip_bounded(job: _MipJob, time_limit: float) -> _MipOutcome | None:
     """:func:`_run_mip_here` in a child process, killed ``KILL_GRACE`` s past ``time_limit``.
 
     HiGHS checks its ``time_limit`` (and a user interrupt, ``cancelSolve``) only between phases:
@@ -555,12 +539,12 @@ def _run_mip_bounded(
 
     ends_at = time.time() + time_limit  # wall clock: the same in the child
     with tempfile.TemporaryDirectory(prefix="theorychk-milp-") as tmp:
-        job, result = Path(tmp) / "job.pkl", Path(tmp) / "result.pkl"
-        job.write_bytes(pickle.dumps((enc, ends_at, rel_gap, cutoff), protocol=pickle.HIGHEST_PROTOCOL))
+        path, result = Path(tmp) / "job.pkl", Path(tmp) / "result.pkl"
+        path.write_bytes(pickle.dumps((job, ends_at), protocol=pickle.HIGHEST_PROTOCOL))
         try:
             proc = subprocess.Popen(
                 [sys.executable, "-c", "from theorychk.solvers.milp import _mip_child; _mip_child()",
-                 str(job), str(result)],
+                 str(path), str(result)],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             )
         except OSError:
@@ -570,7 +554,7 @@ def _run_mip_bounded(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.communicate()
-            return _MipOutcome("time limit", None, None, -math.inf, 0, math.inf)
+            return _MipOutcome(EngineStatus.TIME_LIMIT, None, None, -math.inf, 0, math.inf)
         if proc.returncode != 0 or not result.exists():
             tail = err.decode(errors="replace").strip().splitlines()[-1:] if err else []
             raise SolverError(f"the MILP's child process failed (exit {proc.returncode}): {' '.join(tail)}")
@@ -585,54 +569,42 @@ def _mip_child() -> None:
     import pickle
     import sys
 
-    enc, ends_at, rel_gap, cutoff = pickle.loads(open(sys.argv[1], "rb").read())
+    job, ends_at = pickle.loads(open(sys.argv[1], "rb").read())
     try:
         # the child's start-up (interpreter, imports, unpickling the model) counts against the limit
-        out: Any = _run_mip_here(enc, max(1e-3, ends_at - time.time()), rel_gap, cutoff)
+        out: Any = _run_mip_here(job, max(1e-3, ends_at - time.time()))
     except Exception as exc:  # noqa: BLE001 - re-raised in the parent
         out = exc
     with open(sys.argv[2], "wb") as fh:
         fh.write(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
 
 
-def _run_mip_here(
-    enc: _Encoding, time_limit: float | None, rel_gap: float, cutoff: float | None = None
-) -> _MipOutcome:
-    opts: dict[str, Any] = {"mip_rel_gap": rel_gap, "mip_abs_gap": 1e-12}
-    if time_limit is not None:
-        opts["time_limit"] = max(float(time_limit), 1e-3)
-    if cutoff is not None:
+def _run_mip_here(job: _MipJob, time_limit: float | None) -> _MipOutcome:
+    options: dict[str, Any] = {"mip_rel_gap": job.rel_gap, "mip_abs_gap": 1e-12}
+    if job.cutoff is not None:
         # HiGHS's upper limit: nodes whose bound reaches it are pruned, so finding nothing
         # proves min >= cutoff (the model is feasible without it: every latent has a residual).
-        opts["objective_bound"] = float(cutoff)
-    h = enc.model.highs(opts)
-    h.run()
-    st = h.getModelStatus()
-    info = h.getInfo()
-    sol = h.getSolution()
+        options["objective_bound"] = float(job.cutoff)
+    sol = _load(job.program, tolerances={}, options=options).solve(_budget(time_limit), basis=False)
     latent = bits = None
-    if sol.value_valid:
-        latent = np.asarray([sol.col_value[c] for c in enc.z], dtype=np.float64)
-        bits = np.asarray([sol.col_value[c] for c in enc.vertex_bits], dtype=np.float64)
-    bound = float(info.mip_dual_bound) if math.isfinite(info.mip_dual_bound) else -math.inf
-    if not any(enc.model.integer):
+    if sol.x is not None:
+        latent, bits = sol.x[job.latent_cols], sol.x[job.bit_cols]
+    bound = sol.mip_dual_bound if math.isfinite(sol.mip_dual_bound) else -math.inf
+    if not job.program.is_mip:
         # Every unit is stable and the latent real: HiGHS solves an LP and reports no MIP dual
         # bound; at LP optimality the objective is the bound (up to the same tolerances).
-        bound = float(info.objective_function_value) if st == _STATUS.kOptimal else -math.inf
-    ended = st in (_STATUS.kOptimal, _STATUS.kInfeasible, _STATUS.kObjectiveBound)
-    if cutoff is not None and ended and (latent is None or info.objective_function_value >= cutoff):
+        bound = sol.dual_bound
+    ended = sol.status in (SolveStatus.OPTIMAL, SolveStatus.INFEASIBLE) or sol.bound_reached
+    if job.cutoff is not None and ended and (latent is None or sol.objective >= job.cutoff):
         # Nothing below the cutoff: min >= cutoff. HiGHS may still say "optimal" here, with an
         # incumbent above the cutoff and the gap to it left open: only the cutoff is claimed.
-        status, bound = "cutoff", float(cutoff)
-    elif st == _STATUS.kOptimal:
-        status = "optimal"
-    elif st == _STATUS.kInfeasible:
-        status, bound = "infeasible", math.inf
-    elif st == _STATUS.kTimeLimit:
-        status = "time limit"
+        status, bound = EngineStatus.CUTOFF, float(job.cutoff)
+    elif sol.status is SolveStatus.INFEASIBLE:
+        status, bound = EngineStatus.INFEASIBLE, math.inf
     else:
-        status = f"other: {h.modelStatusToString(st)}"
-    return _MipOutcome(status, latent, bits, bound, max(0, int(info.mip_node_count)), float(info.mip_gap))
+        # "optimal" / "time limit" as the engine enum; HiGHS's other endings stay "other: ..."
+        status = EngineStatus(sol.label) if sol.label in set(EngineStatus) else sol.label
+    return _MipOutcome(status, latent, bits, bound, max(0, sol.nodes), sol.mip_gap)
 
 
 def _target(net: Network, y_obs: np.ndarray, clip_margin: float) -> tuple[np.ndarray, bool, int]:
@@ -656,18 +628,19 @@ def _space(last_linear: bool) -> str:
 class MilpResult:
     """Outcome of :func:`minimize_residual`.
 
-    ``status``: ``"optimal"`` (HiGHS closed the gap to ``mip_rel_gap``), ``"cutoff"`` (HiGHS
-    found no latent with residual below ``cutoff``: ``min ≥ cutoff``, ``bound = cutoff``, and
-    ``latent`` is ``None`` or one at or above the cutoff), ``"time limit"`` (incumbent and bound
-    so far) or ``"other: ..."``. ``latent``: the best latent found (in the domain; a vertex
-    exactly when ``vertices``), or ``None``. ``objective``: its residual by a float forward pass (``inf``
+    ``status`` (an :class:`~theorychk.verdict.EngineStatus`): ``"optimal"`` (HiGHS closed the gap
+    to ``mip_rel_gap``), ``"cutoff"`` (HiGHS found no latent with residual below ``cutoff``:
+    ``min ≥ cutoff``, ``bound = cutoff``, and ``latent`` is ``None`` or one at or above the
+    cutoff), ``"time limit"`` (incumbent and bound so far) or the string ``"other: ..."``.
+    ``latent``: the best latent found (in the domain; a vertex exactly when ``vertices``), or
+    ``None``. ``objective``: its residual by a float forward pass (``inf``
     without one). ``bound``: HiGHS's dual bound — no latent of the domain does better, up to
     HiGHS's tolerances (a MILP claim, not exact). ``binaries`` counts the vertex binaries and the
     unstable units; ``clipped`` the target entries moved into the open range of a tanh/sigmoid
     last layer (the residual is then measured before it: ``residual_space``).
     """
 
-    status: str
+    status: EngineStatus | str
     latent: np.ndarray | None
     objective: float
     bound: float
@@ -733,12 +706,12 @@ def minimize_residual(
     ...              Layer(np.array([[1.0, 1.0]]), None, "identity")])   # G(z) = |z|
     >>> r = minimize_residual(g, [0.0], box=(0.5, 2.0))                   # min |z| on [0.5, 2]
     >>> r.status, round(r.objective, 9), r.latent.round(9).tolist()
-    ('optimal', 0.5, [0.5])
+    (<EngineStatus.OPTIMAL: 'optimal'>, 0.5, [0.5])
     >>> minimize_residual(g, [0.8], box=(-1.0, 2.0), vertices=True).latent.tolist()   # z ∈ {-1, 2}
     [-1.0]
     >>> r = minimize_residual(g, [-1.0], box=2.0, cutoff=0.5)             # min ≥ 0.5, no more
     >>> r.status, r.bound, r.latent
-    ('cutoff', 0.5, None)
+    (<EngineStatus.CUTOFF: 'cutoff'>, 0.5, None)
     """
     check_layerwise_network(net, "minimize_residual")
     lo, hi = latent_bounds(box, net.latent_dim, name="box")
@@ -807,7 +780,7 @@ def _minimize(
     target, last_linear, clipped = _target(net, y_obs, clip_margin)
     space = _space(last_linear)
 
-    def result(status: str, latent: np.ndarray | None, bound: float, **kw: Any) -> MilpResult:
+    def result(status: EngineStatus | str, latent: np.ndarray | None, bound: float, **kw: Any) -> MilpResult:
         objective = math.inf if latent is None else _residual(net, latent, target, rows, norm, last_linear)
         return MilpResult(
             status,
@@ -822,7 +795,7 @@ def _minimize(
         )
 
     if deadline.expired():
-        return result("time limit", None, -math.inf, nodes=0, binaries=0)
+        return result(EngineStatus.TIME_LIMIT, None, -math.inf, nodes=0, binaries=0)
     enc = _encode(net, lo, hi, last_linear, vertices=vertices)
     _add_objective(enc, target, rows, norm)
     out = _run_mip(enc, deadline.remaining(), rel_gap, cutoff)
@@ -906,7 +879,7 @@ class ExactMILP:
             "residual_space": _space(last_linear),
         }
         if problem.deadline.expired():
-            return Inversion(self.name, InversionStatus.UNKNOWN, None, reason="time limit", info=info)
+            return Inversion(self.name, InversionStatus.UNKNOWN, None, reason=Reason.TIME_LIMIT, info=info)
         res = _minimize(
             net,
             y_obs,
@@ -955,9 +928,9 @@ class ExactMILP:
         if latent is not None and objective <= tol and not far:
             info["in_range"] = True
             return done(InversionStatus.SOLVED, "")
-        if res.status == "time limit":
-            return done(InversionStatus.UNKNOWN, "time limit")  # incumbent, bound and gap are in info
-        if res.status not in ("optimal", "infeasible"):
+        if res.status == EngineStatus.TIME_LIMIT:
+            return done(InversionStatus.UNKNOWN, Reason.TIME_LIMIT)  # incumbent, bound and gap are in info
+        if res.status not in (EngineStatus.OPTIMAL, EngineStatus.INFEASIBLE):
             return done(InversionStatus.UNKNOWN, f"MILP solver ended with {res.status}")
         if out_bound > tol or far:
             info["in_range"] = False
@@ -974,7 +947,7 @@ class ExactMILP:
             return done(InversionStatus.INFEASIBLE, why)
         return done(
             InversionStatus.UNKNOWN,
-            f"bound gap: the least residual is in [{bound:.3g}, {objective:.3g}], "
+            f"{Reason.BOUND_GAP}: the least residual is in [{bound:.3g}, {objective:.3g}], "
             f"which straddles tol {tol:.3g}",
         )
 
@@ -1165,10 +1138,10 @@ def second_preimage(
     m.row(chooser, 1.0, INF)  # ‖z − z*‖_∞ ≥ δ'
     info.update(binaries=enc.binaries + 2 * net.latent_dim, stable_units=enc.stable)
     if deadline.expired():
-        return result(SecondPreimageStatus.UNKNOWN, None, "time limit", -math.inf)
+        return result(SecondPreimageStatus.UNKNOWN, None, Reason.TIME_LIMIT, -math.inf)
     out = _run_mip(enc, deadline.remaining(), DEFAULT_MIP_REL_GAP)
     info.update(nodes=out.nodes, highs_status=out.status)
-    if out.status == "infeasible":
+    if out.status == EngineStatus.INFEASIBLE:
         return result(
             SecondPreimageStatus.NONE_PROVEN,
             None,
@@ -1202,7 +1175,7 @@ def second_preimage(
         if (res <= tol and float(np.max(np.abs(z - zs))) >= delta and float(np.max(np.abs(z))) <= box
                 and _within_caps(net, z, caps, tol)):
             return result(SecondPreimageStatus.FOUND, z, "", out.bound)
-    if out.status == "optimal" and out.bound > tol:
+    if out.status == EngineStatus.OPTIMAL and out.bound > tol:
         return result(
             SecondPreimageStatus.NONE_PROVEN,
             None,
@@ -1210,13 +1183,13 @@ def second_preimage(
             f"{tol:.3g} (MILP-proven, not exact)",
             out.bound,
         )
-    if out.status == "time limit":
-        return result(SecondPreimageStatus.UNKNOWN, z, "time limit", out.bound)
-    if out.status == "optimal":
+    if out.status == EngineStatus.TIME_LIMIT:
+        return result(SecondPreimageStatus.UNKNOWN, z, Reason.TIME_LIMIT, out.bound)
+    if out.status == EngineStatus.OPTIMAL:
         return result(
             SecondPreimageStatus.UNKNOWN,
             z,
-            f"bound gap: least residual away from z* is in [{out.bound:.3g}, "
+            f"{Reason.BOUND_GAP}: least residual away from z* is in [{out.bound:.3g}, "
             f"{_residual(net, z, target, rows, norm, last_linear) if z is not None else math.inf:.3g}] "
             f"around tol {tol:.3g}, or the witness failed the forward check",
             out.bound,

@@ -74,8 +74,8 @@ from theorychk._validation import (
     invalid,
     validate_params,
 )
-from theorychk.errors import InvalidInput
-from theorychk.network import PLU, Activation, Identity, Layer, LeakyReLU, Network, ReLU, Sigmoid, Tanh
+from theorychk.errors import InvalidInput, Reason
+from theorychk.network import Activation, Identity, Layer, Network, ReLU
 from theorychk.runtime import Deadline, RowBudget
 from theorychk.solvers.base import (
     BatchProblem,
@@ -86,7 +86,6 @@ from theorychk.solvers.base import (
     validate_masks,
     validate_signals,
 )
-from theorychk.solvers.gradient import activation_derivative
 
 __all__ = [
     "random_mask",
@@ -152,8 +151,6 @@ def upper_mask(height: int, width: int, *, hidden_rows: int = 13) -> np.ndarray:
 # Network checks and output-activation helpers
 # --------------------------------------------------------------------------------------------
 
-_INVERTIBLE_OUTPUTS = (Identity, Tanh, Sigmoid, PLU, LeakyReLU)
-
 
 def check_pursuit_network(net: Network, method: str) -> None:
     """Raise :class:`InvalidInput` unless ``net`` fits the model of [1], Equation 3."""
@@ -169,23 +166,20 @@ def check_pursuit_network(net: Network, method: str) -> None:
                 f"layer {i} has activation {act.spec!r} (use 'gd' or an LP method)"
             )
     out = net.activations[-1]
-    if not isinstance(out, (ReLU, *_INVERTIBLE_OUTPUTS)):
+    if not (isinstance(out, ReLU) or out.invertible):
         raise InvalidInput(f"method {method!r} cannot handle output activation {out.spec!r}")
 
 
 def _output_inverse(act: Activation, y: np.ndarray) -> tuple[np.ndarray, int]:
     """``phi^{-1}(y)``, clipping into the open range of tanh / sigmoid; returns the clip count.
 
-    A noisy signal can leave the range of tanh or sigmoid, where ``phi^{-1}`` is undefined;
-    such values are moved to the range's edge (``1 - 1e-12`` inside) and counted.
+    A noisy signal can leave a bounded range (tanh, sigmoid), where ``phi^{-1}`` is undefined;
+    such values are moved to the range's edge (``1e-12`` inside) and counted.
     """
-    if isinstance(act, Tanh):
-        lo, hi = -1.0 + 1e-12, 1.0 - 1e-12
-    elif isinstance(act, Sigmoid):
-        lo, hi = 1e-12, 1.0 - 1e-12
-    else:
+    lo, hi = act.value_range
+    if not (math.isfinite(lo) and math.isfinite(hi)):
         return act.inverse(y), 0
-    clipped = np.clip(y, lo, hi)
+    clipped = np.clip(y, lo + 1e-12, hi - 1e-12)
     return act.inverse(clipped), int(np.count_nonzero(clipped != y))
 
 
@@ -193,31 +187,29 @@ def _inverse_lipschitz(act: Activation, y: np.ndarray) -> float:
     """The ``ell`` of Theorem 2 of [1]: a Lipschitz constant of ``phi^{-1}``.
 
     Global for the piecewise-linear activations; for tanh and sigmoid, whose inverse has no
-    global constant, the largest derivative of ``phi^{-1}`` at the (clipped) observed values.
+    global constant, the largest derivative of ``phi^{-1}`` at the (clipped) observed values
+    (with none observed, its smallest: ``1 / sup phi'``).
     """
-    if isinstance(act, Tanh):
-        v = np.clip(np.abs(y), 0.0, 1.0 - 1e-12)
-        return float(np.max(1.0 / (1.0 - v * v))) if v.size else 1.0
-    if isinstance(act, Sigmoid):
-        v = np.clip(y, 1e-12, 1.0 - 1e-12)
-        return float(np.max(1.0 / (v * (1.0 - v)))) if v.size else 4.0
-    return float(act.inverse_lipschitz)
+    if act.piecewise_linear:
+        return float(act.inverse_lipschitz)
+    lo, hi = act.value_range
+    v = np.clip(y, lo + 1e-12, hi - 1e-12)
+    return float(np.max(act.inverse_derivative(v))) if v.size else 1.0 / act.derivative_bound
 
 
 def _curvature_bound(act: Activation, y: np.ndarray) -> float:
     """Bound on ``|d^2/dt^2 1/2 (phi(t) - y)^2| = |phi'^2 + (phi - y) phi''|`` over ``t``.
 
     Times ``||W||^2`` it bounds the Lipschitz constant of the gradient in Algorithm 3, whose
-    step must be below ``2 / that`` ([1] writes ``mu in (0, 2/ell)``). Piecewise-linear
-    activations: 1 (``phi'' = 0`` off the kinks). tanh: ``|tanh''| <= 4/(3 sqrt 3)``;
-    sigmoid: ``sigma' <= 1/4``, ``|sigma''| <= 1/(6 sqrt 3)``.
+    step must be below ``2 / that`` ([1] writes ``mu in (0, 2/ell)``): ``sup phi'^2 + (1 +
+    max|y|) sup|phi''|`` with ``|phi| <= 1``. Piecewise-linear activations: 1 (``phi'' = 0`` off
+    the kinks). tanh: ``|tanh''| <= 4/(3 sqrt 3)``; sigmoid: ``sigma' <= 1/4``,
+    ``|sigma''| <= 1/(6 sqrt 3)``.
     """
+    if act.piecewise_linear:
+        return 1.0
     ymax = float(np.max(np.abs(y))) if y.size else 0.0
-    if isinstance(act, Tanh):
-        return 1.0 + (1.0 + ymax) * 4.0 / (3.0 * math.sqrt(3.0))
-    if isinstance(act, Sigmoid):
-        return 1.0 / 16.0 + (1.0 + ymax) / (6.0 * math.sqrt(3.0))
-    return 1.0
+    return act.derivative_bound**2 + (1.0 + ymax) * act.second_derivative_bound
 
 
 def support_of(x: np.ndarray, tol: float) -> np.ndarray:
@@ -238,6 +230,38 @@ def support_of(x: np.ndarray, tol: float) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 # Stage solvers (batched over signals: one row per signal)
 # --------------------------------------------------------------------------------------------
+
+
+def _direct_gram_solve(mats: np.ndarray, rhs: np.ndarray, ridge: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per row ``b``: ``x = (G_b + ridge I)^{-1} rhs_b`` with ``G_b = mats[b]`` (Gram matrices), and
+    whether the solve is trusted (``G_b + ridge I`` numerically positive definite, i.e. the
+    restricted least-squares problem has a unique minimiser). One step of iterative refinement
+    is left to the caller, who has the unsquared matrix."""
+    n = mats.shape[-1]
+    g = mats + ridge * np.eye(n) if ridge else mats
+    ok = np.zeros(len(g), dtype=bool)
+    x = np.zeros(rhs.shape)
+    diag = np.maximum(np.einsum("bii->bi", g).max(axis=1), _TINY)
+    try:
+        lows = np.linalg.cholesky(g)  # all rows at once; one failure sends every row to the loop
+    except np.linalg.LinAlgError:
+        lows = None
+    rows = range(len(g)) if lows is None else []
+    if lows is not None:
+        # a pivot far below the largest diagonal entry: (near) rank deficient, minimiser not unique
+        ok = np.einsum("bii->bi", lows).min(axis=1) ** 2 > 1e-10 * diag
+        if ok.any():
+            x[ok] = np.linalg.solve(g[ok], rhs[ok][..., None])[..., 0]
+    for b in rows:
+        try:
+            low = np.linalg.cholesky(g[b])
+        except np.linalg.LinAlgError:
+            continue
+        if np.min(np.diag(low)) ** 2 <= 1e-10 * diag[b]:
+            continue
+        ok[b] = True
+        x[b] = np.linalg.solve(g[b], rhs[b])
+    return x, ok
 
 
 @dataclass(frozen=True)
@@ -267,6 +291,7 @@ def fista_last_layer(
     restart: bool = True,
     deadline: Deadline | RowBudget | None = None,
     check_every: int = 10,
+    direct: bool = True,
 ) -> StageResult:
     """Algorithm 3 of [1]: FISTA for the last layer, Equation (8).
 
@@ -290,6 +315,13 @@ def fista_last_layer(
     [1] calls (8) convex for smooth increasing ``phi``; for tanh and sigmoid it is not (the
     curvature ``phi'^2 + (phi - y) phi''`` is negative far out), so FISTA finds a stationary
     point; from ``x = 0`` in the realizable case it is the solution in our tests.
+
+    ``direct`` (default): with ``lam = 0``, a piecewise-linear invertible ``phi`` and one mask for
+    all rows, first try the exact answer of the noiseless case -- the least-squares solution of
+    ``W_obs x = phi^{-1}(y_obs) - b_obs`` (``W_obs`` of full column rank, so it is unique), clipped
+    to ``x >= 0`` -- and keep it for the rows where one projected gradient step from it meets the
+    stopping rule above (the fixed-point residual of (8) below ``tol``: the rule FISTA itself
+    stops on); those rows report 1 iteration. The other rows run FISTA from ``x = 0`` as before.
     """
     w, b, act = layer.weight, layer.bias, layer.activation
     y = np.asarray(signals, dtype=float)
@@ -298,7 +330,7 @@ def fista_last_layer(
     batch, n_in = y.shape[0], w.shape[1]
     if step is None:
         observed = m.any(axis=0) if m.ndim == 2 else m > 0
-        norm = np.linalg.norm(w[observed], 2) if observed.any() else 0.0
+        norm = _observed_factors(w, observed)[0] if observed.any() else 0.0
         curvature = np.array([_curvature_bound(act, row[observed]) for row in y])
         steps = 1.0 / np.maximum(curvature * norm**2, _TINY)
     else:
@@ -312,7 +344,16 @@ def fista_last_layer(
     u = np.zeros((batch, n_in))
     t = np.ones(batch)
     ya, ma = y, np.broadcast_to(m, y.shape)
-    for k in range(iterations):
+    # (a row already out of time is stopped by the loop's first check, before any work)
+    if direct and lam == 0.0 and act.invertible and act.piecewise_linear and batch \
+            and not deadline.rows_expired(active).any():
+        hit = _fista_direct(w, b, act, ya, ma, steps, tol)
+        if hit is not None:
+            done, u_hit = hit
+            out[done], iters[done], conv[done] = u_hit[done], 1, True
+            keep = ~done
+            active, x, u, t, ya, ma, steps = (v[keep] for v in (active, x, u, t, ya, ma, steps))
+    for k in range(iterations if active.size else 0):
         if k % check_every == 0:
             late = deadline.rows_expired(active)
             if late.any():
@@ -322,7 +363,7 @@ def fista_last_layer(
                 if active.size == 0:
                     break
         p = x @ w.T + b
-        r = ma * activation_derivative(act, p) * (act(p) - ya)
+        r = ma * act.derivative(p) * (act(p) - ya)
         g = r @ w
         u_new = np.maximum(x - steps[:, None] * (g + lam), 0.0)
         du = u_new - u
@@ -347,15 +388,73 @@ def fista_last_layer(
     return StageResult(out, iters, conv, cut)
 
 
+#: (weight, observed rows) -> (||W_obs||_2, pinv(W_obs) or None when rank deficient, W); a batch
+#: comes in chunks (``invert_batch``, the CLI's workers) that would otherwise repeat the SVDs
+_FACTORS: dict[tuple[Any, bytes], tuple[float, np.ndarray | None, np.ndarray]] = {}
+
+
+def _observed_factors(w: np.ndarray, observed: np.ndarray) -> tuple[float, np.ndarray | None]:
+    """``||W_obs||_2`` and the pseudo-inverse of ``W_obs`` (``None`` if not of full column rank),
+    cached by content: they depend on the layer and the mask, not on the signals."""
+    import hashlib
+
+    # A read-only weight (a Network's are) is its own key: the cache holds it, so its id stays
+    # unique; a writable one is keyed by content.
+    ident = id(w) if not w.flags.writeable else hashlib.blake2b(
+        np.ascontiguousarray(w).tobytes() + repr(w.shape).encode(), digest_size=20).hexdigest()
+    key = (ident, observed.tobytes())
+    hit = _FACTORS.get(key)
+    if hit is None:
+        a = w[observed]
+        u, sv, vt = np.linalg.svd(a, full_matrices=False) if a.size else (None, np.zeros(0), None)
+        norm = float(sv[0]) if sv.size else 0.0
+        # numpy.linalg.lstsq's rank rule (rcond = eps * max(shape))
+        full = sv.size == w.shape[1] and sv.size > 0 and sv[-1] > sv[0] * np.finfo(float).eps * max(a.shape)
+        hit = (norm, (vt.T / sv) @ u.T if full else None, w)
+        if len(_FACTORS) >= 8:
+            _FACTORS.pop(next(iter(_FACTORS)))
+        _FACTORS[key] = hit
+    return hit[0], hit[1]
+
+
+def _fista_direct(
+    w: np.ndarray, b: np.ndarray, act: Activation, y: np.ndarray, m: np.ndarray, steps: np.ndarray, tol: float
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The exact candidate of :func:`fista_last_layer` (``direct``): which rows meet the stopping
+    rule there, and the point after the checking step. ``None`` if it does not apply."""
+    observed = m[0] > 0
+    if not np.all((m > 0) == observed) or not observed.any():
+        return None  # per-row masks: no shared factorisation
+    pinv = _observed_factors(w, observed)[1]
+    if pinv is None:
+        return None  # the minimiser is not unique: leave the choice to FISTA
+    cand = np.maximum((act.inverse(y[:, observed]) - b[observed]) @ pinv.T, 0.0)
+    p = cand @ w.T + b
+    g = (m * act.derivative(p) * (act(p) - y)) @ w
+    u_new = np.maximum(cand - steps[:, None] * g, 0.0)
+    scale = np.maximum(np.linalg.norm(u_new, axis=1), _TINY)
+    ok = np.all(np.isfinite(u_new), axis=1) & (np.linalg.norm(u_new - cand, axis=1) <= tol * scale)
+    return ok, u_new
+
+
+def _row_grams(w: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Per row of ``weights`` (non-negative): ``W^T diag(weights) W``, one BLAS product per row
+    (``einsum`` over the three indices ran element by element: 10 s for 200 rows of a 392 x 128 W)."""
+    out = np.empty((weights.shape[0], w.shape[1], w.shape[1]))
+    for b, wt in enumerate(weights):
+        on = wt > 0
+        a = w[on] * np.sqrt(wt[on])[:, None]
+        np.matmul(a.T, a, out=out[b])
+    return out
+
+
 def _admm_eta(w: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Per row of ``weights``: ``lambda_max(W^T diag(weights) W)``, the ``alpha + beta`` of Eq. (12)."""
     batch, (m, n) = weights.shape[0], w.shape
     out = np.empty(batch)
     chunk = max(1, int(2e7 // max(m * n, 1)))
     for start in range(0, batch, chunk):
-        wt = weights[start:start + chunk]
-        gram = np.einsum("ki,bk,kj->bij", w, wt, w, optimize=True)
-        out[start:start + chunk] = np.linalg.eigvalsh(gram)[:, -1]
+        out[start:start + chunk] = np.linalg.eigvalsh(_row_grams(w, weights[start:start + chunk]))[:, -1]
     # Eq. (12) needs alpha + beta >= lambda_max; the margin covers eigvalsh's rounding.
     return np.maximum(out * (1.0 + 1e-9), _TINY)
 
@@ -374,6 +473,7 @@ def linearized_admm(
     tol: float = 1e-12,
     deadline: Deadline | RowBudget | None = None,
     check_every: int = 10,
+    direct: bool = True,
 ) -> StageResult:
     """Algorithm 4 of [1]: linearised ADMM for a middle layer (``nonnegative=True``, Eq. 9) or ``z``.
 
@@ -398,6 +498,15 @@ def linearized_admm(
     Starts from ``x = a = u = 0``; a row stops when ``||x^{k+1} - x^k|| <= tol ||x^{k+1}||``
     and the split residual ``||a - W^{S^c} x||`` is at most ``tol`` times the scale of the row,
     or when ``deadline`` says it is out of time (``cut``, as in :func:`fista_last_layer`).
+
+    ``direct`` (default, ``lam = 0`` only): first try each row's exact answer of the noiseless
+    case -- the unique minimiser of ``1/2 ||t^S - W^S x - b^S||^2 + gamma/2 ||x||^2`` (a Cholesky
+    solve; skipped when ``W^S`` is numerically rank deficient and ``gamma = 0``, where the
+    minimiser is not unique), clipped to ``x >= 0`` for a middle layer. An unconstrained
+    minimiser that satisfies the constraints of (9) / (16) is their solution; a row keeps it
+    when one ADMM step from ``(x, a = W^{S^c} x, u = 0)`` meets the stopping rule above (which
+    fails if a sign constraint is violated) and reports 1 iteration. The other rows run the ADMM
+    from zero as before.
     """
     w, b = layer.weight, layer.bias
     deadline = deadline if deadline is not None else Deadline(None)
@@ -405,7 +514,6 @@ def linearized_admm(
     c = np.asarray(off, dtype=float)
     batch, n_in = s.shape[0], w.shape[1]
     tb = s * (np.asarray(targets, dtype=float) - b)  # W^S x should equal t^S - b^S
-    eta = _admm_eta(w, s + rho * c)[:, None]
     scale_t = np.maximum(np.linalg.norm(tb, axis=1), _TINY)
     out = np.zeros((batch, n_in))
     iters = np.full(batch, iterations, dtype=np.int64)
@@ -417,7 +525,31 @@ def linearized_admm(
     u = np.zeros_like(p)
     upper = -b  # a = W^{S^c} x must stay <= -b^{S^c}
     cut = np.zeros(batch, dtype=bool)
-    for k in range(iterations):
+    eta = np.zeros((batch, 1))  # alpha + beta, for the rows that run the ADMM
+    if direct and lam == 0.0 and batch and not deadline.rows_expired(active).any():
+        gram = _row_grams(w, s)  # W^S^T W^S per row
+        cand, ok = _direct_gram_solve(gram, tb @ w, 0.0 if nonnegative else gamma)
+        if nonnegative:
+            cand = np.maximum(cand, 0.0)
+        # The check steps with the largest diagonal entry of W^T diag(s + rho c) W, a lower bound
+        # of the ADMM's alpha + beta: a longer step moves a projected gradient step at least as
+        # far, so a row that passes would pass with the ADMM's own step too.
+        eta = ((1.0 - rho) * np.einsum("bii->bi", gram) + rho * np.sum(w * w, axis=0)).max(axis=1)[:, None]
+        p0 = cand @ w.T
+        g0 = (s * (p0 - tb) + rho * c * (p0 - c * np.minimum(p0, upper))) @ w
+        x1 = np.maximum(cand - g0 / eta, 0.0) if nonnegative else (eta * cand - g0) / (eta + gamma)
+        p1 = x1 @ w.T
+        r1 = c * (np.minimum(p1, upper) - p1)
+        scale = np.maximum(scale_t, np.linalg.norm(c * p1, axis=1))
+        done = ok & np.all(np.isfinite(x1), axis=1) & (
+            np.linalg.norm(x1 - cand, axis=1) <= tol * np.maximum(np.linalg.norm(x1, axis=1), _TINY)) & (
+            np.linalg.norm(r1, axis=1) <= tol * scale)
+        out[done], iters[done], conv[done] = x1[done], 1, True
+        keep = ~done
+        active, x, p, a, u, s, c, tb, eta, scale_t = (v[keep] for v in (active, x, p, a, u, s, c, tb, eta, scale_t))
+    if active.size:
+        eta = _admm_eta(w, s + rho * c)[:, None]
+    for k in range(iterations if active.size else 0):
         if k % check_every == 0:
             late = deadline.rows_expired(active)
             if late.any():
@@ -540,7 +672,7 @@ def _gauss_newton(
         if it % 10 == 0 and deadline.expired():
             return z, it - 1, False, True
         p = a @ z + c
-        jac = activation_derivative(act, p)[:, None] * a
+        jac = act.derivative(p)[:, None] * a
         dz = np.linalg.lstsq(jac, y - act(p), rcond=None)[0]
         scale = 1.0
         for _ in range(60):
@@ -782,38 +914,21 @@ def _lp_basis_pursuit(
     The feasible set is the set of least-squares minimisers, so this is the ``lam -> 0+``
     limit of the Lasso of Algorithm 2 even when ``t`` is slightly outside the range of ``A``.
     """
-    import highspy
-
-    from theorychk._highs import new_highs
+    from theorychk._highs import INF, TIGHT_TOLERANCES, Model, Program, SolveStatus
 
     rows, cols = a.shape
     a_eq, b_eq = (a.T @ a, a.T @ t) if rows > cols else (a, t)
     block = a_eq if nonnegative else np.hstack([a_eq, -a_eq])  # x = p - q, p, q >= 0
-    nvar = block.shape[1]
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = nvar, block.shape[0]
-    lp.col_cost_ = np.ones(nvar)
-    lp.col_lower_ = np.zeros(nvar)
-    lp.col_upper_ = np.full(nvar, highspy.kHighsInf)
-    lp.row_lower_ = lp.row_upper_ = np.asarray(b_eq, dtype=float)
-    nz = block != 0
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = np.concatenate([[0], np.cumsum(nz.sum(axis=0))]).astype(np.int32)
-    lp.a_matrix_.index_ = np.nonzero(nz.T)[1].astype(np.int32)
-    lp.a_matrix_.value_ = block.T[nz.T]
-    h = new_highs(primal_feasibility_tolerance=1e-10, dual_feasibility_tolerance=1e-10)
-    remaining = deadline.remaining()
-    if remaining is not None:
-        h.setOptionValue("time_limit", max(remaining, 1e-3))
-    h.passModel(lp)
-    h.run()
-    status = h.getModelStatus()
-    its = int(h.getInfo().simplex_iteration_count)
-    if status == highspy.HighsModelStatus.kTimeLimit:
-        return np.zeros(cols), its, "time limit"
-    if status != highspy.HighsModelStatus.kOptimal:
-        return np.zeros(cols), its, f"LP status {h.modelStatusToString(status)}"
-    v = np.asarray(h.getSolution().col_value, dtype=float)
+    b_eq = np.asarray(b_eq, dtype=float)
+    model = Model(Program(block, cost=1.0, col_lower=0.0, col_upper=INF, row_lower=b_eq, row_upper=b_eq),
+                  presolve="choose", tolerances=TIGHT_TOLERANCES)
+    sol = model.solve(deadline, basis=False)
+    its = sol.iterations
+    if sol.status is SolveStatus.TIME_LIMIT:
+        return np.zeros(cols), its, Reason.TIME_LIMIT
+    if sol.status is not SolveStatus.OPTIMAL or sol.x is None:
+        return np.zeros(cols), its, f"LP status {sol.highs_status}"
+    v = sol.x
     return (v if nonnegative else v[:cols] - v[cols:]), its, ""
 
 
@@ -863,7 +978,7 @@ def basis_pursuit(
     tk = 1.0
     for k in range(iterations):
         if k % 10 == 0 and deadline.expired():
-            return u, k, "time limit"
+            return u, k, Reason.TIME_LIMIT
         v = x - step * (a.T @ (a @ x - t))
         if nonnegative:
             u_new = np.maximum(v - step * lam, 0.0)
@@ -879,7 +994,7 @@ def basis_pursuit(
         u, tk = u_new, t_new
         if done:
             return u, k + 1, ""
-    return u, iterations, "iteration limit"
+    return u, iterations, Reason.ITERATION_LIMIT
 
 
 @validate_params({**_ITERATIVE, "noise": [NON_NEGATIVE, None], "nonnegative": [Boolean], "normalize": [Boolean]})
@@ -960,13 +1075,13 @@ def layered_basis_pursuit(
 
     def stop(stage: str, reason: str) -> PursuitRun:
         partial = {f"x_{j}": v for j, v in sorted(estimates.items())}
-        return PursuitRun(None, (), counts, np.array([False]), reason == "time limit", stage,
+        return PursuitRun(None, (), counts, np.array([False]), reason == Reason.TIME_LIMIT, stage,
                           {**info, "reason": reason, "partial_estimates": partial}, stage_conv)
 
     for k in range(depth - 1, 0, -1):  # estimate x_k with layer k's matrix restricted to rows
         stage = f"x_{k}"
         if deadline.expired():
-            return stop(stage, "time limit")
+            return stop(stage, Reason.TIME_LIMIT)
         lam_k = lambdas[k - 1] if lambdas is not None else 2.0 * eps_next
         if not math.isfinite(lam_k):
             why = f"lambda schedule undefined at {stage}: a matrix column is zero on the support"
@@ -981,7 +1096,7 @@ def layered_basis_pursuit(
             x, its, why = basis_pursuit(mat, target, lam=lam_k, nonnegative=nonnegative, iterations=iterations,
                                         tol=tol, support_tol=support_tol, deadline=deadline)
         counts[stage], stage_conv[stage] = np.array([its]), np.array([not why])
-        if why and why != "iteration limit":  # time limit or an LP failure: no estimate to go on with
+        if why and why != Reason.ITERATION_LIMIT:  # time limit or an LP failure: no estimate to go on with
             return stop(stage, why)
         sup = support_of(x, support_tol)[0]
         x = np.where(sup, x, 0.0)
@@ -1122,7 +1237,7 @@ def _to_inversion(name: str, run: PursuitRun, row: int = 0) -> Inversion:
         order = list(run.iterations)
         done = order[: order.index(stage)]  # the stages this row completed
         partial = {k: v[row] for k, v in run.info["partial_estimates"].items() if k in done}
-        return Inversion(method=name, status=InversionStatus.UNKNOWN, latent=latent, reason="time limit",
+        return Inversion(method=name, status=InversionStatus.UNKNOWN, latent=latent, reason=Reason.TIME_LIMIT,
                          counts={k: int(run.iterations[k][row]) for k in [*done, stage]},
                          info={"partial_estimates": partial, "stage": stage})
     counts = {k: int(v[row]) for k, v in run.iterations.items()}
@@ -1137,13 +1252,13 @@ def _to_inversion(name: str, run: PursuitRun, row: int = 0) -> Inversion:
     reason = info.pop("reason", "")
     hidden = tuple(h[row] for h in run.hidden)
     if run.timed_out and run.cut is None:
-        status, reason = InversionStatus.UNKNOWN, "time limit"
+        status, reason = InversionStatus.UNKNOWN, Reason.TIME_LIMIT
         info["stage"] = run.stage
     elif reason:
         status = InversionStatus.UNKNOWN
         info["stage"] = run.stage
     elif not bool(run.converged[row]):
-        status, reason = InversionStatus.UNKNOWN, "iteration limit"
+        status, reason = InversionStatus.UNKNOWN, Reason.ITERATION_LIMIT
         info["unconverged_stages"] = [k for k, v in run.stage_converged.items() if not bool(v[row])]
     else:
         status = InversionStatus.SOLVED

@@ -23,7 +23,7 @@ import sympy
 from hypothesis import strategies as st
 
 from theorychk import exact
-from theorychk.network import Layer, Network
+from theorychk.network import Identity, Layer, Network, ReLU
 from theorychk.theorems.base import Check, Report, Theorem, register, to_rational
 from theorychk.theorems.instances import SignalCase, _fmt, exact_trace
 
@@ -44,10 +44,10 @@ n0 = sympy.Symbol("n_0", positive=True, integer=True)
 
 def _model(case: Any, name: str) -> list[Check]:
     net: Network = case.net
-    hidden = all(l.activation.spec == "relu" for l in net.layers[:-1])
-    last = net.layers[-1].activation.spec
+    hidden = all(isinstance(l.activation, ReLU) for l in net.layers[:-1])
+    last = net.layers[-1].activation
     return [Check("the paper's model: ReLU hidden layers, no biases, invertible last activation",
-                  hidden and not any(l.has_bias for l in net.layers) and last != "relu",
+                  hidden and not any(l.has_bias for l in net.layers) and not isinstance(last, ReLU),
                   {"activations": [l.activation.spec for l in net.layers]})]
 
 
@@ -538,7 +538,7 @@ def _bars(case: Any) -> list[np.ndarray]:
 
 def _oracle_hyp(case: OracleCase) -> Report:
     checks = _model(case, "aberdam2020.oracle")
-    checks.append(Check("phi is the identity (footnote 3)", case.net.layers[-1].activation.spec == "identity", {}))
+    checks.append(Check("phi is the identity (footnote 3)", isinstance(case.net.layers[-1].activation, Identity), {}))
     for j, wb in enumerate(_bars(case)):
         rk = exact.rank(wb) if wb.size else 0
         checks.append(Check(f"W_{j}[S_{j + 1}, S_{j}] has full column rank (exact)", wb.shape[1] > 0 and rk == wb.shape[1],

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from theorychk import exact
 from theorychk.errors import InvalidInput
-from theorychk.network import Layer, Network
+from theorychk.network import Identity, Layer, LeakyReLU, Network, ReLU
 from theorychk.theorems.base import Check, Report, Theorem, register
 from theorychk.theorems.instances import FormulaCase, LayerCase, SignalCase, exact_trace
 
@@ -50,7 +50,7 @@ def _lemma1_hyp(case: LayerCase) -> Report:
     ratio = Fraction(m, kk)
     return Report("lei2019.lemma1", "hypotheses", (
         Check("ReLU activation, no bias (the lemma's phi(x) = ReLU(Wx))",
-              layer.activation.spec == "relu" and not layer.has_bias, {"activation": layer.activation.spec}),
+              isinstance(layer.activation, ReLU) and not layer.has_bias, {"activation": layer.activation.spec}),
         Check("Assumption 1: n = c0 k with c0 >= 2.1 (exact)", ratio >= Fraction(21, 10), {"n": m, "k": kk, "c0": ratio}),
     ), note="i.i.d. Gaussian entries are a property of the draw, not of one matrix: the strategy draws them")
 
@@ -116,8 +116,9 @@ def _thm2_hyp(case: SignalCase) -> Report:
     checks = []
     for j, layer in enumerate(net.layers):
         spec = layer.activation.spec
-        rows = [r for r, v in enumerate(xs[j]) if v > 0] if spec == "relu" else list(range(layer.n_out))
-        ok_act = spec == "relu" or spec.startswith("leaky_relu") or spec == "identity"
+        relu = isinstance(layer.activation, ReLU)
+        rows = [r for r, v in enumerate(xs[j]) if v > 0] if relu else list(range(layer.n_out))
+        ok_act = isinstance(layer.activation, (ReLU, LeakyReLU, Identity))  # the activations Theorem 2 covers
         rk = exact.rank(layer.weight[rows]) if rows else 0
         checks.append(Check(f"layer {j}: rows with x_{j + 1} > 0 have full column rank n_{j} (exact)",
                             ok_act and rk == layer.n_in,
@@ -132,19 +133,16 @@ def layerwise_solve(net: Network, signal: Any) -> tuple[Fraction, ...] | None:
     the rows with ``y_r > 0`` (all rows after an invertible activation), exactly over Q."""
     y = [exact.rational(v) for v in signal]
     for layer in reversed(net.layers):
-        spec = layer.activation.spec
+        act = layer.activation
         b = [Fraction(0)] * layer.n_out if layer.bias is None else [exact.rational(v) for v in layer.bias]
-        if spec == "relu":
+        if isinstance(act, ReLU):  # only the positive outputs pin their rows
             rows = [r for r, v in enumerate(y) if v > 0]
             rhs = [y[r] - b[r] for r in rows]
-        elif spec.startswith("leaky_relu"):
-            c = exact.rational(spec.split(":")[1])
+        elif act.invertible and act.piecewise_linear:
             rows = list(range(layer.n_out))
-            rhs = [(y[r] if y[r] >= 0 else y[r] / c) - b[r] for r in rows]
-        elif spec == "identity":
-            rows, rhs = list(range(layer.n_out)), [y[r] - b[r] for r in range(layer.n_out)]
+            rhs = [act.exact_inverse(y[r]) - b[r] for r in rows]
         else:
-            raise InvalidInput(f"layer-wise exact solve needs piecewise-linear activations; got {spec!r}")
+            raise InvalidInput(f"layer-wise exact solve needs piecewise-linear activations; got {act.spec!r}")
         if not rows:
             return None
         sol = exact.solve(layer.weight[rows], rhs)
@@ -277,7 +275,7 @@ def _stab_hyp(name: str, norm: str, depth_one: bool):
         if depth_one:
             checks.append(Check("one layer", case.net.depth == 1, {"depth": case.net.depth}))
         checks.append(Check("ReLU layers, no bias (Section 4: generators without bias)",
-                            all(l.activation.spec == "relu" and not l.has_bias for l in case.net.layers), {}))
+                            all(isinstance(l.activation, ReLU) and not l.has_bias for l in case.net.layers), {}))
         consts, rows, e_norm = _chain(case, norm)
         for j, (c, r) in enumerate(zip(consts, rows)):
             checks.append(Check(f"layer {j}: c_{norm}(W_{j}^J) > 0 on J = rows with x*_{j + 1} > 2 eps_{j + 1} (exact)",

@@ -13,6 +13,7 @@ import sympy
 from hypothesis import strategies as st
 
 from theorychk import exact
+from theorychk.network import ReLU
 from theorychk.theorems.base import Check, Report, Theorem, register
 from theorychk.theorems.instances import LayerCase
 
@@ -24,7 +25,7 @@ m_sym, d_sym = sympy.symbols("m d", positive=True, integer=True)
 
 def _relu_hyp(name: str):
     def hyp(case: LayerCase) -> Report:
-        return Report(name, "hypotheses", (Check("ReLU activation", case.layer.activation.spec == "relu",
+        return Report(name, "hypotheses", (Check("ReLU activation", isinstance(case.layer.activation, ReLU),
                                                  {"activation": case.layer.activation.spec,
                                                   "shape": case.layer.weight.shape}),))
     return hyp

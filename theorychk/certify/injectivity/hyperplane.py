@@ -20,6 +20,7 @@ from theorychk.certify.injectivity.lp import _HyperplaneLP
 from theorychk.certify.injectivity.results import TOLERANCES, Pair
 from theorychk.check.injectivity import candidate_hyperplanes
 from theorychk.runtime import Deadline, progress
+from theorychk.errors import Reason, TimeLimitReached
 from theorychk.verdict import Status, jsonable
 
 
@@ -38,8 +39,8 @@ def _hyperplane_method(data: _LayerData, dom: _Domain | None, deadline: Deadline
     layer = data.layer
     try:
         hyps = candidate_hyperplanes(data.W, data.d, stop=deadline.expired if deadline.seconds else None)
-    except InterruptedError:
-        return _Exact(Status.UNKNOWN, "time limit during the hyperplane enumeration")
+    except TimeLimitReached:
+        return _Exact(Status.UNKNOWN, f"{Reason.TIME_LIMIT} during the hyperplane enumeration")
     stats: dict[str, Any] = {"hyperplanes": len(hyps), "lps": 0, "farkas": 0}
     outer = inner = None
     if dom is not None:
@@ -64,7 +65,7 @@ def _hyperplane_method(data: _LayerData, dom: _Domain | None, deadline: Deadline
             bar.advance()
             if n_done % 64 == 0 and deadline.expired():
                 stats.update(covered=n_done, undecided=undecided, lps=lp.solves, farkas=len(farkas))
-                return _Exact(Status.UNKNOWN, f"time limit after {n_done} of {len(hyps)} hyperplanes",
+                return _Exact(Status.UNKNOWN, f"{Reason.TIME_LIMIT} after {n_done} of {len(hyps)} hyperplanes",
                               stats=stats)
             hit = next((p for p, (mask, _) in enumerate(pool) if not mask & members), None)
             if hit is not None:

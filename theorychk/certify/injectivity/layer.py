@@ -28,8 +28,8 @@ from theorychk.certify.injectivity.hyperplane import _hyperplane_method
 from theorychk.certify.injectivity.results import TOLERANCES, LayerInjectivity, Pair, thresholds
 from theorychk.certify.injectivity.sufficient import _depth_milp
 from theorychk.certify.injectivity.witness import _greedy_witness, _sample_witness
-from theorychk.errors import InvalidInput
-from theorychk.network import Layer
+from theorychk.errors import InvalidInput, Reason
+from theorychk.network import Layer, ReLU
 from theorychk.runtime import Deadline
 from theorychk.verdict import Status, jsonable
 
@@ -131,7 +131,7 @@ def layer_injectivity(
                     stats={"rank": r})
     if act.invertible:
         return done(Status.CERTIFIED, "full column rank", evidence={"rank": r}, stats={"rank": r})
-    if act.name != "relu":
+    if not isinstance(act, ReLU):  # the sampling criterion (Puthawala et al.) is for ReLU layers
         return done(Status.UNKNOWN, "none", f"no injectivity criterion for activation {act.spec!r}")
 
     pair, min_active, hints = _sample_witness(data, rng, samples, dom)
@@ -166,7 +166,7 @@ def _large_layer(data: _LayerData, dom: _Domain | None, deadline: Deadline, rng:
         return done(Status.REFUTED, "greedy LP witness search", witness=pair, stats=stats)
     bounds: dict[str, Any] = {"halfspace_depth_upper": min_active}
     if deadline.expired():
-        return done(Status.UNKNOWN, "witness search", "time limit", bounds=bounds, stats=stats)
+        return done(Status.UNKNOWN, "witness search", Reason.TIME_LIMIT, bounds=bounds, stats=stats)
     if dom is not None:
         return done(Status.UNKNOWN, "witness search", "the sufficient condition is implemented for R^d only",
                     bounds=bounds, stats=stats)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import highspy
 import numpy as np
 
-from theorychk._highs import new_highs
+from theorychk._highs import INF, Model, Program, SolveStatus
 from theorychk.certify.injectivity.results import TOLERANCES
 
 
@@ -38,25 +37,9 @@ class _HyperplaneLP:
                     self.box.append((i, sign))
         A = np.array(a)
         self.rhs = np.array(rhs)
-        inf = highspy.kHighsInf
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = d + 1, A.shape[0]
-        lp.col_cost_ = np.r_[np.zeros(d), -1.0]
-        lp.col_lower_ = np.full(d + 1, -inf)
-        lp.col_upper_ = np.r_[np.full(d, inf), 1.0]
-        lp.row_lower_ = np.full(A.shape[0], -inf)
-        lp.row_upper_ = self.rhs.copy()
-        nz_r, nz_c = np.nonzero(A)
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = d + 1, A.shape[0]
-        lp.a_matrix_.start_ = np.searchsorted(nz_r, np.arange(A.shape[0] + 1)).astype(np.int32)
-        lp.a_matrix_.index_ = nz_c.astype(np.int32)
-        lp.a_matrix_.value_ = A[nz_r, nz_c]
-        h = new_highs(presolve="off", random_seed=0,
-                      primal_feasibility_tolerance=TOLERANCES["highs_primal_feasibility_tolerance"],
-                      dual_feasibility_tolerance=TOLERANCES["highs_dual_feasibility_tolerance"])
-        h.passModel(lp)
-        self.h = h
+        self.model = Model(Program(A, cost=np.r_[np.zeros(d), -1.0], col_lower=-INF,
+                                   col_upper=np.r_[np.full(d, INF), 1.0], row_lower=-INF, row_upper=self.rhs),
+                           tolerances={k: v for k, v in TOLERANCES.items() if k.startswith("highs_")})
         self.n_rows = A.shape[0]
         self.idx = np.arange(self.n_rows, dtype=np.int32)
         self.solves = 0
@@ -69,17 +52,16 @@ class _HyperplaneLP:
         up = self.rhs.copy()
         for j in range(self.m):
             if free_rows >> j & 1:
-                up[j] = highspy.kHighsInf
-        self.h.changeRowsBounds(self.n_rows, self.idx, np.full(self.n_rows, -highspy.kHighsInf), up)
-        if self.h.run() == highspy.HighsStatus.kError:
-            self.errors += 1
+                up[j] = INF
+        self.model.set_rows_bounds(self.idx, np.full(self.n_rows, -INF), up)
+        sol = self.model.solve(basis=False)
+        self.errors += sol.error
         self.solves += 1
-        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            self.h.clearSolver()
+        if sol.status is not SolveStatus.OPTIMAL or sol.x is None or sol.row_dual is None:
+            self.model.clear_solver()
             return None
-        sol = self.h.getSolution()
-        col = np.array(sol.col_value)
-        dual = -np.array(sol.row_dual)  # HiGHS: a <= row of a min problem has a dual <= 0
+        col = sol.x
+        dual = -sol.row_dual  # HiGHS: a <= row of a min problem has a dual <= 0
         dual[dual < 0] = 0.0
         lam = dual[: self.m] / self.norms
         return float(col[-1]), col[:-1], lam, dual[self.m:]

@@ -24,27 +24,9 @@ from theorychk.certify.injectivity.results import TOLERANCES, LayerInjectivity, 
 from theorychk.certify.injectivity.witness import _sample_points
 from theorychk.check.injectivity import check_network_pair
 from theorychk.errors import CertificateError, InvalidInput
-from theorychk.network import PLU, Layer, LeakyReLU, Network
+from theorychk.network import Layer, Network, ReLU
 from theorychk.runtime import DEFAULT_TIME_LIMIT, Deadline
 from theorychk.verdict import Status, jsonable
-
-
-def _act_inverse(spec: str, y: Fraction) -> Fraction | None:
-    """The exact preimage of one value under a bijective piecewise-linear activation."""
-    name, *params = spec.split(":")
-    if name == "identity":
-        return y
-    if name == "leaky_relu":
-        s = exact.rational(float(params[0]))
-        return y if y > 0 else y / s
-    if name == "plu":
-        a, c = exact.rational(float(params[0])), exact.rational(float(params[1]))
-        if y > c:
-            return (y - c) / a + c
-        if y < -c:
-            return (y + c) / a - c
-        return y
-    return None
 
 
 def _solve_with_inequalities(eq: list[list[Fraction]], rhs: list[Fraction], le: list[list[Fraction]],
@@ -86,8 +68,8 @@ def _preimage(layer: Layer, y: Sequence[Fraction], nonneg: bool) -> tuple[Fracti
     W = exact.to_fractions(layer.weight)
     b = [exact.rational(v) for v in layer.bias.tolist()]
     n = layer.n_in
-    spec = layer.activation.spec
-    if layer.activation.name == "relu":
+    act = layer.activation
+    if isinstance(act, ReLU):  # a zero output only says the pre-activation is <= 0
         if any(v < 0 for v in y):
             return None
         eq = [list(W[j]) for j in range(len(y)) if y[j] > 0]
@@ -95,12 +77,9 @@ def _preimage(layer: Layer, y: Sequence[Fraction], nonneg: bool) -> tuple[Fracti
         le = [list(W[j]) for j in range(len(y)) if y[j] == 0]
         le_rhs = [-b[j] for j in range(len(y)) if y[j] == 0]
     else:
-        pre: list[Fraction] = []
-        for v in y:
-            p = _act_inverse(spec, v)
-            if p is None:
-                return None
-            pre.append(p)
+        if not (act.invertible and act.piecewise_linear):
+            return None
+        pre = [act.exact_inverse(v) for v in y]
         eq, le, le_rhs = [list(r) for r in W], [], []
         rhs = [p - bj for p, bj in zip(pre, b)]
     if nonneg:
@@ -115,7 +94,7 @@ def _realize(net: Network, k: int, pair: Pair) -> Pair | None:
     for x in pair:
         v: tuple[Fraction, ...] = tuple(x)
         for i in range(k - 1, -1, -1):
-            nonneg = i > 0 and net.layers[i - 1].activation.name == "relu"
+            nonneg = i > 0 and net.layers[i - 1].activation.value_range[0] >= 0
             u = _preimage(net.layers[i], v, nonneg)
             if u is None:
                 return None
@@ -142,7 +121,7 @@ def _latent_witness(net: Network, rng: np.random.Generator, n: int, dom: _Domain
     J = np.broadcast_to(np.eye(d), (n, d, d)).copy()
     for layer, p in zip(net.layers, pre):
         J = np.einsum("ij,njk->nik", layer.weight, J)
-        J = _slopes(layer, p)[:, :, None] * J
+        J = layer.activation.derivative(p)[:, :, None] * J
     sv = np.linalg.svd(J, compute_uv=False)
     rel = sv[:, -1] / np.maximum(sv[:, 0], 1e-300)
     for idx in np.argsort(rel)[:4]:
@@ -154,27 +133,6 @@ def _latent_witness(net: Network, rng: np.random.Generator, n: int, dom: _Domain
     return None
 
 
-def _slopes(layer: Layer, pre: np.ndarray) -> np.ndarray:
-    a = layer.activation
-    if a.name == "relu":
-        return (pre > 0).astype(float)
-    if isinstance(a, LeakyReLU):
-        return np.where(pre > 0, 1.0, a.slope)
-    if isinstance(a, PLU):
-        return np.where(np.abs(pre) <= a.c, 1.0, a.alpha)
-    return np.ones_like(pre)
-
-
-def _breaks(layer: Layer) -> list[Fraction]:
-    a = layer.activation
-    if a.name in ("relu", "leaky_relu"):
-        return [Fraction(0)]
-    if isinstance(a, PLU):
-        c = exact.rational(a.c)
-        return [-c, c]
-    return []
-
-
 def _exact_latent_pair(net: Network, z: list[Fraction], dom: _Domain | None) -> Pair | None:
     import flint
 
@@ -184,16 +142,17 @@ def _exact_latent_pair(net: Network, z: list[Fraction], dom: _Domain | None) -> 
     pres = []
     for layer in net.layers:
         p = [u + exact.rational(bj) for u, bj in zip(exact.matvec(layer.weight, x), layer.bias.tolist())]
-        if any(p_ == c for p_ in p for c in _breaks(layer)):
+        breaks = [Fraction(c) for c in layer.activation.breakpoints]
+        if any(p_ == c for p_ in p for c in breaks):
             return None
-        slopes = [Fraction(1) if not _breaks(layer) else _slope_exact(layer, v) for v in p]
+        slopes = [layer.activation.piece(v).slope for v in p]
         Wq = exact.to_fmpq_mat(layer.weight)
         J = Wq * J
         for i, s in enumerate(slopes):
             for j in range(d):
                 J[i, j] = J[i, j] * flint.fmpq(s.numerator, s.denominator)
-        pres.append((layer, p, slopes))
-        x = list(exact.forward([(layer.weight, layer.bias, layer.activation.spec)], x)[0])
+        pres.append((layer, p, slopes, breaks))
+        x = list(exact.forward([(layer.weight, layer.bias, layer.activation)], x)[0])
     basis = exact.nullspace(J)
     if not basis:
         return None
@@ -201,12 +160,12 @@ def _exact_latent_pair(net: Network, z: list[Fraction], dom: _Domain | None) -> 
     # Directional derivatives of every pre-activation along v; step eps keeps each on its piece.
     eps = Fraction(1)
     dx = v
-    for layer, p, slopes in pres:
+    for layer, p, slopes, breaks in pres:
         dp = exact.matvec(layer.weight, dx)
         for pv, dv in zip(p, dp):
             if dv == 0:
                 continue
-            for c in _breaks(layer):
+            for c in breaks:
                 gap = c - pv
                 if (gap > 0) == (dv > 0):  # moving towards the breakpoint
                     eps = min(eps, gap / dv / 2)
@@ -224,18 +183,6 @@ def _exact_latent_pair(net: Network, z: list[Fraction], dom: _Domain | None) -> 
     except CertificateError:
         return None
     return z0, z1
-
-
-def _slope_exact(layer: Layer, p: Fraction) -> Fraction:
-    a = layer.activation
-    if a.name == "relu":
-        return Fraction(1) if p > 0 else Fraction(0)
-    if isinstance(a, LeakyReLU):
-        return Fraction(1) if p > 0 else exact.rational(a.slope)
-    if isinstance(a, PLU):
-        inside = abs(p) <= exact.rational(a.c)
-        return Fraction(1) if inside else exact.rational(a.alpha)
-    return Fraction(1)
 
 
 def network_injectivity(
@@ -309,7 +256,7 @@ def network_injectivity(
         prev = net.layers[k - 1]
         # Only a previous ReLU layer whose image fills the orthant (full row rank) can produce an
         # arbitrary pair of positive points; otherwise this search would only waste time.
-        if prev.activation.name == "relu" and exact.rank(prev.weight) == prev.n_out:
+        if isinstance(prev.activation, ReLU) and exact.rank(prev.weight) == prev.n_out:
             orth = _Box(lower=tuple(Fraction(0) for _ in range(net.layers[k].n_in)),
                         upper=tuple(None for _ in range(net.layers[k].n_in)))
             sub = layer_injectivity(net.layers[k], seed=int(rng.integers(2**31)), domain=orth,

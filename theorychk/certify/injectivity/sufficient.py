@@ -6,10 +6,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import highspy
 import numpy as np
 
-from theorychk._highs import new_highs
+from theorychk._highs import INF as inf
+from theorychk._highs import Model, Program
 from theorychk.network import Layer
 from theorychk.runtime import Deadline
 
@@ -33,7 +33,6 @@ def _depth_milp(layer: Layer, deadline: Deadline, time_cap: float) -> dict[str, 
     # columns: y (n), a (m), u_plus (n), u_minus (n; not for tau)
     nu = n
     ncol = n + m + 2 * nu
-    inf = highspy.kHighsInf
     lower = np.r_[-np.ones(n), np.zeros(m + 2 * nu)]
     upper = np.ones(ncol)
     if bias:
@@ -55,29 +54,14 @@ def _depth_milp(layer: Layer, deadline: Deadline, time_cap: float) -> dict[str, 
     r = np.zeros(ncol)
     r[n + m:] = 1.0
     rows.append(r), lo.append(1.0), up.append(inf)
-    M = np.array(rows)
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = ncol, M.shape[0]
-    lp.col_cost_ = np.r_[np.zeros(n), np.ones(m), np.zeros(2 * nu)]
-    lp.col_lower_, lp.col_upper_ = lower, upper
-    lp.row_lower_, lp.row_upper_ = np.array(lo), np.array(up)
-    nz_r, nz_c = np.nonzero(M)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = ncol, M.shape[0]
-    lp.a_matrix_.start_ = np.searchsorted(nz_r, np.arange(M.shape[0] + 1)).astype(np.int32)
-    lp.a_matrix_.index_ = nz_c.astype(np.int32)
-    lp.a_matrix_.value_ = M[nz_r, nz_c]
-    lp.integrality_ = [highspy.HighsVarType.kContinuous] * n + [highspy.HighsVarType.kInteger] * (m + 2 * nu)
-    h = new_highs(random_seed=0, mip_feasibility_tolerance=1e-9)
-    rem = deadline.remaining()
-    h.setOptionValue("time_limit", float(time_cap if rem is None else max(min(rem, time_cap), 0.5)))
-    h.passModel(lp)
-    h.run()
-    info = h.getInfo()
-    status = h.modelStatusToString(h.getModelStatus())
-    bound = float(info.mip_dual_bound)
+    model = Model(Program(np.array(rows), cost=np.r_[np.zeros(n), np.ones(m), np.zeros(2 * nu)],
+                          col_lower=lower, col_upper=upper, row_lower=np.array(lo), row_upper=np.array(up),
+                          integer=np.arange(n, ncol)),
+                  presolve="choose", tolerances={"highs_mip_feasibility_tolerance": 1e-9})
+    sol = model.solve(deadline, cap=time_cap, floor=0.5)
+    bound = sol.mip_dual_bound
     lower_bound = max(0, math.ceil(bound - 1e-6)) if math.isfinite(bound) else 0
-    return {"lower": lower_bound, "dual_bound": bound, "objective": float(info.objective_function_value),
-            "status": status,
+    return {"lower": lower_bound, "dual_bound": bound, "objective": sol.objective,
+            "status": sol.highs_status,
             "formulation": "min #{j: <(w_j,b_j),(x,tau)> > 0}, tau >= 0, ||(x,tau)||_inf = 1"}
 
