@@ -193,7 +193,7 @@ def _c_lower_up(cert: dict) -> None:
 
 def _drop_facet(cert: dict) -> None:
     ev = cert["claims"][0]["evidence"]["layers"][0]["c_evidence"]
-    ev["certificates"] = ev["certificates"][1:]
+    ev["y"] = ev["y"][1:]
 
 
 def _bound_down(cert: dict) -> None:
@@ -304,7 +304,7 @@ REJECTIONS = [
     ("mirror", ("aberdam_thm1", "per_signal"), _set("claims.0.status", "CERTIFIED"), "unsupported spark evidence 'circuit'"),
     # --- stability
     ("inj", "lei_linf", _c_lower_up, "c_lower = "),
-    ("inj", "lei_linf", _drop_facet, "need one dual vector per facet 0..11"),
+    ("inj", "lei_linf", _drop_facet, "lei_linf layer 1.y: expected 12 lists of "),
     ("inj", "lei_linf", _bound_down, "bound does not equal the end of the chain"),
     ("inj", "lei_linf", _set("claims.0.evidence.layers.0.noise_in", "1"), "noise_in does not equal 2 l eps / c"),
     ("inj", "lei_linf", _set("claims.0.evidence.bound", "1"), "bound does not equal the end of the chain"),
@@ -313,7 +313,7 @@ REJECTIONS = [
     ("inj", "lei_linf", _set("claims.0.evidence.layers", []), "need a positive noise and one entry per layer"),
     ("inj", "lei_l1", _set("claims.0.evidence.layers.0.c_evidence.method", "trust me"), "unsupported evidence 'trust me'"),
     ("inj", "lei_l1", _c_lower_up, "c_lower = "),
-    ("wide", "lei_l1", _set("claims.0.evidence.layers.0.c_evidence.L", []), "L must have 4 rows"),
+    ("wide", "lei_l1", _set("claims.0.evidence.layers.0.c_evidence.L", []), "L: expected 4 lists of 52 integers"),
     ("wide", "lei_l1", _set("claims.0.evidence.layers.0.c_evidence.method", "kernel_rays"), "kernel rays beyond the checker's cap"),
     ("thm2", "aberdam_thm2", _bound_down, "a coherence hypothesis fails or the bound does not match"),
     ("thm2", "aberdam_thm2", _phi_up, "phi_lower is not a verified lower bound"),
@@ -444,17 +444,20 @@ def test_random_tampering_never_escapes_or_verifies_a_changed_number(certs, name
             assert not report.verified, path
 
 
-def test_left_inverse_evidence_is_float32_short(certs):
-    # Any rational L is valid evidence; the certifier stores the float32-rounded pseudo-inverse
-    # when it keeps ||I - L A|| <= 1/1000 (half the digits to store and to check exactly).
-    from theorychk.certify.stability import SHORT_L_DEFECT, _left_inverse_bound
+def test_left_inverse_evidence_is_short_integers(certs):
+    # Any rational L is valid evidence; the certifier stores the pseudo-inverse as scale * Z with
+    # integer Z of the fewest bits that keep the bound within L_LOSS of the float pseudo-inverse's.
+    from theorychk.certify.stability import L_LOSS
 
     ev = claim_of(certs["wide"], "lei_l1")["evidence"]["layers"][0]["c_evidence"]
-    entries = [F(v) if "/" in v or v.lstrip("-").isdigit() else F(float.fromhex(v)) for row in ev["L"] for v in row]
-    assert all(F(float(np.float32(float(q)))) == q for q in entries)
-    net, _ = NETS["wide"]
-    a = net.layers[0].weight
-    full = _left_inverse_bound(a, np.linalg.pinv(a), "1")
-    short = _left_inverse_bound(a, np.linalg.pinv(a).astype(np.float32).astype(np.float64), "1")
-    assert full is not None and short is not None and short[2] <= SHORT_L_DEFECT
-    assert short[0] >= full[0] * (1 - SHORT_L_DEFECT) / (1 + SHORT_L_DEFECT)
+    scale = F(ev["scale"]) if "/" in ev["scale"] else F(float.fromhex(ev["scale"]))
+    assert scale.numerator == 1 and scale.denominator & (scale.denominator - 1) == 0  # a power of two
+    assert max(abs(v) for row in ev["L"] for v in row).bit_length() < 24  # shorter than float32
+    net, z = NETS["wide"]
+    x = net.forward(np.array([float(v) for v in z]))
+    a = net.layers[0].weight[[r for r, v in enumerate(x) if v > 2 / 1000]]
+    lf = np.linalg.pinv(a)
+    n_e = np.abs(np.eye(4) - lf @ a).sum(axis=0).max()
+    full = (1 - n_e) / np.abs(lf).sum(axis=0).max()
+    c = F(claim_of(certs["wide"], "lei_l1")["evidence"]["layers"][0]["c_lower"])
+    assert full * (1 - L_LOSS) * (1 - 1e-9) <= float(c) <= full * (1 + 1e-9)

@@ -4,14 +4,15 @@ For every claim of certificates the certifier produced — from the zoo nets and
 of ``test_check.py`` that reach every claim kind and evidence form — apply each mutation class:
 flip the status each way, perturb one rational, drop / duplicate / reorder a witness row, flip an
 activation bit (a support entry, an activation), change the fingerprint or a parameter (noise,
-box, delta — no certificate field records a prime: the checker picks its own), and edit each
-descriptive field. Every mutant must be
+box, delta — no certificate field records a prime: the checker picks its own), flip a stability
+layer's ``constant`` between ``exact`` and ``lower_bound``, and edit each descriptive field. Every mutant must be
 
 * **rejected** — the certificate is not VERIFIED and some finding is REJECTED with a reason from a
   named check (never the ``malformed ...`` catch-all), or
 * **meaning-preserving** — every finding is unchanged and the edit touched only a proof hint
   (evidence the checker re-derives the same conclusion from: multipliers, dual vectors, rows, a
-  witness that still is one) or a field declared informational, or
+  witness that still is one; a stability layer's ``"constant": "exact"`` weakened to
+  ``"lower_bound"``) or a field declared informational, or
 * **withdrawn** — the status became UNKNOWN: the claim now asserts less and is reported NO_CLAIM.
 
 * **carried** — the edit made a claim rest on what the checker does not re-derive (declared solver
@@ -178,6 +179,10 @@ def mutations(cert: dict, *, per_claim: int = 3) -> Iterator[Mutation]:
         if "sigma" in ev:
             yield "descriptive field", (*base, "evidence", "sigma"), lambda c, i=i: _set(
                 c, ("claims", i, "evidence", "sigma"), "-" + str(c["claims"][i]["evidence"]["sigma"]))
+        for n, layer in enumerate(ev.get("layers", [])):
+            if isinstance(layer, dict) and layer.get("constant") in ("exact", "lower_bound"):
+                path = (*base, "evidence", "layers", n, "constant")
+                yield "exactness flip", path, setter(path, "lower_bound" if layer["constant"] == "exact" else "exact")
         if "conditional_on" in ev:
             yield "descriptive field", (*base, "evidence", "conditional_on"), setter(
                 (*base, "evidence", "conditional_on"), "nothing")
@@ -308,13 +313,33 @@ def _one_claim(name: str, cert: dict, net: Any, kind: str) -> tuple[str, dict, A
     return f"{name}[{kind}]", out, net
 
 
+def dual_bound_base() -> tuple[str, dict, Any]:
+    """``lei_linf`` on the ``wide`` net with its constant as a certified dual lower bound (the form the
+    certifier uses on wide layers; the small nets otherwise get the exact constant)."""
+    from theorychk.certify import stability
+    from theorychk.certify.certificate import build_certificate
+    from tests.check.test_check import NETS
+
+    net, z = NETS["wide"]
+    mp = pytest.MonkeyPatch()
+    mp.setattr(stability, "EXACT_CINF_LIMIT", 0)
+    try:
+        cert = json.loads(json.dumps(build_certificate(net, z, source="test", kinds=("lei_linf",),
+                                                       noise=Fraction(1, 1000))))
+    finally:
+        mp.undo()
+    return "wide-dual-bound[lei_linf]", cert, net
+
+
 def default_bases() -> list[tuple[str, dict, Any]]:
     """Every claim kind and evidence form the certifier emits, in about ten seconds: the small nets
-    (``inj`` only for the Oracle claim: its l_1 kernel-ray check makes each mutant slow), one
-    certificate of the zoo net vae-leaky (with the global-injectivity claims)."""
+    (``inj`` only for the Oracle claim: its l_1 kernel-ray check makes each mutant slow), the
+    dual-lower-bound form of ``lei_linf``, one certificate of the zoo net vae-leaky (with the
+    global-injectivity claims)."""
     synth = {name: (cert, net) for name, cert, net in synthetic_bases()}
     bases = [(n, c, net) for n, (c, net) in synth.items() if n != "inj"]
-    return bases + [_one_claim("inj", *synth["inj"], "aberdam_oracle")] + zoo_bases(("vae-leaky",))[:1]
+    return bases + [_one_claim("inj", *synth["inj"], "aberdam_oracle"), dual_bound_base()] + \
+        zoo_bases(("vae-leaky",))[:1]
 
 
 def test_mutation_campaign(capsys):
@@ -329,7 +354,8 @@ def test_mutation_campaign(capsys):
                      "aberdam_oracle", "layer_injective", "network_injective"}
     classes = {mclass for mclass, _ in by_class}
     assert classes == {"status flip", "perturb rational", "drop witness row", "duplicate witness row",
-                       "reorder witness rows", "activation bit", "fingerprint", "parameter", "descriptive field"}
+                       "reorder witness rows", "activation bit", "fingerprint", "parameter", "descriptive field",
+                       "exactness flip"}
 
 
 @pytest.mark.slow

@@ -19,6 +19,7 @@ from theorychk.check.rationals import activation_enclosure, inverse_lipschitz_bo
 from theorychk.errors import CertificateError
 from theorychk.network import Layer, Network, ReLU
 from tests.check.test_check import NETS, NOISE, claim_of, only
+from tests.check.test_stability import legacy
 
 F = Fraction
 
@@ -65,7 +66,9 @@ def test_hidden_smooth_activation_has_no_exact_forward_pass(certs):
 
 def test_a_verifier_tripping_on_evidence_rejects_through_the_catch_all(certs):
     cert = only(certs["inj"], "lei_linf")
-    cert["claims"][0]["evidence"]["layers"][0]["c_evidence"]["certificates"] = [{"y": {}}, {"facet": 0, "y": {}}]
+    ev = cert["claims"][0]["evidence"]["layers"][0]["c_evidence"]
+    del ev["y"]  # the format before issue 16: a list of per-facet certificates
+    ev["certificates"] = [{"y": {}}, {"facet": 0, "y": {}}]
     (reason,) = _rejected(cert, NETS["inj"][0])
     assert reason.startswith("malformed evidence (TypeError: ")
 
@@ -141,7 +144,9 @@ def test_exact_helpers_reject_bad_input():
 
 def test_a_row_of_L_must_be_a_list(certs):
     cert = only(certs["wide"], "lei_l1")
-    cert["claims"][0]["evidence"]["layers"][0]["c_evidence"]["L"][0] = "1"
+    entry = cert["claims"][0]["evidence"]["layers"][0]
+    legacy("wide", entry)  # a rational L (before issue 16)
+    entry["c_evidence"]["L"][0] = "1"
     assert _rejected(cert, NETS["wide"][0]) == ["lei_l1 layer 0.L: expected a list of rationals, got str"]
 
 
@@ -185,6 +190,7 @@ def test_lp_dual_vector_outside_the_rows_J(certs):
     cert = only(certs["inj"], "lei_linf")
     entry = cert["claims"][0]["evidence"]["layers"][0]
     assert entry["layer"] == 1
+    legacy("inj", entry)  # sparse duals (before issue 16) can name a row outside J; dense ones cannot
     off = next(r for r in range(30) if r not in cert["signal"]["supports"][1])
     entry["c_evidence"]["certificates"][0]["y"][str(off)] = "1"
     assert _rejected(cert, NETS["inj"][0]) == ["lei_linf layer 1: a dual vector uses a row outside J"]

@@ -19,14 +19,19 @@ roots, eigenvalues by exactly verified positive-definiteness). Indices are ours 
     eps_{j+1}``, so ``||x - x*_j||_inf <= eps_j := 2 l_j eps_{j+1} / c_inf(W_j^{J_j})``. Guarantee:
     ``||z - z*||_inf <= eps_0``, for every output of the layer-wise LPs run with the true noise
     levels (the proof does not cover Algorithm 1's search over smaller tolerances, where rows
-    with ``x*_r = 0`` may enter ``I``). Hypothesis: ``c_inf(W_j^{J_j}) > 0`` for every layer,
-    with a certified lower bound (LP duals per facet, or an approximate left inverse).
+    with ``x*_r = 0`` may enter ``I``). Hypothesis: ``c_inf(W_j^{J_j}) > 0`` for every layer.
+    ``eps_j`` only grows as ``c`` shrinks, so the chain needs a *certified lower bound* on ``c``,
+    not its value: one integer dual vector per facet (LP weak duality, exact for any ``y``), or an
+    approximate left inverse. The exact constant is computed only where it is cheap
+    (``|J| k^3 <= EXACT_CINF_LIMIT``), and then proven attained by a primal ``x``; each layer
+    says which (``"constant": "exact"`` or ``"lower_bound"``).
 
 ``lei_l1`` — Theorem 3 of [1] (l_1 noise, Algorithm 2)
     Same chain in l_1: the l_1 LP's optimum is at most its value at ``x*`` (``<= ||e||_1``), so
     ``||W_J (x - x*)||_1 <= 2 l eps`` and ``eps_j = 2 l_j eps_{j+1} / c_1(W_j^{J_j})`` with
     ``J_j = {x*_{j+1,r} > 2 eps_{j+1}}`` (``|e_r| <= ||e||_1``). ``c_1`` exact by kernel rays when
-    ``C(|J|, n_j - 1)`` is small, else an approximate-left-inverse lower bound.
+    ``C(|J|, n_j - 1)`` is small (``"exact"``), else the approximate-left-inverse lower bound
+    (``"lower_bound"``).
 
 ``aberdam_thm2`` — Theorem 2 of Aberdam et al. [2], bound (7) (Layered Basis-Pursuit, l_2 noise)
     *As printed*: if ``s_i < 1/(3 mu_{s_{i+1}}(W_i))`` for ``i = 1..L`` (paper's L = our
@@ -72,13 +77,15 @@ from theorychk import exact
 from theorychk.certify.signal import make_claim
 from theorychk.check.core import Trace
 from theorychk.check.rationals import is_positive_definite
-from theorychk.check.stability import KERNEL_CAP, THM2_CONDITION, aberdam_bound, lei_rows, lipschitz, oracle_bounds
+from theorychk.check.stability import (
+    KERNEL_CAP, THM2_CONDITION, aberdam_bound, lei_rows, left_inverse_bound, lipschitz, oracle_bounds,
+)
 from theorychk.errors import InvalidInput
 from theorychk.network import Identity, ReLU
 from theorychk.runtime import Deadline
 from theorychk.verdict import EngineStatus, Status
 
-__all__ = ["STABILITY_KINDS", "stability_claims", "eigen_bounds", "c_lower_bound"]
+__all__ = ["STABILITY_KINDS", "stability_claims", "eigen_bounds", "c_lower_bound", "constant_of"]
 
 STABILITY_KINDS = ("lei_linf", "lei_l1", "aberdam_thm2", "aberdam_oracle")
 
@@ -94,200 +101,92 @@ STATEMENTS = {
 }
 
 
-#: ``||I - L A||`` up to which the float32-rounded pseudo-inverse is used as ``L`` (the bound
-#: then loses at most this fraction against a float64 ``L``, for half the digits to store and check)
-SHORT_L_DEFECT = Fraction(1, 1000)
+#: Fraction of the float bound the certifier gives up to store an approximate left inverse in
+#: fewer bits (any rational ``L`` is valid evidence; shorter integers make the certificate and its
+#: exact check smaller).
+L_LOSS = 1e-3
+
+#: Above this many ``rows * k**3`` the exact ``c_inf`` engine (LPs made exact) is replaced by the
+#: certified dual bound of :func:`~theorychk.invariants.cnorm.c_inf_of_rows` (``method="dual_bound"``).
+EXACT_CINF_LIMIT = 2_000_000
 
 
-def _approx_left_inverse(a: np.ndarray, norm: str, deadline: Deadline | None = None
-                         ) -> tuple[Fraction, dict[str, Any]] | None:
-    """``c >= (1 - ||I - L A||) / ||L||`` for any rational ``L`` (induced l_inf or l_1 norms).
-
-    ``L`` is the pseudo-inverse rounded to float32 when that keeps ``||I - L A|| <= 1/1000``
-    (any rational ``L`` is valid evidence; shorter numbers make the certificate and its exact
-    check smaller), else the float64 pseudo-inverse.
-    """
-    deadline = deadline or Deadline(None)
+def _approx_left_inverse(tr: Trace, j: int, rows: list[int], norm: str) -> tuple[Fraction, dict[str, Any]] | None:
+    """``c >= (1 - ||I - L A||) / ||L||`` for the pseudo-inverse ``L`` rounded to ``scale * Z`` with
+    integer ``Z`` of the fewest bits that keep the float bound within :data:`L_LOSS`; the bound is
+    recomputed exactly by the checker's own function."""
+    a = tr.net.layers[j].weight[rows, :].astype(np.float64)
     try:
         lf = np.linalg.pinv(a)
     except np.linalg.LinAlgError:
         return None
-    short = _left_inverse_bound(a, lf.astype(np.float32).astype(np.float64), norm, deadline)
-    if short is not None and short[2] <= SHORT_L_DEFECT:
-        return short[0], short[1]
-    full = _left_inverse_bound(a, lf, norm, deadline)
-    return None if full is None else (full[0], full[1])
 
+    def float_bound(lm: np.ndarray) -> float:
+        e, ax = np.abs(np.eye(a.shape[1]) - lm @ a), 1 if norm == "inf" else 0
+        n_e, n_l = e.sum(axis=ax).max(), np.abs(lm).sum(axis=ax).max()
+        return (1 - n_e) / n_l if n_e < 1 and n_l > 0 else 0.0
 
-def _left_inverse_bound(a: np.ndarray, lf: np.ndarray, norm: str, deadline: Deadline | None = None
-                        ) -> tuple[Fraction, dict[str, Any], Fraction] | None:
-    """The bound of :func:`_approx_left_inverse` for the float matrix ``lf`` (exactly), its
-    evidence and ``||I - L A||``; ``None`` when ``||I - L A|| >= 1``.
-
-    ``L`` is read exactly (dyadic), so ``L A`` is one integer product ``s_L s_A (Z_L Z_A)`` in
-    flint, not a rational one (17 s on 784 x 500 before, issue 14).
-    """
-    deadline = deadline or Deadline(None)
-    k = a.shape[1]
-    deadline.check("approximate left inverse")
-    zl, sl = exact.to_fmpz_mat(lf)
-    za, sa = exact.to_fmpz_mat(a)
-    deadline.check("approximate left inverse")
-    prod = zl * za
-    scale = sl * sa
-    den, num = scale.denominator, scale.numerator
-    # E = I - L A = (den I - num Z_L Z_A) / den, entries as integers over den
-    e_int = [[(den if i == j else 0) - num * int(prod[i, j]) for j in range(k)] for i in range(k)]
-    l_int = [[int(zl[i, j]) for j in range(int(zl.ncols()))] for i in range(k)]
-    deadline.check("approximate left inverse")
-    if norm == "inf":
-        n_e = Fraction(max(sum(abs(v) for v in r) for r in e_int), den)
-        n_l = sl * max(sum(abs(v) for v in r) for r in l_int)
-    else:
-        n_e = Fraction(max(sum(abs(e_int[i][j]) for i in range(k)) for j in range(k)), den)
-        n_l = sl * max(sum(abs(l_int[i][j]) for i in range(k)) for j in range(len(l_int[0])))
-    lq = [[sl * v for v in row] for row in l_int]
-    if n_e >= 1 or n_l == 0:
+    target = (1 - L_LOSS) * float_bound(lf)
+    if not target > 0:
         return None
-    return (1 - n_e) / n_l, {"method": "approx_left_inverse", "L": lq}, n_e
-
-
-#: Facets per batched IRLS step of :func:`_linf_bracket` (deadline checks in between).
-_IRLS_CHUNK = 16
-
-#: Above this many ``rows * k**3`` the exact c_inf engine is replaced by :func:`_linf_bracket`.
-EXACT_CINF_LIMIT = 2_000_000
-
-
-def _facet_bounds(a: tuple[Any, Fraction], ys: np.ndarray, facets: list[int] | None = None) -> list[Fraction]:
-    """Exact weak-duality bounds ``(|g_j| - sum_{l != j} |g_l|) / ||y||_1``, ``g = A^T y``, for the rows ``y``
-    of ``ys`` and facets ``j`` (default ``0, 1, ...``); ``a = (Z, s)`` with ``A = s Z`` integer; the
-    scale of ``y`` cancels."""
-    facets = list(range(ys.shape[0])) if facets is None else facets
-    za, sa = a
-    zy, _ = exact.to_fmpz_mat(ys.T)
-    g = za.transpose() * zy
-    k = za.ncols()
-    ny = [sum(abs(int(zy[i, f])) for i in range(zy.nrows())) for f in range(ys.shape[0])]
-    out = []
-    for f in range(ys.shape[0]):
-        col = [abs(int(g[l, f])) for l in range(k)]
-        out.append(sa * Fraction(max(0, 2 * col[facets[f]] - sum(col)), ny[f]) if ny[f] else Fraction(0))
-    return out
-
-
-def _linf_bracket(a: np.ndarray, az: tuple[Any, Fraction] | None = None, *, iterations: int = 8,
-                  time_limit: float | None = None, sparsify: float = 1e-4, rel_gap: float = 1e-6
-                  ) -> tuple[Fraction, Fraction, np.ndarray]:
-    """Certified ``lo <= c_inf(A) <= hi`` for a tall full-rank ``A`` without one LP per facet.
-
-    Each facet ``x_j = 1`` of ``c_inf = min_j LP_j`` gets a dual vector from iteratively
-    reweighted least squares for the l_1-minimal left-inverse row (batched, BLAS), rounded to
-    float32 and sparsified (entries below ``sparsify`` times the largest dropped): any rational
-    ``y`` is a valid certificate (weak duality, bound recomputed exactly). The facets whose bound
-    is below the best upper bound are then solved as LPs (HiGHS, warm-started) until the
-    bracket is within ``rel_gap``: the float dual improves that facet's bound, the float primal
-    point ``x`` gives the exact upper bound ``||A x||_inf / ||x||_inf``. ``az = (Z, s)`` is the
-    exact integer form ``A = s Z`` if the caller has it.
-    """
-    from theorychk._highs import INF, Model, Program, SolveStatus
-
-    r, k = a.shape
-    deadline = Deadline(time_limit)
-    ys = np.linalg.pinv(a)
-    for _ in range(iterations):
-        # Facets in chunks: one batched step over all k facets of a 784 x 500 layer is a
-        # 500 x 784 x 500 array and tens of seconds; a chunk is short enough to check the deadline.
-        nxt = np.empty_like(ys)
-        for lo in range(0, k, _IRLS_CHUNK):
-            deadline.check("c_inf bracket")
-            part = ys[lo:lo + _IRLS_CHUNK]
-            d = np.abs(part) + 1e-12 * np.abs(part).max(axis=1, keepdims=True)
-            ad = a[None, :, :] * d[:, :, None]
-            try:
-                coef = np.linalg.solve(np.matmul(a.T[None, :, :], ad), np.eye(k)[lo:lo + _IRLS_CHUNK, :, None])
-            except np.linalg.LinAlgError:
-                nxt = None
-                break
-            nxt[lo:lo + _IRLS_CHUNK] = np.matmul(ad, coef)[:, :, 0]
-        if nxt is None or not np.all(np.isfinite(nxt)):
+    exp = int(np.frexp(np.abs(lf).max())[1])
+    for bits in (8, 10, 12, 16, 20, 24, 32, 40, 52):
+        zl = np.rint(np.ldexp(lf, bits - exp))
+        if float_bound(np.ldexp(zl, exp - bits)) >= target or bits == 52:
             break
-        ys = nxt
-
-    def clean(y: np.ndarray) -> np.ndarray:
-        y = y.astype(np.float32).astype(np.float64)
-        return np.where(np.abs(y) > sparsify * np.abs(y).max(), y, 0.0)
-
-    ys = np.array([clean(y) for y in ys])
-    az = az if az is not None else exact.to_fmpz_mat(a)
-    deadline.check("c_inf bracket")
-    lbs = _facet_bounds(az, ys)
-    deadline.check("c_inf bracket")
-    hi: Fraction | None = None
-    # LP_j: min t  s.t.  A x - t <= 0 <= A x + t, x_j = 1, -1 <= x <= 1   (variables x, t)
-    model = Model(Program(np.vstack([np.c_[a, -np.ones(r)], np.c_[a, np.ones(r)]]), cost=np.r_[np.zeros(k), 1.0],
-                          col_lower=np.r_[-np.ones(k), 0.0], col_upper=np.r_[np.ones(k), INF],
-                          row_lower=np.r_[np.full(r, -INF), np.zeros(r)],
-                          row_upper=np.r_[np.zeros(r), np.full(r, INF)]))
-    fixed = None
-    for f in sorted(range(k), key=lambda q: lbs[q]):
-        if (hi is not None and lbs[f] >= hi * (1 - Fraction(rel_gap))) or deadline.expired():
-            break
-        if fixed is not None:
-            model.set_col_bounds(fixed, -1.0, 1.0)
-        model.set_col_bounds(f, 1.0, 1.0)
-        fixed = f
-        sol = model.solve(deadline)
-        if sol.status is not SolveStatus.OPTIMAL or sol.x is None:
-            continue
-        xz, _ = exact.to_fmpz_mat(np.asarray(sol.x[:k])[:, None])
-        ax = az[0] * xz
-        val = az[1] * Fraction(max(abs(int(ax[i, 0])) for i in range(r)), max(abs(int(xz[q, 0])) for q in range(k)))
-        hi = val if hi is None else min(hi, val)
-        if sol.row_dual is not None:
-            y = clean(sol.row_dual[:r] + sol.row_dual[r:])
-            if np.any(y):
-                lb = _facet_bounds(az, y[None, :], [f])[0]
-                if lb > lbs[f]:
-                    lbs[f], ys[f] = lb, y
-    return min(lbs), hi if hi is not None else Fraction(0), ys
+    scale = Fraction(2) ** (exp - bits)
+    ints = [[int(v) for v in row] for row in zl]
+    bound = left_inverse_bound(tr.int_matrix(j, rows), tr.integer_weight(j)[1], ints, scale, norm)
+    return (bound, {"method": "approx_left_inverse", "scale": scale, "L": ints}) if bound > 0 else None
 
 
 def c_lower_bound(tr: Trace, j: int, rows: list[int], norm: str, *, time_limit: float | None
                   ) -> tuple[Fraction | None, dict[str, Any]]:
     """A certified lower bound on ``c_norm(W_j^rows)`` with checkable evidence (``None``: none > 0).
 
-    l_inf: exact by :func:`~theorychk.invariants.cnorm.c_inf_of_rows` (LP duals per facet) when
-    ``rows * k**3 <= EXACT_CINF_LIMIT``, else the certified bracket of :func:`_linf_bracket`
-    (``c_upper`` recorded). l_1: exact over kernel rays when ``C(rows, k - 1) <= KERNEL_CAP``, else
-    the approximate-left-inverse bound.
+    The guarantee divides by ``c``, so a lower bound is all it needs; the exact constant is
+    computed only where it is cheap, and the evidence then also carries what proves it attained
+    (``x`` for l_inf, the checker's own enumeration of kernel rays for l_1; see
+    :func:`constant_of`). l_inf: exact by :func:`~theorychk.invariants.cnorm.c_inf_of_rows` (LP
+    duals per facet, basis solved exactly) when ``rows * k**3 <= EXACT_CINF_LIMIT``, else its
+    ``"dual_bound"`` method (integer dual vector per facet). l_1: exact over kernel rays when
+    ``C(rows, k - 1) <= KERNEL_CAP``, else the approximate-left-inverse bound.
     """
-    from theorychk.invariants.cnorm import c_1_of_rows, c_inf_of_rows
+    from theorychk.invariants.cnorm import c_1_of_rows, c_inf_of_rows, linf_dual_bound
 
     w = tr.net.layers[j].weight
     k = w.shape[1]
-    a = w[rows, :]
     if not tr.full_rank(j, rows):
         return None, {"method": "rank deficient", "rows": len(rows), "n": k}
-    if norm == "inf" and len(rows) * k ** 3 > EXACT_CINF_LIMIT:
-        lo, hi, ys = _linf_bracket(a, (tr.int_matrix(j, rows), tr.integer_weight(j)[1]), time_limit=time_limit)
-        if lo > 0:
-            certs = [{"facet": f, "y": {str(rows[i]): Fraction(float(v)) for i, v in enumerate(y) if v}}
-                     for f, y in enumerate(ys)]
-            return lo, {"method": "lp_duals", "certificates": certs, "c_upper": hi, "exact": lo == hi}
-    elif norm == "inf":
-        res = c_inf_of_rows(w, rows, time_limit=time_limit)
-        if res.lower.value > 0 and "certificates" in res.lower.evidence:
-            certs = [{"facet": c["facet"], "y": {str(r): v for r, v in c["y"].items()}}
-                     for c in res.lower.evidence["certificates"]]
-            return res.lower.value, {"method": "lp_duals", "certificates": certs, "c_upper": res.upper.value,
-                                     "exact": res.exact}
+    if norm == "inf":
+        if len(rows) * k ** 3 <= EXACT_CINF_LIMIT:
+            res = c_inf_of_rows(w, rows, time_limit=time_limit)
+            ev = res.lower.evidence
+            if res.lower.value > 0 and "certificates" in ev:  # not when settled by the exhaustive ray search
+                pos = {r: i for i, r in enumerate(rows)}
+                ys = [[0] * len(rows) for _ in range(k)]
+                for c in ev["certificates"]:  # cnorm keeps its dual vectors as primitive integer vectors
+                    for r, v in c["y"].items():
+                        ys[c["facet"]][pos[r]] = int(v)
+                out: dict[str, Any] = {"method": "lp_duals", "y": ys}
+                if res.exact:
+                    out["x"] = res.upper.evidence["x"]
+                return res.lower.value, out
+        low, ys = linf_dual_bound(w[rows, :].astype(np.float64), tr.int_matrix(j, rows), tr.integer_weight(j)[1],
+                                  time_limit=time_limit)
+        if low > 0:
+            return low, {"method": "lp_duals", "y": ys}
     elif math.comb(len(rows), k - 1) <= KERNEL_CAP:
         res = c_1_of_rows(w, rows, time_limit=time_limit, method="kernels")
         if res.exact:
             return res.value, {"method": "kernel_rays"}
-    out = _approx_left_inverse(a, norm, Deadline(time_limit))
-    return (None, {"method": "no certified bound"}) if out is None else out
+    found = _approx_left_inverse(tr, j, rows, norm)
+    return (None, {"method": "no certified bound"}) if found is None else found
+
+
+def constant_of(evidence: dict[str, Any]) -> str:
+    """``"exact"`` when the evidence of :func:`c_lower_bound` proves the constant attained, else ``"lower_bound"``."""
+    return "exact" if evidence.get("method") == "kernel_rays" or "x" in evidence else "lower_bound"
 
 
 def eigen_bounds(gram: Sequence[Sequence[Fraction]]) -> tuple[Fraction, Fraction] | None:
@@ -333,17 +232,18 @@ def _lei(tr: Trace, eps: Fraction, norm: str, deadline: Deadline) -> dict[str, A
         ell = lipschitz(tr, j, e_out)
         c, cev = (None, {"method": "no finite inverse Lipschitz constant"}) if ell is None else \
             c_lower_bound(tr, j, rows, norm, time_limit=_remaining(deadline))
+        constant = constant_of(cev)
         hyps.append({"name": f"layer {j}: c_{norm}(W_{j}^J) > 0 on the {len(rows)} rows with x*_{j + 1} > 2 eps_{j + 1}"
                              if tr.relu(j) else f"layer {j}: c_{norm}(W_{j}) > 0 (all rows; inverse Lipschitz {ell})",
                      "holds": c is not None and c > 0,
-                     "values": {"rows": len(rows), "n": tr.net.widths[j], "c_lower": c, "lipschitz": ell,
-                                "paper_m_gt_n": len(rows) > tr.net.widths[j]}})
+                     "values": {"rows": len(rows), "n": tr.net.widths[j], "c_lower": c, "constant": constant,
+                                "lipschitz": ell, "paper_m_gt_n": len(rows) > tr.net.widths[j]}})
         if c is None or ell is None:
             return make_claim(kind, Status.UNKNOWN, statement=STATEMENTS[kind], hypotheses=hyps,
                               evidence={"noise": eps}, reason=f"layer {j}: {cev['method']}")
         e_in = 2 * ell * e_out / c
-        layers.append({"layer": j, "noise_out": e_out, "lipschitz": ell, "c_lower": c, "c_evidence": cev,
-                       "noise_in": e_in})
+        layers.append({"layer": j, "noise_out": e_out, "lipschitz": ell, "c_lower": c, "constant": constant,
+                       "c_evidence": cev, "noise_in": e_in})
         e_out = e_in
     return make_claim(kind, Status.CERTIFIED, statement=STATEMENTS[kind], hypotheses=hyps,
                       evidence={"noise": eps, "layers": layers, "bound": e_out})

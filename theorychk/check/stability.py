@@ -1,11 +1,16 @@
 """Verifiers of the stability claims: ``lei_linf``, ``lei_l1``, ``aberdam_thm2``, ``aberdam_oracle``.
 
 The checker recomputes every guaranteed error from the exact trace and the few numbers it cannot
-derive cheaply, each re-verified: lower bounds on ``c_inf`` / ``c_1`` (LP dual vectors per facet,
-an approximate left inverse ``L`` with ``c >= (1 - ||I - L A||) / ||L||``, or the exact minimum
-over kernel rays when at most :data:`KERNEL_CAP`), and eigenvalue enclosures (exact LDLᵀ of
-``G - lo I`` and ``hi I - G``). The recomputed bound must equal the certificate's. Statements:
-:mod:`theorychk.certify.stability`.
+derive cheaply, each re-verified: lower bounds on ``c_inf`` / ``c_1`` (integer dual vectors, one
+per facet, by weak duality; an integer-scaled approximate left inverse ``L`` with
+``c >= (1 - ||I - L A||) / ||L||``; or the exact minimum over kernel rays when at most
+:data:`KERNEL_CAP`) — one integer matrix product with the integer-scaled weights each, never an
+LP — and eigenvalue enclosures (exact LDLᵀ of ``G - lo I`` and ``hi I - G``). A layer's
+``c_lower`` must be at most what its evidence proves; ``"constant": "exact"`` must also be
+attained (a primal ``x``, or the kernel-ray enumeration). The recomputed bound must equal the
+certificate's. Statements: :mod:`theorychk.certify.stability`. Evidence written before issue 16
+(sparse rational duals per facet, a rational ``L``, no ``constant``) is read into the same integer
+form and states a lower bound.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ import itertools
 import math
 from fractions import Fraction
 from typing import Any
+
+import flint
 
 from theorychk import exact
 from theorychk.check import ClaimCheck, Outcome
@@ -26,10 +33,14 @@ from theorychk.check.rationals import (
 from theorychk.check.signal import exact_verifier
 from theorychk.errors import CertificateError
 
-__all__ = ["KERNEL_CAP", "THM2_CONDITION", "lei_rows", "lipschitz", "c_bound", "aberdam_bound", "oracle_bounds"]
+__all__ = ["KERNEL_CAP", "CONSTANTS", "THM2_CONDITION", "lei_rows", "lipschitz", "c_bound", "facet_dual_bound",
+           "left_inverse_bound", "witness_value", "check_constant", "aberdam_bound", "oracle_bounds"]
 
 #: Most (k-1)-row subsets the checker enumerates to recompute c_1 exactly.
 KERNEL_CAP = 5000
+#: What a layer of ``lei_linf`` / ``lei_l1`` says its ``c_lower`` is: the constant itself (proven
+#: attained) or a certified lower bound of it (all the guarantee needs).
+CONSTANTS = ("exact", "lower_bound")
 #: The condition bound (7) is proven under (Theorem 2 of paper 004, corrected): a CERTIFIED
 #: ``aberdam_thm2`` claim must state it verbatim.
 THM2_CONDITION = "exact support recovery S_hat_i = S_i at every layer"
@@ -54,39 +65,95 @@ def _rows_of(m: Any) -> list[list[Fraction]]:
     return [[exact.rational(m[i, j]) for j in range(m.ncols())] for i in range(m.nrows())]
 
 
+def int_rows(value: Any, nrows: int, ncols: int, where: str) -> list[list[int]]:
+    """``nrows`` lists of ``ncols`` JSON integers (an integer-scaled matrix of the evidence)."""
+    if not (isinstance(value, list) and len(value) == nrows and all(
+            isinstance(r, list) and len(r) == ncols and all(type(v) is int for v in r) for r in value)):
+        raise CertificateError(f"{where}: expected {nrows} lists of {ncols} integers")
+    return value
+
+
+def _fmpz(rows: list[list[int]], ncols: int) -> flint.fmpz_mat:
+    return flint.fmpz_mat(len(rows), ncols, [v for r in rows for v in r])
+
+
+def _integer_form(rows: list[list[Fraction]]) -> tuple[list[list[int]], Fraction]:
+    """``rows == scale * Z`` with integer ``Z`` (common denominator)."""
+    den = math.lcm(*(q.denominator for r in rows for q in r)) if any(rows) else 1
+    return [[int(q * den) for q in r] for r in rows], Fraction(1, den)
+
+
+def facet_dual_bound(za: flint.fmpz_mat, scale: Fraction, ys: list[list[int]]) -> Fraction:
+    """``min_f max(0, 2|g_ff| - sum_l |g_fl|) / ||y_f||_1`` over integer dual vectors ``y_f`` (one per
+    facet ``x_f = 1``, entries aligned with the rows of ``A = scale * za``), ``g_f = A^T y_f``: a lower
+    bound on ``c_inf(A)`` by weak duality for any ``y`` (the scale of ``y_f`` cancels). One integer
+    product ``Y za``."""
+    k = za.ncols()
+    g = (_fmpz(ys, za.nrows()) * za).tolist()
+    best = None
+    for f, (y, row) in enumerate(zip(ys, g)):
+        ny = sum(map(abs, y))
+        val = Fraction(max(0, int(2 * abs(row[f]) - sum(map(abs, row)))), ny) if ny else Fraction(0)
+        best = val if best is None else min(best, val)
+    return scale * best if best is not None and k else Fraction(0)
+
+
+def left_inverse_bound(za: flint.fmpz_mat, sa: Fraction, zl: list[list[int]], sl: Fraction, norm: str) -> Fraction:
+    """``(1 - ||I - L A||) / ||L||`` (induced l_inf or l_1 norm; 0 unless ``||I - L A|| < 1``) for
+    ``L = sl * zl`` and ``A = sa * za``: ``x = L A x + (I - L A) x`` gives ``||x|| <= ||L|| ||A x|| +
+    ||I - L A|| ||x||``. One integer product ``zl za``."""
+    k = za.ncols()
+    s = sl * sa
+    num, den = s.numerator, s.denominator
+    eye = flint.fmpz_mat(k, k, [den if a == b else 0 for a in range(k) for b in range(k)])
+    e = eye - (_fmpz(zl, za.nrows()) * za) * num  # den (I - L A)
+    if norm == "inf":
+        n_e = max(sum(map(abs, r)) for r in e.tolist())
+        n_l = max(sum(map(abs, r)) for r in zl)
+    else:
+        n_e = max(sum(map(abs, r)) for r in e.transpose().tolist())
+        n_l = max(sum(map(abs, col)) for col in zip(*zl))
+    n_e = Fraction(int(n_e), den)
+    return (1 - n_e) / (sl * n_l) if n_e < 1 and n_l > 0 else Fraction(0)
+
+
+def _legacy_duals(certs: list[Any], n: int, rows: list[int], k: int, where: str) -> list[list[int]]:
+    """The per-facet sparse rational duals of certificates before issue 16, as integer rows aligned with ``rows``."""
+    if sorted(c.get("facet") for c in certs) != list(range(k)):
+        raise CertificateError(f"{where}: need one dual vector per facet 0..{k - 1}")
+    out: list[list[int]] = [[] for _ in range(k)]
+    for c in certs:
+        y = parse_sparse(need(c, "y", dict, where), n, f"{where}.y")
+        if not set(y) <= set(rows):
+            raise CertificateError(f"{where}: a dual vector uses a row outside J")
+        out[c["facet"]] = _integer_form([[y.get(r, Fraction(0)) for r in rows]])[0][0]
+    return out
+
+
 def c_bound(tr: Trace, j: int, rows: list[int], norm: str, ev: dict[str, Any], where: str) -> Fraction:
     """The lower bound on ``c_norm(W_j^rows)`` that ``ev`` proves (re-derived exactly)."""
     method = need(ev, "method", str, where)
     k = tr.net.widths[j]
-    a = tr.weight(j, rows)
     if method == "lp_duals" and norm == "inf":
-        certs = need(ev, "certificates", list, where)
-        if sorted(c.get("facet") for c in certs) != list(range(k)):
-            raise CertificateError(f"{where}: need one dual vector per facet 0..{k - 1}")
-        ys = [parse_sparse(need(c, "y", dict, where), len(tr.pre[j]), f"{where}.y") for c in certs]
-        if any(not set(y) <= set(rows) for y in ys):
-            raise CertificateError(f"{where}: a dual vector uses a row outside J")
-        g = a.transpose() * exact.to_fmpq_mat([[y.get(r, Fraction(0)) for y in ys] for r in rows])
-        best = None
-        for q, (c, y) in enumerate(zip(certs, ys)):
-            col = [abs(exact.rational(g[l, q])) for l in range(k)]
-            ny = sum(map(abs, y.values()))
-            val = max(Fraction(0), 2 * col[c["facet"]] - sum(col)) / ny if ny else Fraction(0)
-            best = val if best is None else min(best, val)
-        return best or Fraction(0)
-    if method == "approx_left_inverse":
-        lq = [parse_vector(r, len(rows), f"{where}.L") for r in need(ev, "L", list, where)]
-        if len(lq) != k:
-            raise CertificateError(f"{where}: L must have {k} rows")
-        eye = exact.to_fmpq_mat([[int(p == q) for q in range(k)] for p in range(k)])
-        e = _rows_of(eye - exact.to_fmpq_mat(lq) * a)
-        if norm == "inf":
-            n_e, n_l = max(sum(map(abs, r)) for r in e), max(sum(map(abs, r)) for r in lq)
+        if "y" in ev:
+            ys = int_rows(ev["y"], k, len(rows), f"{where}.y")
         else:
-            n_e = max(sum(abs(r[q]) for r in e) for q in range(k))
-            n_l = max(sum(abs(r[q]) for r in lq) for q in range(len(rows)))
-        return (1 - n_e) / n_l if n_e < 1 and n_l > 0 else Fraction(0)
+            ys = _legacy_duals(need(ev, "certificates", list, where), len(tr.pre[j]), rows, k, where)
+        return facet_dual_bound(tr.int_matrix(j, rows), tr.integer_weight(j)[1], ys)
+    if method == "approx_left_inverse":
+        if "scale" in ev:
+            sl = parse_rational(ev["scale"], f"{where}.scale")
+            zl = int_rows(need(ev, "L", list, where), k, len(rows), f"{where}.L")
+        else:
+            lq = [parse_vector(r, len(rows), f"{where}.L") for r in need(ev, "L", list, where)]
+            if len(lq) != k:
+                raise CertificateError(f"{where}: L must have {k} rows")
+            zl, sl = _integer_form(lq)
+        if sl <= 0:
+            raise CertificateError(f"{where}: the scale of L must be positive")
+        return left_inverse_bound(tr.int_matrix(j, rows), tr.integer_weight(j)[1], zl, sl, norm)
     if method == "kernel_rays" and norm == "1":  # c_1 is attained on a ray of ker W_T, |T| = k - 1
+        a = tr.weight(j, rows)
         if math.comb(len(rows), k - 1) > KERNEL_CAP or exact.rank(a) < k:
             raise CertificateError(f"{where}: kernel rays beyond the checker's cap, or W_J rank deficient")
         ar = _rows_of(a)
@@ -99,6 +166,33 @@ def c_bound(tr: Trace, j: int, rows: list[int], norm: str, ev: dict[str, Any], w
                 best = val if best is None else min(best, val)
         return best or Fraction(0)
     raise CertificateError(f"{where}: unsupported evidence {method!r} for c_{norm}")
+
+
+def witness_value(tr: Trace, j: int, rows: list[int], norm: str, x: list[Fraction]) -> Fraction | None:
+    """``||W_j^rows x|| / ||x||`` exactly (``None`` for ``x = 0``): an upper bound on ``c_norm``."""
+    size = max(map(abs, x), default=0) if norm == "inf" else sum(map(abs, x))
+    if size == 0:
+        return None
+    zx, sx = _integer_form([x])
+    prod = tr.int_matrix(j, rows) * flint.fmpz_mat(len(x), 1, zx[0])
+    vals = [abs(int(v)) for v in prod.entries()]
+    top = max(vals, default=0) if norm == "inf" else sum(vals)
+    return tr.integer_weight(j)[1] * sx * top / size
+
+
+def check_constant(tr: Trace, j: int, rows: list[int], norm: str, ev: dict[str, Any], c: Fraction, proven: Fraction,
+                   where: str) -> None:
+    """A layer claiming ``"constant": "exact"``: ``c`` must also be attained — by the checker's own
+    enumeration (``kernel_rays``) or a primal witness ``x`` with ``||W_J x|| / ||x|| = c``."""
+    if ev.get("method") == "kernel_rays":
+        if c != proven:
+            raise CertificateError(f"{where}: c_lower = {c} is claimed exact but the kernel rays give {proven}")
+        return
+    if "x" not in ev:
+        raise CertificateError(f"{where}: constant 'exact' needs a primal witness x in c_evidence")
+    value = witness_value(tr, j, rows, norm, parse_vector(ev["x"], tr.net.widths[j], f"{where}.x"))
+    if value != c:
+        raise CertificateError(f"{where}: c_lower = {c} is claimed exact but the witness x gives {value}")
 
 
 def aberdam_bound(tr: Trace, eps: Fraction, ell: Fraction | None, phi: Fraction | None) -> dict[str, Any]:
@@ -158,8 +252,15 @@ def _lei(claim: dict[str, Any], tr: Trace, norm: str) -> ClaimCheck:
         if ell is None or parse_rational(e.get("lipschitz"), f"{at}.lipschitz") != ell:
             raise CertificateError(f"{at}: inverse Lipschitz constant does not match {ell}")
         c = parse_rational(e.get("c_lower"), f"{at}.c_lower")
-        if not 0 < c <= c_bound(tr, j, lei_rows(tr, j, 2 * e_out), norm, need(e, "c_evidence", dict, at), at):
-            raise CertificateError(f"{at}: c_lower = {c} is not proven by its evidence")
+        rows, cev = lei_rows(tr, j, 2 * e_out), need(e, "c_evidence", dict, at)
+        proven = c_bound(tr, j, rows, norm, cev, at)
+        if not 0 < c <= proven:
+            raise CertificateError(f"{at}: c_lower = {c} is not proven by its evidence (it proves {proven})")
+        constant = e.get("constant", "lower_bound")  # certificates before issue 16 state a lower bound
+        if constant not in CONSTANTS:
+            raise CertificateError(f"{at}: constant must be one of {', '.join(CONSTANTS)}; got {constant!r}")
+        if constant == "exact":
+            check_constant(tr, j, rows, norm, cev, c, proven, at)
         e_out = 2 * ell * e_out / c
         if parse_rational(e.get("noise_in"), f"{at}.noise_in") != e_out:
             raise CertificateError(f"{at}: noise_in does not equal 2 l eps / c")

@@ -1,0 +1,279 @@
+"""The checker of the stability claims (``theorychk/check/stability.py``): the certified lower bounds
+on c_inf / c_1 (integer dual vectors, integer-scaled left inverses), what ``"constant": "exact"``
+needs, the format before issue 16, and every rejection path with its pinned message."""
+
+from __future__ import annotations
+
+import copy
+import json
+from fractions import Fraction
+
+import flint
+import numpy as np
+import pytest
+
+from theorychk.certify import stability as certify_stability
+from theorychk.certify.certificate import build_certificate
+from theorychk.check.core import check_certificate, trace
+from theorychk.check.stability import facet_dual_bound, lei_rows, left_inverse_bound
+from theorychk.invariants.cnorm import c_inf_of_rows
+from theorychk.network import Network
+from tests.check.test_check import NETS, claim_of, only
+
+F = Fraction
+
+
+@pytest.fixture(scope="module")
+def certs() -> dict[str, dict]:
+    """``inj``: exact constants (l_inf duals + x, l_1 kernel rays); ``wide``: l_1 by a left inverse;
+    ``bound``: the ``inj`` net with the l_inf constants as dual lower bounds (the exact engine off)."""
+    out = {n: json.loads(json.dumps(build_certificate(NETS[n][0], NETS[n][1], source="t", noise=F(1, 1000),
+                                                      kinds=("lei_linf", "lei_l1"))))
+           for n in ("inj", "wide")}
+    mp = pytest.MonkeyPatch()
+    mp.setattr(certify_stability, "EXACT_CINF_LIMIT", 0)
+    out["bound"] = json.loads(json.dumps(build_certificate(NETS["inj"][0], NETS["inj"][1], source="t",
+                                                           noise=F(1, 1000), kinds=("lei_linf",))))
+    mp.undo()
+    return out
+
+
+def _net(name: str) -> Network:
+    return NETS["inj" if name == "bound" else name][0]
+
+
+def _rejected(cert: dict, name: str) -> list[str]:
+    report = check_certificate(cert, _net(name))
+    assert not report.verified
+    return [c.reason for c in report.claims if c.outcome == "REJECTED"]
+
+
+def _layer(cert: dict, kind: str, i: int = 0) -> dict:
+    return claim_of(cert, kind)["evidence"]["layers"][i]
+
+
+def _rows_J(name: str, entry: dict) -> list[int]:
+    net, z = NETS["inj" if name == "bound" else name]
+    return lei_rows(trace(net, z), entry["layer"], 2 * F(entry["noise_out"]))
+
+
+def legacy(name: str, entry: dict) -> None:
+    """Rewrite a layer's evidence in the format before issue 16 (sparse rational duals per facet,
+    rational L; no ``constant``)."""
+    rows, ev = _rows_J(name, entry), entry["c_evidence"]
+    entry.pop("constant", None)
+    ev.pop("x", None)
+    if ev["method"] == "lp_duals":
+        ev["certificates"] = [{"facet": f, "y": {str(r): str(v) for r, v in zip(rows, y) if v}}
+                              for f, y in enumerate(ev.pop("y"))]
+    elif ev["method"] == "approx_left_inverse":
+        scale = F(ev.pop("scale"))
+        ev["L"] = [[str(scale * v) for v in row] for row in ev["L"]]
+
+
+# --- valid evidence -------------------------------------------------------------------------------
+
+
+def test_constants_say_exact_or_lower_bound(certs):
+    assert [e["constant"] for e in claim_of(certs["inj"], "lei_linf")["evidence"]["layers"]] == ["exact", "exact"]
+    assert [e["constant"] for e in claim_of(certs["inj"], "lei_l1")["evidence"]["layers"]] == ["exact", "exact"]
+    assert _layer(certs["wide"], "lei_l1")["constant"] == "lower_bound"
+    assert [e["constant"] for e in claim_of(certs["bound"], "lei_linf")["evidence"]["layers"]] == \
+        ["lower_bound", "lower_bound"]
+    for name in ("inj", "wide", "bound"):
+        assert check_certificate(certs[name], _net(name)).verified
+
+
+def test_dual_lower_bound_is_at_most_the_exact_constant_and_close(certs):
+    exact_c = [F(e["c_lower"]) for e in claim_of(certs["inj"], "lei_linf")["evidence"]["layers"]]
+    bound_c = [F(e["c_lower"]) for e in claim_of(certs["bound"], "lei_linf")["evidence"]["layers"]]
+    for lo, c in zip(bound_c, exact_c):
+        assert 0 < lo <= c and lo >= c * F(9, 10), (lo, c)
+    assert F(claim_of(certs["bound"], "lei_linf")["evidence"]["bound"]) >= \
+        F(claim_of(certs["inj"], "lei_linf")["evidence"]["bound"])
+
+
+def test_evidence_is_integers(certs):
+    ev = _layer(certs["bound"], "lei_linf")["c_evidence"]
+    assert set(ev) == {"method", "y"} and all(type(v) is int for row in ev["y"] for v in row)
+    ev = _layer(certs["wide"], "lei_l1")["c_evidence"]
+    assert set(ev) == {"method", "scale", "L"} and all(type(v) is int for row in ev["L"] for v in row)
+    # the fewest bits that keep the float bound within L_LOSS: well short of float32's 24
+    assert max(abs(v) for row in ev["L"] for v in row).bit_length() <= 20
+
+
+@pytest.mark.parametrize("name, kind", [("inj", "lei_linf"), ("bound", "lei_linf"), ("wide", "lei_l1")])
+def test_certificates_before_issue_16_still_check(certs, name, kind):
+    cert = only(certs[name], kind)
+    for entry in cert["claims"][0]["evidence"]["layers"]:
+        legacy(name, entry)
+    assert check_certificate(cert, _net(name)).verified
+
+
+def test_facet_dual_bound_is_weak_duality():
+    # A = [[1, 0], [1, 1]] (scale 1/2): c_inf = 1/2 (x = (-1/2, 1)); the pseudo-inverse rows prove it
+    za = flint.fmpz_mat([[2, 0], [2, 2]])
+    assert facet_dual_bound(za, F(1, 2), [[1, 0], [-1, 1]]) == F(1, 2)
+    assert facet_dual_bound(za, F(1, 2), [[3, 0], [-5, 5]]) == F(1, 2)  # the scale of y cancels
+    assert facet_dual_bound(za, F(1, 2), [[0, 1], [-1, 1]]) == 0  # g = (1, 1): a poor y proves only 0
+    assert facet_dual_bound(za, F(1, 2), [[0, 0], [-1, 1]]) == 0
+
+
+def test_left_inverse_bound_matches_the_formula():
+    za = flint.fmpz_mat([[1, 0], [0, 1], [1, 1]])
+    # L = [[1, 0, 0], [0, 1, 0]] is an exact left inverse with ||L|| = 1 in both norms
+    assert left_inverse_bound(za, F(1), [[1, 0, 0], [0, 1, 0]], F(1), "inf") == 1
+    # L = 9/10 I: ||I - L A|| = 1/10, ||L|| = 9/10 -> (9/10) / (9/10) = 1
+    assert left_inverse_bound(za, F(1), [[9, 0, 0], [0, 9, 0]], F(1, 10), "1") == 1
+    assert left_inverse_bound(za, F(1), [[2, 0, 0], [0, 2, 0]], F(1), "1") == 0  # ||I - L A|| >= 1
+
+
+def test_dual_bound_method_of_cnorm():
+    rng = np.random.default_rng(5)
+    w = rng.standard_normal((40, 6))
+    rows = list(range(0, 40, 2))
+    exact_r = c_inf_of_rows(w, rows)
+    bound_r = c_inf_of_rows(w, rows, method="dual_bound")
+    assert exact_r.exact and 0 < bound_r.lower.value <= exact_r.value <= bound_r.upper.value
+    assert bound_r.lower.value >= exact_r.value * F(95, 100)
+    za = flint.fmpz_mat([[int(v * 2**60) for v in r] for r in w[rows]])
+    assert facet_dual_bound(za, F(1, 2**60), bound_r.lower.evidence["duals"]) == bound_r.lower.value
+
+
+# --- rejections -----------------------------------------------------------------------------------
+
+
+def _set_c(entry: dict, c: Fraction) -> None:
+    entry["c_lower"] = str(c)
+
+
+@pytest.mark.parametrize("name, kind", [("bound", "lei_linf"), ("wide", "lei_l1")])
+def test_lower_bound_larger_than_the_evidence_proves(certs, name, kind):
+    cert = only(certs[name], kind)
+    entry = cert["claims"][0]["evidence"]["layers"][0]
+    c = F(entry["c_lower"])
+    _set_c(entry, c + F(1, 2**80))
+    j = entry["layer"]
+    assert _rejected(cert, name) == [f"{kind} layer {j}: c_lower = {c + F(1, 2**80)} is not proven by its evidence "
+                                     f"(it proves {c})"]
+
+
+def test_perturbed_dual_vector_proves_less(certs):
+    cert = only(certs["bound"], "lei_linf")
+    entry = cert["claims"][0]["evidence"]["layers"][0]
+    y = entry["c_evidence"]["y"]
+    f = 0
+    y[f] = [v + (1 if i % 2 else -1) * max(map(abs, y[f])) for i, v in enumerate(y[f])]
+    (reason,) = _rejected(cert, "bound")
+    assert reason.startswith(f"lei_linf layer 1: c_lower = {entry['c_lower']} is not proven by its evidence"), reason
+
+
+@pytest.mark.parametrize("edit", ["drop", "fraction", "bool", "short"])
+def test_dual_vectors_must_be_k_rows_of_integers(certs, edit):
+    cert = only(certs["bound"], "lei_linf")
+    entry = cert["claims"][0]["evidence"]["layers"][0]
+    y = entry["c_evidence"]["y"]
+    n = len(y[0])
+    if edit == "drop":
+        y.pop()
+    elif edit == "fraction":
+        y[0][0] = "1/2"
+    elif edit == "bool":
+        y[0][0] = True
+    else:
+        y[0].pop()
+    assert _rejected(cert, "bound") == [f"lei_linf layer 1.y: expected 12 lists of {n} integers"]
+
+
+def test_constant_must_be_named(certs):
+    cert = only(certs["bound"], "lei_linf")
+    cert["claims"][0]["evidence"]["layers"][0]["constant"] = "approximate"
+    assert _rejected(cert, "bound") == ["lei_linf layer 1: constant must be one of exact, lower_bound; "
+                                        "got 'approximate'"]
+
+
+@pytest.mark.parametrize("name, kind", [("bound", "lei_linf"), ("wide", "lei_l1")])
+def test_exact_constant_needs_a_witness(certs, name, kind):
+    cert = only(certs[name], kind)
+    entry = cert["claims"][0]["evidence"]["layers"][0]
+    entry["constant"] = "exact"
+    assert _rejected(cert, name) == [f"{kind} layer {entry['layer']}: constant 'exact' needs a primal witness x "
+                                     "in c_evidence"]
+
+
+def test_exact_constant_with_a_wrong_witness(certs):
+    cert = only(certs["inj"], "lei_linf")
+    entry = cert["claims"][0]["evidence"]["layers"][0]
+    x = [F(v) for v in entry["c_evidence"]["x"]]
+    entry["c_evidence"]["x"] = [str(v) for v in [x[0] * 2] + x[1:]] if x[0] else [str(F(1))] + [str(v) for v in x[1:]]
+    (reason,) = _rejected(cert, "inj")
+    assert reason.startswith(f"lei_linf layer 1: c_lower = {entry['c_lower']} is claimed exact but the witness x "
+                             "gives "), reason
+
+
+def test_exact_constant_on_a_lower_bound(certs):
+    """A smaller c_lower is still a proven lower bound, but no longer the constant the duals and x pin."""
+    for kind, message in (("lei_linf", "the witness x gives"), ("lei_l1", "the kernel rays give")):
+        cert = only(certs["inj"], kind)
+        entry = cert["claims"][0]["evidence"]["layers"][0]
+        c = F(entry["c_lower"])
+        _set_c(entry, c / 2)
+        assert _rejected(cert, "inj") == [f"{kind} layer 1: c_lower = {c / 2} is claimed exact but {message} {c}"]
+        entry["constant"] = "lower_bound"  # stated as a bound it is true; the chain then rejects
+        assert _rejected(cert, "inj") == [f"{kind} layer 1: noise_in does not equal 2 l eps / c"]
+
+
+def test_zero_witness(certs):
+    cert = only(certs["inj"], "lei_linf")
+    entry = cert["claims"][0]["evidence"]["layers"][0]
+    entry["c_evidence"]["x"] = ["0"] * len(entry["c_evidence"]["x"])
+    assert _rejected(cert, "inj") == [f"lei_linf layer 1: c_lower = {entry['c_lower']} is claimed exact but the "
+                                      "witness x gives None"]
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda ev: ev.update(scale="0"), "lei_l1 layer 0: the scale of L must be positive"),
+    (lambda ev: ev.update(scale="-1/4096"), "lei_l1 layer 0: the scale of L must be positive"),
+    (lambda ev: ev["L"][0].__setitem__(0, "1/2"), "lei_l1 layer 0.L: expected 4 lists of 52 integers"),
+    (lambda ev: ev["L"].pop(), "lei_l1 layer 0.L: expected 4 lists of 52 integers"),
+    (lambda ev: ev.update(scale="one"), "lei_l1 layer 0.scale: expected an exact rational like '3/4' (or float hex), "
+                                        "got 'one'"),
+])
+def test_left_inverse_rejections(certs, edit, message):
+    cert = only(certs["wide"], "lei_l1")
+    assert len(_rows_J("wide", _layer(cert, "lei_l1"))) == 52
+    edit(_layer(cert, "lei_l1")["c_evidence"])
+    assert _rejected(cert, "wide") == [message]
+
+
+def test_left_inverse_scaled_up_proves_less(certs):
+    cert = only(certs["wide"], "lei_l1")
+    ev = _layer(cert, "lei_l1")["c_evidence"]
+    ev["scale"] = str(F(ev["scale"]) * 2)
+    (reason,) = _rejected(cert, "wide")
+    assert reason.startswith("lei_l1 layer 0: c_lower = ") and "is not proven by its evidence (it proves 0)" in reason
+
+
+def test_legacy_rejections(certs):
+    cert = only(certs["bound"], "lei_linf")
+    entry = cert["claims"][0]["evidence"]["layers"][0]
+    legacy("bound", entry)
+    broken = copy.deepcopy(cert)
+    broken["claims"][0]["evidence"]["layers"][0]["c_evidence"]["certificates"].pop()
+    assert _rejected(broken, "bound") == ["lei_linf layer 1: need one dual vector per facet 0..11"]
+    off = next(r for r in range(30) if r not in _rows_J("bound", entry))
+    entry["c_evidence"]["certificates"][0]["y"][str(off)] = "1"
+    assert _rejected(cert, "bound") == ["lei_linf layer 1: a dual vector uses a row outside J"]
+    cert = only(certs["wide"], "lei_l1")
+    legacy("wide", _layer(cert, "lei_l1"))
+    _layer(cert, "lei_l1")["c_evidence"]["L"].pop()
+    assert _rejected(cert, "wide") == ["lei_l1 layer 0: L must have 4 rows"]
+
+
+def test_schema_names_the_constants(certs):
+    from tests.certify.test_certificate import SCHEMA, _errors
+
+    cert = copy.deepcopy(certs["bound"])
+    assert _errors(cert, SCHEMA, SCHEMA) == []
+    _layer(cert, "lei_linf")["constant"] = "approximate"
+    assert any("'approximate' not in ['exact', 'lower_bound']" in e for e in _errors(cert, SCHEMA, SCHEMA))
