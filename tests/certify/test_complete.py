@@ -122,3 +122,14 @@ def test_a_time_limit_ends_unknown_with_what_was_explored():
     claim = complete_claim(trace(net, z), deadline=deadline)
     assert claim["status"] == "UNKNOWN" and claim["reason"] == "time limit"
     assert set(claim["evidence"]["explored"]) == {"nodes", "closed", "open"}
+
+
+def test_a_kink_at_z_star_is_refuted_with_an_exact_witness() -> None:
+    # z* = 0 sits on the hidden unit's kink and y = 0: every z with z1 + z2 <= 0 is a preimage.
+    # The pattern-based repair fails there (every nearby pattern differs from z*'s); the claim
+    # must still be decided, with a witness the exact forward pass confirms (found by the slow
+    # oracle comparison).
+    net = Network([Layer(np.array([[0.25, 0.25]]), np.array([0.0]), "relu"),
+                   Layer(np.array([[0.25]]), np.array([0.0]), "relu")])
+    claim = decide(net, [Fraction(0), Fraction(0)])
+    assert claim["status"] == "REFUTED"

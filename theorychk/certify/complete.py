@@ -45,13 +45,15 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
+import math
+
 import flint
 import numpy as np
 
 from theorychk import exact
 from theorychk.certify.signal import exact_preimage, make_claim, polytope_layer
 from theorychk.check.complete import Lifted, regions, replay
-from theorychk.check.core import Trace
+from theorychk.check.core import Trace, trace
 from theorychk.errors import CertificateError
 from theorychk.network import Activation
 from theorychk._highs import INF, Model, Program, SolveStatus
@@ -437,10 +439,34 @@ class _Search:
             lim += [abs(h - kk) / abs(dh) for kk in kinks if abs(dh) > 1e-12 and abs(h - kk) > 1e-12]
         eps = 0.5 * min(lim, default=1.0)
         if np.max(np.abs(d[:k]), initial=0.0) * eps > 1e-12:
-            z2 = self.witness(self.vstar + eps * d, path)
+            z2 = self.witness(self.vstar + eps * d, path) or self._dyadic_step(d[:k], eps)
             if z2 is not None:
                 return "refute", z2
         return "open", "a direction of preimages at z* could not be made exact"
+
+    def _dyadic_step(self, dz: np.ndarray, eps: float) -> list[Fraction] | None:
+        """``z* + t d'`` for ``d'`` the direction rounded to a few dyadic grids and dyadic ``t <= eps``,
+        kept only if an exact forward pass reproduces ``y`` (the pattern-based repair fails when
+        ``z*`` itself sits on a kink: every nearby pattern then differs from ``z*``'s)."""
+        zs = list(self.tr.inputs[0])
+        target = self.tr.outputs[-1] if self.tr.outputs[-1] is not None else self.tr.pre[-1]
+        top = float(np.max(np.abs(dz)))
+        for bits in (2, 6, 12, 24):
+            dq = [Fraction(round(float(v) / top * 2**bits), 2**bits) for v in dz]
+            if not any(dq):
+                continue
+            t = Fraction(2) ** math.floor(math.log2(max(eps, 1e-300)))
+            for _ in range(8):
+                zq = [a + t * b for a, b in zip(zs, dq)]
+                if self.box is not None and any(abs(v) > self.box for v in zq):
+                    t /= 4
+                    continue
+                tr2 = trace(self.net, zq)
+                got = tr2.outputs[-1] if self.tr.outputs[-1] is not None else tr2.pre[-1]
+                if got == target and zq != zs:
+                    return zq
+                t /= 4
+        return None
 
 
 def search(tr: Trace, top: int, *, latent_box: Fraction | None, deadline: Deadline
