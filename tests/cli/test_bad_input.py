@@ -73,6 +73,8 @@ CASES = [
     ("certify-out-is-a-file", ["certify", "zoo:vae-relu", "--samples", "1", "--out", "exists.json"], "--out"),
     ("certify-zero-workers", ["certify", "zoo:vae-relu", "--samples", "2", "--workers", "0"], "--workers"),
     ("certify-dask-garbage", ["certify", "zoo:vae-relu", "--samples", "2", "--dask", "garbage"], "--dask"),
+    ("invert-dask-garbage", ["invert", "zoo:vae-relu", "--signal", "good.npy", "--dask", "garbage"], "--dask"),
+    ("experiment-dask-garbage", ["experiment", "injectivity", "--dask", "garbage"], "--dask"),
     ("certify-resume-without-out", ["certify", "zoo:vae-relu", "--samples", "2", "--resume"], "--out"),
     ("certify-negative-printed-budget", ["certify", "zoo:vae-relu", "--samples", "1", "--printed-budget", "-1"],
      "--printed-budget"),

@@ -133,25 +133,11 @@ def out_folder(path: str | os.PathLike[str] | None, what: str = "--out") -> None
                            "(give a new or existing folder)")
 
 
-#: Seconds to wait for a Dask scheduler before ``--dask ADDRESS`` is an error.
-DASK_CONNECT_SECONDS = 10
-
-
 def dask_client(address: str, what: str = "--dask") -> Any:
-    """A ``distributed.Client`` connected to ``address``; a malformed or unreachable address is a
-    one-line :class:`~theorychk.errors.InvalidInput` naming ``what`` (the caller closes the client)."""
-    from theorychk.errors import InvalidInput, MissingDependency
+    """A ``distributed.Client`` for ``--dask ADDRESS`` (one home: :func:`theorychk.experiments.sweep.dask_client`)."""
+    from theorychk.experiments.sweep import dask_client as connect
 
-    try:
-        import distributed
-    except ModuleNotFoundError as exc:
-        raise MissingDependency(f"{what} needs dask.distributed: pip install 'theorychk[dask]'") from exc
-    try:
-        return distributed.Client(address, timeout=DASK_CONNECT_SECONDS)
-    except (ValueError, TypeError, OSError, TimeoutError) as exc:
-        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InvalidInput(f"{what} {address!r}: no Dask scheduler reachable there ({why}); "
-                           "give the scheduler's address, e.g. tcp://HOST:8786") from None
+    return connect(address, what)
 
 
 #: an exact rational ``p/q`` in text (``--json`` and certificates keep it exactly; a table shortens it)

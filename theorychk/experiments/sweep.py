@@ -44,6 +44,25 @@ __all__ = ["Task", "SweepResult", "task_seed", "plan", "run_sweep", "read_rows",
 META_COLUMNS = ("experiment", "grid_index", "run", "seed", "task_rows")
 ENGINES = ("serial", "process", "dask")
 
+#: Seconds to wait for a Dask scheduler before ``--dask ADDRESS`` is an error.
+DASK_CONNECT_SECONDS = 10
+
+
+def dask_client(address: str, what: str = "--dask") -> Any:
+    """A ``distributed.Client`` connected to ``address``; a malformed or unreachable address is a
+    one-line :class:`~theorychk.errors.InvalidInput` naming ``what`` (the caller closes the client)."""
+    try:
+        import distributed
+    except ModuleNotFoundError as exc:
+        raise MissingDependency(f"{what} needs dask.distributed: pip install 'theorychk[dask]'") from exc
+    try:
+        return distributed.Client(address, timeout=DASK_CONNECT_SECONDS)
+    except (ValueError, TypeError, OSError, TimeoutError) as exc:
+        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InvalidInput(f"{what} {address!r}: no Dask scheduler reachable there ({why}); "
+                           "give the scheduler's address, e.g. tcp://HOST:8786") from None
+
+
 TaskFn = Callable[[dict[str, Any], int], list[dict[str, Any]]]
 
 
@@ -199,12 +218,10 @@ def _engine_iter(engine: str, task_fn: TaskFn, todo: list[Task], workers: int,
                 for fut in futures:
                     fut.cancel()
     else:
-        try:
-            import distributed
-        except ModuleNotFoundError as exc:
-            raise MissingDependency("--dask needs dask.distributed: pip install 'theorychk[dask]'") from exc
+        import distributed
+
         own = isinstance(dask, str)
-        client = distributed.Client(dask) if own else dask
+        client = dask_client(dask) if own else dask
         try:
             futures = client.map(_call, [task_fn] * len(todo), todo, pure=False)
             try:
