@@ -133,13 +133,6 @@ def out_folder(path: str | os.PathLike[str] | None, what: str = "--out") -> None
                            "(give a new or existing folder)")
 
 
-def dask_client(address: str, what: str = "--dask") -> Any:
-    """A ``distributed.Client`` for ``--dask ADDRESS`` (one home: :func:`theorychk.experiments.sweep.dask_client`)."""
-    from theorychk.experiments.sweep import dask_client as connect
-
-    return connect(address, what)
-
-
 #: an exact rational ``p/q`` in text (``--json`` and certificates keep it exactly; a table shortens it)
 _FRACTION = re.compile(r"(?<![\w./])(-?\d+)/(\d+)(?![\w./])")
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from theorychk.cli import (
-    ActivationOpt, FinalActivationOpt, JsonOpt, LayersOpt, ModelArg, app, cell, dask_client, load_signals, out_folder,
+    ActivationOpt, FinalActivationOpt, JsonOpt, LayersOpt, ModelArg, app, cell, load_signals, out_folder,
     positive_seconds, print_json,
 )
 from theorychk.errors import InvalidInput
@@ -144,6 +144,8 @@ def certify(
         how = "sampled latent z ~ N(0, I), numpy default_rng(seed), rounded to float32"
         for i, z in enumerate(sample_latents(net, 3 if samples is None else samples, seed)):
             jobs.append(SignalJob(i, {"index": i, "how": how, "seed": seed}, latent=tuple(z)))
+    from theorychk.experiments.sweep import dask_client
+
     client = dask_client(dask) if dask is not None else None
     try:
         inj = None

@@ -218,10 +218,10 @@ def _engine_iter(engine: str, task_fn: TaskFn, todo: list[Task], workers: int,
                 for fut in futures:
                     fut.cancel()
     else:
+        own = isinstance(dask, str)
+        client = dask_client(dask) if own else dask  # a missing dask.distributed is reported here
         import distributed
 
-        own = isinstance(dask, str)
-        client = dask_client(dask) if own else dask
         try:
             futures = client.map(_call, [task_fn] * len(todo), todo, pure=False)
             try:
