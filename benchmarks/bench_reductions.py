@@ -59,7 +59,7 @@ from theorychk.reduction.constructions import construct, exact_output  # noqa: E
 from theorychk.reduction.export import EPSILON, write_onnx, write_vnnlib  # noqa: E402
 from theorychk.reduction.verify import DEFAULT_GAP_TOL, run_milp  # noqa: E402
 
-from bench_hardness import marabou_binary, run_marabou  # noqa: E402  (one Marabou runner)
+from bench_hardness import KILL_GRACE, marabou_binary, run_marabou  # noqa: E402  (one Marabou runner)
 
 RATIO = 4.26
 #: The parts of the run: name -> (construction, {n: instances}, answers wanted, run Marabou?).
