@@ -33,6 +33,7 @@ from theorychk.verdict import EngineStatus, jsonable
         (EngineStatus.UNBOUNDED, "unbounded"),
         (EngineStatus.CUTOFF, "cutoff"),
         (EngineStatus.TIME_LIMIT, "time limit"),
+        (EngineStatus.OTHER, "other"),
         (SatStatus.SAT, "SAT"),
         (SatStatus.UNSAT, "UNSAT"),
         (SatStatus.UNKNOWN, "UNKNOWN"),
@@ -47,7 +48,7 @@ def test_enum_values_are_the_json_strings(member, text):
 def test_every_enum_member_is_pinned():
     assert {m.value for m in Reason} == {"time limit", "size limit", "bound gap", "iteration limit",
                                          "diverged"}
-    assert {m.value for m in EngineStatus} == {"optimal", "infeasible", "unbounded", "cutoff", "time limit"}
+    assert {m.value for m in EngineStatus} == {"optimal", "infeasible", "unbounded", "cutoff", "time limit", "other"}
 
 
 def test_a_reason_with_detail_starts_with_the_reason():

@@ -36,7 +36,7 @@ crash basis (the pivot rows of a column-pivoted QR at their bounds).
 
 Statuses (all three methods)
 ----------------------------
-* ``UNKNOWN`` / ``"time limit"`` when the deadline passes between LPs or inside HiGHS (latent
+* ``UNKNOWN`` / ``Reason.TIME_LIMIT`` when the deadline passes between LPs or inside HiGHS (latent
   ``None``: a layer-wise method has no latent estimate before its last layer is done).
 * Noiseless (``noise=None``): ``SOLVED`` iff the forward residual ``‖G(ẑ) − y‖_∞`` on the mask is
   ``≤ tol``. Otherwise ``INFEASIBLE`` when the *last* layer's LP shows ``y`` is not in the range of
@@ -64,7 +64,7 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.linalg as sla
 
-from theorychk._highs import BASIC, INF, LOWER, UPPER, Model, Program, SolveStatus
+from theorychk._highs import BASIC, INF, LOWER, UPPER, Model, Program
 from theorychk._validation import (
     NON_NEGATIVE,
     POSITIVE,
@@ -77,9 +77,10 @@ from theorychk._validation import (
     validate_params,
 )
 from theorychk.errors import InvalidInput, Reason, SolverError, TimeLimitReached
-from theorychk.network import Activation, Identity, Layer, LeakyReLU, Network, ReLU
+from theorychk.network import Activation, Identity, Layer, Network
 from theorychk.runtime import Deadline
 from theorychk.solvers.base import Inversion, InversionStatus, Problem, register
+from theorychk.verdict import EngineStatus
 
 __all__ = [
     "LinfLP",
@@ -424,11 +425,11 @@ class _LayerLP:
         self.solves += 1
         its = sol.iterations
         self.iterations += max(its, 0)
-        if sol.status is SolveStatus.OPTIMAL and sol.x is not None:
+        if sol.status is EngineStatus.OPTIMAL and sol.x is not None:
             return _LPResult(sol.x[: self.m], sol.x[self.m :], sol.objective, its)
-        if sol.status is SolveStatus.INFEASIBLE:
+        if sol.status is EngineStatus.INFEASIBLE:
             return None
-        if sol.status is SolveStatus.TIME_LIMIT:
+        if sol.status is EngineStatus.TIME_LIMIT:
             raise TimeLimitReached("HiGHS")
         raise _SolverTrouble(f"HiGHS returned {sol.highs_status!r}")
 

@@ -86,6 +86,7 @@ from theorychk.solvers.base import (
     validate_masks,
     validate_signals,
 )
+from theorychk.verdict import EngineStatus
 
 __all__ = [
     "random_mask",
@@ -914,7 +915,7 @@ def _lp_basis_pursuit(
     The feasible set is the set of least-squares minimisers, so this is the ``lam -> 0+``
     limit of the Lasso of Algorithm 2 even when ``t`` is slightly outside the range of ``A``.
     """
-    from theorychk._highs import INF, TIGHT_TOLERANCES, Model, Program, SolveStatus
+    from theorychk._highs import INF, TIGHT_TOLERANCES, Model, Program
 
     rows, cols = a.shape
     a_eq, b_eq = (a.T @ a, a.T @ t) if rows > cols else (a, t)
@@ -924,9 +925,9 @@ def _lp_basis_pursuit(
                   presolve="choose", tolerances=TIGHT_TOLERANCES)
     sol = model.solve(deadline, basis=False)
     its = sol.iterations
-    if sol.status is SolveStatus.TIME_LIMIT:
+    if sol.status is EngineStatus.TIME_LIMIT:
         return np.zeros(cols), its, Reason.TIME_LIMIT
-    if sol.status is not SolveStatus.OPTIMAL or sol.x is None:
+    if sol.status is not EngineStatus.OPTIMAL or sol.x is None:
         return np.zeros(cols), its, f"LP status {sol.highs_status}"
     v = sol.x
     return (v if nonnegative else v[:cols] - v[cols:]), its, ""
