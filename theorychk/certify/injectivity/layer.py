@@ -15,13 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from theorychk._validation import NON_NEGATIVE_INT, POSITIVE_INT, SECONDS, check
 from theorychk import exact
-from theorychk.certify.injectivity._validate import (
-    check_time_limit,
-    non_negative_int,
-    positive_int,
-    positive_number,
-)
 from theorychk.certify.injectivity.domain import _Domain, _parse_domain, _room
 from theorychk.certify.injectivity.evidence import _LayerData, _simplify_below
 from theorychk.certify.injectivity.hyperplane import _hyperplane_method
@@ -100,12 +95,12 @@ def layer_injectivity(
     start = time.perf_counter()
     if not isinstance(layer, Layer):
         raise InvalidInput(f"layer must be a theorychk Layer; got {type(layer).__name__}")
-    check_time_limit(time_limit)
-    positive_int("max_exact_candidates", max_exact_candidates)
-    non_negative_int("seed", seed, optional=True)
-    non_negative_int("samples", samples)
-    non_negative_int("layer_index", layer_index, optional=True)
-    positive_number("milp_time_limit", milp_time_limit)
+    check("time_limit", time_limit, [SECONDS, None])
+    check("max_exact_candidates", max_exact_candidates, [POSITIVE_INT])
+    check("seed", seed, [NON_NEGATIVE_INT, None])
+    check("samples", samples, [NON_NEGATIVE_INT])
+    check("layer_index", layer_index, [NON_NEGATIVE_INT, None])
+    check("milp_time_limit", milp_time_limit, [SECONDS])
     deadline = Deadline(time_limit)
     rng = np.random.default_rng(seed)
     m, d = layer.weight.shape

@@ -15,8 +15,8 @@ from typing import Any, TypeGuard
 
 import numpy as np
 
+from theorychk._validation import NON_NEGATIVE_INT, POSITIVE_INT, SECONDS, check
 from theorychk import exact
-from theorychk.certify.injectivity._validate import check_time_limit, non_negative_int, positive_int
 from theorychk.certify.injectivity.domain import _Box, _check_dom, _Domain, _interior, _parse_domain, _room
 from theorychk.certify.injectivity.evidence import _rationalize, _simplify_below
 from theorychk.certify.injectivity.layer import layer_injectivity
@@ -217,9 +217,9 @@ def network_injectivity(
     start = time.perf_counter()
     if not isinstance(net, Network):
         raise InvalidInput(f"net must be a theorychk Network; got {type(net).__name__}")
-    check_time_limit(time_limit)
-    non_negative_int("seed", seed, optional=True)
-    positive_int("max_exact_candidates", max_exact_candidates)
+    check("time_limit", time_limit, [SECONDS, None])
+    check("seed", seed, [NON_NEGATIVE_INT, None])
+    check("max_exact_candidates", max_exact_candidates, [POSITIVE_INT])
     deadline = Deadline(time_limit)
     rng = np.random.default_rng(seed)
     dom = _parse_domain(domain, net.latent_dim)

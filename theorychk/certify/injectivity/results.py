@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from theorychk.certify.injectivity._validate import positive_int
+from theorychk._validation import POSITIVE_INT, check
 from theorychk.verdict import Status, jsonable
 
 #: Paper 001, Assumption 1 + Lemma 1: i.i.d. Gaussian ``W`` with ``m >= 2.1 d`` claimed injective w.h.p.
@@ -41,8 +41,8 @@ def thresholds(m: int, d: int, *, has_bias: bool, relu: bool = True) -> dict[str
     * Paper 001, Lemma 1 claims injectivity w.h.p. for Gaussian bias-free ``W`` with ``m >= 2.1 d``.
     * Puthawala et al.: non-injective w.h.p. below about 3.4, injective w.h.p. above about 10.5.
     """
-    positive_int("m", m)
-    positive_int("d", d)
+    check("m", m, [POSITIVE_INT])
+    check("d", d, [POSITIVE_INT])
     ratio = m / d
     if not relu:
         regime = "invertible activation: injective iff rank W = d (expansion thresholds do not apply)"
