@@ -55,7 +55,7 @@ from theorychk.certify.signal import exact_preimage, make_claim, polytope_layer
 from theorychk.check.complete import Lifted, regions, replay
 from theorychk.check.core import Trace, trace
 from theorychk.errors import CertificateError
-from theorychk.network import Activation
+from theorychk.network import Activation, row_model
 from theorychk._highs import INF, Model, Program
 from theorychk.runtime import TIME_LIMIT_REASON, Deadline
 from theorychk.verdict import EngineStatus, Status, jsonable
@@ -84,13 +84,6 @@ def _slope(act: Activation, h: Fraction, dh: float) -> float:
     if dh > 0 and h == piece.hi:  # ... and moving right from it enters the next one
         piece = act.regions[act.regions.index(piece) + 1]
     return float(piece.slope)
-
-
-def _convex(act: Activation) -> bool:
-    """A kinked convex activation (ReLU, LeakyReLU: ``max`` of its pieces): ``x >= act(h)`` is its
-    relaxation, so minimising ``x`` pulls an open unit onto the graph."""
-    pieces = act.regions
-    return len(pieces) > 1 and all(a.slope <= b.slope for a, b in zip(pieces, pieces[1:]))
 
 
 class _Search:
@@ -166,8 +159,10 @@ class _Search:
 
     def lp_point(self, path: dict, kinds: list[str], a: np.ndarray, b: np.ndarray) -> tuple[str, np.ndarray | None]:
         cost = np.zeros(self.dim)
-        for i, r in self.units:  # pull open ReLU / LeakyReLU outputs down onto their graph
-            if (i, r) not in path and _convex(self.net.layers[i].activation):
+        # pull open ReLU / LeakyReLU outputs down onto their graph: a convex (max of its pieces)
+        # activation's x >= act(h) is its relaxation, so minimising x meets the graph
+        for i, r in self.units:
+            if (i, r) not in path and row_model(self.net.layers[i].activation).convex:
                 cost[self.sys.offsets[i + 1] + r] = 1.0
         lo = np.where(np.array(kinds) == "eq", b, -INF) if len(b) else b
         # Unbounded with the pull-down objective: drop it; HiGHS's "Unknown" (numerical trouble on

@@ -54,7 +54,7 @@ from typing import Any
 import numpy as np
 
 from theorychk.errors import InvalidInput, Reason
-from theorychk.network import Identity, Network, ReLU
+from theorychk.network import Network, row_model
 from theorychk.check.drup import DrupOutcome, check_drup
 from theorychk.reduction.cnf import SatResult, SatStatus, assignment_to_literals, enumerate_models, solve
 from theorychk.reduction.constructions import Instance
@@ -152,13 +152,13 @@ def integer_forward(net: Network, latents: np.ndarray) -> np.ndarray:
         w, b = layer.weight, layer.bias
         if not (np.array_equal(w, np.round(w)) and np.array_equal(b, np.round(b))):
             raise InvalidInput(f"integer_forward needs integer weights; layer {i} has non-integers")
-        if not isinstance(layer.activation, (ReLU, Identity)):
+        if row_model(layer.activation).family not in ("linear", "relu"):
             raise InvalidInput(f"integer_forward handles relu and identity; layer {i} is {layer.activation.spec!r}")
         bound = float(np.max(np.abs(w).sum(axis=1))) * bound + float(np.max(np.abs(b)))
         if bound >= 2.0**62:
             raise InvalidInput(f"integer_forward: layer {i} values could exceed 2^62; use theorychk.exact.forward")
         x = x @ w.astype(np.int64).T + b.astype(np.int64)
-        if isinstance(layer.activation, ReLU):
+        if row_model(layer.activation).family == "relu":
             x = np.maximum(x, 0)  # in int64: ReLU's float __call__ would leave the integers
     return x
 

@@ -77,7 +77,7 @@ from theorychk._validation import (
     validate_params,
 )
 from theorychk.errors import InvalidInput, Reason, SolverError, TimeLimitReached
-from theorychk.network import Activation, Identity, Layer, Network
+from theorychk.network import Activation, Identity, Layer, Network, row_model
 from theorychk.runtime import Deadline
 from theorychk.solvers.base import Inversion, InversionStatus, Problem, register
 from theorychk.verdict import EngineStatus
@@ -129,27 +129,6 @@ class _SolverTrouble(Exception):
 # --------------------------------------------------------------------------------------------
 
 
-def _kind(act: Activation) -> str:
-    """Which of paper 001's row families model ``act``, read off its linear pieces: ``"linear"``
-    (one piece ``h``), ``"relu"`` (``0`` then ``h``, kink at 0), ``"leaky"`` (``c·h`` then ``h``,
-    ``0 < c < 1``), else ``"other"`` (smooth, or pieces Algorithms 1-3 do not cover)."""
-    if not act.piecewise_linear:
-        return "other"
-    pieces = act.regions
-    if any(p.offset != 0 for p in pieces) or pieces[-1].slope != 1:
-        return "other"
-    if len(pieces) == 1:
-        return "linear"
-    if len(pieces) == 2 and act.breakpoints == (0.0,) and 0 <= pieces[0].slope < 1:
-        return "relu" if pieces[0].slope == 0 else "leaky"
-    return "other"
-
-
-def _lower_slope(act: Activation) -> float:
-    """The slope ``c`` below the kink of a ``"leaky"`` activation (Remark 2's ``c``)."""
-    return float(act.regions[0].slope)
-
-
 def _bounded(act: Activation) -> bool:
     """A squashing activation (tanh, sigmoid): its range is a bounded interval."""
     lo, hi = act.value_range
@@ -165,7 +144,7 @@ def check_layerwise_network(net: Network, method: str) -> None:
     for i, layer in enumerate(net.layers):
         act = layer.activation
         last = i == net.depth - 1
-        if _kind(act) != "other" or (last and act.invertible):
+        if row_model(act).family != "other" or (last and act.invertible):
             continue
         where = "the last layer" if last else f"hidden layer {i}"
         allowed = "relu, leaky_relu or identity" + (
@@ -193,7 +172,7 @@ def output_target(layer: Layer, y: np.ndarray, *, clip_margin: float) -> tuple[n
     the layer is then linear and residuals of that layer are measured before the activation.
     """
     act = layer.activation
-    kind = _kind(act)
+    kind = row_model(act).family
     if kind != "other":
         return y, kind, 0
     if not _bounded(act):  # plu (validated by check_layerwise_network): invertible on all of R
@@ -633,8 +612,8 @@ class _LayerwiseLP:
                 current = i
                 layer = net.layers[i]
                 if i < net.depth - 1:
-                    kind, rows = _kind(layer.activation), slice(None)
-                slope = _lower_slope(layer.activation) if kind == "leaky" else 1.0
+                    kind, rows = row_model(layer.activation).family, slice(None)
+                slope = row_model(layer.activation).lower_slope if kind == "leaky" else 1.0
                 act = Identity() if kind == "linear" else layer.activation
                 inp = _LayerInput(
                     i, layer.weight[rows], layer.bias[rows], target, kind, slope, _input_nonneg(net, i), act

@@ -79,7 +79,7 @@ from theorychk._validation import (
     validate_params,
 )
 from theorychk.errors import InvalidInput, Reason, SolverError
-from theorychk.network import Network
+from theorychk.network import Network, row_model
 from theorychk.runtime import DEFAULT_TIME_LIMIT, Deadline
 from theorychk.solvers.base import (
     Inversion,
@@ -93,7 +93,6 @@ from theorychk.solvers.lp import (
     CLIP_MARGIN,
     DEFAULT_CLIP_MARGIN,
     DEFAULT_TOL,
-    _kind,
     check_layerwise_network,
     output_gap,
     output_target,
@@ -333,12 +332,13 @@ def _encode(
     for i, layer in enumerate(net.layers):
         l_, h_ = bounds[i]
         w, b = layer.weight, layer.bias
-        kind = "linear" if (last_linear and i == net.depth - 1) else _kind(layer.activation)
+        rows = row_model(layer.activation)
+        kind = "linear" if (last_linear and i == net.depth - 1) else rows.family
         # relu / leaky: x = max(c·u, u), the max of its two pieces (kink at 0), c = leak the slope of
         # the lower one: 0 for a ReLU, whose off piece is x = 0 (no column) and whose units count
         # towards ||x_i||_0.
-        pieces = () if kind == "linear" else layer.activation.regions
-        leak = float(pieces[0].slope) if pieces else 1.0
+        pieces = () if kind == "linear" else rows.pieces
+        leak = rows.lower_slope if pieces else 1.0
         nxt: list[tuple[int, float]] = []
         layer_bits: list[int] = []
         always_on = 0
@@ -418,7 +418,7 @@ def _pattern_affine(
     regions = []
     for i, layer in enumerate(net.layers):
         a, c = layer.weight @ a, layer.weight @ c + layer.bias
-        kind = "linear" if (last_linear and i == net.depth - 1) else _kind(layer.activation)
+        kind = "linear" if (last_linear and i == net.depth - 1) else row_model(layer.activation).family
         if kind in ("relu", "leaky"):
             on = pre[i] > 0
             regions.append((a, c, on))
@@ -612,7 +612,7 @@ def _target(net: Network, y_obs: np.ndarray, clip_margin: float) -> tuple[np.nda
     n_clipped)`` (an invertible last activation is inverted on the signal)."""
     last = net.layers[-1]
     target, _, clipped = output_target(last, y_obs, clip_margin=clip_margin)
-    return target, _kind(last.activation) == "other", clipped
+    return target, row_model(last.activation).family == "other", clipped
 
 
 def _space(last_linear: bool) -> str:
@@ -962,7 +962,7 @@ def _max_active(net: Network, max_active: object) -> list[int | None]:
     caps: list[int | None] = []
     for i, cap in enumerate(max_active):
         cap = check(f"max_active[{i}]", cap, [NON_NEGATIVE_INT])
-        if _kind(net.layers[i].activation) != "relu":
+        if row_model(net.layers[i].activation).family != "relu":
             raise InvalidInput(f"max_active needs ReLU hidden layers; layer {i} is {net.layers[i].activation}")
         caps.append(int(cap))
     return caps + [None]

@@ -75,7 +75,7 @@ from theorychk._validation import (
     validate_params,
 )
 from theorychk.errors import InvalidInput, Reason
-from theorychk.network import Activation, Identity, Layer, Network, ReLU
+from theorychk.network import Activation, Layer, Network, row_model
 from theorychk.runtime import Deadline, RowBudget
 from theorychk.solvers.base import (
     BatchProblem,
@@ -161,13 +161,13 @@ def check_pursuit_network(net: Network, method: str) -> None:
             f"{net.depth} layer and no hidden layer (use 'gd' or an LP method)"
         )
     for i, act in enumerate(net.activations[:-1]):
-        if not isinstance(act, ReLU):
+        if row_model(act).family != "relu":
             raise InvalidInput(
                 f"method {method!r} needs ReLU hidden layers (the sparse model of Aberdam et al.); "
                 f"layer {i} has activation {act.spec!r} (use 'gd' or an LP method)"
             )
     out = net.activations[-1]
-    if not (isinstance(out, ReLU) or out.invertible):
+    if not (row_model(out).family == "relu" or out.invertible):
         raise InvalidInput(f"method {method!r} cannot handle output activation {out.spec!r}")
 
 
@@ -647,9 +647,9 @@ def debias(
             cut[i] = True
             continue
         a_mat, c_vec = _support_affine(net, [s[i] for s in supports])
-        rows = m[i] & out_support[i] if isinstance(act, ReLU) and out_support is not None else m[i]
+        rows = m[i] & out_support[i] if row_model(act).family == "relu" and out_support is not None else m[i]
         a_r, c_r, y_r = a_mat[rows], c_vec[rows], y[i, rows]
-        if isinstance(act, (Identity, ReLU)):
+        if row_model(act).family in ("linear", "relu"):
             out[i] = np.linalg.lstsq(a_r, y_r - c_r, rcond=None)[0] if rows.any() else out[i]
             iters[i], conv[i] = 1, True
         else:
@@ -851,7 +851,7 @@ def latent_pursuit(
     last = net.layers[-1]
     out_support = None
     rows = going()
-    if isinstance(last.activation, ReLU):
+    if row_model(last.activation).family == "relu":
         out_support = m & (y > 0)
         res = linearized_admm(last, y, out_support, m & ~out_support, lam=lam[-1], rho=rhos[-1],
                               deadline=deadline, **common)
@@ -1058,7 +1058,7 @@ def layered_basis_pursuit(
     last = net.layers[-1]
     clipped = 0
     out_support = None
-    if isinstance(last.activation, ReLU):
+    if row_model(last.activation).family == "relu":
         out_support = m & (y > 0)
         rows, target, ell = out_support, y[out_support] - last.bias[out_support], 1.0
     else:
@@ -1170,7 +1170,7 @@ def oracle(
     y, m = _signals_and_mask(net, signals, mask)
     batch, depth = y.shape[0], net.depth
     last = net.layers[-1]
-    relu_out = isinstance(last.activation, ReLU)
+    relu_out = row_model(last.activation).family == "relu"
     sups = _supports(net, supports, batch)
     if len(sups) == depth - 1 and relu_out:
         sups.append(m & (y > 0))
@@ -1389,7 +1389,7 @@ _ORACLE_OPTIONS: dict[str, ConstraintSpec] = {
 def oracle_supports(net: Network, latent: np.ndarray) -> list[np.ndarray]:
     """The true supports ``[S_1, ..., S_L]`` of ``latent`` (plus the output's for a ReLU output)."""
     sups = net.supports(latent)
-    return sups if isinstance(net.activations[-1], ReLU) else sups[:-1]
+    return sups if row_model(net.activations[-1]).family == "relu" else sups[:-1]
 
 
 class Oracle:
@@ -1441,7 +1441,7 @@ def _supports(net: Network, supports: Any, batch: int) -> list[np.ndarray]:
     """``supports`` as ``(batch, n_k)`` booleans, one per hidden layer (and one more for a ReLU
     output, optionally); each ``(n_k,)`` or ``(batch, n_k)``, boolean dtype -- a 0/1 float array
     is refused rather than cast (0.5 would read as true)."""
-    relu_out = isinstance(net.activations[-1], ReLU)
+    relu_out = row_model(net.activations[-1]).family == "relu"
     allowed = (net.depth - 1, net.depth) if relu_out else (net.depth - 1,)
     sups = list(supports) if isinstance(supports, (list, tuple)) else []
     if len(sups) not in allowed:

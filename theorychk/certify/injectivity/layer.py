@@ -24,7 +24,7 @@ from theorychk.certify.injectivity.results import TOLERANCES, LayerInjectivity, 
 from theorychk.certify.injectivity.sufficient import _depth_milp
 from theorychk.certify.injectivity.witness import _greedy_witness, _sample_witness
 from theorychk.errors import InvalidInput, Reason
-from theorychk.network import Layer, ReLU
+from theorychk.network import Layer, row_model
 from theorychk.runtime import Deadline
 from theorychk.verdict import Status, jsonable
 
@@ -126,7 +126,7 @@ def layer_injectivity(
                     stats={"rank": r})
     if act.invertible:
         return done(Status.CERTIFIED, "full column rank", evidence={"rank": r}, stats={"rank": r})
-    if not isinstance(act, ReLU):  # the sampling criterion (Puthawala et al.) is for ReLU layers
+    if row_model(act).family != "relu":  # the sampling criterion (Puthawala et al.) is for ReLU layers
         return done(Status.UNKNOWN, "none", f"no injectivity criterion for activation {act.spec!r}")
 
     pair, min_active, hints = _sample_witness(data, rng, samples, dom)

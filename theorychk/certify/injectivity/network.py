@@ -24,7 +24,7 @@ from theorychk.certify.injectivity.results import TOLERANCES, LayerInjectivity, 
 from theorychk.certify.injectivity.witness import _sample_points
 from theorychk.check.injectivity import check_network_pair
 from theorychk.errors import CertificateError, InvalidInput
-from theorychk.network import Layer, Network, ReLU
+from theorychk.network import Layer, Network, row_model
 from theorychk.runtime import DEFAULT_TIME_LIMIT, Deadline
 from theorychk.verdict import Status, jsonable
 
@@ -69,7 +69,7 @@ def _preimage(layer: Layer, y: Sequence[Fraction], nonneg: bool) -> tuple[Fracti
     b = [exact.rational(v) for v in layer.bias.tolist()]
     n = layer.n_in
     act = layer.activation
-    if isinstance(act, ReLU):  # a zero output only says the pre-activation is <= 0
+    if row_model(act).family == "relu":  # a zero output only says the pre-activation is <= 0
         if any(v < 0 for v in y):
             return None
         eq = [list(W[j]) for j in range(len(y)) if y[j] > 0]
@@ -256,7 +256,7 @@ def network_injectivity(
         prev = net.layers[k - 1]
         # Only a previous ReLU layer whose image fills the orthant (full row rank) can produce an
         # arbitrary pair of positive points; otherwise this search would only waste time.
-        if isinstance(prev.activation, ReLU) and exact.rank(prev.weight) == prev.n_out:
+        if row_model(prev.activation).family == "relu" and exact.rank(prev.weight) == prev.n_out:
             orth = _Box(lower=tuple(Fraction(0) for _ in range(net.layers[k].n_in)),
                         upper=tuple(None for _ in range(net.layers[k].n_in)))
             sub = layer_injectivity(net.layers[k], seed=int(rng.integers(2**31)), domain=orth,
