@@ -56,6 +56,7 @@ References
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -624,21 +625,11 @@ class _LayerwiseLP:
                 estimates.append(x)
                 eps = rep.eps  # carried to the next layer, as in the published code
                 target = x
-        except _TimeUp as exc:
-            info["stopped_at_layer"] = exc.layer
-            return self._finish(
-                problem, None, reports, estimates, info, InversionStatus.UNKNOWN, Reason.TIME_LIMIT
-            )
-        except _SolverTrouble as exc:
-            return self._finish(
-                problem,
-                None,
-                reports,
-                estimates,
-                info,
-                InversionStatus.UNKNOWN,
-                f"LP solver trouble at layer {current}: {exc}",
-            )
+        except (_TimeUp, _SolverTrouble) as exc:
+            if isinstance(exc, _TimeUp):
+                info["stopped_at_layer"] = exc.layer
+            why = Reason.TIME_LIMIT if isinstance(exc, _TimeUp) else f"LP solver trouble at layer {current}: {exc}"
+            return self._finish(problem, None, reports, estimates, info, InversionStatus.UNKNOWN, why)
         latent = estimates[-1]
         return self._decide(problem, latent, reports, estimates, info, s, n_clipped)
 
@@ -653,45 +644,29 @@ class _LayerwiseLP:
         n_clipped: int,
     ) -> Inversion:
         net = problem.net
+        # every ending records the same evidence; only the status and the reason differ
+        finish = functools.partial(self._finish, problem, latent, reports, estimates, info)
         residual = float(np.max(np.abs(net.forward(latent)[problem.mask] - problem.observed)))
         info["residual_check"] = residual
         notes = [r for r in reports if r.note.startswith("max_steps")]
         if notes:
-            return self._finish(
-                problem,
-                latent,
-                reports,
-                estimates,
-                info,
-                InversionStatus.UNKNOWN,
-                f"ε schedule hit max_steps={s.max_steps} at layer {notes[0].layer}",
-            )
+            return finish(InversionStatus.UNKNOWN, f"ε schedule hit max_steps={s.max_steps} at layer {notes[0].layer}")
         if problem.noise:
-            return self._finish(problem, latent, reports, estimates, info, InversionStatus.SOLVED, "")
+            return finish(InversionStatus.SOLVED, "")
         if residual <= s.tol:
-            return self._finish(problem, latent, reports, estimates, info, InversionStatus.SOLVED, "")
+            return finish(InversionStatus.SOLVED, "")
         outside = range_distance(net.layers[-1], problem.observed)
         if n_clipped and outside > s.tol:
             act = net.layers[-1].activation.name
-            return self._finish(
-                problem,
-                latent,
-                reports,
-                estimates,
-                info,
+            return finish(
                 InversionStatus.INFEASIBLE,
                 f"y has {n_clipped} entries outside the open range of the last layer's {act}, "
                 f"{outside:.3g} > tol = {s.tol:.3g} away from it: not in the range",
             )
         proof = self._not_in_range(reports[0], s, problem)
         if proof:
-            return self._finish(problem, latent, reports, estimates, info, InversionStatus.INFEASIBLE, proof)
-        return self._finish(
-            problem,
-            latent,
-            reports,
-            estimates,
-            info,
+            return finish(InversionStatus.INFEASIBLE, proof)
+        return finish(
             InversionStatus.UNKNOWN,
             f"the layer-wise estimate does not reproduce y (residual {residual:.3g} > tol {s.tol:.3g}); "
             "a hidden layer's target was outside its layer's range, so the estimate went wrong "

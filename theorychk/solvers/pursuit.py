@@ -1280,7 +1280,25 @@ _LBP_OPTIONS: dict[str, ConstraintSpec] = {
 }
 
 
-class LayeredBasisPursuit:
+class _PursuitMethod:
+    """What the three registered pursuit methods share: masks, the network check of [1]'s model
+    (:func:`check_pursuit_network`) and their options read against ``option_constraints`` over
+    ``defaults``."""
+
+    name: str
+    supports_mask = True
+    #: the options and their constraints (read by :func:`~theorychk.solvers.base.prepare`)
+    option_constraints: dict[str, ConstraintSpec]
+    defaults: dict[str, Any]
+
+    def check(self, net: Network) -> None:
+        check_pursuit_network(net, self.name)
+
+    def _options(self, options: dict[str, Any]) -> dict[str, Any]:
+        return {**self.defaults, **check_options(options, self.option_constraints, method=self.name)}
+
+
+class LayeredBasisPursuit(_PursuitMethod):
     """Method ``lbp``: Layered Basis-Pursuit, Algorithm 2 of [1] (see :func:`layered_basis_pursuit`).
 
     ``noise`` is the bound ``eps >= ||e||_2`` of Algorithm 2 (on the observed coordinates) and
@@ -1298,15 +1316,11 @@ class LayeredBasisPursuit:
 
     name = "lbp"
     summary = "Layered Basis-Pursuit (Aberdam et al. Alg. 2): l1 sparse coding layer by layer"
-    supports_mask = True
-    #: the options and their constraints (read by :func:`~theorychk.solvers.base.prepare`)
     option_constraints = _LBP_OPTIONS
-
-    def check(self, net: Network) -> None:
-        check_pursuit_network(net, self.name)
+    defaults = _LBP_DEFAULTS
 
     def run(self, problem: Problem) -> Inversion:
-        opts = {**_LBP_DEFAULTS, **check_options(problem.options, _LBP_OPTIONS, method=self.name)}
+        opts = self._options(problem.options)
         run = layered_basis_pursuit(
             problem.net, problem.y, mask=problem.mask, noise=problem.noise, lambdas=opts["lambdas"],
             sparsity=opts["sparsity"], nonnegative=bool(opts["nonnegative"]), normalize=bool(opts["normalize"]),
@@ -1328,7 +1342,7 @@ _LATENT_OPTIONS: dict[str, ConstraintSpec] = {
 }
 
 
-class LatentPursuit:
+class LatentPursuit(_PursuitMethod):
     """Method ``latent``: Latent-Pursuit, Algorithm 5 of [1] (see :func:`latent_pursuit`).
 
     Options (defaults as [1] Section 6): ``lambdas`` (0 per hidden layer), ``rho`` (1e-2, number
@@ -1350,12 +1364,8 @@ class LatentPursuit:
 
     name = "latent"
     summary = "Latent-Pursuit (Aberdam et al. Alg. 5): FISTA + linearised ADMM with ReLU sign constraints"
-    supports_mask = True
-    #: the options and their constraints (read by :func:`~theorychk.solvers.base.prepare`)
     option_constraints = _LATENT_OPTIONS
-
-    def check(self, net: Network) -> None:
-        check_pursuit_network(net, self.name)
+    defaults = _LATENT_DEFAULTS
 
     def run(self, problem: Problem) -> Inversion:
         return self._invert(problem.net, problem.y[None], problem.mask, problem.deadline, problem.options)[0]
@@ -1366,7 +1376,7 @@ class LatentPursuit:
 
     def _invert(self, net: Network, y: np.ndarray, mask: np.ndarray, deadline: Deadline | RowBudget,
                 options: dict[str, Any]) -> list[Inversion]:
-        opts = {**_LATENT_DEFAULTS, **check_options(options, _LATENT_OPTIONS, method=self.name)}
+        opts = self._options(options)
         run = latent_pursuit(
             net, y, mask=mask, lambdas=opts["lambdas"], rho=opts["rho"],
             gamma=opts["gamma"], iterations=opts["iterations"], tol=opts["tol"], step=opts["step"],
@@ -1392,7 +1402,7 @@ def oracle_supports(net: Network, latent: np.ndarray) -> list[np.ndarray]:
     return sups if row_model(net.activations[-1]).family == "relu" else sups[:-1]
 
 
-class Oracle:
+class Oracle(_PursuitMethod):
     """Method ``oracle``: the layer-wise Oracle of [1] Appendix B, Algorithm 6 (see :func:`oracle`).
 
     Options: ``supports`` (list of boolean arrays ``[S_1, ..., S_L]``, theorychk order; for a
@@ -1407,15 +1417,11 @@ class Oracle:
 
     name = "oracle"
     summary = "Oracle of Aberdam et al. App. B: layer-wise least squares on the true supports"
-    supports_mask = True
-    #: the options and their constraints (read by :func:`~theorychk.solvers.base.prepare`)
     option_constraints = _ORACLE_OPTIONS
-
-    def check(self, net: Network) -> None:
-        check_pursuit_network(net, self.name)
+    defaults = _ORACLE_DEFAULTS
 
     def run(self, problem: Problem) -> Inversion:
-        opts = {**_ORACLE_DEFAULTS, **check_options(problem.options, _ORACLE_OPTIONS, method=self.name)}
+        opts = self._options(problem.options)
         net = problem.net
         supports = _oracle_input(net, opts["supports"], opts["latent_true"])
         run = oracle(net, problem.y[None], supports, mask=problem.mask, end_to_end=bool(opts["end_to_end"]),
