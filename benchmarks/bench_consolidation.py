@@ -139,7 +139,7 @@ def main() -> None:
         text = (f"# Consolidation (issue 15): engine cost before and after\n\n"
                 f"`python benchmarks/bench_consolidation.py --base /tmp/base --write` — main at `{base_rev}`, "
                 f"branch `consolidate` at `{head_rev}` (uncommitted changes included), one run each, CPU seconds "
-                f"of the second call (the first pays for imports), BLAS on one thread, 2 shared cores.\n\n"
+                f"after a warm-up on other inputs (imports, first HiGHS model), BLAS on one thread, 2 shared cores.\n\n"
                 f"{table}\n")
         (HERE / "results" / "consolidation.md").write_text(text)
 
