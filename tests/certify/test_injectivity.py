@@ -223,11 +223,12 @@ def test_domain_box_and_ball() -> None:
         layer_injectivity(layer, domain={"box": {"lower": [0, 1], "upper": [1, 1]}})
 
 
-def test_time_limit_gives_unknown() -> None:
+def test_time_limit_gives_unknown(fake_clock) -> None:
     rng = np.random.default_rng([1, 0])
     layer = Layer(rng.standard_normal((24, 4)), None, "relu")
-    assert layer_injectivity(layer, seed=0).status is Status.CERTIFIED
-    res = layer_injectivity(layer, seed=0, time_limit=1e-6)
+    assert layer_injectivity(layer, seed=0, time_limit=5.0).status is Status.CERTIFIED  # time stands still
+    fake_clock.step = 1.0  # a second per look at the clock: the 5 s pass inside the decision
+    res = layer_injectivity(layer, seed=0, time_limit=5.0)
     assert res.status is Status.UNKNOWN and "time limit" in res.reason
     assert res.claims[0]["status"] == "UNKNOWN"
     assert VERIFIERS["layer_injective"](res.claims[0], Network([layer]), {}).outcome == "NO_CLAIM"
