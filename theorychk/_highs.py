@@ -351,7 +351,8 @@ class Model:
     def __init__(self, program: Program, *, presolve: str = "off",
                  tolerances: Mapping[str, float] = LP_TOLERANCES, options: Mapping[str, Any] | None = None) -> None:
         if presolve not in ("off", "on", "choose"):
-            raise InvalidInput(f"presolve must be 'off', 'on' or 'choose'; got {presolve!r}")
+            raise InvalidInput(f"presolve must be 'off', 'on' or 'choose'; got {presolve!r}",
+                               argument="presolve", got=presolve)
         self.program = program
         self.is_mip = program.is_mip
         nrow, ncol = program.shape

@@ -458,7 +458,8 @@ def parse_activation(spec: str | Activation) -> Activation:
     if isinstance(spec, Activation):
         return spec
     if not isinstance(spec, str) or not spec.strip():
-        raise InvalidInput(f"activation must be a name like 'relu' or 'leaky_relu:0.1'; got {spec!r}")
+        raise InvalidInput(f"activation must be a name like 'relu' or 'leaky_relu:0.1'; got {spec!r}",
+                           argument="activation", got=spec)
     name, *args = spec.strip().lower().split(":")
     name = _ALIASES.get(name, name)
     if name not in ACTIVATIONS:
@@ -599,7 +600,8 @@ class Layer:
             b.setflags(write=False)
         dtype = self.dtype or (w_dtype if w_dtype == b_dtype else "float64")
         if dtype not in ("float16", "float32", "float64"):
-            raise InvalidInput(f"dtype must be float16, float32 or float64; got {dtype!r}")
+            raise InvalidInput(f"dtype must be float16, float32 or float64; got {dtype!r}",
+                               argument="dtype", got=dtype)
         if dtype != "float64":
             np_dtype = np.dtype(dtype)
             for arr, what in ((w, "weight"), (b, "bias")):

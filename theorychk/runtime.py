@@ -81,7 +81,8 @@ class Deadline:
         if self.seconds is not None and self.seconds == float("inf"):
             self.seconds = None  # the CLI's `--time-limit inf`: no limit, asked for explicitly
         if self.seconds is not None and not (self.seconds > 0):
-            raise InvalidInput(f"time_limit must be a positive number of seconds or None; got {self.seconds!r}")
+            raise InvalidInput(f"time_limit must be a positive number of seconds or None; got {self.seconds!r}",
+                               argument="time_limit", got=self.seconds)
 
     def elapsed(self) -> float:
         return clock() - self.start

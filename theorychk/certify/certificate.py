@@ -63,7 +63,7 @@ def sample_latents(net: Network, n: int, seed: int) -> list[list[Fraction]]:
     """``n`` latents ``z ~ N(0, I)`` from ``numpy.random.default_rng(seed)``, rounded to float32
     (short exact dyadic rationals)."""
     if not (isinstance(n, int) and n >= 1):
-        raise InvalidInput(f"samples must be a positive integer; got {n!r}")
+        raise InvalidInput(f"samples must be a positive integer; got {n!r}", argument="samples", got=n)
     rng = np.random.default_rng(seed)
     zs = rng.standard_normal((n, net.latent_dim)).astype(np.float32)
     return [[Fraction(float(v)) for v in z] for z in zs]

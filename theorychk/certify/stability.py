@@ -335,7 +335,7 @@ def stability_claims(
     if unknown:
         raise InvalidInput(f"unknown stability claim(s) {unknown}; valid: {', '.join(STABILITY_KINDS)}")
     if not noise > 0:
-        raise InvalidInput(f"noise must be a positive number; got {noise}")
+        raise InvalidInput(f"noise must be a positive number; got {noise}", argument="noise", got=noise)
     out = []
     for kind in kinds:
         if kind == "lei_linf":

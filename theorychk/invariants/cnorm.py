@@ -1099,7 +1099,8 @@ def _check_rows(rows: Any, n: int) -> list[int]:
             raise InvalidInput(f"rows as a boolean mask must have shape ({n},); got {arr.shape}")
         return [int(i) for i in np.nonzero(arr)[0]]
     if arr.ndim != 1 or not (arr.size == 0 or np.issubdtype(arr.dtype, np.integer)):
-        raise InvalidInput(f"rows must be a 1-D sequence of row indices or a boolean mask; got {rows!r}")
+        raise InvalidInput(f"rows must be a 1-D sequence of row indices or a boolean mask; got {rows!r}",
+                           argument="rows", got=rows)
     out = [int(i) for i in arr.tolist()]
     bad = [i for i in out if not 0 <= i < n]
     if bad:

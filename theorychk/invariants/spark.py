@@ -197,7 +197,8 @@ def check_rows(rows: object, n_rows: int) -> list[int]:
     if arr.size == 0:
         return []
     if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.integer):
-        raise InvalidInput(f"rows must be a 1-D sequence of integer indices or a boolean mask; got {rows!r}")
+        raise InvalidInput(f"rows must be a 1-D sequence of integer indices or a boolean mask; got {rows!r}",
+                           argument="rows", got=rows)
     idx = [int(i) for i in arr]
     bad = [i for i in idx if not 0 <= i < n_rows]
     if bad:
@@ -225,9 +226,11 @@ class _SparkJob:
                 raise unknown_name("spark bound", b, SPARK_BOUNDS)
         if at_least is not None and (isinstance(at_least, bool) or not isinstance(at_least, (int, np.integer))
                                      or at_least < 1):
-            raise InvalidInput(f"at_least must be a positive integer or None; got {at_least!r}")
+            raise InvalidInput(f"at_least must be a positive integer or None; got {at_least!r}",
+                               argument="at_least", got=at_least)
         if not (isinstance(support_tol, float | int) and 0 < support_tol < 1):
-            raise InvalidInput(f"support_tol must be in (0, 1); got {support_tol!r}")
+            raise InvalidInput(f"support_tol must be in (0, 1); got {support_tol!r}",
+                               argument="support_tol", got=support_tol)
         self.arr = as_matrix(A, name)
         self.method, self.at_least, self.bounds = method, at_least, tuple(bounds)
         self.heuristic, self.support_tol, self.progress = heuristic, float(support_tol), progress

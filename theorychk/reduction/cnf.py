@@ -113,7 +113,7 @@ class CNF:
     def __post_init__(self) -> None:
         n = self.n_vars
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-            raise InvalidInput(f"n_vars must be a non-negative integer; got {n!r}")
+            raise InvalidInput(f"n_vars must be a non-negative integer; got {n!r}", argument="n_vars", got=n)
         clauses = []
         for j, clause in enumerate(self.clauses):
             lits = tuple(clause)
@@ -302,23 +302,27 @@ def _rng(seed: int | np.random.Generator) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InvalidInput(f"seed must be a non-negative integer or a numpy Generator; got {seed!r}")
+        raise InvalidInput(f"seed must be a non-negative integer or a numpy Generator; got {seed!r}",
+                           argument="seed", got=seed)
     return np.random.default_rng(int(seed))
 
 
 def _clause_count(n_vars: int, k: int, n_clauses: int | None, ratio: float | None) -> int:
     if isinstance(n_vars, bool) or not isinstance(n_vars, (int, np.integer)) or n_vars < 1:
-        raise InvalidInput(f"n_vars must be a positive integer; got {n_vars!r}")
+        raise InvalidInput(f"n_vars must be a positive integer; got {n_vars!r}",
+                           argument="n_vars", got=n_vars)
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n_vars:
-        raise InvalidInput(f"k must be an integer in 1..n_vars={n_vars} (distinct variables per clause); got {k!r}")
+        raise InvalidInput(f"k must be an integer in 1..n_vars={n_vars} (distinct variables per clause); got {k!r}",
+                           argument="k", got=k)
     if (n_clauses is None) == (ratio is None):
         raise InvalidInput("give exactly one of n_clauses and ratio (clauses per variable)")
     if ratio is not None:
         if not (isinstance(ratio, (int, float)) and np.isfinite(ratio) and ratio > 0):
-            raise InvalidInput(f"ratio must be a positive number; got {ratio!r}")
+            raise InvalidInput(f"ratio must be a positive number; got {ratio!r}", argument="ratio", got=ratio)
         return max(1, int(round(ratio * n_vars)))
     if isinstance(n_clauses, bool) or not isinstance(n_clauses, (int, np.integer)) or n_clauses < 1:
-        raise InvalidInput(f"n_clauses must be a positive integer; got {n_clauses!r}")
+        raise InvalidInput(f"n_clauses must be a positive integer; got {n_clauses!r}",
+                           argument="n_clauses", got=n_clauses)
     return int(n_clauses)
 
 
@@ -396,7 +400,7 @@ def genhard(family: str, size: int) -> CNF:
     if family not in GENHARD_FAMILIES:
         raise unknown_name("genhard family", family, GENHARD_FAMILIES)
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
-        raise InvalidInput(f"size must be a positive integer; got {size!r}")
+        raise InvalidInput(f"size must be a positive integer; got {size!r}", argument="size", got=size)
     from pysat.examples import genhard as gh
 
     cls_name, meaning = GENHARD_FAMILIES[family]

@@ -450,9 +450,10 @@ def verify(
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise InvalidInput(f"{label} must be an integer >= {low}; got {value!r}")
     if exhaustive_max_vars > 20:
-        raise InvalidInput(f"exhaustive_max_vars must be <= 20 (2^20 latents); got {exhaustive_max_vars}")
+        raise InvalidInput(f"exhaustive_max_vars must be <= 20 (2^20 latents); got {exhaustive_max_vars}",
+                           argument="exhaustive_max_vars", got=exhaustive_max_vars)
     if not (isinstance(gap_tol, (int, float)) and 0 <= gap_tol < 0.25):
-        raise InvalidInput(f"gap_tol must be in [0, 0.25); got {gap_tol!r}")
+        raise InvalidInput(f"gap_tol must be in [0, 0.25); got {gap_tol!r}", argument="gap_tol", got=gap_tol)
     start = time.perf_counter()
     deadline = Deadline(time_limit)
     rng = np.random.default_rng(seed)
