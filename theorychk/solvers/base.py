@@ -340,9 +340,10 @@ def validate_signals(net: Network, signals: object) -> np.ndarray:
     """
     arr = np.asarray(signals)
     if arr.dtype.kind not in "fiub":
-        raise InvalidInput(f"signals must be numeric; got dtype {arr.dtype}")
+        raise InvalidInput(f"signals must be numeric; got dtype {arr.dtype}", argument="signals", got=signals)
     if arr.ndim != 2:
-        raise InvalidInput(f"signals must be a 2-D (batch, {net.output_dim}) array; got shape {arr.shape}")
+        raise InvalidInput(f"signals must be a 2-D (batch, {net.output_dim}) array; got shape {arr.shape}",
+                           argument="signals", got=signals)
     out = np.array(arr, dtype=np.float64)
     single = out.shape[0] == 1
     if out.shape[1] != net.output_dim:
