@@ -15,7 +15,10 @@ from theorychk.errors import (
     TheoryChkError,
     TimeLimitReached,
 )
-from theorychk.reduction.cnf import SatStatus
+from theorychk.certify.certificate import sample_latents
+from theorychk.invariants.spark import spark
+from theorychk.network import parse_activation
+from theorychk.reduction.cnf import SatStatus, genhard, random_kcnf
 from theorychk.verdict import EngineStatus, jsonable
 
 
@@ -33,6 +36,7 @@ from theorychk.verdict import EngineStatus, jsonable
         (EngineStatus.UNBOUNDED, "unbounded"),
         (EngineStatus.CUTOFF, "cutoff"),
         (EngineStatus.TIME_LIMIT, "time limit"),
+        (EngineStatus.OTHER, "other"),
         (SatStatus.SAT, "SAT"),
         (SatStatus.UNSAT, "UNSAT"),
         (SatStatus.UNKNOWN, "UNKNOWN"),
@@ -47,7 +51,7 @@ def test_enum_values_are_the_json_strings(member, text):
 def test_every_enum_member_is_pinned():
     assert {m.value for m in Reason} == {"time limit", "size limit", "bound gap", "iteration limit",
                                          "diverged"}
-    assert {m.value for m in EngineStatus} == {"optimal", "infeasible", "unbounded", "cutoff", "time limit"}
+    assert {m.value for m in EngineStatus} == {"optimal", "infeasible", "unbounded", "cutoff", "time limit", "other"}
 
 
 def test_a_reason_with_detail_starts_with_the_reason():
@@ -89,3 +93,25 @@ def test_a_time_limited_result_serialises_the_reason(fake_clock):
     r = spark(np.random.default_rng(0).integers(-3, 4, size=(10, 20)), time_limit=100)
     assert r.reason is Reason.TIME_LIMIT
     assert '"reason": "time limit"' in json.dumps(r.to_dict())
+
+
+def _raised(call):
+    try:
+        call()
+    except InvalidInput as exc:
+        return exc
+    raise AssertionError("no InvalidInput")
+
+
+@pytest.mark.parametrize(("call", "argument", "got"), [
+    (lambda: runtime.Deadline(-1.0), "time_limit", -1.0),
+    (lambda: parse_activation(3), "activation", 3),
+    (lambda: spark([[1, 0], [0, 1]], at_least=0), "at_least", 0),
+    (lambda: genhard("php", 0), "size", 0),
+    (lambda: random_kcnf(0, ratio=2.0, seed=0), "n_vars", 0),
+    (lambda: sample_latents(None, 0, 0), "samples", 0),
+])
+def test_bad_arguments_carry_the_structured_fields(call, argument, got):
+    # InvalidInput(argument=, got=): a caller can tell which argument was wrong without parsing the text
+    exc = _raised(call)
+    assert (exc.argument, exc.got) == (argument, got) and str(exc).startswith(f"{argument} must be ")

@@ -22,9 +22,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from theorychk._highs import INF, LP_TOLERANCES, Model, Program, SolveStatus, new_highs, solve_status
+from theorychk._highs import INF, LP_TOLERANCES, Model, Program, new_highs, solve_status
 from theorychk.errors import InvalidInput
 from theorychk.runtime import Deadline
+from theorychk.verdict import EngineStatus
 
 SCRIPT = textwrap.dedent("""
     import sys
@@ -117,7 +118,7 @@ def _time_limit(model: Model) -> float:
 def test_dense_and_sparse_matrices_give_the_same_solution(to_sparse) -> None:
     dense = Model(Program(A, **LP)).solve()
     sparse = Model(Program(to_sparse(A), **LP)).solve()
-    assert dense.status is sparse.status is SolveStatus.OPTIMAL
+    assert dense.status is sparse.status is EngineStatus.OPTIMAL
     assert dense.objective == sparse.objective == pytest.approx(-7.0)
     assert dense.x.tolist() == sparse.x.tolist()
     assert dense.row_dual.tolist() == sparse.row_dual.tolist()
@@ -138,13 +139,13 @@ def test_a_program_pickles_and_solves_the_same_after() -> None:
     p = Program(sp.csr_array(A), **LP, integer=[1])
     q = pickle.loads(pickle.dumps(p))
     a, b = Model(p).solve(), Model(q).solve()
-    assert a.status is b.status is SolveStatus.OPTIMAL and a.x.tolist() == b.x.tolist()
+    assert a.status is b.status is EngineStatus.OPTIMAL and a.x.tolist() == b.x.tolist()
 
 
 def test_integer_columns_are_integral_and_the_milp_reports_its_bound() -> None:
     lp = Model(Program(A, **LP)).solve()
     mip = Model(Program(A, **LP, integer=[0, 1, 2])).solve()
-    assert mip.status is SolveStatus.OPTIMAL and mip.x is not None
+    assert mip.status is EngineStatus.OPTIMAL and mip.x is not None
     assert np.allclose(mip.x, np.round(mip.x), atol=1e-9)
     assert mip.objective >= lp.objective - 1e-9  # integrality can only cost
     assert mip.dual_bound <= mip.objective + 1e-9 and math.isfinite(mip.dual_bound)
@@ -154,13 +155,13 @@ def test_integer_columns_are_integral_and_the_milp_reports_its_bound() -> None:
 @pytest.mark.parametrize("status", list(highspy.HighsModelStatus.__members__.values()), ids=str)
 def test_every_highs_model_status_maps_to_one_status(status) -> None:
     expected = {
-        highspy.HighsModelStatus.kOptimal: SolveStatus.OPTIMAL,
-        highspy.HighsModelStatus.kInfeasible: SolveStatus.INFEASIBLE,
-        highspy.HighsModelStatus.kUnbounded: SolveStatus.UNBOUNDED,
-        highspy.HighsModelStatus.kTimeLimit: SolveStatus.TIME_LIMIT,
-        highspy.HighsModelStatus.kIterationLimit: SolveStatus.TIME_LIMIT,
-        highspy.HighsModelStatus.kInterrupt: SolveStatus.TIME_LIMIT,
-    }.get(status, SolveStatus.OTHER)  # kUnboundedOrInfeasible included: presolve could not tell
+        highspy.HighsModelStatus.kOptimal: EngineStatus.OPTIMAL,
+        highspy.HighsModelStatus.kInfeasible: EngineStatus.INFEASIBLE,
+        highspy.HighsModelStatus.kUnbounded: EngineStatus.UNBOUNDED,
+        highspy.HighsModelStatus.kTimeLimit: EngineStatus.TIME_LIMIT,
+        highspy.HighsModelStatus.kIterationLimit: EngineStatus.TIME_LIMIT,
+        highspy.HighsModelStatus.kInterrupt: EngineStatus.TIME_LIMIT,
+    }.get(status, EngineStatus.OTHER)  # kUnboundedOrInfeasible included: presolve could not tell
     assert solve_status(status) is expected
 
 
@@ -171,22 +172,22 @@ def _one_var(cost: float, lower: float, upper: float, row: tuple[float, float], 
 
 def test_infeasible_unbounded_iteration_limit_and_empty_come_back_mapped() -> None:
     infeasible = _one_var(1.0, 0.0, 1.0, (2.0, INF)).solve()
-    assert (infeasible.status, infeasible.label, infeasible.dual_bound) == (SolveStatus.INFEASIBLE, "infeasible",
+    assert (infeasible.status, infeasible.label, infeasible.dual_bound) == (EngineStatus.INFEASIBLE, "infeasible",
                                                                             -math.inf)
     unbounded = _one_var(-1.0, 0.0, INF, (0.0, INF)).solve()
-    assert unbounded.status is SolveStatus.UNBOUNDED and unbounded.label == "unbounded"
+    assert unbounded.status is EngineStatus.UNBOUNDED and unbounded.label == "unbounded"
     stopped = Model(Program(A, **LP), options={"simplex_iteration_limit": 0}).solve()
-    assert stopped.status is SolveStatus.TIME_LIMIT and stopped.highs_status == "Iteration limit reached"
+    assert stopped.status is EngineStatus.TIME_LIMIT and stopped.highs_status == "Iteration limit reached"
     empty = Model(Program(np.zeros((0, 0)), cost=[], col_lower=[], col_upper=[], row_lower=[], row_upper=[])).solve()
-    assert (empty.status, empty.label, empty.x) == (SolveStatus.OTHER, "other: Empty", None)
+    assert (empty.status, empty.label, empty.x) == (EngineStatus.OTHER, "other: Empty", None)
 
 
 def test_the_deadline_reaches_highs_as_its_time_limit(fake_clock) -> None:
     model = Model(Program(A, **LP))
-    assert model.solve().status is SolveStatus.OPTIMAL and _time_limit(model) == math.inf
+    assert model.solve().status is EngineStatus.OPTIMAL and _time_limit(model) == math.inf
     deadline = Deadline(30.0)  # started at 0 on the fake clock
     fake_clock.now = 10.0
-    assert model.solve(deadline).status is SolveStatus.OPTIMAL
+    assert model.solve(deadline).status is EngineStatus.OPTIMAL
     assert _time_limit(model) == 20.0 and fake_clock.reads == 2  # one look per solve
     model.solve(deadline, cap=5.0)
     assert _time_limit(model) == 5.0
@@ -202,7 +203,7 @@ def test_a_passed_deadline_is_a_time_limit_without_running_highs(fake_clock) -> 
     deadline = Deadline(1.0)
     fake_clock.now = 1.0
     sol = model.solve(deadline)
-    assert sol.status is SolveStatus.TIME_LIMIT and sol.x is None and sol.dual_bound == -math.inf
+    assert sol.status is EngineStatus.TIME_LIMIT and sol.x is None and sol.dual_bound == -math.inf
     assert model.highs.getModelStatus() == highspy.HighsModelStatus.kNotset  # never ran
 
 

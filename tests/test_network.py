@@ -317,3 +317,55 @@ def test_smooth_bounds_and_inverse_derivative(spec):
     assert np.all((lo < y) & (y < hi))
     # (phi^{-1})'(phi(u)) = 1 / phi'(u)
     np.testing.assert_allclose(act.inverse_derivative(y), 1.0 / act.derivative(u[np.abs(u) < 5]), rtol=1e-9)
+
+
+# --------------------------------------------------------------------------------------------
+# The rows an LP / MILP takes from an activation come from its pieces, never its name
+# --------------------------------------------------------------------------------------------
+
+
+def test_row_model_reads_the_family_off_the_pieces():
+    from theorychk.network import row_model
+
+    cases = [(ReLU(), "relu", 0.0, True), (LeakyReLU(0.25), "leaky", 0.25, True),
+             (Identity(), "linear", 1.0, False), (PLU(0.1, 1.0), "other", math.nan, False)]
+    for act, family, lower, convex in cases:
+        rows = row_model(act)
+        assert (rows.family, rows.convex, rows.pieces) == (family, convex, act.regions), act.spec
+        assert rows.lower_slope == lower or (math.isnan(lower) and math.isnan(rows.lower_slope))
+    assert row_model(Tanh()).pieces == () and row_model(Tanh()).family == "other"
+    assert row_model(ReLU()) is row_model(ReLU())  # cached per activation
+
+
+def test_an_unnamed_activation_with_relu_pieces_is_inverted_as_a_relu():
+    # A user's activation that only describes its pieces: every engine must treat it as ReLU.
+    import dataclasses
+    from typing import ClassVar
+
+    from theorychk.network import Activation, Piece
+    from theorychk.solvers import invert
+
+    @dataclasses.dataclass(frozen=True)
+    class Ramp(Activation):
+        name: ClassVar[str] = "ramp"
+        piecewise_linear: ClassVar[bool] = True
+
+        def __call__(self, x):
+            return np.maximum(x, 0.0)
+
+        def derivative(self, pre):
+            return (np.asarray(pre) > 0).astype(float)
+
+        @property
+        def regions(self):
+            return (Piece(-math.inf, 0.0, Fraction(0), Fraction(0)), Piece(0.0, math.inf, Fraction(1), Fraction(0)))
+
+    rng = np.random.default_rng(3)
+    w0, w1 = rng.normal(size=(8, 2)), rng.normal(size=(20, 8))
+    plain = Network([Layer(w0, None, "relu"), Layer(w1, None, "relu")])
+    ramp = Network([Layer(w0, None, Ramp()), Layer(w1, None, Ramp())])
+    y = plain.forward(np.array([0.7, -0.4]))
+    for method in ("linf", "milp", "lbp"):
+        a, b = invert(plain, y, method=method), invert(ramp, y, method=method)
+        assert a.status == b.status and a.status.value == "SOLVED", method
+        np.testing.assert_allclose(a.latent, b.latent, atol=1e-9)

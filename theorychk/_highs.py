@@ -12,7 +12,7 @@ every HiGHS model of theorychk shares:
   (:data:`LP_TOLERANCES` unless the caller names others), presolve and options set; warm-started
   re-solves after bound or coefficient changes; :meth:`Model.solve` hands HiGHS what is left of a
   :class:`~theorychk.runtime.Deadline` as its ``time_limit``.
-* :class:`Solved` — one run read back: the status mapped to one :class:`SolveStatus`
+* :class:`Solved` — one run read back: the status mapped to one :class:`EngineStatus`
   (:func:`solve_status`), the primal point, row duals, basis statuses, objective and bounds.
 * The banner and the thread policy below.
 
@@ -40,7 +40,6 @@ no file descriptor is redirected (which would also swallow other threads' output
 
 from __future__ import annotations
 
-import enum
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -52,6 +51,7 @@ import scipy.sparse as sp
 
 from theorychk.errors import InvalidInput, SolverError
 from theorychk.runtime import Deadline
+from theorychk.verdict import EngineStatus
 
 __all__ = [
     "BASIC",
@@ -63,7 +63,7 @@ __all__ = [
     "ZERO",
     "Model",
     "Program",
-    "SolveStatus",
+    "EngineStatus",
     "Solved",
     "instances_made",
     "new_highs",
@@ -162,36 +162,30 @@ def _tolerance_options(tolerances: Mapping[str, float], mip: bool) -> dict[str, 
 # --------------------------------------------------------------------------------------------
 
 
-class SolveStatus(enum.StrEnum):
-    """How a run ended, in the five cases theorychk tells apart."""
-
-    OPTIMAL = "optimal"
-    INFEASIBLE = "infeasible"
-    UNBOUNDED = "unbounded"
-    TIME_LIMIT = "time limit"
-    OTHER = "other"
+# How a run ended is an EngineStatus (theorychk/verdict.py), the one outcome vocabulary of the
+# engines; this module only maps HiGHS's model statuses onto it.
 
 
 _MS = highspy.HighsModelStatus
 _STATUS_OF = {
-    _MS.kOptimal: SolveStatus.OPTIMAL,
-    _MS.kInfeasible: SolveStatus.INFEASIBLE,
-    _MS.kUnbounded: SolveStatus.UNBOUNDED,
+    _MS.kOptimal: EngineStatus.OPTIMAL,
+    _MS.kInfeasible: EngineStatus.INFEASIBLE,
+    _MS.kUnbounded: EngineStatus.UNBOUNDED,
     # a budget ran out: iterations or an interrupt count as time (theorychk sets neither)
-    _MS.kTimeLimit: SolveStatus.TIME_LIMIT,
-    _MS.kIterationLimit: SolveStatus.TIME_LIMIT,
-    _MS.kInterrupt: SolveStatus.TIME_LIMIT,
+    _MS.kTimeLimit: EngineStatus.TIME_LIMIT,
+    _MS.kIterationLimit: EngineStatus.TIME_LIMIT,
+    _MS.kInterrupt: EngineStatus.TIME_LIMIT,
 }
 
 
-def solve_status(model_status: highspy.HighsModelStatus) -> SolveStatus:
-    """The :class:`SolveStatus` of a HiGHS model status. ``kUnboundedOrInfeasible`` (presolve
+def solve_status(model_status: highspy.HighsModelStatus) -> EngineStatus:
+    """The :class:`EngineStatus` of a HiGHS model status. ``kUnboundedOrInfeasible`` (presolve
     could not tell which) and everything else HiGHS can say is ``OTHER``.
 
     >>> solve_status(highspy.HighsModelStatus.kIterationLimit)
-    <SolveStatus.TIME_LIMIT: 'time limit'>
+    <EngineStatus.TIME_LIMIT: ...>
     """
-    return _STATUS_OF.get(model_status, SolveStatus.OTHER)
+    return _STATUS_OF.get(model_status, EngineStatus.OTHER)
 
 
 _BASIS = highspy.HighsBasisStatus
@@ -213,7 +207,7 @@ class Solved:
     MILPs report no duals or basis.
     """
 
-    status: SolveStatus
+    status: EngineStatus
     highs_status: str  # HiGHS's words for its model status, e.g. "Primal infeasible or unbounded"
     objective: float
     x: np.ndarray | None
@@ -232,10 +226,10 @@ class Solved:
     def label(self) -> str:
         """The status as results record it: ``"optimal"`` ... , ``"other: <HiGHS's words>"``.
 
-        >>> Solved(SolveStatus.OTHER, "Not Set", math.nan, None, None, None, None, -math.inf).label
+        >>> Solved(EngineStatus.OTHER, "Not Set", math.nan, None, None, None, None, -math.inf).label
         'other: Not Set'
         """
-        if self.status is SolveStatus.OTHER:
+        if self.status is EngineStatus.OTHER:
             return f"other: {self.highs_status}"
         return self.status.value
 
@@ -348,7 +342,7 @@ class Model:
     ...                   row_lower=1.0, row_upper=INF))
     >>> s = m.solve()
     >>> s.status, s.objective, s.x.tolist(), s.row_dual.tolist()
-    (<SolveStatus.OPTIMAL: 'optimal'>, 1.0, [1.0, 0.0], [1.0])
+    (<EngineStatus.OPTIMAL: 'optimal'>, 1.0, [1.0, 0.0], [1.0])
     >>> m.set_col_bounds(0, 0.0, 0.5)
     >>> m.solve().objective
     1.5
@@ -357,7 +351,8 @@ class Model:
     def __init__(self, program: Program, *, presolve: str = "off",
                  tolerances: Mapping[str, float] = LP_TOLERANCES, options: Mapping[str, Any] | None = None) -> None:
         if presolve not in ("off", "on", "choose"):
-            raise InvalidInput(f"presolve must be 'off', 'on' or 'choose'; got {presolve!r}")
+            raise InvalidInput(f"presolve must be 'off', 'on' or 'choose'; got {presolve!r}",
+                               argument="presolve", got=presolve)
         self.program = program
         self.is_mip = program.is_mip
         nrow, ncol = program.shape
@@ -412,7 +407,7 @@ class Model:
         """
         rem = None if deadline is None else deadline.remaining()  # one look at the clock per solve
         if rem is not None and rem <= 0:
-            return Solved(SolveStatus.TIME_LIMIT, _NOT_RUN, math.nan, None, None, None, None, -math.inf)
+            return Solved(EngineStatus.TIME_LIMIT, _NOT_RUN, math.nan, None, None, None, None, -math.inf)
         limit = cap if rem is None else max(floor, rem if cap is None else min(rem, cap))  # Deadline.limit
         h = self.highs
         h.setOptionValue("time_limit", INF if limit is None else float(limit))
@@ -427,7 +422,7 @@ class Model:
                       bound_reached=ms == _MS.kObjectiveBound)
         words = h.modelStatusToString(ms)
         if self.is_mip:
-            proven = status in (SolveStatus.OPTIMAL, SolveStatus.TIME_LIMIT)
+            proven = status in (EngineStatus.OPTIMAL, EngineStatus.TIME_LIMIT)
             bound = float(info.mip_dual_bound) if proven else -math.inf
             objective = float(info.objective_function_value) if x is not None else math.inf
             return Solved(status, words, objective, x, None, None, None, bound, **common)
@@ -439,5 +434,5 @@ class Model:
                 col_status = tuple(int(s) for s in b.col_status)
                 row_status = tuple(int(s) for s in b.row_status)
         objective = float(info.objective_function_value)
-        bound = objective if status is SolveStatus.OPTIMAL else -math.inf
+        bound = objective if status is EngineStatus.OPTIMAL else -math.inf
         return Solved(status, words, objective, x, row_dual, col_status, row_status, bound, **common)

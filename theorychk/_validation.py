@@ -62,6 +62,7 @@ __all__ = [
     "NON_NEGATIVE",
     "POSITIVE_INT",
     "NON_NEGATIVE_INT",
+    "SECONDS",
     "ConstraintSpec",
     "check",
     "check_params",
@@ -263,6 +264,8 @@ POSITIVE = Interval(Real, 0, None, closed="neither")
 NON_NEGATIVE = Interval(Real, 0, None, closed="left")
 POSITIVE_INT = Interval(Integral, 1, None, closed="left")
 NON_NEGATIVE_INT = Interval(Integral, 0, None, closed="left")
+#: Seconds of a time limit: positive, ``inf`` allowed (no limit, as the CLI's ``--time-limit inf``).
+SECONDS = Interval(Real, 0, None, closed="right")
 
 #: What a parameter's constraints may list: constraint objects, ``Real``/``Integral``, ``None``.
 ConstraintSpec = Sequence[Constraint | type | None]

@@ -18,7 +18,7 @@ of the input).
 Non-uniqueness is never an error: every API that meets it returns a verdict (``REFUTED`` with
 the two preimages as its witness, ``SecondPreimageStatus.FOUND``), so there is no ``NotUnique``.
 
-:class:`Reason` names the recurring reasons of an UNKNOWN (``"time limit"``, ``"size limit"``,
+:class:`Reason` names the recurring reasons of an UNKNOWN (``TIME_LIMIT``, ``SIZE_LIMIT``,
 ...). It is a :class:`str` enum: JSON, tables and comparisons with the strings see the same
 text as before; a reason with detail is the member's text, a colon and the detail
 (``f"{Reason.SIZE_LIMIT}: ..."``).

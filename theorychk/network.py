@@ -25,6 +25,7 @@ the exact kernel sees the same dyadic rationals).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from collections.abc import Sequence
@@ -46,6 +47,8 @@ __all__ = [
     "Sigmoid",
     "PLU",
     "parse_activation",
+    "RowModel",
+    "row_model",
     "ACTIVATIONS",
     "Layer",
     "Network",
@@ -455,7 +458,8 @@ def parse_activation(spec: str | Activation) -> Activation:
     if isinstance(spec, Activation):
         return spec
     if not isinstance(spec, str) or not spec.strip():
-        raise InvalidInput(f"activation must be a name like 'relu' or 'leaky_relu:0.1'; got {spec!r}")
+        raise InvalidInput(f"activation must be a name like 'relu' or 'leaky_relu:0.1'; got {spec!r}",
+                           argument="activation", got=spec)
     name, *args = spec.strip().lower().split(":")
     name = _ALIASES.get(name, name)
     if name not in ACTIVATIONS:
@@ -473,6 +477,56 @@ def parse_activation(spec: str | Activation) -> Activation:
     except ValueError:
         raise InvalidInput(f"activation parameters must be numbers; got {spec!r}") from None
     return cls(*params)
+
+
+# --------------------------------------------------------------------------------------------
+# The rows an LP / MILP encoding takes from an activation
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowModel:
+    """What an LP or MILP encoding of one unit needs of its activation, read off the pieces once.
+
+    ``pieces``: :attr:`Activation.regions` (``()`` for a smooth activation). ``family``: which
+    row family of paper 001 models the unit — ``"linear"`` (one piece ``h``), ``"relu"`` (``0``
+    then ``h``, kink at 0), ``"leaky"`` (``c·h`` then ``h``, ``0 < c < 1``, kink at 0), or
+    ``"other"`` (smooth, or pieces those rows do not cover). ``lower_slope``: the slope ``c`` of
+    the piece left of the kink (0 relu, ``c`` leaky, 1 linear; ``nan`` otherwise); in the
+    ``"relu"`` family an output 0 says only ``pre <= 0`` and a positive one pins ``pre`` (the
+    support rows of the pursuit and uniqueness engines). ``convex``: slopes
+    non-decreasing, so the unit is the max of its pieces. The family is a shape, not a name: a
+    user's activation with the same pieces gets the same rows.
+
+    Examples
+    --------
+    >>> row_model(LeakyReLU(0.25)).family, row_model(LeakyReLU(0.25)).lower_slope
+    ('leaky', 0.25)
+    >>> row_model(ReLU()).family, row_model(PLU(0.1, 1.0)).family, row_model(Tanh()).pieces
+    ('relu', 'other', ())
+    """
+
+    pieces: tuple[Piece, ...]
+    family: str
+    lower_slope: float
+    convex: bool
+
+
+@functools.lru_cache(maxsize=None)
+def row_model(act: Activation) -> RowModel:
+    """The :class:`RowModel` of ``act`` (cached per activation: engines ask it per layer and unit)."""
+    if not act.piecewise_linear:
+        return RowModel((), "other", math.nan, False)
+    pieces = act.regions
+    convex = len(pieces) > 1 and all(a.slope <= b.slope for a, b in zip(pieces, pieces[1:]))
+    family = "other"
+    if all(p.offset == 0 for p in pieces) and pieces[-1].slope == 1:
+        if len(pieces) == 1:
+            family = "linear"
+        elif len(pieces) == 2 and pieces[0].hi == 0.0 and 0 <= pieces[0].slope < 1:
+            family = "relu" if pieces[0].slope == 0 else "leaky"
+    lower = {"linear": 1.0, "other": math.nan}.get(family, float(pieces[0].slope))
+    return RowModel(pieces, family, lower, convex)
 
 
 # --------------------------------------------------------------------------------------------
@@ -546,7 +600,8 @@ class Layer:
             b.setflags(write=False)
         dtype = self.dtype or (w_dtype if w_dtype == b_dtype else "float64")
         if dtype not in ("float16", "float32", "float64"):
-            raise InvalidInput(f"dtype must be float16, float32 or float64; got {dtype!r}")
+            raise InvalidInput(f"dtype must be float16, float32 or float64; got {dtype!r}",
+                               argument="dtype", got=dtype)
         if dtype != "float64":
             np_dtype = np.dtype(dtype)
             for arr, what in ((w, "weight"), (b, "bias")):

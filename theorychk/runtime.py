@@ -1,12 +1,12 @@
 """Time limits, progress, and how batches use the machine.
 
 Long computations take a :class:`Deadline` and check it at natural break points; when it has
-passed they stop and report UNKNOWN with reason ``"time limit"`` rather than run on. One
+passed they stop and report UNKNOWN with reason ``Reason.TIME_LIMIT`` rather than run on. One
 deadline is made per budgeted unit of work (one signal, one invariant, one verification) and
 passed down, so that every step of the unit spends the same budget: HiGHS gets
 :meth:`Deadline.remaining` as its ``time_limit``, loops and exact (flint / fractions)
 computations call :meth:`Deadline.check` between steps, which raises :class:`TimeLimitReached`
-for the unit's owner to turn into UNKNOWN "time limit". Every budgeted unit has the finite
+for the unit's owner to turn into UNKNOWN ``Reason.TIME_LIMIT``. Every budgeted unit has the finite
 default :data:`DEFAULT_TIME_LIMIT`; ``None`` (no limit) is only ever asked for explicitly. Every
 budget reads the time from :func:`clock`, looked up when it reads it, so that a test can replace it
 (``monkeypatch.setattr(runtime, "clock", fake)``) and make time run out after a known number of
@@ -81,7 +81,8 @@ class Deadline:
         if self.seconds is not None and self.seconds == float("inf"):
             self.seconds = None  # the CLI's `--time-limit inf`: no limit, asked for explicitly
         if self.seconds is not None and not (self.seconds > 0):
-            raise InvalidInput(f"time_limit must be a positive number of seconds or None; got {self.seconds!r}")
+            raise InvalidInput(f"time_limit must be a positive number of seconds or None; got {self.seconds!r}",
+                               argument="time_limit", got=self.seconds)
 
     def elapsed(self) -> float:
         return clock() - self.start

@@ -51,6 +51,7 @@ class EngineStatus(enum.StrEnum):
     UNBOUNDED = "unbounded"
     CUTOFF = "cutoff"  # a MILP found nothing below its cutoff c: min >= c
     TIME_LIMIT = Reason.TIME_LIMIT.value  # stopped by the deadline (bound and incumbent so far)
+    OTHER = "other"  # anything else HiGHS can say (results spell it "other: <HiGHS's words>")
 
 
 def _float(x: float) -> Any:
@@ -169,7 +170,7 @@ def signal_verdict(cert: dict[str, Any], *, outcomes: Sequence[str] | None = Non
     Examples
     --------
     >>> claims = [{"kind": "polytope", "status": "CERTIFIED", "evidence_kind": "exact", "evidence": {}},
-    ...           {"kind": "milp_global", "status": "UNKNOWN", "reason": "time limit", "evidence": {}}]
+    ...           {"kind": "milp_global", "status": "UNKNOWN", "reason": Reason.TIME_LIMIT.value, "evidence": {}}]
     >>> str(signal_verdict({"signal": {"latent": ["1/2"]}, "claims": claims}))
     'unique (by polytope)'
     >>> claims[0]["status"] = "UNKNOWN"

@@ -223,11 +223,12 @@ def test_domain_box_and_ball() -> None:
         layer_injectivity(layer, domain={"box": {"lower": [0, 1], "upper": [1, 1]}})
 
 
-def test_time_limit_gives_unknown() -> None:
+def test_time_limit_gives_unknown(fake_clock) -> None:
     rng = np.random.default_rng([1, 0])
     layer = Layer(rng.standard_normal((24, 4)), None, "relu")
-    assert layer_injectivity(layer, seed=0).status is Status.CERTIFIED
-    res = layer_injectivity(layer, seed=0, time_limit=1e-6)
+    assert layer_injectivity(layer, seed=0, time_limit=5.0).status is Status.CERTIFIED  # time stands still
+    fake_clock.step = 1.0  # a second per look at the clock: the 5 s pass inside the decision
+    res = layer_injectivity(layer, seed=0, time_limit=5.0)
     assert res.status is Status.UNKNOWN and "time limit" in res.reason
     assert res.claims[0]["status"] == "UNKNOWN"
     assert VERIFIERS["layer_injective"](res.claims[0], Network([layer]), {}).outcome == "NO_CLAIM"
@@ -392,26 +393,28 @@ _LAYER = Layer(np.vstack([np.eye(2), -np.eye(2)]), None, "relu")
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"samples": -3}, "samples must be a non-negative integer; got -3"),
-    ({"samples": 2.5}, "samples must be a non-negative integer; got 2.5"),
-    ({"seed": -1}, "seed must be a non-negative integer or None; got -1"),
-    ({"seed": "0"}, "seed must be a non-negative integer or None; got '0'"),
-    ({"layer_index": -1}, "layer_index must be a non-negative integer or None; got -1"),
-    ({"milp_time_limit": 0}, "milp_time_limit must be a positive number; got 0"),
-    ({"milp_time_limit": float("nan")}, "milp_time_limit must be a positive number; got nan"),
-    ({"time_limit": "60"}, "time_limit must be a positive number; got '60'"),
-    ({"max_exact_candidates": True}, "max_exact_candidates must be a positive integer; got True"),
+    ({"samples": -3}, "samples must be an int in [0, inf); got -3"),
+    ({"samples": 2.5}, "samples must be an int in [0, inf); got 2.5"),
+    ({"seed": -1}, "seed must be an int in [0, inf) or None; got -1"),
+    ({"seed": "0"}, "seed must be an int in [0, inf) or None; got '0'"),
+    ({"layer_index": -1}, "layer_index must be an int in [0, inf) or None; got -1"),
+    ({"milp_time_limit": 0}, "milp_time_limit must be a float in (0, inf]; got 0"),
+    ({"milp_time_limit": float("nan")}, "milp_time_limit must be a float in (0, inf]; got nan"),
+    ({"time_limit": "60"}, "time_limit must be a float in (0, inf] or None; got '60'"),
+    ({"max_exact_candidates": True}, "max_exact_candidates must be an int in [1, inf); got True"),
 ])
 def test_layer_injectivity_refuses_bad_arguments(kwargs: dict, message: str) -> None:
     with pytest.raises(InvalidInput) as err:
         layer_injectivity(_LAYER, **kwargs)
     assert str(err.value) == message
+    (name, value), = kwargs.items()  # the structured fields name the argument and what arrived
+    assert err.value.argument == name and (err.value.got is value or err.value.got == value)
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"seed": -1}, "seed must be a non-negative integer or None; got -1"),
-    ({"max_exact_candidates": 0}, "max_exact_candidates must be a positive integer; got 0"),
-    ({"time_limit": -5}, "time_limit must be a positive number; got -5"),
+    ({"seed": -1}, "seed must be an int in [0, inf) or None; got -1"),
+    ({"max_exact_candidates": 0}, "max_exact_candidates must be an int in [1, inf); got 0"),
+    ({"time_limit": -5}, "time_limit must be a float in (0, inf] or None; got -5"),
 ])
 def test_network_injectivity_refuses_bad_arguments(kwargs: dict, message: str) -> None:
     with pytest.raises(InvalidInput) as err:
@@ -422,13 +425,13 @@ def test_network_injectivity_refuses_bad_arguments(kwargs: dict, message: str) -
 def test_thresholds_and_probability_refuse_bad_arguments() -> None:
     from theorychk.certify.injectivity import thresholds
 
-    with pytest.raises(InvalidInput, match=r"^d must be a positive integer; got 0$"):
+    with pytest.raises(InvalidInput, match=r"^d must be an int in \[1, inf\); got 0$"):
         thresholds(3, 0, has_bias=False)
-    with pytest.raises(InvalidInput, match=r"^draws must be a non-negative integer; got -1$"):
+    with pytest.raises(InvalidInput, match=r"^draws must be an int in \[0, inf\); got -1$"):
         injectivity_probability(2, 2.0, -1, seed=0, bias=False)
-    with pytest.raises(InvalidInput, match=r"^seed must be a non-negative integer; got -2$"):
+    with pytest.raises(InvalidInput, match=r"^seed must be an int in \[0, inf\); got -2$"):
         injectivity_probability(2, 2.0, 1, seed=-2, bias=False)
-    with pytest.raises(InvalidInput, match=r"^ratio must be a positive number; got 0.0$"):
+    with pytest.raises(InvalidInput, match=r"^ratio must be a float in \(0, inf\); got 0.0$"):
         injectivity_probability(2, 0.0, 1, seed=0, bias=False)
 
 

@@ -470,18 +470,20 @@ def test_milp_route_reports_float_dual_bound_but_stays_rigorous():
 # --------------------------------------------------------------------------- limits and bad input
 
 
-def test_time_limit_gives_unknown_with_bracketing_bounds():
+def test_time_limit_gives_unknown_with_bracketing_bounds(fake_clock):
     rng = np.random.default_rng(2)
     w = rng.integers(-9, 10, size=(16, 3))
     exact = c_inf(w, 8)
     assert exact.status is Status.CERTIFIED
+    fake_clock.step = 1.0  # a second per look at the clock: a 10 s limit passes after 10 looks
     for method in ("vertices", "row_sets"):
-        res = c_inf(w, 8, method=method, time_limit=1e-4)
+        res = c_inf(w, 8, method=method, time_limit=10.0)
         assert res.status is Status.UNKNOWN and res.reason == "time limit"
         assert res.lower.value <= exact.value <= res.upper.value
         check_upper(w, res, norm="inf", m=8)
-    res = c_1(w, 8, method="row_sets", time_limit=1e-4)
+    res = c_1(w, 8, method="row_sets", time_limit=10.0)
     assert res.status is Status.UNKNOWN and res.reason == "time limit"
+    fake_clock.step = 0.0
     assert res.lower.value <= c_1(w, 8).value <= res.upper.value
 
 

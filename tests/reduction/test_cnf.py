@@ -193,12 +193,19 @@ def test_enumeration_expands_variables_the_solver_never_saw():
     assert not limited.complete and len(limited.models) == 5 and limited.reason == "model limit 5"
 
 
-def test_time_limit_gives_unknown_not_a_guess():
+def test_time_limit_gives_unknown_not_a_guess(fake_clock):
+    # Ten seconds per look at the clock: the 5 s limit has passed when the solver starts, and the
+    # watchdog (which reads runtime.clock) interrupts it, however fast the machine is.
+    fake_clock.step = 10.0
     hard = genhard("php", 10)
-    assert solve(hard, time_limit=0.2).status == "UNKNOWN"
-    assert solve(hard, time_limit=0.2, proof=True).reason == "time limit"
-    enum = enumerate_models(hard, time_limit=0.2)
+    assert solve(hard, time_limit=5.0).status == "UNKNOWN"
+    assert solve(hard, time_limit=5.0, proof=True).reason == "time limit"
+    enum = enumerate_models(hard, time_limit=5.0)
     assert not enum.complete and enum.reason == "time limit"
+    easy = CNF(2, [[1, 2]])
+    fake_clock.step = 0.0  # time stands still: the same calls finish, the watchdog never fires
+    assert solve(easy, time_limit=5.0).status == "SAT"
+    assert enumerate_models(easy, time_limit=5.0).complete
     with pytest.raises(InvalidInput, match="cannot be interrupted"):
         solve(hard, solver="cadical195", time_limit=0.2)
 

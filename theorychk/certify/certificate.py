@@ -63,7 +63,7 @@ def sample_latents(net: Network, n: int, seed: int) -> list[list[Fraction]]:
     """``n`` latents ``z ~ N(0, I)`` from ``numpy.random.default_rng(seed)``, rounded to float32
     (short exact dyadic rationals)."""
     if not (isinstance(n, int) and n >= 1):
-        raise InvalidInput(f"samples must be a positive integer; got {n!r}")
+        raise InvalidInput(f"samples must be a positive integer; got {n!r}", argument="samples", got=n)
     rng = np.random.default_rng(seed)
     zs = rng.standard_normal((n, net.latent_dim)).astype(np.float32)
     return [[Fraction(float(v)) for v in z] for z in zs]
@@ -96,7 +96,7 @@ def build_certificate(
     ``time_limit`` (seconds, default :data:`~theorychk.runtime.DEFAULT_TIME_LIMIT`; ``None``: no
     limit) bounds the wall time of the whole signal, all claims together; a ``deadline`` already
     running (the CLI's, which also paid for inverting the signal) replaces it. Claims decided
-    before it passes keep their result; the others end UNKNOWN "time limit". ``extra_claims``
+    before it passes keep their result; the others end UNKNOWN ``Reason.TIME_LIMIT``. ``extra_claims``
     (e.g. global injectivity) are appended as they are.
 
     The as-printed variant of ``aberdam_thm1`` (``as_printed``) runs after every other claim,
@@ -174,7 +174,7 @@ def build_certificate(
 
 def _timed_out(kind: str, *, noise: Fraction, latent_box: Fraction, delta: Fraction
                ) -> list[dict[str, Any]]:
-    """The UNKNOWN "time limit" claim(s) of ``kind`` whose engine the deadline interrupted."""
+    """The UNKNOWN ``Reason.TIME_LIMIT`` claim(s) of ``kind`` whose engine the deadline interrupted."""
     if kind in STABILITY_KINDS:
         key = "sigma" if kind == "aberdam_oracle" else "noise"
         return [make_claim(kind, Status.UNKNOWN, statement=STABILITY_STATEMENTS[kind], evidence={key: noise},

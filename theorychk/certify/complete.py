@@ -55,10 +55,10 @@ from theorychk.certify.signal import exact_preimage, make_claim, polytope_layer
 from theorychk.check.complete import Lifted, regions, replay
 from theorychk.check.core import Trace, trace
 from theorychk.errors import CertificateError
-from theorychk.network import Activation
-from theorychk._highs import INF, Model, Program, SolveStatus
+from theorychk.network import Activation, row_model
+from theorychk._highs import INF, Model, Program
 from theorychk.runtime import TIME_LIMIT_REASON, Deadline
-from theorychk.verdict import Status, jsonable
+from theorychk.verdict import EngineStatus, Status, jsonable
 
 __all__ = ["STATEMENT", "complete_claim", "search"]
 
@@ -84,13 +84,6 @@ def _slope(act: Activation, h: Fraction, dh: float) -> float:
     if dh > 0 and h == piece.hi:  # ... and moving right from it enters the next one
         piece = act.regions[act.regions.index(piece) + 1]
     return float(piece.slope)
-
-
-def _convex(act: Activation) -> bool:
-    """A kinked convex activation (ReLU, LeakyReLU: ``max`` of its pieces): ``x >= act(h)`` is its
-    relaxation, so minimising ``x`` pulls an open unit onto the graph."""
-    pieces = act.regions
-    return len(pieces) > 1 and all(a.slope <= b.slope for a, b in zip(pieces, pieces[1:]))
 
 
 class _Search:
@@ -166,8 +159,10 @@ class _Search:
 
     def lp_point(self, path: dict, kinds: list[str], a: np.ndarray, b: np.ndarray) -> tuple[str, np.ndarray | None]:
         cost = np.zeros(self.dim)
-        for i, r in self.units:  # pull open ReLU / LeakyReLU outputs down onto their graph
-            if (i, r) not in path and _convex(self.net.layers[i].activation):
+        # pull open ReLU / LeakyReLU outputs down onto their graph: a convex (max of its pieces)
+        # activation's x >= act(h) is its relaxation, so minimising x meets the graph
+        for i, r in self.units:
+            if (i, r) not in path and row_model(self.net.layers[i].activation).convex:
                 cost[self.sys.offsets[i + 1] + r] = 1.0
         lo = np.where(np.array(kinds) == "eq", b, -INF) if len(b) else b
         # Unbounded with the pull-down objective: drop it; HiGHS's "Unknown" (numerical trouble on
@@ -175,10 +170,10 @@ class _Search:
         for c, presolve in ((cost, "off"), (np.zeros(self.dim), "off"), (cost, "on"), (np.zeros(self.dim), "on")):
             m = Model(Program(a, cost=c, col_lower=-INF, col_upper=INF, row_lower=lo, row_upper=b), presolve=presolve)
             res = m.solve(self.deadline)
-            if res.status in (SolveStatus.OPTIMAL, SolveStatus.INFEASIBLE, SolveStatus.TIME_LIMIT):
+            if res.status in (EngineStatus.OPTIMAL, EngineStatus.INFEASIBLE, EngineStatus.TIME_LIMIT):
                 break
-        if res.status is SolveStatus.OPTIMAL and res.x is not None:
-            return "optimal", res.x
+        if res.status is EngineStatus.OPTIMAL and res.x is not None:
+            return EngineStatus.OPTIMAL, res.x
         return res.label, None
 
     def farkas(self, path: dict, keys: list[str], kinds: list[str], a: np.ndarray, b: np.ndarray
@@ -190,7 +185,7 @@ class _Search:
         model = Model(Program(mat, cost=le.astype(float), col_lower=np.where(le, 0.0, -INF), col_upper=INF,
                               row_lower=rhs, row_upper=rhs))
         res = model.solve(self.deadline)
-        if res.status is not SolveStatus.OPTIMAL or res.x is None:
+        if res.status is not EngineStatus.OPTIMAL or res.x is None:
             return None
         lam = res.x
         scale = max(1.0, float(np.max(np.abs(lam))))
@@ -244,7 +239,7 @@ class _Search:
                               col_lower=np.r_[np.full(n_eq, -INF), np.ones(len(tight))], col_upper=INF,
                               row_lower=0.0, row_upper=0.0))
         res = model.solve(self.deadline)
-        if res.status is not SolveStatus.OPTIMAL or res.x is None:
+        if res.status is not EngineStatus.OPTIMAL or res.x is None:
             return None
         lam = res.x
         ones = [k for k, v in zip(tight, lam[n_eq:]) if abs(v - 1) <= 1e-9]
@@ -269,7 +264,7 @@ class _Search:
         lo = np.r_[np.zeros(len(eq_a)), np.full(n_t, -INF), -INF]
         hi = np.r_[np.zeros(len(eq_a)), np.zeros(n_t), -1.0]
         res = Model(Program(a, cost=0.0, col_lower=-INF, col_upper=INF, row_lower=lo, row_upper=hi)).solve(self.deadline)
-        if res.status is not SolveStatus.OPTIMAL or res.x is None or not np.any(res.x):
+        if res.status is not EngineStatus.OPTIMAL or res.x is None or not np.any(res.x):
             return None
         return res.x / float(np.max(np.abs(res.x)))
 
@@ -349,7 +344,7 @@ class _Search:
         hi = np.r_[b, sign * self.vstar[q] + 2.0 * gap]
         res = Model(Program(a2, cost=-push, col_lower=-INF, col_upper=INF, row_lower=lo,
                             row_upper=hi)).solve(self.deadline)
-        if res.status is not SolveStatus.OPTIMAL or res.x is None:
+        if res.status is not EngineStatus.OPTIMAL or res.x is None:
             return None
         x = res.x
         tight = [key for key, kind, row, rhs in zip(keys, kinds, a, b)
@@ -398,13 +393,13 @@ class _Search:
             if leaf is not None:
                 return "point", leaf
         status, v = self.lp_point(path, kinds, a, b)
-        if status == "infeasible":
+        if status == EngineStatus.INFEASIBLE:
             if inside:
                 return "open", "LP reports a node containing v* infeasible"
             mults = self.farkas(path, keys, kinds, a, b)
             return ("farkas", mults) if mults is not None else ("open", "Farkas multipliers could not be made exact")
         if v is None:
-            return "open", TIME_LIMIT_REASON if status == "time limit" else f"LP ended with status {status}"
+            return "open", TIME_LIMIT_REASON if status == EngineStatus.TIME_LIMIT else f"LP ended with status {status}"
         unit, _ = self.worst_unit(v, path)
         if unit is not None:
             return "branch", unit

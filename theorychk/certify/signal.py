@@ -96,7 +96,7 @@ from theorychk import exact
 from theorychk.check.core import Trace, trace
 from theorychk.check.signal import ENUMERATION_CAP
 from theorychk.errors import ExactCheckFailed, InvalidInput, Reason
-from theorychk.network import Network, Piece, ReLU
+from theorychk.network import Network, Piece, row_model
 from theorychk.runtime import Deadline
 from theorychk.verdict import Status, jsonable
 
@@ -289,7 +289,7 @@ def _last_pre_target(net: Network, target_out: Sequence[Fraction] | None, target
     if target_pre is not None:
         return dict(enumerate(target_pre)), []
     assert target_out is not None
-    if isinstance(act, ReLU):  # a zero output says only that the pre-activation is <= 0
+    if row_model(act).family == "relu":  # a zero output says only that the pre-activation is <= 0
         return {r: v for r, v in enumerate(target_out) if v > 0}, [r for r, v in enumerate(target_out) if v <= 0]
     if not (act.invertible and act.piecewise_linear):
         raise InvalidInput(f"no exact target for last activation {act.spec!r}; pass the pre-activation")

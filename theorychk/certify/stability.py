@@ -81,9 +81,9 @@ from theorychk.check.stability import (
     KERNEL_CAP, THM2_CONDITION, aberdam_bound, lei_rows, left_inverse_bound, lipschitz, oracle_bounds,
 )
 from theorychk.errors import InvalidInput
-from theorychk.network import Identity, ReLU
+from theorychk.network import row_model
 from theorychk.runtime import Deadline
-from theorychk.verdict import EngineStatus, Status
+from theorychk.verdict import Status
 
 __all__ = ["STABILITY_KINDS", "stability_claims", "eigen_bounds", "c_lower_bound", "constant_of"]
 
@@ -299,7 +299,7 @@ def _thm2(tr: Trace, eps: Fraction, deadline: Deadline) -> dict[str, Any]:
 def _oracle(tr: Trace, eps: Fraction) -> dict[str, Any]:
     kind, net = "aberdam_oracle", tr.net
     last = tr.specs[-1]
-    why = _aberdam_applicable(tr) or ("" if isinstance(net.layers[-1].activation, (Identity, ReLU)) else
+    why = _aberdam_applicable(tr) or ("" if row_model(net.layers[-1].activation).family in ("linear", "relu") else
                                       f"the Oracle theorem assumes an identity last activation; got {last!r}")
     if why:
         return make_claim(kind, Status.UNKNOWN, statement=STATEMENTS[kind], evidence={"sigma": eps}, reason=why)
@@ -335,7 +335,7 @@ def stability_claims(
     if unknown:
         raise InvalidInput(f"unknown stability claim(s) {unknown}; valid: {', '.join(STABILITY_KINDS)}")
     if not noise > 0:
-        raise InvalidInput(f"noise must be a positive number; got {noise}")
+        raise InvalidInput(f"noise must be a positive number; got {noise}", argument="noise", got=noise)
     out = []
     for kind in kinds:
         if kind == "lei_linf":

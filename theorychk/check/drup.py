@@ -238,7 +238,8 @@ def _deadline(time_limit: float | None, clock: Callable[[], float]) -> Callable[
     if time_limit is None:
         return lambda: False
     if isinstance(time_limit, bool) or not isinstance(time_limit, (int, float)) or not time_limit > 0:
-        raise InvalidInput(f"time_limit must be a positive number of seconds or None; got {time_limit!r}")
+        raise InvalidInput(f"time_limit must be a positive number of seconds or None; got {time_limit!r}",
+                           argument="time_limit", got=time_limit)
     end = clock() + time_limit
     return lambda: clock() >= end
 

@@ -331,34 +331,32 @@ def _outputs_equal(layers: Sequence[Layer], x: list[Fraction], y: list[Fraction]
     return True, ""
 
 
-def check_layer_pair(layer: Layer, pair: Any, dom: dict[str, Any] | None = None) -> None:
-    """Verify a witness pair ``{"x": [...], "x_prime": [...]}`` of non-injectivity exactly."""
+def _check_pair(layers: Sequence[Layer], dim: int, pair: Any, names: tuple[str, str],
+                dom: dict[str, Any] | None) -> None:
+    """Two distinct points ``pair[names[0]]``, ``pair[names[1]]`` of R^dim in ``dom`` with equal
+    outputs through ``layers``, exactly; else :class:`CertificateError`."""
+    first, second = names
     if not isinstance(pair, dict):
-        raise CertificateError("witness must be an object with 'x' and 'x_prime'")
-    x = parse_vector(pair.get("x"), layer.n_in, "witness x")
-    y = parse_vector(pair.get("x_prime"), layer.n_in, "witness x_prime")
+        raise CertificateError(f"witness must be an object with '{first}' and '{second}'")
+    x = parse_vector(pair.get(first), dim, f"witness {first}")
+    y = parse_vector(pair.get(second), dim, f"witness {second}")
     if x == y:
-        raise CertificateError("witness pair: x and x_prime are equal")
+        raise CertificateError(f"witness pair: {first} and {second} are equal")
     if not (_in_domain(x, dom) and _in_domain(y, dom)):
         raise CertificateError("witness pair: a point lies outside the domain")
-    ok, why = _outputs_equal([layer], x, y)
+    ok, why = _outputs_equal(layers, x, y)
     if not ok:
         raise CertificateError(f"witness pair: {why}")
+
+
+def check_layer_pair(layer: Layer, pair: Any, dom: dict[str, Any] | None = None) -> None:
+    """Verify a witness pair ``{"x": [...], "x_prime": [...]}`` of non-injectivity exactly."""
+    _check_pair([layer], layer.n_in, pair, ("x", "x_prime"), dom)
 
 
 def check_network_pair(net: Network, pair: Any, dom: dict[str, Any] | None = None) -> None:
     """Verify latent codes ``{"z": [...], "z_prime": [...]}`` with ``G(z) == G(z')`` exactly."""
-    if not isinstance(pair, dict):
-        raise CertificateError("witness must be an object with 'z' and 'z_prime'")
-    z = parse_vector(pair.get("z"), net.latent_dim, "witness z")
-    w = parse_vector(pair.get("z_prime"), net.latent_dim, "witness z_prime")
-    if z == w:
-        raise CertificateError("witness pair: z and z_prime are equal")
-    if not (_in_domain(z, dom) and _in_domain(w, dom)):
-        raise CertificateError("witness pair: a point lies outside the domain")
-    ok, why = _outputs_equal(net.layers, z, w)
-    if not ok:
-        raise CertificateError(f"witness pair: {why}")
+    _check_pair(net.layers, net.latent_dim, pair, ("z", "z_prime"), dom)
 
 
 # --------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from theorychk.errors import InvalidInput
+from theorychk._validation import NON_NEGATIVE_INT, POSITIVE_INT, Interval, Real, check
 from theorychk.experiments import Config, Experiment, register
 from theorychk.experiments._common import group, pyplot, table
 from theorychk.network import Layer
@@ -42,14 +42,11 @@ def injectivity_probability(d: int, ratio: float, draws: int, seed: int, bias: b
     (3, 0, 0)
     """
     from theorychk.certify.injectivity import layer_injectivity  # the engine loads HiGHS: only when used
-    from theorychk.certify.injectivity._validate import non_negative_int, positive_int, positive_number
 
-    positive_int("d", d)
-    positive_number("ratio", ratio)
-    if not math.isfinite(ratio):
-        raise InvalidInput(f"ratio must be a finite positive number; got {ratio!r}")
-    non_negative_int("draws", draws)
-    non_negative_int("seed", seed)
+    check("d", d, [POSITIVE_INT])
+    check("ratio", ratio, [Interval(Real, 0, math.inf, closed="neither")])
+    check("draws", draws, [NON_NEGATIVE_INT])
+    check("seed", seed, [NON_NEGATIVE_INT])
     m = math.ceil(ratio * d - 1e-9)
     counts = {Status.CERTIFIED: 0, Status.REFUTED: 0, Status.UNKNOWN: 0}
     times = []

@@ -20,7 +20,7 @@ import numpy as np
 
 from theorychk.experiments import Config, Experiment, register
 from theorychk.experiments._common import fmt, gaussian_net, group, pyplot, rel_error, table, timed
-from theorychk.network import ReLU
+from theorychk.network import row_model
 
 SUCCESS_TOL = 1e-3
 ACTIVATIONS = {"relu": "relu", "leaky": "leaky_relu:0.1"}
@@ -33,7 +33,7 @@ def active_rank_full(net: Any, z: np.ndarray) -> bool:
     x = z
     for layer in net.layers:
         u = layer.weight @ x + layer.bias
-        rows = u > 0 if isinstance(layer.activation, ReLU) else np.ones(layer.n_out, bool)
+        rows = u > 0 if row_model(layer.activation).family == "relu" else np.ones(layer.n_out, bool)
         if not rows.any() or np.linalg.matrix_rank(layer.weight[rows]) < layer.n_in:
             return False
         x = layer.activation(u)

@@ -103,7 +103,7 @@ def task_seed(seed: int, grid_index: int, run: int) -> int:
 def plan(grid: Sequence[dict[str, Any]], *, runs: int, seed: int) -> list[Task]:
     """Every task of the sweep in grid order (grid point major, run minor)."""
     if runs < 1:
-        raise InvalidInput(f"runs must be a positive integer; got {runs!r}")
+        raise InvalidInput(f"runs must be a positive integer; got {runs!r}", argument="runs", got=runs)
     if not grid:
         raise InvalidInput("grid must hold at least one parameter dict; got none")
     return [Task(g, r, dict(p), task_seed(seed, g, r)) for g, p in enumerate(grid) for r in range(runs)]

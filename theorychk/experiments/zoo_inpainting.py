@@ -19,7 +19,7 @@ import numpy as np
 
 from theorychk.experiments import Config, Experiment, register
 from theorychk.experiments._common import fmt, group, pyplot, rel_error, table, timed
-from theorychk.network import ReLU
+from theorychk.network import row_model
 
 COLUMNS = ("method", "layer", "rel_error", "snr_db", "status", "cpu_seconds", "undetermined")
 SUCCESS_TOL = 1e-3
@@ -47,7 +47,7 @@ def layer_determined(layer: Any, x_next: np.ndarray, *, nonneg: bool, rows: np.n
 
     w, b = layer.weight, layer.bias
     rows = np.ones(layer.n_out, bool) if rows is None else rows
-    if isinstance(layer.activation, ReLU):
+    if row_model(layer.activation).family == "relu":
         on = (x_next > 0) & rows
         a_eq, b_eq, a_ub, b_ub = w[on], x_next[on] - b[on], w[~(x_next > 0) & rows], -b[~(x_next > 0) & rows]
     else:

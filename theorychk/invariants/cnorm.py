@@ -110,7 +110,7 @@ since ``|w_i . x| <= ||w_i||_inf ||x||_1 = ||w_i||_inf``.
 
 Limits (keyword arguments, recorded in ``params``): ``max_candidates`` rays, ``max_row_sets`` row
 sets, ``max_lps`` sign-pattern LPs; beyond them the MILP route (UNKNOWN). ``time_limit`` seconds
-(:class:`~theorychk.runtime.Deadline`) ends the work with UNKNOWN, reason ``"time limit"`` and the
+(:class:`~theorychk.runtime.Deadline`) ends the work with UNKNOWN, reason ``Reason.TIME_LIMIT`` and the
 bounds proven so far.
 
 References
@@ -135,7 +135,7 @@ import numpy as np
 
 from theorychk import exact
 from theorychk.errors import InvalidInput, Reason, unknown_name
-from theorychk._highs import BASIC, INF, LOWER, LP_TOLERANCES, UPPER, Model, Program, SolveStatus
+from theorychk._highs import BASIC, INF, LOWER, LP_TOLERANCES, UPPER, Model, Program
 from theorychk.invariants._lp import float_ints
 from theorychk.invariants._matrix import as_matrix, check_count
 from theorychk.invariants._rays import (
@@ -504,7 +504,7 @@ def _linf_fixed(im: IntMatrix, row_ids: Sequence[int], deadline: Deadline) -> _O
         model.set_col_bounds(j, 1.0, 1.0)
         fixed_col = j
         sol = model.solve(deadline)
-        if sol.status is not SolveStatus.OPTIMAL:
+        if sol.status is not EngineStatus.OPTIMAL:
             failed = True
             break
         if sol.row_dual is not None:
@@ -657,7 +657,7 @@ def _l1_signs(im: IntMatrix, row_ids: Sequence[int], deadline: Deadline, out: _O
                 _set_sign(model, r, l, sigma[l])
                 current[l] = sigma[l]
         sol = model.solve(deadline)
-        if sol.status is not SolveStatus.OPTIMAL:
+        if sol.status is not EngineStatus.OPTIMAL:
             complete = False  # the solved patterns still give exact upper bounds
             break
         results.append((sol.objective, sigma, sol))
@@ -727,7 +727,7 @@ def _left_inverse_bound(im: IntMatrix, row_ids: Sequence[int], deadline: Deadlin
                           col_upper=np.full(2 * nv + 1, INF),
                           row_lower=np.array(lo), row_upper=np.array(hi)), presolve="on")
     sol = model.solve(deadline)
-    if sol.status is not SolveStatus.OPTIMAL or sol.x is None:
+    if sol.status is not EngineStatus.OPTIMAL or sol.x is None:
         return None
     lf = sol.x[:nv] - sol.x[nv : 2 * nv]
     # im.wf = Z * c with c ~ 1/top; L for Z is L_wf * c. Only the direction matters before the
@@ -895,7 +895,7 @@ def _l1_descent(im: IntMatrix, deadline: Deadline, *, starts: int = 4, max_steps
                 _set_sign(model, r, l, sigma[l])
                 current[l] = sigma[l]
         sol = model.solve(deadline)
-        return (sol.objective, sol.x) if sol.status is SolveStatus.OPTIMAL else (math.inf, None)
+        return (sol.objective, sol.x) if sol.status is EngineStatus.OPTIMAL else (math.inf, None)
 
     best: tuple[float, tuple[int, ...] | None] = (math.inf, None)
     for init in inits:
@@ -1099,7 +1099,8 @@ def _check_rows(rows: Any, n: int) -> list[int]:
             raise InvalidInput(f"rows as a boolean mask must have shape ({n},); got {arr.shape}")
         return [int(i) for i in np.nonzero(arr)[0]]
     if arr.ndim != 1 or not (arr.size == 0 or np.issubdtype(arr.dtype, np.integer)):
-        raise InvalidInput(f"rows must be a 1-D sequence of row indices or a boolean mask; got {rows!r}")
+        raise InvalidInput(f"rows must be a 1-D sequence of row indices or a boolean mask; got {rows!r}",
+                           argument="rows", got=rows)
     out = [int(i) for i in arr.tolist()]
     bad = [i for i in out if not 0 <= i < n]
     if bad:
@@ -1180,7 +1181,7 @@ def _linf_dual_bound(arr: np.ndarray, idx: list[int], deadline: Deadline) -> Inv
     exact_value = lower.value == upper.value
     return InvariantResult("c_inf_of_rows", {"rows": idx, "method": "dual_bound"}, lower, upper,
                            Status.CERTIFIED if exact_value else Status.UNKNOWN,
-                           "" if exact_value else ("time limit" if deadline.expired() else "lower bound only"),
+                           "" if exact_value else (Reason.TIME_LIMIT if deadline.expired() else "lower bound only"),
                            {"dual_loss": DUAL_LOSS}, deadline.elapsed(), arr.shape)
 
 

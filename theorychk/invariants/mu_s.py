@@ -250,7 +250,8 @@ def coherence_s(
     if method not in ("auto", "bounds"):
         raise unknown_name("method", method, ("auto", "bounds"))
     if not (isinstance(precision_bits, int) and 1 <= precision_bits <= 4096):
-        raise InvalidInput(f"precision_bits must be an integer in 1..4096; got {precision_bits!r}")
+        raise InvalidInput(f"precision_bits must be an integer in 1..4096; got {precision_bits!r}",
+                           argument="precision_bits", got=precision_bits)
     deadline = Deadline(time_limit)
     im = IntMatrix.of(arr)
     cols = [[int(v) for v in im.obj[:, j]] for j in range(k)]

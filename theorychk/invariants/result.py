@@ -35,7 +35,7 @@ class InvariantResult:
 
     ``exact`` is true iff ``lower == upper``. ``status`` is CERTIFIED when both bounds were
     verified in exact arithmetic (or are trivially valid), UNKNOWN otherwise, with ``reason``
-    (e.g. ``"time limit"``, ``"size limit"``, ``"bound gap"``). ``binding`` names the method of
+    (e.g. ``Reason.TIME_LIMIT``, ``"size limit"``, ``"bound gap"``). ``binding`` names the method of
     the best lower bound. Every tolerance used by a float stage is recorded in ``tolerances``.
     """
 

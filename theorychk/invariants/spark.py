@@ -108,7 +108,7 @@ def spark(
         2 s``): the search stops once either side is proven, and the result is CERTIFIED with
         reason ``"at_least decided"`` even if the bounds do not meet.
     time_limit : float, optional
-        Seconds; when it passes, the result is UNKNOWN (reason ``"time limit"``) with the best
+        Seconds; when it passes, the result is UNKNOWN (reason ``Reason.TIME_LIMIT``) with the best
         bounds proven so far.
     bounds : sequence of {"coherence", "babel", "lp"}
         Lower bounds computed before the exact stage (the binding one is ``lower.method``).
@@ -197,7 +197,8 @@ def check_rows(rows: object, n_rows: int) -> list[int]:
     if arr.size == 0:
         return []
     if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.integer):
-        raise InvalidInput(f"rows must be a 1-D sequence of integer indices or a boolean mask; got {rows!r}")
+        raise InvalidInput(f"rows must be a 1-D sequence of integer indices or a boolean mask; got {rows!r}",
+                           argument="rows", got=rows)
     idx = [int(i) for i in arr]
     bad = [i for i in idx if not 0 <= i < n_rows]
     if bad:
@@ -225,9 +226,11 @@ class _SparkJob:
                 raise unknown_name("spark bound", b, SPARK_BOUNDS)
         if at_least is not None and (isinstance(at_least, bool) or not isinstance(at_least, (int, np.integer))
                                      or at_least < 1):
-            raise InvalidInput(f"at_least must be a positive integer or None; got {at_least!r}")
+            raise InvalidInput(f"at_least must be a positive integer or None; got {at_least!r}",
+                               argument="at_least", got=at_least)
         if not (isinstance(support_tol, float | int) and 0 < support_tol < 1):
-            raise InvalidInput(f"support_tol must be in (0, 1); got {support_tol!r}")
+            raise InvalidInput(f"support_tol must be in (0, 1); got {support_tol!r}",
+                               argument="support_tol", got=support_tol)
         self.arr = as_matrix(A, name)
         self.method, self.at_least, self.bounds = method, at_least, tuple(bounds)
         self.heuristic, self.support_tol, self.progress = heuristic, float(support_tol), progress
@@ -375,7 +378,7 @@ class _SparkJob:
 
     def lp_bound(self) -> None:
         from theorychk._highs import INF as inf
-        from theorychk._highs import Model, Program, SolveStatus
+        from theorychk._highs import Model, Program
 
         scaled = self.scaled_float()
         if scaled is None:
@@ -396,7 +399,7 @@ class _SparkJob:
             model.set_row_bounds(i, 1.0, inf)
             model.set_row_bounds(n + i, -inf, 1.0)
             sol = model.solve(basis=False)
-            ok = sol.status is SolveStatus.OPTIMAL and sol.x is not None
+            ok = sol.status is EngineStatus.OPTIMAL and sol.x is not None
             ys.append(sol.x[:m] if ok else np.zeros(m))
             model.set_row_bounds(i, 0.0, inf)
             model.set_row_bounds(n + i, -inf, 0.0)
@@ -429,7 +432,7 @@ class _SparkJob:
         if not self.heuristic:
             return
         from theorychk._highs import INF as inf
-        from theorychk._highs import Model, Program, SolveStatus
+        from theorychk._highs import Model, Program
 
         scaled = self.scaled_float()
         if scaled is None:
@@ -448,7 +451,7 @@ class _SparkJob:
                 return
             model.set_col_bounds(j, 1.0, 1.0)
             sol = model.solve(basis=False)
-            if sol.status is SolveStatus.OPTIMAL and sol.x is not None:
+            if sol.status is EngineStatus.OPTIMAL and sol.x is not None:
                 x = np.abs(sol.x[:n])
                 support = tuple(int(i) for i in np.flatnonzero(x > self.support_tol * x.max()))
                 # A vertex has at most rank + 1 nonzeros; larger supports are numerical debris.
@@ -485,7 +488,7 @@ class _SparkJob:
 
     def milp(self) -> None:
         """One MILP per column (module docstring); each proposed support is checked exactly."""
-        from theorychk._highs import INF, LP_TOLERANCES, Model, Program, SolveStatus
+        from theorychk._highs import INF, LP_TOLERANCES, Model, Program
 
         scaled = self.scaled_float()
         if scaled is None:
@@ -518,13 +521,13 @@ class _SparkJob:
             model.set_col_bounds(j, 1.0, 1.0)
             sol = model.solve(self.deadline)
             statuses.append(sol.label)
-            if sol.status is SolveStatus.INFEASIBLE:
+            if sol.status is EngineStatus.INFEASIBLE:
                 duals.append(float(self.cutoff() + 1))
             else:
                 duals.append(float(sol.dual_bound))
             if sol.x is not None:
                 self.milp_support(sol.x[:n], sol.x[n:])
-            if sol.status not in (SolveStatus.OPTIMAL, SolveStatus.INFEASIBLE):
+            if sol.status not in (EngineStatus.OPTIMAL, EngineStatus.INFEASIBLE):
                 break
         ended = (EngineStatus.OPTIMAL, EngineStatus.INFEASIBLE)
         finished = len(statuses) == n and all(st in ended for st in statuses)

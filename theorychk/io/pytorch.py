@@ -130,7 +130,8 @@ def read(path: Path, sel: ModelSelection, *, bn_eps: float = BN_EPS) -> Network:
     ((2, 3, 4), 'float32')
     """
     if not (isinstance(bn_eps, (int, float)) and math.isfinite(bn_eps) and bn_eps >= 0):
-        raise InvalidInput(f"bn_eps must be a finite number >= 0; got {bn_eps!r}")
+        raise InvalidInput(f"bn_eps must be a finite number >= 0; got {bn_eps!r}",
+                           argument="bn_eps", got=bn_eps)
     torch = _import_torch()
     tensors = _state_dict(torch, _load(torch, path), path)
     model = _Model.scan(tensors, path)

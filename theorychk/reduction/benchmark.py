@@ -236,7 +236,7 @@ def generate_benchmark(name: str, out_dir: str | Path, *, seed: int = DEFAULT_SE
         raise InvalidInput("writing a benchmark replays every SAT witness through onnxruntime, which is not "
                            "installed: pip install 'theorychk[verifiers]'") from None
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise InvalidInput(f"seed must be a non-negative integer; got {seed!r}")
+        raise InvalidInput(f"seed must be a non-negative integer; got {seed!r}", argument="seed", got=seed)
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InvalidInput(f"--out must be a folder; {out} is a file")

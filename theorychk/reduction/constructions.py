@@ -206,7 +206,8 @@ def _check_formula(cnf: CNF, what: str) -> tuple[tuple[int, ...], ...]:
 def _radius(radius: int | Fraction) -> Fraction:
     r = exact.rational(radius)
     if not r >= 1:
-        raise InvalidInput(f"radius must be >= 1 (the box [-R, R]^k must contain [0, 1]^k); got {radius!r}")
+        raise InvalidInput(f"radius must be >= 1 (the box [-R, R]^k must contain [0, 1]^k); got {radius!r}",
+                           argument="radius", got=radius)
     return r
 
 
@@ -344,7 +345,8 @@ def printed_two_layer(cnf: CNF, *, t: int | None = None) -> Instance:
     n, m = cnf.n_vars, len(clauses)
     t = m if t is None else t
     if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or not 0 <= t <= m:
-        raise InvalidInput(f"t must be an integer in 0..{m} (number of clauses); got {t!r}")
+        raise InvalidInput(f"t must be an integer in 0..{m} (number of clauses); got {t!r}",
+                           argument="t", got=t)
     rows, _ = _clause_rows(clauses, n)
     w2 = np.vstack([np.ones((1, m)), np.eye(m)])
     b2 = np.concatenate([[0], -np.ones(m)])

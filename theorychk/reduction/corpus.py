@@ -107,7 +107,7 @@ def generate_corpus(out_dir: str | Path, *, seed: int = DEFAULT_SEED, epsilon: F
     from theorychk.io import save_network
 
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise InvalidInput(f"seed must be a non-negative integer; got {seed!r}")
+        raise InvalidInput(f"seed must be a non-negative integer; got {seed!r}", argument="seed", got=seed)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for sub in _SUBDIRS:

@@ -134,7 +134,8 @@ def write_onnx(instance: Instance, path: str | Path) -> Path:
 def _check_epsilon(instance: Instance, epsilon: Fraction) -> Fraction:
     eps = Fraction(epsilon)
     if not 0 < eps < Fraction(1, 4):
-        raise InvalidInput(f"epsilon must be in (0, 1/4) so that the 1/2 gap keeps the property sound; got {eps}")
+        raise InvalidInput(f"epsilon must be in (0, 1/4) so that the 1/2 gap keeps the property sound; got {eps}",
+                           argument="epsilon", got=eps)
     if instance.binary_latent:
         raise InvalidInput(
             f"construction {instance.construction!r} has a binary latent {{-1, +1}}^n, which VNN-LIB 1.0 cannot "

@@ -46,7 +46,7 @@ MAX_DRAWS = 1000
 
 def _want(want: str) -> str:
     if want not in ("SAT", "UNSAT"):
-        raise InvalidInput(f"want must be 'SAT' or 'UNSAT'; got {want!r}")
+        raise InvalidInput(f"want must be 'SAT' or 'UNSAT'; got {want!r}", argument="want", got=want)
     return want
 
 

@@ -54,7 +54,7 @@ from typing import Any
 import numpy as np
 
 from theorychk.errors import InvalidInput, Reason
-from theorychk.network import Identity, Network, ReLU
+from theorychk.network import Network, row_model
 from theorychk.check.drup import DrupOutcome, check_drup
 from theorychk.reduction.cnf import SatResult, SatStatus, assignment_to_literals, enumerate_models, solve
 from theorychk.reduction.constructions import Instance
@@ -152,13 +152,13 @@ def integer_forward(net: Network, latents: np.ndarray) -> np.ndarray:
         w, b = layer.weight, layer.bias
         if not (np.array_equal(w, np.round(w)) and np.array_equal(b, np.round(b))):
             raise InvalidInput(f"integer_forward needs integer weights; layer {i} has non-integers")
-        if not isinstance(layer.activation, (ReLU, Identity)):
+        if row_model(layer.activation).family not in ("linear", "relu"):
             raise InvalidInput(f"integer_forward handles relu and identity; layer {i} is {layer.activation.spec!r}")
         bound = float(np.max(np.abs(w).sum(axis=1))) * bound + float(np.max(np.abs(b)))
         if bound >= 2.0**62:
             raise InvalidInput(f"integer_forward: layer {i} values could exceed 2^62; use theorychk.exact.forward")
         x = x @ w.astype(np.int64).T + b.astype(np.int64)
-        if isinstance(layer.activation, ReLU):
+        if row_model(layer.activation).family == "relu":
             x = np.maximum(x, 0)  # in int64: ReLU's float __call__ would leave the integers
     return x
 
@@ -450,9 +450,10 @@ def verify(
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise InvalidInput(f"{label} must be an integer >= {low}; got {value!r}")
     if exhaustive_max_vars > 20:
-        raise InvalidInput(f"exhaustive_max_vars must be <= 20 (2^20 latents); got {exhaustive_max_vars}")
+        raise InvalidInput(f"exhaustive_max_vars must be <= 20 (2^20 latents); got {exhaustive_max_vars}",
+                           argument="exhaustive_max_vars", got=exhaustive_max_vars)
     if not (isinstance(gap_tol, (int, float)) and 0 <= gap_tol < 0.25):
-        raise InvalidInput(f"gap_tol must be in [0, 0.25); got {gap_tol!r}")
+        raise InvalidInput(f"gap_tol must be in [0, 0.25); got {gap_tol!r}", argument="gap_tol", got=gap_tol)
     start = time.perf_counter()
     deadline = Deadline(time_limit)
     rng = np.random.default_rng(seed)

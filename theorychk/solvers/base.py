@@ -3,7 +3,7 @@
 A method is an object satisfying :class:`Method` registered under its name in
 :data:`REGISTRY`. :func:`invert` validates the signal and mask once, checks up front that the
 method supports the network's activations, runs it under a time limit, and fills in the
-residuals. A method that runs out of time returns ``UNKNOWN`` with reason ``"time limit"``;
+residuals. A method that runs out of time returns ``UNKNOWN`` with reason ``Reason.TIME_LIMIT``;
 one that proves the signal is not in the range returns ``INFEASIBLE``; it never guesses.
 
 Signals are read with a stated tolerance
@@ -282,7 +282,7 @@ class BatchedMethod(Method, Protocol):
     def run_batch(self, problems: BatchProblem) -> list[Inversion]:
         """One :class:`Inversion` per row, each what :meth:`run` gives on that row alone (same
         status and counts, the latent up to the rounding of batched products), except where
-        the time limit stops a row: then UNKNOWN ``"time limit"`` with what the row reached."""
+        the time limit stops a row: then UNKNOWN ``Reason.TIME_LIMIT`` with what the row reached."""
 
 
 REGISTRY: dict[str, Method] = {}
@@ -340,9 +340,10 @@ def validate_signals(net: Network, signals: object) -> np.ndarray:
     """
     arr = np.asarray(signals)
     if arr.dtype.kind not in "fiub":
-        raise InvalidInput(f"signals must be numeric; got dtype {arr.dtype}")
+        raise InvalidInput(f"signals must be numeric; got dtype {arr.dtype}", argument="signals", got=signals)
     if arr.ndim != 2:
-        raise InvalidInput(f"signals must be a 2-D (batch, {net.output_dim}) array; got shape {arr.shape}")
+        raise InvalidInput(f"signals must be a 2-D (batch, {net.output_dim}) array; got shape {arr.shape}",
+                           argument="signals", got=signals)
     out = np.array(arr, dtype=np.float64)
     single = out.shape[0] == 1
     if out.shape[1] != net.output_dim:
@@ -424,7 +425,7 @@ def invert(
         noise`` in the method's noise norm (module docstring).
     time_limit : float or None, default :data:`~theorychk.runtime.DEFAULT_TIME_LIMIT` (60)
         Wall-clock seconds for this signal, shared by every step of the method (HiGHS gets what
-        is left); on expiry the method returns ``UNKNOWN`` with reason ``"time limit"``.
+        is left); on expiry the method returns ``UNKNOWN`` with reason ``Reason.TIME_LIMIT``.
         ``None`` asks for no limit.
     seed : int or numpy.random.Generator, optional
         The only source of randomness (restarts, initialisations).

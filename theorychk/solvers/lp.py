@@ -36,7 +36,7 @@ crash basis (the pivot rows of a column-pivoted QR at their bounds).
 
 Statuses (all three methods)
 ----------------------------
-* ``UNKNOWN`` / ``"time limit"`` when the deadline passes between LPs or inside HiGHS (latent
+* ``UNKNOWN`` / ``Reason.TIME_LIMIT`` when the deadline passes between LPs or inside HiGHS (latent
   ``None``: a layer-wise method has no latent estimate before its last layer is done).
 * Noiseless (``noise=None``): ``SOLVED`` iff the forward residual ``‖G(ẑ) − y‖_∞`` on the mask is
   ``≤ tol``. Otherwise ``INFEASIBLE`` when the *last* layer's LP shows ``y`` is not in the range of
@@ -56,6 +56,7 @@ References
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -64,7 +65,7 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.linalg as sla
 
-from theorychk._highs import BASIC, INF, LOWER, UPPER, Model, Program, SolveStatus
+from theorychk._highs import BASIC, INF, LOWER, UPPER, Model, Program
 from theorychk._validation import (
     NON_NEGATIVE,
     POSITIVE,
@@ -77,9 +78,10 @@ from theorychk._validation import (
     validate_params,
 )
 from theorychk.errors import InvalidInput, Reason, SolverError, TimeLimitReached
-from theorychk.network import Activation, Identity, Layer, LeakyReLU, Network, ReLU
+from theorychk.network import Activation, Identity, Layer, Network, row_model
 from theorychk.runtime import Deadline
 from theorychk.solvers.base import Inversion, InversionStatus, Problem, register
+from theorychk.verdict import EngineStatus
 
 __all__ = [
     "LinfLP",
@@ -128,27 +130,6 @@ class _SolverTrouble(Exception):
 # --------------------------------------------------------------------------------------------
 
 
-def _kind(act: Activation) -> str:
-    """Which of paper 001's row families model ``act``, read off its linear pieces: ``"linear"``
-    (one piece ``h``), ``"relu"`` (``0`` then ``h``, kink at 0), ``"leaky"`` (``c·h`` then ``h``,
-    ``0 < c < 1``), else ``"other"`` (smooth, or pieces Algorithms 1-3 do not cover)."""
-    if not act.piecewise_linear:
-        return "other"
-    pieces = act.regions
-    if any(p.offset != 0 for p in pieces) or pieces[-1].slope != 1:
-        return "other"
-    if len(pieces) == 1:
-        return "linear"
-    if len(pieces) == 2 and act.breakpoints == (0.0,) and 0 <= pieces[0].slope < 1:
-        return "relu" if pieces[0].slope == 0 else "leaky"
-    return "other"
-
-
-def _lower_slope(act: Activation) -> float:
-    """The slope ``c`` below the kink of a ``"leaky"`` activation (Remark 2's ``c``)."""
-    return float(act.regions[0].slope)
-
-
 def _bounded(act: Activation) -> bool:
     """A squashing activation (tanh, sigmoid): its range is a bounded interval."""
     lo, hi = act.value_range
@@ -164,7 +145,7 @@ def check_layerwise_network(net: Network, method: str) -> None:
     for i, layer in enumerate(net.layers):
         act = layer.activation
         last = i == net.depth - 1
-        if _kind(act) != "other" or (last and act.invertible):
+        if row_model(act).family != "other" or (last and act.invertible):
             continue
         where = "the last layer" if last else f"hidden layer {i}"
         allowed = "relu, leaky_relu or identity" + (
@@ -192,7 +173,7 @@ def output_target(layer: Layer, y: np.ndarray, *, clip_margin: float) -> tuple[n
     the layer is then linear and residuals of that layer are measured before the activation.
     """
     act = layer.activation
-    kind = _kind(act)
+    kind = row_model(act).family
     if kind != "other":
         return y, kind, 0
     if not _bounded(act):  # plu (validated by check_layerwise_network): invertible on all of R
@@ -424,11 +405,11 @@ class _LayerLP:
         self.solves += 1
         its = sol.iterations
         self.iterations += max(its, 0)
-        if sol.status is SolveStatus.OPTIMAL and sol.x is not None:
+        if sol.status is EngineStatus.OPTIMAL and sol.x is not None:
             return _LPResult(sol.x[: self.m], sol.x[self.m :], sol.objective, its)
-        if sol.status is SolveStatus.INFEASIBLE:
+        if sol.status is EngineStatus.INFEASIBLE:
             return None
-        if sol.status is SolveStatus.TIME_LIMIT:
+        if sol.status is EngineStatus.TIME_LIMIT:
             raise TimeLimitReached("HiGHS")
         raise _SolverTrouble(f"HiGHS returned {sol.highs_status!r}")
 
@@ -632,8 +613,8 @@ class _LayerwiseLP:
                 current = i
                 layer = net.layers[i]
                 if i < net.depth - 1:
-                    kind, rows = _kind(layer.activation), slice(None)
-                slope = _lower_slope(layer.activation) if kind == "leaky" else 1.0
+                    kind, rows = row_model(layer.activation).family, slice(None)
+                slope = row_model(layer.activation).lower_slope if kind == "leaky" else 1.0
                 act = Identity() if kind == "linear" else layer.activation
                 inp = _LayerInput(
                     i, layer.weight[rows], layer.bias[rows], target, kind, slope, _input_nonneg(net, i), act
@@ -644,21 +625,11 @@ class _LayerwiseLP:
                 estimates.append(x)
                 eps = rep.eps  # carried to the next layer, as in the published code
                 target = x
-        except _TimeUp as exc:
-            info["stopped_at_layer"] = exc.layer
-            return self._finish(
-                problem, None, reports, estimates, info, InversionStatus.UNKNOWN, Reason.TIME_LIMIT
-            )
-        except _SolverTrouble as exc:
-            return self._finish(
-                problem,
-                None,
-                reports,
-                estimates,
-                info,
-                InversionStatus.UNKNOWN,
-                f"LP solver trouble at layer {current}: {exc}",
-            )
+        except (_TimeUp, _SolverTrouble) as exc:
+            if isinstance(exc, _TimeUp):
+                info["stopped_at_layer"] = exc.layer
+            why = Reason.TIME_LIMIT if isinstance(exc, _TimeUp) else f"LP solver trouble at layer {current}: {exc}"
+            return self._finish(problem, None, reports, estimates, info, InversionStatus.UNKNOWN, why)
         latent = estimates[-1]
         return self._decide(problem, latent, reports, estimates, info, s, n_clipped)
 
@@ -673,45 +644,29 @@ class _LayerwiseLP:
         n_clipped: int,
     ) -> Inversion:
         net = problem.net
+        # every ending records the same evidence; only the status and the reason differ
+        finish = functools.partial(self._finish, problem, latent, reports, estimates, info)
         residual = float(np.max(np.abs(net.forward(latent)[problem.mask] - problem.observed)))
         info["residual_check"] = residual
         notes = [r for r in reports if r.note.startswith("max_steps")]
         if notes:
-            return self._finish(
-                problem,
-                latent,
-                reports,
-                estimates,
-                info,
-                InversionStatus.UNKNOWN,
-                f"ε schedule hit max_steps={s.max_steps} at layer {notes[0].layer}",
-            )
+            return finish(InversionStatus.UNKNOWN, f"ε schedule hit max_steps={s.max_steps} at layer {notes[0].layer}")
         if problem.noise:
-            return self._finish(problem, latent, reports, estimates, info, InversionStatus.SOLVED, "")
+            return finish(InversionStatus.SOLVED, "")
         if residual <= s.tol:
-            return self._finish(problem, latent, reports, estimates, info, InversionStatus.SOLVED, "")
+            return finish(InversionStatus.SOLVED, "")
         outside = range_distance(net.layers[-1], problem.observed)
         if n_clipped and outside > s.tol:
             act = net.layers[-1].activation.name
-            return self._finish(
-                problem,
-                latent,
-                reports,
-                estimates,
-                info,
+            return finish(
                 InversionStatus.INFEASIBLE,
                 f"y has {n_clipped} entries outside the open range of the last layer's {act}, "
                 f"{outside:.3g} > tol = {s.tol:.3g} away from it: not in the range",
             )
         proof = self._not_in_range(reports[0], s, problem)
         if proof:
-            return self._finish(problem, latent, reports, estimates, info, InversionStatus.INFEASIBLE, proof)
-        return self._finish(
-            problem,
-            latent,
-            reports,
-            estimates,
-            info,
+            return finish(InversionStatus.INFEASIBLE, proof)
+        return finish(
             InversionStatus.UNKNOWN,
             f"the layer-wise estimate does not reproduce y (residual {residual:.3g} > tol {s.tol:.3g}); "
             "a hidden layer's target was outside its layer's range, so the estimate went wrong "

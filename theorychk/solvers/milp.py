@@ -42,7 +42,7 @@ How ``milp`` reports (``info["objective"]``, ``info["bound"]``, ``info["gap"]``,
   in the range"; with declared ``noise``: ``SOLVED`` (the minimiser *is* the answer asked for).
   Either way the certifier reads ``info["bound"]``.
 * HiGHS proved optimality but ``bound ≤ tol < objective``: ``UNKNOWN`` ("bound gap").
-* Time limit: ``UNKNOWN`` "time limit" with the incumbent (if any) and the gap.
+* Time limit: ``UNKNOWN`` ``Reason.TIME_LIMIT`` with the incumbent (if any) and the gap.
 
 References
 ----------
@@ -63,7 +63,7 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy.sparse import coo_array
 
-from theorychk._highs import INF, TIGHT_TOLERANCES, Model, Program, SolveStatus
+from theorychk._highs import INF, TIGHT_TOLERANCES, Model, Program
 from theorychk._validation import (
     NON_NEGATIVE,
     NON_NEGATIVE_INT,
@@ -79,7 +79,7 @@ from theorychk._validation import (
     validate_params,
 )
 from theorychk.errors import InvalidInput, Reason, SolverError
-from theorychk.network import Network
+from theorychk.network import Network, row_model
 from theorychk.runtime import DEFAULT_TIME_LIMIT, Deadline
 from theorychk.solvers.base import (
     Inversion,
@@ -93,7 +93,6 @@ from theorychk.solvers.lp import (
     CLIP_MARGIN,
     DEFAULT_CLIP_MARGIN,
     DEFAULT_TOL,
-    _kind,
     check_layerwise_network,
     output_gap,
     output_target,
@@ -333,12 +332,13 @@ def _encode(
     for i, layer in enumerate(net.layers):
         l_, h_ = bounds[i]
         w, b = layer.weight, layer.bias
-        kind = "linear" if (last_linear and i == net.depth - 1) else _kind(layer.activation)
+        rows = row_model(layer.activation)
+        kind = "linear" if (last_linear and i == net.depth - 1) else rows.family
         # relu / leaky: x = max(c·u, u), the max of its two pieces (kink at 0), c = leak the slope of
         # the lower one: 0 for a ReLU, whose off piece is x = 0 (no column) and whose units count
         # towards ||x_i||_0.
-        pieces = () if kind == "linear" else layer.activation.regions
-        leak = float(pieces[0].slope) if pieces else 1.0
+        pieces = () if kind == "linear" else rows.pieces
+        leak = rows.lower_slope if pieces else 1.0
         nxt: list[tuple[int, float]] = []
         layer_bits: list[int] = []
         always_on = 0
@@ -418,7 +418,7 @@ def _pattern_affine(
     regions = []
     for i, layer in enumerate(net.layers):
         a, c = layer.weight @ a, layer.weight @ c + layer.bias
-        kind = "linear" if (last_linear and i == net.depth - 1) else _kind(layer.activation)
+        kind = "linear" if (last_linear and i == net.depth - 1) else row_model(layer.activation).family
         if kind in ("relu", "leaky"):
             on = pre[i] > 0
             regions.append((a, c, on))
@@ -466,7 +466,7 @@ def _polish(
         i, sign, bound = extra
         m.row([(zc[i], sign)], bound, INF)
     sol = _load(m.program(), tolerances=TIGHT_TOLERANCES, options={}).solve(_budget(time_limit), basis=False)
-    if sol.status is not SolveStatus.OPTIMAL or sol.x is None:
+    if sol.status is not EngineStatus.OPTIMAL or sol.x is None:
         return None
     return np.clip(sol.x[:k], lo, hi)
 
@@ -528,7 +528,7 @@ def _run_mip_bounded(job: _MipJob, time_limit: float) -> _MipOutcome | None:
     on a 20-200-500-784 decoder its root cut separation ran 24 s past a 30 s limit (73.6 s for a
     59.7 s limit), which no option bounds. A large MILP therefore runs where it can be killed:
     a fresh interpreter (not ``multiprocessing``, which would re-import the user's ``__main__``)
-    reading the pickled model from a file; a kill is ``"time limit"`` with no incumbent.
+    reading the pickled model from a file; a kill is ``Reason.TIME_LIMIT`` with no incumbent.
     ``None`` when no child process can be started: the caller runs it in this process.
     """
     import pickle
@@ -594,15 +594,15 @@ def _run_mip_here(job: _MipJob, time_limit: float | None) -> _MipOutcome:
         # Every unit is stable and the latent real: HiGHS solves an LP and reports no MIP dual
         # bound; at LP optimality the objective is the bound (up to the same tolerances).
         bound = sol.dual_bound
-    ended = sol.status in (SolveStatus.OPTIMAL, SolveStatus.INFEASIBLE) or sol.bound_reached
+    ended = sol.status in (EngineStatus.OPTIMAL, EngineStatus.INFEASIBLE) or sol.bound_reached
     if job.cutoff is not None and ended and (latent is None or sol.objective >= job.cutoff):
         # Nothing below the cutoff: min >= cutoff. HiGHS may still say "optimal" here, with an
         # incumbent above the cutoff and the gap to it left open: only the cutoff is claimed.
         status, bound = EngineStatus.CUTOFF, float(job.cutoff)
-    elif sol.status is SolveStatus.INFEASIBLE:
+    elif sol.status is EngineStatus.INFEASIBLE:
         status, bound = EngineStatus.INFEASIBLE, math.inf
     else:
-        # "optimal" / "time limit" as the engine enum; HiGHS's other endings stay "other: ..."
+        # optimal / time limit as the engine enum; HiGHS's other endings stay "other: ..."
         status = EngineStatus(sol.label) if sol.label in set(EngineStatus) else sol.label
     return _MipOutcome(status, latent, bits, bound, max(0, sol.nodes), sol.mip_gap)
 
@@ -612,7 +612,7 @@ def _target(net: Network, y_obs: np.ndarray, clip_margin: float) -> tuple[np.nda
     n_clipped)`` (an invertible last activation is inverted on the signal)."""
     last = net.layers[-1]
     target, _, clipped = output_target(last, y_obs, clip_margin=clip_margin)
-    return target, _kind(last.activation) == "other", clipped
+    return target, row_model(last.activation).family == "other", clipped
 
 
 def _space(last_linear: bool) -> str:
@@ -631,7 +631,7 @@ class MilpResult:
     ``status`` (an :class:`~theorychk.verdict.EngineStatus`): ``"optimal"`` (HiGHS closed the gap
     to ``mip_rel_gap``), ``"cutoff"`` (HiGHS found no latent with residual below ``cutoff``:
     ``min ≥ cutoff``, ``bound = cutoff``, and ``latent`` is ``None`` or one at or above the
-    cutoff), ``"time limit"`` (incumbent and bound so far) or the string ``"other: ..."``.
+    cutoff), ``EngineStatus.TIME_LIMIT`` (incumbent and bound so far) or the string ``"other: ..."``.
     ``latent``: the best latent found (in the domain; a vertex exactly when ``vertices``), or
     ``None``. ``objective``: its residual by a float forward pass (``inf``
     without one). ``bound``: HiGHS's dual bound — no latent of the domain does better, up to
@@ -962,7 +962,7 @@ def _max_active(net: Network, max_active: object) -> list[int | None]:
     caps: list[int | None] = []
     for i, cap in enumerate(max_active):
         cap = check(f"max_active[{i}]", cap, [NON_NEGATIVE_INT])
-        if _kind(net.layers[i].activation) != "relu":
+        if row_model(net.layers[i].activation).family != "relu":
             raise InvalidInput(f"max_active needs ReLU hidden layers; layer {i} is {net.layers[i].activation}")
         caps.append(int(cap))
     return caps + [None]

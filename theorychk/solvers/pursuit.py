@@ -75,7 +75,7 @@ from theorychk._validation import (
     validate_params,
 )
 from theorychk.errors import InvalidInput, Reason
-from theorychk.network import Activation, Identity, Layer, Network, ReLU
+from theorychk.network import Activation, Layer, Network, row_model
 from theorychk.runtime import Deadline, RowBudget
 from theorychk.solvers.base import (
     BatchProblem,
@@ -86,6 +86,7 @@ from theorychk.solvers.base import (
     validate_masks,
     validate_signals,
 )
+from theorychk.verdict import EngineStatus
 
 __all__ = [
     "random_mask",
@@ -160,13 +161,13 @@ def check_pursuit_network(net: Network, method: str) -> None:
             f"{net.depth} layer and no hidden layer (use 'gd' or an LP method)"
         )
     for i, act in enumerate(net.activations[:-1]):
-        if not isinstance(act, ReLU):
+        if row_model(act).family != "relu":
             raise InvalidInput(
                 f"method {method!r} needs ReLU hidden layers (the sparse model of Aberdam et al.); "
                 f"layer {i} has activation {act.spec!r} (use 'gd' or an LP method)"
             )
     out = net.activations[-1]
-    if not (isinstance(out, ReLU) or out.invertible):
+    if not (row_model(out).family == "relu" or out.invertible):
         raise InvalidInput(f"method {method!r} cannot handle output activation {out.spec!r}")
 
 
@@ -646,9 +647,9 @@ def debias(
             cut[i] = True
             continue
         a_mat, c_vec = _support_affine(net, [s[i] for s in supports])
-        rows = m[i] & out_support[i] if isinstance(act, ReLU) and out_support is not None else m[i]
+        rows = m[i] & out_support[i] if row_model(act).family == "relu" and out_support is not None else m[i]
         a_r, c_r, y_r = a_mat[rows], c_vec[rows], y[i, rows]
-        if isinstance(act, (Identity, ReLU)):
+        if row_model(act).family in ("linear", "relu"):
             out[i] = np.linalg.lstsq(a_r, y_r - c_r, rcond=None)[0] if rows.any() else out[i]
             iters[i], conv[i] = 1, True
         else:
@@ -850,7 +851,7 @@ def latent_pursuit(
     last = net.layers[-1]
     out_support = None
     rows = going()
-    if isinstance(last.activation, ReLU):
+    if row_model(last.activation).family == "relu":
         out_support = m & (y > 0)
         res = linearized_admm(last, y, out_support, m & ~out_support, lam=lam[-1], rho=rhos[-1],
                               deadline=deadline, **common)
@@ -914,7 +915,7 @@ def _lp_basis_pursuit(
     The feasible set is the set of least-squares minimisers, so this is the ``lam -> 0+``
     limit of the Lasso of Algorithm 2 even when ``t`` is slightly outside the range of ``A``.
     """
-    from theorychk._highs import INF, TIGHT_TOLERANCES, Model, Program, SolveStatus
+    from theorychk._highs import INF, TIGHT_TOLERANCES, Model, Program
 
     rows, cols = a.shape
     a_eq, b_eq = (a.T @ a, a.T @ t) if rows > cols else (a, t)
@@ -924,9 +925,9 @@ def _lp_basis_pursuit(
                   presolve="choose", tolerances=TIGHT_TOLERANCES)
     sol = model.solve(deadline, basis=False)
     its = sol.iterations
-    if sol.status is SolveStatus.TIME_LIMIT:
+    if sol.status is EngineStatus.TIME_LIMIT:
         return np.zeros(cols), its, Reason.TIME_LIMIT
-    if sol.status is not SolveStatus.OPTIMAL or sol.x is None:
+    if sol.status is not EngineStatus.OPTIMAL or sol.x is None:
         return np.zeros(cols), its, f"LP status {sol.highs_status}"
     v = sol.x
     return (v if nonnegative else v[:cols] - v[cols:]), its, ""
@@ -1057,7 +1058,7 @@ def layered_basis_pursuit(
     last = net.layers[-1]
     clipped = 0
     out_support = None
-    if isinstance(last.activation, ReLU):
+    if row_model(last.activation).family == "relu":
         out_support = m & (y > 0)
         rows, target, ell = out_support, y[out_support] - last.bias[out_support], 1.0
     else:
@@ -1169,7 +1170,7 @@ def oracle(
     y, m = _signals_and_mask(net, signals, mask)
     batch, depth = y.shape[0], net.depth
     last = net.layers[-1]
-    relu_out = isinstance(last.activation, ReLU)
+    relu_out = row_model(last.activation).family == "relu"
     sups = _supports(net, supports, batch)
     if len(sups) == depth - 1 and relu_out:
         sups.append(m & (y > 0))
@@ -1279,7 +1280,25 @@ _LBP_OPTIONS: dict[str, ConstraintSpec] = {
 }
 
 
-class LayeredBasisPursuit:
+class _PursuitMethod:
+    """What the three registered pursuit methods share: masks, the network check of [1]'s model
+    (:func:`check_pursuit_network`) and their options read against ``option_constraints`` over
+    ``defaults``."""
+
+    name: str
+    supports_mask = True
+    #: the options and their constraints (read by :func:`~theorychk.solvers.base.prepare`)
+    option_constraints: dict[str, ConstraintSpec]
+    defaults: dict[str, Any]
+
+    def check(self, net: Network) -> None:
+        check_pursuit_network(net, self.name)
+
+    def _options(self, options: dict[str, Any]) -> dict[str, Any]:
+        return {**self.defaults, **check_options(options, self.option_constraints, method=self.name)}
+
+
+class LayeredBasisPursuit(_PursuitMethod):
     """Method ``lbp``: Layered Basis-Pursuit, Algorithm 2 of [1] (see :func:`layered_basis_pursuit`).
 
     ``noise`` is the bound ``eps >= ||e||_2`` of Algorithm 2 (on the observed coordinates) and
@@ -1297,15 +1316,11 @@ class LayeredBasisPursuit:
 
     name = "lbp"
     summary = "Layered Basis-Pursuit (Aberdam et al. Alg. 2): l1 sparse coding layer by layer"
-    supports_mask = True
-    #: the options and their constraints (read by :func:`~theorychk.solvers.base.prepare`)
     option_constraints = _LBP_OPTIONS
-
-    def check(self, net: Network) -> None:
-        check_pursuit_network(net, self.name)
+    defaults = _LBP_DEFAULTS
 
     def run(self, problem: Problem) -> Inversion:
-        opts = {**_LBP_DEFAULTS, **check_options(problem.options, _LBP_OPTIONS, method=self.name)}
+        opts = self._options(problem.options)
         run = layered_basis_pursuit(
             problem.net, problem.y, mask=problem.mask, noise=problem.noise, lambdas=opts["lambdas"],
             sparsity=opts["sparsity"], nonnegative=bool(opts["nonnegative"]), normalize=bool(opts["normalize"]),
@@ -1327,7 +1342,7 @@ _LATENT_OPTIONS: dict[str, ConstraintSpec] = {
 }
 
 
-class LatentPursuit:
+class LatentPursuit(_PursuitMethod):
     """Method ``latent``: Latent-Pursuit, Algorithm 5 of [1] (see :func:`latent_pursuit`).
 
     Options (defaults as [1] Section 6): ``lambdas`` (0 per hidden layer), ``rho`` (1e-2, number
@@ -1349,12 +1364,8 @@ class LatentPursuit:
 
     name = "latent"
     summary = "Latent-Pursuit (Aberdam et al. Alg. 5): FISTA + linearised ADMM with ReLU sign constraints"
-    supports_mask = True
-    #: the options and their constraints (read by :func:`~theorychk.solvers.base.prepare`)
     option_constraints = _LATENT_OPTIONS
-
-    def check(self, net: Network) -> None:
-        check_pursuit_network(net, self.name)
+    defaults = _LATENT_DEFAULTS
 
     def run(self, problem: Problem) -> Inversion:
         return self._invert(problem.net, problem.y[None], problem.mask, problem.deadline, problem.options)[0]
@@ -1365,7 +1376,7 @@ class LatentPursuit:
 
     def _invert(self, net: Network, y: np.ndarray, mask: np.ndarray, deadline: Deadline | RowBudget,
                 options: dict[str, Any]) -> list[Inversion]:
-        opts = {**_LATENT_DEFAULTS, **check_options(options, _LATENT_OPTIONS, method=self.name)}
+        opts = self._options(options)
         run = latent_pursuit(
             net, y, mask=mask, lambdas=opts["lambdas"], rho=opts["rho"],
             gamma=opts["gamma"], iterations=opts["iterations"], tol=opts["tol"], step=opts["step"],
@@ -1388,10 +1399,10 @@ _ORACLE_OPTIONS: dict[str, ConstraintSpec] = {
 def oracle_supports(net: Network, latent: np.ndarray) -> list[np.ndarray]:
     """The true supports ``[S_1, ..., S_L]`` of ``latent`` (plus the output's for a ReLU output)."""
     sups = net.supports(latent)
-    return sups if isinstance(net.activations[-1], ReLU) else sups[:-1]
+    return sups if row_model(net.activations[-1]).family == "relu" else sups[:-1]
 
 
-class Oracle:
+class Oracle(_PursuitMethod):
     """Method ``oracle``: the layer-wise Oracle of [1] Appendix B, Algorithm 6 (see :func:`oracle`).
 
     Options: ``supports`` (list of boolean arrays ``[S_1, ..., S_L]``, theorychk order; for a
@@ -1406,15 +1417,11 @@ class Oracle:
 
     name = "oracle"
     summary = "Oracle of Aberdam et al. App. B: layer-wise least squares on the true supports"
-    supports_mask = True
-    #: the options and their constraints (read by :func:`~theorychk.solvers.base.prepare`)
     option_constraints = _ORACLE_OPTIONS
-
-    def check(self, net: Network) -> None:
-        check_pursuit_network(net, self.name)
+    defaults = _ORACLE_DEFAULTS
 
     def run(self, problem: Problem) -> Inversion:
-        opts = {**_ORACLE_DEFAULTS, **check_options(problem.options, _ORACLE_OPTIONS, method=self.name)}
+        opts = self._options(problem.options)
         net = problem.net
         supports = _oracle_input(net, opts["supports"], opts["latent_true"])
         run = oracle(net, problem.y[None], supports, mask=problem.mask, end_to_end=bool(opts["end_to_end"]),
@@ -1440,7 +1447,7 @@ def _supports(net: Network, supports: Any, batch: int) -> list[np.ndarray]:
     """``supports`` as ``(batch, n_k)`` booleans, one per hidden layer (and one more for a ReLU
     output, optionally); each ``(n_k,)`` or ``(batch, n_k)``, boolean dtype -- a 0/1 float array
     is refused rather than cast (0.5 would read as true)."""
-    relu_out = isinstance(net.activations[-1], ReLU)
+    relu_out = row_model(net.activations[-1]).family == "relu"
     allowed = (net.depth - 1, net.depth) if relu_out else (net.depth - 1,)
     sups = list(supports) if isinstance(supports, (list, tuple)) else []
     if len(sups) not in allowed:

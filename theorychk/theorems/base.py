@@ -261,7 +261,8 @@ def falsify(theorem: Theorem | str, *, budget: int = 100, seed: int = 0) -> Fals
         raise InvalidInput(f"{thm.name} has no instance strategy; check it on your own instances with "
                            f"theorem.check(instance, result)")
     if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
-        raise InvalidInput(f"budget must be a positive integer; got {budget!r}")
+        raise InvalidInput(f"budget must be a positive integer; got {budget!r}",
+                           argument="budget", got=budget)
 
     tried = [0, 0]
 

@@ -15,13 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from theorychk._validation import NON_NEGATIVE_INT, POSITIVE_INT, SECONDS, check
 from theorychk import exact
-from theorychk.certify.injectivity._validate import (
-    check_time_limit,
-    non_negative_int,
-    positive_int,
-    positive_number,
-)
 from theorychk.certify.injectivity.domain import _Domain, _parse_domain, _room
 from theorychk.certify.injectivity.evidence import _LayerData, _simplify_below
 from theorychk.certify.injectivity.hyperplane import _hyperplane_method
@@ -29,7 +24,7 @@ from theorychk.certify.injectivity.results import TOLERANCES, LayerInjectivity, 
 from theorychk.certify.injectivity.sufficient import _depth_milp
 from theorychk.certify.injectivity.witness import _greedy_witness, _sample_witness
 from theorychk.errors import InvalidInput, Reason
-from theorychk.network import Layer, ReLU
+from theorychk.network import Layer, row_model
 from theorychk.runtime import Deadline
 from theorychk.verdict import Status, jsonable
 
@@ -100,12 +95,12 @@ def layer_injectivity(
     start = time.perf_counter()
     if not isinstance(layer, Layer):
         raise InvalidInput(f"layer must be a theorychk Layer; got {type(layer).__name__}")
-    check_time_limit(time_limit)
-    positive_int("max_exact_candidates", max_exact_candidates)
-    non_negative_int("seed", seed, optional=True)
-    non_negative_int("samples", samples)
-    non_negative_int("layer_index", layer_index, optional=True)
-    positive_number("milp_time_limit", milp_time_limit)
+    check("time_limit", time_limit, [SECONDS, None])
+    check("max_exact_candidates", max_exact_candidates, [POSITIVE_INT])
+    check("seed", seed, [NON_NEGATIVE_INT, None])
+    check("samples", samples, [NON_NEGATIVE_INT])
+    check("layer_index", layer_index, [NON_NEGATIVE_INT, None])
+    check("milp_time_limit", milp_time_limit, [SECONDS])
     deadline = Deadline(time_limit)
     rng = np.random.default_rng(seed)
     m, d = layer.weight.shape
@@ -131,7 +126,7 @@ def layer_injectivity(
                     stats={"rank": r})
     if act.invertible:
         return done(Status.CERTIFIED, "full column rank", evidence={"rank": r}, stats={"rank": r})
-    if not isinstance(act, ReLU):  # the sampling criterion (Puthawala et al.) is for ReLU layers
+    if row_model(act).family != "relu":  # the sampling criterion (Puthawala et al.) is for ReLU layers
         return done(Status.UNKNOWN, "none", f"no injectivity criterion for activation {act.spec!r}")
 
     pair, min_active, hints = _sample_witness(data, rng, samples, dom)

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from theorychk._highs import INF, Model, Program, SolveStatus
+from theorychk._highs import INF, Model, Program
 from theorychk.certify.injectivity.results import TOLERANCES
+from theorychk.verdict import EngineStatus
 
 
 class _HyperplaneLP:
@@ -57,7 +58,7 @@ class _HyperplaneLP:
         sol = self.model.solve(basis=False)
         self.errors += sol.error
         self.solves += 1
-        if sol.status is not SolveStatus.OPTIMAL or sol.x is None or sol.row_dual is None:
+        if sol.status is not EngineStatus.OPTIMAL or sol.x is None or sol.row_dual is None:
             self.model.clear_solver()
             return None
         col = sol.x

@@ -15,8 +15,8 @@ from typing import Any, TypeGuard
 
 import numpy as np
 
+from theorychk._validation import NON_NEGATIVE_INT, POSITIVE_INT, SECONDS, check
 from theorychk import exact
-from theorychk.certify.injectivity._validate import check_time_limit, non_negative_int, positive_int
 from theorychk.certify.injectivity.domain import _Box, _check_dom, _Domain, _interior, _parse_domain, _room
 from theorychk.certify.injectivity.evidence import _rationalize, _simplify_below
 from theorychk.certify.injectivity.layer import layer_injectivity
@@ -24,7 +24,7 @@ from theorychk.certify.injectivity.results import TOLERANCES, LayerInjectivity, 
 from theorychk.certify.injectivity.witness import _sample_points
 from theorychk.check.injectivity import check_network_pair
 from theorychk.errors import CertificateError, InvalidInput
-from theorychk.network import Layer, Network, ReLU
+from theorychk.network import Layer, Network, row_model
 from theorychk.runtime import DEFAULT_TIME_LIMIT, Deadline
 from theorychk.verdict import Status, jsonable
 
@@ -69,7 +69,7 @@ def _preimage(layer: Layer, y: Sequence[Fraction], nonneg: bool) -> tuple[Fracti
     b = [exact.rational(v) for v in layer.bias.tolist()]
     n = layer.n_in
     act = layer.activation
-    if isinstance(act, ReLU):  # a zero output only says the pre-activation is <= 0
+    if row_model(act).family == "relu":  # a zero output only says the pre-activation is <= 0
         if any(v < 0 for v in y):
             return None
         eq = [list(W[j]) for j in range(len(y)) if y[j] > 0]
@@ -217,9 +217,9 @@ def network_injectivity(
     start = time.perf_counter()
     if not isinstance(net, Network):
         raise InvalidInput(f"net must be a theorychk Network; got {type(net).__name__}")
-    check_time_limit(time_limit)
-    non_negative_int("seed", seed, optional=True)
-    positive_int("max_exact_candidates", max_exact_candidates)
+    check("time_limit", time_limit, [SECONDS, None])
+    check("seed", seed, [NON_NEGATIVE_INT, None])
+    check("max_exact_candidates", max_exact_candidates, [POSITIVE_INT])
     deadline = Deadline(time_limit)
     rng = np.random.default_rng(seed)
     dom = _parse_domain(domain, net.latent_dim)
@@ -256,7 +256,7 @@ def network_injectivity(
         prev = net.layers[k - 1]
         # Only a previous ReLU layer whose image fills the orthant (full row rank) can produce an
         # arbitrary pair of positive points; otherwise this search would only waste time.
-        if isinstance(prev.activation, ReLU) and exact.rank(prev.weight) == prev.n_out:
+        if row_model(prev.activation).family == "relu" and exact.rank(prev.weight) == prev.n_out:
             orth = _Box(lower=tuple(Fraction(0) for _ in range(net.layers[k].n_in)),
                         upper=tuple(None for _ in range(net.layers[k].n_in)))
             sub = layer_injectivity(net.layers[k], seed=int(rng.integers(2**31)), domain=orth,

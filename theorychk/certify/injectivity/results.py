@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from theorychk.certify.injectivity._validate import positive_int
+from theorychk._validation import POSITIVE_INT, check
 from theorychk.verdict import Status, jsonable
 
 #: Paper 001, Assumption 1 + Lemma 1: i.i.d. Gaussian ``W`` with ``m >= 2.1 d`` claimed injective w.h.p.
@@ -41,8 +41,8 @@ def thresholds(m: int, d: int, *, has_bias: bool, relu: bool = True) -> dict[str
     * Paper 001, Lemma 1 claims injectivity w.h.p. for Gaussian bias-free ``W`` with ``m >= 2.1 d``.
     * Puthawala et al.: non-injective w.h.p. below about 3.4, injective w.h.p. above about 10.5.
     """
-    positive_int("m", m)
-    positive_int("d", d)
+    check("m", m, [POSITIVE_INT])
+    check("d", d, [POSITIVE_INT])
     ratio = m / d
     if not relu:
         regime = "invertible activation: injective iff rank W = d (expansion thresholds do not apply)"
@@ -67,8 +67,18 @@ def thresholds(m: int, d: int, *, has_bias: bool, relu: bool = True) -> dict[str
 Pair = tuple[tuple[Fraction, ...], tuple[Fraction, ...]]
 
 
+class _Verdict:
+    """``injective``: True when CERTIFIED, False when REFUTED, None when UNKNOWN."""
+
+    status: Status
+
+    @property
+    def injective(self) -> bool | None:
+        return {Status.CERTIFIED: True, Status.REFUTED: False}.get(self.status)
+
+
 @dataclass(frozen=True)
-class LayerInjectivity:
+class LayerInjectivity(_Verdict):
     """The verdict on one layer: CERTIFIED injective, REFUTED (with ``witness``) or UNKNOWN.
 
     ``evidence`` is the JSON-ready evidence of the claim (rationals as ``"p/q"``);
@@ -94,10 +104,6 @@ class LayerInjectivity:
     tolerances: dict[str, float] = field(default_factory=dict)
     seed: int | None = None
     elapsed: float = 0.0
-
-    @property
-    def injective(self) -> bool | None:
-        return {Status.CERTIFIED: True, Status.REFUTED: False}.get(self.status)
 
     @property
     def expansion(self) -> float:
@@ -147,7 +153,7 @@ class LayerInjectivity:
 
 
 @dataclass(frozen=True)
-class NetworkInjectivity:
+class NetworkInjectivity(_Verdict):
     """Per-layer verdicts and the network's: CERTIFIED when every layer is injective, REFUTED
     with latent codes ``z != z'`` and ``G(z) == G(z')`` (exact), else UNKNOWN with the reason."""
 
@@ -159,10 +165,6 @@ class NetworkInjectivity:
     domain: dict[str, Any] | None = None
     seed: int | None = None
     elapsed: float = 0.0
-
-    @property
-    def injective(self) -> bool | None:
-        return {Status.CERTIFIED: True, Status.REFUTED: False}.get(self.status)
 
     @property
     def claims(self) -> list[dict[str, Any]]:
