@@ -232,7 +232,7 @@ def layer_digests(net: Network) -> list[str]:
         h = hashlib.sha256(b"theorychk-layer-v1")
         np_dtype = np.dtype(layer.dtype).newbyteorder("<")
         h.update(f"|{layer.n_out}x{layer.n_in}|{layer.dtype}|{layer.has_bias}|".encode())
-        h.update(np.ascontiguousarray(layer.weight, dtype=np_dtype).tobytes())
+        h.update(layer.stored_bytes())
         if layer.has_bias:
             h.update(np.ascontiguousarray(layer.bias, dtype=np_dtype).tobytes())
         digests.append(h.hexdigest())
