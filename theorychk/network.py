@@ -802,7 +802,7 @@ class Network:
 
 
 def fold_batch_norm(
-    weight: np.ndarray,
+    weight: np.ndarray | Conv,
     bias: np.ndarray | None,
     *,
     gamma: np.ndarray,
@@ -810,16 +810,24 @@ def fold_batch_norm(
     mean: np.ndarray,
     var: np.ndarray,
     eps: float = 1e-5,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray | Conv, np.ndarray]:
     """Fold an inference-mode batch norm that follows ``x -> W x + b`` into ``(W', b')``.
 
     ``BN(u) = gamma * (u - mean) / sqrt(var + eps) + beta``, so with
     ``s = gamma / sqrt(var + eps)``: ``W' = diag(s) W`` and ``b' = s * (b - mean) + beta``.
     The folded numbers are computed in float64 and are new numbers (not the stored ones): the
     resulting layer is float64.
+
+    For a :class:`~theorychk.conv.Conv` the batch norm is per output channel: the kernel of
+    channel ``o`` is scaled by ``s[o]`` (:meth:`Conv.scaled <theorychk.conv.Conv.scaled>`), and
+    ``b'`` has one entry per channel (or per output unit, if ``bias`` had one per unit).
     """
-    w = np.asarray(weight, dtype=np.float64)
-    n = w.shape[0] if w.ndim == 2 else -1
+    if isinstance(weight, Conv):
+        n = weight.out_shape[0]
+        w = weight
+    else:
+        w = np.asarray(weight, dtype=np.float64)
+        n = w.shape[0] if w.ndim == 2 else -1
     b = np.zeros(n) if bias is None else np.asarray(bias, dtype=np.float64)
     params = {"gamma": gamma, "beta": beta, "mean": mean, "var": var}
     arrays = {}
@@ -831,4 +839,9 @@ def fold_batch_norm(
     if np.any(arrays["var"] + eps <= 0):
         raise InvalidInput("batch-norm var + eps must be positive")
     s = arrays["gamma"] / np.sqrt(arrays["var"] + eps)
+    if isinstance(w, Conv):
+        per = w.n_out // n
+        if b.shape == (w.n_out,) and per != 1:  # a bias per output unit: expand the channel numbers
+            return w.scaled(s), np.repeat(s, per) * (b - np.repeat(arrays["mean"], per)) + np.repeat(arrays["beta"], per)
+        return w.scaled(s), s * (b - arrays["mean"]) + arrays["beta"]
     return s[:, None] * w, s * (b - arrays["mean"]) + arrays["beta"]
