@@ -49,7 +49,10 @@ exporter was given whenever it was given a short decimal.
 Writing
 -------
 :func:`write` produces the verifier-ready form: input ``"X"`` of shape ``[1, n_0]`` float32, per
-layer one ``Gemm`` with ``transB=1`` (weight stored ``(n_out, n_in)``) and then ``Relu``,
+layer one ``Gemm`` with ``transB=1`` (weight stored ``(n_out, n_in)``) -- or, for a
+convolutional layer, one ``Conv``/``ConvTranspose`` with its kernel and geometry, with a
+``Reshape`` to ``[1, C, H, W]`` before it and to ``[1, n]`` before the next ``Gemm`` or the
+output -- and then ``Relu``,
 ``LeakyRelu(alpha)``, ``Sigmoid``, ``Tanh`` or nothing (identity), output ``"Y"`` of shape
 ``[1, n_L]``; opset 13, IR version 8, and ``onnx.checker.check_model(..., full_check=True)``
 passes. PLU is written as ``max(alpha*(u + c) - c, min(alpha*(u - c) + c, u))`` with
@@ -886,24 +889,36 @@ def to_model(net: Network) -> onnx.ModelProto:
     nodes: list[onnx.NodeProto] = []
     rounded: list[str] = []
     x = "X"
+    shape: tuple[int, ...] = (1, net.latent_dim)  # of the tensor x, as the graph computes it
+    ends_as_map = net.layers[-1].conv is not None
     for i, layer in enumerate(net.layers):
-        out = "Y" if i == net.depth - 1 else f"x{i + 1}"
-        w32, b32 = _float32(layer.weight, i, "weight"), _float32(layer.bias, i, "bias")
+        out = "Y" if i == net.depth - 1 and not ends_as_map else f"x{i + 1}"
+        stored = layer.operator if layer.conv is None else layer.conv.kernel
+        w32, b32 = _float32(stored, i, "weight"), _float32(layer.bias, i, "bias")
         if layer.dtype == "float64" and not (
-            np.array_equal(w32, layer.weight) and (not layer.has_bias or np.array_equal(b32, layer.bias))
+            np.array_equal(w32, stored) and (not layer.has_bias or np.array_equal(b32, layer.bias))
         ):
-            change = max(np.max(np.abs(w32 - layer.weight)), np.max(np.abs(b32 - layer.bias)))
+            change = max(np.max(np.abs(w32 - stored)), np.max(np.abs(b32 - layer.bias)))
             rounded.append(f"layer {i} (max change {change:.3g})")
         initializers.append(numpy_helper.from_array(w32, f"W{i}"))
-        gemm_inputs = [x, f"W{i}"]
-        if layer.has_bias:
-            initializers.append(numpy_helper.from_array(b32, f"b{i}"))
-            gemm_inputs.append(f"b{i}")
         act = layer.activation
         pre = out if isinstance(act, Identity) else f"u{i}"
-        nodes.append(helper.make_node("Gemm", gemm_inputs, [pre], name=f"layer{i}/Gemm", transB=1))
+        if layer.conv is None:
+            if shape != (1, layer.n_in):
+                x = _reshape_node(x, (1, layer.n_in), f"layer{i}", nodes, initializers)
+            gemm_inputs = [x, f"W{i}"]
+            if layer.has_bias:
+                initializers.append(numpy_helper.from_array(b32, f"b{i}"))
+                gemm_inputs.append(f"b{i}")
+            nodes.append(helper.make_node("Gemm", gemm_inputs, [pre], name=f"layer{i}/Gemm", transB=1))
+            shape = (1, layer.n_out)
+        else:
+            nodes.extend(_conv_nodes(layer, i, x, shape, pre, b32, nodes, initializers))
+            shape = (1, *layer.conv.out_shape)
         nodes.extend(_activation_nodes(act, i, pre, out, initializers, rounded))
         x = out
+    if ends_as_map:
+        _reshape_node(x, (1, net.output_dim), "output", nodes, initializers, out="Y")
     graph = helper.make_graph(
         nodes,
         net.name or "theorychk",
@@ -947,6 +962,49 @@ def to_model(net: Network) -> onnx.ModelProto:
             stacklevel=_user_stacklevel(),
         )
     return model
+
+
+def _reshape_node(x: str, shape: tuple[int, ...], where: str, nodes: list[onnx.NodeProto],
+                  initializers: list[onnx.TensorProto], out: str | None = None) -> str:
+    """Append ``Reshape(x, shape)`` (a no-op on the flattened sample); return its output's name."""
+    out = out or f"{x}_as_{'x'.join(map(str, shape))}"
+    initializers.append(numpy_helper.from_array(np.array(shape, dtype=np.int64), f"{where}/shape"))
+    nodes.append(helper.make_node("Reshape", [x, f"{where}/shape"], [out], name=f"{where}/Reshape"))
+    return out
+
+
+def _conv_nodes(layer: Layer, i: int, x: str, shape: tuple[int, ...], pre: str, b32: np.ndarray,
+                nodes: list[onnx.NodeProto], initializers: list[onnx.TensorProto]) -> list[onnx.NodeProto]:
+    """The ``Conv``/``ConvTranspose`` computing ``pre`` from ``x`` for convolutional layer ``i``.
+
+    The input is reshaped to ``[1, C, H, W]`` when it is not already; a bias constant on each
+    channel is the node's bias input, any other bias a following ``Add`` of the whole feature map.
+    """
+    conv = layer.conv
+    assert conv is not None
+    want = (1, *conv.in_shape)
+    if shape != want:
+        x = _reshape_node(x, want, f"layer{i}", nodes, initializers)
+    inputs = [x, f"W{i}"]
+    after: list[onnx.NodeProto] = []
+    target = pre
+    if layer.has_bias:
+        per_channel = b32.reshape(conv.out_shape[0], -1)
+        if np.all(per_channel == per_channel[:, :1]):
+            initializers.append(numpy_helper.from_array(per_channel[:, 0].copy(), f"b{i}"))
+            inputs.append(f"b{i}")
+        else:
+            initializers.append(numpy_helper.from_array(b32.reshape(want[:1] + conv.out_shape), f"b{i}"))
+            target = f"{pre}_nobias"
+            after.append(helper.make_node("Add", [target, f"b{i}"], [pre], name=f"layer{i}/Add"))
+    op = "ConvTranspose" if conv.transposed else "Conv"
+    attrs: dict[str, Any] = {
+        "kernel_shape": list(conv.kernel.shape[2:]), "strides": list(conv.stride), "pads": list(conv.padding),
+        "dilations": list(conv.dilation), "group": conv.groups,
+    }
+    if conv.transposed:
+        attrs["output_padding"] = list(conv.output_padding)
+    return [helper.make_node(op, inputs, [target], name=f"layer{i}/{op}", **attrs), *after]
 
 
 def _user_stacklevel() -> int:
