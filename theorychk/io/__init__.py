@@ -161,8 +161,15 @@ def _read_onnx(path: Path, sel: ModelSelection) -> Network:
     return onnx_io.read(path, sel)
 
 
+def _read_spec(path: Path, sel: ModelSelection) -> Network:
+    from theorychk.io import torch_module
+
+    return torch_module.read(path, sel)
+
+
 READERS: dict[str, Reader] = {
     ".npz": _read_npz,
+    ".json": _read_spec,
     ".pt": _read_torch,
     ".pth": _read_torch,
     ".bin": _read_torch,
@@ -177,7 +184,8 @@ def load_network(
     activation: str | Activation | Sequence[str | Activation] | None = None,
     final_activation: str | Activation | None = None,
 ) -> Network:
-    """Load a generator from ``.npz``, a PyTorch state_dict (``.pt``/``.pth``), ONNX, or ``zoo:NAME``.
+    """Load a generator from ``.npz``, a PyTorch state_dict (``.pt``/``.pth``), ONNX, an architecture
+    spec (``.json`` naming a state_dict, :mod:`theorychk.io.torch_module`), or ``zoo:NAME``.
 
     Examples
     --------
