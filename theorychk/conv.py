@@ -32,10 +32,12 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 from theorychk.errors import InvalidInput
 
@@ -214,6 +216,8 @@ class Conv:
         return cached
 
     def _build(self) -> sp.csr_matrix:
+        import scipy.sparse as sp  # on first use: importing theorychk (and the checker) stays scipy-free
+
         k = self.kernel
         kh_n, kw_n = k.shape[2:]
         (sh, sw), (dh, dw) = self.stride, self.dilation
