@@ -1,4 +1,4 @@
-"""Fully connected generators: activations, layers, networks.
+"""Generators: activations, layers (fully connected or convolutional), networks.
 
 The one shape convention of theorychk
 -------------------------------------
@@ -35,6 +35,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from theorychk.conv import Conv
 from theorychk.errors import InvalidInput, unknown_name
 
 __all__ = [
@@ -569,61 +570,118 @@ def _stored_array(value: object, what: str, ndim: int) -> tuple[np.ndarray, str]
     return out, stored
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, init=False)
 class Layer:
-    """One affine map followed by an activation: ``x -> activation(weight @ x + bias)``.
+    """One affine map followed by an activation: ``x -> activation(W @ x + bias)``.
 
-    ``weight`` has shape ``(n_out, n_in)``; ``bias`` has length ``n_out`` (``None`` means no
-    bias, stored as zeros with ``has_bias=False``). ``dtype`` records the precision the numbers
-    were stored in; the arrays themselves are exact float64 copies, read-only.
+    ``W`` is given either as a dense ``weight`` of shape ``(n_out, n_in)`` or as a
+    :class:`~theorychk.conv.Conv` (a convolution with its kernel). ``bias`` has length ``n_out``
+    (a convolution also takes one bias per output channel, expanded over the feature map);
+    ``None`` means no bias, stored as zeros with ``has_bias=False``. ``dtype`` records the
+    precision the numbers were stored in; the arrays themselves are exact float64 copies,
+    read-only.
+
+    Every engine reads ``W`` through one of two accessors:
+
+    * :attr:`operator` -- the matrix as it is best applied: the dense array of a fully connected
+      layer, the exact sparse CSR matrix of a convolution (what the forward pass uses);
+    * :attr:`weight` -- always a dense ``(n_out, n_in)`` array; for a convolution it is built on
+      first use and refused (:class:`InvalidInput`) above :data:`theorychk.conv.DENSE_LIMIT`
+      entries, so an engine that needs a dense matrix never densifies what does not fit.
+
+    :attr:`conv` is the :class:`~theorychk.conv.Conv` of a convolutional layer, else ``None``.
     """
 
-    weight: np.ndarray
-    bias: np.ndarray | None = None
-    activation: Activation = field(default_factory=ReLU)
-    dtype: str = field(default="", compare=False)
-    has_bias: bool = field(default=True, init=False)
+    operator: Any
+    bias: np.ndarray
+    activation: Activation
+    dtype: str
+    has_bias: bool
+    conv: Conv | None
 
-    def __post_init__(self) -> None:
-        w, w_dtype = _stored_array(self.weight, "weight", 2)
-        if w.shape[0] == 0 or w.shape[1] == 0:
-            raise InvalidInput(f"weight must have at least one row and one column; got shape {w.shape}")
-        has_bias = self.bias is not None
-        if has_bias:
-            b, b_dtype = _stored_array(self.bias, "bias", 1)
-            if b.shape[0] != w.shape[0]:
-                raise InvalidInput(
-                    f"bias length must equal the weight's row count {w.shape[0]}; got {b.shape[0]}"
-                )
+    def __init__(
+        self,
+        weight: np.ndarray | Conv,
+        bias: np.ndarray | None = None,
+        activation: Activation | str | None = None,
+        dtype: str = "",
+    ) -> None:
+        conv = weight if isinstance(weight, Conv) else None
+        if conv is not None:
+            w = conv.operator()
+            w_dtype = conv.dtype
+            n_out = conv.n_out
         else:
-            b, b_dtype = np.zeros(w.shape[0]), w_dtype
+            w, w_dtype = _stored_array(weight, "weight", 2)
+            if w.shape[0] == 0 or w.shape[1] == 0:
+                raise InvalidInput(f"weight must have at least one row and one column; got shape {w.shape}")
+            n_out = w.shape[0]
+        has_bias = bias is not None
+        if has_bias:
+            b, b_dtype = _stored_array(bias, "bias", 1)
+            if conv is not None and b.shape[0] == conv.out_shape[0] != n_out:
+                per_pixel = n_out // conv.out_shape[0]
+                b = np.repeat(b, per_pixel)  # one bias per output channel, over its feature map
+                b.setflags(write=False)
+            if b.shape[0] != n_out:
+                expected = f"{n_out}" if conv is None else f"{n_out} (or one per channel, {conv.out_shape[0]})"
+                raise InvalidInput(f"bias length must equal the weight's row count {expected}; got {b.shape[0]}")
+        else:
+            b, b_dtype = np.zeros(n_out), w_dtype
             b.setflags(write=False)
-        dtype = self.dtype or (w_dtype if w_dtype == b_dtype else "float64")
+        dtype = dtype or (w_dtype if w_dtype == b_dtype else "float64")
         if dtype not in ("float16", "float32", "float64"):
             raise InvalidInput(f"dtype must be float16, float32 or float64; got {dtype!r}",
                                argument="dtype", got=dtype)
         if dtype != "float64":
             np_dtype = np.dtype(dtype)
-            for arr, what in ((w, "weight"), (b, "bias")):
+            stored = conv.kernel if conv is not None else w
+            for arr, what in ((stored, "weight"), (b, "bias")):
                 if not np.array_equal(arr.astype(np_dtype).astype(np.float64), arr):
                     raise InvalidInput(f"{what} values are not exactly representable as {dtype}")
-        object.__setattr__(self, "weight", w)
-        object.__setattr__(self, "bias", b)
-        object.__setattr__(self, "activation", parse_activation(self.activation))
-        object.__setattr__(self, "dtype", dtype)
-        object.__setattr__(self, "has_bias", has_bias)
+        for key, value in (("operator", w), ("bias", b), ("activation", parse_activation(activation or ReLU())),
+                           ("dtype", dtype), ("has_bias", has_bias), ("conv", conv)):
+            object.__setattr__(self, key, value)
+
+    @property
+    def weight(self) -> np.ndarray:
+        """``W`` as a dense ``(n_out, n_in)`` read-only array (see the class docstring for convolutions)."""
+        return self.operator if self.conv is None else self.conv.dense()
+
+    @property
+    def kind(self) -> str:
+        """``"linear"``, ``"conv"`` or ``"conv_transpose"``."""
+        return "linear" if self.conv is None else self.conv.kind
 
     @property
     def n_in(self) -> int:
-        return self.weight.shape[1]
+        return self.operator.shape[1]
 
     @property
     def n_out(self) -> int:
-        return self.weight.shape[0]
+        return self.operator.shape[0]
+
+    @property
+    def n_params(self) -> int:
+        """Stored numbers: weight (or kernel) entries plus bias entries (one per channel for a convolution)."""
+        if self.conv is None:
+            return self.operator.size + (self.n_out if self.has_bias else 0)
+        return self.conv.kernel.size + (self.conv.out_shape[0] if self.has_bias else 0)
+
+    def stored_bytes(self) -> bytes:
+        """``W``'s numbers as stored, for hashing: the dense weight's bytes (in :attr:`dtype`), or for a
+        convolution its geometry (as text) and the kernel's bytes -- never a densified operator."""
+        np_dtype = np.dtype(self.dtype).newbyteorder("<")
+        if self.conv is None:
+            return np.ascontiguousarray(self.operator, dtype=np_dtype).tobytes()
+        geometry = "|".join(f"{k}={v}" for k, v in self.conv.geometry().items())
+        return f"{geometry}|".encode() + np.ascontiguousarray(self.conv.kernel, dtype=np_dtype).tobytes()
 
     def pre_activation(self, x: np.ndarray) -> np.ndarray:
         """``W x + b`` for a batch ``x`` of shape ``(batch, n_in)``."""
-        return x @ self.weight.T + self.bias
+        if self.conv is None:
+            return x @ self.operator.T + self.bias
+        return np.asarray(self.operator @ np.asarray(x).T).T + self.bias
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self.activation(self.pre_activation(x))
@@ -631,10 +689,14 @@ class Layer:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Layer):
             return NotImplemented
+        if (self.conv is None) != (other.conv is None):
+            return False
+        same_w = (np.array_equal(self.operator, other.operator) if self.conv is None
+                  else self.conv == other.conv)
         return (
             self.activation == other.activation
             and self.has_bias == other.has_bias
-            and np.array_equal(self.weight, other.weight)
+            and same_w
             and np.array_equal(self.bias, other.bias)
         )
 
@@ -699,7 +761,7 @@ class Network:
 
     @property
     def n_params(self) -> int:
-        return sum(layer.weight.size + (layer.n_out if layer.has_bias else 0) for layer in self.layers)
+        return sum(layer.n_params for layer in self.layers)
 
     @property
     def activations(self) -> tuple[Activation, ...]:
@@ -767,7 +829,7 @@ class Network:
             np_dtype = np.dtype(layer.dtype).newbyteorder("<")
             header = f"|{layer.n_out}x{layer.n_in}|{layer.dtype}|{layer.has_bias}|{layer.activation.spec}|"
             h.update(header.encode())
-            h.update(np.ascontiguousarray(layer.weight, dtype=np_dtype).tobytes())
+            h.update(layer.stored_bytes())
             if layer.has_bias:
                 h.update(np.ascontiguousarray(layer.bias, dtype=np_dtype).tobytes())
         return h.hexdigest()
@@ -787,7 +849,7 @@ class Network:
             raise InvalidInput(f"need {self.depth} activations, one per layer; got {len(activations)}")
         return Network(
             tuple(
-                Layer(layer.weight, layer.bias if layer.has_bias else None, act, dtype=layer.dtype)
+                Layer(layer.conv or layer.operator, layer.bias if layer.has_bias else None, act, dtype=layer.dtype)
                 for layer, act in zip(self.layers, activations, strict=True)
             ),
             name=self.name,
@@ -795,7 +857,7 @@ class Network:
 
 
 def fold_batch_norm(
-    weight: np.ndarray,
+    weight: np.ndarray | Conv,
     bias: np.ndarray | None,
     *,
     gamma: np.ndarray,
@@ -803,16 +865,24 @@ def fold_batch_norm(
     mean: np.ndarray,
     var: np.ndarray,
     eps: float = 1e-5,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray | Conv, np.ndarray]:
     """Fold an inference-mode batch norm that follows ``x -> W x + b`` into ``(W', b')``.
 
     ``BN(u) = gamma * (u - mean) / sqrt(var + eps) + beta``, so with
     ``s = gamma / sqrt(var + eps)``: ``W' = diag(s) W`` and ``b' = s * (b - mean) + beta``.
     The folded numbers are computed in float64 and are new numbers (not the stored ones): the
     resulting layer is float64.
+
+    For a :class:`~theorychk.conv.Conv` the batch norm is per output channel: the kernel of
+    channel ``o`` is scaled by ``s[o]`` (:meth:`Conv.scaled <theorychk.conv.Conv.scaled>`), and
+    ``b'`` has one entry per channel (or per output unit, if ``bias`` had one per unit).
     """
-    w = np.asarray(weight, dtype=np.float64)
-    n = w.shape[0] if w.ndim == 2 else -1
+    if isinstance(weight, Conv):
+        n = weight.out_shape[0]
+        w = weight
+    else:
+        w = np.asarray(weight, dtype=np.float64)
+        n = w.shape[0] if w.ndim == 2 else -1
     b = np.zeros(n) if bias is None else np.asarray(bias, dtype=np.float64)
     params = {"gamma": gamma, "beta": beta, "mean": mean, "var": var}
     arrays = {}
@@ -824,4 +894,9 @@ def fold_batch_norm(
     if np.any(arrays["var"] + eps <= 0):
         raise InvalidInput("batch-norm var + eps must be positive")
     s = arrays["gamma"] / np.sqrt(arrays["var"] + eps)
+    if isinstance(w, Conv):
+        per = w.n_out // n
+        if b.shape == (w.n_out,) and per != 1:  # a bias per output unit: expand the channel numbers
+            return w.scaled(s), np.repeat(s, per) * (b - np.repeat(arrays["mean"], per)) + np.repeat(arrays["beta"], per)
+        return w.scaled(s), s * (b - arrays["mean"]) + arrays["beta"]
     return s[:, None] * w, s * (b - arrays["mean"]) + arrays["beta"]

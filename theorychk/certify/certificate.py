@@ -190,12 +190,17 @@ def _timed_out(kind: str, *, noise: Fraction, latent_box: Fraction, delta: Fract
 
 def model_section(net: Network, source: str | ModelSource) -> dict[str, Any]:
     """The certificate's ``model``: what the network is (fingerprint, widths, activations, dtype,
-    per-layer digests) and, for a :class:`~theorychk.io.ModelSource`, how it was read."""
+    per-layer digests; for a convolutional net ``layers``, each layer's kind and convolution
+    geometry -- never a dense matrix) and, for a :class:`~theorychk.io.ModelSource`, how it was read."""
     section: dict[str, Any] = {
         "fingerprint": net.fingerprint(), "widths": list(net.widths), "name": net.name,
         "activations": [layer.activation.spec for layer in net.layers], "dtype": net.dtype,
         "layer_sha256": layer_digests(net),
     }
+    if any(layer.conv is not None for layer in net.layers):
+        # The checker builds each convolution's matrix itself from the kernel and this geometry.
+        section["layers"] = [{"kind": "linear"} if layer.conv is None else layer.conv.geometry()
+                             for layer in net.layers]
     if isinstance(source, ModelSource):
         section.update(source.to_dict())
     elif isinstance(source, str):

@@ -20,6 +20,7 @@ import flint
 
 from theorychk import exact
 from theorychk.check import FORMAT, REFUTABLE, SCOPES, VERIFIERS, VERSION, CheckReport, ClaimCheck, Outcome
+from theorychk.check.convolution import layer_matrix
 from theorychk.check.activations import activation_enclosure, activation_exact
 from theorychk.check.model import ModelRead, model_problem, recorded_source
 from theorychk.check.rationals import need, parse_indices, parse_rational, parse_vector
@@ -92,7 +93,7 @@ class Trace:
     def integer_weight(self, j: int) -> tuple[list[list[int]], Fraction]:
         """``W_j = scale * Z`` with integer rows ``Z`` (computed once per layer)."""
         if j not in self._ints:
-            z, scale = exact.to_fmpz_mat(self.net.layers[j].weight)
+            z, scale = exact.to_fmpz_mat(layer_matrix(self.net.layers[j]))
             self._ints[j] = (z.tolist(), scale)
         return self._ints[j]
 
@@ -128,7 +129,7 @@ def trace(net: Network, latent: list[Fraction]) -> Trace:
     specs = tuple(layer.activation.spec for layer in net.layers)
     ints: dict[int, tuple[list[list[int]], Fraction]] = {}
     for j, layer in enumerate(net.layers):
-        z, scale = exact.to_fmpz_mat(layer.weight)
+        z, scale = exact.to_fmpz_mat(layer_matrix(layer))
         ints[j] = (z.tolist(), scale)
         wx = exact.matvec(flint.fmpq_mat(z), x)
         u = tuple(scale * a + Fraction(float(b)) for a, b in zip(wx, layer.bias))

@@ -44,6 +44,7 @@ import numpy as np
 
 from theorychk import exact
 from theorychk.check import ClaimCheck, Outcome, verifier
+from theorychk.check.convolution import layer_matrix
 from theorychk.check.activations import activation_exact
 from theorychk.check.rationals import parse_rational, parse_vector
 from theorychk.errors import CertificateError, InvalidInput, TimeLimitReached
@@ -70,7 +71,7 @@ def integer_rows(layer: Layer) -> tuple[list[list[int]], list[int], Fraction]:
     One common positive scale (a power of two for float weights) for weights and bias, so every
     sign, rank and Farkas identity of ``(W, b)`` holds for the integers as well.
     """
-    both = np.concatenate([layer.weight, layer.bias[:, None]], axis=1)
+    both = np.concatenate([layer_matrix(layer), layer.bias[:, None]], axis=1)
     z, scale = exact.to_fmpz_mat(both)
     rows = [[int(v) for v in row] for row in z.tolist()]
     return [r[:-1] for r in rows], [r[-1] for r in rows], scale
@@ -300,7 +301,7 @@ def check_farkas(entry: Any, k: int, W: list[list[int]], b: list[int], scale: Fr
 def _layer_exact(layer: Layer, x: list[Fraction]) -> list[Fraction]:
     """``act(W x + b)`` exactly, by the checker's own :func:`activation_exact` (piecewise-linear layers)."""
     spec = layer.activation.spec
-    u = exact.matvec(layer.weight, x)
+    u = exact.matvec(layer_matrix(layer), x)
     out = [activation_exact(spec, ui + exact.rational(bi)) for ui, bi in zip(u, layer.bias.tolist())]
     if any(v is None for v in out):
         raise CertificateError(f"activation {spec!r} has no exact value")
@@ -320,7 +321,7 @@ def _outputs_equal(layers: Sequence[Layer], x: list[Fraction], y: list[Fraction]
         if layer.activation.piecewise_linear:
             x, y = _layer_exact(layer, x), _layer_exact(layer, y)
         else:
-            px, py = exact.matvec(layer.weight, x), exact.matvec(layer.weight, y)
+            px, py = exact.matvec(layer_matrix(layer), x), exact.matvec(layer_matrix(layer), y)
             if px != py:
                 return False, (f"layer {i} ({layer.activation.spec}) cannot be evaluated exactly and its "
                                "pre-activations differ")
@@ -402,7 +403,7 @@ def _check_injective_layer(i: int, layer: Layer, ev: dict[str, Any],
                            dom: dict[str, Any] | None) -> dict[str, Any]:
     """Re-derive 'layer ``i`` is injective (on ``dom``)' from its evidence; return details."""
     d = layer.n_in
-    r = exact.rank(layer.weight)
+    r = exact.rank(layer_matrix(layer))
     if ev.get("rank") != r:
         raise CertificateError(f"layer {i}: claimed rank {ev.get('rank')!r} but W has rank {r}")
     if r != d:

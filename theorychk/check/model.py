@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from theorychk.check.convolution import describe_layer
 from theorychk.check.rationals import need
 from theorychk.errors import CertificateError, InvalidInput
 from theorychk.io import READERS, ModelSelection, ModelSource, layer_digests
@@ -100,6 +101,11 @@ def _descriptive_problem(model: dict[str, Any], net: Network) -> str | None:
     """With matching fingerprints, a descriptive field that disagrees with the network is an edit."""
     actual = {"widths": list(net.widths), "activations": [layer.activation.spec for layer in net.layers],
               "dtype": net.dtype, "layer_sha256": layer_digests(net)}
+    described = [describe_layer(layer) for layer in net.layers]
+    if any(d["kind"] != "linear" for d in described) and "layers" not in model:
+        return "model.layers is missing: a convolutional network's certificate records each layer's geometry"
+    if "layers" in model:
+        actual["layers"] = described
     for key, value in actual.items():
         if key == "widths" or key in model:  # widths are required; the others date from later versions
             if model.get(key) != value:

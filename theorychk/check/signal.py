@@ -19,6 +19,7 @@ import flint
 
 from theorychk import exact
 from theorychk.check import ClaimCheck, Outcome, verifier
+from theorychk.check.convolution import layer_matrix
 from theorychk.check.core import Trace, trace
 from theorychk.check.rationals import need, parse_indices, parse_rational, parse_sparse, parse_vector
 from theorychk.errors import CertificateError
@@ -229,7 +230,7 @@ def polytope_point(tr: Trace, j: int, entry: dict[str, Any], at: str) -> None:
 
 def _positive_span(tr: Trace, j: int, mults: list[Any], where: str) -> None:
     """Multipliers for ``e_1..e_d, -(e_1+...+e_d)`` on active normals, exactly."""
-    w = tr.net.layers[j].weight
+    w = layer_matrix(tr.net.layers[j])
     n_rows, d = w.shape
     if len(mults) != d + 1:
         raise CertificateError(f"{where}: need {d + 1} multiplier sets (a positive basis of R^{d}); "

@@ -161,8 +161,15 @@ def _read_onnx(path: Path, sel: ModelSelection) -> Network:
     return onnx_io.read(path, sel)
 
 
+def _read_spec(path: Path, sel: ModelSelection) -> Network:
+    from theorychk.io import torch_module
+
+    return torch_module.read(path, sel)
+
+
 READERS: dict[str, Reader] = {
     ".npz": _read_npz,
+    ".json": _read_spec,
     ".pt": _read_torch,
     ".pth": _read_torch,
     ".bin": _read_torch,
@@ -177,7 +184,8 @@ def load_network(
     activation: str | Activation | Sequence[str | Activation] | None = None,
     final_activation: str | Activation | None = None,
 ) -> Network:
-    """Load a generator from ``.npz``, a PyTorch state_dict (``.pt``/``.pth``), ONNX, or ``zoo:NAME``.
+    """Load a generator from ``.npz``, a PyTorch state_dict (``.pt``/``.pth``), ONNX, an architecture
+    spec (``.json`` naming a state_dict, :mod:`theorychk.io.torch_module`), or ``zoo:NAME``.
 
     Examples
     --------
@@ -232,7 +240,7 @@ def layer_digests(net: Network) -> list[str]:
         h = hashlib.sha256(b"theorychk-layer-v1")
         np_dtype = np.dtype(layer.dtype).newbyteorder("<")
         h.update(f"|{layer.n_out}x{layer.n_in}|{layer.dtype}|{layer.has_bias}|".encode())
-        h.update(np.ascontiguousarray(layer.weight, dtype=np_dtype).tobytes())
+        h.update(layer.stored_bytes())
         if layer.has_bias:
             h.update(np.ascontiguousarray(layer.bias, dtype=np_dtype).tobytes())
         digests.append(h.hexdigest())

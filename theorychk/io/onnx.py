@@ -1,25 +1,39 @@
-"""ONNX models: read fully connected generators, write the form verifiers read.
+"""ONNX models: read fully connected and convolutional generators, write the form verifiers read.
 
 Reading
 -------
 :func:`read` walks the graph from its one input to its one output as a chain of nodes, each of
-which takes the running tensor plus constants (graph initializers, ``Constant`` nodes, or
-``Identity`` of a constant, which PyTorch's exporter emits to share equal tensors). It reads
+which takes the running tensor plus constants. Constants are graph initializers, ``Constant``
+nodes, and every node whose inputs are all constants, evaluated with numpy
+(:mod:`theorychk.io._onnx_fold`: ``Identity``, ``Shape``, ``Gather``, ``Mod``, ``Div``,
+``Concat``, ``Unsqueeze``, ``Cast``, ``Slice``, ``ConstantOfShape``, ...). The reader tracks the
+static shape of the running tensor (batch dimension 1), so ``Shape`` of it is a constant too and
+the shape arithmetic exporters emit (PyTorch's ``Unflatten`` writes ``Shape``/``Slice``/``Mod``/
+``Concat``, ``view`` writes ``Shape``/``Gather``/``Unsqueeze``) folds into a constant
+``Reshape`` target. The latent input is ``[n]``, ``[1, n]`` or ``[1, C, H, W]`` (a symbolic batch
+dimension is read as 1); the latent code is its flattening in C order. On the chain it reads
 
 * ``Gemm`` (``transA=0``, ``transB`` 0 or 1, ``alpha``/``beta``, optional ``C``),
 * ``MatMul`` with the weight as the second operand (shape ``(n_in, n_out)``, transposed to the
   ``(n_out, n_in)`` convention of :mod:`theorychk.network`), optionally followed by ``Add`` of a
   bias in either operand order,
+* ``Conv`` and ``ConvTranspose`` in 2-D on a ``[1, C, H, W]`` tensor with every attribute
+  (``strides``, ``pads``, ``dilations``, ``group``, ``output_padding``, ``auto_pad`` NOTSET /
+  VALID, and SAME_UPPER / SAME_LOWER for ``Conv``), each read as a
+  :class:`~theorychk.conv.Conv` -- an exact sparse linear operator; a bias is per channel, or
+  an ``Add`` that broadcasts onto the feature map,
 * ``BatchNormalization`` in inference form, folded into the affine layer right before it with
-  :func:`~theorychk.network.fold_batch_norm`,
+  :func:`~theorychk.network.fold_batch_norm` (per channel after a convolution, and per
+  channel over its ``H x W`` units after a fully connected layer reshaped to ``[1, C, H, W]``),
 * ``Relu``, ``LeakyRelu`` (``alpha``, default 0.01), ``Sigmoid``, ``Tanh``, and the
   ``Min``/``Max``/``Mul``/``Add`` pattern that :func:`write` uses for PLU,
-* ``Identity``, and ``Flatten``/``Reshape`` where they leave a row vector ``[1, n]`` (or
-  ``[n]``) a row vector.
+* ``Identity``, and ``Flatten``/``Reshape``/``Unsqueeze``/``Squeeze`` that keep one sample (the
+  leading batch dimension stays 1): on the flattened vector they are no-ops.
 
 Each affine op starts a layer; the activation after it (``identity`` if none) ends it, so two
 affine ops in a row are two layers. Any other op is an :class:`~theorychk.errors.InvalidInput`
-naming the op type and the node.
+naming the op type and the node; so is a shape-arithmetic op that computes on the network's
+values rather than on constants.
 
 Numbers are kept as stored: a float32 initializer gives a float32 :class:`~theorychk.network.Layer`.
 Ops that make new numbers give float64 layers: batch-norm folding, and ``Gemm`` with
@@ -35,7 +49,10 @@ exporter was given whenever it was given a short decimal.
 Writing
 -------
 :func:`write` produces the verifier-ready form: input ``"X"`` of shape ``[1, n_0]`` float32, per
-layer one ``Gemm`` with ``transB=1`` (weight stored ``(n_out, n_in)``) and then ``Relu``,
+layer one ``Gemm`` with ``transB=1`` (weight stored ``(n_out, n_in)``) -- or, for a
+convolutional layer, one ``Conv``/``ConvTranspose`` with its kernel and geometry, with a
+``Reshape`` to ``[1, C, H, W]`` before it and to ``[1, n]`` before the next ``Gemm`` or the
+output -- and then ``Relu``,
 ``LeakyRelu(alpha)``, ``Sigmoid``, ``Tanh`` or nothing (identity), output ``"Y"`` of shape
 ``[1, n_L]``; opset 13, IR version 8, and ``onnx.checker.check_model(..., full_check=True)``
 passes. PLU is written as ``max(alpha*(u + c) - c, min(alpha*(u - c) + c, u))`` with
@@ -64,8 +81,9 @@ from typing import Any
 import numpy as np
 from google.protobuf.message import DecodeError
 
+from theorychk.conv import Conv
 from theorychk.errors import InvalidInput
-from theorychk.io import ModelSelection, _onnx_lean
+from theorychk.io import ModelSelection, _onnx_fold, _onnx_lean
 from theorychk.network import (
     PLU,
     Activation,
@@ -84,15 +102,19 @@ __all__ = ["read", "write", "to_model", "Float32RoundingWarning", "OPSET", "IR_V
 OPSET = 13
 IR_VERSION = 8
 
-_AFFINE_OPS = ("Gemm", "MatMul")
+_AFFINE_OPS = ("Gemm", "MatMul", "Conv", "ConvTranspose")
 _ACTIVATION_OPS = {"Relu": ReLU, "Sigmoid": Sigmoid, "Tanh": Tanh, "LeakyRelu": LeakyReLU}
 #: The same table read the other way, for the exporter (LeakyRelu carries its ``alpha``).
 _OP_OF = {cls: op for op, cls in _ACTIVATION_OPS.items()}
-_NOOP_OPS = ("Identity", "Flatten", "Reshape")
+_NOOP_OPS = ("Identity", "Flatten", "Reshape", "Unsqueeze", "Squeeze")
 # Mul/Min/Max are read only inside the PLU pattern; Add also as a bias after MatMul.
 _PATTERN_OPS = ("Mul", "Min", "Max")
-_SUPPORTED = sorted({*_AFFINE_OPS, *_ACTIVATION_OPS, *_NOOP_OPS, "Add", "BatchNormalization", "Constant"})
-_SUPPORTED_TEXT = ", ".join(_SUPPORTED) + " (and Mul/Min/Max in the PLU pattern theorychk writes)"
+_CHAIN_OPS = sorted({*_AFFINE_OPS, *_ACTIVATION_OPS, *_NOOP_OPS, "Add", "BatchNormalization", "Constant"})
+# Shape arithmetic evaluated when it depends only on constants and static shapes.
+_FOLD_ONLY = sorted(set(_onnx_fold.FOLDERS) - set(_CHAIN_OPS) - set(_PATTERN_OPS))
+_SUPPORTED = sorted({*_CHAIN_OPS, *_FOLD_ONLY})
+_SUPPORTED_TEXT = (", ".join(_CHAIN_OPS) + " (and Mul/Min/Max in the PLU pattern theorychk writes; on constants "
+                   "and static shapes: " + ", ".join(_FOLD_ONLY) + ")")
 _FLOAT_TYPES = {1: "float32", 11: "float64", 10: "float16"}  # TensorProto.FLOAT, DOUBLE, FLOAT16
 
 
@@ -203,10 +225,18 @@ def _load(path: Path) -> onnx.ModelProto:
 class _Affine:
     """A layer under construction: its affine part, then (once seen) its activation."""
 
-    weight: np.ndarray
+    weight: np.ndarray | Conv
     bias: np.ndarray | None
     where: str
     activation: Activation | None = None
+
+    @property
+    def n_in(self) -> int:
+        return self.weight.n_in if isinstance(self.weight, Conv) else self.weight.shape[1]
+
+    @property
+    def n_out(self) -> int:
+        return self.weight.n_out if isinstance(self.weight, Conv) else self.weight.shape[0]
 
 
 class _Graph:
@@ -226,19 +256,58 @@ class _Graph:
                 raise InvalidInput(
                     f"{source}: unsupported ONNX op {op!r} at {label}; supported: {_SUPPORTED_TEXT}"
                 )
+            self.labels[id(node)] = label
             if op == "Constant":
                 self.constants[node.output[0]] = self._constant(node, label)
-            elif op == "Identity" and node.input[0] in self.constants:
-                # PyTorch's exporter shares equal initializers through Identity nodes.
-                self.constants[node.output[0]] = self.constants[node.input[0]]
             else:
                 self.nodes.append(node)
-                self.labels[id(node)] = label
         self.consumers: dict[str, list[onnx.NodeProto]] = defaultdict(list)
+        self.fold()
+
+    def fold(self) -> None:
+        """Evaluate every node whose inputs are all constants (in graph order, which is topological).
+
+        PyTorch's exporter shares equal initializers through ``Identity`` nodes and writes the
+        shape arithmetic of ``Unflatten`` / ``view`` as ``Shape``/``Gather``/``Mod``/``Concat``
+        nodes: once their inputs are known they are constants too (:mod:`theorychk.io._onnx_fold`).
+        """
+        kept = []
+        for node in self.nodes:
+            names = list(node.input)
+            if node.op_type in _onnx_fold.FOLDERS and all(not n or n in self.constants for n in names):
+                inputs = [self.constants[n] if n else None for n in names]
+                try:
+                    outputs = _onnx_fold.fold(node.op_type, inputs, _attrs(node), self._tensor_value)
+                except _onnx_fold.FoldError as exc:
+                    raise self.fail(f"{node.op_type} at {self.label(node)} on constants: {exc}") from None
+                for name, value in zip(node.output, outputs, strict=False):
+                    if name:
+                        self.constants[name] = value
+            else:
+                kept.append(node)
+        self.nodes = kept
+        self.consumers = defaultdict(list)
         for node in self.nodes:
             for name in dict.fromkeys(node.input):
                 if name and name not in self.constants:
                     self.consumers[name].append(node)
+
+    def resolve_shapes(self, tensor: str, shape: tuple[int, ...] | None) -> None:
+        """``Shape`` nodes reading ``tensor``, whose static shape is ``shape``, become constants; fold again."""
+        readers = [n for n in self.consumers.get(tensor, []) if n.op_type == "Shape"]
+        if not readers:
+            return
+        if shape is None:
+            raise self.fail(f"Shape at {self.label(readers[0])} reads tensor {tensor!r}, whose shape is not static "
+                            f"(declare the input's dimensions)")
+        for node in readers:
+            self.constants[node.output[0]] = _onnx_fold.fold("Shape", [np.broadcast_to(np.zeros(()), shape)], _attrs(node),
+                                                             self._tensor_value)[0]
+        self.nodes = [n for n in self.nodes if all(n is not r for r in readers)]
+        self.fold()
+
+    def _tensor_value(self, tensor: onnx.TensorProto) -> np.ndarray:
+        return self._to_array(tensor, "a constant attribute")
 
     def fail(self, message: str) -> InvalidInput:
         return InvalidInput(f"{self.source}: {message}")
@@ -318,9 +387,9 @@ def _parse(model: onnx.ModelProto, *, source: str, sel: ModelSelection) -> Netwo
             f"theorychk reads a network with one input and one output; this graph has inputs "
             f"{[vi.name for vi in inputs]} and outputs {[vi.name for vi in graph.output]}"
         )
-    width, rank = _input_shape(g, inputs[0])
+    shape = _input_shape(g, inputs[0])
     out_name = graph.output[0].name
-    pending = _walk(g, inputs[0].name, out_name, width, rank)
+    pending = _walk(g, inputs[0].name, out_name, shape)
 
     stored = [p.activation or Identity() for p in pending]
     acts = sel.activations_for(len(pending), stored, source)
@@ -335,7 +404,14 @@ def _parse(model: onnx.ModelProto, *, source: str, sel: ModelSelection) -> Netwo
     except InvalidInput as exc:
         raise g.fail(str(exc)) from None
     declared = _static_dims(graph.output[0])
-    if declared and declared[-1] is not None and declared[-1] != net.output_dim:
+    if declared and None not in declared:
+        n_declared = int(np.prod(declared[1:] if len(declared) > 1 else declared, dtype=np.int64))
+        if n_declared != net.output_dim:
+            raise g.fail(
+                f"output {out_name!r} is declared with {n_declared} values but the layers produce "
+                f"{net.output_dim}"
+            )
+    elif declared and declared[-1] is not None and len(declared) <= 2 and declared[-1] != net.output_dim:
         raise g.fail(
             f"output {out_name!r} is declared with {declared[-1]} values but the layers produce "
             f"{net.output_dim}"
@@ -351,29 +427,62 @@ def _static_dims(value_info: onnx.ValueInfoProto) -> list[int | None] | None:
     return [d.dim_value if d.HasField("dim_value") else None for d in tensor_type.shape.dim]
 
 
-def _input_shape(g: _Graph, value_info: onnx.ValueInfoProto) -> tuple[int | None, int]:
-    """Width and rank of the latent input, which must be a vector ``[1, n]``, ``[batch, n]`` or ``[n]``."""
+def _input_shape(g: _Graph, value_info: onnx.ValueInfoProto) -> tuple[int | None, ...] | None:
+    """The latent input's shape with the batch dim set to 1: ``[n]``, ``[1, n]``, ``[1, C, H, W]``...
+
+    ``None`` when no shape is declared; a symbolic dim other than the batch stays ``None``.
+    """
     elem = value_info.type.tensor_type.elem_type
     if elem not in _FLOAT_TYPES:
         name = TensorProto.DataType.Name(elem) if elem in TensorProto.DataType.values() else str(elem)
         raise g.fail(f"input {value_info.name!r} has element type {name}; theorychk reads float inputs")
     dims = _static_dims(value_info)
     if dims is None:
-        return None, 2
-    if len(dims) not in (1, 2) or (len(dims) == 2 and dims[0] not in (None, 1)):
+        return None
+    if not dims or (len(dims) >= 2 and dims[0] not in (None, 1)):
         shown = ["?" if d is None else d for d in dims]
         raise g.fail(
             f"input {value_info.name!r} has shape {shown}; theorychk reads generators whose input is "
-            f"a latent vector of shape [1, n] or [n]"
+            f"one latent code of shape [n], [1, n] or [1, C, H, W]"
         )
-    return dims[-1], len(dims)
+    return tuple(dims) if len(dims) == 1 else (1, *dims[1:])
 
 
-def _walk(g: _Graph, tensor: str, output: str, width: int | None, rank: int) -> list[_Affine]:
-    """Follow the chain from the input tensor to ``output``, collecting layers."""
+def _static(shape: tuple[int | None, ...] | None) -> tuple[int, ...] | None:
+    """``shape`` if every dim is known, else ``None``."""
+    return None if shape is None or None in shape else shape  # type: ignore[return-value]
+
+
+def _width(shape: tuple[int | None, ...] | None) -> int | None:
+    """Values in one sample: the product of the dims after the batch (all of a 1-D shape)."""
+    if shape is None:
+        return None
+    dims = shape if len(shape) == 1 else shape[1:]
+    return None if None in dims else int(np.prod(dims, dtype=np.int64))
+
+
+def _one_sample(g: _Graph, node: onnx.NodeProto, shape: tuple[int, ...], dims: object) -> tuple[int, ...]:
+    """``shape`` if it is still one sample (rank 1, or a leading 1), else the Reshape-style refusal."""
+    if len(shape) >= 2 and shape[0] != 1:
+        raise g.fail(
+            f"{node.op_type} at {g.label(node)} to {dims} is not a no-op on one sample of "
+            f"{int(np.prod(shape))} values (the leading batch dimension must stay 1); theorychk reads one "
+            f"latent code at a time"
+        )
+    return shape
+
+
+def _walk(g: _Graph, tensor: str, output: str, shape: tuple[int | None, ...] | None) -> list[_Affine]:
+    """Follow the chain from the input tensor to ``output``, collecting layers.
+
+    ``shape`` is the running tensor's shape (batch dim 1) while it is known: ``Shape`` nodes that
+    read the running tensor become constants, so the shape arithmetic exporters emit folds away.
+    """
     layers: list[_Affine] = []
     current: _Affine | None = None
     visited: set[int] = set()
+    width = _width(shape)
+    rank = 2 if shape is None else len(shape)
 
     def open_layer(node: onnx.NodeProto, why: str) -> _Affine:
         """The layer under construction, which must still lack its activation."""
@@ -384,6 +493,7 @@ def _walk(g: _Graph, tensor: str, output: str, width: int | None, rank: int) -> 
         return current
 
     while tensor != output:
+        g.resolve_shapes(tensor, _static(shape))
         users = g.consumers.get(tensor, [])
         if not users:
             raise g.fail(f"tensor {tensor!r} is used by no node and is not the graph output {output!r}")
@@ -417,30 +527,83 @@ def _walk(g: _Graph, tensor: str, output: str, width: int | None, rank: int) -> 
         if op in _AFFINE_OPS:
             if current is not None:
                 layers.append(current)
-            current = _gemm(g, node, tensor) if op == "Gemm" else _matmul(g, node, tensor)
-            if width is not None and current.weight.shape[1] != width:
+            if op in ("Conv", "ConvTranspose"):
+                current = _conv(g, node, shape)
+                shape = (1, *current.weight.out_shape)
+            else:
+                if op == "Gemm" and shape is not None and len(shape) != 2:
+                    raise g.fail(f"Gemm at {g.label(node)} takes a tensor of shape {list(shape)}; it reads a row "
+                                 f"[1, n] (Flatten first)")
+                if op == "MatMul" and shape is not None and len(shape) > 2:
+                    lead = shape[:-1]
+                    if None in lead or int(np.prod(lead)) != 1:
+                        raise g.fail(f"MatMul at {g.label(node)} takes a tensor of shape {list(shape)}; theorychk "
+                                     f"reads x @ W on one row (every dim but the last 1)")
+                current = _gemm(g, node, tensor) if op == "Gemm" else _matmul(g, node, tensor)
+                if shape is not None and shape[-1] is None:
+                    shape = None
+                if shape is not None:
+                    shape = (*shape[:-1], current.n_out) if op == "MatMul" else (1, current.n_out)
+            if width is not None and current.n_in != width:
                 raise g.fail(
-                    f"{op} at {g.label(node)} takes {current.weight.shape[1]} values but its input "
+                    f"{op} at {g.label(node)} takes {current.n_in} values but its input "
                     f"has {width}"
                 )
-            width, rank = current.weight.shape[0], (2 if op == "Gemm" else rank)
+            width = current.n_out
+            rank = len(shape) if shape is not None else (2 if op == "Gemm" else rank)
         elif op == "Add":
-            _add_bias(g, node, tensor, current)
+            _add_bias(g, node, tensor, current, shape)
         elif op == "BatchNormalization":
             layer = open_layer(node, "theorychk folds batch norm only into the affine layer right before it")
-            _fold_bn(g, node, layer)
+            _fold_bn(g, node, layer, shape)
         elif op in _ACTIVATION_OPS:
             layer = open_layer(node, "theorychk reads layers of the form activation(W x + b)")
             layer.activation = _activation(g, node)
         elif op == "Flatten":
             axis = int(_attrs(node).get("axis", 1))
-            if (axis + rank if axis < 0 else axis) > rank - 1:
+            if (axis + rank if axis < 0 else axis) > rank - 1 and _static(shape) is None:
                 raise g.fail(
                     f"Flatten at {g.label(node)} with axis={axis} turns the row vector into a column"
                 )
+            if _static(shape) is not None:
+                axis = axis + len(shape) if axis < 0 else axis
+                head = int(np.prod(shape[:axis], dtype=np.int64))
+                if head != 1:
+                    raise g.fail(
+                        f"Flatten at {g.label(node)} with axis={axis} turns the row vector into a column"
+                    )
+                shape = (1, int(np.prod(shape[axis:], dtype=np.int64)))
+            else:
+                shape = None
             rank = 2
+        elif op == "Reshape" and _static(shape) is not None:
+            dims = [int(d) for d in g.const(node, 1, "shape").reshape(-1)]
+            try:
+                new = _onnx_fold.resolve_reshape(shape, dims, allowzero=bool(_attrs(node).get("allowzero", 0)))
+            except _onnx_fold.FoldError as exc:
+                raise g.fail(f"Reshape at {g.label(node)}: {exc}") from None
+            shape = _one_sample(g, node, new, dims)
+            rank = len(shape)
         elif op == "Reshape":
             width, rank = _reshape(g, node, width)
+            shape = None
+        elif op in ("Unsqueeze", "Squeeze"):
+            if _static(shape) is None:
+                raise g.fail(f"{op} at {g.label(node)} acts on a tensor whose shape is not static "
+                             f"(declare the input's dimensions)")
+            axes = _onnx_fold._axes([None, *(g.const(node, 1, "axes") for _ in node.input[1:2])], _attrs(node), 1)
+            try:
+                new = _onnx_fold.fold(op, [np.broadcast_to(np.zeros(()), shape),
+                                           None if axes is None else np.array(axes)], {}, g._tensor_value)[0].shape
+            except _onnx_fold.FoldError as exc:
+                raise g.fail(f"{op} at {g.label(node)}: {exc}") from None
+            shape = _one_sample(g, node, tuple(int(d) for d in new), axes)
+            rank = len(shape)
+        elif op in _FOLD_ONLY:
+            raise g.fail(
+                f"{op} at {g.label(node)} computes on the network's values; theorychk evaluates {op} only where "
+                f"it depends on constants and static shapes"
+            )
         elif op != "Identity":
             raise g.fail(
                 f"{op} at {g.label(node)} is read only inside the PLU pattern theorychk writes; "
@@ -450,12 +613,71 @@ def _walk(g: _Graph, tensor: str, output: str, width: int | None, rank: int) -> 
     if g.consumers.get(output):
         raise g.fail(f"the graph output {output!r} also feeds {g.label(g.consumers[output][0])}; not a chain")
     if current is None:
-        raise g.fail("the graph has no affine layer (Gemm or MatMul) between its input and output")
+        raise g.fail("the graph has no affine layer (Gemm, MatMul, Conv or ConvTranspose) between its input and "
+                     "output")
     layers.append(current)
     stray = [g.label(n) for n in g.nodes if id(n) not in visited]
     if stray:
         raise g.fail(f"{', '.join(stray)} are not on the chain from input to output; theorychk reads a chain")
     return layers
+
+
+def _conv(g: _Graph, node: onnx.NodeProto, shape: tuple[int | None, ...] | None) -> _Affine:
+    """ONNX ``Conv`` / ``ConvTranspose`` (2-D, every attribute) on the running ``[1, C, H, W]`` tensor."""
+    where = g.label(node)
+    op = node.op_type
+    transposed = op == "ConvTranspose"
+    if _static(shape) is None or len(shape) != 4 or shape[0] != 1:
+        shown = "an undeclared shape" if shape is None else f"shape {['?' if d is None else d for d in shape]}"
+        raise g.fail(f"{op} at {where} acts on a tensor of {shown}; theorychk reads 2-D convolutions on one "
+                     f"sample [1, C, H, W] with static dims")
+    kernel = g.const(node, 1, "kernel W")
+    if kernel.ndim != 4:
+        raise g.fail(f"{op} at {where} has a kernel of shape {list(kernel.shape)}; theorychk reads 2-D "
+                     f"convolutions (4-D kernels)")
+    attrs = _attrs(node)
+    declared = attrs.get("kernel_shape")
+    if declared is not None and list(declared) != list(kernel.shape[2:]):
+        raise g.fail(f"{op} at {where} declares kernel_shape {list(declared)} but its kernel is "
+                     f"{list(kernel.shape[2:])}")
+    stride = tuple(int(v) for v in attrs.get("strides", (1, 1)))
+    dilation = tuple(int(v) for v in attrs.get("dilations", (1, 1)))
+    out_pad = tuple(int(v) for v in attrs.get("output_padding", (0, 0)))
+    pads = tuple(int(v) for v in attrs.get("pads", (0, 0, 0, 0)))
+    auto_pad = attrs.get("auto_pad", b"NOTSET")
+    auto_pad = auto_pad.decode() if isinstance(auto_pad, bytes) else str(auto_pad)
+    if auto_pad == "VALID":
+        pads = (0, 0, 0, 0)
+    elif auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+        if transposed:
+            raise g.fail(f"ConvTranspose at {where} has auto_pad={auto_pad}, which theorychk does not read "
+                         f"(export with explicit pads)")
+        total = []
+        for axis in range(2):
+            span = dilation[axis] * (kernel.shape[2 + axis] - 1) + 1
+            out = -(-shape[2 + axis] // stride[axis])
+            total.append(max(0, (out - 1) * stride[axis] + span - shape[2 + axis]))
+        small = [t // 2 for t in total]
+        big = [t - t // 2 for t in total]
+        begin, end = (small, big) if auto_pad == "SAME_UPPER" else (big, small)
+        pads = (begin[0], begin[1], end[0], end[1])
+    elif auto_pad != "NOTSET":
+        raise g.fail(f"{op} at {where} has auto_pad={auto_pad!r}; ONNX defines NOTSET, VALID, SAME_UPPER, SAME_LOWER")
+    if transposed and "output_shape" in attrs:
+        raise g.fail(f"ConvTranspose at {where} sets output_shape, which theorychk does not read (export with "
+                     f"explicit pads and output_padding)")
+    try:
+        conv = Conv(kernel, tuple(shape[1:]), stride=stride, padding=pads, output_padding=out_pad,
+                    dilation=dilation, groups=int(attrs.get("group", 1)), transposed=transposed)
+    except InvalidInput as exc:
+        raise g.fail(f"{op} at {where}: {exc}") from None
+    bias = None
+    if len(node.input) > 2 and node.input[2]:
+        bias = g.const(node, 2, "bias B").reshape(-1)
+        if bias.shape != (conv.out_shape[0],):
+            raise g.fail(f"{op} at {where} has a bias of shape {list(bias.shape)}; it needs one value per output "
+                         f"channel ({conv.out_shape[0]})")
+    return _Affine(conv, bias, where)
 
 
 def _bias_vector(g: _Graph, node: onnx.NodeProto, value: np.ndarray, n_out: int) -> np.ndarray:
@@ -510,17 +732,30 @@ def _matmul(g: _Graph, node: onnx.NodeProto, tensor: str) -> _Affine:
     return _Affine(w.T, None, where)
 
 
-def _add_bias(g: _Graph, node: onnx.NodeProto, tensor: str, current: _Affine | None) -> None:
+def _add_bias(g: _Graph, node: onnx.NodeProto, tensor: str, current: _Affine | None,
+              shape: tuple[int | None, ...] | None) -> None:
     where = g.label(node)
     if current is None or current.activation is not None or current.bias is not None:
         raise g.fail(
-            f"Add at {where} is read only as the bias of a MatMul (or of a Gemm without C) right before it"
+            f"Add at {where} is read only as the bias of a MatMul, Conv (or of a Gemm without C) right before it"
         )
     other = node.input[1] if node.input[0] == tensor else node.input[0]
-    current.bias = _bias_vector(g, node, g.constants[other], current.weight.shape[0])
+    value = g.constants[other]
+    static = _static(shape)
+    if static is not None and len(static) > 2:  # onto a feature map: it must broadcast without growing it
+        try:
+            grown = np.broadcast_shapes(value.shape, static) != static
+        except ValueError:
+            grown = True
+        if grown:
+            raise g.fail(f"Add at {where} adds a constant of shape {list(value.shape)}, which does not broadcast "
+                         f"onto the tensor's shape {list(static)}")
+        current.bias = np.broadcast_to(value, static).reshape(-1).copy()
+        return
+    current.bias = _bias_vector(g, node, value, current.n_out)
 
 
-def _fold_bn(g: _Graph, node: onnx.NodeProto, current: _Affine) -> None:
+def _fold_bn(g: _Graph, node: onnx.NodeProto, current: _Affine, shape: tuple[int | None, ...] | None) -> None:
     where = g.label(node)
     attrs = _attrs(node)
     if attrs.get("training_mode", 0):
@@ -529,6 +764,12 @@ def _fold_bn(g: _Graph, node: onnx.NodeProto, current: _Affine) -> None:
     params = {key: g.const(node, i, key).reshape(-1) for i, key in enumerate(keys, 1)}
     # epsilon is a float32 attribute; ONNX Runtime adds exactly that float32 number.
     eps = float(attrs.get("epsilon", 1e-5))
+    static = _static(shape)
+    if not isinstance(current.weight, Conv) and static is not None and len(static) > 2:
+        # A fully connected layer reshaped to [1, C, H, W] (Linear, Unflatten, BatchNorm2d):
+        # the channel's numbers apply to each of its H*W units.
+        per = int(np.prod(static[2:], dtype=np.int64))
+        params = {key: np.repeat(value, per) for key, value in params.items()}
     try:
         current.weight, current.bias = fold_batch_norm(current.weight, current.bias, eps=eps, **params)
     except InvalidInput as exc:
@@ -648,24 +889,36 @@ def to_model(net: Network) -> onnx.ModelProto:
     nodes: list[onnx.NodeProto] = []
     rounded: list[str] = []
     x = "X"
+    shape: tuple[int, ...] = (1, net.latent_dim)  # of the tensor x, as the graph computes it
+    ends_as_map = net.layers[-1].conv is not None
     for i, layer in enumerate(net.layers):
-        out = "Y" if i == net.depth - 1 else f"x{i + 1}"
-        w32, b32 = _float32(layer.weight, i, "weight"), _float32(layer.bias, i, "bias")
+        out = "Y" if i == net.depth - 1 and not ends_as_map else f"x{i + 1}"
+        stored = layer.operator if layer.conv is None else layer.conv.kernel
+        w32, b32 = _float32(stored, i, "weight"), _float32(layer.bias, i, "bias")
         if layer.dtype == "float64" and not (
-            np.array_equal(w32, layer.weight) and (not layer.has_bias or np.array_equal(b32, layer.bias))
+            np.array_equal(w32, stored) and (not layer.has_bias or np.array_equal(b32, layer.bias))
         ):
-            change = max(np.max(np.abs(w32 - layer.weight)), np.max(np.abs(b32 - layer.bias)))
+            change = max(np.max(np.abs(w32 - stored)), np.max(np.abs(b32 - layer.bias)))
             rounded.append(f"layer {i} (max change {change:.3g})")
         initializers.append(numpy_helper.from_array(w32, f"W{i}"))
-        gemm_inputs = [x, f"W{i}"]
-        if layer.has_bias:
-            initializers.append(numpy_helper.from_array(b32, f"b{i}"))
-            gemm_inputs.append(f"b{i}")
         act = layer.activation
         pre = out if isinstance(act, Identity) else f"u{i}"
-        nodes.append(helper.make_node("Gemm", gemm_inputs, [pre], name=f"layer{i}/Gemm", transB=1))
+        if layer.conv is None:
+            if shape != (1, layer.n_in):
+                x = _reshape_node(x, (1, layer.n_in), f"layer{i}", nodes, initializers)
+            gemm_inputs = [x, f"W{i}"]
+            if layer.has_bias:
+                initializers.append(numpy_helper.from_array(b32, f"b{i}"))
+                gemm_inputs.append(f"b{i}")
+            nodes.append(helper.make_node("Gemm", gemm_inputs, [pre], name=f"layer{i}/Gemm", transB=1))
+            shape = (1, layer.n_out)
+        else:
+            nodes.extend(_conv_nodes(layer, i, x, shape, pre, b32, nodes, initializers))
+            shape = (1, *layer.conv.out_shape)
         nodes.extend(_activation_nodes(act, i, pre, out, initializers, rounded))
         x = out
+    if ends_as_map:
+        _reshape_node(x, (1, net.output_dim), "output", nodes, initializers, out="Y")
     graph = helper.make_graph(
         nodes,
         net.name or "theorychk",
@@ -709,6 +962,49 @@ def to_model(net: Network) -> onnx.ModelProto:
             stacklevel=_user_stacklevel(),
         )
     return model
+
+
+def _reshape_node(x: str, shape: tuple[int, ...], where: str, nodes: list[onnx.NodeProto],
+                  initializers: list[onnx.TensorProto], out: str | None = None) -> str:
+    """Append ``Reshape(x, shape)`` (a no-op on the flattened sample); return its output's name."""
+    out = out or f"{x}_as_{'x'.join(map(str, shape))}"
+    initializers.append(numpy_helper.from_array(np.array(shape, dtype=np.int64), f"{where}/shape"))
+    nodes.append(helper.make_node("Reshape", [x, f"{where}/shape"], [out], name=f"{where}/Reshape"))
+    return out
+
+
+def _conv_nodes(layer: Layer, i: int, x: str, shape: tuple[int, ...], pre: str, b32: np.ndarray,
+                nodes: list[onnx.NodeProto], initializers: list[onnx.TensorProto]) -> list[onnx.NodeProto]:
+    """The ``Conv``/``ConvTranspose`` computing ``pre`` from ``x`` for convolutional layer ``i``.
+
+    The input is reshaped to ``[1, C, H, W]`` when it is not already; a bias constant on each
+    channel is the node's bias input, any other bias a following ``Add`` of the whole feature map.
+    """
+    conv = layer.conv
+    assert conv is not None
+    want = (1, *conv.in_shape)
+    if shape != want:
+        x = _reshape_node(x, want, f"layer{i}", nodes, initializers)
+    inputs = [x, f"W{i}"]
+    after: list[onnx.NodeProto] = []
+    target = pre
+    if layer.has_bias:
+        per_channel = b32.reshape(conv.out_shape[0], -1)
+        if np.all(per_channel == per_channel[:, :1]):
+            initializers.append(numpy_helper.from_array(per_channel[:, 0].copy(), f"b{i}"))
+            inputs.append(f"b{i}")
+        else:
+            initializers.append(numpy_helper.from_array(b32.reshape(want[:1] + conv.out_shape), f"b{i}"))
+            target = f"{pre}_nobias"
+            after.append(helper.make_node("Add", [target, f"b{i}"], [pre], name=f"layer{i}/Add"))
+    op = "ConvTranspose" if conv.transposed else "Conv"
+    attrs: dict[str, Any] = {
+        "kernel_shape": list(conv.kernel.shape[2:]), "strides": list(conv.stride), "pads": list(conv.padding),
+        "dilations": list(conv.dilation), "group": conv.groups,
+    }
+    if conv.transposed:
+        attrs["output_padding"] = list(conv.output_padding)
+    return [helper.make_node(op, inputs, [target], name=f"layer{i}/{op}", **attrs), *after]
 
 
 def _user_stacklevel() -> int:

@@ -389,7 +389,9 @@ class _Model:
             found = ", ".join(_limited([f"{_label(n)} {self.shape(_key(n, 'weight'))}" for n in self.others]))
             raise InvalidInput(
                 f"{self.path.name} holds weighted layers that are neither affine layers nor batch "
-                f"norms ({found}); theorychk reads fully connected generators, so {hint}"
+                f"norms ({found}); theorychk reads fully connected generators, so {hint} (a "
+                f"convolutional generator is read with an architecture spec, .json, or from the module: "
+                f"theorychk.io.torch_module)"
             )
         specs = [_Spec(name) for name in self.affine]
         self.check_chain(specs, hint=f"; {hint}")
