@@ -15,7 +15,8 @@ import pytest
 
 from theorychk.check import exactnet, intmat
 from theorychk.check.core import check_certificate, trace
-from theorychk.check.rationals import parse_vector
+from theorychk.check.rationals import is_positive_definite, parse_vector
+from theorychk.errors import CertificateError
 from theorychk.io import load_network
 from theorychk.network import Layer, Network
 
@@ -143,3 +144,37 @@ def test_certificate_of_one_bit_altered_weights_is_rejected(zoo):
     assert not report.verified
     assert report.claims[0].reason in ("signal.output does not equal G(latent) (exact forward pass)",
                                        "signal.output_pre_activation does not equal the exact last pre-activation")
+
+
+def _ldl_positive_definite(m: list[list[Fraction]]) -> bool:
+    """Oracle: exact LDL^T on Fractions, every pivot positive."""
+    a = [row[:] for row in m]
+    for p in range(len(a)):
+        if a[p][p] <= 0:
+            return False
+        for i in range(p + 1, len(a)):
+            f = a[i][p] / a[p][p]
+            for j in range(p + 1, len(a)):
+                a[i][j] -= f * a[p][j]
+    return True
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_positive_definite_by_charpoly_signs_equals_ldl(seed):
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(1, 6))
+    b = [[Fraction(int(v), int(d)) for v, d in zip(row, drow)]
+         for row, drow in zip(rng.integers(-3, 4, size=(k + 1 - seed % 3, k)), rng.integers(1, 4, size=(k + 1, k)))]
+    g = [[sum((b[r][i] * b[r][j] for r in range(len(b))), Fraction(0)) for j in range(k)] for i in range(k)]
+    shift = Fraction(int(rng.integers(-2, 3)), int(rng.integers(1, 5)))  # around the smallest eigenvalues
+    m = [[g[i][j] - shift * (i == j) for j in range(k)] for i in range(k)]
+    assert is_positive_definite(m) == _ldl_positive_definite(m)
+
+
+def test_positive_definite_edge_cases():
+    assert is_positive_definite([[Fraction(1, 3)]]) and not is_positive_definite([[Fraction(0)]])
+    assert not is_positive_definite([[Fraction(1), Fraction(1)], [Fraction(1), Fraction(1)]])  # singular PSD
+    assert not is_positive_definite([[Fraction(-1), Fraction(0)], [Fraction(0), Fraction(-1)]])  # all signs even
+    assert is_positive_definite(flint.fmpz_mat([[2, -1, 0], [-1, 2, -1], [0, -1, 2]]))
+    with pytest.raises(CertificateError, match="symmetric"):
+        is_positive_definite([[Fraction(1), Fraction(2)], [Fraction(0), Fraction(1)]])
