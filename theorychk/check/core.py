@@ -28,7 +28,7 @@ from theorychk.errors import CertificateError, InvalidInput
 from theorychk.network import Network
 from theorychk.verdict import Status
 
-__all__ = ["Trace", "trace", "check_certificate", "check_file", "read_certificate"]
+__all__ = ["Trace", "trace", "check_certificate", "check_file", "check_path", "certificate_paths", "read_certificate"]
 
 #: Modules whose import registers verifiers; a missing optional one leaves its kinds unknown (REJECTED).
 _VERIFIER_MODULES = ("theorychk.check.signal", "theorychk.check.complete", "theorychk.check.stability", "theorychk.check.injectivity")
@@ -364,11 +364,23 @@ def check_file(
     certificate or the model cannot be read. A recorded file whose bytes changed since the
     certificate was made is a REJECTED report saying so.
     """
+    return check_path(path, model, layers=layers, activation=activation, final_activation=final_activation)[1]
+
+
+def check_path(
+    path: str | Path,
+    model: str | Network | None = None,
+    *,
+    layers: str | None = None,
+    activation: str | None = None,
+    final_activation: str | None = None,
+) -> tuple[dict[str, Any], CheckReport]:
+    """:func:`check_file`, returning the parsed certificate too (read once)."""
     from theorychk.io import ModelSelection, load_network
 
     cert = read_certificate(path)
     if isinstance(model, Network):
-        return check_certificate(cert, model)
+        return cert, check_certificate(cert, model)
     options = {"layers": layers, "activation": activation, "final_activation": final_activation}
     if model is None:
         if any(v is not None for v in options.values()):
@@ -386,7 +398,7 @@ def check_file(
         except InvalidInput as exc:
             why = f"{changed}, and it" if changed else f"the model recorded in certificate {path}"
             raise InvalidInput(f"{why} cannot be read with the recorded options ({exc}); {hint}") from None
-        return check_certificate(cert, net, ModelRead(src.source, src.selection, changed))
+        return cert, check_certificate(cert, net, ModelRead(src.source, src.selection, changed))
     sel = ModelSelection.build(**options)
     try:
         net = load_network(model, **options)
@@ -396,4 +408,22 @@ def check_file(
         except CertificateError:
             raise exc from None
         raise InvalidInput(f"{exc} (the certificate's model was read with {before.cli_text()})") from None
-    return check_certificate(cert, net, ModelRead(str(model), sel))
+    return cert, check_certificate(cert, net, ModelRead(str(model), sel))
+
+
+def certificate_paths(paths: list[Path], *, argument: str = "CERTIFICATE") -> list[Path]:
+    """Certificate files named by ``paths``: a file as given, a folder as its ``*.json`` files (sorted).
+
+    A missing path or a folder without certificates is a one-line :class:`InvalidInput` naming it;
+    a single folder-less file keeps :func:`read_certificate`'s messages (it says what the file is)."""
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            found = sorted(q for q in p.glob("*.json") if q.is_file())
+            if not found:
+                raise InvalidInput(f"{argument} folder {p} holds no certificates (*.json); give certificate "
+                                   "files or the --out folder of `theorychk certify`", argument=argument, got=str(p))
+            out.extend(found)
+        else:
+            out.append(p)
+    return out
