@@ -16,6 +16,7 @@ import pytest
 from theorychk.check import exactnet, intmat
 from theorychk.check.core import check_certificate, trace
 from theorychk.check.rationals import is_positive_definite, parse_vector
+from theorychk.check.stability import int_rows
 from theorychk.errors import CertificateError
 from theorychk.io import load_network
 from theorychk.network import Layer, Network
@@ -178,3 +179,10 @@ def test_positive_definite_edge_cases():
     assert is_positive_definite(flint.fmpz_mat([[2, -1, 0], [-1, 2, -1], [0, -1, 2]]))
     with pytest.raises(CertificateError, match="symmetric"):
         is_positive_definite([[Fraction(1), Fraction(2)], [Fraction(0), Fraction(1)]])
+
+
+@pytest.mark.parametrize("bad", [[[1, True]], [[1, 2.0]], [[1, "2"]], [[1]], [[1, 2], [3, 4]], [(1, 2)]])
+def test_integer_evidence_rows_reject_anything_but_json_integers(bad):
+    with pytest.raises(CertificateError, match="expected 1 lists of 2 integers"):
+        int_rows(bad, 1, 2, "L")
+    assert int_rows([[1, -2**70]], 1, 2, "L") == [[1, -2**70]]
