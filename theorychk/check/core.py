@@ -103,11 +103,17 @@ class Trace:
     def int_matrix(self, j: int, rows: list[int] | None = None, cols: list[int] | None = None) -> Any:
         """Integer form of ``W_j[rows, cols]``: a flint ``fmpz_mat`` (scale of :meth:`integer_weight`);
         shared between callers, so never modify it in place."""
+        layer = self.int_layer(j)
+        if (rows is None or self._all_rows(j, rows)) and cols is None:
+            return layer.z  # cached with the layer, across certificates
         key = ("sub", j, None if rows is None else tuple(rows), None if cols is None else tuple(cols))
         if key not in self._memo:
-            layer = self.int_layer(j)
-            self._memo[key] = layer.z if rows is None and cols is None else submatrix(layer, rows, cols)
+            self._memo[key] = submatrix(layer, rows, cols)
         return self._memo[key]
+
+    def _all_rows(self, j: int, rows: list[int]) -> bool:
+        n = self.int_layer(j).shape[0]
+        return len(rows) == n and all(r == i for i, r in enumerate(rows))
 
     def weight(self, j: int, rows: list[int] | None = None, cols: list[int] | None = None) -> Any:
         """``W_j[rows, cols]`` exactly, as a flint ``fmpq_mat``."""
@@ -117,6 +123,8 @@ class Trace:
 
     def full_rank(self, j: int, rows: list[int]) -> bool:
         """Exact: do the rows ``rows`` of ``W_j`` have full column rank? (Full mod a prime settles it.)"""
+        if self._all_rows(j, rows):
+            return self.int_layer(j).rank == self.net.widths[j]  # cached with the layer
         key = ("rank", j, tuple(rows))
         if key not in self._memo:
             self._memo[key] = len(rows) >= self.net.widths[j] and full_column_rank(self.int_matrix(j, rows))

@@ -40,7 +40,7 @@ from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any
 
-from theorychk.check import ClaimCheck, Outcome, exactnet, intmat, verifier
+from theorychk.check import ClaimCheck, Outcome, exactnet, verifier
 from theorychk.check.intmat import integer_layer
 from theorychk.check.rationals import parse_rational, parse_vector
 from theorychk.errors import CertificateError, InvalidInput, TimeLimitReached
@@ -402,7 +402,7 @@ def _check_injective_layer(i: int, layer: Layer, ev: dict[str, Any],
                            dom: dict[str, Any] | None) -> dict[str, Any]:
     """Re-derive 'layer ``i`` is injective (on ``dom``)' from its evidence; return details."""
     d = layer.n_in
-    r = intmat.rank(integer_layer(layer.weight, layer.bias).z)
+    r = integer_layer(layer.weight, layer.bias).rank  # cached with the layer's integer form
     if ev.get("rank") != r:
         raise CertificateError(f"layer {i}: claimed rank {ev.get('rank')!r} but W has rank {r}")
     if r != d:

@@ -95,6 +95,11 @@ class IntLayer:
         return submatrix(self, None, None)
 
     @cached_property
+    def rank(self) -> int:
+        """The exact rank of ``W`` over Q (:func:`rank`), computed once per layer content."""
+        return rank(self.z)
+
+    @cached_property
     def rows(self) -> list[list[int]]:
         """``Z`` as Python rows of ints."""
         return self.array.tolist()
