@@ -186,3 +186,18 @@ def test_integer_evidence_rows_reject_anything_but_json_integers(bad):
     with pytest.raises(CertificateError, match="expected 1 lists of 2 integers"):
         int_rows(bad, 1, 2, "L")
     assert int_rows([[1, -2**70]], 1, 2, "L") == [[1, -2**70]]
+
+
+def test_checker_rank_falls_back_when_the_layer_is_singular_mod_its_prime():
+    # det [[2^62, 3], [19, 1]] = 2^62 - 57 = intmat.PRIME: every entry an exact float, singular mod
+    # the checker's prime, invertible over Q -- a full-rank claim must still verify (exactly).
+    assert 2**62 - 57 == intmat.PRIME
+    w = np.array([[2.0**62, 3.0], [19.0, 1.0]])
+    net = Network([Layer(w, None, "identity")])
+    (layer,) = intmat.integer_layers(net)
+    assert int(flint.nmod_mat(layer.z, intmat.PRIME).rank()) == 1
+    assert layer.rank == 2
+    tr = trace(net, [Fraction(1), Fraction(-1, 3)])
+    assert tr.full_rank(0, [0, 1]) and tr.full_rank(0, [1, 0])  # the cached whole-layer path and the submatrix path
+    singular = Network([Layer(np.array([[2.0**62, 3.0], [2.0**63, 6.0]]), None, "identity")])
+    assert not trace(singular, [Fraction(1), Fraction(0)]).full_rank(0, [0, 1])

@@ -96,7 +96,8 @@ class Trace:
         return self.ints[j] if self.ints else integer_layers(self.net)[j]
 
     def integer_weight(self, j: int) -> tuple[list[list[int]], Fraction]:
-        """``W_j = scale * Z`` with integer rows ``Z`` (computed once per layer)."""
+        """``W_j = scale * Z`` with integer rows ``Z`` (computed once per layer content and shared by
+        every certificate of the model: never modify the rows)."""
         layer = self.int_layer(j)
         return layer.rows, layer.scale
 
