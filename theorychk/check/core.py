@@ -18,17 +18,17 @@ from typing import Any
 
 import flint
 
-from theorychk import exact
 from theorychk.check import FORMAT, REFUTABLE, SCOPES, VERIFIERS, VERSION, CheckReport, ClaimCheck, Outcome
-from theorychk.check.convolution import layer_matrix
-from theorychk.check.activations import activation_enclosure, activation_exact
+from theorychk.check import exactnet
+from theorychk.check.activations import activation_enclosure
+from theorychk.check.intmat import IntLayer, full_column_rank, integer_layers, submatrix
 from theorychk.check.model import ModelRead, model_problem, recorded_source
 from theorychk.check.rationals import need, parse_indices, parse_rational, parse_vector
 from theorychk.errors import CertificateError, InvalidInput
 from theorychk.network import Network
 from theorychk.verdict import Status
 
-__all__ = ["Trace", "trace", "check_certificate", "check_file", "read_certificate"]
+__all__ = ["Trace", "trace", "check_certificate", "check_file", "check_path", "certificate_paths", "read_certificate"]
 
 #: Modules whose import registers verifiers; a missing optional one leaves its kinds unknown (REJECTED).
 _VERIFIER_MODULES = ("theorychk.check.signal", "theorychk.check.complete", "theorychk.check.stability", "theorychk.check.injectivity")
@@ -63,15 +63,17 @@ def _load_verifiers() -> None:
 @dataclass(frozen=True)
 class Trace:
     """The exact forward pass of ``z*``: ``inputs[j] = x_j``, ``pre[j] = W_j x_j + b_j``,
-    ``outputs[j] = x_{j+1}`` (``None`` after a smooth activation), ``specs[j]`` the activation."""
+    ``outputs[j] = x_{j+1}`` (``None`` after a smooth activation), ``specs[j]`` the activation.
+    ``ints[j]`` is layer ``j`` in integer form (:func:`theorychk.check.intmat.integer_layers`)."""
 
     net: Network
     inputs: tuple[tuple[Fraction, ...], ...]
     pre: tuple[tuple[Fraction, ...], ...]
     outputs: tuple[tuple[Fraction, ...] | None, ...]
     specs: tuple[str, ...]
-    _ints: dict[int, tuple[list[list[int]], Fraction]] = field(
-        default_factory=dict, compare=False, repr=False)
+    ints: tuple[IntLayer, ...] = field(default=(), compare=False, repr=False)
+    #: Submatrices and rank verdicts asked for more than once (several claims share row sets).
+    _memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, compare=False, repr=False)
 
     def relu(self, j: int) -> bool:
         return self.specs[j] == "relu"
@@ -90,60 +92,56 @@ class Trace:
         """Units of layer ``j`` that are on (pre-activation > 0)."""
         return [r for r, v in enumerate(self.pre[j]) if v > 0]
 
+    def int_layer(self, j: int) -> IntLayer:
+        return self.ints[j] if self.ints else integer_layers(self.net)[j]
+
     def integer_weight(self, j: int) -> tuple[list[list[int]], Fraction]:
-        """``W_j = scale * Z`` with integer rows ``Z`` (computed once per layer)."""
-        if j not in self._ints:
-            z, scale = exact.to_fmpz_mat(layer_matrix(self.net.layers[j]))
-            self._ints[j] = (z.tolist(), scale)
-        return self._ints[j]
+        """``W_j = scale * Z`` with integer rows ``Z`` (computed once per layer content and shared by
+        every certificate of the model: never modify the rows)."""
+        layer = self.int_layer(j)
+        return layer.rows, layer.scale
 
     def int_matrix(self, j: int, rows: list[int] | None = None, cols: list[int] | None = None) -> Any:
-        """Integer form of ``W_j[rows, cols]``: a flint ``fmpz_mat`` (scale of :meth:`integer_weight`)."""
-        z, _ = self.integer_weight(j)
-        sel = z if rows is None else [z[r] for r in rows]
-        if cols is not None:
-            sel = [[row[c] for c in cols] for row in sel]
-        n_cols = len(cols) if cols is not None else self.net.widths[j]
-        return flint.fmpz_mat(len(sel), n_cols, [v for row in sel for v in row]) if sel and n_cols else \
-            flint.fmpz_mat(len(sel), n_cols)
+        """Integer form of ``W_j[rows, cols]``: a flint ``fmpz_mat`` (scale of :meth:`integer_weight`);
+        shared between callers, so never modify it in place."""
+        layer = self.int_layer(j)
+        if (rows is None or self._all_rows(j, rows)) and cols is None:
+            return layer.z  # cached with the layer, across certificates
+        key = ("sub", j, None if rows is None else tuple(rows), None if cols is None else tuple(cols))
+        if key not in self._memo:
+            self._memo[key] = submatrix(layer, rows, cols)
+        return self._memo[key]
+
+    def _all_rows(self, j: int, rows: list[int]) -> bool:
+        n = self.int_layer(j).shape[0]
+        return len(rows) == n and all(r == i for i, r in enumerate(rows))
 
     def weight(self, j: int, rows: list[int] | None = None, cols: list[int] | None = None) -> Any:
         """``W_j[rows, cols]`` exactly, as a flint ``fmpq_mat``."""
-        _, scale = self.integer_weight(j)
+        scale = self.int_layer(j).scale
         q = flint.fmpq_mat(self.int_matrix(j, rows, cols))
         return q * flint.fmpq(scale.numerator, scale.denominator) if scale != 1 else q
 
     def full_rank(self, j: int, rows: list[int]) -> bool:
         """Exact: do the rows ``rows`` of ``W_j`` have full column rank? (Full mod a prime settles it.)"""
-        n = self.net.widths[j]
-        if len(rows) < n:
-            return False
-        z = self.int_matrix(j, rows)
-        return int(flint.nmod_mat(z, exact.DEFAULT_PRIME).rank()) == n or int(z.rank()) == n
+        if self._all_rows(j, rows):
+            return self.int_layer(j).rank == self.net.widths[j]  # cached with the layer
+        key = ("rank", j, tuple(rows))
+        if key not in self._memo:
+            self._memo[key] = len(rows) >= self.net.widths[j] and full_column_rank(self.int_matrix(j, rows))
+        return self._memo[key]
 
 
 def trace(net: Network, latent: list[Fraction]) -> Trace:
-    """Exact forward pass (hidden activations must be piecewise linear)."""
-    x: tuple[Fraction, ...] = tuple(latent)
-    inputs, pre, outputs = [], [], []
+    """Exact forward pass (hidden activations must be piecewise linear), on integers
+    (:mod:`theorychk.check.exactnet`)."""
     specs = tuple(layer.activation.spec for layer in net.layers)
-    ints: dict[int, tuple[list[list[int]], Fraction]] = {}
-    for j, layer in enumerate(net.layers):
-        z, scale = exact.to_fmpz_mat(layer_matrix(layer))
-        ints[j] = (z.tolist(), scale)
-        wx = exact.matvec(flint.fmpq_mat(z), x)
-        u = tuple(scale * a + Fraction(float(b)) for a, b in zip(wx, layer.bias))
-        out = [activation_exact(specs[j], v) for v in u]
-        inputs.append(x)
-        pre.append(u)
-        if any(v is None for v in out):
-            if j != net.depth - 1:
-                raise CertificateError(f"hidden layer {j} has smooth activation {specs[j]!r}: "
-                                       "no exact forward pass")
-            outputs.append(None)
-        else:
-            x = tuple(out)  # type: ignore[arg-type]
-            outputs.append(x)
+    ints = integer_layers(net)
+    passes = exactnet.forward(ints, specs, latent)
+    if len(passes) < net.depth:  # the pass stopped at a smooth hidden activation
+        j = len(passes) - 1
+        raise CertificateError(f"hidden layer {j} has smooth activation {specs[j]!r}: no exact forward pass")
+    inputs, pre, outputs = zip(*passes)
     return Trace(net, tuple(inputs), tuple(pre), tuple(outputs), specs, ints)
 
 
@@ -206,15 +204,15 @@ def _check_parameters(cert: dict[str, Any]) -> None:
                                f"present {sorted(per_signal)}")
     for c in claims:
         ev = c.get("evidence")
-        for key, field in _BOUND_PARAMETERS.get(c.get("kind"), ()):
-            if key in par and isinstance(ev, dict) and field in ev:
+        for key, name in _BOUND_PARAMETERS.get(c.get("kind"), ()):
+            if key in par and isinstance(ev, dict) and name in ev:
                 value = parse_rational(par[key], f"parameters.{key}")
                 try:
-                    used = parse_rational(ev[field], field)
+                    used = parse_rational(ev[name], name)
                 except CertificateError:
                     continue  # the claim's verifier rejects it (an UNKNOWN claim asserts nothing)
                 if value != used:
-                    raise CertificateError(f"parameters.{key} = {value} but claim {c['kind']} uses {field} = {used}")
+                    raise CertificateError(f"parameters.{key} = {value} but claim {c['kind']} uses {name} = {used}")
 
 
 def check_certificate(cert: Any, net: Network, read: ModelRead | None = None) -> CheckReport:
@@ -375,11 +373,23 @@ def check_file(
     certificate or the model cannot be read. A recorded file whose bytes changed since the
     certificate was made is a REJECTED report saying so.
     """
+    return check_path(path, model, layers=layers, activation=activation, final_activation=final_activation)[1]
+
+
+def check_path(
+    path: str | Path,
+    model: str | Network | None = None,
+    *,
+    layers: str | None = None,
+    activation: str | None = None,
+    final_activation: str | None = None,
+) -> tuple[dict[str, Any], CheckReport]:
+    """:func:`check_file`, returning the parsed certificate too (read once)."""
     from theorychk.io import ModelSelection, load_network
 
     cert = read_certificate(path)
     if isinstance(model, Network):
-        return check_certificate(cert, model)
+        return cert, check_certificate(cert, model)
     options = {"layers": layers, "activation": activation, "final_activation": final_activation}
     if model is None:
         if any(v is not None for v in options.values()):
@@ -397,7 +407,7 @@ def check_file(
         except InvalidInput as exc:
             why = f"{changed}, and it" if changed else f"the model recorded in certificate {path}"
             raise InvalidInput(f"{why} cannot be read with the recorded options ({exc}); {hint}") from None
-        return check_certificate(cert, net, ModelRead(src.source, src.selection, changed))
+        return cert, check_certificate(cert, net, ModelRead(src.source, src.selection, changed))
     sel = ModelSelection.build(**options)
     try:
         net = load_network(model, **options)
@@ -407,4 +417,22 @@ def check_file(
         except CertificateError:
             raise exc from None
         raise InvalidInput(f"{exc} (the certificate's model was read with {before.cli_text()})") from None
-    return check_certificate(cert, net, ModelRead(str(model), sel))
+    return cert, check_certificate(cert, net, ModelRead(str(model), sel))
+
+
+def certificate_paths(paths: list[Path], *, argument: str = "CERTIFICATE") -> list[Path]:
+    """Certificate files named by ``paths``: a file as given, a folder as its ``*.json`` files (sorted).
+
+    A missing path or a folder without certificates is a one-line :class:`InvalidInput` naming it;
+    a single folder-less file keeps :func:`read_certificate`'s messages (it says what the file is)."""
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            found = sorted(q for q in p.glob("*.json") if q.is_file())
+            if not found:
+                raise InvalidInput(f"{argument} folder {p} holds no certificates (*.json); give certificate "
+                                   "files or the --out folder of `theorychk certify`", argument=argument, got=str(p))
+            out.extend(found)
+        else:
+            out.append(p)
+    return out

@@ -40,12 +40,9 @@ from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any
 
-import numpy as np
-
-from theorychk import exact
-from theorychk.check import ClaimCheck, Outcome, verifier
+from theorychk.check import ClaimCheck, Outcome, exactnet, verifier
 from theorychk.check.convolution import layer_matrix
-from theorychk.check.activations import activation_exact
+from theorychk.check.intmat import integer_layer
 from theorychk.check.rationals import parse_rational, parse_vector
 from theorychk.errors import CertificateError, InvalidInput, TimeLimitReached
 from theorychk.network import Layer, Network
@@ -71,10 +68,11 @@ def integer_rows(layer: Layer) -> tuple[list[list[int]], list[int], Fraction]:
     One common positive scale (a power of two for float weights) for weights and bias, so every
     sign, rank and Farkas identity of ``(W, b)`` holds for the integers as well.
     """
-    both = np.concatenate([layer_matrix(layer), layer.bias[:, None]], axis=1)
-    z, scale = exact.to_fmpz_mat(both)
-    rows = [[int(v) for v in row] for row in z.tolist()]
-    return [r[:-1] for r in rows], [r[-1] for r in rows], scale
+    il = integer_layer(layer_matrix(layer), layer.bias)
+    low = min(il.w_exp, il.b_exp)
+    sw, sb = 1 << (il.w_exp - low), 1 << (il.b_exp - low)
+    rows = [[v * sw for v in row] for row in il.rows] if sw > 1 else il.rows
+    return rows, [v * sb for v in il.bias], Fraction(2) ** low
 
 
 def _dot(u: Sequence[int], v: Sequence[int]) -> int:
@@ -301,11 +299,10 @@ def check_farkas(entry: Any, k: int, W: list[list[int]], b: list[int], scale: Fr
 def _layer_exact(layer: Layer, x: list[Fraction]) -> list[Fraction]:
     """``act(W x + b)`` exactly, by the checker's own :func:`activation_exact` (piecewise-linear layers)."""
     spec = layer.activation.spec
-    u = exact.matvec(layer_matrix(layer), x)
-    out = [activation_exact(spec, ui + exact.rational(bi)) for ui, bi in zip(u, layer.bias.tolist())]
-    if any(v is None for v in out):
+    out = exactnet.forward([integer_layer(layer_matrix(layer), layer.bias)], [spec], x)[0][2]
+    if out is None:
         raise CertificateError(f"activation {spec!r} has no exact value")
-    return out  # type: ignore[return-value]
+    return list(out)
 
 
 def _outputs_equal(layers: Sequence[Layer], x: list[Fraction], y: list[Fraction]) -> tuple[bool, str]:
@@ -321,7 +318,8 @@ def _outputs_equal(layers: Sequence[Layer], x: list[Fraction], y: list[Fraction]
         if layer.activation.piecewise_linear:
             x, y = _layer_exact(layer, x), _layer_exact(layer, y)
         else:
-            px, py = exact.matvec(layer_matrix(layer), x), exact.matvec(layer_matrix(layer), y)
+            il = integer_layer(layer_matrix(layer), layer.bias)
+            px, py = exactnet.pre_activation(il, x), exactnet.pre_activation(il, y)
             if px != py:
                 return False, (f"layer {i} ({layer.activation.spec}) cannot be evaluated exactly and its "
                                "pre-activations differ")
@@ -403,7 +401,7 @@ def _check_injective_layer(i: int, layer: Layer, ev: dict[str, Any],
                            dom: dict[str, Any] | None) -> dict[str, Any]:
     """Re-derive 'layer ``i`` is injective (on ``dom``)' from its evidence; return details."""
     d = layer.n_in
-    r = exact.rank(layer_matrix(layer))
+    r = integer_layer(layer_matrix(layer), layer.bias).rank  # cached with the layer's integer form
     if ev.get("rank") != r:
         raise CertificateError(f"layer {i}: claimed rank {ev.get('rank')!r} but W has rank {r}")
     if r != d:

@@ -4,8 +4,8 @@ Numbers in a certificate are exact: a JSON integer, a string ``"p/q"`` / ``"p"``
 an exact float hex string (``"0x1.8p-3"``). Everything else — a JSON float, ``"0.1"``, ``"1e3"``,
 ``true``, ``"inf"`` — is a :class:`~theorychk.errors.CertificateError` naming the field, never a
 silent conversion. Square roots and eigenvalue bounds are handled by *verified* rational
-bounds: :func:`sqrt_bounds` (integer square roots) and :func:`is_positive_definite` (an exact
-LDLᵀ). What activations compute is in :mod:`theorychk.check.activations` (re-exported here).
+bounds: :func:`sqrt_bounds` (integer square roots) and :func:`is_positive_definite` (the signs
+of an integer characteristic polynomial). What activations compute is in :mod:`theorychk.check.activations` (re-exported here).
 """
 
 from __future__ import annotations
@@ -98,16 +98,36 @@ def sqrt_bounds(q: Fraction, bits: int = 64) -> tuple[Fraction, Fraction]:
     return Fraction(r, scale), Fraction(r + 1, scale)
 
 
-def is_positive_definite(m: Sequence[Sequence[Fraction]]) -> bool:
-    """Exact test of a symmetric rational matrix by LDLᵀ: every pivot must be positive."""
-    k = len(m)
-    a = [[flint.fmpq(x.numerator, x.denominator) for x in row] for row in m]
-    for p in range(k):
-        if a[p][p] <= 0:
-            return False
-        for i in range(p + 1, k):
-            f = a[i][p] / a[p][p]
-            if f != 0:
-                for j in range(p + 1, k):
-                    a[i][j] -= f * a[p][j]
-    return True
+def is_positive_definite(m: Sequence[Sequence[Fraction]] | flint.fmpz_mat) -> bool:
+    """Exact test of a symmetric rational (or integer) matrix: the signs of its characteristic
+    polynomial.
+
+    A real symmetric matrix has real eigenvalues, so ``det(x I - M) = prod (x - lambda_i)``; all
+    ``lambda_i > 0`` iff its coefficients strictly alternate in sign (Descartes: then ``p(-x)`` has
+    no sign change, so no root ``<= 0``; conversely the coefficients are ``(-1)^i e_i(lambda)``).
+    Scaling by the common denominator keeps the signs of the eigenvalues, so this is one integer
+    ``charpoly`` in flint (C), not ``k^3`` rational operations in Python. A non-symmetric input is
+    an error (the test would not be sound).
+    """
+    z = m if isinstance(m, flint.fmpz_mat) else _integer_matrix(m)
+    k = z.nrows()
+    if z.ncols() != k:
+        raise CertificateError(f"positive definiteness of a non-square {k} x {z.ncols()} matrix")
+    if z.transpose() != z:
+        raise CertificateError("positive definiteness test needs a symmetric matrix")
+    if k == 0:
+        return True
+    coeffs = z.charpoly().coeffs()  # c_0 .. c_k, c_k = 1
+    return len(coeffs) == k + 1 and all((c > 0) if (k - i) % 2 == 0 else (c < 0) for i, c in enumerate(coeffs))
+
+
+def _integer_matrix(m: Sequence[Sequence[Fraction]]) -> flint.fmpz_mat:
+    """``den * m`` as an integer matrix, ``den > 0`` the common denominator."""
+    rows = [[Fraction(x) for x in row] for row in m]
+    k = len(rows)
+    n = len(rows[0]) if rows else 0
+    if any(len(r) != n for r in rows):
+        raise CertificateError("matrix rows must all have the same length")
+    den = math.lcm(*(x.denominator for r in rows for x in r)) if k and n else 1
+    return flint.fmpz_mat(k, n, [x.numerator * (den // x.denominator) for r in rows for x in r]) if k and n \
+        else flint.fmpz_mat(k, n)

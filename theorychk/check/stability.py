@@ -5,7 +5,8 @@ derive cheaply, each re-verified: lower bounds on ``c_inf`` / ``c_1`` (integer d
 per facet, by weak duality; an integer-scaled approximate left inverse ``L`` with
 ``c >= (1 - ||I - L A||) / ||L||``; or the exact minimum over kernel rays when at most
 :data:`KERNEL_CAP`) — one integer matrix product with the integer-scaled weights each, never an
-LP — and eigenvalue enclosures (exact LDLᵀ of ``G - lo I`` and ``hi I - G``). A layer's
+LP — and eigenvalue enclosures (``G - lo I`` and ``hi I - G`` positive definite: the signs of their
+integer characteristic polynomials). A layer's
 ``c_lower`` must be at most what its evidence proves; ``"constant": "exact"`` must also be
 attained (a primal ``x``, or the kernel-ray enumeration). The recomputed bound must equal the
 certificate's. Statements: :mod:`theorychk.certify.stability`. Evidence written before issue 16
@@ -67,14 +68,16 @@ def _rows_of(m: Any) -> list[list[Fraction]]:
 
 def int_rows(value: Any, nrows: int, ncols: int, where: str) -> list[list[int]]:
     """``nrows`` lists of ``ncols`` JSON integers (an integer-scaled matrix of the evidence)."""
+    # type() of every entry in one C-level pass (a JSON bool is an int subclass: rejected too)
     if not (isinstance(value, list) and len(value) == nrows and all(
-            isinstance(r, list) and len(r) == ncols and all(type(v) is int for v in r) for r in value)):
+            type(r) is list and len(r) == ncols for r in value)
+            and set(map(type, itertools.chain.from_iterable(value))) <= {int}):
         raise CertificateError(f"{where}: expected {nrows} lists of {ncols} integers")
     return value
 
 
 def _fmpz(rows: list[list[int]], ncols: int) -> flint.fmpz_mat:
-    return flint.fmpz_mat(len(rows), ncols, [v for r in rows for v in r])
+    return flint.fmpz_mat(len(rows), ncols, list(itertools.chain.from_iterable(rows)))
 
 
 def _integer_form(rows: list[list[Fraction]]) -> tuple[list[list[int]], Fraction]:
@@ -279,11 +282,24 @@ def _lei_l1(claim: dict[str, Any], tr: Trace, cert: dict[str, Any]) -> ClaimChec
     return _lei(claim, tr, "1")
 
 
-def _eig_ok(g: list[list[Fraction]], lo: Fraction, hi: Fraction) -> bool:
-    k = len(g)
-    low = [[g[i][j] - lo * (i == j) for j in range(k)] for i in range(k)]
-    high = [[hi * (i == j) - g[i][j] for j in range(k)] for i in range(k)]
-    return lo > 0 and is_positive_definite(low) and is_positive_definite(high)
+def _gram(tr: Trace, j: int, rows: list[int], cols: list[int] | None) -> tuple[flint.fmpz_mat, Fraction]:
+    """``(Z^T Z, s)`` with ``A^T A = s Z^T Z`` for ``A = W_j[rows, cols]`` (integer form)."""
+    za = tr.int_matrix(j, rows, cols)
+    return za.transpose() * za, tr.int_layer(j).scale ** 2
+
+
+def _shift_pd(g: flint.fmpz_mat, s: Fraction, t: Fraction, sign: int) -> bool:
+    """Exactly: is ``sign * (s g - t I)`` positive definite? (Scaled by ``den(t / s) > 0`` to integers.)"""
+    q = t / s
+    k = g.nrows()
+    eye = flint.fmpz_mat(k, k, [q.numerator if a == b else 0 for a in range(k) for b in range(k)])
+    m = g * q.denominator - eye
+    return is_positive_definite(m if sign > 0 else -m)
+
+
+def _eig_ok(g: flint.fmpz_mat, s: Fraction, lo: Fraction, hi: Fraction) -> bool:
+    """``lo I <= s g <= hi I`` with ``lo > 0``, both sides strict (positive definite differences)."""
+    return lo > 0 and _shift_pd(g, s, lo, 1) and _shift_pd(g, s, hi, -1)
 
 
 @exact_verifier("aberdam_thm2", refutable=False)
@@ -299,10 +315,8 @@ def _aberdam_thm2(claim: dict[str, Any], tr: Trace, cert: dict[str, Any]) -> Cla
     if parse_rational(ev.get("lipschitz"), "aberdam_thm2.lipschitz") != ell:
         raise CertificateError(f"aberdam_thm2: inverse Lipschitz constant does not match {ell}")
     phi = parse_rational(ev.get("phi_lower"), "aberdam_thm2.phi_lower")
-    a = tr.weight(0, tr.observed_rows(0))
-    g = _rows_of(a.transpose() * a)
-    shifted = [[g[i][j] - phi * (i == j) for j in range(len(g))] for i in range(len(g))]
-    if not (phi > 0 and is_positive_definite(shifted)):
+    g, s = _gram(tr, 0, tr.observed_rows(0), None)
+    if not (phi > 0 and _shift_pd(g, s, phi, 1)):
         raise CertificateError("aberdam_thm2: phi_lower is not a verified lower bound on lambda_min")
     res = aberdam_bound(tr, eps, ell, phi)
     if res["bound"] is None or parse_rational(ev.get("bound"), "aberdam_thm2.bound") != res["bound"]:
@@ -324,8 +338,9 @@ def _aberdam_oracle(claim: dict[str, Any], tr: Trace, cert: dict[str, Any]) -> C
     lo = [parse_rational(e.get("lambda_min_lower"), f"aberdam_oracle layer {j}") for j, e in enumerate(eig)]
     hi = [parse_rational(e.get("lambda_max_upper"), f"aberdam_oracle layer {j}") for j, e in enumerate(eig)]
     for j in range(tr.net.depth):
-        a = tr.weight(j, tr.observed_rows(j), tr.support(j - 1) if j else None)
-        if a.nrows() < a.ncols() or a.ncols() == 0 or not _eig_ok(_rows_of(a.transpose() * a), lo[j], hi[j]):
+        rows, cols = tr.observed_rows(j), tr.support(j - 1) if j else None
+        n_cols = len(cols) if cols is not None else tr.net.widths[j]
+        if len(rows) < n_cols or n_cols == 0 or not _eig_ok(*_gram(tr, j, rows, cols), lo[j], hi[j]):
             raise CertificateError(f"aberdam_oracle layer {j}: eigenvalue enclosure not verified")
     want = oracle_bounds(tr, sigma, lo, hi)
     got = need(ev, "bounds", list, "aberdam_oracle")

@@ -303,7 +303,11 @@ def _certify_table(model: str, net: Any, summary: dict[str, Any], rows: list[dic
 
 @app.command()
 def check(
-    certificate: Annotated[Path, typer.Argument(help="Certificate JSON written by theorychk certify.")],
+    certificates: Annotated[list[Path], typer.Argument(
+        help="Certificate JSON files written by theorychk certify, or folders of them (their *.json: "
+             "the --out folder of certify). Several are checked in one process (each layer's integer "
+             "form computed once).",
+        metavar="CERTIFICATE")],
     model: Annotated[str | None, typer.Option(
         "--model", help="Model to check against, read with the model options given here "
                         "(default: the recorded source, read with the recorded options).")] = None,
@@ -312,30 +316,58 @@ def check(
     final_activation: FinalActivationOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Re-verify a certificate in exact arithmetic. Exit 0 only if VERIFIED (1: REJECTED, 2: unreadable)."""
-    from theorychk.check.core import check_file
+    """Re-verify certificates in exact arithmetic. Exit 0 only if every one is VERIFIED (1: one is
+    REJECTED, 2: unreadable input). One file: its claims; several, or a folder: one row each
+    (--json: a list)."""
+    from theorychk.check.core import certificate_paths, check_path
 
-    report = check_file(certificate, model, layers=layers, activation=activation, final_activation=final_activation)
-    verdict = _checked_verdict(certificate, report)
+    paths = certificate_paths(list(certificates))
+    options = {"layers": layers, "activation": activation, "final_activation": final_activation}
+    if len(paths) == 1 and not certificates[0].is_dir():
+        cert, report = check_path(paths[0], model, **options)
+        verdict = _checked_verdict(cert, report)
+        if json_out:
+            print_json(report.to_dict() | {"signal_verdict": verdict.to_dict()})
+        else:
+            for c in report.claims:
+                typer.echo(f"{c.outcome:14s} {c.kind}: {c.reason}")
+            for label in report.carried:
+                typer.echo(f"carried, not re-derived: {label}")
+            typer.echo(f"signal verdict: {verdict}")
+            typer.echo(f"{report.verdict}: {paths[0]}")
+        if not report.verified:
+            raise typer.Exit(code=1)
+        return
+    rows = []
+    for path in paths:
+        cert, report = check_path(path, model, **options)
+        rows.append((path, report, _checked_verdict(cert, report)))
     if json_out:
-        print_json(report.to_dict() | {"signal_verdict": verdict.to_dict()})
+        print_json([{"certificate": str(path)} | report.to_dict() | {"signal_verdict": verdict.to_dict()}
+                    for path, report, verdict in rows])
     else:
-        for c in report.claims:
-            typer.echo(f"{c.outcome:14s} {c.kind}: {c.reason}")
-        for label in report.carried:
-            typer.echo(f"carried, not re-derived: {label}")
-        typer.echo(f"signal verdict: {verdict}")
-        typer.echo(f"{report.verdict}: {certificate}")
-    if not report.verified:
+        _print_check_table(rows)
+    if not all(report.verified for _, report, _ in rows):
         raise typer.Exit(code=1)
 
 
-def _checked_verdict(certificate: Path, report: Any) -> Any:
+def _print_check_table(rows: list[tuple[Path, Any, Any]]) -> None:
+    """One line per certificate (plain text: a path is never folded), then the counts."""
+    width = max(len(str(path)) for path, _, _ in rows)
+    typer.echo(f"{'verdict':9s} {'signal':11s} {'certificate':{width}s}  claims verified / carried; first rejection")
+    for path, report, verdict in rows:
+        rejected = next((f"; {c.kind}: {c.reason}" for c in report.claims if c.outcome == "REJECTED"), "")
+        typer.echo(f"{report.verdict:9s} {verdict.verdict:11s} {str(path):{width}s}  "
+                   f"{len(report.checked)} / {len(report.carried)}{rejected}")
+    bad = sum(not report.verified for _, report, _ in rows)
+    typer.echo(f"{len(rows)} certificate(s): {len(rows) - bad} VERIFIED, {bad} REJECTED")
+
+
+def _checked_verdict(cert: dict[str, Any], report: Any) -> Any:
     """The signal's verdict from the claims the checker re-derived (or carried as solver
     evidence) -- undecided when it rejected the certificate."""
-    from theorychk.check.core import read_certificate
     from theorychk.verdict import SignalVerdict, signal_verdict
 
     if not report.verified:
         return SignalVerdict(UNDECIDED, reason=f"the certificate is {report.verdict}")
-    return signal_verdict(read_certificate(certificate), outcomes=[c.outcome for c in report.claims])
+    return signal_verdict(cert, outcomes=[c.outcome for c in report.claims])

@@ -1,0 +1,203 @@
+"""The checker's integer form of layers (``check/intmat.py``) and its exact forward pass on integers
+(``check/exactnet.py``), against Fraction oracles; rank proofs mod p with the exact fallback; and a
+certificate of a net whose weights changed in one bit."""
+
+from __future__ import annotations
+
+import copy
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import flint
+import numpy as np
+import pytest
+
+from theorychk.check import exactnet, intmat
+from theorychk.check.core import check_certificate, trace
+from theorychk.check.rationals import is_positive_definite, parse_vector
+from theorychk.check.stability import int_rows
+from theorychk.errors import CertificateError
+from theorychk.io import load_network
+from theorychk.network import Layer, Network
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _exact(a: np.ndarray) -> list[Fraction]:
+    return [Fraction(float(v)) for v in np.asarray(a, dtype=np.float64).ravel()]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dyadic_ints_exact_and_canonical(dtype):
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((9, 5)).astype(dtype)
+    a[0, 0], a[1, 1], a[2, 2] = 0.0, 2.0**-40, 3 * 2.0**20
+    z, e = intmat.dyadic_ints(a)
+    assert [Fraction(int(v)) * Fraction(2) ** e for v in z.ravel()] == _exact(a)
+    assert any(int(v) % 2 for v in z.ravel())  # common trailing zero bits stripped
+    z2, e2 = intmat.dyadic_ints(a * 8)  # the same integers, the scale moves
+    assert (z2 == z).all() and e2 == e + 3
+
+
+def test_dyadic_ints_wide_exponent_range_falls_back_to_python_ints():
+    a = np.array([[2.0**-1000, 2.0**900 + 2.0**848]])
+    z, e = intmat.dyadic_ints(a)
+    assert z.dtype == object and e == -1000
+    assert [Fraction(int(v)) * Fraction(2) ** e for v in z.ravel()] == _exact(a)
+
+
+def test_integer_layers_cached_by_content():
+    rng = np.random.default_rng(0)
+    w, b = rng.standard_normal((4, 3)), rng.standard_normal(4)
+    net = Network([Layer(w, b, "relu")])
+    (a,) = intmat.integer_layers(net)
+    assert intmat.integer_layers(Network([Layer(w.copy(), b.copy(), "relu")]))[0] is a
+    w2 = w.copy()
+    w2.view(np.int64)[1, 2] ^= 1  # one bit of one weight
+    (c,) = intmat.integer_layers(Network([Layer(w2, b, "relu")]))
+    assert c is not a and [Fraction(int(v)) * c.scale for v in c.array.ravel()] == _exact(w2)
+    assert list(a.bias_q) == _exact(b)
+
+
+def test_rank_mod_p_full_settles_it():
+    z = flint.fmpz_mat([[1, 2], [3, 4], [5, 6]])
+    assert intmat.rank(z) == 2 and intmat.full_column_rank(z)
+    assert not intmat.full_column_rank(flint.fmpz_mat([[1, 2], [2, 4], [3, 6]]))  # rank 1 over Q too
+
+
+@pytest.mark.parametrize("prime", [7, 13])
+def test_rank_drops_mod_p_but_not_over_q_falls_back_to_exact(prime):
+    # det = prime: singular mod prime, invertible over Q
+    z = flint.fmpz_mat([[prime + 1, 1], [1, 1]])
+    assert int(flint.nmod_mat(z, prime).rank()) == 1
+    assert intmat.rank(z, prime) == 2
+    assert intmat.full_column_rank(z, prime)
+    tall = flint.fmpz_mat([[prime, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, prime]])  # column 0 vanishes mod p
+    assert int(flint.nmod_mat(tall, prime).rank()) == 2 and intmat.rank(tall, prime) == 3
+
+
+def _oracle(net: Network, z: list[Fraction]) -> list[tuple[Fraction, ...]]:
+    """Layer by layer on Fractions, from the float weights read exactly."""
+    x, out = list(z), []
+    for layer in net.layers:
+        w = [_exact(row) for row in layer.weight]
+        b = _exact(layer.bias)
+        u = [sum((wi * xi for wi, xi in zip(row, x)), Fraction(0)) + bi for row, bi in zip(w, b)]
+        slope = {"relu": Fraction(0), "identity": Fraction(1)}.get(layer.activation.spec)
+        if slope is None:
+            slope = Fraction(float(layer.activation.spec.split(":")[1]))
+        x = [v if v > 0 else slope * v for v in u]
+        out.append(tuple(u))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("acts", [("relu", "relu", "identity"), ("leaky_relu:0.1", "leaky_relu:0.3", "relu"),
+                                  ("identity", "leaky_relu:0.25", "leaky_relu:0.1")])
+def test_forward_on_integers_equals_fraction_oracle(seed, acts):
+    rng = np.random.default_rng(seed)
+    dims = [3, 7, 6, 5]
+    dt = np.float32 if seed % 2 else np.float64
+    net = Network([Layer(rng.standard_normal((dims[i + 1], dims[i])).astype(dt),
+                         rng.standard_normal(dims[i + 1]).astype(dt), acts[i]) for i in range(3)])
+    z = [Fraction(int(v), 7) for v in rng.integers(-9, 9, size=3)]
+    tr = trace(net, z)
+    assert list(tr.pre) == _oracle(net, z)
+    assert tr.inputs[0] == tuple(z)
+
+
+def test_smooth_last_layer_has_no_exact_output():
+    net = Network([Layer(np.array([[1.0, -2.0]]), np.array([0.5]), "relu"),
+                   Layer(np.array([[3.0]]), None, "tanh")])
+    passes = exactnet.forward(intmat.integer_layers(net), ["relu", "tanh"], [Fraction(1), Fraction(1, 4)])
+    assert passes[-1][1] == (Fraction(3),)  # relu(1 - 1/2 + 1/2) = 1, then 3 * 1 and passes[-1][2] is None
+
+
+def _flip_weight_bit(net: Network, z_star: list[Fraction]) -> Network:
+    """The net with the lowest bit of one last-layer weight flipped, on a unit that carries signal."""
+    tr = trace(net, z_star)
+    j = net.depth - 1
+    c = next(i for i, v in enumerate(tr.inputs[j]) if v != 0)
+    layers = []
+    for i, layer in enumerate(net.layers):
+        dt = np.float32 if layer.dtype == "float32" else np.float64  # flip a bit of the stored number
+        w = layer.weight.astype(dt)
+        if i == j:
+            w.view(np.int32 if dt is np.float32 else np.int64)[0, c] ^= 1
+        layers.append(Layer(w, layer.bias.astype(dt), layer.activation))
+    return Network(layers)
+
+
+@pytest.mark.parametrize("zoo", ["vae-relu", "vae-leaky"])
+def test_certificate_of_one_bit_altered_weights_is_rejected(zoo):
+    cert = json.loads((ROOT / "certificates" / "zoo" / zoo / "signal-000.json").read_text())
+    net = load_network(f"zoo:{zoo}")
+    assert check_certificate(cert, net).verified
+    z_star = parse_vector(cert["signal"]["latent"], None, "latent")
+    bad = _flip_weight_bit(net, z_star)
+    report = check_certificate(cert, bad)
+    assert not report.verified and "fingerprint mismatch" in report.claims[0].reason
+    # Even with the fingerprint made to match, the exact forward pass catches the one bit.
+    forged = copy.deepcopy(cert)
+    forged["model"]["fingerprint"] = bad.fingerprint()
+    report = check_certificate(forged, bad)
+    assert not report.verified
+    assert report.claims[0].reason in ("signal.output does not equal G(latent) (exact forward pass)",
+                                       "signal.output_pre_activation does not equal the exact last pre-activation")
+
+
+def _ldl_positive_definite(m: list[list[Fraction]]) -> bool:
+    """Oracle: exact LDL^T on Fractions, every pivot positive."""
+    a = [row[:] for row in m]
+    for p in range(len(a)):
+        if a[p][p] <= 0:
+            return False
+        for i in range(p + 1, len(a)):
+            f = a[i][p] / a[p][p]
+            for j in range(p + 1, len(a)):
+                a[i][j] -= f * a[p][j]
+    return True
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_positive_definite_by_charpoly_signs_equals_ldl(seed):
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(1, 6))
+    b = [[Fraction(int(v), int(d)) for v, d in zip(row, drow)]
+         for row, drow in zip(rng.integers(-3, 4, size=(k + 1 - seed % 3, k)), rng.integers(1, 4, size=(k + 1, k)))]
+    g = [[sum((b[r][i] * b[r][j] for r in range(len(b))), Fraction(0)) for j in range(k)] for i in range(k)]
+    shift = Fraction(int(rng.integers(-2, 3)), int(rng.integers(1, 5)))  # around the smallest eigenvalues
+    m = [[g[i][j] - shift * (i == j) for j in range(k)] for i in range(k)]
+    assert is_positive_definite(m) == _ldl_positive_definite(m)
+
+
+def test_positive_definite_edge_cases():
+    assert is_positive_definite([[Fraction(1, 3)]]) and not is_positive_definite([[Fraction(0)]])
+    assert not is_positive_definite([[Fraction(1), Fraction(1)], [Fraction(1), Fraction(1)]])  # singular PSD
+    assert not is_positive_definite([[Fraction(-1), Fraction(0)], [Fraction(0), Fraction(-1)]])  # all signs even
+    assert is_positive_definite(flint.fmpz_mat([[2, -1, 0], [-1, 2, -1], [0, -1, 2]]))
+    with pytest.raises(CertificateError, match="symmetric"):
+        is_positive_definite([[Fraction(1), Fraction(2)], [Fraction(0), Fraction(1)]])
+
+
+@pytest.mark.parametrize("bad", [[[1, True]], [[1, 2.0]], [[1, "2"]], [[1]], [[1, 2], [3, 4]], [(1, 2)]])
+def test_integer_evidence_rows_reject_anything_but_json_integers(bad):
+    with pytest.raises(CertificateError, match="expected 1 lists of 2 integers"):
+        int_rows(bad, 1, 2, "L")
+    assert int_rows([[1, -2**70]], 1, 2, "L") == [[1, -2**70]]
+
+
+def test_checker_rank_falls_back_when_the_layer_is_singular_mod_its_prime():
+    # det [[2^62, 3], [19, 1]] = 2^62 - 57 = intmat.PRIME: every entry an exact float, singular mod
+    # the checker's prime, invertible over Q -- a full-rank claim must still verify (exactly).
+    assert 2**62 - 57 == intmat.PRIME
+    w = np.array([[2.0**62, 3.0], [19.0, 1.0]])
+    net = Network([Layer(w, None, "identity")])
+    (layer,) = intmat.integer_layers(net)
+    assert int(flint.nmod_mat(layer.z, intmat.PRIME).rank()) == 1
+    assert layer.rank == 2
+    tr = trace(net, [Fraction(1), Fraction(-1, 3)])
+    assert tr.full_rank(0, [0, 1]) and tr.full_rank(0, [1, 0])  # the cached whole-layer path and the submatrix path
+    singular = Network([Layer(np.array([[2.0**62, 3.0], [2.0**63, 6.0]]), None, "identity")])
+    assert not trace(singular, [Fraction(1), Fraction(0)]).full_rank(0, [0, 1])
