@@ -176,3 +176,23 @@ def test_geometry_round_trip_and_fingerprint_differs_from_dense():
 def test_bad_geometry_names_the_field(kwargs, message):
     with pytest.raises(InvalidInput, match=message):
         Conv(**kwargs)
+
+
+def test_dataclasses_replace_rebuilds_dense_and_conv_layers():
+    """``dataclasses.replace(layer, bias=...)`` worked when ``weight`` was the stored field; it
+    must keep working now that a layer stores its ``operator`` (and may hold a Conv)."""
+    import dataclasses
+
+    dense = Layer(np.arange(6.0).reshape(3, 2), None, "relu")
+    moved = dataclasses.replace(dense, bias=np.ones(3))
+    assert moved.has_bias and np.array_equal(moved.weight, dense.weight) and np.array_equal(moved.bias, np.ones(3))
+    same = dataclasses.replace(dense, activation="identity")
+    assert not same.has_bias and same.activation.spec == "identity"
+
+    rng = np.random.default_rng(0)
+    conv = Conv(rng.standard_normal((2, 3, 2, 2)), (2, 3, 3), stride=(2, 2), transposed=True)
+    layer = Layer(conv, np.array([0.5, -0.5, 1.0]), "relu")
+    shifted = dataclasses.replace(layer, bias=layer.bias + 1)
+    assert shifted.conv is layer.conv
+    x = rng.standard_normal(layer.n_in)
+    assert np.allclose(shifted(x), np.maximum(layer.conv.dense() @ x + layer.bias + 1, 0))

@@ -601,11 +601,25 @@ class Layer:
 
     def __init__(
         self,
-        weight: np.ndarray | Conv,
+        weight: np.ndarray | Conv | None = None,
         bias: np.ndarray | None = None,
         activation: Activation | str | None = None,
         dtype: str = "",
+        *,
+        operator: Any = None,
+        has_bias: bool | None = None,
+        conv: Conv | None = None,
     ) -> None:
+        # ``operator`` / ``has_bias`` / ``conv`` are the stored fields under their own names, so
+        # ``dataclasses.replace(layer, bias=...)`` rebuilds a layer (dense or convolutional) as it
+        # did when ``weight`` was the field
+        if weight is None:
+            weight = conv if conv is not None else operator
+            if weight is None:
+                raise InvalidInput("weight is required: a (n_out, n_in) array or a Conv; got None",
+                                   argument="weight", got=None)
+        if has_bias is False and bias is not None and not np.any(np.asarray(bias)):
+            bias = None  # a replaced layer without bias keeps its has_bias=False
         conv = weight if isinstance(weight, Conv) else None
         if conv is not None:
             w = conv.operator()
