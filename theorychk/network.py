@@ -11,6 +11,10 @@ A network maps a latent code ``z = x_0`` of length ``n_0`` to a signal ``x_L``::
 * Layers are counted from the latent side: layer 0 takes the latent code.
 * ``widths == (n_0, n_1, ..., n_L)``, latent first.
 * Batched inputs have shape ``(batch, n_0)``; a single input may be 1-D.
+* A convolutional layer (:class:`~theorychk.conv.Conv`) maps a ``C x H x W`` feature map
+  flattened in C order (channel, row, column -- ``torch.flatten``'s order) to another; as a
+  linear map it is an ``(n_out, n_in)`` matrix like any other (:attr:`Layer.operator`, sparse),
+  so widths and every formula above stay the same.
 
 Paper 001 (Lei et al.) writes ``W_i in R^{n_i x n_{i-1}}`` with the same orientation; paper 004
 (Aberdam et al.) also counts from the latent side in its Eq. (3) (``x_1 = ReLU(W_0 z)``), with
