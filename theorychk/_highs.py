@@ -117,7 +117,7 @@ def new_highs(**options: Any) -> highspy.Highs:
     for name, value in options.items():
         if h.setOptionValue(name, value) == highspy.HighsStatus.kError:
             raise InvalidInput(f"HiGHS refused the option {name}={value!r} (unknown name, or a value of "
-                               "the wrong type or out of range)")
+                               "the wrong type or out of range)", argument="options", got={name: value})
     return h
 
 
@@ -150,7 +150,8 @@ def _tolerance_options(tolerances: Mapping[str, float], mip: bool) -> dict[str, 
     options = {}
     for name, value in tolerances.items():
         if not name.startswith(_PREFIX):
-            raise InvalidInput(f"tolerances: names are 'highs_<HiGHS option>'; got {name!r}")
+            raise InvalidInput(f"tolerances: names are 'highs_<HiGHS option>'; got {name!r}",
+                               argument="tolerances", got=name)
         option = name[len(_PREFIX):]
         if mip or not option.startswith("mip_"):
             options[option] = float(value)
@@ -245,11 +246,13 @@ _NOT_RUN = "not run: the deadline had passed"
 def _vector(name: str, values: Any, n: int, *, bound: bool) -> np.ndarray:
     v = np.array(values, dtype=np.float64).reshape(-1) if np.ndim(values) else np.full(n, float(values))
     if v.shape != (n,):
-        raise InvalidInput(f"{name} must have {n} entries; got {np.shape(values)}")
+        raise InvalidInput(f"{name} must have {n} entries; got {np.shape(values)}", argument=name, got=values)
     if bound and np.isnan(v).any():
-        raise InvalidInput(f"{name} must not contain NaN; got one at {int(np.flatnonzero(np.isnan(v))[0])}")
+        raise InvalidInput(f"{name} must not contain NaN; got one at {int(np.flatnonzero(np.isnan(v))[0])}",
+                           argument=name, got=values)
     if not bound and not np.isfinite(v).all():
-        raise InvalidInput(f"{name} must be finite; got {v[~np.isfinite(v)][0]} at {int(np.flatnonzero(~np.isfinite(v))[0])}")
+        raise InvalidInput(f"{name} must be finite; got {v[~np.isfinite(v)][0]} at {int(np.flatnonzero(~np.isfinite(v))[0])}",
+                           argument=name, got=values)
     return v
 
 
@@ -285,18 +288,21 @@ class Program:
         else:
             dense = np.asarray(a, dtype=np.float64)
             if dense.ndim != 2:
-                raise InvalidInput(f"the constraint matrix must be 2-D; got shape {dense.shape}")
+                raise InvalidInput(f"the constraint matrix must be 2-D; got shape {dense.shape}",
+                                   argument="a", got=dense.shape)
             m = sp.csr_array(dense)
         m.sum_duplicates()
         m.eliminate_zeros()
         m.sort_indices()
         if not np.isfinite(m.data).all():
             r, c = _first_bad(m)
-            raise InvalidInput(f"the constraint matrix must be finite; got {m[r, c]} at row {r}, column {c}")
+            raise InvalidInput(f"the constraint matrix must be finite; got {m[r, c]} at row {r}, column {c}",
+                               argument="a", got=m[r, c])
         nrow, ncol = m.shape
         cols = np.zeros(0, dtype=np.int64) if integer is None else np.unique(np.asarray(integer, dtype=np.int64))
         if cols.size and (cols[0] < 0 or cols[-1] >= ncol):
-            raise InvalidInput(f"integer must list columns in [0, {ncol}); got {cols.tolist()}")
+            raise InvalidInput(f"integer must list columns in [0, {ncol}); got {cols.tolist()}",
+                               argument="integer", got=cols.tolist())
         values = {
             "a": m,
             "cost": _vector("cost", cost, ncol, bound=False),

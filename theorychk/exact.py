@@ -67,7 +67,8 @@ def rational(value: Any) -> Fraction:
     if isinstance(value, (float, np.floating)):
         f = float(value)
         if not math.isfinite(f):
-            raise InvalidInput(f"cannot convert non-finite value {f} to a rational")
+            raise InvalidInput(f"cannot convert non-finite value {f} to a rational",
+                               argument="value", got=value)
         return Fraction(f)
     if isinstance(value, flint.fmpq):
         return Fraction(int(value.p), int(value.q))
@@ -80,8 +81,10 @@ def rational(value: Any) -> Fraction:
                 return Fraction(float.fromhex(text))
             return Fraction(text)
         except (ValueError, ZeroDivisionError, OverflowError):
-            raise InvalidInput(f"cannot read {value!r} as an exact rational") from None
-    raise InvalidInput(f"cannot convert {type(value).__name__} {value!r} to a rational")
+            raise InvalidInput(f"cannot read {value!r} as an exact rational",
+                               argument="value", got=value) from None
+    raise InvalidInput(f"cannot convert {type(value).__name__} {value!r} to a rational",
+                       argument="value", got=value)
 
 
 def rational_str(value: Any) -> str:
@@ -93,7 +96,7 @@ def rational_str(value: Any) -> str:
 def _float_to_scaled_ints(arr: np.ndarray) -> tuple[list[list[int]], int]:
     """Exact ``arr == Z * 2**shift`` with integer ``Z``: vectorised frexp, one shared shift."""
     if not np.all(np.isfinite(arr)):
-        raise InvalidInput("matrix must be finite; got NaN or Inf")
+        raise InvalidInput("matrix must be finite; got NaN or Inf", argument="a", got="NaN or Inf")
     mant, expo = np.frexp(arr)  # arr = mant * 2**expo, 0.5 <= |mant| < 1 (or mant == 0)
     ints = (mant * 2.0**53).astype(np.int64)  # exact: 53-bit significands
     expo = expo.astype(np.int64) - 53
@@ -113,14 +116,16 @@ def _as_2d(a: Any) -> Any:
         return a
     if isinstance(a, np.ndarray):
         if a.ndim != 2:
-            raise InvalidInput(f"matrix must be 2-D; got shape {a.shape}")
+            raise InvalidInput(f"matrix must be 2-D; got shape {a.shape}", argument="a", got=a.shape)
         return a
     if isinstance(a, Sequence) and not isinstance(a, str):
         rows = [list(r) for r in a]
         if rows and len({len(r) for r in rows}) != 1:
-            raise InvalidInput("matrix rows must all have the same length")
+            raise InvalidInput("matrix rows must all have the same length",
+                               argument="a", got=sorted({len(r) for r in rows}))
         return rows
-    raise InvalidInput(f"matrix must be a 2-D array or a list of rows; got {type(a).__name__}")
+    raise InvalidInput(f"matrix must be a 2-D array or a list of rows; got {type(a).__name__}",
+                       argument="a", got=a)
 
 
 def to_fmpz_mat(a: Any) -> tuple[flint.fmpz_mat, Fraction]:
@@ -239,7 +244,7 @@ def solve(a: Any, b: Any) -> tuple[Fraction, ...] | None:
     m, n = aq.nrows(), aq.ncols()
     bvec = [rational(x) for x in (b.tolist() if isinstance(b, np.ndarray) else b)]
     if len(bvec) != m:
-        raise InvalidInput(f"right-hand side must have length {m}; got {len(bvec)}")
+        raise InvalidInput(f"right-hand side must have length {m}; got {len(bvec)}", argument="b", got=b)
     if n == 0:
         return () if all(x == 0 for x in bvec) else None
     if m == 0:
@@ -264,7 +269,7 @@ def matvec(a: Any, x: Sequence[Any]) -> tuple[Fraction, ...]:
     aq = to_fmpq_mat(a)
     xs = [rational(v) for v in x]
     if len(xs) != aq.ncols():
-        raise InvalidInput(f"vector must have length {aq.ncols()}; got {len(xs)}")
+        raise InvalidInput(f"vector must have length {aq.ncols()}; got {len(xs)}", argument="x", got=x)
     if aq.ncols() == 0:
         return tuple(Fraction(0) for _ in range(aq.nrows()))
     col = flint.fmpq_mat([[flint.fmpq(v.numerator, v.denominator)] for v in xs])
@@ -294,7 +299,8 @@ def forward(layers: Sequence[tuple[Any, Any, Any]], z: Sequence[Any]) -> list[tu
         u = matvec(weight, x)
         b = [rational(v) for v in (bias.tolist() if isinstance(bias, np.ndarray) else bias)]
         if len(b) != len(u):
-            raise InvalidInput(f"bias must have length {len(u)}; got {len(b)}")
+            raise InvalidInput(f"bias must have length {len(u)}; got {len(b)}",
+                               argument=f"layers[{len(outputs)}].bias", got=bias)
         x = [act.exact(ui + bi) for ui, bi in zip(u, b)]
         outputs.append(tuple(x))
     return outputs

@@ -66,11 +66,11 @@ def load_array(path: str | os.PathLike[str], what: str) -> Any:
 
     p = Path(path)
     if not p.exists():
-        raise InvalidInput(f"{what} file not found: {path}")
+        raise InvalidInput(f"{what} file not found: {path}", argument=what, got=str(path))
     if not p.is_file():
-        raise InvalidInput(f"{what} {path} is a directory; give a .npy file")
+        raise InvalidInput(f"{what} {path} is a directory; give a .npy file", argument=what, got=str(path))
     if p.stat().st_size == 0:
-        raise InvalidInput(f"{what} file {path} is empty")
+        raise InvalidInput(f"{what} file {path} is empty", argument=what, got=str(path))
     try:
         if p.suffix in (".txt", ".csv"):
             arr = np.loadtxt(p, delimiter="," if p.suffix == ".csv" else None)
@@ -79,15 +79,20 @@ def load_array(path: str | os.PathLike[str], what: str) -> Any:
     except ValueError as exc:
         if "allow_pickle" in str(exc):  # numpy's advice to unpickle would run the file's code
             raise InvalidInput(f"{what} file {path} holds Python objects, not numbers; save a numeric "
-                               f"array (e.g. numpy.save(path, y.astype(float)))") from None
-        raise InvalidInput(f"{what} file {path} is not a readable array ({exc})") from None
+                               f"array (e.g. numpy.save(path, y.astype(float)))",
+                               argument=what, got=str(path)) from None
+        raise InvalidInput(f"{what} file {path} is not a readable array ({exc})",
+                           argument=what, got=str(path)) from None
     except (OSError, EOFError) as exc:
-        raise InvalidInput(f"{what} file {path} is not a readable array ({exc})") from None
+        raise InvalidInput(f"{what} file {path} is not a readable array ({exc})",
+                           argument=what, got=str(path)) from None
     if not isinstance(arr, np.ndarray):  # an .npz archive
         arr.close()
-        raise InvalidInput(f"{what} file {path} is an .npz archive; give one array saved with numpy.save (.npy)")
+        raise InvalidInput(f"{what} file {path} is an .npz archive; give one array saved with numpy.save (.npy)",
+                           argument=what, got=str(path))
     if arr.dtype.kind not in "biuf":
-        raise InvalidInput(f"{what} file {path} holds {arr.dtype} values; expected numbers")
+        raise InvalidInput(f"{what} file {path} holds {arr.dtype} values; expected numbers",
+                           argument=what, got=str(arr.dtype))
     return arr
 
 
@@ -104,14 +109,16 @@ def load_signals(path: str | os.PathLike[str], n_out: int, what: str) -> Any:
     arr = load_array(path, what)
     expected = f"({n_out},) or (batch, {n_out}) for this model"
     if arr.ndim not in (1, 2) or arr.shape[-1] != n_out or arr.size == 0:
-        raise InvalidInput(f"{what} {path} has shape {arr.shape}; expected {expected}")
+        raise InvalidInput(f"{what} {path} has shape {arr.shape}; expected {expected}",
+                           argument=what, got=arr.shape)
     batch = np.atleast_2d(arr).astype(np.float64)
     bad = ~np.isfinite(batch)
     if bad.any():
         row, col = (int(i) for i in np.argwhere(bad)[0])
         value = "NaN" if np.isnan(batch[row, col]) else "inf"
         where = f"row {row}, entry {col}" if arr.ndim == 2 else f"entry {col}"
-        raise InvalidInput(f"{what} {path}: {value} at {where} ({int(bad.any(axis=1).sum())} row(s) not finite)")
+        raise InvalidInput(f"{what} {path}: {value} at {where} ({int(bad.any(axis=1).sum())} row(s) not finite)",
+                           argument=what, got=f"{value} at {where}")
     return batch, arr.ndim == 1
 
 
@@ -130,7 +137,7 @@ def out_folder(path: str | os.PathLike[str] | None, what: str = "--out") -> None
 
     if path is not None and Path(path).exists() and not Path(path).is_dir():
         raise InvalidInput(f"{what} {path} exists and is a file; this command writes a folder there "
-                           "(give a new or existing folder)")
+                           "(give a new or existing folder)", argument=what, got=str(path))
 
 
 #: an exact rational ``p/q`` in text (``--json`` and certificates keep it exactly; a table shortens it)

@@ -37,18 +37,23 @@ def benchmark(
     """
     if name == "verify":
         if folder is None:
-            raise InvalidInput("benchmark verify needs the folder to re-check: theorychk benchmark verify DIR")
+            raise InvalidInput("benchmark verify needs the folder to re-check: theorychk benchmark verify DIR",
+                               argument="FOLDER", got=folder)
         for given, opt in ((out, "--out"), (seed, "--seed")):
             if given is not None:
-                raise InvalidInput(f"{opt} is for writing a benchmark, not for 'benchmark verify'")
+                raise InvalidInput(f"{opt} is for writing a benchmark, not for 'benchmark verify'",
+                                   argument=opt, got=given)
         _verify(folder, onnxruntime=not no_onnxruntime, json_out=json_out)
         return
     if folder is not None:
-        raise InvalidInput(f"unexpected argument {str(folder)!r}; write with: theorychk benchmark {name} --out DIR")
+        raise InvalidInput(f"unexpected argument {str(folder)!r}; write with: theorychk benchmark {name} --out DIR",
+                           argument="FOLDER", got=str(folder))
     if out is None:
-        raise InvalidInput(f"give the folder to write into: theorychk benchmark {name} --out DIR")
+        raise InvalidInput(f"give the folder to write into: theorychk benchmark {name} --out DIR",
+                           argument="--out", got=out)
     if no_onnxruntime:
-        raise InvalidInput("--no-onnxruntime is for 'benchmark verify'")
+        raise InvalidInput("--no-onnxruntime is for 'benchmark verify'",
+                           argument="--no-onnxruntime", got=no_onnxruntime)
     from theorychk.reduction.benchmark import DEFAULT_SEED, generate_benchmark
 
     manifest = generate_benchmark(name, out, seed=DEFAULT_SEED if seed is None else seed)
@@ -67,7 +72,7 @@ def _verify(folder: Path, *, onnxruntime: bool, json_out: bool) -> None:
     from theorychk.reduction.benchmark import verify_benchmark
 
     if not folder.is_dir():
-        raise InvalidInput(f"benchmark folder not found: {folder}")
+        raise InvalidInput(f"benchmark folder not found: {folder}", argument="FOLDER", got=str(folder))
     results = verify_benchmark(folder, onnxruntime=onnxruntime)
     counts: dict[str, int] = {}
     for r in results:

@@ -37,9 +37,11 @@ def convert(
     if suffix not in WRITERS:
         raise unknown_name("output extension", suffix or "(none)", WRITERS)
     if out.is_dir():
-        raise InvalidInput(f"output {out} is a directory; give a file name ending in {suffix}")
+        raise InvalidInput(f"output {out} is a directory; give a file name ending in {suffix}",
+                           argument="--out", got=str(out))
     if out.exists() and not force:
-        raise InvalidInput(f"output file {out} exists; remove it or pass --force")
+        raise InvalidInput(f"output file {out} exists; remove it or pass --force",
+                           argument="--out", got=str(out))
     net = load_model(model, layers, activation, final_activation)
     # Written beside OUT and renamed, so that a failed write never leaves a half-written OUT.
     partial = out.with_name(f".{out.name}.partial{suffix}")

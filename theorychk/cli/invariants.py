@@ -22,22 +22,26 @@ def _matrix(source: str, layer: int | None, layers: str | None, activation: str 
 
     if source.endswith(".npy"):
         if layer is not None:
-            raise InvalidInput(f"--layer selects a layer of a MODEL; {source} is a matrix (drop --layer)")
+            raise InvalidInput(f"--layer selects a layer of a MODEL; {source} is a matrix (drop --layer)",
+                               argument="--layer", got=layer)
         arr = load_array(source, "MATRIX")
         if arr.ndim != 2 or 0 in arr.shape:
             raise InvalidInput(f"MATRIX {source} must be a non-empty 2-D array (rows, columns); "
-                               f"got shape {arr.shape}")
+                               f"got shape {arr.shape}", argument="MATRIX", got=arr.shape)
         bad = np.argwhere(~np.isfinite(arr))
         if len(bad):
             row, col = bad[0]
-            raise InvalidInput(f"MATRIX {source} must be finite; got {arr[row, col]} at row {row}, column {col}")
+            raise InvalidInput(f"MATRIX {source} must be finite; got {arr[row, col]} at row {row}, column {col}",
+                               argument="MATRIX", got=arr[row, col])
         return arr, source
     if layer is None:
-        raise InvalidInput(f"{source} is a model: pass --layer I to choose which weight matrix to analyse")
+        raise InvalidInput(f"{source} is a model: pass --layer I to choose which weight matrix to analyse",
+                           argument="--layer", got=layer)
     # A layer's activations do not matter for its weight: default them so state_dicts load too.
     net = load_model(source, layers, activation or "relu", final)
     if not 0 <= layer < net.depth:
-        raise InvalidInput(f"--layer must be between 0 and {net.depth - 1} for {source}; got {layer}")
+        raise InvalidInput(f"--layer must be between 0 and {net.depth - 1} for {source}; got {layer}",
+                           argument="--layer", got=layer)
     return net.layers[layer].weight, f"{source} layer {layer} ({net.layers[layer].n_out}x{net.layers[layer].n_in})"
 
 

@@ -20,13 +20,15 @@ def _source(cnf: Path | None, n_vars: int | None, n_clauses: int | None, seed: i
     if cnf is not None:
         if given:
             raise InvalidInput(
-                f"give either --cnf FILE or --vars N --clauses M --seed S, not both; got --cnf and {given[0]}"
+                f"give either --cnf FILE or --vars N --clauses M --seed S, not both; got --cnf and {given[0]}",
+                argument="--cnf", got=str(cnf)
             )
         return read_dimacs(cnf)
     missing = [name for name, value in random_opts.items() if value is None]
     if missing:
         raise InvalidInput(
-            f"give --cnf FILE, or --vars N --clauses M --seed S for a random {k}-CNF; missing {', '.join(missing)}"
+            f"give --cnf FILE, or --vars N --clauses M --seed S for a random {k}-CNF; missing {', '.join(missing)}",
+            argument=missing[0], got=None
         )
     return random_kcnf(n_vars, k=k, n_clauses=n_clauses, seed=seed)  # type: ignore[arg-type]
 
@@ -75,7 +77,8 @@ def reduce(
     from theorychk.reduction.export import export_instance
 
     if milp_gap and not verify:
-        raise InvalidInput("--milp-gap is a part of --verify; add --verify")
+        raise InvalidInput("--milp-gap is a part of --verify; add --verify",
+                           argument="--milp-gap", got=milp_gap)
     out_folder(out)
     formula = _source(cnf, n_vars, n_clauses, seed, k)
     instance = construct(formula, construction)

@@ -120,7 +120,7 @@ def run_experiment(
     the_grid = tuple(grid) if grid is not None else config.grid
     n_runs = config.runs if runs is None else runs
     if not isinstance(n_runs, int) or n_runs < 1:
-        raise InvalidInput(f"--runs must be a positive integer; got {n_runs!r}")
+        raise InvalidInput(f"--runs must be a positive integer; got {n_runs!r}", argument="runs", got=n_runs)
     out_dir = Path(out) if out is not None else Path("experiments-out") / f"{name}-{size}"
     out_dir.mkdir(parents=True, exist_ok=True)
     engine = engine or ("dask" if dask is not None else "process")

@@ -60,7 +60,8 @@ def dask_client(address: str, what: str = "--dask") -> Any:
     except (ValueError, TypeError, OSError, TimeoutError) as exc:
         why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InvalidInput(f"{what} {address!r}: no Dask scheduler reachable there ({why}); "
-                           "give the scheduler's address, e.g. tcp://HOST:8786") from None
+                           "give the scheduler's address, e.g. tcp://HOST:8786",
+                           argument=what, got=address) from None
 
 
 TaskFn = Callable[[dict[str, Any], int], list[dict[str, Any]]]
@@ -105,7 +106,7 @@ def plan(grid: Sequence[dict[str, Any]], *, runs: int, seed: int) -> list[Task]:
     if runs < 1:
         raise InvalidInput(f"runs must be a positive integer; got {runs!r}", argument="runs", got=runs)
     if not grid:
-        raise InvalidInput("grid must hold at least one parameter dict; got none")
+        raise InvalidInput("grid must hold at least one parameter dict; got none", argument="grid", got=grid)
     return [Task(g, r, dict(p), task_seed(seed, g, r)) for g, p in enumerate(grid) for r in range(runs)]
 
 
@@ -160,7 +161,7 @@ def _resume(path: Path, header: list[str], param_names: list[str]) -> set[tuple[
     if found != header:
         raise InvalidInput(
             f"{path} was written by a sweep with other columns ({', '.join(found)}); "
-            f"expected {', '.join(header)}: use another --out directory"
+            f"expected {', '.join(header)}: use another --out directory", argument="out", got=found
         )
     rows = [r for r in reader if len(r) == len(header)]
     idx = {name: i for i, name in enumerate(header)}
@@ -266,12 +267,14 @@ def run_sweep(
     if engine not in ENGINES:
         raise unknown_name("engine", engine, ENGINES)
     if engine == "dask" and dask is None:
-        raise InvalidInput("engine 'dask' needs a scheduler address or a distributed.Client; got none")
+        raise InvalidInput("engine 'dask' needs a scheduler address or a distributed.Client; got none",
+                           argument="dask", got=dask)
     tasks = plan(grid, runs=runs, seed=seed)
     param_names = list(dict.fromkeys(k for p in grid for k in p))
     clash = set(param_names) & (set(columns) | set(META_COLUMNS))
     if clash:
-        raise InvalidInput(f"parameter names clash with row columns: {', '.join(sorted(clash))}")
+        raise InvalidInput(f"parameter names clash with row columns: {', '.join(sorted(clash))}",
+                           argument="grid", got=sorted(clash))
     header = [*META_COLUMNS, *param_names, *columns]
     path = Path(out_csv)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -293,7 +296,8 @@ def run_sweep(
         for task, rows in _engine_iter(engine, task_fn, todo, workers, dask):
             extra = {k for r in rows for k in r} - allowed
             if extra:
-                raise InvalidInput(f"task of {experiment or 'sweep'} returned undeclared fields: {', '.join(sorted(extra))}")
+                raise InvalidInput(f"task of {experiment or 'sweep'} returned undeclared fields: {', '.join(sorted(extra))}",
+                                   argument="task_fn", got=sorted(extra))
             buf = io.StringIO()
             w = csv.writer(buf)
             for r in rows:

@@ -28,16 +28,19 @@ def as_matrix(a: object, name: str = "matrix") -> np.ndarray:
         except (TypeError, ValueError):
             ints = None
         if ints is None or any(int(x) != x for row in arr.tolist() for x in row):
-            raise InvalidInput(f"{name} must hold numbers (float or integer); got dtype object")
+            raise InvalidInput(f"{name} must hold numbers (float or integer); got dtype object",
+                               argument=name, got=arr.dtype)
     elif not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
-        raise InvalidInput(f"{name} must be a real numeric array; got dtype {arr.dtype}")
+        raise InvalidInput(f"{name} must be a real numeric array; got dtype {arr.dtype}",
+                           argument=name, got=arr.dtype)
     if arr.ndim != 2:
-        raise InvalidInput(f"{name} must be 2-D; got shape {arr.shape}")
+        raise InvalidInput(f"{name} must be 2-D; got shape {arr.shape}", argument=name, got=arr.shape)
     if np.issubdtype(arr.dtype, np.floating):
         arr = np.array(arr, dtype=np.float64)
         if not np.all(np.isfinite(arr)):
             bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
-            raise InvalidInput(f"{name} must be finite; got {arr[bad]} at index {bad}")
+            raise InvalidInput(f"{name} must be finite; got {arr[bad]} at index {bad}",
+                               argument=name, got=arr[bad])
     elif arr.dtype != object:
         big = arr.size and int(np.max(np.abs(arr.astype(object)))) > _EXACT_INT_LIMIT
         arr = np.array(arr, dtype=object if big else np.int64)
@@ -50,7 +53,8 @@ def as_matrix(a: object, name: str = "matrix") -> np.ndarray:
 def check_count(value: object, name: str, *, low: int, high: int) -> int:
     """An integer parameter (``s``, ``m``) in ``[low, high]``, or an error naming it."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise InvalidInput(f"{name} must be an integer; got {value!r}")
+        raise InvalidInput(f"{name} must be an integer; got {value!r}", argument=name, got=value)
     if not low <= int(value) <= high:
-        raise InvalidInput(f"{name} must be between {low} and {high} for this matrix; got {value}")
+        raise InvalidInput(f"{name} must be between {low} and {high} for this matrix; got {value}",
+                           argument=name, got=value)
     return int(value)

@@ -1096,7 +1096,8 @@ def _check_rows(rows: Any, n: int) -> list[int]:
     arr = np.asarray(rows)
     if arr.dtype == bool:
         if arr.shape != (n,):
-            raise InvalidInput(f"rows as a boolean mask must have shape ({n},); got {arr.shape}")
+            raise InvalidInput(f"rows as a boolean mask must have shape ({n},); got {arr.shape}",
+                               argument="rows", got=arr.shape)
         return [int(i) for i in np.nonzero(arr)[0]]
     if arr.ndim != 1 or not (arr.size == 0 or np.issubdtype(arr.dtype, np.integer)):
         raise InvalidInput(f"rows must be a 1-D sequence of row indices or a boolean mask; got {rows!r}",
@@ -1104,9 +1105,9 @@ def _check_rows(rows: Any, n: int) -> list[int]:
     out = [int(i) for i in arr.tolist()]
     bad = [i for i in out if not 0 <= i < n]
     if bad:
-        raise InvalidInput(f"rows must be indices in 0..{n - 1}; got {bad[0]}")
+        raise InvalidInput(f"rows must be indices in 0..{n - 1}; got {bad[0]}", argument="rows", got=bad[0])
     if len(set(out)) != len(out):
-        raise InvalidInput("rows must not repeat an index")
+        raise InvalidInput("rows must not repeat an index", argument="rows", got=out)
     return sorted(out)
 
 
@@ -1114,7 +1115,7 @@ def _prepare(w: Any) -> np.ndarray:
     arr = as_matrix(w, "W")
     if arr.shape[1] == 0:
         raise InvalidInput("W must have at least one column (the unit sphere of R^0 is empty); got shape "
-                           f"{arr.shape}")
+                           f"{arr.shape}", argument="W", got=arr.shape)
     return arr
 
 

@@ -62,7 +62,7 @@ def sqrt_bounds(x: Fraction, bits: int = SQRT_BITS) -> tuple[Fraction, Fraction]
     True
     """
     if x < 0:
-        raise InvalidInput(f"cannot take the square root of {x}")
+        raise InvalidInput(f"cannot take the square root of {x}", argument="x", got=x)
     rn, rd = math.isqrt(x.numerator), math.isqrt(x.denominator)
     if rn * rn == x.numerator and rd * rd == x.denominator:
         return Fraction(rn, rd), Fraction(rn, rd)
@@ -87,7 +87,7 @@ class _Gram:
             if d == 0:
                 raise InvalidInput(
                     f"{name} has a zero column (index {j}): its cosine with other columns is undefined "
-                    "(the spark of a matrix with a zero column is 1)"
+                    "(the spark of a matrix with a zero column is 1)", argument=name, got=f"zero column {j}"
                 )
         self._cos: np.ndarray | None = None
 
@@ -222,7 +222,8 @@ def babel(A: object, p: int) -> InvariantResult:
     start = time.perf_counter()
     arr = as_matrix(A, "A")
     if arr.shape[1] < 2:
-        raise InvalidInput(f"babel needs at least two columns; got shape {arr.shape}")
+        raise InvalidInput(f"babel needs at least two columns; got shape {arr.shape}",
+                           argument="A", got=arr.shape)
     p = check_count(p, "p", low=1, high=arr.shape[1] - 1)
     gram = _Gram(arr, "A")
     grid = gram.babel_grid()

@@ -245,7 +245,8 @@ def coherence_s(
     arr = as_matrix(W, "W")
     n, k = arr.shape
     if k == 0:
-        raise InvalidInput(f"W must have at least one column; got shape {arr.shape}")
+        raise InvalidInput(f"W must have at least one column; got shape {arr.shape}",
+                           argument="W", got=arr.shape)
     s = check_count(s, "s", low=1, high=n)
     if method not in ("auto", "bounds"):
         raise unknown_name("method", method, ("auto", "bounds"))

@@ -192,7 +192,8 @@ def check_rows(rows: object, n_rows: int) -> list[int]:
     arr = np.asarray(rows)
     if arr.dtype == bool:
         if arr.shape != (n_rows,):
-            raise InvalidInput(f"row mask must have shape ({n_rows},); got {arr.shape}")
+            raise InvalidInput(f"row mask must have shape ({n_rows},); got {arr.shape}",
+                               argument="rows", got=arr.shape)
         return [int(i) for i in np.flatnonzero(arr)]
     if arr.size == 0:
         return []
@@ -202,9 +203,10 @@ def check_rows(rows: object, n_rows: int) -> list[int]:
     idx = [int(i) for i in arr]
     bad = [i for i in idx if not 0 <= i < n_rows]
     if bad:
-        raise InvalidInput(f"row index {bad[0]} out of range for a matrix with {n_rows} rows")
+        raise InvalidInput(f"row index {bad[0]} out of range for a matrix with {n_rows} rows",
+                           argument="rows", got=bad[0])
     if len(set(idx)) != len(idx):
-        raise InvalidInput("row indices must be distinct")
+        raise InvalidInput("row indices must be distinct", argument="rows", got=idx)
     return sorted(idx)
 
 

@@ -234,12 +234,13 @@ def generate_benchmark(name: str, out_dir: str | Path, *, seed: int = DEFAULT_SE
         import onnxruntime  # noqa: F401
     except ImportError:
         raise InvalidInput("writing a benchmark replays every SAT witness through onnxruntime, which is not "
-                           "installed: pip install 'theorychk[verifiers]'") from None
+                           "installed: pip install 'theorychk[verifiers]'",
+                           argument="onnxruntime", got="not installed") from None
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise InvalidInput(f"seed must be a non-negative integer; got {seed!r}", argument="seed", got=seed)
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
-        raise InvalidInput(f"--out must be a folder; {out} is a file")
+        raise InvalidInput(f"--out must be a folder; {out} is a file", argument="out_dir", got=out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for sub in _SUBDIRS:
         if (out / sub).is_dir():
@@ -394,19 +395,22 @@ def verify_benchmark(folder: str | Path, *, onnxruntime: bool = True) -> list[In
     root = Path(folder)
     manifest_path = root / "manifest.json"
     if not manifest_path.is_file():
-        raise InvalidInput(f"no manifest.json in benchmark folder {folder}")
+        raise InvalidInput(f"no manifest.json in benchmark folder {folder}", argument="folder", got=folder)
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"manifest.json in {folder} is not JSON ({exc})") from None
+        raise InvalidInput(f"manifest.json in {folder} is not JSON ({exc})",
+                           argument="manifest.json", got=str(exc)) from None
     if manifest.get("format") != FORMAT:
-        raise InvalidInput(f"manifest.json in {folder} is not a {FORMAT} manifest; got format {manifest.get('format')!r}")
+        raise InvalidInput(f"manifest.json in {folder} is not a {FORMAT} manifest; got format {manifest.get('format')!r}",
+                           argument="manifest.format", got=manifest.get("format"))
     eps = Fraction(manifest["epsilon"])
     csv_path = root / "instances.csv"
     rows = list(csv.reader(csv_path.read_text(encoding="utf-8").splitlines())) if csv_path.is_file() else []
     want_rows = [[e["files"]["onnx"], e["files"]["vnnlib"], str(manifest["timeout"])] for e in manifest["instances"]]
     if rows != want_rows:
-        raise InvalidInput(f"instances.csv in {folder} does not list the manifest's instances in order")
+        raise InvalidInput(f"instances.csv in {folder} does not list the manifest's instances in order",
+                           argument="instances.csv", got=rows)
     proofs: dict[str, tuple[str, str]] = {}
     results = []
     for e in manifest["instances"]:

@@ -118,14 +118,18 @@ class CNF:
         for j, clause in enumerate(self.clauses):
             lits = tuple(clause)
             if not lits:
-                raise InvalidInput(f"clause {j} is empty; an empty clause makes the formula trivially unsatisfiable")
+                raise InvalidInput(f"clause {j} is empty; an empty clause makes the formula trivially unsatisfiable",
+                                   argument=f"clauses[{j}]", got=lits)
             for lit in lits:
                 if isinstance(lit, bool) or not isinstance(lit, (int, np.integer)):
-                    raise InvalidInput(f"clause {j} must hold integer literals; got {lits!r}")
+                    raise InvalidInput(f"clause {j} must hold integer literals; got {lits!r}",
+                                       argument=f"clauses[{j}]", got=lits)
                 if lit == 0:
-                    raise InvalidInput(f"clause {j} has literal 0 (0 terminates clauses in DIMACS); got {lits!r}")
+                    raise InvalidInput(f"clause {j} has literal 0 (0 terminates clauses in DIMACS); got {lits!r}",
+                                       argument=f"clauses[{j}]", got=lits)
                 if abs(lit) > n:
-                    raise InvalidInput(f"clause {j} has literal {lit} out of range for {n} variables; got {lits!r}")
+                    raise InvalidInput(f"clause {j} has literal {lit} out of range for {n} variables; got {lits!r}",
+                                       argument=f"clauses[{j}]", got=lits)
             clauses.append(tuple(int(lit) for lit in lits))
         object.__setattr__(self, "n_vars", int(n))
         object.__setattr__(self, "clauses", tuple(clauses))
@@ -142,7 +146,8 @@ class CNF:
     def _check_assignment(self, assignment: Sequence[bool]) -> tuple[bool, ...]:
         a = tuple(bool(v) for v in assignment)
         if len(a) != self.n_vars:
-            raise InvalidInput(f"assignment must have {self.n_vars} values, one per variable; got {len(a)}")
+            raise InvalidInput(f"assignment must have {self.n_vars} values, one per variable; got {len(a)}",
+                               argument="assignment", got=a)
         return a
 
     def violated(self, assignment: Sequence[bool]) -> tuple[int, ...]:
@@ -213,41 +218,48 @@ def parse_dimacs(text: str, *, source: str = "DIMACS") -> CNF:
             break  # SATLIB end-of-data marker
         if line.startswith("p"):
             if header is not None:
-                raise InvalidInput(f"{source} line {number}: a second 'p cnf' header; got {line!r}")
+                raise InvalidInput(f"{source} line {number}: a second 'p cnf' header; got {line!r}",
+                                   argument="text", got=line)
             fields = line.split()
             if len(fields) != 4 or fields[0] != "p" or fields[1] != "cnf" or not all(_is_uint(f) for f in fields[2:]):
                 raise InvalidInput(
                     f"{source} line {number}: header must be 'p cnf N_VARS N_CLAUSES' with non-negative "
-                    f"integers; got {line!r}"
+                    f"integers; got {line!r}", argument="text", got=line
                 )
             header = (int(fields[2]), int(fields[3]))
             continue
         if header is None:
-            raise InvalidInput(f"{source} line {number}: clause data before the 'p cnf' header; got {line!r}")
+            raise InvalidInput(f"{source} line {number}: clause data before the 'p cnf' header; got {line!r}",
+                               argument="text", got=line)
         for token in line.split():
             try:
                 lit = int(token)
             except ValueError:
-                raise InvalidInput(f"{source} line {number}: expected integer literals; got {token!r} in {line!r}") from None
+                raise InvalidInput(f"{source} line {number}: expected integer literals; got {token!r} in {line!r}",
+                                   argument="text", got=line) from None
             if lit == 0:
                 if not current:
-                    raise InvalidInput(f"{source} line {number}: empty clause (a 0 with no literals before it); got {line!r}")
+                    raise InvalidInput(f"{source} line {number}: empty clause (a 0 with no literals before it); got {line!r}",
+                                       argument="text", got=line)
                 clauses.append(tuple(current))
                 current = []
             elif abs(lit) > header[0]:
                 raise InvalidInput(
                     f"{source} line {number}: literal {lit} out of range (the header declares "
-                    f"{header[0]} variables); got {line!r}"
+                    f"{header[0]} variables); got {line!r}", argument="text", got=line
                 )
             else:
                 current.append(lit)
         last_line, last_text = number, line
     if header is None:
-        raise InvalidInput(f"{source}: no 'p cnf N_VARS N_CLAUSES' header; got {len(text.splitlines())} lines without one")
+        raise InvalidInput(f"{source}: no 'p cnf N_VARS N_CLAUSES' header; got {len(text.splitlines())} lines without one",
+                           argument="text", got=len(text.splitlines()))
     if current:
-        raise InvalidInput(f"{source} line {last_line}: the last clause is not terminated by 0; got {last_text!r}")
+        raise InvalidInput(f"{source} line {last_line}: the last clause is not terminated by 0; got {last_text!r}",
+                           argument="text", got=last_text)
     if len(clauses) != header[1]:
-        raise InvalidInput(f"{source}: the header declares {header[1]} clauses; got {len(clauses)}")
+        raise InvalidInput(f"{source}: the header declares {header[1]} clauses; got {len(clauses)}",
+                           argument="text", got=len(clauses))
     name = next((c[len("name:"):].strip() for c in comments if c.startswith("name:")), "")
     return CNF(header[0], tuple(clauses), name=name, comments=tuple(c for c in comments if not c.startswith("name:")))
 
@@ -264,11 +276,12 @@ def read_dimacs(path: str | Path) -> CNF:
     """
     p = Path(path)
     if not p.is_file():
-        raise InvalidInput(f"DIMACS file not found: {path}")
+        raise InvalidInput(f"DIMACS file not found: {path}", argument="path", got=path)
     try:
         text = p.read_text(encoding="ascii")
     except UnicodeDecodeError as exc:
-        raise InvalidInput(f"DIMACS file {path} is not ASCII text (byte {exc.start})") from None
+        raise InvalidInput(f"DIMACS file {path} is not ASCII text (byte {exc.start})",
+                           argument="path", got=path) from None
     cnf = parse_dimacs(text, source=f"DIMACS file {p.name}")
     if not cnf.name:  # name an unnamed file after itself, so its exports do not collide with another's
         cnf = CNF(cnf.n_vars, cnf.clauses, name=p.stem, comments=cnf.comments)
@@ -315,7 +328,8 @@ def _clause_count(n_vars: int, k: int, n_clauses: int | None, ratio: float | Non
         raise InvalidInput(f"k must be an integer in 1..n_vars={n_vars} (distinct variables per clause); got {k!r}",
                            argument="k", got=k)
     if (n_clauses is None) == (ratio is None):
-        raise InvalidInput("give exactly one of n_clauses and ratio (clauses per variable)")
+        raise InvalidInput("give exactly one of n_clauses and ratio (clauses per variable)",
+                           argument="n_clauses", got={"n_clauses": n_clauses, "ratio": ratio})
     if ratio is not None:
         if not (isinstance(ratio, (int, float)) and np.isfinite(ratio) and ratio > 0):
             raise InvalidInput(f"ratio must be a positive number; got {ratio!r}", argument="ratio", got=ratio)
@@ -422,11 +436,11 @@ def graph_coloring(n_vertices: int, *, degree: int, colors: int, seed: int) -> t
 
     for name, value, low in (("n_vertices", n_vertices, 1), ("degree", degree, 0), ("colors", colors, 1)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise InvalidInput(f"{name} must be an integer >= {low}; got {value!r}")
+            raise InvalidInput(f"{name} must be an integer >= {low}; got {value!r}", argument=name, got=value)
     if degree >= n_vertices or (n_vertices * degree) % 2:
         raise InvalidInput(
             f"a {degree}-regular graph on {n_vertices} vertices needs degree < n_vertices and an even "
-            f"n_vertices*degree; got {n_vertices}*{degree}"
+            f"n_vertices*degree; got {n_vertices}*{degree}", argument="degree", got=degree
         )
     graph = nx.random_regular_graph(degree, n_vertices, seed=int(_rng(seed).integers(2**31)))
 
@@ -460,7 +474,7 @@ def _pick_solver(preference: Sequence[str], requested: str | None, *, interrupti
         if interruptible and requested not in INTERRUPTIBLE:
             raise InvalidInput(
                 f"SAT solver {requested!r} cannot be interrupted through PySAT, so it cannot honour a time limit; "
-                f"use one of {', '.join(INTERRUPTIBLE)}"
+                f"use one of {', '.join(INTERRUPTIBLE)}", argument="solver", got=requested
             )
         return requested
     if interruptible:
@@ -558,7 +572,8 @@ def solve(
     name = _pick_solver(PROOF_SOLVER_PREFERENCE if proof else SOLVER_PREFERENCE, solver,
                         interruptible=time_limit is not None)
     if proof and name not in PROOF_SOLVERS:
-        raise InvalidInput(f"SAT solver {name!r} gives no DRUP proof that checks; use one of {', '.join(PROOF_SOLVERS)}")
+        raise InvalidInput(f"SAT solver {name!r} gives no DRUP proof that checks; use one of {', '.join(PROOF_SOLVERS)}",
+                           argument="solver", got=name)
     start = time.perf_counter()
     kwargs = {"with_proof": True} if proof else {}
     with Solver(name=name, bootstrap_with=[list(c) for c in cnf.clauses], **kwargs) as s:

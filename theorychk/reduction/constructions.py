@@ -121,14 +121,16 @@ class Instance:
         """The latent of an assignment (``assignment[i]`` is variable ``i+1``)."""
         a = tuple(bool(v) for v in assignment)
         if len(a) != self.cnf.n_vars:
-            raise InvalidInput(f"assignment must have {self.cnf.n_vars} values; got {len(a)}")
+            raise InvalidInput(f"assignment must have {self.cnf.n_vars} values; got {len(a)}",
+                               argument="assignment", got=a)
         return get_construction(self.construction).encode(self, a)
 
     def decode(self, latent: Sequence[Any]) -> tuple[bool, ...]:
         """The assignment a latent stands for (rounding; exact at preimages)."""
         z = [exact.rational(v) for v in latent]
         if len(z) != self.latent_dim:
-            raise InvalidInput(f"latent must have length {self.latent_dim}; got {len(z)}")
+            raise InvalidInput(f"latent must have length {self.latent_dim}; got {len(z)}",
+                               argument="latent", got=latent)
         return get_construction(self.construction).decode(self, z)
 
     def output(self, latent: Sequence[Any]) -> tuple[Fraction, ...]:
@@ -195,10 +197,12 @@ def _layer(weight: np.ndarray, bias: np.ndarray | None, activation: str = "relu"
 
 def _check_formula(cnf: CNF, what: str) -> tuple[tuple[int, ...], ...]:
     if not isinstance(cnf, CNF):
-        raise InvalidInput(f"{what} needs a CNF; got {type(cnf).__name__}")
+        raise InvalidInput(f"{what} needs a CNF; got {type(cnf).__name__}",
+                           argument="cnf", got=type(cnf).__name__)
     if cnf.n_vars < 1 or cnf.n_clauses < 1:
         raise InvalidInput(
-            f"{what} needs at least one variable and one clause; got {cnf.n_vars} variables and {cnf.n_clauses} clauses"
+            f"{what} needs at least one variable and one clause; got {cnf.n_vars} variables and {cnf.n_clauses} clauses",
+            argument="cnf", got=(cnf.n_vars, cnf.n_clauses)
         )
     return cnf.deduplicated()
 
@@ -340,7 +344,8 @@ def printed_two_layer(cnf: CNF, *, t: int | None = None) -> Instance:
     if bad:
         raise InvalidInput(
             f"construction 'printed' is defined for clauses of exactly three distinct variables (as printed); "
-            f"clause {bad[0]} is {cnf.clauses[bad[0]]}"
+            f"clause {bad[0]} is {cnf.clauses[bad[0]]}",
+            argument=f"cnf.clauses[{bad[0]}]", got=cnf.clauses[bad[0]]
         )
     n, m = cnf.n_vars, len(clauses)
     t = m if t is None else t

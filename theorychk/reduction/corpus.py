@@ -83,7 +83,8 @@ def _pick_formula(n: int, want: str, seed: int) -> tuple[CNF, int]:
         cnf = random_kcnf(n, ratio=RATIO, seed=fseed)
         if solve(cnf).status == want:
             return cnf, fseed
-    raise InvalidInput(f"no {want} random 3-CNF with n = {n} among 1000 seeds")  # pragma: no cover
+    raise InvalidInput(f"no {want} random 3-CNF with n = {n} among 1000 seeds",
+                       argument="n", got=n)  # pragma: no cover
 
 
 def _formulas(seed: int) -> list[tuple[CNF, dict[str, Any], tuple[str, ...]]]:
@@ -241,7 +242,7 @@ def check_corpus(
     root = Path(folder)
     manifest_path = root / "manifest.json"
     if not manifest_path.is_file():
-        raise InvalidInput(f"no manifest.json in corpus folder {folder}")
+        raise InvalidInput(f"no manifest.json in corpus folder {folder}", argument="folder", got=folder)
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     eps = Fraction(manifest["epsilon"])
     results = []

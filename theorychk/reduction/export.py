@@ -78,7 +78,8 @@ def decimal(q: Fraction | int) -> str:
         den //= 5
         fives += 1
     if den != 1:
-        raise InvalidInput(f"{q} has no finite decimal expansion; VNN-LIB bounds are written exactly")
+        raise InvalidInput(f"{q} has no finite decimal expansion; VNN-LIB bounds are written exactly",
+                           argument="q", got=q)
     digits = max(twos, fives, 1)
     scaled = abs(q.numerator) * 10**digits // q.denominator
     text = f"{scaled // 10**digits}.{str(scaled % 10**digits).zfill(digits)}".rstrip("0")
@@ -121,7 +122,8 @@ def write_onnx(instance: Instance, path: str | Path) -> Path:
             if not np.array_equal(arr.astype(np.float32).astype(np.float64), arr):
                 raise InvalidInput(
                     f"instance {instance.name}: layer {i} {what} is not exactly representable in float32; "
-                    f"the ONNX file would hold a different network"
+                    f"the ONNX file would hold a different network",
+                    argument=f"layers[{i}].{what}", got=f"{arr.dtype} array of shape {arr.shape}"
                 )
     return export_onnx(with_explicit_biases(instance.network), Path(path))
 
@@ -140,12 +142,12 @@ def _check_epsilon(instance: Instance, epsilon: Fraction) -> Fraction:
         raise InvalidInput(
             f"construction {instance.construction!r} has a binary latent {{-1, +1}}^n, which VNN-LIB 1.0 cannot "
             f"express (over the real box its answer is trivially sat); export a real-latent construction such as "
-            f"'four-layer'"
+            f"'four-layer'", argument="instance", got=instance.construction
         )
     if instance.gap_linf is None or not eps < instance.gap_linf:
         raise InvalidInput(
             f"construction {instance.construction!r} claims no gap above epsilon {eps}; its VNN-LIB property "
-            f"would not be sound"
+            f"would not be sound", argument="epsilon", got=eps
         )
     return eps
 
@@ -231,7 +233,8 @@ def parse_vnnlib(text: str, *, source: str = "VNN-LIB") -> VnnlibProperty:
     lines = text.splitlines()
     if not lines or lines[0].strip() != VNNLIB_DIALECT:
         got = lines[0] if lines else "an empty file"
-        raise InvalidInput(f"{source} line 1: expected the header {VNNLIB_DIALECT!r}; got {got!r}")
+        raise InvalidInput(f"{source} line 1: expected the header {VNNLIB_DIALECT!r}; got {got!r}",
+                           argument="text", got=got)
     declared: dict[str, int] = {"X": 0, "Y": 0}
     bounds: dict[tuple[str, int, str], Fraction] = {}
     header: dict[str, str] = {}
@@ -247,40 +250,47 @@ def parse_vnnlib(text: str, *, source: str = "VNN-LIB") -> VnnlibProperty:
         if m := _DECLARE.match(line):
             kind, idx = m.group(1), int(m.group(2))
             if kind == "X" and declared["Y"]:
-                raise InvalidInput(f"{source} line {number}: inputs must be declared before outputs; got {line!r}")
+                raise InvalidInput(f"{source} line {number}: inputs must be declared before outputs; got {line!r}",
+                                   argument="text", got=line)
             if idx != declared[kind]:
-                raise InvalidInput(f"{source} line {number}: expected {kind}_{declared[kind]} next; got {line!r}")
+                raise InvalidInput(f"{source} line {number}: expected {kind}_{declared[kind]} next; got {line!r}",
+                                   argument="text", got=line)
             declared[kind] += 1
             continue
         if m := _ASSERT.match(line):
             op, kind, idx, value = m.group(1), m.group(2), int(m.group(3)), Fraction(m.group(4))
             if idx >= declared[kind]:
-                raise InvalidInput(f"{source} line {number}: {kind}_{idx} is used before it is declared; got {line!r}")
+                raise InvalidInput(f"{source} line {number}: {kind}_{idx} is used before it is declared; got {line!r}",
+                                   argument="text", got=line)
             key = (kind, idx, "lo" if op == ">=" else "hi")
             if key in bounds:
-                raise InvalidInput(f"{source} line {number}: a second {op} bound on {kind}_{idx}; got {line!r}")
+                raise InvalidInput(f"{source} line {number}: a second {op} bound on {kind}_{idx}; got {line!r}",
+                                   argument="text", got=line)
             bounds[key] = value
             continue
         raise InvalidInput(
             f"{source} line {number}: expected (declare-const X_i Real), (declare-const Y_j Real) or "
-            f"(assert (<= NAME NUMBER)) / (assert (>= NAME NUMBER)); got {line!r}"
+            f"(assert (<= NAME NUMBER)) / (assert (>= NAME NUMBER)); got {line!r}", argument="text", got=line
         )
     for kind, count in declared.items():
         if count == 0:
-            raise InvalidInput(f"{source}: no {kind}_i declared")
+            raise InvalidInput(f"{source}: no {kind}_i declared", argument="text", got=dict(declared))
         for i in range(count):
             for side in ("lo", "hi"):
                 if (kind, i, side) not in bounds:
                     op = ">=" if side == "lo" else "<="
-                    raise InvalidInput(f"{source}: {kind}_{i} has no {op} bound (every input and output needs both)")
+                    raise InvalidInput(f"{source}: {kind}_{i} has no {op} bound (every input and output needs both)",
+                                       argument="text", got=f"{kind}_{i}")
             if bounds[(kind, i, "lo")] > bounds[(kind, i, "hi")]:
-                raise InvalidInput(f"{source}: {kind}_{i} has lower bound above upper bound")
+                raise InvalidInput(f"{source}: {kind}_{i} has lower bound above upper bound",
+                                   argument="text", got=(bounds[(kind, i, "lo")], bounds[(kind, i, "hi")]))
     eps = None
     if "epsilon" in header:
         try:
             eps = Fraction(header["epsilon"])
         except ValueError:
-            raise InvalidInput(f"{source}: epsilon header {header['epsilon']!r} is not a number") from None
+            raise InvalidInput(f"{source}: epsilon header {header['epsilon']!r} is not a number",
+                               argument="text", got=header["epsilon"]) from None
 
     def side(kind: str, s: str) -> tuple[Fraction, ...]:
         return tuple(bounds[(kind, i, s)] for i in range(declared[kind]))
@@ -292,7 +302,7 @@ def parse_vnnlib(text: str, *, source: str = "VNN-LIB") -> VnnlibProperty:
 def read_vnnlib(path: str | Path) -> VnnlibProperty:
     p = Path(path)
     if not p.is_file():
-        raise InvalidInput(f"VNN-LIB file not found: {path}")
+        raise InvalidInput(f"VNN-LIB file not found: {path}", argument="path", got=path)
     return parse_vnnlib(p.read_text(encoding="ascii"), source=f"VNN-LIB file {p.name}")
 
 
@@ -319,7 +329,8 @@ def export_instance(
     valid = ("cnf", "onnx", "vnnlib", "npz", "json")
     bad = [f for f in formats if f not in valid]
     if bad:
-        raise InvalidInput(f"unknown export format {bad[0]!r}; valid: {', '.join(valid)}")
+        raise InvalidInput(f"unknown export format {bad[0]!r}; valid: {', '.join(valid)}",
+                           argument="formats", got=bad[0])
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stem = stem or instance.name

@@ -52,7 +52,7 @@ def _want(want: str) -> str:
 
 def _positive(name: str, value: int, low: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise InvalidInput(f"{name} must be an integer >= {low}; got {value!r}")
+        raise InvalidInput(f"{name} must be an integer >= {low}; got {value!r}", argument=name, got=value)
     return int(value)
 
 
@@ -67,7 +67,8 @@ def threshold_3cnf(n_vars: int, *, want: str, seed: int) -> tuple[CNF, int]:
         if solve(cnf).status == want:
             name = f"rand3-n{n}-{want.lower()}-s{fseed}"
             return CNF(cnf.n_vars, cnf.clauses, name=name, comments=cnf.comments), fseed
-    raise InvalidInput(f"no {want} random 3-CNF with n = {n} among {MAX_DRAWS} seeds from {seed}")  # pragma: no cover
+    raise InvalidInput(f"no {want} random 3-CNF with n = {n} among {MAX_DRAWS} seeds from {seed}",
+                       argument="n_vars", got=n_vars)  # pragma: no cover
 
 
 def pigeonhole(pigeons: int, holes: int) -> CNF:
@@ -92,7 +93,8 @@ def _regular_graph(n_vertices: int, degree: int, rng: np.random.Generator):
         graph = nx.random_regular_graph(degree, n_vertices, seed=int(rng.integers(2**31)))
         if nx.is_connected(graph):
             return graph
-    raise InvalidInput(f"no connected {degree}-regular graph on {n_vertices} vertices drawn")  # pragma: no cover
+    raise InvalidInput(f"no connected {degree}-regular graph on {n_vertices} vertices drawn",
+                       argument="degree", got=degree)  # pragma: no cover
 
 
 def tseitin(n_vertices: int, *, degree: int = 3, odd: bool, seed: int) -> CNF:
@@ -102,7 +104,8 @@ def tseitin(n_vertices: int, *, degree: int = 3, odd: bool, seed: int) -> CNF:
     v = _positive("n_vertices", n_vertices, 2)
     d = _positive("degree", degree, 1)
     if d >= v or (v * d) % 2:
-        raise InvalidInput(f"a {d}-regular graph on {v} vertices needs degree < n_vertices and even n*d; got {v}*{d}")
+        raise InvalidInput(f"a {d}-regular graph on {v} vertices needs degree < n_vertices and even n*d; got {v}*{d}",
+                           argument="degree", got=degree)
     rng = np.random.default_rng(seed)
     graph = _regular_graph(v, d, rng)
     edges = sorted(tuple(sorted(e)) for e in graph.edges)
@@ -149,4 +152,5 @@ def threshold_coloring(n_vertices: int, *, want: str, seed: int, colors: int = 3
                             f"variable v*{k}+c+1 = vertex v has colour c",))
         if solve(cnf).status == want:
             return cnf, gseed
-    raise InvalidInput(f"no {want} {k}-colouring of G({v}, {m}) among {MAX_DRAWS} seeds from {seed}")  # pragma: no cover
+    raise InvalidInput(f"no {want} {k}-colouring of G({v}, {m}) among {MAX_DRAWS} seeds from {seed}",
+                       argument="n_vertices", got=n_vertices)  # pragma: no cover

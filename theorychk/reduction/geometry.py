@@ -127,7 +127,8 @@ def reduction_preimage(cnf: CNF, construction: str = "four-layer", *, max_vars: 
     if cnf.n_vars > max_vars:
         from theorychk.errors import InvalidInput
 
-        raise InvalidInput(f"reduction_preimage is exhaustive over 2^n latents: n must be <= {max_vars}; got {cnf.n_vars}")
+        raise InvalidInput(f"reduction_preimage is exhaustive over 2^n latents: n must be <= {max_vars}; got {cnf.n_vars}",
+                           argument="cnf", got=cnf.n_vars)
     inst = construct(cnf, construction)
     pre, models = [], []
     for a in itertools.product((False, True), repeat=cnf.n_vars):

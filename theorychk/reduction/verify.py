@@ -145,18 +145,21 @@ def integer_forward(net: Network, latents: np.ndarray) -> np.ndarray:
     x = np.asarray(latents)
     if x.dtype.kind == "f":
         if not np.array_equal(x, np.round(x)):
-            raise InvalidInput("integer_forward needs integer latents")
+            raise InvalidInput("integer_forward needs integer latents", argument="latents", got=latents)
     x = x.astype(np.int64)
     bound = float(np.max(np.abs(x), initial=0))
     for i, layer in enumerate(net.layers):
         w, b = layer.weight, layer.bias
         if not (np.array_equal(w, np.round(w)) and np.array_equal(b, np.round(b))):
-            raise InvalidInput(f"integer_forward needs integer weights; layer {i} has non-integers")
+            raise InvalidInput(f"integer_forward needs integer weights; layer {i} has non-integers",
+                               argument=f"layers[{i}].weight", got="non-integer entries")
         if row_model(layer.activation).family not in ("linear", "relu"):
-            raise InvalidInput(f"integer_forward handles relu and identity; layer {i} is {layer.activation.spec!r}")
+            raise InvalidInput(f"integer_forward handles relu and identity; layer {i} is {layer.activation.spec!r}",
+                               argument=f"layers[{i}].activation", got=layer.activation.spec)
         bound = float(np.max(np.abs(w).sum(axis=1))) * bound + float(np.max(np.abs(b)))
         if bound >= 2.0**62:
-            raise InvalidInput(f"integer_forward: layer {i} values could exceed 2^62; use theorychk.exact.forward")
+            raise InvalidInput(f"integer_forward: layer {i} values could exceed 2^62; use theorychk.exact.forward",
+                               argument="net", got=bound)
         x = x @ w.astype(np.int64).T + b.astype(np.int64)
         if row_model(layer.activation).family == "relu":
             x = np.maximum(x, 0)  # in int64: ReLU's float __call__ would leave the integers
@@ -183,7 +186,8 @@ def _latents(instance: Instance, assignments: np.ndarray) -> np.ndarray:
     rows = [instance.encode(a) for a in assignments]
     out = np.array([[int(v) for v in row] for row in rows], dtype=np.int64)
     if any(Fraction(int(v)) != v for row in rows for v in row):
-        raise InvalidInput(f"construction {instance.construction!r} encodes assignments to non-integer latents")
+        raise InvalidInput(f"construction {instance.construction!r} encodes assignments to non-integer latents",
+                           argument="instance", got=instance.construction)
     return out.reshape(len(assignments), instance.latent_dim)
 
 
@@ -191,7 +195,8 @@ def boolean_preimages(instance: Instance, assignments: np.ndarray) -> np.ndarray
     """For each assignment: is its latent a preimage of the target (exact integer arithmetic)?"""
     target = np.array([int(t) for t in instance.target], dtype=np.int64)
     if any(Fraction(int(t)) != t for t in instance.target):
-        raise InvalidInput("boolean_preimages needs an integer target")
+        raise InvalidInput("boolean_preimages needs an integer target",
+                           argument="instance.target", got=instance.target)
     out = integer_forward(instance.network, _latents(instance, assignments))
     return np.all(out == target, axis=1)
 
@@ -448,7 +453,8 @@ def verify(
     for label, value, low in (("exhaustive_max_vars", exhaustive_max_vars, 0), ("samples", samples, 1),
                               ("max_models", max_models, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise InvalidInput(f"{label} must be an integer >= {low}; got {value!r}")
+            raise InvalidInput(f"{label} must be an integer >= {low}; got {value!r}",
+                               argument=label, got=value)
     if exhaustive_max_vars > 20:
         raise InvalidInput(f"exhaustive_max_vars must be <= 20 (2^20 latents); got {exhaustive_max_vars}",
                            argument="exhaustive_max_vars", got=exhaustive_max_vars)

@@ -547,7 +547,8 @@ def prepare(
     mask_arr = validate_mask(net, mask)
     if not mask_arr.all() and not impl.supports_mask:
         raise InvalidInput(f"method {method!r} does not support masks; use one of "
-                           f"{', '.join(sorted(n for n, m in REGISTRY.items() if m.supports_mask))}")
+                           f"{', '.join(sorted(n for n, m in REGISTRY.items() if m.supports_mask))}",
+                           argument="mask", got=mask)
     noise = check("noise", noise, _NONNEG_OR_NONE)
     Deadline(time_limit)  # validates the time limit before any work
     tol = check("signal_tol", signal_tol, _NONNEG_OR_NONE)

@@ -155,7 +155,7 @@ def check_layerwise_network(net: Network, method: str) -> None:
         )
         raise InvalidInput(
             f"method {method!r} cannot invert {where}: layer {i} has activation {act.spec!r}, "
-            f"which is unsupported; it must be {allowed}"
+            f"which is unsupported; it must be {allowed}", argument=f"layers[{i}].activation", got=act.spec
         )
 
 

@@ -294,7 +294,8 @@ def _load(program: Program, *, tolerances: dict[str, float], options: dict[str, 
     try:
         return Model(program, presolve="off" if big else "choose", tolerances=tolerances, options=options)
     except SolverError:
-        raise InvalidInput("HiGHS rejected the MILP encoding (non-finite bound or coefficient?)") from None
+        raise InvalidInput("HiGHS rejected the MILP encoding (non-finite bound or coefficient?)",
+                           argument="program", got=f"MILP with {program.nnz} nonzeros") from None
 
 
 @dataclass
@@ -963,7 +964,8 @@ def _max_active(net: Network, max_active: object) -> list[int | None]:
     for i, cap in enumerate(max_active):
         cap = check(f"max_active[{i}]", cap, [NON_NEGATIVE_INT])
         if row_model(net.layers[i].activation).family != "relu":
-            raise InvalidInput(f"max_active needs ReLU hidden layers; layer {i} is {net.layers[i].activation}")
+            raise InvalidInput(f"max_active needs ReLU hidden layers; layer {i} is {net.layers[i].activation}",
+                               argument=f"layers[{i}].activation", got=net.layers[i].activation.spec)
         caps.append(int(cap))
     return caps + [None]
 

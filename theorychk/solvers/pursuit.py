@@ -158,17 +158,20 @@ def check_pursuit_network(net: Network, method: str) -> None:
     if net.depth < 2:
         raise InvalidInput(
             f"method {method!r} inverts layer by layer through ReLU hidden layers; the network has "
-            f"{net.depth} layer and no hidden layer (use 'gd' or an LP method)"
+            f"{net.depth} layer and no hidden layer (use 'gd' or an LP method)",
+            argument="net", got=f"{net.depth} layer"
         )
     for i, act in enumerate(net.activations[:-1]):
         if row_model(act).family != "relu":
             raise InvalidInput(
                 f"method {method!r} needs ReLU hidden layers (the sparse model of Aberdam et al.); "
-                f"layer {i} has activation {act.spec!r} (use 'gd' or an LP method)"
+                f"layer {i} has activation {act.spec!r} (use 'gd' or an LP method)",
+                argument=f"layers[{i}].activation", got=act.spec
             )
     out = net.activations[-1]
     if not (row_model(out).family == "relu" or out.invertible):
-        raise InvalidInput(f"method {method!r} cannot handle output activation {out.spec!r}")
+        raise InvalidInput(f"method {method!r} cannot handle output activation {out.spec!r}",
+                           argument=f"layers[{net.depth - 1}].activation", got=out.spec)
 
 
 def _output_inverse(act: Activation, y: np.ndarray) -> tuple[np.ndarray, int]:
@@ -1433,7 +1436,8 @@ def _oracle_input(net: Network, supports: Any, latent_true: Any) -> list[np.ndar
     """The supports the ``oracle`` method is told: given, or those of ``latent_true``."""
     if (supports is None) == (latent_true is None):
         raise InvalidInput(
-            "method 'oracle' needs exactly one of the options supports=[S_1, ..., S_L] or latent_true=z"
+            "method 'oracle' needs exactly one of the options supports=[S_1, ..., S_L] or latent_true=z",
+            argument="supports", got={"supports": supports, "latent_true": latent_true}
         )
     if latent_true is not None:
         z = np.asarray(latent_true, dtype=float)

@@ -71,7 +71,8 @@ def assert_within_bound(theorem: Any, inverter: Callable[[Any, np.ndarray], Any]
     thm = get_theorem(theorem) if isinstance(theorem, str) else theorem
     if noise is not None:
         if "noise" not in {f.name for f in fields(case)}:
-            raise InvalidInput(f"{type(case).__name__} has no noise field; build the case with its noise")
+            raise InvalidInput(f"{type(case).__name__} has no noise field; build the case with its noise",
+                               argument="case", got=type(case).__name__)
         case = replace(case, noise=tuple(float(v) for v in np.ravel(noise)))
     hyp = thm.hypotheses(case)
     if hyp.holds is not True:

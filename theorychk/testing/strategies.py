@@ -63,7 +63,7 @@ RealRange = tuple[float, float]
 
 
 def _bad(strategy: str, name: str, what: str, got: object) -> InvalidInput:
-    return InvalidInput(f"{strategy}: {name} must be {what}; got {got!r}")
+    return InvalidInput(f"{strategy}: {name} must be {what}; got {got!r}", argument=name, got=got)
 
 
 def _is_int(v: object) -> bool:
@@ -119,7 +119,7 @@ def _one_of(strategy: str, name: str, value: object, valid: Sequence[str]) -> st
     close = difflib.get_close_matches(value, valid, n=1) if isinstance(value, str) else []
     hint = f"; did you mean {close[0]!r}?" if close else ""
     error = _bad(strategy, name, "one of " + ", ".join(repr(v) for v in valid), value)
-    raise InvalidInput(str(error) + hint)
+    raise InvalidInput(str(error) + hint, argument=name, got=value)
 
 
 def _flag(strategy: str, name: str, value: object, *, none: bool = False) -> bool | None:
@@ -136,7 +136,8 @@ def _activations(strategy: str, name: str, value: object) -> tuple[str, ...]:
         try:
             parse_activation(spec)
         except InvalidInput as exc:
-            raise InvalidInput(f"{strategy}: {name} has a bad activation: {exc}") from None
+            raise InvalidInput(f"{strategy}: {name} has a bad activation: {exc}",
+                               argument=name, got=spec) from None
     return tuple(value)
 
 

@@ -123,7 +123,8 @@ class Theorem:
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
-            raise InvalidInput(f"theorem status must be one of {STATUSES}; got {self.status!r}")
+            raise InvalidInput(f"theorem status must be one of {STATUSES}; got {self.status!r}",
+                               argument="status", got=self.status)
 
     @property
     def summary(self) -> str:
@@ -140,7 +141,7 @@ class Theorem:
         """The bound with every symbol (name or Symbol; IndexedBase entries as ``"c[0]"`` or the
         Indexed object) replaced by an exact Rational; a number, exact (rational or algebraic)."""
         if self.bound is None:
-            raise InvalidInput(f"{self.name} predicts no bound")
+            raise InvalidInput(f"{self.name} predicts no bound", argument="theorem", got=self.name)
         expr = self.bound
         # integer range symbols (depth etc.) first, so that Products can be expanded
         by_name = {str(s): s for s in expr.free_symbols}
@@ -152,7 +153,7 @@ class Theorem:
         expr = expr.subs({k: v for k, v in subs.items() if k not in ints})
         if expr.free_symbols:
             raise InvalidInput(f"{self.name}: bound still has free symbols {sorted(map(str, expr.free_symbols))}; "
-                               f"give values for {sorted(self.symbols)}")
+                               f"give values for {sorted(self.symbols)}", argument="values", got=values)
         # exact as it stands: no nsimplify, which identifies numbers numerically (PSLQ) and can
         # return a different number close to the exact one
         return expr
@@ -164,7 +165,8 @@ class Theorem:
             return hyp, None
         if result is None:
             if self.run is None:
-                raise InvalidInput(f"{self.name} needs a result (it has no built-in run)")
+                raise InvalidInput(f"{self.name} needs a result (it has no built-in run)",
+                                   argument="result", got=result)
             result = self.run(instance)
         return hyp, self.conclusion(instance, result)
 
@@ -187,7 +189,8 @@ REGISTRY: dict[str, Theorem] = {}
 
 def register(theorem: Theorem) -> Theorem:
     if theorem.name in REGISTRY:
-        raise InvalidInput(f"theorem {theorem.name!r} is already registered")
+        raise InvalidInput(f"theorem {theorem.name!r} is already registered",
+                           argument="theorem", got=theorem.name)
     REGISTRY[theorem.name] = theorem
     return theorem
 
@@ -210,7 +213,8 @@ def get_theorem(name: str) -> Theorem:
         return REGISTRY[name]
     close = difflib.get_close_matches(name, REGISTRY, n=3)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
-    raise InvalidInput(f"unknown theorem {name!r}{hint} (valid: {', '.join(REGISTRY)})")
+    raise InvalidInput(f"unknown theorem {name!r}{hint} (valid: {', '.join(REGISTRY)})",
+                       argument="name", got=name)
 
 
 @dataclass(frozen=True)
@@ -259,7 +263,7 @@ def falsify(theorem: Theorem | str, *, budget: int = 100, seed: int = 0) -> Fals
     thm = get_theorem(theorem) if isinstance(theorem, str) else theorem
     if thm.instances is None or thm.run is None:
         raise InvalidInput(f"{thm.name} has no instance strategy; check it on your own instances with "
-                           f"theorem.check(instance, result)")
+                           f"theorem.check(instance, result)", argument="theorem", got=thm.name)
     if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
         raise InvalidInput(f"budget must be a positive integer; got {budget!r}",
                            argument="budget", got=budget)

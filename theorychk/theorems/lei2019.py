@@ -142,7 +142,8 @@ def layerwise_solve(net: Network, signal: Any) -> tuple[Fraction, ...] | None:
             rows = list(range(layer.n_out))
             rhs = [act.exact_inverse(y[r]) - b[r] for r in rows]
         else:
-            raise InvalidInput(f"layer-wise exact solve needs piecewise-linear activations; got {act.spec!r}")
+            raise InvalidInput(f"layer-wise exact solve needs piecewise-linear activations; got {act.spec!r}",
+                               argument="net", got=act.spec)
         if not rows:
             return None
         sol = exact.solve(layer.weight[rows], rhs)

@@ -111,13 +111,17 @@ class Spec:
     def __post_init__(self) -> None:
         # the Bernoulli objective reads the decoder's logits, so the exported net must apply a sigmoid
         if self.likelihood == "bernoulli" and not isinstance(parse_activation(self.output_activation), Sigmoid):
-            raise InvalidInput(f"{self.name}: a bernoulli likelihood needs a sigmoid output activation")
+            raise InvalidInput(f"{self.name}: a bernoulli likelihood needs a sigmoid output activation",
+                               argument="output_activation", got=self.output_activation)
         if self.likelihood == "gaussian" and not self.sigma > 0:
-            raise InvalidInput(f"{self.name}: a gaussian likelihood needs sigma > 0; got {self.sigma!r}")
+            raise InvalidInput(f"{self.name}: a gaussian likelihood needs sigma > 0; got {self.sigma!r}",
+                               argument="sigma", got=self.sigma)
         if self.likelihood not in ("bernoulli", "gaussian"):
-            raise InvalidInput(f"{self.name}: likelihood must be 'bernoulli' or 'gaussian'; got {self.likelihood!r}")
+            raise InvalidInput(f"{self.name}: likelihood must be 'bernoulli' or 'gaussian'; got {self.likelihood!r}",
+                               argument="likelihood", got=self.likelihood)
         if self.side not in (SIDE, 28):
-            raise InvalidInput(f"{self.name}: side must be {SIDE} (the digits) or 28 (upsampled); got {self.side!r}")
+            raise InvalidInput(f"{self.name}: side must be {SIDE} (the digits) or 28 (upsampled); got {self.side!r}",
+                               argument="side", got=self.side)
 
     @property
     def pixels(self) -> int:

@@ -1,0 +1,123 @@
+"""Every InvalidInput carries its structured fields (issue #15): ``argument`` names the parameter,
+CLI option or file field the message is about, ``got`` is what arrived (or a short description of
+it when the value is huge). ``str(exc)`` stays the pinned one-line message."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import theorychk
+from theorychk import exact
+from theorychk.errors import InvalidInput
+from theorychk.experiments.sweep import plan
+from theorychk.invariants.spark import spark
+from theorychk.reduction.cnf import CNF, parse_dimacs
+from theorychk.testing.strategies import networks
+from theorychk.theorems import get_theorem
+
+PACKAGE = Path(theorychk.__file__).parent
+
+# Files whose InvalidInput calls have not had their fields added yet: the second pass of issue #15
+# (the lead's, after the parallel branches on these files merge). Remove a file from this list in
+# the commit that adds its fields; the stale-entry test below insists on it.
+NOT_YET = frozenset({
+    "network.py",
+    "conv.py",
+    "io/__init__.py",
+    "io/npz.py",
+    "io/onnx.py",
+    "io/pytorch.py",
+    "io/torch_module.py",
+    "certify/batch.py",
+    "certify/certificate.py",
+    "certify/signal.py",
+    "certify/stability.py",
+    "certify/injectivity/domain.py",
+    "certify/injectivity/layer.py",
+    "certify/injectivity/network.py",
+    "check/core.py",
+    "check/drup.py",
+    "check/intmat.py",
+    "solvers/gradient.py",
+    "cli/invert.py",
+    "cli/certify.py",
+})
+
+
+def _calls_without_fields(path: Path) -> list[int]:
+    """Line numbers of ``InvalidInput(...)`` calls (raised or built to be raised) in ``path`` that
+    do not pass both ``argument=`` and ``got=`` as keywords."""
+    missing = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+        if name == "InvalidInput" and not {"argument", "got"} <= {k.arg for k in node.keywords}:
+            missing.append(node.lineno)
+    return missing
+
+
+def _modules() -> dict[str, Path]:
+    return {p.relative_to(PACKAGE).as_posix(): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def test_every_invalid_input_passes_argument_and_got():
+    bad = {rel: lines for rel, p in _modules().items()
+           if rel not in NOT_YET and (lines := _calls_without_fields(p))}
+    assert not bad, f"InvalidInput without argument= and got= at (file: lines) {bad}"
+
+
+def test_the_allow_list_holds_only_files_still_missing_fields():
+    modules = _modules()
+    stale = sorted(rel for rel in NOT_YET if rel not in modules or not _calls_without_fields(modules[rel]))
+    assert not stale, f"remove these from NOT_YET (they pass now, or are gone): {stale}"
+
+
+# Behaviour at public entry points: the fields name what the message names.
+
+def test_exact_rational_names_the_value():
+    with pytest.raises(InvalidInput, match="cannot read 'one half' as an exact rational") as info:
+        exact.rational("one half")
+    assert (info.value.argument, info.value.got) == ("value", "one half")
+
+
+def test_spark_names_the_matrix_and_its_shape():
+    with pytest.raises(InvalidInput, match=r"must be 2-D; got shape \(3,\)") as info:
+        spark(np.ones(3))
+    assert info.value.argument == "A"
+    assert info.value.got == (3,)
+
+
+def test_parse_dimacs_names_the_text_and_the_offending_line():
+    with pytest.raises(InvalidInput, match="literal 3 out of range") as info:
+        parse_dimacs("p cnf 2 1\n1 3 0\n")
+    assert (info.value.argument, info.value.got) == ("text", "1 3 0")
+
+
+def test_cnf_names_the_clause_inside_the_formula():
+    with pytest.raises(InvalidInput, match="clause 1 has literal 0") as info:
+        CNF(2, [(1, 2), (1, 0)])
+    assert (info.value.argument, info.value.got) == ("clauses[1]", (1, 0))
+
+
+def test_get_theorem_names_the_unknown_name():
+    with pytest.raises(InvalidInput, match="unknown theorem 'no-such-theorem'") as info:
+        get_theorem("no-such-theorem")
+    assert (info.value.argument, info.value.got) == ("name", "no-such-theorem")
+
+
+def test_sweep_plan_names_the_empty_grid():
+    with pytest.raises(InvalidInput, match="grid must hold at least one parameter dict") as info:
+        plan([], runs=1, seed=0)
+    assert (info.value.argument, info.value.got) == ("grid", [])
+
+
+def test_strategy_arguments_are_named():
+    with pytest.raises(InvalidInput, match="networks: hidden has a bad activation") as info:
+        networks(hidden=("relu", "nope"))
+    assert (info.value.argument, info.value.got) == ("hidden", "nope")
