@@ -70,6 +70,8 @@ __all__ = [
     "Method",
     "BatchedMethod",
     "REGISTRY",
+    "METHOD_MODULES",
+    "all_methods",
     "register",
     "invert",
     "invert_batch",
@@ -298,22 +300,39 @@ def register(method: Method) -> Method:
     return method
 
 
-def _load_methods() -> None:
-    # Importing the method modules registers them; done lazily so `import theorychk` stays light.
+#: where each shipped method lives: :func:`get_method` imports only the named method's module
+#: (``gd`` needs neither HiGHS nor scipy.sparse; a test keeps this equal to what the modules register)
+METHOD_MODULES: dict[str, str] = {
+    "linf": "lp", "l1": "lp", "relax": "lp", "milp": "milp",
+    "lbp": "pursuit", "latent": "pursuit", "oracle": "pursuit", "gd": "gradient",
+}
+
+
+def _load(module: str) -> None:
+    # Importing a method module registers its methods.
     import importlib
 
-    for module in ("lp", "milp", "pursuit", "gradient"):
-        try:
-            importlib.import_module(f"theorychk.solvers.{module}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"theorychk.solvers.{module}":
-                raise
+    try:
+        importlib.import_module(f"theorychk.solvers.{module}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"theorychk.solvers.{module}":
+            raise
+
+
+def all_methods() -> dict[str, Method]:
+    """Every registered method by name (the shipped ones loaded first): for listings."""
+    for module in dict.fromkeys(METHOD_MODULES.values()):
+        _load(module)
+    return dict(sorted(REGISTRY.items()))
 
 
 def get_method(name: str) -> Method:
-    _load_methods()
+    """The method registered as ``name``, importing only its module; an unknown name lists the
+    valid ones and suggests the closest."""
+    if name not in REGISTRY and name in METHOD_MODULES:
+        _load(METHOD_MODULES[name])
     if name not in REGISTRY:
-        raise unknown_name("inversion method", name, REGISTRY)
+        raise unknown_name("inversion method", name, all_methods())
     return REGISTRY[name]
 
 
@@ -546,7 +565,7 @@ def prepare(
     mask_arr = validate_mask(net, mask)
     if not mask_arr.all() and not impl.supports_mask:
         raise InvalidInput(f"method {method!r} does not support masks; use one of "
-                           f"{', '.join(sorted(n for n, m in REGISTRY.items() if m.supports_mask))}")
+                           f"{', '.join(n for n, m in all_methods().items() if m.supports_mask)}")
     noise = check("noise", noise, _NONNEG_OR_NONE)
     Deadline(time_limit)  # validates the time limit before any work
     tol = check("signal_tol", signal_tol, _NONNEG_OR_NONE)
