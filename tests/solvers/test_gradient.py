@@ -245,3 +245,25 @@ def test_affine_fast_path_is_skipped_where_it_cannot_pay():
     assert gd._affine_path(gaussian_net((6, 40, 120), "plu"))
     assert not gd._affine_path(gaussian_net((6, 40, 120), "tanh"))  # not piecewise linear
     assert not gd._affine_path(gaussian_net((50, 40, 120), "relu"))  # k >= a width
+
+
+@pytest.mark.parametrize("spec", ["relu", "leaky_relu:0.1", "plu:0.1:1.0", "plu:0.25:0.5", "identity"])
+def test_piece_table_breaks_ties_as_the_derivative(spec):
+    # The fast path reads each unit's piece from a per-net table: the piece's slope is the
+    # derivative gradient descent uses, at the breakpoints too, and off them the piece is the
+    # activation's own region (its value there is slope * pre + offset).
+    from theorychk.network import parse_activation
+    from theorychk.solvers.gradient import _PieceTable
+
+    act = parse_activation(spec)
+    table = _PieceTable(act)
+    bps = np.asarray(act.breakpoints, dtype=float)
+    pre = np.concatenate([bps, np.nextafter(bps, -np.inf), np.nextafter(bps, np.inf),
+                          np.linspace(-3, 3, 61), [-np.inf, np.inf]])
+    piece = table.piece(pre)
+    np.testing.assert_array_equal(table.slopes[piece], act.derivative(pre))
+    off = ~np.isin(pre, bps) & np.isfinite(pre)
+    np.testing.assert_array_equal(piece[off], act.region_index(pre[off]))
+    slope, offset, margin = table.on_piece(piece, pre)
+    np.testing.assert_allclose((slope * pre + offset)[off], act(pre[off]), rtol=1e-15, atol=1e-15)
+    assert np.all(margin[: bps.size] == 0)

@@ -175,14 +175,17 @@ def _forward(net: Network, z: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]
     return pres, x
 
 
-def _backprop(net: Network, pres: list[np.ndarray], r: np.ndarray) -> np.ndarray:
-    """``J(z)^T r`` per row, ``J`` the Jacobian of ``G`` at the point whose pre-activations are ``pres``."""
-    delta = r * net.layers[-1].activation.derivative(pres[-1])
+def _backprop(net: Network, pres: list[np.ndarray], r: np.ndarray,
+              slopes: list[np.ndarray] | None = None) -> np.ndarray:
+    """``J(z)^T r`` per row, ``J`` the Jacobian of ``G`` at the point whose pre-activations are ``pres``
+    (``slopes``: the activations' derivatives there, when the caller has them already)."""
+    deriv = slopes if slopes is not None else [layer.activation.derivative(p) for layer, p in zip(net.layers, pres)]
+    delta = r * deriv[-1]
     for k in range(net.depth - 1, -1, -1):
         g = delta @ net.layers[k].weight
         if k == 0:
             return g
-        delta = g * net.layers[k - 1].activation.derivative(pres[k - 1])
+        delta = g * deriv[k - 1]
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -220,29 +223,40 @@ _AFFINE_PATH = True
 _BUILD_ROWS = 64
 
 
-def _piece(act: Activation, pre: np.ndarray) -> np.ndarray:
-    """The index into ``act.regions`` of the piece each pre-activation lies on (int8), with the
-    tie at a breakpoint broken as :meth:`~theorychk.network.Activation.derivative` breaks it
-    (ReLU'(0) = 0, PLU'(±c) = 1), so that the slope of the piece is the derivative gradient
-    descent uses."""
-    idx = act.region_index(pre)
-    slopes = np.array([float(p.slope) for p in act.regions])
-    d = act.derivative(pre)
-    right = np.minimum(idx + 1, len(slopes) - 1)
-    idx = np.where((slopes[idx] != d) & (slopes[right] == d), right, idx)
-    return idx.astype(np.int8)
+class _PieceTable:
+    """An activation's linear pieces as float arrays, read once per net (not per iteration).
 
+    :meth:`piece` is the index into ``act.regions`` of the piece each pre-activation lies on
+    (int8), with the tie at a breakpoint broken as :meth:`~theorychk.network.Activation.derivative`
+    breaks it (ReLU'(0) = 0, PLU'(±c) = 1), so that the slope of the piece is the derivative
+    gradient descent uses: breakpoint ``b_j`` counts to its right piece exactly when the
+    derivative there is the right piece's slope and not the left one's, and the index is the
+    number of breakpoints below (or at, for those) the pre-activation.
+    """
 
-def _on_piece(act: Activation, piece: np.ndarray, pre: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(slope, offset, margin)`` of :func:`_piece`'s pieces: ``act(pre) = slope * pre + offset``
-    there, and ``margin`` is the distance from ``pre`` to the nearest breakpoint."""
-    regions = act.regions
-    slope = np.array([float(p.slope) for p in regions])[piece]
-    offset = np.array([float(p.offset) for p in regions])[piece]
-    bps = np.asarray(act.breakpoints, dtype=float)
-    if bps.size == 0:
-        return slope, offset, np.full_like(pre, np.inf)
-    return slope, offset, np.min(np.abs(pre[..., None] - bps), axis=-1)
+    def __init__(self, act: Activation) -> None:
+        regions = act.regions
+        self.slopes = np.array([float(p.slope) for p in regions])
+        self.offsets = np.array([float(p.offset) for p in regions])
+        self.bps = np.asarray(act.breakpoints, dtype=float)
+        d = act.derivative(self.bps) if self.bps.size else np.empty(0)
+        self.right = [bool(d[j] != self.slopes[j] and d[j] == self.slopes[j + 1]) for j in range(self.bps.size)]
+
+    def piece(self, pre: np.ndarray) -> np.ndarray:
+        idx = np.zeros(pre.shape, np.int8)
+        for b, right in zip(self.bps, self.right, strict=True):
+            idx += (pre >= b) if right else (pre > b)
+        return idx
+
+    def on_piece(self, piece: np.ndarray, pre: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(slope, offset, margin)``: ``act(pre) = slope * pre + offset`` on the piece, and
+        ``margin`` is the distance from ``pre`` to the nearest breakpoint."""
+        if self.bps.size == 0:
+            return self.slopes[piece], self.offsets[piece], np.full_like(pre, np.inf)
+        margin = np.abs(pre - self.bps[0])
+        for b in self.bps[1:]:
+            np.minimum(margin, np.abs(pre - b), out=margin)
+        return self.slopes[piece], self.offsets[piece], margin
 
 
 def _affine_path(net: Network) -> bool:
@@ -310,6 +324,7 @@ class _AffinePieces:
         self.q = np.zeros((rows, k))
         self.r0 = np.zeros(rows)
         self.bnorm = [np.zeros((rows, n)) for n in net.widths[1:]]
+        self.tables = [_PieceTable(act) for act in net.activations]
 
     def keep(self, keep: np.ndarray) -> None:
         for name in ("stable", "ball", "center", "radius", "Q", "q", "r0"):
@@ -338,8 +353,8 @@ class _AffinePieces:
         pres, x = _forward(self.net, z)
         r = m * (x - y)
         loss[out] = 0.5 * np.einsum("ij,ij->i", r, r)
-        acts = self.net.activations
-        pieces = [_piece(act, p) for act, p in zip(acts, pres, strict=True)]
+        tables = self.tables
+        pieces = [t.piece(p) for t, p in zip(tables, pres, strict=True)]
         same = np.ones(out.size, bool)
         for i, pc in enumerate(pieces):
             same &= (pc == self.pattern[i][out]).all(axis=1)
@@ -351,7 +366,9 @@ class _AffinePieces:
             grad[sel] = np.einsum("rkl,rl->rk", self.Q[sel], z[recenter]) + self.q[sel]
         plain = ~recenter
         if plain.any():
-            grad[out[plain]] = _backprop(self.net, [p[plain] for p in pres], r[plain])
+            # the slope of a row's tie-broken piece is the derivative backpropagation uses
+            grad[out[plain]] = _backprop(self.net, [p[plain] for p in pres], r[plain],
+                                         [t.slopes[pc[plain]] for t, pc in zip(tables, pieces, strict=True)])
         self.ball[out[had & ~same]] = False
         self.stable[out] = np.where(same, self.stable[out] + 1, 0)
         build = ~had & (self.stable[out] >= self.patience) & np.isfinite(loss[out])
@@ -359,7 +376,7 @@ class _AffinePieces:
         if not now.any():
             return
         sel = out[now]
-        linear = [_on_piece(act, pc[now], p[now]) for act, pc, p in zip(acts, pieces, pres, strict=True)]
+        linear = [t.on_piece(pc[now], p[now]) for t, pc, p in zip(tables, pieces, pres, strict=True)]
         part = np.flatnonzero(build[now])
         for a in range(0, part.size, _BUILD_ROWS):
             rows = part[a:a + _BUILD_ROWS]
