@@ -267,3 +267,19 @@ def test_piece_table_breaks_ties_as_the_derivative(spec):
     slope, offset, margin = table.on_piece(piece, pre)
     np.testing.assert_allclose((slope * pre + offset)[off], act(pre[off]), rtol=1e-15, atol=1e-15)
     assert np.all(margin[: bps.size] == 0)
+
+
+def test_default_step_norms_are_computed_once_per_net(monkeypatch):
+    # A batch inverted in chunks shares the signal-independent SVDs of default_step (one per layer).
+    from theorychk.solvers import gradient as gd
+
+    net = gaussian_net((4, 12, 30), "relu", seed=5)
+    y = net(np.random.default_rng(1).standard_normal((6, 4)))
+    calls = []
+    real = np.linalg.norm
+    monkeypatch.setattr(gd.np.linalg, "norm", lambda x, *a, **k: (calls.append(a[:1] or k.get("ord")), real(x, *a, **k))[1])
+    first = gradient_descent(net, y[:3], rng=np.random.default_rng(0), iterations=5)
+    svds = sum(1 for c in calls if c in ((2,), 2))
+    gradient_descent(net, y[3:], rng=np.random.default_rng(0), iterations=5)
+    assert svds == 2 and sum(1 for c in calls if c in ((2,), 2)) == svds  # none for the second chunk
+    assert first.step == gd.default_step(net, np.ones(30, bool))
