@@ -295,8 +295,9 @@ def default_workers() -> int:
 
 def free_cores(load: float | None = None) -> tuple[int, str]:
     """Cores a batch may expect to have to itself, and why: the cores this process may run on
-    (:func:`default_workers`) less the other jobs' runnable processes, read as the one-minute
-    load average rounded (``load``: given instead of read, for tests); at least 1.
+    (:func:`default_workers`) less the runnable processes, read as the one-minute load average
+    rounded (``load``: given instead of read, for tests); at least 1. The average lags: it still
+    counts a job (yours too) that ended within the last minute or so.
 
     On a shared machine a second worker on a core another job is using buys no throughput and
     costs its start-up and the contention (issue 18: 2 workers on 2 cores at load 10 were slower
