@@ -61,13 +61,15 @@ def _modules_after(argv, cwd):
 def test_small_command_imports_only_what_it_uses(tmp_path):
     # `invariants M.npy --spark --json` on a 10 x 20 integer matrix: numpy, flint and highspy for
     # the spark, nothing for the other invariants (theorychk.invariants imports on first use), no
-    # pydantic for the option parsing and no rich for a JSON answer
+    # pydantic for the option parsing and no rich for a JSON answer; no scipy: the spark's LPs
+    # hand _highs.Program dense rows, compressed without scipy.sparse (0.1 s CPU to import)
     np.save(tmp_path / "M.npy", np.random.default_rng(0).integers(-3, 4, (10, 20)))
     names = _modules_after(["invariants", "M.npy", "--spark", "--json", "--time-limit", "60"], tmp_path)
     assert "theorychk.invariants.spark" in names and "numpy" in names  # it did the work
     tops = {n.split(".")[0] for n in names}
     assert tops & NEVER == set()
     assert "rich" not in tops
+    assert "highspy" in tops and "scipy" not in tops  # the LP stages ran, on dense rows
     assert not names & {"theorychk.invariants.cnorm", "theorychk.invariants.subrank", "theorychk.invariants.mu_s",
                         "theorychk.solvers", "theorychk.io"}
 
