@@ -29,6 +29,11 @@ and ``step=None``, meaning ``1 / (phi'_max**2 * prod_i ||W_i||_2**2)`` -- an upp
 curvature of ``f`` for piecewise-linear nets, so the fixed step never diverges there (the
 papers' steps were tuned per experiment, which a default cannot be).
 
+``polish=True`` (the default) stops a signal at the least-squares point of its current
+activation pattern as soon as that point passes the same gradient-norm rule, checked by a
+forward and backward pass there (:meth:`_AffinePieces.polish`, ``docs/solvers-pursuit.md``);
+``polish=False`` runs the pure iteration of the papers.
+
 SOLVED means the kept restart stopped by the gradient-norm rule (a stationary point, not
 necessarily the global minimum -- the residuals filled in by :func:`~theorychk.solvers.invert`
 tell); running to the cap gives UNKNOWN ``"iteration limit"``; a non-finite loss on every
@@ -56,6 +61,7 @@ from theorychk._validation import (
     POSITIVE,
     POSITIVE_INT,
     ArrayLike,
+    Boolean,
     ConstraintSpec,
     Interval,
     ListOf,
@@ -156,6 +162,7 @@ _GD_PARAMS: dict[str, ConstraintSpec] = {
     "optimizer": [Options({"sgd", "adam"})],
     "grad_tol": [NON_NEGATIVE],
     "check_every": [POSITIVE_INT],
+    "polish": [Boolean],
 }
 
 
@@ -346,6 +353,8 @@ class _AffinePieces:
         self.r0 = np.zeros(rows)
         self.bnorm = [np.zeros((rows, n)) for n in net.widths[1:]]
         self.tables = [_PieceTable(act) for act in net.activations]
+        #: rows whose maps were built by the last call (their pattern just held ``patience`` times)
+        self.fresh = np.zeros(rows, bool)
 
     def keep(self, keep: np.ndarray) -> None:
         for name in ("stable", "ball", "center", "radius", "Q", "q", "r0"):
@@ -358,6 +367,7 @@ class _AffinePieces:
         rows = z.shape[0]
         loss = np.empty(rows)
         grad = np.empty_like(z)
+        self.fresh = np.zeros(rows, bool)
         inside = self.ball & (np.linalg.norm(z - self.center, axis=1) < self.radius)
         if inside.any():
             zi, qi = z[inside], self.q[inside]
@@ -393,6 +403,7 @@ class _AffinePieces:
         self.ball[out[had & ~same]] = False
         self.stable[out] = np.where(same, self.stable[out] + 1, 0)
         build = ~had & (self.stable[out] >= self.patience) & np.isfinite(loss[out])
+        self.fresh[out[build]] = True
         now = recenter | build
         if not now.any():
             return
@@ -434,6 +445,40 @@ class _AffinePieces:
         self.q[rows] = np.einsum("rnk,rn->rk", a, msq * e)
         self.r0[rows] = 0.5 * np.einsum("rn,rn->r", m * e, m * e)
 
+    def polish(self, rows: np.ndarray, z: np.ndarray, grad: np.ndarray, y: np.ndarray,
+               m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The minimiser of each row's quadratic, checked as the plain path checks a point.
+
+        ``z* = z - Q^{-1} grad`` is the least-squares solution on the active rows of the row's
+        current pattern (one Newton step on the quadratic). It counts only where a forward pass
+        at ``z*`` finds the row's stored pieces again (so ``f`` there is the quadratic, and
+        ``z*`` is the minimiser of ``f`` over the region) -- the caller then applies the
+        method's own stopping rule to the backpropagated gradient. Returns ``(ok, z*, loss,
+        gradient)``; ``ok`` is False where ``Q`` is singular or the pattern differs.
+        """
+        ok = np.ones(rows.size, bool)
+        q = self.Q[rows]
+        try:
+            step = np.linalg.solve(q, grad[:, :, None])[:, :, 0]
+        except np.linalg.LinAlgError:  # some Q singular: a region with no unique minimiser
+            step = np.zeros_like(grad)
+            for j in range(rows.size):
+                try:
+                    step[j] = np.linalg.solve(q[j], grad[j])
+                except np.linalg.LinAlgError:
+                    ok[j] = False
+        zs = z - step
+        with np.errstate(over="ignore", invalid="ignore"):
+            pres, x = _forward(self.net, zs)
+        r = m * (x - y)
+        loss = 0.5 * np.einsum("ij,ij->i", r, r)
+        pieces = [t.piece(p) for t, p in zip(self.tables, pres, strict=True)]
+        for i, pc in enumerate(pieces):
+            ok &= (pc == self.pattern[i][rows]).all(axis=1)
+        ok &= np.isfinite(loss)
+        grad_s = _backprop(self.net, pres, r, [t.slopes[pc] for t, pc in zip(self.tables, pieces, strict=True)])
+        return ok, zs, loss, grad_s
+
 
 @dataclass(frozen=True)
 class DescentRun:
@@ -453,6 +498,8 @@ class DescentRun:
     cut: np.ndarray
     #: per signal: iterations summed over its restarts (``total_iterations`` sums these)
     row_iterations: np.ndarray
+    #: per signal: the kept restart stopped at its region's least-squares point (``polish``)
+    polished: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     info: dict[str, Any] = field(default_factory=dict)
 
 
@@ -470,7 +517,8 @@ def _descend(
     grad_tol: float,
     deadline: Deadline | RowBudget,
     check_every: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    polish: bool = False,
+) -> tuple[np.ndarray, ...]:
     """Run every row of ``z`` independently; rows that stop are frozen and dropped at checks.
 
     A row's trajectory and stopping do not depend on the other rows (the stopping rules are per
@@ -495,6 +543,7 @@ def _descend(
     evaluate: _Backprop | _AffinePieces = _AffinePieces(net, rows) if _affine_path(net) else _Backprop(net)
     quad_out = np.zeros(rows, dtype=bool)  # the recorded loss came from a quadratic form, at quad_at
     quad_at = np.zeros_like(z)
+    polished = np.zeros(rows, dtype=bool)  # stopped at the minimiser of their region's quadratic
     with np.errstate(over="ignore", invalid="ignore"):
         for k in range(iterations + 1):
             if k % check_every == 0:
@@ -523,6 +572,22 @@ def _descend(
             gnorm_out[active[live]] = gnorm[live]
             bad = live & ~(np.isfinite(loss) & np.isfinite(gnorm))
             done = live & (gnorm <= grad_tol)
+            if polish and quad is not None:
+                try_ = np.flatnonzero(live & ~bad & ~done & evaluate.fresh)
+                if try_.size:
+                    ok, zs, lz, gz = evaluate.polish(try_, za[try_], grad[try_], ya[try_], ma[try_])
+                    gzn = np.linalg.norm(gz, axis=1)
+                    # the method's own stop (gradient norm at the point, by backpropagation), and
+                    # no worse than where the row is: then the row stops at z*
+                    ok &= (gzn <= grad_tol) & (lz <= loss[try_] * (1.0 + 1e-9) + 1e-300)
+                    hit = try_[ok]
+                    if hit.size:
+                        za[hit] = zs[ok]
+                        loss[hit], gnorm[hit] = lz[ok], gzn[ok]
+                        loss_out[active[hit]], gnorm_out[active[hit]] = lz[ok], gzn[ok]
+                        quad_out[active[hit]] = False
+                        polished[active[hit]] = True
+                        done[hit] = True
             if bad.any() or done.any():
                 div_out[active[bad]] = True
                 loss_out[active[bad]] = np.inf
@@ -549,7 +614,7 @@ def _descend(
     if fix.size:
         r = mask[fix] * (_forward(net, quad_at[fix])[1] - y[fix])
         loss_out[fix] = 0.5 * np.einsum("ij,ij->i", r, r)
-    return z, loss_out, gnorm_out, iters_out, conv_out, div_out, cut_out
+    return z, loss_out, gnorm_out, iters_out, conv_out, div_out, cut_out, polished
 
 
 def _init(net: Network, init: object, batch: int) -> np.ndarray:
@@ -577,6 +642,7 @@ def gradient_descent(
     grad_tol: float = 1e-9,
     deadline: Deadline | RowBudget | None = None,
     check_every: int = 50,
+    polish: bool = True,
 ) -> DescentRun:
     """Gradient descent on ``1/2 ||(G(z) - y)[mask]||^2`` for a batch of signals at once.
 
@@ -603,6 +669,11 @@ def gradient_descent(
         when its share of the time runs out (``cut``), the others go on; a Deadline stops all.
     check_every : int
         Iterations between deadline checks and the compaction of stopped rows.
+    polish : bool
+        Piecewise-linear nets with ``k`` below every width: at each build of a row's quadratic
+        model, try its minimiser ``z*`` and stop there if ``z*`` lies on the same activation
+        pattern, meets ``grad_tol`` by backpropagation and has no larger loss (see the module
+        docstring). ``False``: the pure iteration.
 
     Examples
     --------
@@ -631,9 +702,9 @@ def gradient_descent(
     z0 = starts.reshape(batch * restarts, net.latent_dim)
     rep_y = np.repeat(y, restarts, axis=0)
     rep_m = np.repeat(m, restarts, axis=0)
-    z, loss, gnorm, iters, conv, div, cut = _descend(
+    z, loss, gnorm, iters, conv, div, cut, polished = _descend(
         net, z0, rep_y, rep_m, step=step, iterations=iterations, momentum=momentum, decay=decay,
-        optimizer=optimizer, grad_tol=grad_tol, check_every=check_every,
+        optimizer=optimizer, grad_tol=grad_tol, check_every=check_every, polish=polish,
         # a signal's restarts share its time
         deadline=deadline.for_rows(np.repeat(np.arange(batch), restarts)),
     )
@@ -661,6 +732,7 @@ def gradient_descent(
         total_iterations=int(iters.sum()),
         cut=cut.reshape(shape).any(axis=1),
         row_iterations=iters.reshape(shape).sum(axis=1),
+        polished=polished[pick],
     )
 
 
@@ -678,6 +750,7 @@ _GD_DEFAULTS: dict[str, Any] = {
     "grad_tol": 1e-9,
     "init": None,
     "check_every": 50,
+    "polish": True,
 }
 
 #: options of method ``gd``: those of :func:`gradient_descent`, but ``step`` may list a grid
@@ -700,7 +773,8 @@ class GradientDescent:
     in increasing order as in [1] Section 6.1, or ``None`` for the curvature bound),
     ``iterations`` (10,000), ``momentum`` (0; [1] Section 6.2 uses 0.9), ``decay`` (1),
     ``restarts`` (1), ``optimizer`` (``"sgd"`` or ``"adam"``), ``grad_tol`` (1e-9), ``init``
-    (start of restart 0), ``check_every`` (50). ``noise`` is not used. Masks: yes (the loss sums
+    (start of restart 0), ``check_every`` (50), ``polish`` (True: finish on the last region by
+    one checked least-squares solve; False: the pure iteration). ``noise`` is not used. Masks: yes (the loss sums
     over observed coordinates only). Every activation of :mod:`theorychk.network` is supported.
 
     Batched (:meth:`run_batch`): many signals go through one :func:`gradient_descent` call per
@@ -755,7 +829,7 @@ def _invert_rows(
             net, y[todo], mask=mask, rng=[rngs[int(i)] for i in todo], restarts=opts["restarts"], init=init,
             step=step, iterations=opts["iterations"], momentum=opts["momentum"], decay=opts["decay"],
             optimizer=opts["optimizer"], grad_tol=opts["grad_tol"], deadline=deadline.for_rows(todo),
-            check_every=opts["check_every"],
+            check_every=opts["check_every"], polish=opts["polish"],
         )
         stop = run.converged | run.cut
         for j, i in enumerate(todo):
@@ -805,6 +879,7 @@ def _inversion(
             "loss": float(run.loss[j]),
             "grad_norm": float(run.grad_norm[j]),
             "restart_kept": int(run.restart[j]),
+            "polished": bool(run.polished[j]),
         },
     )
 
