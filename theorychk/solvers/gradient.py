@@ -554,14 +554,16 @@ def _descend(
                     cut_out[active[late]] = True
                     iters_out[active[late]] = k
                     frozen |= late
-                if frozen.any():  # compact: write frozen rows back and drop them
-                    z[active[frozen]] = za[frozen]
-                    keep = ~frozen
-                    active, za, ya, ma = active[keep], za[keep], ya[keep], ma[keep]
-                    vel, sq, frozen = vel[keep], sq[keep], frozen[keep]
-                    evaluate.keep(keep)
-                if active.size == 0:
-                    break
+            # compact at once, not at the next check: a stopped row would otherwise pay up to
+            # check_every more forward passes (a polished row's z* is rarely inside its ball)
+            if frozen.any():  # write frozen rows back and drop them
+                z[active[frozen]] = za[frozen]
+                keep = ~frozen
+                active, za, ya, ma = active[keep], za[keep], ya[keep], ma[keep]
+                vel, sq, frozen = vel[keep], sq[keep], frozen[keep]
+                evaluate.keep(keep)
+            if active.size == 0:
+                break
             loss, grad, quad = evaluate(za, ya, ma)
             gnorm = np.linalg.norm(grad, axis=1)
             live = ~frozen
@@ -668,7 +670,7 @@ def gradient_descent(
         A :class:`~theorychk.runtime.RowBudget` over the signals stops each signal's restarts
         when its share of the time runs out (``cut``), the others go on; a Deadline stops all.
     check_every : int
-        Iterations between deadline checks and the compaction of stopped rows.
+        Iterations between deadline checks (stopped rows are dropped from the batch at once).
     polish : bool
         Piecewise-linear nets with ``k`` below every width: at each build of a row's quadratic
         model, try its minimiser ``z*`` and stop there if ``z*`` lies on the same activation
