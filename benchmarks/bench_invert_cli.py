@@ -341,7 +341,7 @@ def report(lin, pur, spk, startup, args, load0, load1, wall) -> str:
                 f"{r['base_ok']} / {r['cli_ok']} / {r['cli1_ok']} / {r['lib_ok']} | {r['cli_counts']} | "
                 f"{r['base_iters']} |"
             )
-        lines += [
+        lines += [""] + [
             f"`gd` in the library, the polish (default) against the pure iteration (`polish=False`), same "
             f"starts: {_ms(r['lib'])} vs {_ms(r['plain'])} ms CPU per signal, success {r['lib_ok']} vs "
             f"{r['plain_ok']} of {r['n']}, iterations median / max {r['lib_iters']} vs {r['plain_iters']}, "
