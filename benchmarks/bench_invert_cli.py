@@ -1,9 +1,10 @@
 """The user's path (issue 18): the ``theorychk`` command end to end next to the library call and
-the published method, in one run.
+the published method, in one run, in CPU seconds (and wall).
 
 Usage::
 
-    python benchmarks/bench_invert_cli.py [--signals 200] [--pursuit-signals 200] [--quick]
+    python benchmarks/bench_invert_cli.py [--signals 200] [--pursuit-signals 200]
+        [--baseline-signals N] [--only linf,pursuit,startup,spark] [--quick]
 
 * ``linf``: for k = 20, 60, 100 a ``k → 250 → 600`` ReLU net (as ``bench_linf.py``) saved as
   ONNX and read back (float32 weights), 200 planted signals ``y = G(z)`` in one ``Y.npy``.
@@ -11,21 +12,24 @@ Usage::
   subprocess (process start, imports, model read included; default ``--workers``, and
   ``--workers 1``); the library's ``invert_batch`` in this process; the published method
   (``bench_linf.baseline_invert``: cvxopt, one LP per ε rebuilt from scratch) on the same
-  signals; and the floor — one least-squares solve per layer on the active rows (Gram matrix +
-  Cholesky, what the fast path must do at least). Success: ‖ẑ − z‖₂/‖z‖₂ ≤ 1e-3.
-* ``latent`` and ``gd`` on the 20 → 128 → 392 → 784 net of ``bench_latent_pursuit.py`` saved
-  as ONNX: the CLI end to end (default workers and ``--workers 1``) and the library's batched
-  call against paper 004's methods as published (``published_pursuit.py``: PyTorch, batched),
-  on the same signals.
-* start-up: median wall time of fresh processes for ``theorychk --help`` and a small
+  signals (``--baseline-signals N``: the first N only); and the floor -- one least-squares
+  solve per layer on the active rows (Gram matrix + Cholesky, what the fast path must do at
+  least). Success: ‖ẑ − z‖₂/‖z‖₂ ≤ 1e-3.
+* ``pursuit``: ``latent`` and ``gd`` on the 20 → 128 → 392 → 784 net of
+  ``bench_latent_pursuit.py`` saved as ONNX: the CLI end to end (default workers and
+  ``--workers 1``) and the library's batched call against paper 004's methods as published
+  (``published_pursuit.py``: PyTorch, batched), on the same signals.
+* ``startup``: median CPU and wall time of fresh processes for ``theorychk --help`` and a small
   ``invariants --spark`` next to ``python -c pass`` and ``python -c "import numpy"``.
-* ``invariants --spark`` on a 12 × 24 integer matrix of spark 13: the CLI end to end against
-  the toqito-style float enumeration (``bench_spark.baseline_spark``), extrapolated from its
-  measured rate beyond its budget.
+* ``spark``: ``invariants --spark`` on a 12 × 24 integer matrix of spark 13: the CLI end to end
+  against the toqito-style float enumeration (``bench_spark.baseline_spark``), extrapolated from
+  its measured rate beyond its budget.
 
-This process runs BLAS single-threaded (threadpoolctl) for the baseline and the library; the
-CLI subprocesses get an environment without thread variables, so what they run is the
-command's own choice. The load average is recorded: the machine is shared.
+CPU time: ``time.process_time()`` in this process, ``resource.getrusage(RUSAGE_CHILDREN)`` for a
+CLI process (its worker processes included). This process runs BLAS single-threaded
+(threadpoolctl) for the baseline and the library; the CLI subprocesses get an environment
+without thread variables, so what they run is the command's own choice. The load average is
+recorded: the machine is shared, so wall times move with it; CPU times much less.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import json
 import math
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -59,19 +64,29 @@ from theorychk.solvers import invert_batch  # noqa: E402
 from theorychk.solvers.gradient import gradient_descent  # noqa: E402
 from theorychk.solvers.pursuit import latent_pursuit  # noqa: E402
 
+PARTS = ("linf", "pursuit", "startup", "spark")
 RESULTS = HERE / "results" / "invert_cli.md"
 WT = HERE.parent
 
 
-def cli(args: list[str]) -> tuple[float, dict]:
-    """Run ``theorychk ARGS`` as a user would; wall seconds (process start included) and its JSON."""
-    env = user_env()
-    t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "theorychk", *args], capture_output=True, text=True, env=env)
-    wall = time.perf_counter() - t0
+def children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def run_process(argv: list[str], **kwargs) -> tuple[subprocess.CompletedProcess, float, float]:
+    """``argv`` in a fresh process: the result, wall seconds and CPU seconds (its children included)."""
+    c0, t0 = children_cpu(), time.perf_counter()
+    proc = subprocess.run(argv, capture_output=True, text=True, **kwargs)
+    return proc, time.perf_counter() - t0, children_cpu() - c0
+
+
+def cli(args: list[str]) -> tuple[float, float, dict]:
+    """Run ``theorychk ARGS`` as a user would: wall and CPU seconds (process start included), its JSON."""
+    proc, wall, cpu = run_process([sys.executable, "-m", "theorychk", *args], env=user_env())
     if proc.returncode not in (0, 1):
         raise RuntimeError(f"theorychk {' '.join(args)} failed: {proc.stderr[-2000:]}")
-    return wall, json.loads(proc.stdout)
+    return wall, cpu, json.loads(proc.stdout)
 
 
 def user_env() -> dict[str, str]:
@@ -84,7 +99,7 @@ def user_env() -> dict[str, str]:
 
 
 def startup_rows(tmp: Path, runs: int) -> list[dict]:
-    """Median wall time of ``runs`` fresh processes for each command (one warm-up run first)."""
+    """Median CPU and wall time of ``runs`` fresh processes for each command (one warm-up run first)."""
     import statistics
 
     m = tmp / "M.npy"
@@ -99,22 +114,23 @@ def startup_rows(tmp: Path, runs: int) -> list[dict]:
     ]
     rows = []
     for label, argv in cases:
-        subprocess.run(argv, capture_output=True, env=user_env(), cwd=tmp, check=True)  # warm: .pyc, disk cache
-        walls = []
+        run_process(argv, env=user_env(), cwd=tmp, check=True)  # warm: .pyc, disk cache
+        walls, cpus = [], []
         for _ in range(runs):
-            t0 = time.perf_counter()
-            subprocess.run(argv, capture_output=True, env=user_env(), cwd=tmp, check=True)
-            walls.append(time.perf_counter() - t0)
-        rows.append({"label": label, "median": statistics.median(walls), "min": min(walls), "max": max(walls),
-                     "runs": runs})
+            _, wall, cpu = run_process(argv, env=user_env(), cwd=tmp, check=True)
+            walls.append(wall)
+            cpus.append(cpu)
+        rows.append({"label": label, "cpu": statistics.median(cpus), "cpu_min": min(cpus), "cpu_max": max(cpus),
+                     "wall": statistics.median(walls), "runs": runs})
         print(f"startup {label}: {rows[-1]}", file=sys.stderr, flush=True)
     return rows
 
 
 def timed(fn):
-    t0 = time.perf_counter()
+    """``fn()``, its CPU seconds in this process and its wall seconds."""
+    c0, t0 = time.process_time(), time.perf_counter()
     out = fn()
-    return out, time.perf_counter() - t0
+    return out, time.process_time() - c0, time.perf_counter() - t0
 
 
 def success(z_hat: np.ndarray, z: np.ndarray) -> int:
@@ -133,7 +149,7 @@ def floor_solve(weights: list[np.ndarray], y: np.ndarray) -> np.ndarray:
     return x
 
 
-def linf_rows(tmp: Path, n: int, seed: int) -> list[dict]:
+def linf_rows(tmp: Path, n: int, seed: int, n_base: int) -> list[dict]:
     rows = []
     for k in (20, 60, 100):
         rng = np.random.default_rng([seed, k])
@@ -149,20 +165,22 @@ def linf_rows(tmp: Path, n: int, seed: int) -> list[dict]:
         z = rng.normal(size=(n, k))
         y = np.array([net.forward(v) for v in z])
         np.save(tmp / "Y.npy", y)
-        r: dict = {"k": k, "n": n}
+        nb = min(n, n_base)
+        r: dict = {"k": k, "n": n, "n_base": nb}
         for label, extra in (("cli", []), ("cli1", ["--workers", "1"])):
-            wall, rep = cli(["invert", str(path), "--signal", str(tmp / "Y.npy"), "--method", "linf",
-                             "--out", str(tmp / "Z.npy"), "--json", *extra])
-            r[label] = wall / n
-            r[label + "_ok"] = success(np.load(tmp / "Z.npy"), z)
+            wall, cpu, rep = cli(["invert", str(path), "--signal", str(tmp / "Y.npy"), "--method", "linf",
+                                  "--out", str(tmp / "Z.npy"), "--json", *extra])
+            zc = np.load(tmp / "Z.npy")
+            r[label], r[label + "_wall"] = cpu / n, wall / n
+            r[label + "_ok"], r[label + "_ok_base"] = success(zc, z), success(zc[:nb], z[:nb])
             r[label + "_workers"] = rep["runtime"]["workers"]
             r[label + "_blas"] = rep["runtime"]["blas_threads"]
-        res, t = timed(lambda: invert_batch(net, y, method="linf"))
-        r["lib"], r["lib_ok"] = t / n, success(np.array([q.latent for q in res]), z)
-        zf, t = timed(lambda: np.array([floor_solve(ws, v) for v in y]))
+        res, t, w = timed(lambda: invert_batch(net, y, method="linf"))
+        r["lib"], r["lib_wall"], r["lib_ok"] = t / n, w / n, success(np.array([q.latent for q in res]), z)
+        zf, t, w = timed(lambda: np.array([floor_solve(ws, v) for v in y]))
         r["floor"], r["floor_ok"] = t / n, success(zf, z)
-        zb, t = timed(lambda: np.array([bench_linf.baseline_invert(ws, v)[0] for v in y]))
-        r["base"], r["base_ok"] = t / n, success(zb, z)
+        zb, t, w = timed(lambda: np.array([bench_linf.baseline_invert(ws, v)[0] for v in y[:nb]]))
+        r["base"], r["base_wall"], r["base_ok"] = t / nb, w / nb, success(zb, z[:nb])
         rows.append(r)
         print(f"linf k={k}: {r}", file=sys.stderr, flush=True)
     return rows
@@ -194,21 +212,29 @@ def pursuit_rows(tmp: Path, n: int, seed: int, torch_threads: int) -> list[dict]
         extra = ["--option", "momentum=0.9"] if method == "gd" else []  # the paper's Sec. 6.2 setting
         r: dict = {"method": method, "n": n, "options": " ".join(extra)}
         for label, workers in (("cli", []), ("cli1", ["--workers", "1"])):
-            wall, rep = cli(["invert", str(path), "--signal", str(tmp / "Y.npy"), "--method", method, "--seed", "2",
-                             "--out", str(tmp / "Z.npy"), "--json", *extra, *workers])
-            r[label], r[label + "_ok"] = wall / n, success(np.load(tmp / "Z.npy"), z)
+            wall, cpu, rep = cli(["invert", str(path), "--signal", str(tmp / "Y.npy"), "--method", method, "--seed",
+                                  "2", "--out", str(tmp / "Z.npy"), "--json", *extra, *workers])
+            r[label], r[label + "_wall"], r[label + "_ok"] = cpu / n, wall / n, success(np.load(tmp / "Z.npy"), z)
             r[label + "_workers"], r[label + "_counts"] = rep["runtime"]["workers"], rep["status_counts"]
+            r[label + "_reason"] = rep["runtime"]["workers_reason"]
         if method == "latent":
-            run, t = timed(lambda: latent_pursuit(net, y))
+            run, t, w = timed(lambda: latent_pursuit(net, y))
         else:
-            run, t = timed(lambda: gradient_descent(net, y, rng=np.random.default_rng(2), momentum=0.9))
-        r["lib"], r["lib_ok"] = t / n, success(run.latent, z)
+            run, t, w = timed(lambda: gradient_descent(net, y, rng=np.random.default_rng(2), momentum=0.9))
+            # the pure iteration (polish=False), to show the polish costs no success
+            plain, tp, _ = timed(lambda: gradient_descent(net, y, rng=np.random.default_rng(2), momentum=0.9,
+                                                          polish=False))
+            r["plain"], r["plain_ok"] = tp / n, success(plain.latent, z)
+            r["plain_iters"] = (int(np.median(plain.iterations)), int(plain.iterations.max()))
+            r["lib_iters"] = (int(np.median(run.iterations)), int(run.iterations.max()))
+            r["polished"] = int(run.polished.sum())
+        r["lib"], r["lib_wall"], r["lib_ok"] = t / n, w / n, success(run.latent, z)
         if method == "latent":
-            (zp, its), t = timed(lambda: pub.latent_pursuit(tn, yt))
+            (zp, its), t, w = timed(lambda: pub.latent_pursuit(tn, yt))
         else:
-            (zp, its), t = timed(lambda: pub.gradient_descent(tn, yt, seed=2))
+            (zp, its), t, w = timed(lambda: pub.gradient_descent(tn, yt, seed=2))
             its = {"gd": its}
-        r["base"], r["base_ok"] = t / n, success(zp.numpy(), z)
+        r["base"], r["base_wall"], r["base_ok"] = t / n, w / n, success(zp.numpy(), z)
         r["base_iters"] = {k: (int(v.median()), int(v.max())) for k, v in its.items()}
         rows.append(r)
         print(f"{method}: {r}", file=sys.stderr, flush=True)
@@ -218,15 +244,15 @@ def pursuit_rows(tmp: Path, n: int, seed: int, torch_threads: int) -> list[dict]
 def spark_row(tmp: Path, seed: int, budget: float) -> dict:
     a, _ = bench_spark.full_spark_instance(12, np.random.default_rng(seed))
     np.save(tmp / "M.npy", a)
-    wall, rep = cli(["invariants", str(tmp / "M.npy"), "--spark", "--json"])
+    wall, cpu, rep = cli(["invariants", str(tmp / "M.npy"), "--spark", "--json"])
     value = rep["results"][0].get("value")
     got, t_base, calls = bench_spark.baseline_spark(a, budget)
     extrapolated = got is None
     if extrapolated:
         need = sum(math.comb(24, k) for k in range(1, 13)) + 1  # every subset below spark 13, then one
         t_base = t_base / calls * need
-    return {"value": value, "cli": wall, "base": t_base, "extrapolated": extrapolated, "calls": calls,
-            "base_answer": got}
+    return {"value": value, "cli": cpu, "cli_wall": wall, "base": t_base, "extrapolated": extrapolated,
+            "calls": calls, "base_answer": got}
 
 
 def torch_version() -> str:
@@ -235,88 +261,118 @@ def torch_version() -> str:
     return torch.__version__
 
 
-def report(lin, pur, spk, startup, args, load0, load1, wall) -> str:
-    import highspy
+def _ms(x: float) -> str:
+    return f"{1e3 * x:.1f}" if x >= 0.01 else f"{1e3 * x:.2f}"
 
+
+def report(lin, pur, spk, startup, args, load0, load1, wall) -> str:
+    from theorychk._highs import new_highs  # silent: highspy.Highs() prints its banner on stdout
+
+    ran = ",".join(args.only)
     lines = [
         "# The user's path: `theorychk invert` / `invariants` end to end vs the library and the published methods",
         "",
         f"`python benchmarks/bench_invert_cli.py --signals {args.signals} --pursuit-signals {args.pursuit_signals}"
-        f" --torch-threads {args.torch_threads}`"
+        f" --baseline-signals {args.baseline_signals} --torch-threads {args.torch_threads}"
+        f"{'' if ran == ','.join(PARTS) else ' --only ' + ran}`"
         f" — one run, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Machine: {platform.machine()}, "
         f"{os.cpu_count()} cores shared with other jobs; load average {load0:.2f} at start, {load1:.2f} at end "
-        f"(`uptime`). Python {platform.python_version()}, numpy {np.__version__}, HiGHS {highspy.Highs().version()}"
+        f"(`uptime`). Python {platform.python_version()}, numpy {np.__version__}, HiGHS {new_highs().version()}"
         f", {bench_linf.BASELINE}. Wall time of this run: {wall:.0f} s.",
         "",
-        "CLI = `theorychk invert NET.onnx --signal Y.npy --method linf --out Z.npy --json` in a subprocess, wall "
-        "time of the whole process (start, imports, ONNX read, inversions, JSON) divided by the number of "
-        "signals; default `--workers` (the cores) and `--workers 1`. Library = `invert_batch(net, Y, "
-        "method='linf')` in one process. Published = `bench_linf.baseline_invert` (cvxopt per ε, the LP "
-        "rebuilt every time). Floor = one least-squares solve per layer on the active rows. Success = "
-        "‖ẑ − z‖₂/‖z‖₂ ≤ 1e-3.",
-        "",
-        "## `linf`, k → 250 → 600 ReLU nets saved as ONNX (ms per inversion)",
-        "",
-        "| k | signals | published | CLI (workers) | CLI --workers 1 | library | floor | **published / CLI** | "
-        "published / CLI w1 | CLI / floor | success published / CLI / library |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
-    ]
-    for r in lin:
-        lines.append(
-            f"| {r['k']} | {r['n']} | {1e3 * r['base']:.1f} | {1e3 * r['cli']:.2f} ({r['cli_workers']}) | "
-            f"{1e3 * r['cli1']:.2f} | {1e3 * r['lib']:.2f} | {1e3 * r['floor']:.2f} | "
-            f"**{r['base'] / r['cli']:.1f}×** | {r['base'] / r['cli1']:.1f}× | {r['cli'] / r['floor']:.1f}× | "
-            f"{r['base_ok']} / {r['cli_ok']} / {r['lib_ok']} |"
-        )
-    lines += [
-        "",
-        f"BLAS threads in the CLI runs (threadpoolctl, from its JSON): "
-        f"{sorted({r['cli_blas'] for r in lin} | {r['cli1_blas'] for r in lin})}.",
-        "",
-        f"## `latent` and `gd`, 20 → 128 → 392 → 784 net (ReLU, ReLU, PLU) saved as ONNX, {pur[0]['n'] if pur else 0} "
-        "signals (ms per inversion)",
-        "",
-        f"Published = `benchmarks/published_pursuit.py`: paper 004's Algorithm 5 (Alg. 3 FISTA as printed, Alg. 4 "
-        f"linearised ADMM, Eq. 18 for z, debiasing by gradient descent) and its Sec. 6.2 gradient-descent baseline "
-        f"(momentum 0.9, 10,000 iterations), PyTorch {torch_version()} on the CPU, float64, the {pur[0]['n'] if pur else 0} signals in one "
-        f"batch, {args.torch_threads} thread(s). CLI = `theorychk invert lp.onnx --signal Y.npy --method METHOD "
-        "--seed 2 --out Z.npy --json` (`gd`: `--option momentum=0.9`, the paper's setting; `latent`: its defaults, "
-        "no debiasing). Library = `latent_pursuit(net, Y)` / `gradient_descent(net, Y, momentum=0.9)` in this "
-        "process, BLAS single-threaded.",
-        "",
-        "| method | published | CLI (workers) | CLI --workers 1 | library | **published / CLI** | published / CLI w1 | "
-        "published / library | success published / CLI / CLI w1 / library | CLI statuses | published iterations "
-        "median / max |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|",
-    ]
-    for r in pur:
-        lines.append(
-            f"| {r['method']} | {1e3 * r['base']:.1f} | {1e3 * r['cli']:.2f} ({r['cli_workers']}) | "
-            f"{1e3 * r['cli1']:.2f} | {1e3 * r['lib']:.2f} | **{r['base'] / r['cli']:.1f}×** | "
-            f"{r['base'] / r['cli1']:.1f}× | {r['base'] / r['lib']:.1f}× | "
-            f"{r['base_ok']} / {r['cli_ok']} / {r['cli1_ok']} / {r['lib_ok']} | {r['cli_counts']} | "
-            f"{r['base_iters']} |"
-        )
-    lines += [
-        "",
-        "## Start-up: median wall time of fresh processes (s)",
-        "",
-        "| command | median | min | max | runs |",
-        "|---|---:|---:|---:|---:|",
-    ]
-    for r in startup:
-        lines.append(f"| {r['label']} | {r['median']:.3f} | {r['min']:.3f} | {r['max']:.3f} | {r['runs']} |")
-    lines += [
-        "",
-        "## `invariants --spark`, 12 × 24 integer matrix of spark 13",
-        "",
-        "| spark | CLI end to end (s) | toqito-style float enumeration (s) | **ratio** |",
-        "|---:|---:|---:|---:|",
-        f"| {spk['value']} | {spk['cli']:.2f} | {'~' if spk['extrapolated'] else ''}{spk['base']:.1f}"
-        f"{' (extrapolated from ' + str(spk['calls']) + ' subsets in the budget)' if spk['extrapolated'] else ''} | "
-        f"**{spk['base'] / spk['cli']:.0f}×** |",
+        "Times are **CPU** milliseconds per inversion (`time.process_time()` here; `getrusage(RUSAGE_CHILDREN)` "
+        "for a CLI process, its workers included), the ratios too; wall ratios (which move with the load of the "
+        "shared machine) in their own column. CLI = the whole process (start, imports, ONNX read, inversions, "
+        "JSON) divided by the number of signals; default `--workers` (the free cores, decided by the command) "
+        "and `--workers 1`. Success = ‖ẑ − z‖₂/‖z‖₂ ≤ 1e-3.",
         "",
     ]
+    if lin:
+        lines += [
+            f"## `linf`, k → 250 → 600 ReLU nets saved as ONNX ({lin[0]['n']} signals; published on the first "
+            f"{lin[0]['n_base']})",
+            "",
+            "CLI = `theorychk invert NET.onnx --signal Y.npy --method linf --out Z.npy --json`. Library = "
+            "`invert_batch(net, Y, method='linf')` in one process. Published = `bench_linf.baseline_invert` (cvxopt "
+            "per ε, the LP rebuilt every time), on the first signals of the same file. Floor = one least-squares "
+            "solve per layer on the active rows (Gram + Cholesky).",
+            "",
+            "| k | published | CLI (workers) | CLI --workers 1 | library | floor | **published / CLI** | "
+            "published / CLI w1 | wall: published / CLI | CLI w1 / floor | success published / CLI (same signals) "
+            "/ CLI all / library |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        ]
+        for r in lin:
+            lines.append(
+                f"| {r['k']} | {_ms(r['base'])} | {_ms(r['cli'])} ({r['cli_workers']}) | {_ms(r['cli1'])} | "
+                f"{_ms(r['lib'])} | {_ms(r['floor'])} | **{r['base'] / r['cli']:.1f}×** | {r['base'] / r['cli1']:.1f}× "
+                f"| {r['base_wall'] / r['cli_wall']:.1f}× | {r['cli1'] / r['floor']:.1f}× | "
+                f"{r['base_ok']}/{r['n_base']} / {r['cli_ok_base']}/{r['n_base']} / {r['cli_ok']}/{r['n']} / "
+                f"{r['lib_ok']}/{r['n']} |"
+            )
+        lines += [
+            "",
+            f"BLAS threads in the CLI runs (threadpoolctl, from its JSON): "
+            f"{sorted({r['cli_blas'] for r in lin} | {r['cli1_blas'] for r in lin})}.",
+            "",
+        ]
+    if pur:
+        lines += [
+            f"## `latent` and `gd`, 20 → 128 → 392 → 784 net (ReLU, ReLU, PLU) saved as ONNX, {pur[0]['n']} signals",
+            "",
+            f"Published = `benchmarks/published_pursuit.py`: paper 004's Algorithm 5 (Alg. 3 FISTA as printed, Alg. "
+            f"4 linearised ADMM, Eq. 18 for z, debiasing by gradient descent) and its Sec. 6.2 gradient-descent "
+            f"baseline (momentum 0.9, 10,000 iterations), PyTorch {torch_version()} on the CPU, float64, the "
+            f"{pur[0]['n']} signals in one batch, {args.torch_threads} thread(s). CLI = `theorychk invert lp.onnx "
+            "--signal Y.npy --method METHOD --seed 2 --out Z.npy --json` (`gd`: `--option momentum=0.9`, the "
+            "paper's setting; `latent`: its defaults, no debiasing). Library = `latent_pursuit(net, Y)` / "
+            "`gradient_descent(net, Y, momentum=0.9)` in this process, BLAS single-threaded.",
+            "",
+            "| method | published | CLI (workers) | CLI --workers 1 | library | **published / CLI** | published / CLI "
+            "w1 | published / library | wall: published / CLI | success published / CLI / CLI w1 / library | CLI "
+            "statuses | published iterations median / max |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|",
+        ]
+        for r in pur:
+            lines.append(
+                f"| {r['method']} | {_ms(r['base'])} | {_ms(r['cli'])} ({r['cli_workers']}) | {_ms(r['cli1'])} | "
+                f"{_ms(r['lib'])} | **{r['base'] / r['cli']:.1f}×** | {r['base'] / r['cli1']:.1f}× | "
+                f"{r['base'] / r['lib']:.1f}× | {r['base_wall'] / r['cli_wall']:.1f}× | "
+                f"{r['base_ok']} / {r['cli_ok']} / {r['cli1_ok']} / {r['lib_ok']} | {r['cli_counts']} | "
+                f"{r['base_iters']} |"
+            )
+        lines += [""] + [
+            f"`gd` in the library, the polish (default) against the pure iteration (`polish=False`), same "
+            f"starts: {_ms(r['lib'])} vs {_ms(r['plain'])} ms CPU per signal, success {r['lib_ok']} vs "
+            f"{r['plain_ok']} of {r['n']}, iterations median / max {r['lib_iters']} vs {r['plain_iters']}, "
+            f"{r['polished']} signals stopped by the polish."
+            for r in pur if "plain" in r
+        ]
+        lines += ["", "Workers the CLI chose (default): " + "; ".join(
+            f"{r['method']}: {r['cli_reason']}" for r in pur) + ".", ""]
+    if startup:
+        lines += [
+            "## Start-up: fresh processes (s)",
+            "",
+            "| command | CPU median | CPU min | CPU max | wall median | runs |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for r in startup:
+            lines.append(f"| {r['label']} | {r['cpu']:.3f} | {r['cpu_min']:.3f} | {r['cpu_max']:.3f} | "
+                         f"{r['wall']:.3f} | {r['runs']} |")
+        lines.append("")
+    if spk:
+        lines += [
+            "## `invariants --spark`, 12 × 24 integer matrix of spark 13",
+            "",
+            "| spark | CLI end to end, CPU (wall) s | toqito-style float enumeration, CPU s | **ratio (CPU)** |",
+            "|---:|---:|---:|---:|",
+            f"| {spk['value']} | {spk['cli']:.2f} ({spk['cli_wall']:.2f}) | {'~' if spk['extrapolated'] else ''}"
+            f"{spk['base']:.1f}"
+            f"{' (extrapolated from ' + str(spk['calls']) + ' subsets in the budget)' if spk['extrapolated'] else ''}"
+            f" | **{spk['base'] / spk['cli']:.0f}×** |",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -324,24 +380,39 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--signals", type=int, default=200)
     ap.add_argument("--pursuit-signals", type=int, default=200)
+    ap.add_argument("--baseline-signals", type=int, default=None,
+                    help="signals the published linf method inverts (the first of the same file; default: all)")
     ap.add_argument("--torch-threads", type=int, default=1,
                     help="threads of the PyTorch baseline (1: faster than 2 on this shared 2-core machine)")
     ap.add_argument("--startup-runs", type=int, default=15)
     ap.add_argument("--spark-budget", type=float, default=20.0, help="CPU seconds for the float enumeration")
     ap.add_argument("--seed", type=int, default=2019)
+    ap.add_argument("--only", type=lambda t: [p.strip() for p in t.split(",") if p.strip()], default=list(PARTS),
+                    help=f"comma-separated parts to run, of {','.join(PARTS)} (default: all)")
     ap.add_argument("--quick", action="store_true", help="20 signals, 8 for latent/gd, 3 s spark budget")
-    ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--out", type=Path, default=RESULTS, help="results file (written unless --quick)")
     args = ap.parse_args(argv)
+    bad = [p for p in args.only if p not in PARTS]
+    if bad:
+        ap.error(f"--only: unknown part(s) {bad}; choose from {','.join(PARTS)}")
     if args.quick:
         args.signals, args.pursuit_signals, args.spark_budget, args.startup_runs = 20, 8, 3.0, 3
+        args.baseline_signals = min(args.baseline_signals or 5, 5)
+    if args.baseline_signals is None:
+        args.baseline_signals = args.signals
     load0 = os.getloadavg()[0]
     t0 = time.perf_counter()
+    lin, pur, spk, startup = [], [], {}, []
     with threadpool_limits(limits=1), tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        lin = linf_rows(tmp, args.signals, args.seed)
-        startup = startup_rows(tmp, args.startup_runs)
-        pur = pursuit_rows(tmp, args.pursuit_signals, 0, args.torch_threads) if args.pursuit_signals else []
-        spk = spark_row(tmp, args.seed, args.spark_budget)
+        if "linf" in args.only:
+            lin = linf_rows(tmp, args.signals, args.seed, args.baseline_signals)
+        if "startup" in args.only:
+            startup = startup_rows(tmp, args.startup_runs)
+        if "pursuit" in args.only and args.pursuit_signals:
+            pur = pursuit_rows(tmp, args.pursuit_signals, 0, args.torch_threads)
+        if "spark" in args.only:
+            spk = spark_row(tmp, args.seed, args.spark_budget)
     text = report(lin, pur, spk, startup, args, load0, os.getloadavg()[0], time.perf_counter() - t0)
     print(text)
     if not args.quick:

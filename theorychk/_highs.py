@@ -7,7 +7,10 @@ every HiGHS model of theorychk shares:
 * :class:`Program` — ``min c·x  s.t.  row_lower ≤ A x ≤ row_upper,  col_lower ≤ x ≤ col_upper``,
   some columns integral: plain arrays, so it pickles (:mod:`theorychk.solvers.milp` hands one to
   a child interpreter). ``A`` arrives dense or as a ``scipy.sparse`` matrix (CSR, CSC, COO ...)
-  and is kept as CSR, passed to HiGHS in one ``passModel`` call — no Python loop over rows.
+  and is kept as CSR arrays, passed to HiGHS in one ``passModel`` call — no Python loop over rows.
+  A dense ``A`` is compressed by numpy alone: scipy.sparse (0.1 s CPU to import) is imported only
+  for a sparse ``A`` or when :attr:`Program.a` is read, so ``theorychk invariants --spark`` starts
+  without it.
 * :class:`Model` — a :class:`Program` loaded into a silent HiGHS instance with the tolerances
   (:data:`LP_TOLERANCES` unless the caller names others), presolve and options set; warm-started
   re-solves after bound or coefficient changes; :meth:`Model.solve` hands HiGHS what is left of a
@@ -43,15 +46,19 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import sys
 
 import highspy
 import numpy as np
-import scipy.sparse as sp
 
 from theorychk.errors import InvalidInput, SolverError
 from theorychk.runtime import Deadline
 from theorychk.verdict import EngineStatus
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 __all__ = [
     "BASIC",
@@ -261,9 +268,10 @@ class Program:
     """``min cost·x  s.t.  row_lower ≤ a x ≤ row_upper,  col_lower ≤ x ≤ col_upper``, the columns
     in ``integer`` integral (a binary is an integer column with bounds ``[0, 1]``).
 
-    ``a``: a 2-D array or any ``scipy.sparse`` matrix; kept as a CSR array without stored zeros
-    (duplicate entries of a COO matrix are summed). Bounds may be ``±INF``; a scalar bound or cost
-    applies to every row or column. Everything is a plain array: a ``Program`` pickles.
+    ``a``: a 2-D array or any ``scipy.sparse`` matrix; kept as CSR arrays (``indptr``,
+    ``indices``, ``data``) without stored zeros (duplicate entries of a COO matrix are summed).
+    Bounds may be ``±INF``; a scalar bound or cost applies to every row or column. Everything is a
+    plain array: a ``Program`` pickles.
 
     Examples
     --------
@@ -273,7 +281,10 @@ class Program:
     ((1, 2), 2, False)
     """
 
-    a: sp.csr_array
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+    n_cols: int
     cost: np.ndarray
     col_lower: np.ndarray
     col_upper: np.ndarray
@@ -283,28 +294,37 @@ class Program:
 
     def __init__(self, a: Any, *, cost: Any, col_lower: Any, col_upper: Any, row_lower: Any, row_upper: Any,
                  integer: Sequence[int] | np.ndarray | None = None) -> None:
-        if sp.issparse(a):
-            m = sp.csr_array(a, dtype=np.float64, copy=True)
+        sparse = sys.modules.get("scipy.sparse")  # an A is sparse only if scipy.sparse is loaded
+        if sparse is not None and sparse.issparse(a):
+            m = sparse.csr_array(a, dtype=np.float64, copy=True)
+            m.sum_duplicates()
+            m.eliminate_zeros()
+            m.sort_indices()
+            indptr, indices, data, (nrow, ncol) = m.indptr, m.indices, m.data, m.shape
         else:
             dense = np.asarray(a, dtype=np.float64)
             if dense.ndim != 2:
                 raise InvalidInput(f"the constraint matrix must be 2-D; got shape {dense.shape}",
                                    argument="a", got=dense.shape)
-            m = sp.csr_array(dense)
-        m.sum_duplicates()
-        m.eliminate_zeros()
-        m.sort_indices()
-        if not np.isfinite(m.data).all():
-            r, c = _first_bad(m)
-            raise InvalidInput(f"the constraint matrix must be finite; got {m[r, c]} at row {r}, column {c}",
-                               argument="a", got=m[r, c])
-        nrow, ncol = m.shape
+            nrow, ncol = dense.shape
+            stored = dense != 0  # NaN and inf are stored, and rejected below
+            indptr = np.concatenate(([0], np.cumsum(stored.sum(axis=1))))
+            indices = np.nonzero(stored)[1]
+            data = dense[stored]
+        if not np.isfinite(data).all():
+            k = int(np.flatnonzero(~np.isfinite(data))[0])
+            r = int(np.searchsorted(indptr, k, side="right") - 1)
+            raise InvalidInput(f"the constraint matrix must be finite; got {data[k]} at row {r}, column {int(indices[k])}",
+                               argument="a", got=float(data[k]))
         cols = np.zeros(0, dtype=np.int64) if integer is None else np.unique(np.asarray(integer, dtype=np.int64))
         if cols.size and (cols[0] < 0 or cols[-1] >= ncol):
             raise InvalidInput(f"integer must list columns in [0, {ncol}); got {cols.tolist()}",
                                argument="integer", got=cols.tolist())
         values = {
-            "a": m,
+            "indptr": np.asarray(indptr, dtype=np.int32),
+            "indices": np.asarray(indices, dtype=np.int32),
+            "data": np.asarray(data, dtype=np.float64),
+            "n_cols": int(ncol),
             "cost": _vector("cost", cost, ncol, bound=False),
             "col_lower": _vector("col_lower", col_lower, ncol, bound=True),
             "col_upper": _vector("col_upper", col_upper, ncol, bound=True),
@@ -316,22 +336,23 @@ class Program:
             object.__setattr__(self, name, value)
 
     @property
+    def a(self) -> sp.csr_array:
+        """The constraint matrix as a ``scipy.sparse`` CSR array (imports scipy.sparse)."""
+        import scipy.sparse as sp
+
+        return sp.csr_array((self.data, self.indices, self.indptr), shape=self.shape)
+
+    @property
     def shape(self) -> tuple[int, int]:
-        return self.a.shape
+        return (self.indptr.size - 1, self.n_cols)
 
     @property
     def nnz(self) -> int:
-        return int(self.a.nnz)
+        return int(self.data.size)
 
     @property
     def is_mip(self) -> bool:
         return bool(self.integer.size)
-
-
-def _first_bad(m: sp.csr_array) -> tuple[int, int]:
-    k = int(np.flatnonzero(~np.isfinite(m.data))[0])
-    row = int(np.searchsorted(m.indptr, k, side="right") - 1)
-    return row, int(m.indices[k])
 
 
 class Model:
@@ -364,13 +385,12 @@ class Model:
         nrow, ncol = program.shape
         self.nrow, self.ncol = nrow, ncol
         h = new_highs(presolve=presolve, **_tolerance_options(tolerances, self.is_mip), **(options or {}))
-        a = program.a
         kinds = np.zeros(ncol, dtype=np.int32)
         kinds[program.integer] = int(highspy.HighsVarType.kInteger)
         status = h.passModel(
-            ncol, nrow, int(a.nnz), int(highspy.MatrixFormat.kRowwise), 1, 0.0,
+            ncol, nrow, program.nnz, int(highspy.MatrixFormat.kRowwise), 1, 0.0,
             program.cost, program.col_lower, program.col_upper, program.row_lower, program.row_upper,
-            a.indptr.astype(np.int32), a.indices.astype(np.int32), a.data, kinds,
+            program.indptr, program.indices, program.data, kinds,
         )
         if status == highspy.HighsStatus.kError:
             raise SolverError(f"HiGHS rejected the {'MILP' if self.is_mip else 'LP'} ({nrow} rows, {ncol} columns)")

@@ -30,7 +30,6 @@ the exact kernel sees the same dyadic rationals).
 from __future__ import annotations
 
 import functools
-import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -842,6 +841,8 @@ class Network:
     # ---- identity ------------------------------------------------------------------------
     def fingerprint(self) -> str:
         """sha256 over shapes, stored dtypes, the weights and biases as stored, and activations."""
+        import hashlib  # here, not at start-up: loading OpenSSL costs ~7 ms CPU in every command
+
         h = hashlib.sha256(b"theorychk-network-v1")
         for layer in self.layers:
             np_dtype = np.dtype(layer.dtype).newbyteorder("<")

@@ -45,6 +45,7 @@ __all__ = [
     "single_threaded_blas",
     "blas_threads",
     "default_workers",
+    "free_cores",
 ]
 
 #: The environment variables through which a user chooses BLAS / OpenMP thread counts.
@@ -291,3 +292,28 @@ def default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not on Linux
         return max(1, os.cpu_count() or 1)
+
+
+def free_cores(load: float | None = None) -> tuple[int, str]:
+    """Cores a batch may expect to have to itself, and why: the cores this process may run on
+    (:func:`default_workers`) less the runnable processes, read as the one-minute load average
+    rounded (``load``: given instead of read, for tests); at least 1. The average lags: it still
+    counts a job (yours too) that ended within the last minute or so.
+
+    On a shared machine a second worker on a core another job is using buys no throughput and
+    costs its start-up and the contention (issue 18: 2 workers on 2 cores at load 10 were slower
+    than one process), so a batch started with one core free runs in this process.
+
+    >>> free_cores(load=0.2)[0] == default_workers()
+    True
+    >>> free_cores(load=1e9)[0]
+    1
+    """
+    cores = default_workers()
+    if load is None:
+        try:
+            load = os.getloadavg()[0]
+        except (AttributeError, OSError):  # pragma: no cover - not on Unix
+            return cores, f"{cores} core(s), load unknown"
+    free = max(1, min(cores, cores - int(load + 0.5)))
+    return free, f"{free} of {cores} core(s) free at load average {load:.2f}"

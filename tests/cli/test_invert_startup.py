@@ -61,13 +61,15 @@ def _modules_after(argv, cwd):
 def test_small_command_imports_only_what_it_uses(tmp_path):
     # `invariants M.npy --spark --json` on a 10 x 20 integer matrix: numpy, flint and highspy for
     # the spark, nothing for the other invariants (theorychk.invariants imports on first use), no
-    # pydantic for the option parsing and no rich for a JSON answer
+    # pydantic for the option parsing and no rich for a JSON answer; no scipy: the spark's LPs
+    # hand _highs.Program dense rows, compressed without scipy.sparse (0.1 s CPU to import)
     np.save(tmp_path / "M.npy", np.random.default_rng(0).integers(-3, 4, (10, 20)))
     names = _modules_after(["invariants", "M.npy", "--spark", "--json", "--time-limit", "60"], tmp_path)
     assert "theorychk.invariants.spark" in names and "numpy" in names  # it did the work
     tops = {n.split(".")[0] for n in names}
     assert tops & NEVER == set()
     assert "rich" not in tops
+    assert "highspy" in tops and "scipy" not in tops  # the LP stages ran, on dense rows
     assert not names & {"theorychk.invariants.cnorm", "theorychk.invariants.subrank", "theorychk.invariants.mu_s",
                         "theorychk.solvers", "theorychk.io"}
 
@@ -83,6 +85,9 @@ def test_invert_with_a_method_option_imports_no_pydantic(tmp_path):
     names = _modules_after(["invert", "net.onnx", "--signal", "Y.npy", "--method", "gd", "--option", "momentum=0.9",
                             "--option", "iterations=50", "--seed", "1", "--workers", "1", "--json"], tmp_path)
     assert "theorychk.solvers.gradient" in names
+    # get_method imports the named method's module only: gd needs no HiGHS, no scipy.sparse, no LP
+    assert not names & {"theorychk.solvers.lp", "theorychk.solvers.milp", "theorychk._highs", "highspy",
+                        "scipy.sparse"}
     # the lean ONNX read loads onnx's protobuf classes, not the onnx package (test below)
     lean = {"onnx.onnx_ml_pb2", "onnx.onnx_cpp2py_export"}
     assert {n.split(".")[0] for n in names if not n.startswith(tuple(lean))} & NEVER == set()
@@ -133,7 +138,9 @@ def test_reading_an_onnx_model_does_not_import_onnx(tmp_path):
 
 def test_method_names_in_help_are_the_registered_ones():
     from theorychk.cli.invert import METHOD_NAMES
-    from theorychk.solvers import REGISTRY, get_method
+    from theorychk.solvers import METHOD_MODULES, REGISTRY, all_methods
 
-    get_method("linf")  # loads every method module
-    assert sorted(METHOD_NAMES) == sorted(REGISTRY)
+    assert sorted(METHOD_NAMES) == sorted(all_methods()) == sorted(REGISTRY)  # all_methods loads every module
+    assert sorted(METHOD_MODULES) == sorted(METHOD_NAMES)
+    for name, module in METHOD_MODULES.items():  # each name where get_method looks for it
+        assert type(REGISTRY[name]).__module__ == f"theorychk.solvers.{module}"

@@ -190,7 +190,7 @@ def test_auto_workers_start_only_when_the_measured_startup_pays(planted, monkeyp
     # The decision rule, with the measured start-up replaced: huge -> finish here; free -> workers.
     # Either way the results are the ones of workers=1 (up to gd's batched rounding).
     net, _, y = planted
-    monkeypatch.setattr("theorychk.runtime.default_workers", lambda: 2)
+    monkeypatch.setattr("theorychk.runtime.free_cores", lambda: (2, "2 of 2 core(s) free at load average 0.00"))
     monkeypatch.setattr(batch_module, "_startup_seconds", lambda prepared, pinned: startup)
     stream = invert_stream(net, y, method="gd", seed=3, iterations=200, workers="auto")
     assert stream.workers_reason.startswith("auto: deciding")
@@ -216,3 +216,17 @@ def test_explicit_workers_are_obeyed_and_say_so(planted, monkeypatch):
 def test_startup_probe_measures_a_real_worker(planted):
     net, _, _ = planted
     assert batch_module._startup_seconds(prepare(net, method="gd"), False) > 0
+
+
+def test_auto_workers_run_here_when_one_core_is_free(planted, monkeypatch):
+    # Other jobs hold all cores but one: no worker is probed or started, and the reason says why.
+    from theorychk import runtime
+
+    net, _, y = planted
+    monkeypatch.setattr(runtime, "default_workers", lambda: 2)
+    monkeypatch.setattr(runtime.os, "getloadavg", lambda: (1.6, 1.0, 0.5))
+    monkeypatch.setattr(batch_module, "_startup_seconds", lambda prepared, pinned: pytest.fail("probed"))
+    stream = invert_stream(net, y, method="gd", seed=3, iterations=50, workers="auto")
+    assert len(dict(stream)) == len(y)
+    assert (stream.workers, stream.workers_reason) == (1, "auto: 1 of 2 core(s) free at load average 1.60")
+    assert runtime.free_cores(load=0.4) == (2, "2 of 2 core(s) free at load average 0.40")

@@ -2,11 +2,13 @@
 :func:`invert_batch` and :func:`invert_stream` (many signals of one network)."""
 
 from theorychk.solvers.base import (
+    METHOD_MODULES,
     REGISTRY,
     Inversion,
     InversionStatus,
     Method,
     Problem,
+    all_methods,
     get_method,
     invert,
     invert_batch,
@@ -14,4 +16,4 @@ from theorychk.solvers.base import (
 )
 from theorychk.solvers.batch import invert_stream
 
-__all__ = ["REGISTRY", "Inversion", "InversionStatus", "Method", "Problem", "get_method", "invert", "invert_batch", "invert_stream", "register"]
+__all__ = ["METHOD_MODULES", "REGISTRY", "Inversion", "InversionStatus", "Method", "Problem", "all_methods", "get_method", "invert", "invert_batch", "invert_stream", "register"]

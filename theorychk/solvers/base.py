@@ -70,6 +70,8 @@ __all__ = [
     "Method",
     "BatchedMethod",
     "REGISTRY",
+    "METHOD_MODULES",
+    "all_methods",
     "register",
     "invert",
     "invert_batch",
@@ -298,22 +300,39 @@ def register(method: Method) -> Method:
     return method
 
 
-def _load_methods() -> None:
-    # Importing the method modules registers them; done lazily so `import theorychk` stays light.
+#: where each shipped method lives: :func:`get_method` imports only the named method's module
+#: (``gd`` needs neither HiGHS nor scipy.sparse; a test keeps this equal to what the modules register)
+METHOD_MODULES: dict[str, str] = {
+    "linf": "lp", "l1": "lp", "relax": "lp", "milp": "milp",
+    "lbp": "pursuit", "latent": "pursuit", "oracle": "pursuit", "gd": "gradient",
+}
+
+
+def _load(module: str) -> None:
+    # Importing a method module registers its methods.
     import importlib
 
-    for module in ("lp", "milp", "pursuit", "gradient"):
-        try:
-            importlib.import_module(f"theorychk.solvers.{module}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"theorychk.solvers.{module}":
-                raise
+    try:
+        importlib.import_module(f"theorychk.solvers.{module}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"theorychk.solvers.{module}":
+            raise
+
+
+def all_methods() -> dict[str, Method]:
+    """Every registered method by name (the shipped ones loaded first): for listings."""
+    for module in dict.fromkeys(METHOD_MODULES.values()):
+        _load(module)
+    return dict(sorted(REGISTRY.items()))
 
 
 def get_method(name: str) -> Method:
-    _load_methods()
+    """The method registered as ``name``, importing only its module; an unknown name lists the
+    valid ones and suggests the closest."""
+    if name not in REGISTRY and name in METHOD_MODULES:
+        _load(METHOD_MODULES[name])
     if name not in REGISTRY:
-        raise unknown_name("inversion method", name, REGISTRY)
+        raise unknown_name("inversion method", name, all_methods())
     return REGISTRY[name]
 
 
@@ -391,10 +410,12 @@ def validate_masks(net: Network, mask: object | None, batch: int) -> np.ndarray:
     return np.broadcast_to(validate_mask(net, mask), (batch, net.output_dim))
 
 
-def _residuals(net: Network, latent: np.ndarray | None, y: np.ndarray, mask: np.ndarray) -> tuple[float, float, float]:
+def _residuals(net: Network, latent: np.ndarray | None, y: np.ndarray, mask: np.ndarray,
+               output: np.ndarray | None = None) -> tuple[float, float, float]:
+    """``G(latent) - y`` on the mask in l1, l2, linf (``output``: ``G(latent)``, when known)."""
     if latent is None or not np.all(np.isfinite(latent)):
         return (float("nan"),) * 3
-    r = (net.forward(latent) - y)[mask]
+    r = ((net.forward(latent) if output is None else output) - y)[mask]
     return float(np.abs(r).sum()), float(np.linalg.norm(r)), float(np.abs(r).max())
 
 
@@ -497,10 +518,12 @@ class Prepared:
         """Residuals (one definition for every method) and the hidden layers of the latent."""
         net, mask = self.net, self.mask
         tol = signal_tolerance(net, y[mask], signal_tol=self.signal_tol)
-        l1, l2, linf = _residuals(net, result.latent, y, mask)
         hidden = result.hidden
+        output = None
         if not hidden and result.latent is not None and np.all(np.isfinite(result.latent)):
             hidden = tuple(net.hidden(result.latent))
+            output = hidden[-1]  # G(latent): the residuals need no second forward pass
+        l1, l2, linf = _residuals(net, result.latent, y, mask, output)
         status, reason = self._status(result, tol.value, l2, linf)
         return replace(result, status=status, reason=reason, hidden=hidden, residual_l1=l1, residual_l2=l2,
                        residual_linf=linf, elapsed=elapsed, signal_offset=l2, signal_tol=tol.value,
@@ -547,7 +570,7 @@ def prepare(
     mask_arr = validate_mask(net, mask)
     if not mask_arr.all() and not impl.supports_mask:
         raise InvalidInput(f"method {method!r} does not support masks; use one of "
-                           f"{', '.join(sorted(n for n, m in REGISTRY.items() if m.supports_mask))}",
+                           f"{', '.join(sorted(n for n, m in all_methods().items() if m.supports_mask))}",
                            argument="mask", got=mask)
     noise = check("noise", noise, _NONNEG_OR_NONE)
     Deadline(time_limit)  # validates the time limit before any work

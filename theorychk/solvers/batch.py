@@ -43,10 +43,11 @@ theorychk afresh, which costs a few tenths of a second each. Each worker receive
 once (pool initializer); signals travel in chunks.
 
 With ``workers="auto"`` (the CLI without ``--workers``) the batch decides for itself whether
-workers pay (:class:`Stream`): this process inverts the first chunk and times it per signal, then
-starts one probe worker process (same start method and initializer as the pool's, no work) and
-times it. With ``W`` cores, workers start only if ``W * startup + rest / W < rest`` -- the
-remaining signals' estimated time ``rest`` spread over ``W`` workers, plus ``W`` start-ups, beats
+workers pay (:class:`Stream`). ``W`` is the cores free (:func:`theorychk.runtime.free_cores`:
+the cores less the other jobs' load); with one free it runs here. Otherwise this process
+inverts the first chunk and times it per signal, then starts one probe worker process (same
+start method and initializer as the pool's, no work) and times it. Workers start only if
+``W * startup + rest / W < rest`` -- the remaining signals' estimated time ``rest`` spread over ``W`` workers, plus ``W`` start-ups, beats
 finishing them here. The decision and its numbers are on the stream (``workers``,
 ``workers_reason``), and in the CLI's JSON.
 """
@@ -77,8 +78,9 @@ _CHUNKS_PER_WORKER = 8
 #: signals per chunk a batched method gets when there are enough (fewer chunks per worker): on
 #: the 20-128-392-784 net of benchmarks/bench_latent_pursuit.py, latent_pursuit took 162, 126,
 #: 74, 57 and 42 ms per signal in calls of 1, 2, 5, 10 and 20 signals (one thread, load 3 on
-#: 2 shared cores, issue 18)
-_BATCH_ROWS = 32
+#: 2 shared cores, issue 18); over 200 signals in calls of 32 / 64 / 100 / 200, gd (momentum 0.9)
+#: took 16.1 / 13.0 / 12.7 / 13.6 ms CPU per signal and latent 0.71 / 0.69 / - / 0.65
+_BATCH_ROWS = 64
 
 
 def signal_seeds(seed: int | np.random.Generator | None, n: int) -> list[np.random.SeedSequence]:
@@ -194,16 +196,17 @@ def invert_stream(
     [(0, [1.0, 2.0]), (1, [3.0, 1.0])]
     """
     auto = workers == "auto"
+    free = ""
     if auto:
-        from theorychk.runtime import default_workers
+        from theorychk.runtime import default_workers, free_cores
 
-        workers = default_workers()
+        workers, free = free_cores() if dask is None else (default_workers(), "")
     workers = check("workers", workers, [POSITIVE_INT])
     prepared = prepare(net, method=method, mask=mask, noise=noise, time_limit=time_limit, options=options,
                        signal_tol=signal_tol)
     arr = validate_signals(net, signals)
     seeds = signal_seeds(seed, arr.shape[0])
-    return Stream(prepared, arr, seeds, workers, dask, auto=auto and dask is None)
+    return Stream(prepared, arr, seeds, workers, dask, auto=auto and dask is None, free=free)
 
 
 class Stream:
@@ -211,13 +214,13 @@ class Stream:
     ``workers`` (processes that inverted) and ``workers_reason`` (why), set once decided."""
 
     def __init__(self, prepared: Prepared, arr: np.ndarray, seeds: list[np.random.SeedSequence], workers: int,
-                 dask: Any, *, auto: bool = False) -> None:
+                 dask: Any, *, auto: bool = False, free: str = "") -> None:
         n = arr.shape[0]
         if dask is not None:
             self.workers, self.workers_reason = workers, "dask"
         elif processes_used(n, workers) == 1:
             self.workers = 1
-            self.workers_reason = ("auto: 1 core" if auto and workers == 1 else "asked for 1" if workers == 1 else
+            self.workers_reason = (f"auto: {free}" if auto and workers == 1 else "asked for 1" if workers == 1 else
                                    f"{n} signal(s): fewer than 2 per worker for {workers} workers")
         else:
             self.workers, self.workers_reason = workers, ("auto: deciding after the first chunk" if auto

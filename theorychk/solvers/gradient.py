@@ -29,6 +29,11 @@ and ``step=None``, meaning ``1 / (phi'_max**2 * prod_i ||W_i||_2**2)`` -- an upp
 curvature of ``f`` for piecewise-linear nets, so the fixed step never diverges there (the
 papers' steps were tuned per experiment, which a default cannot be).
 
+``polish=True`` (the default) stops a signal at the least-squares point of its current
+activation pattern as soon as that point passes the same gradient-norm rule, checked by a
+forward and backward pass there (:meth:`_AffinePieces.polish`, ``docs/solvers-pursuit.md``);
+``polish=False`` runs the pure iteration of the papers.
+
 SOLVED means the kept restart stopped by the gradient-norm rule (a stationary point, not
 necessarily the global minimum -- the residuals filled in by :func:`~theorychk.solvers.invert`
 tell); running to the cap gives UNKNOWN ``"iteration limit"``; a non-finite loss on every
@@ -56,6 +61,7 @@ from theorychk._validation import (
     POSITIVE,
     POSITIVE_INT,
     ArrayLike,
+    Boolean,
     ConstraintSpec,
     Interval,
     ListOf,
@@ -156,6 +162,7 @@ _GD_PARAMS: dict[str, ConstraintSpec] = {
     "optimizer": [Options({"sgd", "adam"})],
     "grad_tol": [NON_NEGATIVE],
     "check_every": [POSITIVE_INT],
+    "polish": [Boolean],
 }
 
 
@@ -175,14 +182,17 @@ def _forward(net: Network, z: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]
     return pres, x
 
 
-def _backprop(net: Network, pres: list[np.ndarray], r: np.ndarray) -> np.ndarray:
-    """``J(z)^T r`` per row, ``J`` the Jacobian of ``G`` at the point whose pre-activations are ``pres``."""
-    delta = r * net.layers[-1].activation.derivative(pres[-1])
+def _backprop(net: Network, pres: list[np.ndarray], r: np.ndarray,
+              slopes: list[np.ndarray] | None = None) -> np.ndarray:
+    """``J(z)^T r`` per row, ``J`` the Jacobian of ``G`` at the point whose pre-activations are ``pres``
+    (``slopes``: the activations' derivatives there, when the caller has them already)."""
+    deriv = slopes if slopes is not None else [layer.activation.derivative(p) for layer, p in zip(net.layers, pres)]
+    delta = r * deriv[-1]
     for k in range(net.depth - 1, -1, -1):
         g = delta @ net.layers[k].weight
         if k == 0:
             return g
-        delta = g * net.layers[k - 1].activation.derivative(pres[k - 1])
+        delta = g * deriv[k - 1]
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -204,9 +214,30 @@ def default_step(net: Network, mask: np.ndarray) -> float:
     observed = np.asarray(mask).reshape(-1, net.output_dim).any(axis=0)
     bound = 1.0
     for k, layer in enumerate(net.layers):
-        w = layer.weight[observed] if k == net.depth - 1 else layer.weight
-        bound *= (np.linalg.norm(w, 2) * layer.activation.derivative_bound) ** 2
+        rows = observed if k == net.depth - 1 else None
+        bound *= (_spectral_norm(layer.weight, rows) * layer.activation.derivative_bound) ** 2
     return 1.0 / bound if bound > 0 else 1.0
+
+
+#: (weight, observed rows) -> (||W_obs||_2, W): an SVD per layer that a batch inverted in chunks
+#: (the CLI's, invert_batch's) would otherwise repeat per chunk -- 3 SVDs, about 60 ms CPU, per
+#: chunk on the 20-128-392-784 net
+_NORMS: dict[tuple[int, bytes], tuple[float, np.ndarray]] = {}
+
+
+def _spectral_norm(w: np.ndarray, rows: np.ndarray | None) -> float:
+    """``||w[rows]||_2`` (all rows for ``None``), cached for a read-only weight (a Network's are:
+    the cache holds it, so its id stays unique) and computed afresh for a writable one."""
+    if w.flags.writeable:
+        return float(np.linalg.norm(w if rows is None else w[rows], 2))
+    key = (id(w), b"" if rows is None else np.asarray(rows, bool).tobytes())
+    hit = _NORMS.get(key)
+    if hit is None or hit[1] is not w:
+        hit = (float(np.linalg.norm(w if rows is None else w[rows], 2)), w)
+        if len(_NORMS) >= 16:
+            _NORMS.pop(next(iter(_NORMS)))
+        _NORMS[key] = hit
+    return hit[0]
 
 
 # --------------------------------------------------------------------------------------------
@@ -220,29 +251,40 @@ _AFFINE_PATH = True
 _BUILD_ROWS = 64
 
 
-def _piece(act: Activation, pre: np.ndarray) -> np.ndarray:
-    """The index into ``act.regions`` of the piece each pre-activation lies on (int8), with the
-    tie at a breakpoint broken as :meth:`~theorychk.network.Activation.derivative` breaks it
-    (ReLU'(0) = 0, PLU'(±c) = 1), so that the slope of the piece is the derivative gradient
-    descent uses."""
-    idx = act.region_index(pre)
-    slopes = np.array([float(p.slope) for p in act.regions])
-    d = act.derivative(pre)
-    right = np.minimum(idx + 1, len(slopes) - 1)
-    idx = np.where((slopes[idx] != d) & (slopes[right] == d), right, idx)
-    return idx.astype(np.int8)
+class _PieceTable:
+    """An activation's linear pieces as float arrays, read once per net (not per iteration).
 
+    :meth:`piece` is the index into ``act.regions`` of the piece each pre-activation lies on
+    (int8), with the tie at a breakpoint broken as :meth:`~theorychk.network.Activation.derivative`
+    breaks it (ReLU'(0) = 0, PLU'(±c) = 1), so that the slope of the piece is the derivative
+    gradient descent uses: breakpoint ``b_j`` counts to its right piece exactly when the
+    derivative there is the right piece's slope and not the left one's, and the index is the
+    number of breakpoints below (or at, for those) the pre-activation.
+    """
 
-def _on_piece(act: Activation, piece: np.ndarray, pre: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(slope, offset, margin)`` of :func:`_piece`'s pieces: ``act(pre) = slope * pre + offset``
-    there, and ``margin`` is the distance from ``pre`` to the nearest breakpoint."""
-    regions = act.regions
-    slope = np.array([float(p.slope) for p in regions])[piece]
-    offset = np.array([float(p.offset) for p in regions])[piece]
-    bps = np.asarray(act.breakpoints, dtype=float)
-    if bps.size == 0:
-        return slope, offset, np.full_like(pre, np.inf)
-    return slope, offset, np.min(np.abs(pre[..., None] - bps), axis=-1)
+    def __init__(self, act: Activation) -> None:
+        regions = act.regions
+        self.slopes = np.array([float(p.slope) for p in regions])
+        self.offsets = np.array([float(p.offset) for p in regions])
+        self.bps = np.asarray(act.breakpoints, dtype=float)
+        d = act.derivative(self.bps) if self.bps.size else np.empty(0)
+        self.right = [bool(d[j] != self.slopes[j] and d[j] == self.slopes[j + 1]) for j in range(self.bps.size)]
+
+    def piece(self, pre: np.ndarray) -> np.ndarray:
+        idx = np.zeros(pre.shape, np.int8)
+        for b, right in zip(self.bps, self.right, strict=True):
+            idx += (pre >= b) if right else (pre > b)
+        return idx
+
+    def on_piece(self, piece: np.ndarray, pre: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(slope, offset, margin)``: ``act(pre) = slope * pre + offset`` on the piece, and
+        ``margin`` is the distance from ``pre`` to the nearest breakpoint."""
+        if self.bps.size == 0:
+            return self.slopes[piece], self.offsets[piece], np.full_like(pre, np.inf)
+        margin = np.abs(pre - self.bps[0])
+        for b in self.bps[1:]:
+            np.minimum(margin, np.abs(pre - b), out=margin)
+        return self.slopes[piece], self.offsets[piece], margin
 
 
 def _affine_path(net: Network) -> bool:
@@ -310,6 +352,9 @@ class _AffinePieces:
         self.q = np.zeros((rows, k))
         self.r0 = np.zeros(rows)
         self.bnorm = [np.zeros((rows, n)) for n in net.widths[1:]]
+        self.tables = [_PieceTable(act) for act in net.activations]
+        #: rows whose maps were built by the last call (their pattern just held ``patience`` times)
+        self.fresh = np.zeros(rows, bool)
 
     def keep(self, keep: np.ndarray) -> None:
         for name in ("stable", "ball", "center", "radius", "Q", "q", "r0"):
@@ -322,6 +367,7 @@ class _AffinePieces:
         rows = z.shape[0]
         loss = np.empty(rows)
         grad = np.empty_like(z)
+        self.fresh = np.zeros(rows, bool)
         inside = self.ball & (np.linalg.norm(z - self.center, axis=1) < self.radius)
         if inside.any():
             zi, qi = z[inside], self.q[inside]
@@ -338,8 +384,8 @@ class _AffinePieces:
         pres, x = _forward(self.net, z)
         r = m * (x - y)
         loss[out] = 0.5 * np.einsum("ij,ij->i", r, r)
-        acts = self.net.activations
-        pieces = [_piece(act, p) for act, p in zip(acts, pres, strict=True)]
+        tables = self.tables
+        pieces = [t.piece(p) for t, p in zip(tables, pres, strict=True)]
         same = np.ones(out.size, bool)
         for i, pc in enumerate(pieces):
             same &= (pc == self.pattern[i][out]).all(axis=1)
@@ -351,15 +397,18 @@ class _AffinePieces:
             grad[sel] = np.einsum("rkl,rl->rk", self.Q[sel], z[recenter]) + self.q[sel]
         plain = ~recenter
         if plain.any():
-            grad[out[plain]] = _backprop(self.net, [p[plain] for p in pres], r[plain])
+            # the slope of a row's tie-broken piece is the derivative backpropagation uses
+            grad[out[plain]] = _backprop(self.net, [p[plain] for p in pres], r[plain],
+                                         [t.slopes[pc[plain]] for t, pc in zip(tables, pieces, strict=True)])
         self.ball[out[had & ~same]] = False
         self.stable[out] = np.where(same, self.stable[out] + 1, 0)
         build = ~had & (self.stable[out] >= self.patience) & np.isfinite(loss[out])
+        self.fresh[out[build]] = True
         now = recenter | build
         if not now.any():
             return
         sel = out[now]
-        linear = [_on_piece(act, pc[now], p[now]) for act, pc, p in zip(acts, pieces, pres, strict=True)]
+        linear = [t.on_piece(pc[now], p[now]) for t, pc, p in zip(tables, pieces, pres, strict=True)]
         part = np.flatnonzero(build[now])
         for a in range(0, part.size, _BUILD_ROWS):
             rows = part[a:a + _BUILD_ROWS]
@@ -396,6 +445,40 @@ class _AffinePieces:
         self.q[rows] = np.einsum("rnk,rn->rk", a, msq * e)
         self.r0[rows] = 0.5 * np.einsum("rn,rn->r", m * e, m * e)
 
+    def polish(self, rows: np.ndarray, z: np.ndarray, grad: np.ndarray, y: np.ndarray,
+               m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The minimiser of each row's quadratic, checked as the plain path checks a point.
+
+        ``z* = z - Q^{-1} grad`` is the least-squares solution on the active rows of the row's
+        current pattern (one Newton step on the quadratic). It counts only where a forward pass
+        at ``z*`` finds the row's stored pieces again (so ``f`` there is the quadratic, and
+        ``z*`` is the minimiser of ``f`` over the region) -- the caller then applies the
+        method's own stopping rule to the backpropagated gradient. Returns ``(ok, z*, loss,
+        gradient)``; ``ok`` is False where ``Q`` is singular or the pattern differs.
+        """
+        ok = np.ones(rows.size, bool)
+        q = self.Q[rows]
+        try:
+            step = np.linalg.solve(q, grad[:, :, None])[:, :, 0]
+        except np.linalg.LinAlgError:  # some Q singular: a region with no unique minimiser
+            step = np.zeros_like(grad)
+            for j in range(rows.size):
+                try:
+                    step[j] = np.linalg.solve(q[j], grad[j])
+                except np.linalg.LinAlgError:
+                    ok[j] = False
+        zs = z - step
+        with np.errstate(over="ignore", invalid="ignore"):
+            pres, x = _forward(self.net, zs)
+        r = m * (x - y)
+        loss = 0.5 * np.einsum("ij,ij->i", r, r)
+        pieces = [t.piece(p) for t, p in zip(self.tables, pres, strict=True)]
+        for i, pc in enumerate(pieces):
+            ok &= (pc == self.pattern[i][rows]).all(axis=1)
+        ok &= np.isfinite(loss)
+        grad_s = _backprop(self.net, pres, r, [t.slopes[pc] for t, pc in zip(self.tables, pieces, strict=True)])
+        return ok, zs, loss, grad_s
+
 
 @dataclass(frozen=True)
 class DescentRun:
@@ -415,6 +498,8 @@ class DescentRun:
     cut: np.ndarray
     #: per signal: iterations summed over its restarts (``total_iterations`` sums these)
     row_iterations: np.ndarray
+    #: per signal: the kept restart stopped at its region's least-squares point (``polish``)
+    polished: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     info: dict[str, Any] = field(default_factory=dict)
 
 
@@ -432,7 +517,8 @@ def _descend(
     grad_tol: float,
     deadline: Deadline | RowBudget,
     check_every: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    polish: bool = False,
+) -> tuple[np.ndarray, ...]:
     """Run every row of ``z`` independently; rows that stop are frozen and dropped at checks.
 
     A row's trajectory and stopping do not depend on the other rows (the stopping rules are per
@@ -457,6 +543,7 @@ def _descend(
     evaluate: _Backprop | _AffinePieces = _AffinePieces(net, rows) if _affine_path(net) else _Backprop(net)
     quad_out = np.zeros(rows, dtype=bool)  # the recorded loss came from a quadratic form, at quad_at
     quad_at = np.zeros_like(z)
+    polished = np.zeros(rows, dtype=bool)  # stopped at the minimiser of their region's quadratic
     with np.errstate(over="ignore", invalid="ignore"):
         for k in range(iterations + 1):
             if k % check_every == 0:
@@ -467,14 +554,16 @@ def _descend(
                     cut_out[active[late]] = True
                     iters_out[active[late]] = k
                     frozen |= late
-                if frozen.any():  # compact: write frozen rows back and drop them
-                    z[active[frozen]] = za[frozen]
-                    keep = ~frozen
-                    active, za, ya, ma = active[keep], za[keep], ya[keep], ma[keep]
-                    vel, sq, frozen = vel[keep], sq[keep], frozen[keep]
-                    evaluate.keep(keep)
-                if active.size == 0:
-                    break
+            # compact at once, not at the next check: a stopped row would otherwise pay up to
+            # check_every more forward passes (a polished row's z* is rarely inside its ball)
+            if frozen.any():  # write frozen rows back and drop them
+                z[active[frozen]] = za[frozen]
+                keep = ~frozen
+                active, za, ya, ma = active[keep], za[keep], ya[keep], ma[keep]
+                vel, sq, frozen = vel[keep], sq[keep], frozen[keep]
+                evaluate.keep(keep)
+            if active.size == 0:
+                break
             loss, grad, quad = evaluate(za, ya, ma)
             gnorm = np.linalg.norm(grad, axis=1)
             live = ~frozen
@@ -485,6 +574,22 @@ def _descend(
             gnorm_out[active[live]] = gnorm[live]
             bad = live & ~(np.isfinite(loss) & np.isfinite(gnorm))
             done = live & (gnorm <= grad_tol)
+            if polish and quad is not None:
+                try_ = np.flatnonzero(live & ~bad & ~done & evaluate.fresh)
+                if try_.size:
+                    ok, zs, lz, gz = evaluate.polish(try_, za[try_], grad[try_], ya[try_], ma[try_])
+                    gzn = np.linalg.norm(gz, axis=1)
+                    # the method's own stop (gradient norm at the point, by backpropagation), and
+                    # no worse than where the row is: then the row stops at z*
+                    ok &= (gzn <= grad_tol) & (lz <= loss[try_] * (1.0 + 1e-9) + 1e-300)
+                    hit = try_[ok]
+                    if hit.size:
+                        za[hit] = zs[ok]
+                        loss[hit], gnorm[hit] = lz[ok], gzn[ok]
+                        loss_out[active[hit]], gnorm_out[active[hit]] = lz[ok], gzn[ok]
+                        quad_out[active[hit]] = False
+                        polished[active[hit]] = True
+                        done[hit] = True
             if bad.any() or done.any():
                 div_out[active[bad]] = True
                 loss_out[active[bad]] = np.inf
@@ -511,7 +616,7 @@ def _descend(
     if fix.size:
         r = mask[fix] * (_forward(net, quad_at[fix])[1] - y[fix])
         loss_out[fix] = 0.5 * np.einsum("ij,ij->i", r, r)
-    return z, loss_out, gnorm_out, iters_out, conv_out, div_out, cut_out
+    return z, loss_out, gnorm_out, iters_out, conv_out, div_out, cut_out, polished
 
 
 def _init(net: Network, init: object, batch: int) -> np.ndarray:
@@ -539,6 +644,7 @@ def gradient_descent(
     grad_tol: float = 1e-9,
     deadline: Deadline | RowBudget | None = None,
     check_every: int = 50,
+    polish: bool = True,
 ) -> DescentRun:
     """Gradient descent on ``1/2 ||(G(z) - y)[mask]||^2`` for a batch of signals at once.
 
@@ -564,7 +670,12 @@ def gradient_descent(
         A :class:`~theorychk.runtime.RowBudget` over the signals stops each signal's restarts
         when its share of the time runs out (``cut``), the others go on; a Deadline stops all.
     check_every : int
-        Iterations between deadline checks and the compaction of stopped rows.
+        Iterations between deadline checks (stopped rows are dropped from the batch at once).
+    polish : bool
+        Piecewise-linear nets with ``k`` below every width: at each build of a row's quadratic
+        model, try its minimiser ``z*`` and stop there if ``z*`` lies on the same activation
+        pattern, meets ``grad_tol`` by backpropagation and has no larger loss (see the module
+        docstring). ``False``: the pure iteration.
 
     Examples
     --------
@@ -593,9 +704,9 @@ def gradient_descent(
     z0 = starts.reshape(batch * restarts, net.latent_dim)
     rep_y = np.repeat(y, restarts, axis=0)
     rep_m = np.repeat(m, restarts, axis=0)
-    z, loss, gnorm, iters, conv, div, cut = _descend(
+    z, loss, gnorm, iters, conv, div, cut, polished = _descend(
         net, z0, rep_y, rep_m, step=step, iterations=iterations, momentum=momentum, decay=decay,
-        optimizer=optimizer, grad_tol=grad_tol, check_every=check_every,
+        optimizer=optimizer, grad_tol=grad_tol, check_every=check_every, polish=polish,
         # a signal's restarts share its time
         deadline=deadline.for_rows(np.repeat(np.arange(batch), restarts)),
     )
@@ -623,6 +734,7 @@ def gradient_descent(
         total_iterations=int(iters.sum()),
         cut=cut.reshape(shape).any(axis=1),
         row_iterations=iters.reshape(shape).sum(axis=1),
+        polished=polished[pick],
     )
 
 
@@ -640,6 +752,7 @@ _GD_DEFAULTS: dict[str, Any] = {
     "grad_tol": 1e-9,
     "init": None,
     "check_every": 50,
+    "polish": True,
 }
 
 #: options of method ``gd``: those of :func:`gradient_descent`, but ``step`` may list a grid
@@ -662,7 +775,8 @@ class GradientDescent:
     in increasing order as in [1] Section 6.1, or ``None`` for the curvature bound),
     ``iterations`` (10,000), ``momentum`` (0; [1] Section 6.2 uses 0.9), ``decay`` (1),
     ``restarts`` (1), ``optimizer`` (``"sgd"`` or ``"adam"``), ``grad_tol`` (1e-9), ``init``
-    (start of restart 0), ``check_every`` (50). ``noise`` is not used. Masks: yes (the loss sums
+    (start of restart 0), ``check_every`` (50), ``polish`` (True: finish on the last region by
+    one checked least-squares solve; False: the pure iteration). ``noise`` is not used. Masks: yes (the loss sums
     over observed coordinates only). Every activation of :mod:`theorychk.network` is supported.
 
     Batched (:meth:`run_batch`): many signals go through one :func:`gradient_descent` call per
@@ -717,7 +831,7 @@ def _invert_rows(
             net, y[todo], mask=mask, rng=[rngs[int(i)] for i in todo], restarts=opts["restarts"], init=init,
             step=step, iterations=opts["iterations"], momentum=opts["momentum"], decay=opts["decay"],
             optimizer=opts["optimizer"], grad_tol=opts["grad_tol"], deadline=deadline.for_rows(todo),
-            check_every=opts["check_every"],
+            check_every=opts["check_every"], polish=opts["polish"],
         )
         stop = run.converged | run.cut
         for j, i in enumerate(todo):
@@ -767,6 +881,7 @@ def _inversion(
             "loss": float(run.loss[j]),
             "grad_norm": float(run.grad_norm[j]),
             "restart_kept": int(run.restart[j]),
+            "polished": bool(run.polished[j]),
         },
     )
 
