@@ -28,7 +28,6 @@ PACKAGE = Path(theorychk.__file__).parent
 # the commit that adds its fields; the stale-entry test below insists on it.
 NOT_YET = frozenset({
     "io/onnx.py",
-    "io/pytorch.py",
     "io/torch_module.py",
     "certify/batch.py",
     "certify/certificate.py",
@@ -154,3 +153,16 @@ def test_npz_loader_names_the_missing_entry_and_the_missing_file(tmp_path):
     with pytest.raises(InvalidInput, match="model file not found") as info:
         load_network(tmp_path / "absent.npz")
     assert (info.value.argument, info.value.got) == ("path", str(tmp_path / "absent.npz"))
+
+
+def test_state_dict_loader_names_the_entry(tmp_path):
+    torch = pytest.importorskip("torch")
+    path = tmp_path / "g.pt"
+    torch.save({"fc1.weight": torch.ones(3, 2), "fc2.weight": torch.ones(4, 5)}, path)
+    with pytest.raises(InvalidInput, match="do not chain") as info:
+        load_network(path, activation="relu")
+    assert (info.value.argument, info.value.got) == ("fc2.weight", (4, 5))
+    torch.save({"fc1.weight": torch.ones(3, 2), "fc1.bias": torch.tensor([0.0, float("inf"), 0.0])}, path)
+    with pytest.raises(InvalidInput, match="state_dict entry 'fc1.bias': bias must be finite") as info:
+        load_network(path, activation="relu")
+    assert (info.value.argument, info.value.got) == ("fc1.bias", float("inf"))
