@@ -16,6 +16,7 @@ from theorychk.errors import InvalidInput
 from theorychk.experiments.sweep import plan
 from theorychk.invariants.spark import spark
 from theorychk.io import load_network
+from theorychk.io.torch_module import from_state_dict
 from theorychk.network import Layer
 from theorychk.reduction.cnf import CNF, parse_dimacs
 from theorychk.testing.strategies import networks
@@ -28,7 +29,6 @@ PACKAGE = Path(theorychk.__file__).parent
 # the commit that adds its fields; the stale-entry test below insists on it.
 NOT_YET = frozenset({
     "io/onnx.py",
-    "io/torch_module.py",
     "certify/batch.py",
     "certify/certificate.py",
     "certify/signal.py",
@@ -166,3 +166,17 @@ def test_state_dict_loader_names_the_entry(tmp_path):
     with pytest.raises(InvalidInput, match="state_dict entry 'fc1.bias': bias must be finite") as info:
         load_network(path, activation="relu")
     assert (info.value.argument, info.value.got) == ("fc1.bias", float("inf"))
+
+
+def test_architecture_spec_names_the_json_field_and_the_state_dict_entry():
+    arrays = {"0.weight": np.ones((8, 2), np.float32), "2.weight": np.ones((2, 1, 3, 3), np.float32)}
+    spec = {"layers": [{"type": "Linear", "name": "0"}, {"type": "ReLU"},
+                       {"type": "Unflatten", "sizes": [2, 2, 2]},
+                       {"type": "ConvTranspose2d", "name": "2", "stride": 0}]}
+    with pytest.raises(InvalidInput, match="conv stride must be an int >= 1") as info:
+        from_state_dict(arrays, spec)
+    assert (info.value.argument, info.value.got) == ("layers[3].stride", 0)
+    spec["layers"][3] = {"type": "ConvTranspose2d", "name": "3"}
+    with pytest.raises(InvalidInput, match="needs state_dict entry '3.weight', which is missing") as info:
+        from_state_dict(arrays, spec)
+    assert (info.value.argument, info.value.got) == ("3.weight", None)
