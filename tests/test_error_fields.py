@@ -28,7 +28,6 @@ PACKAGE = Path(theorychk.__file__).parent
 # (the lead's, after the parallel branches on these files merge). Remove a file from this list in
 # the commit that adds its fields; the stale-entry test below insists on it.
 NOT_YET = frozenset({
-    "io/onnx.py",
     "certify/batch.py",
     "certify/certificate.py",
     "certify/signal.py",
@@ -180,3 +179,24 @@ def test_architecture_spec_names_the_json_field_and_the_state_dict_entry():
     with pytest.raises(InvalidInput, match="needs state_dict entry '3.weight', which is missing") as info:
         from_state_dict(arrays, spec)
     assert (info.value.argument, info.value.got) == ("3.weight", None)
+
+
+def test_onnx_loader_names_the_node(tmp_path):
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper, numpy_helper
+
+    w = numpy_helper.from_array(np.eye(2, dtype=np.float32), "W")
+    nodes = [helper.make_node("Gemm", ["x", "W"], ["h"], name="fc", transB=1),
+             helper.make_node("LeakyRelu", ["h"], ["y"], name="act", alpha=1.5)]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])], [w])
+    path = tmp_path / "g.onnx"
+    onnx.save(helper.make_model(graph), path)
+    with pytest.raises(InvalidInput, match="LeakyRelu at node 'act': LeakyReLU slope must be in") as info:
+        load_network(path)
+    assert (info.value.argument, info.value.got) == ("graph.node[1].alpha", 1.5)
+    nodes[1] = helper.make_node("Cos", ["h"], ["y"], name="act")
+    onnx.save(helper.make_model(helper.make_graph(nodes, "g", graph.input, graph.output, [w])), path)
+    with pytest.raises(InvalidInput, match="unsupported ONNX op 'Cos' at node 'act'") as info:
+        load_network(path)
+    assert (info.value.argument, info.value.got) == ("graph.node[1]", "Cos")
