@@ -154,7 +154,8 @@ class Activation:
 
     def derivative(self, pre: np.ndarray) -> np.ndarray:
         """``act'(pre)`` elementwise in floats, with autograd's conventions at breakpoints."""
-        raise InvalidInput(f"no derivative for activation {self.spec!r}", argument="activation", got=self.spec)
+        raise InvalidInput(f"no derivative for activation {self.spec!r}",
+                           argument="activation", got=self.spec)
 
     @property
     def spec(self) -> str:
@@ -167,7 +168,8 @@ class Activation:
         return math.inf
 
     def inverse(self, y: np.ndarray) -> np.ndarray:
-        raise InvalidInput(f"activation {self.spec!r} is not invertible", argument="activation", got=self.spec)
+        raise InvalidInput(f"activation {self.spec!r} is not invertible",
+                           argument="activation", got=self.spec)
 
     def inverse_derivative(self, y: np.ndarray) -> np.ndarray:
         """``(act^{-1})'(y)`` elementwise, for ``y`` inside the range (invertible smooth ones)."""
@@ -230,7 +232,8 @@ class Activation:
         Fraction(2, 1)
         """
         if not self.invertible:
-            raise InvalidInput(f"activation {self.spec!r} is not invertible", argument="activation", got=self.spec)
+            raise InvalidInput(f"activation {self.spec!r} is not invertible",
+                               argument="activation", got=self.spec)
         if not self.piecewise_linear:
             raise InvalidInput(f"activation {self.spec!r} is not piecewise linear: no exact inverse",
                                argument="activation", got=self.spec)
@@ -411,7 +414,8 @@ class PLU(Activation):
 
     def __post_init__(self) -> None:
         if not (0.0 < float(self.alpha) <= 1.0):
-            raise InvalidInput(f"PLU alpha must be in (0, 1]; got {self.alpha!r}", argument="alpha", got=self.alpha)
+            raise InvalidInput(f"PLU alpha must be in (0, 1]; got {self.alpha!r}",
+                               argument="alpha", got=self.alpha)
         if not (float(self.c) > 0.0 and math.isfinite(float(self.c))):
             raise InvalidInput(f"PLU c must be positive and finite; got {self.c!r}", argument="c", got=self.c)
         object.__setattr__(self, "alpha", float(self.alpha))
@@ -484,7 +488,8 @@ def parse_activation(spec: str | Activation) -> Activation:
         if cls is PLU:
             raise InvalidInput(f"activation {spec!r} takes at most alpha and c, e.g. 'plu:0.1:1'",
                                argument="activation", got=spec)
-        raise InvalidInput(f"activation {name!r} takes no parameter; got {spec!r}", argument="activation", got=spec)
+        raise InvalidInput(f"activation {name!r} takes no parameter; got {spec!r}",
+                           argument="activation", got=spec)
     try:
         params = [float(p) for p in args]
     except ValueError:
@@ -565,9 +570,11 @@ def _stored_array(value: object, what: str, ndim: int, argument: str = "") -> tu
         raise InvalidInput(f"{what} must be a numeric array; got dtype {arr.dtype}",
                            argument=argument, got=str(arr.dtype))
     if np.issubdtype(arr.dtype, np.complexfloating):
-        raise InvalidInput(f"{what} must be real; got dtype {arr.dtype}", argument=argument, got=str(arr.dtype))
+        raise InvalidInput(f"{what} must be real; got dtype {arr.dtype}",
+                           argument=argument, got=str(arr.dtype))
     if arr.ndim != ndim:
-        raise InvalidInput(f"{what} must be {ndim}-D; got shape {arr.shape}", argument=argument, got=arr.shape)
+        raise InvalidInput(f"{what} must be {ndim}-D; got shape {arr.shape}",
+                           argument=argument, got=arr.shape)
     if np.issubdtype(arr.dtype, np.floating):
         stored = {np.float16: "float16", np.float32: "float32"}.get(arr.dtype.type, "float64")
         if arr.dtype.itemsize > 8:
@@ -746,7 +753,8 @@ class Network:
     def __post_init__(self) -> None:
         layers = tuple(self.layers) if isinstance(self.layers, Sequence) else self.layers
         if not isinstance(layers, tuple) or not layers:
-            raise InvalidInput("network must have at least one layer; got none", argument="layers", got=self.layers)
+            raise InvalidInput("network must have at least one layer; got none", argument="layers",
+                               got=layers if isinstance(layers, tuple) else type(layers).__name__)
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 raise InvalidInput(f"layer {i} must be a Layer; got {type(layer).__name__}",

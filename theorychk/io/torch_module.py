@@ -195,8 +195,8 @@ class _Builder:
     def finish(self) -> list[list[Any]]:
         self.close()
         if not self.done:
-            raise self.fail("the architecture has no Linear, Conv2d or ConvTranspose2d entry", argument="layers",
-                            got=None)
+            raise self.fail("the architecture has no Linear, Conv2d or ConvTranspose2d entry",
+                            argument="layers", got=None)
         return self.done
 
     def step(self, index: int, entry: Mapping[str, Any], shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -291,8 +291,8 @@ class _Builder:
                             argument=f"{self.field}.type", got=entry.get("type"))
         eps = entry.get("eps", 1e-5)
         if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not math.isfinite(eps) or eps < 0:
-            raise self.fail(f"{where}: eps must be a finite number >= 0; got {eps!r}", argument=f"{self.field}.eps",
-                            got=eps)
+            raise self.fail(f"{where}: eps must be a finite number >= 0; got {eps!r}",
+                            argument=f"{self.field}.eps", got=eps)
         channels = shape[0]
         prefix = entry["name"]
         params = {}
@@ -325,7 +325,8 @@ class _Builder:
             try:
                 return LeakyReLU(slope)
             except InvalidInput as exc:
-                raise self.fail(f"{where}: {exc}", argument=f"{self.field}.negative_slope", got=slope) from None
+                raise self.fail(f"{where}: {exc}",
+                                argument=f"{self.field}.negative_slope", got=slope) from None
         return {"ReLU": ReLU, "Tanh": Tanh, "Sigmoid": Sigmoid}[kind]()
 
 
