@@ -93,7 +93,7 @@ class Conv:
     def __post_init__(self) -> None:
         from theorychk.network import _stored_array  # network imports this module at its top
 
-        k, k_dtype = _stored_array(self.kernel, "conv kernel", 4)
+        k, k_dtype = _stored_array(self.kernel, "conv kernel", 4, "kernel")
         shape = tuple(self.in_shape) if not isinstance(self.in_shape, (int, np.integer)) else ()
         if len(shape) != 3 or not all(isinstance(v, (int, np.integer)) and v >= 1 for v in shape):
             raise InvalidInput(f"conv in_shape must be (C, H, W) of positive ints; got {self.in_shape!r}",
@@ -109,22 +109,24 @@ class Conv:
         groups = int(groups)
         transposed = bool(self.transposed)
         if 0 in k.shape:
-            raise InvalidInput(f"conv kernel must not be empty; got shape {k.shape}")
+            raise InvalidInput(f"conv kernel must not be empty; got shape {k.shape}", argument="kernel", got=k.shape)
         kind = "ConvTranspose" if transposed else "Conv"
         if transposed:
             if k.shape[0] != c_in or c_in % groups:
                 raise InvalidInput(f"{kind} kernel must have shape (C_in={c_in}, C_out/groups, kH, kW) with C_in "
-                                   f"divisible by groups={groups}; got {k.shape}")
+                                   f"divisible by groups={groups}; got {k.shape}", argument="kernel", got=k.shape)
             c_out = k.shape[1] * groups
             if any(op >= max(s, d) for op, s, d in zip(out_pad, stride, dilation, strict=True)):
                 raise InvalidInput(f"{kind} output_padding must be smaller than stride or dilation; got "
-                                   f"{out_pad} with stride {stride}, dilation {dilation}")
+                                   f"{out_pad} with stride {stride}, dilation {dilation}",
+                                   argument="output_padding", got=out_pad)
         else:
             if k.shape[1] * groups != c_in or k.shape[0] % groups:
                 raise InvalidInput(f"{kind} kernel must have shape (C_out, C_in/groups={c_in}/{groups}, kH, kW) "
-                                   f"with C_out divisible by groups; got {k.shape}")
+                                   f"with C_out divisible by groups; got {k.shape}", argument="kernel", got=k.shape)
             if out_pad != (0, 0):
-                raise InvalidInput(f"Conv takes no output_padding; got {out_pad}")
+                raise InvalidInput(f"Conv takes no output_padding; got {out_pad}", argument="output_padding",
+                                   got=out_pad)
             c_out = k.shape[0]
         dims = []
         for axis, size in enumerate((h, w)):
@@ -136,11 +138,13 @@ class Conv:
                 n = (size + pad - span) // stride[axis] + 1 if size + pad >= span else 0
             if n < 1:
                 raise InvalidInput(f"{kind} on input {shape} with kernel {k.shape[2:]}, stride {stride}, padding "
-                                   f"{pads}, dilation {dilation} has an empty output")
+                                   f"{pads}, dilation {dilation} has an empty output", argument="in_shape",
+                                   got=shape)
             dims.append(int(n))
         dtype = self.dtype or k_dtype
         if dtype not in ("float16", "float32", "float64"):
-            raise InvalidInput(f"dtype must be float16, float32 or float64; got {dtype!r}")
+            raise InvalidInput(f"dtype must be float16, float32 or float64; got {dtype!r}", argument="dtype",
+                               got=dtype)
         for key, value in (("kernel", k), ("in_shape", (c_in, h, w)), ("stride", stride), ("padding", pads),
                            ("output_padding", out_pad), ("dilation", dilation), ("groups", groups),
                            ("transposed", transposed), ("dtype", dtype), ("out_shape", (c_out, *dims))):
@@ -180,16 +184,19 @@ class Conv:
         try:
             kind = geometry["kind"]
             if kind not in ("conv", "conv_transpose"):
-                raise InvalidInput(f"conv kind must be 'conv' or 'conv_transpose'; got {kind!r}")
+                raise InvalidInput(f"conv kind must be 'conv' or 'conv_transpose'; got {kind!r}",
+                                   argument="geometry.kind", got=kind)
             conv = cls(kernel, tuple(geometry["in_shape"]), stride=tuple(geometry["stride"]),
                        padding=tuple(geometry["padding"]), output_padding=tuple(geometry["output_padding"]),
                        dilation=tuple(geometry["dilation"]), groups=geometry["groups"],
                        transposed=kind == "conv_transpose")
         except (KeyError, TypeError) as exc:
-            raise InvalidInput(f"conv geometry is missing or has a malformed field ({exc})") from None
+            raise InvalidInput(f"conv geometry is missing or has a malformed field ({exc})",
+                               argument="geometry", got=geometry) from None
         if "out_shape" in geometry and list(conv.out_shape) != list(geometry["out_shape"]):
             raise InvalidInput(f"conv geometry says out_shape {list(geometry['out_shape'])} but its fields give "
-                               f"{list(conv.out_shape)}")
+                               f"{list(conv.out_shape)}", argument="geometry.out_shape",
+                               got=list(geometry["out_shape"]))
         return conv
 
     # ---- the operator --------------------------------------------------------------------
@@ -294,7 +301,8 @@ class Conv:
         s = np.asarray(scale, dtype=np.float64)
         c_out = self.out_shape[0]
         if s.shape != (c_out,):
-            raise InvalidInput(f"conv scale must have one entry per output channel ({c_out}); got shape {s.shape}")
+            raise InvalidInput(f"conv scale must have one entry per output channel ({c_out}); got shape {s.shape}",
+                               argument="scale", got=s.shape)
         k = self.kernel.copy()
         if self.transposed:
             cog = k.shape[1]

@@ -72,14 +72,18 @@ def _like(value: Fraction, u: Any) -> Any:
     return value
 
 
-def _rational_input(u: Any, what: str) -> Any:
-    """``u`` as an exact rational: Fractions and flint ``fmpq`` pass, ints and floats are widened exactly."""
+def _rational_input(u: Any, what: str, argument: str) -> Any:
+    """``u`` as an exact rational: Fractions and flint ``fmpq`` pass, ints and floats are widened exactly.
+
+    ``argument`` is the caller's parameter name, recorded on the :class:`InvalidInput`.
+    """
     if isinstance(u, Fraction) or type(u).__name__ == "fmpq":
         return u
     if isinstance(u, (bool, np.bool_)) or not isinstance(u, (int, float, np.integer, np.floating)):
-        raise InvalidInput(f"{what} needs an exact rational (Fraction, flint fmpq, int or float); got {u!r}")
+        raise InvalidInput(f"{what} needs an exact rational (Fraction, flint fmpq, int or float); got {u!r}",
+                           argument=argument, got=u)
     if not math.isfinite(float(u)):
-        raise InvalidInput(f"{what} needs a finite number; got {u!r}")
+        raise InvalidInput(f"{what} needs a finite number; got {u!r}", argument=argument, got=u)
     return Fraction(u) if isinstance(u, (int, np.integer)) else Fraction(float(u))
 
 
@@ -153,7 +157,8 @@ class Activation:
 
     def derivative(self, pre: np.ndarray) -> np.ndarray:
         """``act'(pre)`` elementwise in floats, with autograd's conventions at breakpoints."""
-        raise InvalidInput(f"no derivative for activation {self.spec!r}")
+        raise InvalidInput(f"no derivative for activation {self.spec!r}",
+                           argument="activation", got=self.spec)
 
     @property
     def spec(self) -> str:
@@ -166,11 +171,13 @@ class Activation:
         return math.inf
 
     def inverse(self, y: np.ndarray) -> np.ndarray:
-        raise InvalidInput(f"activation {self.spec!r} is not invertible")
+        raise InvalidInput(f"activation {self.spec!r} is not invertible",
+                           argument="activation", got=self.spec)
 
     def inverse_derivative(self, y: np.ndarray) -> np.ndarray:
         """``(act^{-1})'(y)`` elementwise, for ``y`` inside the range (invertible smooth ones)."""
-        raise InvalidInput(f"activation {self.spec!r} has no inverse derivative here")
+        raise InvalidInput(f"activation {self.spec!r} has no inverse derivative here",
+                           argument="activation", got=self.spec)
 
     def on(self, pre: np.ndarray) -> np.ndarray:
         """Boolean mask of the units that are *on* (pre-activation > 0): the support."""
@@ -180,7 +187,8 @@ class Activation:
     @property
     def regions(self) -> tuple[Piece, ...]:
         """The linear pieces, left to right; they cover R and meet at :attr:`breakpoints`."""
-        raise InvalidInput(f"activation {self.spec!r} is not piecewise linear: it has no linear pieces")
+        raise InvalidInput(f"activation {self.spec!r} is not piecewise linear: it has no linear pieces",
+                           argument="activation", got=self.spec)
 
     @property
     def breakpoints(self) -> tuple[float, ...]:
@@ -213,8 +221,9 @@ class Activation:
         Fraction(-1, 2)
         """
         if not self.piecewise_linear:
-            raise InvalidInput(f"activation {self.spec!r} is not piecewise linear: no exact forward pass")
-        u = _rational_input(u, f"activation {self.spec!r}")
+            raise InvalidInput(f"activation {self.spec!r} is not piecewise linear: no exact forward pass",
+                               argument="activation", got=self.spec)
+        u = _rational_input(u, f"activation {self.spec!r}", "u")
         return self.piece(u).exact(u)
 
     def exact_inverse(self, y: Any) -> Any:
@@ -226,10 +235,12 @@ class Activation:
         Fraction(2, 1)
         """
         if not self.invertible:
-            raise InvalidInput(f"activation {self.spec!r} is not invertible")
+            raise InvalidInput(f"activation {self.spec!r} is not invertible",
+                               argument="activation", got=self.spec)
         if not self.piecewise_linear:
-            raise InvalidInput(f"activation {self.spec!r} is not piecewise linear: no exact inverse")
-        y = _rational_input(y, f"inverse of activation {self.spec!r}")
+            raise InvalidInput(f"activation {self.spec!r} is not piecewise linear: no exact inverse",
+                               argument="activation", got=self.spec)
+        y = _rational_input(y, f"inverse of activation {self.spec!r}", "y")
         pieces = self.regions
         for p in pieces[:-1]:  # every slope is positive: the images follow the pieces' order
             if y <= p.exact(_like(Fraction(p.hi), y)):
@@ -274,7 +285,7 @@ class LeakyReLU(Activation):
     def __post_init__(self) -> None:
         s = self.slope
         if not (isinstance(s, (int, float, np.floating)) and 0.0 < float(s) < 1.0):
-            raise InvalidInput(f"LeakyReLU slope must be in (0, 1); got {s!r}")
+            raise InvalidInput(f"LeakyReLU slope must be in (0, 1); got {s!r}", argument="slope", got=s)
         object.__setattr__(self, "slope", float(s))
 
     @property
@@ -345,7 +356,8 @@ class Tanh(Activation):
     def inverse(self, y: np.ndarray) -> np.ndarray:
         y = np.asarray(y, dtype=float)
         if np.any(np.abs(y) >= 1):
-            raise InvalidInput("tanh inverse needs values in (-1, 1); got a value with |y| >= 1")
+            raise InvalidInput("tanh inverse needs values in (-1, 1); got a value with |y| >= 1",
+                               argument="y", got=float(y[np.abs(y) >= 1].flat[0]))
         return np.arctanh(y)
 
     def inverse_derivative(self, y: np.ndarray) -> np.ndarray:
@@ -378,7 +390,8 @@ class Sigmoid(Activation):
     def inverse(self, y: np.ndarray) -> np.ndarray:
         y = np.asarray(y, dtype=float)
         if np.any((y <= 0) | (y >= 1)):
-            raise InvalidInput("sigmoid inverse needs values in (0, 1); got a value outside")
+            raise InvalidInput("sigmoid inverse needs values in (0, 1); got a value outside",
+                               argument="y", got=float(y[(y <= 0) | (y >= 1)].flat[0]))
         return np.log(y) - np.log1p(-y)
 
     def inverse_derivative(self, y: np.ndarray) -> np.ndarray:
@@ -404,9 +417,10 @@ class PLU(Activation):
 
     def __post_init__(self) -> None:
         if not (0.0 < float(self.alpha) <= 1.0):
-            raise InvalidInput(f"PLU alpha must be in (0, 1]; got {self.alpha!r}")
+            raise InvalidInput(f"PLU alpha must be in (0, 1]; got {self.alpha!r}",
+                               argument="alpha", got=self.alpha)
         if not (float(self.c) > 0.0 and math.isfinite(float(self.c))):
-            raise InvalidInput(f"PLU c must be positive and finite; got {self.c!r}")
+            raise InvalidInput(f"PLU c must be positive and finite; got {self.c!r}", argument="c", got=self.c)
         object.__setattr__(self, "alpha", float(self.alpha))
         object.__setattr__(self, "c", float(self.c))
 
@@ -472,14 +486,18 @@ def parse_activation(spec: str | Activation) -> Activation:
     arity = {LeakyReLU: (1,), PLU: (0, 1, 2)}.get(cls, (0,))
     if len(args) not in arity:
         if cls is LeakyReLU:
-            raise InvalidInput(f"activation {spec!r} needs exactly one slope, e.g. 'leaky_relu:0.1'")
+            raise InvalidInput(f"activation {spec!r} needs exactly one slope, e.g. 'leaky_relu:0.1'",
+                               argument="activation", got=spec)
         if cls is PLU:
-            raise InvalidInput(f"activation {spec!r} takes at most alpha and c, e.g. 'plu:0.1:1'")
-        raise InvalidInput(f"activation {name!r} takes no parameter; got {spec!r}")
+            raise InvalidInput(f"activation {spec!r} takes at most alpha and c, e.g. 'plu:0.1:1'",
+                               argument="activation", got=spec)
+        raise InvalidInput(f"activation {name!r} takes no parameter; got {spec!r}",
+                           argument="activation", got=spec)
     try:
         params = [float(p) for p in args]
     except ValueError:
-        raise InvalidInput(f"activation parameters must be numbers; got {spec!r}") from None
+        raise InvalidInput(f"activation parameters must be numbers; got {spec!r}",
+                           argument="activation", got=spec) from None
     return cls(*params)
 
 
@@ -540,35 +558,44 @@ def row_model(act: Activation) -> RowModel:
 _EXACT_INT_LIMIT = 2**53
 
 
-def _stored_array(value: object, what: str, ndim: int) -> tuple[np.ndarray, str]:
+def _stored_array(value: object, what: str, ndim: int, argument: str = "") -> tuple[np.ndarray, str]:
     """Validate an array argument and widen it exactly to a read-only float64 array.
 
-    Returns the array and the name of the dtype the numbers were stored in.
+    Returns the array and the name of the dtype the numbers were stored in. An
+    :class:`InvalidInput` names ``argument`` (default ``what``) and, for an array, what it is
+    (dtype or shape) rather than its numbers.
     """
+    argument = argument or what
     if hasattr(value, "detach"):  # a torch tensor slipped through: take its numbers as stored
         value = value.detach().cpu().numpy()
     arr = np.asarray(value)
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise InvalidInput(f"{what} must be a numeric array; got dtype {arr.dtype}")
+        raise InvalidInput(f"{what} must be a numeric array; got dtype {arr.dtype}",
+                           argument=argument, got=str(arr.dtype))
     if np.issubdtype(arr.dtype, np.complexfloating):
-        raise InvalidInput(f"{what} must be real; got dtype {arr.dtype}")
+        raise InvalidInput(f"{what} must be real; got dtype {arr.dtype}",
+                           argument=argument, got=str(arr.dtype))
     if arr.ndim != ndim:
-        raise InvalidInput(f"{what} must be {ndim}-D; got shape {arr.shape}")
+        raise InvalidInput(f"{what} must be {ndim}-D; got shape {arr.shape}",
+                           argument=argument, got=arr.shape)
     if np.issubdtype(arr.dtype, np.floating):
         stored = {np.float16: "float16", np.float32: "float32"}.get(arr.dtype.type, "float64")
         if arr.dtype.itemsize > 8:
             wide = arr.astype(np.float64)
             if not np.array_equal(wide.astype(arr.dtype), arr, equal_nan=True):
-                raise InvalidInput(f"{what} has dtype {arr.dtype} values float64 cannot hold exactly")
+                raise InvalidInput(f"{what} has dtype {arr.dtype} values float64 cannot hold exactly",
+                                   argument=argument, got=str(arr.dtype))
             arr = wide
     else:
         stored = "float64"
-        if arr.size and np.max(np.abs(arr.astype(object))) > _EXACT_INT_LIMIT:
-            raise InvalidInput(f"{what} has integers beyond 2**53 that float64 cannot hold exactly")
+        if arr.size and (big := int(np.max(np.abs(arr.astype(object))))) > _EXACT_INT_LIMIT:
+            raise InvalidInput(f"{what} has integers beyond 2**53 that float64 cannot hold exactly",
+                               argument=argument, got=big)
     out = np.array(arr, dtype=np.float64, order="C")  # exact: every float16/32 and int <= 2**53
     if not np.all(np.isfinite(out)):
         bad = np.argwhere(~np.isfinite(out))[0]
-        raise InvalidInput(f"{what} must be finite; got {out[tuple(bad)]} at index {tuple(int(i) for i in bad)}")
+        raise InvalidInput(f"{what} must be finite; got {out[tuple(bad)]} at index {tuple(int(i) for i in bad)}",
+                           argument=argument, got=float(out[tuple(bad)]))
     out.setflags(write=False)
     return out, stored
 
@@ -631,7 +658,8 @@ class Layer:
         else:
             w, w_dtype = _stored_array(weight, "weight", 2)
             if w.shape[0] == 0 or w.shape[1] == 0:
-                raise InvalidInput(f"weight must have at least one row and one column; got shape {w.shape}")
+                raise InvalidInput(f"weight must have at least one row and one column; got shape {w.shape}",
+                                   argument="weight", got=w.shape)
             n_out = w.shape[0]
         has_bias = bias is not None
         if has_bias:
@@ -642,7 +670,8 @@ class Layer:
                 b.setflags(write=False)
             if b.shape[0] != n_out:
                 expected = f"{n_out}" if conv is None else f"{n_out} (or one per channel, {conv.out_shape[0]})"
-                raise InvalidInput(f"bias length must equal the weight's row count {expected}; got {b.shape[0]}")
+                raise InvalidInput(f"bias length must equal the weight's row count {expected}; got {b.shape[0]}",
+                                   argument="bias", got=b.shape[0])
         else:
             b, b_dtype = np.zeros(n_out), w_dtype
             b.setflags(write=False)
@@ -654,8 +683,9 @@ class Layer:
             np_dtype = np.dtype(dtype)
             stored = conv.kernel if conv is not None else w
             for arr, what in ((stored, "weight"), (b, "bias")):
-                if not np.array_equal(arr.astype(np_dtype).astype(np.float64), arr):
-                    raise InvalidInput(f"{what} values are not exactly representable as {dtype}")
+                if not np.array_equal(rounded := arr.astype(np_dtype).astype(np.float64), arr):
+                    raise InvalidInput(f"{what} values are not exactly representable as {dtype}",
+                                       argument=what, got=float(arr[rounded != arr].flat[0]))
         for key, value in (("operator", w), ("bias", b), ("activation", parse_activation(activation or ReLU())),
                            ("dtype", dtype), ("has_bias", has_bias), ("conv", conv)):
             object.__setattr__(self, key, value)
@@ -740,15 +770,18 @@ class Network:
     def __post_init__(self) -> None:
         layers = tuple(self.layers) if isinstance(self.layers, Sequence) else self.layers
         if not isinstance(layers, tuple) or not layers:
-            raise InvalidInput("network must have at least one layer; got none")
+            raise InvalidInput("network must have at least one layer; got none", argument="layers",
+                               got=layers if isinstance(layers, tuple) else type(layers).__name__)
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
-                raise InvalidInput(f"layer {i} must be a Layer; got {type(layer).__name__}")
+                raise InvalidInput(f"layer {i} must be a Layer; got {type(layer).__name__}",
+                                   argument=f"layers[{i}]", got=type(layer).__name__)
         for i in range(1, len(layers)):
             if layers[i].n_in != layers[i - 1].n_out:
                 raise InvalidInput(
                     f"layer widths do not chain: layer {i - 1} outputs {layers[i - 1].n_out} "
-                    f"values but layer {i} weight has {layers[i].n_in} columns"
+                    f"values but layer {i} weight has {layers[i].n_in} columns",
+                    argument=f"layers[{i}]", got=layers[i].n_in,
                 )
         object.__setattr__(self, "layers", layers)
 
@@ -798,10 +831,12 @@ class Network:
             arr = arr[None, :]
         if arr.ndim != 2 or arr.shape[1] != self.latent_dim:
             raise InvalidInput(
-                f"latent must have shape ({self.latent_dim},) or (batch, {self.latent_dim}); got {np.shape(z)}"
+                f"latent must have shape ({self.latent_dim},) or (batch, {self.latent_dim}); got {np.shape(z)}",
+                argument="z", got=np.shape(z),
             )
         if not np.all(np.isfinite(arr)):
-            raise InvalidInput("latent must be finite; got NaN or Inf")
+            raise InvalidInput("latent must be finite; got NaN or Inf", argument="z",
+                               got=float(arr[~np.isfinite(arr)].flat[0]))
         return arr, single
 
     def trace(self, z: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -865,7 +900,8 @@ class Network:
     def with_activations(self, activations: Sequence[Activation | str]) -> Network:
         """The same weights with other activations (one per layer)."""
         if len(activations) != self.depth:
-            raise InvalidInput(f"need {self.depth} activations, one per layer; got {len(activations)}")
+            raise InvalidInput(f"need {self.depth} activations, one per layer; got {len(activations)}",
+                               argument="activations", got=tuple(activations))
         return Network(
             tuple(
                 Layer(layer.conv or layer.operator, layer.bias if layer.has_bias else None, act, dtype=layer.dtype)
@@ -908,10 +944,12 @@ def fold_batch_norm(
     for key, val in params.items():
         arr = np.asarray(val, dtype=np.float64)
         if arr.shape != (n,):
-            raise InvalidInput(f"batch-norm {key} must have length {n}; got shape {arr.shape}")
+            raise InvalidInput(f"batch-norm {key} must have length {n}; got shape {arr.shape}",
+                               argument=key, got=arr.shape)
         arrays[key] = arr
     if np.any(arrays["var"] + eps <= 0):
-        raise InvalidInput("batch-norm var + eps must be positive")
+        raise InvalidInput("batch-norm var + eps must be positive", argument="var",
+                           got=float(arrays["var"][arrays["var"] + eps <= 0][0]))
     s = arrays["gamma"] / np.sqrt(arrays["var"] + eps)
     if isinstance(w, Conv):
         per = w.n_out // n

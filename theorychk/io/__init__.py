@@ -41,6 +41,18 @@ __all__ = [
     "layer_digests", "model_path", "READERS", "WRITERS",
 ]
 
+def layer_field(i: int, argument: str | None) -> str:
+    """The ``argument`` of an :class:`InvalidInput` a reader re-raises for layer ``i`` of a model file.
+
+    :class:`~theorychk.network.Layer` names its own parameter (``weight``, ``bias``, ``kernel``,
+    ``activation``); inside a model that is the field ``layers[i].weight`` and so on, whatever the
+    file calls it. An argument that already names a layer is kept.
+    """
+    if argument is None:
+        return f"layers[{i}]"
+    return argument if argument.startswith("layers[") else f"layers[{i}].{argument}"
+
+
 #: The CLI spelling of each selection option, in the order the CLI lists them.
 OPTION_FLAGS = {"layers": "--layers", "activation": "--activation", "final_activation": "--final-activation"}
 
@@ -66,7 +78,8 @@ class ModelSelection:
         if layers is not None:
             layers = tuple(layers)
             if not layers or any(not name for name in layers):
-                raise InvalidInput(f"layers must be a comma-separated list of names; got {','.join(layers)!r}")
+                raise InvalidInput(f"layers must be a comma-separated list of names; got {','.join(layers)!r}",
+                                   argument="layers", got=layers)
         if isinstance(activation, str):
             activation = [a for a in activation.split(",")]
         if isinstance(activation, Activation):
@@ -81,7 +94,8 @@ class ModelSelection:
             if stored is None:
                 raise InvalidInput(
                     f"{source} carries no activations; pass activation (e.g. --activation relu, "
-                    f"or one per layer: --activation relu,relu,sigmoid)"
+                    f"or one per layer: --activation relu,relu,sigmoid)",
+                    argument="activation", got=None,
                 )
             acts = list(stored)
         elif len(self.activation) == 1:
@@ -90,7 +104,8 @@ class ModelSelection:
             acts = list(self.activation)
         else:
             raise InvalidInput(
-                f"activation must name one activation or one per layer ({n_layers}); got {len(self.activation)}"
+                f"activation must name one activation or one per layer ({n_layers}); got {len(self.activation)}",
+                argument="activation", got=tuple(a.spec for a in self.activation),
             )
         if self.final_activation is not None:
             acts[-1] = self.final_activation
@@ -108,19 +123,22 @@ class ModelSelection:
     def from_dict(cls, data: Any, where: str = "model.reading") -> ModelSelection:
         """Read :meth:`to_dict`'s form back; anything else is an :class:`InvalidInput` naming the field."""
         if not isinstance(data, Mapping):
-            raise InvalidInput(f"{where} must be an object; got {type(data).__name__}")
+            raise InvalidInput(f"{where} must be an object; got {type(data).__name__}", argument=where,
+                               got=type(data).__name__)
         extra = sorted(set(data) - set(OPTION_FLAGS))
         if extra:
             raise InvalidInput(f"{where} has unknown option(s) {', '.join(map(repr, extra))}; "
-                               f"valid: {', '.join(OPTION_FLAGS)}")
+                               f"valid: {', '.join(OPTION_FLAGS)}", argument=where, got=extra)
         for key in ("layers", "activation"):
             value = data.get(key)
             listed = isinstance(value, list) and value and all(isinstance(v, str) for v in value)
             if value is not None and not listed:
-                raise InvalidInput(f"{where}.{key} must be null or a non-empty list of strings; got {value!r}")
+                raise InvalidInput(f"{where}.{key} must be null or a non-empty list of strings; got {value!r}",
+                                   argument=f"{where}.{key}", got=value)
         final = data.get("final_activation")
         if final is not None and not isinstance(final, str):
-            raise InvalidInput(f"{where}.final_activation must be null or a string; got {final!r}")
+            raise InvalidInput(f"{where}.final_activation must be null or a string; got {final!r}",
+                               argument=f"{where}.final_activation", got=final)
         return cls.build(layers=data.get("layers"), activation=data.get("activation"), final_activation=final)
 
     def cli_text(self) -> str:
@@ -210,9 +228,9 @@ def model_path(model: str | Path) -> Path:
     if suffix not in READERS:
         raise unknown_name("model file extension", suffix or "(none)", READERS)
     if not p.exists():
-        raise InvalidInput(f"model file not found: {text}")
+        raise InvalidInput(f"model file not found: {text}", argument="path", got=text)
     if not p.is_file():
-        raise InvalidInput(f"model path is not a file: {text}")
+        raise InvalidInput(f"model path is not a file: {text}", argument="path", got=text)
     return p
 
 
@@ -224,7 +242,8 @@ def file_sha256(path: str | Path) -> str:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 h.update(block)
     except OSError as exc:
-        raise InvalidInput(f"model file {path} could not be read ({exc.strerror or exc})") from None
+        raise InvalidInput(f"model file {path} could not be read ({exc.strerror or exc})",
+                           argument="path", got=str(path)) from None
     return h.hexdigest()
 
 

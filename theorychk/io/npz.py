@@ -36,6 +36,7 @@ import numpy as np
 
 from theorychk.conv import Conv
 from theorychk.errors import InvalidInput
+from theorychk.io import layer_field
 from theorychk.network import Layer, Network, parse_activation
 
 if TYPE_CHECKING:
@@ -78,30 +79,36 @@ def write(net: Network, path: Path) -> Path:
 
 def read(path: Path, sel: ModelSelection) -> Network:
     if sel.layers is not None:
-        raise InvalidInput(f"layers selects state_dict entries; {path.name} is a .npz network (drop --layers)")
+        raise InvalidInput(f"layers selects state_dict entries; {path.name} is a .npz network (drop --layers)",
+                           argument="layers", got=sel.layers)
     try:
         with np.load(path, allow_pickle=False) as data:
             files = {key: data[key] for key in data.files}
     except ValueError as exc:
         if "pickle" not in str(exc):
-            raise InvalidInput(f"model file {path} is not a readable .npz archive ({exc})") from None
+            raise InvalidInput(f"model file {path} is not a readable .npz archive ({exc})",
+                               argument="path", got=str(path)) from None
         # numpy read a non-zip file as a pickle and suggests unpickling it: never the right advice
         raise InvalidInput(f"model file {path} is not a readable .npz archive (not a zip file: truncated, or "
-                           "another format with an .npz name?)") from None
+                           "another format with an .npz name?)", argument="path", got=str(path)) from None
     except (zipfile.BadZipFile, EOFError, OSError) as exc:
-        raise InvalidInput(f"model file {path} is not a readable .npz archive ({type(exc).__name__}: {exc})") from None
+        raise InvalidInput(f"model file {path} is not a readable .npz archive ({type(exc).__name__}: {exc})",
+                           argument="path", got=str(path)) from None
     if "format" not in files or str(files["format"]) != FORMAT:
-        raise InvalidInput(f"model file {path} is an .npz but not a theorychk network (no format={FORMAT!r} entry)")
+        raise InvalidInput(f"model file {path} is an .npz but not a theorychk network (no format={FORMAT!r} entry)",
+                           argument="format", got=str(files["format"]) if "format" in files else None)
     version = int(files.get("version", -1))
     if version not in READABLE:
         raise InvalidInput(f"model file {path} has schema version {version}; this theorychk reads "
-                           f"{' and '.join(map(str, READABLE))}")
+                           f"{' and '.join(map(str, READABLE))}", argument="version", got=version)
     n_layers = int(files["n_layers"])
     if n_layers < 1:
-        raise InvalidInput(f"model file {path} declares {n_layers} layers; need at least one")
+        raise InvalidInput(f"model file {path} declares {n_layers} layers; need at least one",
+                           argument="n_layers", got=n_layers)
     missing = [key for i in range(n_layers) for key in (f"W{i}", f"act{i}") if key not in files]
     if missing:
-        raise InvalidInput(f"model file {path} is missing entries {', '.join(missing)}")
+        raise InvalidInput(f"model file {path} is missing entries {', '.join(missing)}", argument=missing[0],
+                           got=None)
     stored = [parse_activation(str(files[f"act{i}"])) for i in range(n_layers)]
     acts = sel.activations_for(n_layers, stored, path.name)
     layers = []
@@ -110,19 +117,23 @@ def read(path: Path, sel: ModelSelection) -> Network:
             weight = files[f"W{i}"]
             if f"conv{i}" in files:
                 if version < 2:
-                    raise InvalidInput(f"entry conv{i} needs schema version 2; the file says {version}")
+                    raise InvalidInput(f"entry conv{i} needs schema version 2; the file says {version}",
+                                       argument="version", got=version)
                 try:
                     geometry = json.loads(str(files[f"conv{i}"]))
                 except json.JSONDecodeError as exc:
-                    raise InvalidInput(f"conv{i} is not JSON ({exc})") from None
+                    raise InvalidInput(f"conv{i} is not JSON ({exc})", argument=f"conv{i}",
+                                       got=str(files[f"conv{i}"])) from None
                 if not isinstance(geometry, dict):
-                    raise InvalidInput(f"conv{i} must be a JSON object; got {type(geometry).__name__}")
+                    raise InvalidInput(f"conv{i} must be a JSON object; got {type(geometry).__name__}",
+                                       argument=f"conv{i}", got=geometry)
                 weight = Conv.from_geometry(weight, geometry)
             layers.append(Layer(weight, files.get(f"b{i}"), acts[i]))
         except InvalidInput as exc:
-            raise InvalidInput(f"model file {path}, layer {i}: {exc}") from None
+            raise InvalidInput(f"model file {path}, layer {i}: {exc}", argument=layer_field(i, exc.argument),
+                               got=exc.got) from None
     name = str(files["name"]) if "name" in files else path.stem
     try:
         return Network(tuple(layers), name=name)
     except InvalidInput as exc:
-        raise InvalidInput(f"model file {path}: {exc}") from None
+        raise InvalidInput(f"model file {path}: {exc}", argument=exc.argument, got=exc.got) from None

@@ -83,7 +83,7 @@ from google.protobuf.message import DecodeError
 
 from theorychk.conv import Conv
 from theorychk.errors import InvalidInput
-from theorychk.io import ModelSelection, _onnx_fold, _onnx_lean
+from theorychk.io import ModelSelection, _onnx_fold, _onnx_lean, layer_field
 from theorychk.network import (
     PLU,
     Activation,
@@ -170,7 +170,7 @@ def read(path: Path, sel: ModelSelection) -> Network:
     if sel.layers is not None:
         raise InvalidInput(
             f"layers selects state_dict entries; {path.name} is an ONNX graph whose layers are read "
-            f"from its nodes (drop --layers)"
+            f"from its nodes (drop --layers)", argument="layers", got=sel.layers,
         )
     model = _load(path)
     net = _parse(model, source=f"model file {path}", sel=sel)
@@ -206,18 +206,22 @@ def _load(path: Path) -> onnx.ModelProto:
         try:
             model = onnx.load(str(path))
         except (DecodeError, OSError, ValueError, onnx.checker.ValidationError) as exc:
-            raise InvalidInput(f"model file {path} is not a readable ONNX model ({one_line(exc)})") from None
+            raise InvalidInput(f"model file {path} is not a readable ONNX model ({one_line(exc)})",
+                               argument="path", got=str(path)) from None
         check = (lambda: onnx.checker.check_model(model))  # noqa: E731
         invalid = (onnx.checker.ValidationError, ValueError)
     except (DecodeError, OSError, ValueError) as exc:
-        raise InvalidInput(f"model file {path} is not a readable ONNX model ({one_line(exc)})") from None
+        raise InvalidInput(f"model file {path} is not a readable ONNX model ({one_line(exc)})",
+                           argument="path", got=str(path)) from None
     if not model.HasField("graph"):
         # An empty (or all-unknown-fields) file parses as an empty ModelProto.
-        raise InvalidInput(f"model file {path} is not an ONNX model (no graph in it)")
+        raise InvalidInput(f"model file {path} is not an ONNX model (no graph in it)",
+                           argument="path", got=str(path))
     try:
         check()
     except invalid as exc:
-        raise InvalidInput(f"model file {path} is not a valid ONNX model ({one_line(exc)})") from None
+        raise InvalidInput(f"model file {path} is not a valid ONNX model ({one_line(exc)})",
+                           argument="path", got=str(path)) from None
     return model
 
 
@@ -245,18 +249,24 @@ class _Graph:
     def __init__(self, graph: onnx.GraphProto, source: str) -> None:
         self.source = source
         self.constants: dict[str, np.ndarray] = {}
-        for init in graph.initializer:
-            self.constants[init.name] = self._to_array(init, f"initializer {init.name!r}")
+        for j, init in enumerate(graph.initializer):
+            self.constants[init.name] = self._to_array(init, f"initializer {init.name!r}",
+                                                       f"graph.initializer[{j}]")
         self.nodes: list[onnx.NodeProto] = []
         self.labels: dict[int, str] = {}
+        self.fields: dict[int, str] = {}
+        self.folding = "graph"  # the field of the node being folded, for a bad tensor attribute
+        self.input_fields = {vi.name: f"graph.input[{k}]" for k, vi in enumerate(graph.input)}
         for idx, node in enumerate(graph.node):
             label = f"node {node.name!r}" if node.name else f"unnamed node #{idx} (output {node.output[0]!r})"
             op = node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}.{node.op_type}"
             if op not in _SUPPORTED and op not in _PATTERN_OPS:
                 raise InvalidInput(
-                    f"{source}: unsupported ONNX op {op!r} at {label}; supported: {_SUPPORTED_TEXT}"
+                    f"{source}: unsupported ONNX op {op!r} at {label}; supported: {_SUPPORTED_TEXT}",
+                    argument=f"graph.node[{idx}]", got=op,
                 )
             self.labels[id(node)] = label
+            self.fields[id(node)] = f"graph.node[{idx}]"
             if op == "Constant":
                 self.constants[node.output[0]] = self._constant(node, label)
             else:
@@ -276,10 +286,12 @@ class _Graph:
             names = list(node.input)
             if node.op_type in _onnx_fold.FOLDERS and all(not n or n in self.constants for n in names):
                 inputs = [self.constants[n] if n else None for n in names]
+                self.folding = self.field(node)
                 try:
                     outputs = _onnx_fold.fold(node.op_type, inputs, _attrs(node), self._tensor_value)
                 except _onnx_fold.FoldError as exc:
-                    raise self.fail(f"{node.op_type} at {self.label(node)} on constants: {exc}") from None
+                    raise self.fail(f"{node.op_type} at {self.label(node)} on constants: {exc}",
+                                    argument=self.field(node), got=node.op_type) from None
                 for name, value in zip(node.output, outputs, strict=False):
                     if name:
                         self.constants[name] = value
@@ -299,7 +311,7 @@ class _Graph:
             return
         if shape is None:
             raise self.fail(f"Shape at {self.label(readers[0])} reads tensor {tensor!r}, whose shape is not static "
-                            f"(declare the input's dimensions)")
+                            f"(declare the input's dimensions)", argument=self.field(readers[0]), got=tensor)
         for node in readers:
             self.constants[node.output[0]] = _onnx_fold.fold("Shape", [np.broadcast_to(np.zeros(()), shape)], _attrs(node),
                                                              self._tensor_value)[0]
@@ -307,41 +319,51 @@ class _Graph:
         self.fold()
 
     def _tensor_value(self, tensor: onnx.TensorProto) -> np.ndarray:
-        return self._to_array(tensor, "a constant attribute")
+        return self._to_array(tensor, "a constant attribute", self.folding)
 
-    def fail(self, message: str) -> InvalidInput:
-        return InvalidInput(f"{self.source}: {message}")
+    def fail(self, message: str, *, argument: str, got: Any) -> InvalidInput:
+        """The refusal of this graph: ``argument`` is the ONNX field at fault (``graph.node[3]``,
+        ``graph.node[3].alpha``, ``graph.input[0]``, or ``graph`` for the chain as a whole)."""
+        return InvalidInput(f"{self.source}: {message}", argument=argument, got=got)
 
     def label(self, node: onnx.NodeProto) -> str:
         return self.labels[id(node)]
 
-    def _to_array(self, tensor: onnx.TensorProto, what: str) -> np.ndarray:
+    def field(self, node: onnx.NodeProto, attribute: str = "") -> str:
+        """The node (or one of its attributes) as a field of the ONNX model: ``graph.node[3].alpha``."""
+        return self.fields[id(node)] + (f".{attribute}" if attribute else "")
+
+    def _to_array(self, tensor: onnx.TensorProto, what: str, argument: str) -> np.ndarray:
         try:
             try:
                 return _onnx_lean.to_array(tensor)
             except _onnx_lean.NeedFullOnnx:
                 return numpy_helper.to_array(tensor)
         except Exception as exc:  # onnx raises several types for malformed or external data
-            raise self.fail(f"{what} cannot be read ({type(exc).__name__}: {exc})") from None
+            raise self.fail(f"{what} cannot be read ({type(exc).__name__}: {exc})", argument=argument,
+                            got=type(exc).__name__) from None
 
     def _constant(self, node: onnx.NodeProto, label: str) -> np.ndarray:
         attr = node.attribute[0] if len(node.attribute) == 1 else None
         if attr is None:
-            raise self.fail(f"Constant {label} must have exactly one value attribute")
+            raise self.fail(f"Constant {label} must have exactly one value attribute",
+                            argument=self.field(node), got=[a.name for a in node.attribute])
         value = _attribute_value(attr)
         if attr.name == "value":
-            return self._to_array(value, f"Constant {label}")
+            return self._to_array(value, f"Constant {label}", self.field(node, "value"))
         if attr.name in ("value_float", "value_floats"):
             return np.array(value, dtype=np.float32)
         if attr.name in ("value_int", "value_ints"):
             return np.array(value, dtype=np.int64)
-        raise self.fail(f"Constant {label} holds a {attr.name!r}; theorychk reads dense tensors and numbers")
+        raise self.fail(f"Constant {label} holds a {attr.name!r}; theorychk reads dense tensors and numbers",
+                        argument=self.field(node, attr.name), got=attr.name)
 
     def const(self, node: onnx.NodeProto, position: int, what: str) -> np.ndarray:
         name = node.input[position] if position < len(node.input) else ""
         if name not in self.constants:
             raise self.fail(
-                f"{node.op_type} at {self.label(node)} needs a constant {what}; input {name!r} is not one"
+                f"{node.op_type} at {self.label(node)} needs a constant {what}; input {name!r} is not one",
+                argument=self.field(node), got=name,
             )
         return self.constants[name]
 
@@ -385,7 +407,8 @@ def _parse(model: onnx.ModelProto, *, source: str, sel: ModelSelection) -> Netwo
     if len(inputs) != 1 or len(graph.output) != 1:
         raise g.fail(
             f"theorychk reads a network with one input and one output; this graph has inputs "
-            f"{[vi.name for vi in inputs]} and outputs {[vi.name for vi in graph.output]}"
+            f"{[vi.name for vi in inputs]} and outputs {[vi.name for vi in graph.output]}",
+            argument="graph", got=([vi.name for vi in inputs], [vi.name for vi in graph.output]),
         )
     shape = _input_shape(g, inputs[0])
     out_name = graph.output[0].name
@@ -398,23 +421,24 @@ def _parse(model: onnx.ModelProto, *, source: str, sel: ModelSelection) -> Netwo
         try:
             layers.append(Layer(p.weight, p.bias, act))
         except InvalidInput as exc:
-            raise g.fail(f"layer {i} (from {p.where}): {exc}") from None
+            raise g.fail(f"layer {i} (from {p.where}): {exc}", argument=layer_field(i, exc.argument),
+                         got=exc.got) from None
     try:
         net = Network(tuple(layers))
     except InvalidInput as exc:
-        raise g.fail(str(exc)) from None
+        raise g.fail(str(exc), argument=exc.argument, got=exc.got) from None
     declared = _static_dims(graph.output[0])
     if declared and None not in declared:
         n_declared = int(np.prod(declared[1:] if len(declared) > 1 else declared, dtype=np.int64))
         if n_declared != net.output_dim:
             raise g.fail(
                 f"output {out_name!r} is declared with {n_declared} values but the layers produce "
-                f"{net.output_dim}"
+                f"{net.output_dim}", argument="graph.output[0]", got=declared,
             )
     elif declared and declared[-1] is not None and len(declared) <= 2 and declared[-1] != net.output_dim:
         raise g.fail(
             f"output {out_name!r} is declared with {declared[-1]} values but the layers produce "
-            f"{net.output_dim}"
+            f"{net.output_dim}", argument="graph.output[0]", got=declared,
         )
     return net
 
@@ -435,7 +459,8 @@ def _input_shape(g: _Graph, value_info: onnx.ValueInfoProto) -> tuple[int | None
     elem = value_info.type.tensor_type.elem_type
     if elem not in _FLOAT_TYPES:
         name = TensorProto.DataType.Name(elem) if elem in TensorProto.DataType.values() else str(elem)
-        raise g.fail(f"input {value_info.name!r} has element type {name}; theorychk reads float inputs")
+        raise g.fail(f"input {value_info.name!r} has element type {name}; theorychk reads float inputs",
+                     argument=g.input_fields[value_info.name], got=name)
     dims = _static_dims(value_info)
     if dims is None:
         return None
@@ -443,7 +468,8 @@ def _input_shape(g: _Graph, value_info: onnx.ValueInfoProto) -> tuple[int | None
         shown = ["?" if d is None else d for d in dims]
         raise g.fail(
             f"input {value_info.name!r} has shape {shown}; theorychk reads generators whose input is "
-            f"one latent code of shape [n], [1, n] or [1, C, H, W]"
+            f"one latent code of shape [n], [1, n] or [1, C, H, W]",
+            argument=g.input_fields[value_info.name], got=shown,
         )
     return tuple(dims) if len(dims) == 1 else (1, *dims[1:])
 
@@ -467,7 +493,7 @@ def _one_sample(g: _Graph, node: onnx.NodeProto, shape: tuple[int, ...], dims: o
         raise g.fail(
             f"{node.op_type} at {g.label(node)} to {dims} is not a no-op on one sample of "
             f"{int(np.prod(shape))} values (the leading batch dimension must stay 1); theorychk reads one "
-            f"latent code at a time"
+            f"latent code at a time", argument=g.field(node), got=dims,
         )
     return shape
 
@@ -488,7 +514,8 @@ def _walk(g: _Graph, tensor: str, output: str, shape: tuple[int | None, ...] | N
         """The layer under construction, which must still lack its activation."""
         if current is None or current.activation is not None:
             raise g.fail(
-                f"{node.op_type} at {g.label(node)} does not follow an affine layer (Gemm or MatMul); {why}"
+                f"{node.op_type} at {g.label(node)} does not follow an affine layer (Gemm or MatMul); {why}",
+                argument=g.field(node), got=node.op_type,
             )
         return current
 
@@ -496,7 +523,8 @@ def _walk(g: _Graph, tensor: str, output: str, shape: tuple[int | None, ...] | N
         g.resolve_shapes(tensor, _static(shape))
         users = g.consumers.get(tensor, [])
         if not users:
-            raise g.fail(f"tensor {tensor!r} is used by no node and is not the graph output {output!r}")
+            raise g.fail(f"tensor {tensor!r} is used by no node and is not the graph output {output!r}",
+                         argument="graph", got=tensor)
         if len(users) > 1:
             awaiting_activation = current is not None and current.activation is None
             plu = _match_plu(g, tensor, output) if awaiting_activation else None
@@ -504,7 +532,8 @@ def _walk(g: _Graph, tensor: str, output: str, shape: tuple[int | None, ...] | N
                 names = ", ".join(g.label(n) for n in users)
                 raise g.fail(
                     f"tensor {tensor!r} feeds {len(users)} nodes ({names}); theorychk reads a chain "
-                    f"from input to output, and the only branching it reads is the PLU pattern it writes"
+                    f"from input to output, and the only branching it reads is the PLU pattern it writes",
+                    argument="graph", got=tensor,
                 )
             assert current is not None
             current.activation, tensor, nodes = plu
@@ -512,17 +541,20 @@ def _walk(g: _Graph, tensor: str, output: str, shape: tuple[int | None, ...] | N
             continue
         node = users[0]
         if id(node) in visited:
-            raise g.fail(f"the graph has a cycle through {g.label(node)}")
+            raise g.fail(f"the graph has a cycle through {g.label(node)}", argument="graph",
+                         got=g.field(node))
         visited.add(id(node))
         data = [name for name in node.input if name and name not in g.constants]
         if data != [tensor]:
             raise g.fail(
                 f"{node.op_type} at {g.label(node)} combines tensors {data}; theorychk reads a chain "
-                f"in which every node takes the previous tensor and constants"
+                f"in which every node takes the previous tensor and constants",
+                argument=g.field(node), got=data,
             )
         for extra in node.output[1:]:
             if extra and (extra == output or g.consumers.get(extra)):
-                raise g.fail(f"{node.op_type} at {g.label(node)} has a second output {extra!r} that is used")
+                raise g.fail(f"{node.op_type} at {g.label(node)} has a second output {extra!r} that is used",
+                             argument=g.field(node), got=extra)
         op = node.op_type
         if op in _AFFINE_OPS:
             if current is not None:
@@ -533,12 +565,13 @@ def _walk(g: _Graph, tensor: str, output: str, shape: tuple[int | None, ...] | N
             else:
                 if op == "Gemm" and shape is not None and len(shape) != 2:
                     raise g.fail(f"Gemm at {g.label(node)} takes a tensor of shape {list(shape)}; it reads a row "
-                                 f"[1, n] (Flatten first)")
+                                 f"[1, n] (Flatten first)", argument=g.field(node), got=list(shape))
                 if op == "MatMul" and shape is not None and len(shape) > 2:
                     lead = shape[:-1]
                     if None in lead or int(np.prod(lead)) != 1:
                         raise g.fail(f"MatMul at {g.label(node)} takes a tensor of shape {list(shape)}; theorychk "
-                                     f"reads x @ W on one row (every dim but the last 1)")
+                                     f"reads x @ W on one row (every dim but the last 1)",
+                                     argument=g.field(node), got=list(shape))
                 current = _gemm(g, node, tensor) if op == "Gemm" else _matmul(g, node, tensor)
                 if shape is not None and shape[-1] is None:
                     shape = None
@@ -547,7 +580,7 @@ def _walk(g: _Graph, tensor: str, output: str, shape: tuple[int | None, ...] | N
             if width is not None and current.n_in != width:
                 raise g.fail(
                     f"{op} at {g.label(node)} takes {current.n_in} values but its input "
-                    f"has {width}"
+                    f"has {width}", argument=g.field(node), got=current.n_in,
                 )
             width = current.n_out
             rank = len(shape) if shape is not None else (2 if op == "Gemm" else rank)
@@ -563,14 +596,16 @@ def _walk(g: _Graph, tensor: str, output: str, shape: tuple[int | None, ...] | N
             axis = int(_attrs(node).get("axis", 1))
             if (axis + rank if axis < 0 else axis) > rank - 1 and _static(shape) is None:
                 raise g.fail(
-                    f"Flatten at {g.label(node)} with axis={axis} turns the row vector into a column"
+                    f"Flatten at {g.label(node)} with axis={axis} turns the row vector into a column",
+                    argument=g.field(node, "axis"), got=axis,
                 )
             if _static(shape) is not None:
                 axis = axis + len(shape) if axis < 0 else axis
                 head = int(np.prod(shape[:axis], dtype=np.int64))
                 if head != 1:
                     raise g.fail(
-                        f"Flatten at {g.label(node)} with axis={axis} turns the row vector into a column"
+                        f"Flatten at {g.label(node)} with axis={axis} turns the row vector into a column",
+                        argument=g.field(node, "axis"), got=axis,
                     )
                 shape = (1, int(np.prod(shape[axis:], dtype=np.int64)))
             else:
@@ -581,7 +616,7 @@ def _walk(g: _Graph, tensor: str, output: str, shape: tuple[int | None, ...] | N
             try:
                 new = _onnx_fold.resolve_reshape(shape, dims, allowzero=bool(_attrs(node).get("allowzero", 0)))
             except _onnx_fold.FoldError as exc:
-                raise g.fail(f"Reshape at {g.label(node)}: {exc}") from None
+                raise g.fail(f"Reshape at {g.label(node)}: {exc}", argument=g.field(node), got=dims) from None
             shape = _one_sample(g, node, new, dims)
             rank = len(shape)
         elif op == "Reshape":
@@ -590,35 +625,40 @@ def _walk(g: _Graph, tensor: str, output: str, shape: tuple[int | None, ...] | N
         elif op in ("Unsqueeze", "Squeeze"):
             if _static(shape) is None:
                 raise g.fail(f"{op} at {g.label(node)} acts on a tensor whose shape is not static "
-                             f"(declare the input's dimensions)")
+                             f"(declare the input's dimensions)", argument=g.field(node), got=shape)
             axes = _onnx_fold._axes([None, *(g.const(node, 1, "axes") for _ in node.input[1:2])], _attrs(node), 1)
             try:
                 new = _onnx_fold.fold(op, [np.broadcast_to(np.zeros(()), shape),
                                            None if axes is None else np.array(axes)], {}, g._tensor_value)[0].shape
             except _onnx_fold.FoldError as exc:
-                raise g.fail(f"{op} at {g.label(node)}: {exc}") from None
+                raise g.fail(f"{op} at {g.label(node)}: {exc}", argument=g.field(node, "axes"),
+                             got=axes) from None
             shape = _one_sample(g, node, tuple(int(d) for d in new), axes)
             rank = len(shape)
         elif op in _FOLD_ONLY:
             raise g.fail(
                 f"{op} at {g.label(node)} computes on the network's values; theorychk evaluates {op} only where "
-                f"it depends on constants and static shapes"
+                f"it depends on constants and static shapes",
+                argument=g.field(node), got=op,
             )
         elif op != "Identity":
             raise g.fail(
                 f"{op} at {g.label(node)} is read only inside the PLU pattern theorychk writes; "
-                f"supported: {_SUPPORTED_TEXT}"
+                f"supported: {_SUPPORTED_TEXT}",
+                argument=g.field(node), got=op,
             )
         tensor = node.output[0]
     if g.consumers.get(output):
-        raise g.fail(f"the graph output {output!r} also feeds {g.label(g.consumers[output][0])}; not a chain")
+        raise g.fail(f"the graph output {output!r} also feeds {g.label(g.consumers[output][0])}; not a chain",
+                     argument="graph.output[0]", got=output)
     if current is None:
         raise g.fail("the graph has no affine layer (Gemm, MatMul, Conv or ConvTranspose) between its input and "
-                     "output")
+                     "output", argument="graph", got=None)
     layers.append(current)
     stray = [g.label(n) for n in g.nodes if id(n) not in visited]
     if stray:
-        raise g.fail(f"{', '.join(stray)} are not on the chain from input to output; theorychk reads a chain")
+        raise g.fail(f"{', '.join(stray)} are not on the chain from input to output; theorychk reads a chain",
+                     argument="graph", got=stray)
     return layers
 
 
@@ -630,16 +670,16 @@ def _conv(g: _Graph, node: onnx.NodeProto, shape: tuple[int | None, ...] | None)
     if _static(shape) is None or len(shape) != 4 or shape[0] != 1:
         shown = "an undeclared shape" if shape is None else f"shape {['?' if d is None else d for d in shape]}"
         raise g.fail(f"{op} at {where} acts on a tensor of {shown}; theorychk reads 2-D convolutions on one "
-                     f"sample [1, C, H, W] with static dims")
+                     f"sample [1, C, H, W] with static dims", argument=g.field(node), got=shape)
     kernel = g.const(node, 1, "kernel W")
     if kernel.ndim != 4:
         raise g.fail(f"{op} at {where} has a kernel of shape {list(kernel.shape)}; theorychk reads 2-D "
-                     f"convolutions (4-D kernels)")
+                     f"convolutions (4-D kernels)", argument=g.field(node, "input[1]"), got=kernel.shape)
     attrs = _attrs(node)
     declared = attrs.get("kernel_shape")
     if declared is not None and list(declared) != list(kernel.shape[2:]):
         raise g.fail(f"{op} at {where} declares kernel_shape {list(declared)} but its kernel is "
-                     f"{list(kernel.shape[2:])}")
+                     f"{list(kernel.shape[2:])}", argument=g.field(node, "kernel_shape"), got=list(declared))
     stride = tuple(int(v) for v in attrs.get("strides", (1, 1)))
     dilation = tuple(int(v) for v in attrs.get("dilations", (1, 1)))
     out_pad = tuple(int(v) for v in attrs.get("output_padding", (0, 0)))
@@ -651,7 +691,7 @@ def _conv(g: _Graph, node: onnx.NodeProto, shape: tuple[int | None, ...] | None)
     elif auto_pad in ("SAME_UPPER", "SAME_LOWER"):
         if transposed:
             raise g.fail(f"ConvTranspose at {where} has auto_pad={auto_pad}, which theorychk does not read "
-                         f"(export with explicit pads)")
+                         f"(export with explicit pads)", argument=g.field(node, "auto_pad"), got=auto_pad)
         total = []
         for axis in range(2):
             span = dilation[axis] * (kernel.shape[2 + axis] - 1) + 1
@@ -662,22 +702,31 @@ def _conv(g: _Graph, node: onnx.NodeProto, shape: tuple[int | None, ...] | None)
         begin, end = (small, big) if auto_pad == "SAME_UPPER" else (big, small)
         pads = (begin[0], begin[1], end[0], end[1])
     elif auto_pad != "NOTSET":
-        raise g.fail(f"{op} at {where} has auto_pad={auto_pad!r}; ONNX defines NOTSET, VALID, SAME_UPPER, SAME_LOWER")
+        raise g.fail(f"{op} at {where} has auto_pad={auto_pad!r}; ONNX defines NOTSET, VALID, SAME_UPPER, SAME_LOWER",
+                     argument=g.field(node, "auto_pad"), got=auto_pad)
     if transposed and "output_shape" in attrs:
         raise g.fail(f"ConvTranspose at {where} sets output_shape, which theorychk does not read (export with "
-                     f"explicit pads and output_padding)")
+                     f"explicit pads and output_padding)", argument=g.field(node, "output_shape"),
+                     got=attrs["output_shape"])
     try:
         conv = Conv(kernel, tuple(shape[1:]), stride=stride, padding=pads, output_padding=out_pad,
                     dilation=dilation, groups=int(attrs.get("group", 1)), transposed=transposed)
     except InvalidInput as exc:
-        raise g.fail(f"{op} at {where}: {exc}") from None
+        field = g.field(node, _CONV_ATTRIBUTES.get(exc.argument, ""))
+        raise g.fail(f"{op} at {where}: {exc}", argument=field, got=exc.got) from None
     bias = None
     if len(node.input) > 2 and node.input[2]:
         bias = g.const(node, 2, "bias B").reshape(-1)
         if bias.shape != (conv.out_shape[0],):
             raise g.fail(f"{op} at {where} has a bias of shape {list(bias.shape)}; it needs one value per output "
-                         f"channel ({conv.out_shape[0]})")
+                         f"channel ({conv.out_shape[0]})", argument=g.field(node, "input[2]"), got=bias.shape)
     return _Affine(conv, bias, where)
+
+
+#: The ONNX attribute of Conv / ConvTranspose behind each argument of :class:`~theorychk.conv.Conv`
+#: (the kernel is the node's input 1; in_shape is the running tensor, the node itself).
+_CONV_ATTRIBUTES = {"kernel": "input[1]", "stride": "strides", "dilation": "dilations", "padding": "pads",
+                    "output_padding": "output_padding", "groups": "group"}
 
 
 def _bias_vector(g: _Graph, node: onnx.NodeProto, value: np.ndarray, n_out: int) -> np.ndarray:
@@ -686,7 +735,8 @@ def _bias_vector(g: _Graph, node: onnx.NodeProto, value: np.ndarray, n_out: int)
     if not ok:
         raise g.fail(
             f"{node.op_type} at {g.label(node)} adds a constant of shape {list(value.shape)}; "
-            f"a bias onto {n_out} values must have shape [{n_out}] or [1, {n_out}]"
+            f"a bias onto {n_out} values must have shape [{n_out}] or [1, {n_out}]",
+            argument=g.field(node), got=value.shape,
         )
     flat = value.reshape(-1)
     return np.full(n_out, flat[0], dtype=flat.dtype) if flat.size == 1 and n_out != 1 else flat
@@ -696,14 +746,17 @@ def _gemm(g: _Graph, node: onnx.NodeProto, tensor: str) -> _Affine:
     attrs = _attrs(node)
     where = g.label(node)
     if node.input[0] != tensor:
-        raise g.fail(f"Gemm at {where} takes the data as operand B; theorychk reads Gemm(x, W) on a row x")
+        raise g.fail(f"Gemm at {where} takes the data as operand B; theorychk reads Gemm(x, W) on a row x",
+                     argument=g.field(node, "input[0]"), got=node.input[0])
     if attrs.get("transA", 0):
         raise g.fail(
-            f"Gemm at {where} has transA=1 (a column input); theorychk reads transA=0 on a row [1, n]"
+            f"Gemm at {where} has transA=1 (a column input); theorychk reads transA=0 on a row [1, n]",
+            argument=g.field(node, "transA"), got=attrs["transA"],
         )
     b = g.const(node, 1, "weight B")
     if b.ndim != 2:
-        raise g.fail(f"Gemm at {where} has a weight of shape {list(b.shape)}; it must be 2-D")
+        raise g.fail(f"Gemm at {where} has a weight of shape {list(b.shape)}; it must be 2-D",
+                     argument=g.field(node, "input[1]"), got=b.shape)
     # Y = alpha * x @ B' + beta * C with B' = B.T when transB=1: as a column map W = B'.T.
     weight = b if attrs.get("transB", 0) else b.T
     alpha = float(attrs.get("alpha", 1.0))
@@ -724,11 +777,13 @@ def _matmul(g: _Graph, node: onnx.NodeProto, tensor: str) -> _Affine:
     if node.input[0] != tensor:
         raise g.fail(
             f"MatMul at {where} has the weight as its first operand (W @ x on a column); "
-            f"theorychk reads x @ W with x a row [1, n] and W of shape (n_in, n_out)"
+            f"theorychk reads x @ W with x a row [1, n] and W of shape (n_in, n_out)",
+            argument=g.field(node, "input[0]"), got=node.input[0],
         )
     w = g.const(node, 1, "weight")
     if w.ndim != 2:
-        raise g.fail(f"MatMul at {where} has a weight of shape {list(w.shape)}; it must be 2-D (n_in, n_out)")
+        raise g.fail(f"MatMul at {where} has a weight of shape {list(w.shape)}; it must be 2-D (n_in, n_out)",
+                     argument=g.field(node, "input[1]"), got=w.shape)
     return _Affine(w.T, None, where)
 
 
@@ -737,7 +792,8 @@ def _add_bias(g: _Graph, node: onnx.NodeProto, tensor: str, current: _Affine | N
     where = g.label(node)
     if current is None or current.activation is not None or current.bias is not None:
         raise g.fail(
-            f"Add at {where} is read only as the bias of a MatMul, Conv (or of a Gemm without C) right before it"
+            f"Add at {where} is read only as the bias of a MatMul, Conv (or of a Gemm without C) right before it",
+            argument=g.field(node), got=node.op_type,
         )
     other = node.input[1] if node.input[0] == tensor else node.input[0]
     value = g.constants[other]
@@ -749,7 +805,7 @@ def _add_bias(g: _Graph, node: onnx.NodeProto, tensor: str, current: _Affine | N
             grown = True
         if grown:
             raise g.fail(f"Add at {where} adds a constant of shape {list(value.shape)}, which does not broadcast "
-                         f"onto the tensor's shape {list(static)}")
+                         f"onto the tensor's shape {list(static)}", argument=g.field(node), got=value.shape)
         current.bias = np.broadcast_to(value, static).reshape(-1).copy()
         return
     current.bias = _bias_vector(g, node, value, current.n_out)
@@ -759,7 +815,8 @@ def _fold_bn(g: _Graph, node: onnx.NodeProto, current: _Affine, shape: tuple[int
     where = g.label(node)
     attrs = _attrs(node)
     if attrs.get("training_mode", 0):
-        raise g.fail(f"BatchNormalization at {where} is in training mode; export the model in eval mode")
+        raise g.fail(f"BatchNormalization at {where} is in training mode; export the model in eval mode",
+                     argument=g.field(node, "training_mode"), got=attrs["training_mode"])
     keys = ("gamma", "beta", "mean", "var")  # ONNX inputs 1..4: scale, B, input_mean, input_var
     params = {key: g.const(node, i, key).reshape(-1) for i, key in enumerate(keys, 1)}
     # epsilon is a float32 attribute; ONNX Runtime adds exactly that float32 number.
@@ -773,7 +830,9 @@ def _fold_bn(g: _Graph, node: onnx.NodeProto, current: _Affine, shape: tuple[int
     try:
         current.weight, current.bias = fold_batch_norm(current.weight, current.bias, eps=eps, **params)
     except InvalidInput as exc:
-        raise g.fail(f"BatchNormalization at {where}: {exc}") from None
+        # fold_batch_norm names its parameters as the keys above, ONNX inputs 1..4 of this node
+        field = g.field(node, f"input[{keys.index(exc.argument) + 1}]" if exc.argument in keys else "")
+        raise g.fail(f"BatchNormalization at {where}: {exc}", argument=field, got=exc.got) from None
 
 
 def _activation(g: _Graph, node: onnx.NodeProto) -> Activation:
@@ -786,7 +845,8 @@ def _activation(g: _Graph, node: onnx.NodeProto) -> Activation:
     try:
         return LeakyReLU(slope)
     except InvalidInput as exc:
-        raise g.fail(f"LeakyRelu at {g.label(node)}: {exc}") from None
+        raise g.fail(f"LeakyRelu at {g.label(node)}: {exc}", argument=g.field(node, "alpha"),
+                     got=slope) from None
 
 
 def _reshape(g: _Graph, node: onnx.NodeProto, width: int | None) -> tuple[int | None, int]:
@@ -798,7 +858,8 @@ def _reshape(g: _Graph, node: onnx.NodeProto, width: int | None) -> tuple[int | 
     if not (1 <= len(dims) <= 2 and lead_ok and last_ok):
         raise g.fail(
             f"Reshape at {g.label(node)} to {dims} is not a no-op on a row vector of {width or 'n'} values; "
-            f"theorychk reads fully connected chains"
+            f"theorychk reads fully connected chains",
+            argument=g.field(node, "input[1]"), got=dims,
         )
     return (width if last == -1 else last), len(dims)
 
@@ -838,7 +899,7 @@ def _match_plu(g: _Graph, u: str, output: str) -> tuple[PLU, str, list[onnx.Node
     try:
         act = PLU(_as_decimal(a), _as_decimal(c))
     except InvalidInput as exc:
-        raise g.fail(f"PLU pattern at {g.label(top)}: {exc}") from None
+        raise g.fail(f"PLU pattern at {g.label(top)}: {exc}", argument=g.field(top), got=(a, c)) from None
     return act, top.output[0], [*lo_nodes, *hi_nodes, mins[0], top]
 
 
@@ -1020,7 +1081,8 @@ def _float32(values: np.ndarray, layer: int, what: str) -> np.ndarray:
         out = values.astype(np.float32)
     if not np.all(np.isfinite(out)):
         raise InvalidInput(
-            f"layer {layer} {what} has values beyond the float32 range; ONNX export needs float32"
+            f"layer {layer} {what} has values beyond the float32 range; ONNX export needs float32",
+            argument=f"layers[{layer}].{what}", got=float(values[~np.isfinite(out)].flat[0]),
         )
     return out
 
@@ -1057,7 +1119,8 @@ def _activation_nodes(
             helper.make_node("Min", [f"{t}_hi", u], [f"{t}_mid"], name=f"{name}/min"),
             helper.make_node("Max", [f"{t}_lo", f"{t}_mid"], [out], name=f"{name}/max"),
         ]
-    raise InvalidInput(f"activation {act.spec!r} of layer {i} has no ONNX form in theorychk's exporter")
+    raise InvalidInput(f"activation {act.spec!r} of layer {i} has no ONNX form in theorychk's exporter",
+                       argument=f"layers[{i}].activation", got=act.spec)
 
 
 def _note_parameter(value: float, what: str, rounded: list[str]) -> None:

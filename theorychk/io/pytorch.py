@@ -182,7 +182,8 @@ def _load(torch: Any, path: Path) -> Any:
 
 def _load_error(torch: Any, path: Path, exc: Exception) -> InvalidInput:
     if isinstance(exc, OSError):
-        return InvalidInput(f"model file {path} could not be read ({type(exc).__name__}: {exc})")
+        return InvalidInput(f"model file {path} could not be read ({type(exc).__name__}: {exc})",
+                            argument="path", got=str(path))
     text = str(exc)
     match = _GLOBAL.search(text)
     if match is not None:
@@ -191,23 +192,27 @@ def _load_error(torch: Any, path: Path, exc: Exception) -> InvalidInput:
         if found is _BROKEN:
             # A truncated pickle stops mid-name ("torch.LongStorag", "collections."): no such object.
             return InvalidInput(
-                f"model file {path} is truncated or corrupt (it refers to {name!r}, which does not exist)"
+                f"model file {path} is truncated or corrupt (it refers to {name!r}, which does not exist)",
+                argument="path", got=str(path),
             )
         if isinstance(found, type) and issubclass(found, torch.nn.Module):
             return InvalidInput(
                 f"model file {path} holds a whole pickled nn.Module ({name}), which theorychk does not "
                 f"unpickle (it loads tensors only, torch.load(weights_only=True)); save the weights "
-                f"with torch.save(model.state_dict(), path) and load that file"
+                f"with torch.save(model.state_dict(), path) and load that file",
+                argument="path", got=str(path),
             )
         return InvalidInput(
             f"model file {path} holds pickled Python objects (it refers to {name}), not only tensors, "
             f"and theorychk does not unpickle objects (torch.load(weights_only=True)); if it is a whole "
             f"model saved with torch.save(model, path), save the weights alone with "
-            f"torch.save(model.state_dict(), path)"
+            f"torch.save(model.state_dict(), path)",
+            argument="path", got=str(path),
         )
     return InvalidInput(
         f"model file {path} is not a readable PyTorch file; truncated or corrupt? "
-        f"(torch.load raised {type(exc).__name__}: {_first_sentence(text)})"
+        f"(torch.load raised {type(exc).__name__}: {_first_sentence(text)})",
+        argument="path", got=str(path),
     )
 
 
@@ -245,7 +250,8 @@ def _state_dict(torch: Any, obj: Any, path: Path) -> dict[str, Any]:
     advice = "save the weights with torch.save(model.state_dict(), path)"
     if not isinstance(obj, Mapping):
         raise InvalidInput(
-            f"model file {path} holds a {type(obj).__name__}, not a state_dict (a dict of tensors); {advice}"
+            f"model file {path} holds a {type(obj).__name__}, not a state_dict (a dict of tensors); {advice}",
+            argument="path", got=type(obj).__name__,
         )
     direct = _tensors(torch, obj)
     if direct:
@@ -258,12 +264,14 @@ def _state_dict(torch: Any, obj: Any, path: Path) -> dict[str, Any]:
         keys = ", ".join(repr(k) for k in found)
         raise InvalidInput(
             f"model file {path} is a checkpoint holding several state_dicts ({keys}); save the "
-            f"generator's on its own, e.g. torch.save(checkpoint[{next(iter(found))!r}], path)"
+            f"generator's on its own, e.g. torch.save(checkpoint[{next(iter(found))!r}], path)",
+            argument="path", got=list(found),
         )
     top = ", ".join(_limited([repr(k) for k in obj])) or "none"
     raise InvalidInput(
         f"model file {path} holds a dict with no tensors, neither at the top level nor under any of "
-        f"the checkpoint keys {', '.join(CHECKPOINT_KEYS)} (its keys: {top}); {advice}"
+        f"the checkpoint keys {', '.join(CHECKPOINT_KEYS)} (its keys: {top}); {advice}",
+        argument="path", got=top,
     )
 
 
@@ -355,13 +363,15 @@ class _Model:
         if len(parts) > 2 or not all(parts):
             raise InvalidInput(
                 f"layer {text!r} must be an affine layer name, optionally followed by one batch norm "
-                f"folded into it, like 'fc1' or 'fc1+bn1'"
+                f"folded into it, like 'fc1' or 'fc1+bn1'",
+                argument="layers", got=text,
             )
         affine, batch_norm = parts[0], (parts[1] if len(parts) == 2 else None)
         if affine in self.batch_norms:
             raise InvalidInput(
                 f"layer {affine!r} in {self.path.name} is a batch norm, not an affine layer; fold it "
-                f"into the layer whose output it normalises, e.g. {self._fold_example(affine)!r}"
+                f"into the layer whose output it normalises, e.g. {self._fold_example(affine)!r}",
+                argument="layers", got=text,
             )
         # A .weight that is not 2-D (a layer norm, a convolution) is still passed on, so that
         # Layer's validation says what arrived ("weight must be 2-D; got shape ...").
@@ -374,7 +384,8 @@ class _Model:
     def _unknown(self, kind: str, name: str, pool: Sequence[str]) -> InvalidInput:
         close = difflib.get_close_matches(name, [n for n in pool if n], n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        return InvalidInput(f"{kind} {name!r} is not in {self.path.name}; {self.available()}{hint}")
+        return InvalidInput(f"{kind} {name!r} is not in {self.path.name}; {self.available()}{hint}",
+                            argument="layers", got=name)
 
     # ---- structure ---------------------------------------------------------------------
     def automatic(self) -> list[_Spec]:
@@ -383,7 +394,8 @@ class _Model:
         if not self.affine:
             keys = ", ".join(_limited([f"{k} {self.shape(k)}" for k in self.tensors])) or "none"
             raise InvalidInput(
-                f"{self.path.name} holds no affine layer (no 2-D '.weight' entry); tensors: {keys}"
+                f"{self.path.name} holds no affine layer (no 2-D '.weight' entry); tensors: {keys}",
+                argument="path", got=keys,
             )
         if self.others:
             found = ", ".join(_limited([f"{_label(n)} {self.shape(_key(n, 'weight'))}" for n in self.others]))
@@ -391,7 +403,8 @@ class _Model:
                 f"{self.path.name} holds weighted layers that are neither affine layers nor batch "
                 f"norms ({found}); theorychk reads fully connected generators, so {hint} (a "
                 f"convolutional generator is read with an architecture spec, .json, or from the module: "
-                f"theorychk.io.torch_module)"
+                f"theorychk.io.torch_module)",
+                argument=_key(self.others[0], "weight"), got=self.shape(_key(self.others[0], "weight")),
             )
         specs = [_Spec(name) for name in self.affine]
         self.check_chain(specs, hint=f"; {hint}")
@@ -404,7 +417,8 @@ class _Model:
                     f"whether it acts before or after an activation (it is folded automatically only "
                     f"as child 'P.k' of an nn.Sequential right after affine layer 'P.(k-1)'); {hint}, "
                     f"writing e.g. {self._fold_example(bn)!r} to fold it into the layer whose output "
-                    f"it normalises before the activation"
+                    f"it normalises before the activation",
+                    argument="layers", got=None,
                 )
             folded[target] = bn
         return [_Spec(spec.affine, folded.get(spec.affine)) for spec in specs]
@@ -438,7 +452,8 @@ class _Model:
                 raise InvalidInput(
                     f"the layer widths in {self.path.name} do not chain: {_label(specs[i - 1].affine)} "
                     f"outputs {prev[0]} values but {_label(specs[i].affine)} takes {cur[1]} "
-                    f"(weights are (n_out, n_in), latent side first: {listing}){hint}"
+                    f"(weights are (n_out, n_in), latent side first: {listing}){hint}",
+                    argument=_key(specs[i].affine, "weight"), got=cur,
                 )
 
     # ---- numbers -----------------------------------------------------------------------
@@ -452,7 +467,8 @@ class _Model:
         except (TypeError, RuntimeError) as exc:
             raise InvalidInput(
                 f"{self.path.name}: state_dict entry {key!r} has dtype {tensor.dtype}, which numpy "
-                f"cannot hold ({_first_sentence(str(exc))})"
+                f"cannot hold ({_first_sentence(str(exc))})",
+                argument=key, got=str(tensor.dtype),
             ) from None
 
     def build(self, spec: _Spec, act: Activation, *, torch: Any, bn_eps: float) -> Layer:
@@ -471,7 +487,8 @@ class _Model:
             return Layer(folded_w, folded_b, act)
         except InvalidInput as exc:
             raise InvalidInput(
-                f"{self.path.name}: folding batch norm {spec.batch_norm!r} into {spec.affine!r}: {exc}"
+                f"{self.path.name}: folding batch norm {spec.batch_norm!r} into {spec.affine!r}: {exc}",
+                argument=self._fold_field(spec, exc.argument), got=exc.got,
             ) from None
 
     def _entry_error(
@@ -491,7 +508,18 @@ class _Model:
                 key = keys[1]
             except InvalidInput:
                 pass
-        return InvalidInput(f"{self.path.name}: state_dict entry {key!r}: {exc}")
+        return InvalidInput(f"{self.path.name}: state_dict entry {key!r}: {exc}", argument=key, got=exc.got)
+
+    @staticmethod
+    def _fold_field(spec: _Spec, argument: str | None) -> str:
+        """The state_dict entry behind an argument of :func:`fold_batch_norm` or of the folded :class:`Layer`."""
+        assert spec.batch_norm is not None
+        leaf = {"gamma": "weight", "beta": "bias", "mean": "running_mean", "var": "running_var"}
+        if argument in leaf:
+            return _key(spec.batch_norm, leaf[argument])
+        if argument in ("weight", "bias"):
+            return _key(spec.affine, argument)
+        return argument or spec.batch_norm
 
     def _batch_norm(self, spec: _Spec, n_out: int, *, torch: Any) -> dict[str, np.ndarray]:
         bn = spec.batch_norm
@@ -506,17 +534,20 @@ class _Model:
             if arr.shape != (n_out,):
                 raise InvalidInput(
                     f"{self.path.name}: state_dict entry {key!r} has shape {arr.shape}, but batch norm "
-                    f"{bn!r} is folded into {spec.affine!r}, which outputs {n_out} values"
+                    f"{bn!r} is folded into {spec.affine!r}, which outputs {n_out} values",
+                    argument=key, got=arr.shape,
                 )
             if not np.issubdtype(arr.dtype, np.floating):
                 raise InvalidInput(
-                    f"{self.path.name}: state_dict entry {key!r} must be floating; got dtype {arr.dtype}"
+                    f"{self.path.name}: state_dict entry {key!r} must be floating; got dtype {arr.dtype}",
+                    argument=key, got=str(arr.dtype),
                 )
             if not np.all(np.isfinite(arr)):
                 bad = int(np.flatnonzero(~np.isfinite(arr))[0])
                 raise InvalidInput(
                     f"{self.path.name}: state_dict entry {key!r} must be finite; "
-                    f"got {arr[bad]} at index {bad}"
+                    f"got {arr[bad]} at index {bad}",
+                    argument=key, got=float(arr[bad]),
                 )
             params[name] = arr
         return params

@@ -108,10 +108,12 @@ def from_state_dict(
     from theorychk.io import ModelSelection
 
     if not isinstance(spec, Mapping):
-        raise InvalidInput(f"{source} must be a JSON object; got {type(spec).__name__}")
+        raise InvalidInput(f"{source} must be a JSON object; got {type(spec).__name__}", argument="spec",
+                           got=type(spec).__name__)
     entries = spec.get("layers")
     if not isinstance(entries, list) or not entries or not all(isinstance(e, Mapping) for e in entries):
-        raise InvalidInput(f"{source}: 'layers' must be a non-empty list of objects; got {entries!r}")
+        raise InvalidInput(f"{source}: 'layers' must be a non-empty list of objects; got {entries!r}",
+                           argument="layers", got=entries)
     builder = _Builder(arrays, source)
     shape = builder.latent_shape(spec.get("latent_shape"), entries[0])
     for index, entry in enumerate(entries):
@@ -120,33 +122,40 @@ def from_state_dict(
     sel = sel or ModelSelection()
     acts = sel.activations_for(len(pending), [p[2] or Identity() for p in pending], source)
     layers = []
-    for i, ((weight, bias, _, where), act) in enumerate(zip(pending, acts, strict=True)):
+    for i, ((weight, bias, _, where, prefix), act) in enumerate(zip(pending, acts, strict=True)):
         try:
             layers.append(Layer(weight, bias, act))
         except InvalidInput as exc:
-            raise InvalidInput(f"{source}: layer {i} ({where}): {exc}") from None
+            # weight and bias are the state_dict entries PREFIX.weight / PREFIX.bias (maybe folded)
+            field = f"{prefix}.{exc.argument}" if exc.argument in ("weight", "bias") else exc.argument
+            raise InvalidInput(f"{source}: layer {i} ({where}): {exc}", argument=field, got=exc.got) from None
     try:
         return Network(tuple(layers), name=name)
     except InvalidInput as exc:
-        raise InvalidInput(f"{source}: {exc}") from None
+        raise InvalidInput(f"{source}: {exc}", argument=exc.argument, got=exc.got) from None
 
 
 class _Builder:
-    """The layer under construction and the running shape (``(n,)`` or ``(C, H, W)``)."""
+    """The layer under construction and the running shape (``(n,)`` or ``(C, H, W)``).
+
+    Its errors name the spec's field as the JSON has it (``layers[3].stride``, ``latent_shape``)
+    or the state_dict entry (``main.0.weight``).
+    """
 
     def __init__(self, arrays: Mapping[str, Any], source: str) -> None:
         self.arrays, self.source = arrays, source
         self.done: list[list[Any]] = []
-        self.current: list[Any] | None = None  # [weight or Conv, bias, activation, where]
+        self.current: list[Any] | None = None  # [weight or Conv, bias, activation, where, state_dict prefix]
+        self.field = "layers"  # the spec entry being read, as a JSON path: layers[INDEX]
 
-    def fail(self, message: str) -> InvalidInput:
-        return InvalidInput(f"{self.source}: {message}")
+    def fail(self, message: str, *, argument: str, got: Any) -> InvalidInput:
+        return InvalidInput(f"{self.source}: {message}", argument=argument, got=got)
 
     def array(self, key: str, where: str) -> np.ndarray:
         if key not in self.arrays:
             close = [k for k in self.arrays if k.rsplit(".", 1)[-1] == key.rsplit(".", 1)[-1]][:8]
             raise self.fail(f"{where} needs state_dict entry {key!r}, which is missing (entries like it: "
-                            f"{', '.join(close) or 'none'})")
+                            f"{', '.join(close) or 'none'})", argument=key, got=None)
         value = self.arrays[key]
         if hasattr(value, "detach"):
             value = value.detach().cpu()
@@ -160,7 +169,8 @@ class _Builder:
             ok = isinstance(given, list) and len(given) in (1, 3) and all(
                 isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in given)
             if not ok:
-                raise self.fail(f"latent_shape must be [n] or [C, H, W] of positive ints; got {given!r}")
+                raise self.fail(f"latent_shape must be [n] or [C, H, W] of positive ints; got {given!r}",
+                                argument="latent_shape", got=given)
             return tuple(given)
         kind = first.get("type")
         sizes = first.get("sizes")
@@ -168,7 +178,7 @@ class _Builder:
             return (math.prod(sizes),)
         if kind not in _AFFINE or not isinstance(first.get("name"), str):
             raise self.fail("latent_shape is needed when the first entry is not a Linear, Conv2d, ConvTranspose2d "
-                            "or Unflatten")
+                            "or Unflatten", argument="latent_shape", got=None)
         weight = self.array(f"{first['name']}.weight", f"entry 0 ({kind} {first['name']!r})")
         if kind == "Linear":
             return (int(weight.shape[-1]),)
@@ -185,21 +195,26 @@ class _Builder:
     def finish(self) -> list[list[Any]]:
         self.close()
         if not self.done:
-            raise self.fail("the architecture has no Linear, Conv2d or ConvTranspose2d entry")
+            raise self.fail("the architecture has no Linear, Conv2d or ConvTranspose2d entry",
+                            argument="layers", got=None)
         return self.done
 
     def step(self, index: int, entry: Mapping[str, Any], shape: tuple[int, ...]) -> tuple[int, ...]:
         kind = entry.get("type")
         where = f"entry {index} ({kind})"
+        self.field = f"layers[{index}]"
         if kind not in SUPPORTED:
-            raise self.fail(f"entry {index} has type {kind!r}; supported: {', '.join(SUPPORTED)}")
+            raise self.fail(f"entry {index} has type {kind!r}; supported: {', '.join(SUPPORTED)}",
+                            argument=f"{self.field}.type", got=kind)
         extra = sorted(set(entry) - {"type"} - _KEYS.get(kind, set()))
         if extra:
             raise self.fail(f"{where} has unknown key(s) {', '.join(map(repr, extra))}; "
-                            f"valid: {', '.join(sorted(_KEYS.get(kind, set()))) or 'none'}")
+                            f"valid: {', '.join(sorted(_KEYS.get(kind, set()))) or 'none'}",
+                            argument=f"{self.field}.{extra[0]}", got=entry[extra[0]])
         if kind in _AFFINE or kind in _NORMS:
             if not isinstance(entry.get("name"), str):
-                raise self.fail(f"{where} needs 'name', its state_dict prefix (e.g. 'main.0')")
+                raise self.fail(f"{where} needs 'name', its state_dict prefix (e.g. 'main.0')",
+                                argument=f"{self.field}.name", got=entry.get("name"))
             where = f"entry {index} ({kind} {entry['name']!r})"
         if kind == "Linear":
             return self._linear(entry, shape, where)
@@ -211,7 +226,7 @@ class _Builder:
         if kind in _ACTS:
             if self.current is None or self.current[2] is not None:
                 raise self.fail(f"{where} does not follow an affine layer; theorychk reads layers of the form "
-                                f"activation(W x + b)")
+                                f"activation(W x + b)", argument=f"{self.field}.type", got=kind)
             self.current[2] = self._activation(kind, entry, where)
             return shape
         if kind == "Unflatten":
@@ -219,7 +234,8 @@ class _Builder:
             ok = isinstance(sizes, list) and sizes and all(isinstance(v, int) and v > 0 for v in sizes)
             if not ok or math.prod(sizes) != math.prod(shape):
                 raise self.fail(f"{where}: sizes must be positive ints with {math.prod(shape)} values in all "
-                                f"(the running shape is {list(shape)}); got {sizes!r}")
+                                f"(the running shape is {list(shape)}); got {sizes!r}",
+                                argument=f"{self.field}.sizes", got=sizes)
             return tuple(sizes)
         if kind == "Flatten":
             return (math.prod(shape),)
@@ -228,13 +244,16 @@ class _Builder:
     def _linear(self, entry: Mapping[str, Any], shape: tuple[int, ...], where: str) -> tuple[int, ...]:
         weight = self.array(f"{entry['name']}.weight", where)
         if weight.ndim != 2:
-            raise self.fail(f"{where}: weight must be 2-D (out_features, in_features); got shape {weight.shape}")
+            raise self.fail(f"{where}: weight must be 2-D (out_features, in_features); got shape {weight.shape}",
+                            argument=f"{entry['name']}.weight", got=weight.shape)
         if len(shape) != 1 or weight.shape[1] != shape[0]:
             raise self.fail(f"{where} takes {weight.shape[1]} values but the running shape is {list(shape)}"
-                            + ("; add a Flatten entry before it" if len(shape) != 1 else ""))
+                            + ("; add a Flatten entry before it" if len(shape) != 1 else ""),
+                            argument=f"{entry['name']}.weight", got=weight.shape)
         self.close()
         bias_key = f"{entry['name']}.bias"
-        self.current = [weight, self.array(bias_key, where) if bias_key in self.arrays else None, None, where]
+        self.current = [weight, self.array(bias_key, where) if bias_key in self.arrays else None, None, where,
+                        entry["name"]]
         return (int(weight.shape[0]),)
 
     def _conv(self, entry: Mapping[str, Any], shape: tuple[int, ...], where: str, *, transposed: bool
@@ -242,30 +261,38 @@ class _Builder:
         kernel = self.array(f"{entry['name']}.weight", where)
         if len(shape) != 3:
             raise self.fail(f"{where} needs a C x H x W map but the running shape is {list(shape)}; add an "
-                            f"Unflatten entry before it")
+                            f"Unflatten entry before it", argument=self.field, got=list(shape))
         padding = entry.get("padding", 0)
         dilation = entry.get("dilation", 1)
         if isinstance(padding, str):
             padding = _string_padding(padding, kernel, dilation, entry.get("stride", 1), transposed,
-                                      lambda m: self.fail(f"{where}: {m}"))
+                                      lambda m: self.fail(f"{where}: {m}", argument=f"{self.field}.padding",
+                                                          got=padding))
         try:
             conv = Conv(kernel, shape, stride=_pair_of(entry.get("stride", 1)), padding=_pair_of(padding),
                         output_padding=_pair_of(entry.get("output_padding", 0)), dilation=_pair_of(dilation),
                         groups=entry.get("groups", 1), transposed=transposed)
         except InvalidInput as exc:
-            raise self.fail(f"{where}: {exc}") from None
+            # Conv's kernel is the state_dict entry NAME.weight, its in_shape the running shape (this
+            # entry as a whole); its other arguments are this entry's keys
+            field = {"kernel": f"{entry['name']}.weight", "in_shape": self.field}.get(
+                exc.argument, f"{self.field}.{exc.argument}")
+            raise self.fail(f"{where}: {exc}", argument=field, got=exc.got) from None
         self.close()
         bias_key = f"{entry['name']}.bias"
-        self.current = [conv, self.array(bias_key, where) if bias_key in self.arrays else None, None, where]
+        self.current = [conv, self.array(bias_key, where) if bias_key in self.arrays else None, None, where,
+                        entry["name"]]
         return conv.out_shape
 
     def _batch_norm(self, entry: Mapping[str, Any], shape: tuple[int, ...], where: str) -> None:
         if self.current is None or self.current[2] is not None:
             raise self.fail(f"{where} does not follow an affine layer; theorychk folds batch norm only into the "
-                            f"affine layer right before it (before the activation)")
+                            f"affine layer right before it (before the activation)",
+                            argument=f"{self.field}.type", got=entry.get("type"))
         eps = entry.get("eps", 1e-5)
         if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not math.isfinite(eps) or eps < 0:
-            raise self.fail(f"{where}: eps must be a finite number >= 0; got {eps!r}")
+            raise self.fail(f"{where}: eps must be a finite number >= 0; got {eps!r}",
+                            argument=f"{self.field}.eps", got=eps)
         channels = shape[0]
         prefix = entry["name"]
         params = {}
@@ -277,7 +304,7 @@ class _Builder:
                 params[key] = np.ones(channels) if leaf == "weight" else np.zeros(channels)
             else:
                 raise self.fail(f"{where} has no {full!r}: a batch norm without running statistics "
-                                f"(track_running_stats=False) cannot be folded")
+                                f"(track_running_stats=False) cannot be folded", argument=full, got=None)
         weight, bias = self.current[0], self.current[1]
         if not isinstance(weight, Conv) and len(shape) == 3:
             # A Linear unflattened to C x H x W: each channel's numbers apply to its H*W units.
@@ -286,7 +313,9 @@ class _Builder:
         try:
             self.current[0], self.current[1] = fold_batch_norm(weight, bias, eps=float(eps), **params)
         except InvalidInput as exc:
-            raise self.fail(f"{where}: {exc}") from None
+            leaf = {"gamma": "weight", "beta": "bias", "mean": "running_mean", "var": "running_var"}
+            field = f"{prefix}.{leaf[exc.argument]}" if exc.argument in leaf else f"{self.current[4]}.{exc.argument}"
+            raise self.fail(f"{where}: {exc}", argument=field, got=exc.got) from None
 
     def _activation(self, kind: str, entry: Mapping[str, Any], where: str) -> Activation:
         if kind == "LeakyReLU":
@@ -296,7 +325,8 @@ class _Builder:
             try:
                 return LeakyReLU(slope)
             except InvalidInput as exc:
-                raise self.fail(f"{where}: {exc}") from None
+                raise self.fail(f"{where}: {exc}",
+                                argument=f"{self.field}.negative_slope", got=slope) from None
         return {"ReLU": ReLU, "Tanh": Tanh, "Sigmoid": Sigmoid}[kind]()
 
 
@@ -354,7 +384,8 @@ def from_module(module: Any, *, latent_shape: Sequence[int] | None = None, name:
             continue
         if any(True for _ in child.children()):
             raise InvalidInput(f"from_module: module {qualified!r} is a {type(child).__name__} holding submodules; "
-                               f"theorychk reads an nn.Sequential of {', '.join(SUPPORTED)}")
+                               f"theorychk reads an nn.Sequential of {', '.join(SUPPORTED)}",
+                               argument=qualified, got=type(child).__name__)
         entries.append(_entry(torch, qualified, child))
         for key, value in child.state_dict().items():
             arrays[f"{qualified}.{key}"] = value
@@ -372,7 +403,7 @@ def _entry(torch: Any, name: str, m: Any) -> dict[str, Any]:
     if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
         if m.padding_mode != "zeros":
             raise InvalidInput(f"from_module: {kind} {name!r} has padding_mode={m.padding_mode!r}; theorychk reads "
-                               f"zero padding")
+                               f"zero padding", argument=f"{name}.padding_mode", got=m.padding_mode)
         entry = {"type": "ConvTranspose2d" if isinstance(m, nn.ConvTranspose2d) else "Conv2d", "name": name,
                  "stride": list(m.stride), "dilation": list(m.dilation), "groups": m.groups,
                  "padding": m.padding if isinstance(m.padding, str) else list(m.padding)}
@@ -382,7 +413,8 @@ def _entry(torch: Any, name: str, m: Any) -> dict[str, Any]:
     if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
         if m.running_mean is None:
             raise InvalidInput(f"from_module: {kind} {name!r} keeps no running statistics "
-                               f"(track_running_stats=False) and cannot be folded")
+                               f"(track_running_stats=False) and cannot be folded",
+                               argument=f"{name}.track_running_stats", got=m.track_running_stats)
         return {"type": kind, "name": name, "eps": float(m.eps)}
     if isinstance(m, nn.LeakyReLU):
         return {"type": "LeakyReLU", "negative_slope": float(m.negative_slope)}
@@ -393,15 +425,15 @@ def _entry(torch: Any, name: str, m: Any) -> dict[str, Any]:
     if isinstance(m, nn.Unflatten):
         if m.dim not in (1, -1):
             raise InvalidInput(f"from_module: Unflatten {name!r} has dim={m.dim}; theorychk reads dim=1 (the "
-                               f"features of a (batch, n) tensor)")
+                               f"features of a (batch, n) tensor)", argument=f"{name}.dim", got=m.dim)
         return {"type": "Unflatten", "sizes": [int(v) for v in m.unflattened_size]}
     if isinstance(m, nn.Flatten):
         if m.start_dim != 1 or m.end_dim != -1:
             raise InvalidInput(f"from_module: Flatten {name!r} has start_dim={m.start_dim}, end_dim={m.end_dim}; "
-                               f"theorychk reads Flatten(1, -1)")
+                               f"theorychk reads Flatten(1, -1)", argument=name, got=(m.start_dim, m.end_dim))
         return {"type": "Flatten"}
     raise InvalidInput(f"from_module: module {name!r} is a {kind}, which theorychk does not read; supported: "
-                       f"{', '.join(SUPPORTED)}")
+                       f"{', '.join(SUPPORTED)}", argument=name, got=kind)
 
 
 # --------------------------------------------------------------------------------------------
@@ -413,20 +445,24 @@ def read(path: Path, sel: ModelSelection) -> Network:
     """Read an architecture spec file (``.json``) and the state_dict file it names."""
     if sel.layers is not None:
         raise InvalidInput(f"layers selects state_dict entries; {path.name} is an architecture spec that names "
-                           f"its layers (drop --layers)")
+                           f"its layers (drop --layers)", argument="layers", got=sel.layers)
     try:
         spec = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInput(f"model file {path} is not a readable JSON architecture spec ({exc})") from None
+        raise InvalidInput(f"model file {path} is not a readable JSON architecture spec ({exc})",
+                           argument="path", got=str(path)) from None
     if not isinstance(spec, dict) or spec.get("format") != SPEC_FORMAT:
         raise InvalidInput(f"model file {path} is JSON but not a theorychk architecture spec "
-                           f"(no \"format\": {SPEC_FORMAT!r} entry)")
+                           f"(no \"format\": {SPEC_FORMAT!r} entry)", argument="format",
+                           got=spec.get("format") if isinstance(spec, dict) else type(spec).__name__)
     weights = spec.get("state_dict")
     if not isinstance(weights, str) or not weights:
-        raise InvalidInput(f"model file {path}: 'state_dict' must name the weights file; got {weights!r}")
+        raise InvalidInput(f"model file {path}: 'state_dict' must name the weights file; got {weights!r}",
+                           argument="state_dict", got=weights)
     target = (path.parent / weights).resolve()
     if not target.is_file():
-        raise InvalidInput(f"model file {path}: state_dict file {weights!r} not found (looked at {target})")
+        raise InvalidInput(f"model file {path}: state_dict file {weights!r} not found (looked at {target})",
+                           argument="state_dict", got=weights)
     arrays = _arrays(target)
     return from_state_dict(arrays, spec, sel=sel, name=path.name.split(".")[0], source=f"model file {path}")
 
@@ -437,10 +473,11 @@ def _arrays(target: Path) -> Mapping[str, Any]:
             with np.load(target, allow_pickle=False) as data:
                 return {key: data[key] for key in data.files}
         except (ValueError, OSError, EOFError) as exc:
-            raise InvalidInput(f"state_dict file {target} is not a readable .npz archive ({exc})") from None
+            raise InvalidInput(f"state_dict file {target} is not a readable .npz archive ({exc})",
+                               argument="state_dict", got=str(target)) from None
     if target.suffix.lower() not in (".pt", ".pth", ".bin"):
         raise InvalidInput(f"state_dict file {target} must be .pt, .pth, .bin (torch) or .npz (arrays); got "
-                           f"{target.suffix or '(none)'}")
+                           f"{target.suffix or '(none)'}", argument="state_dict", got=target.suffix)
     from theorychk.io import pytorch
 
     torch = pytorch._import_torch()
