@@ -169,16 +169,16 @@ def spark_evidence(tr: Trace, j: int, rows: list[int], s: int, *, time_limit: fl
         return True, {"method": "trivial", "s": 0}, "exact"
     if need > n + 1:
         return False, {"method": "size", "s": s, "n_columns": n}, "exact"
-    w = tr.net.layers[j].weight[rows, :]
     if tr.full_rank(j, rows):
         return True, {"method": "rank", "s": s}, "exact"
-    res = spark_of_rows(tr.net.layers[j].weight, rows, at_least=need, time_limit=time_limit)
+    res = spark_of_rows(tr.net.layers[j].weight, rows, at_least=need, time_limit=time_limit,
+                        integers=tr.int_matrix(j, rows))
     if res.lower.value >= need:
         cands = res.lower.evidence.get("candidates", {})
         if cands.get("coherence", 0) >= need:
             return True, {"method": "coherence", "s": s}, "exact"
         if res.lower.method == "LP bound":
-            _, scale = exact.to_fmpz_mat(w)
+            scale = tr.int_layer(j).scale  # the engine ran on the checker's integers (integers= above)
             ev = res.lower.evidence
             return True, {"method": "lp", "s": s, "column_scaling": [d / scale for d in ev["column_scaling"]],
                           "y": ev["y"]}, "exact"
