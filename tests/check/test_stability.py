@@ -286,7 +286,7 @@ def test_schema_names_the_constants(certs):
 def derived() -> dict[str, dict]:
     """The ``inj`` and ``wide`` certificates with every layer over the table limit: ``left_inverse`` evidence."""
     mp = pytest.MonkeyPatch()
-    for name, value in (("TABLE_LIMIT", 0), ("EXACT_CINF_LIMIT", 0), ("KERNEL_CAP", 0)):
+    for name, value in (("TABLE_LIMIT", 0), ("EXACT_CINF_LIMIT", 0), ("KERNEL_CERTIFY_CAP", 0)):
         mp.setattr(certify_stability, name, value)
     out = {n: json.loads(json.dumps(build_certificate(NETS[n][0], NETS[n][1], source="t", noise=F(1, 1000),
                                                       kinds=("lei_linf", "lei_l1")))) for n in ("inj", "wide")}
