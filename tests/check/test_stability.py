@@ -17,7 +17,7 @@ from theorychk.certify.certificate import build_certificate
 from theorychk.check.core import check_certificate, trace
 from theorychk.check.stability import facet_dual_bound, lei_rows, left_inverse_bound
 from theorychk.invariants.cnorm import c_inf_of_rows
-from theorychk.network import Network
+from theorychk.network import Layer, Network
 from tests.check.test_check import NETS, claim_of, only
 
 F = Fraction
@@ -277,3 +277,75 @@ def test_schema_names_the_constants(certs):
     assert _errors(cert, SCHEMA, SCHEMA) == []
     _layer(cert, "lei_linf")["constant"] = "approximate"
     assert any("'approximate' not in ['exact', 'lower_bound']" in e for e in _errors(cert, SCHEMA, SCHEMA))
+
+
+# --- evidence the checker derives: a left inverse named by its precision ------------------------
+
+
+@pytest.fixture(scope="module")
+def derived() -> dict[str, dict]:
+    """The ``inj`` and ``wide`` certificates with every layer over the table limit: ``left_inverse`` evidence."""
+    mp = pytest.MonkeyPatch()
+    for name, value in (("TABLE_LIMIT", 0), ("EXACT_CINF_LIMIT", 0), ("KERNEL_CERTIFY_CAP", 0)):
+        mp.setattr(certify_stability, name, value)
+    out = {n: json.loads(json.dumps(build_certificate(NETS[n][0], NETS[n][1], source="t", noise=F(1, 1000),
+                                                      kinds=("lei_linf", "lei_l1")))) for n in ("inj", "wide")}
+    mp.undo()
+    return out
+
+
+def test_left_inverse_evidence_is_only_its_precision_and_bounds_the_constant(derived, certs):
+    bits = certify_stability.LEFT_INVERSE_PRECISION
+    for name in ("inj", "wide"):
+        assert check_certificate(derived[name], _net(name)).verified
+        for kind in ("lei_linf", "lei_l1"):
+            for e in claim_of(derived[name], kind)["evidence"]["layers"]:
+                assert e["c_evidence"] == {"method": "left_inverse", "bits": bits} and e["constant"] == "lower_bound"
+    for kind in ("lei_linf", "lei_l1"):  # below the exact constants, and not far below
+        for lo, ex in zip(claim_of(derived["inj"], kind)["evidence"]["layers"],
+                          claim_of(certs["inj"], kind)["evidence"]["layers"]):
+            assert 0 < F(lo["c_lower"]) <= F(ex["c_lower"]) and F(lo["c_lower"]) >= F(ex["c_lower"]) / 4
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda ev: ev.update(bits=41), "lei_linf layer 1.bits: expected an integer in 8..40, got 41"),
+    (lambda ev: ev.update(bits=7), "lei_linf layer 1.bits: expected an integer in 8..40, got 7"),
+    (lambda ev: ev.update(bits="20"), "lei_linf layer 1.bits: expected int, got str"),
+    (lambda ev: ev.pop("bits"), "lei_linf layer 1: missing field 'bits'"),
+])
+def test_left_inverse_precision_rejections(derived, edit, message):
+    cert = only(derived["inj"], "lei_linf")
+    edit(_layer(cert, "lei_linf")["c_evidence"])
+    assert _rejected(cert, "inj") == [message]
+
+
+def test_left_inverse_claiming_more_than_it_proves(derived):
+    from theorychk.check.stability import derived_left_inverse
+
+    cert = only(derived["inj"], "lei_linf")
+    entry = _layer(cert, "lei_linf")
+    net, z = NETS["inj"]
+    proven = derived_left_inverse(trace(net, z), 1, _rows_J("inj", entry), 20)["inf"]
+    assert F(entry["c_lower"]) <= proven
+    entry["c_lower"] = str(proven + F(1, 2**80))
+    assert _rejected(cert, "inj") == [f"lei_linf layer 1: c_lower = {proven + F(1, 2**80)} is not proven by its "
+                                      f"evidence (it proves {proven})"]
+    cert = only(derived["inj"], "lei_linf")
+    _layer(cert, "lei_linf")["c_evidence"]["bits"] = 8  # a coarser L proves less than what was claimed
+    (reason,) = _rejected(cert, "inj")
+    assert reason.startswith("lei_linf layer 1: c_lower = ") and "is not proven by its evidence" in reason
+
+
+def test_whole_layer_left_inverse_is_derived_once_per_layer(monkeypatch):
+    from theorychk.check import stability as check_stability
+
+    calls = []
+    real = check_stability._derive
+    monkeypatch.setattr(check_stability, "_derive", lambda *a: calls.append(a[2]) or real(*a))
+    net = Network([Layer(np.array([[1.0, 2.0], [3.0, -1.0], [0.5, 0.25]]), None, "leaky_relu:0.1")])
+    for z in ([F(1), F(2)], [F(-3), F(1, 2)]):  # every row observed: the bound does not depend on z
+        tr = trace(net, z)
+        first = check_stability.derived_left_inverse(tr, 0, [0, 1, 2], 16)
+        assert check_stability.derived_left_inverse(tr, 0, [0, 1, 2], 16) is first and first["inf"] > 0
+    check_stability.derived_left_inverse(trace(net, [F(1), F(1)]), 0, [0, 2], 16)  # a row subset: per trace
+    assert calls == [16, 16]

@@ -176,6 +176,20 @@ def test_lp_bound_certificate_recomputes_exactly():
     assert s <= oracle_spark(a)
 
 
+def test_lp_bound_is_in_the_units_of_the_integers_it_is_given():
+    # The certifier hands the engine the checker's integer rows (any power-of-two multiple of W^S):
+    # the column scaling must then be in those units, or the certificate's D / scale misreads it.
+    import flint
+
+    a = np.random.default_rng(3).integers(-3, 4, size=(5, 8))
+    rows = list(range(5))
+    own = spark_of_rows(a, rows, method="bounds", bounds=("lp",), heuristic=False)
+    given = spark_of_rows(a, rows, method="bounds", bounds=("lp",), heuristic=False, integers=flint.fmpz_mat((2 * a).tolist()))
+    assert own.lower.method == given.lower.method == "LP bound"
+    assert given.lower.evidence["column_scaling"] == [d / 2 for d in own.lower.evidence["column_scaling"]]
+    assert given.lower.value == own.lower.value
+
+
 def test_coherence_and_babel_bounds_are_recorded_and_sound():
     a = np.array([[1, 0, 0, 1], [0, 1, 0, 1], [0, 0, 1, 1]])  # mu = 1/sqrt(3): spark >= 1 + sqrt(3)
     r = spark(a, method="bounds")

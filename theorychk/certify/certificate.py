@@ -100,8 +100,9 @@ def build_certificate(
     (e.g. global injectivity) are appended as they are.
 
     The as-printed variant of ``aberdam_thm1`` (``as_printed``) runs after every other claim,
-    within its own budget: ``printed_fraction`` of the time limit, at most ``printed_seconds``,
-    never past the deadline (:func:`~theorychk.certify.signal.printed_budget`).
+    within its own budget: ``printed_fraction`` of the time limit, at most ``printed_seconds``, at
+    most as long as the other claims took (at least 1 s), never past the deadline
+    (:func:`~theorychk.certify.signal.printed_budget`).
     """
     start = time.perf_counter()
     check_certifiable(net)
@@ -145,7 +146,8 @@ def build_certificate(
         claims.append(milp)
     per_signal = next((c for c in claims if c["kind"] == "aberdam_thm1"), None)
     if as_printed and per_signal is not None:
-        budget = printed_budget(deadline, fraction=printed_fraction, seconds=printed_seconds)
+        budget = printed_budget(deadline, fraction=printed_fraction, seconds=printed_seconds,
+                                spent=deadline.elapsed())
         try:
             claims.append(printed_claim(tr, per_signal, budget=budget))
         except TimeLimitReached:  # an engine that checks the budget itself

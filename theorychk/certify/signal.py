@@ -115,6 +115,11 @@ SUPPORT_TOL = 1e-9
 #: CPU of a signal's ~6 s wall (issue 16) while deciding nothing the per-signal variant does not.
 PRINTED_FRACTION = 0.1
 PRINTED_SECONDS = 5.0
+#: The as-printed hypotheses take at most this multiple of the time the signal's other claims took
+#: (so they at most double the cost of a signal: they decide nothing the per-signal claims do not),
+#: but never less than :data:`PRINTED_FLOOR` seconds (small nets finish well within it).
+PRINTED_RELATIVE = 1.0
+PRINTED_FLOOR = 1.0
 
 STATEMENTS = {
     "aberdam_thm1": "z* is the unique z with G(z) = y whose hidden layers satisfy ||x_i(z)||_0 <= s_i "
@@ -169,16 +174,16 @@ def spark_evidence(tr: Trace, j: int, rows: list[int], s: int, *, time_limit: fl
         return True, {"method": "trivial", "s": 0}, "exact"
     if need > n + 1:
         return False, {"method": "size", "s": s, "n_columns": n}, "exact"
-    w = tr.net.layers[j].weight[rows, :]
     if tr.full_rank(j, rows):
         return True, {"method": "rank", "s": s}, "exact"
-    res = spark_of_rows(tr.net.layers[j].weight, rows, at_least=need, time_limit=time_limit)
+    res = spark_of_rows(tr.net.layers[j].weight, rows, at_least=need, time_limit=time_limit,
+                        integers=tr.int_matrix(j, rows))
     if res.lower.value >= need:
         cands = res.lower.evidence.get("candidates", {})
         if cands.get("coherence", 0) >= need:
             return True, {"method": "coherence", "s": s}, "exact"
         if res.lower.method == "LP bound":
-            _, scale = exact.to_fmpz_mat(w)
+            scale = tr.int_layer(j).scale  # the engine ran on the checker's integers (integers= above)
             ev = res.lower.evidence
             return True, {"method": "lp", "s": s, "column_scaling": [d / scale for d in ev["column_scaling"]],
                           "y": ev["y"]}, "exact"
@@ -503,18 +508,22 @@ def _printed_thm1(tr: Trace, deadline: Deadline) -> tuple[list[dict], bool | Non
 
 
 def printed_budget(deadline: Deadline, *, fraction: float = PRINTED_FRACTION,
-                   seconds: float | None = PRINTED_SECONDS) -> Deadline | None:
+                   seconds: float | None = PRINTED_SECONDS, spent: float | None = None) -> Deadline | None:
     """The budget of the as-printed hypotheses, started now: ``fraction`` of ``deadline``'s limit,
-    at most ``seconds`` (``None``: no cap), at most what ``deadline`` has left; ``None`` when
-    nothing is left (or ``seconds`` is 0).
+    at most ``seconds`` (``None``: no cap), at most what ``deadline`` has left, and, when ``spent``
+    (seconds the signal's other claims took) is given, at most ``max(PRINTED_FLOOR,
+    PRINTED_RELATIVE * spent)``; ``None`` when nothing is left (or ``seconds`` is 0).
 
     Examples
     --------
     >>> printed_budget(Deadline(20.0)).seconds, printed_budget(Deadline(None)).seconds
     (2.0, 5.0)
+    >>> printed_budget(Deadline(None), spent=1.5).seconds, printed_budget(Deadline(None), spent=0.01).seconds
+    (1.5, 1.0)
     """
+    relative = None if spent is None or seconds == 0 else max(PRINTED_FLOOR, PRINTED_RELATIVE * spent)
     caps = [c for c in (seconds, None if deadline.seconds is None else fraction * deadline.seconds,
-                        deadline.remaining()) if c is not None]
+                        deadline.remaining(), relative) if c is not None]
     budget = min(caps) if caps else None
     if budget is not None and budget <= 0:
         return None

@@ -71,14 +71,13 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
+import flint
 import numpy as np
 
-from theorychk import exact
 from theorychk.certify.signal import make_claim
 from theorychk.check.core import Trace
-from theorychk.check.rationals import is_positive_definite
 from theorychk.check.stability import (
-    KERNEL_CAP, THM2_CONDITION, aberdam_bound, lei_rows, left_inverse_bound, lipschitz, oracle_bounds,
+    THM2_CONDITION, _gram, _shift_pd, aberdam_bound, derived_left_inverse, lei_rows, left_inverse_bound, lipschitz, oracle_bounds,
 )
 from theorychk.errors import InvalidInput
 from theorychk.network import row_model
@@ -105,6 +104,21 @@ STATEMENTS = {
 #: fewer bits (any rational ``L`` is valid evidence; shorter integers make the certificate and its
 #: exact check smaller).
 L_LOSS = 1e-3
+
+#: Above this many entries (``rows * k``) an evidence table (dual vectors, left inverse) is not
+#: written: the layer's bound is the checker's own left inverse at :data:`LEFT_INVERSE_PRECISION`
+#: bits (``"method": "left_inverse"``), which it derives and verifies with one exact product.
+TABLE_LIMIT = 20_000
+#: Bits of the checker-derived left inverse (a float bound within ~2**-14 of the pseudo-inverse's).
+LEFT_INVERSE_PRECISION = 20
+#: ``c_lower`` of a ``left_inverse`` layer is its exact bound rounded down to this many significant
+#: bits: short numbers in the chain, and room for another BLAS to round the checker's floats differently.
+C_LOWER_BITS = 24
+
+#: ``c_1`` is stated exact (``kernel_rays``) only up to this many ``(k-1)``-row subsets: the checker
+#: re-solves each one exactly (≈3 ms each; 1540 of them cost 4.8 s on a zoo:vae784-relu signal,
+#: 20x the rest of its check), far above its own cap's worth of time to the question's bound.
+KERNEL_CERTIFY_CAP = 100
 
 #: Above this many ``rows * k**3`` the exact ``c_inf`` engine (LPs made exact) is replaced by the
 #: certified dual bound of :func:`~theorychk.invariants.cnorm.c_inf_of_rows` (``method="dual_bound"``).
@@ -150,7 +164,7 @@ def c_lower_bound(tr: Trace, j: int, rows: list[int], norm: str, *, time_limit: 
     :func:`constant_of`). l_inf: exact by :func:`~theorychk.invariants.cnorm.c_inf_of_rows` (LP
     duals per facet, basis solved exactly) when ``rows * k**3 <= EXACT_CINF_LIMIT``, else its
     ``"dual_bound"`` method (integer dual vector per facet). l_1: exact over kernel rays when
-    ``C(rows, k - 1) <= KERNEL_CAP``, else the approximate-left-inverse bound.
+    ``C(rows, k - 1) <= KERNEL_CERTIFY_CAP``, else the approximate-left-inverse bound.
     """
     from theorychk.invariants.cnorm import c_1_of_rows, c_inf_of_rows, linf_dual_bound
 
@@ -158,6 +172,12 @@ def c_lower_bound(tr: Trace, j: int, rows: list[int], norm: str, *, time_limit: 
     k = w.shape[1]
     if not tr.full_rank(j, rows):
         return None, {"method": "rank deficient", "rows": len(rows), "n": k}
+    cheap_exact = len(rows) * k ** 3 <= EXACT_CINF_LIMIT if norm == "inf" else \
+        math.comb(len(rows), k - 1) <= KERNEL_CERTIFY_CAP
+    if len(rows) * k > TABLE_LIMIT and not cheap_exact:
+        proven = derived_left_inverse(tr, j, rows, LEFT_INVERSE_PRECISION)[norm]
+        if proven > 0:
+            return _round_down(proven), {"method": "left_inverse", "bits": LEFT_INVERSE_PRECISION}
     if norm == "inf":
         if len(rows) * k ** 3 <= EXACT_CINF_LIMIT:
             res = c_inf_of_rows(w, rows, time_limit=time_limit)
@@ -176,12 +196,19 @@ def c_lower_bound(tr: Trace, j: int, rows: list[int], norm: str, *, time_limit: 
                                   time_limit=time_limit)
         if low > 0:
             return low, {"method": "lp_duals", "y": ys}
-    elif math.comb(len(rows), k - 1) <= KERNEL_CAP:
+    elif math.comb(len(rows), k - 1) <= KERNEL_CERTIFY_CAP:
         res = c_1_of_rows(w, rows, time_limit=time_limit, method="kernels")
         if res.exact:
             return res.value, {"method": "kernel_rays"}
     found = _approx_left_inverse(tr, j, rows, norm)
     return (None, {"method": "no certified bound"}) if found is None else found
+
+
+def _round_down(c: Fraction) -> Fraction:
+    """The largest dyadic ``<= c`` with :data:`C_LOWER_BITS` significant bits."""
+    shift = C_LOWER_BITS - (c.numerator.bit_length() - c.denominator.bit_length())
+    return Fraction((c.numerator << shift) // c.denominator, 1 << shift) if shift >= 0 else \
+        Fraction((c.numerator // (c.denominator << -shift)) << -shift)
 
 
 def constant_of(evidence: dict[str, Any]) -> str:
@@ -192,32 +219,35 @@ def constant_of(evidence: dict[str, Any]) -> str:
 def eigen_bounds(gram: Sequence[Sequence[Fraction]]) -> tuple[Fraction, Fraction] | None:
     """Rationals ``lo <= lambda_min``, ``lambda_max <= hi`` of a symmetric rational matrix, verified
     exactly (``G - lo I`` and ``hi I - G`` positive definite); ``None`` if no ``lo > 0`` is found."""
-    k = len(gram)
-    ev = np.linalg.eigvalsh(np.array([[float(v) for v in r] for r in gram]))
-    lo_f, hi_f = float(ev[0]), float(ev[-1])
-    if lo_f <= 0:
+    rows = [[Fraction(v) for v in r] for r in gram]
+    den = math.lcm(*(v.denominator for r in rows for v in r)) if rows and rows[0] else 1
+    g = flint.fmpz_mat([[v.numerator * (den // v.denominator) for v in r] for r in rows]) if rows and rows[0] \
+        else flint.fmpz_mat(len(rows), len(rows))
+    return _eigen_bounds(g, Fraction(1, den))
+
+
+def _eigen_bounds(g: flint.fmpz_mat, s: Fraction) -> tuple[Fraction, Fraction] | None:
+    """:func:`eigen_bounds` of ``s * g`` (integer ``g``): each candidate is tested by the checker's own
+    test (:func:`theorychk.check.stability._shift_pd`, one integer characteristic polynomial), so
+    what the certifier states is exactly what the checker re-derives."""
+    k = g.nrows()
+    if k == 0:
         return None
-
-    def shifted(lam: Fraction, sign: int) -> list[list[Fraction]]:
-        return [[(lam * (i == j) - gram[i][j]) * sign for j in range(k)] for i in range(k)]
-
+    ev = np.linalg.eigvalsh(np.array([[float(int(v)) for v in r] for r in g.tolist()])) * float(s)
+    lo_f, hi_f = float(ev[0]), float(ev[-1])
+    if not lo_f > 0:
+        return None
     for f in (1e-6, 1e-3, 0.1, 0.5):
         lo = Fraction(float(f"{lo_f * (1 - f):.6g}"))
-        if lo > 0 and is_positive_definite(shifted(lo, -1)):
+        if lo > 0 and _shift_pd(g, s, lo, 1):
             break
     else:
         return None
     for f in (1e-6, 1e-3, 0.1, 1.0):
         hi = Fraction(float(f"{hi_f * (1 + f):.6g}"))
-        if is_positive_definite(shifted(hi, 1)):
+        if _shift_pd(g, s, hi, -1):
             return lo, hi
     return None
-
-
-def _gram(tr: Trace, j: int, rows: list[int], cols: list[int] | None = None) -> list[list[Fraction]]:
-    g = tr.weight(j, rows, cols)
-    g = g.transpose() * g
-    return [[exact.rational(g[a, b]) for b in range(g.ncols())] for a in range(g.nrows())]
 
 
 # --------------------------------------------------------------------------------------------
@@ -269,8 +299,8 @@ def _thm2(tr: Trace, eps: Fraction, deadline: Deadline) -> dict[str, Any]:
     if why:
         return make_claim(kind, Status.UNKNOWN, statement=STATEMENTS[kind], evidence={"noise": eps}, reason=why)
     ell = lipschitz(tr, net.depth - 1, eps)
-    gram0 = _gram(tr, 0, tr.observed_rows(0))
-    eig = eigen_bounds(gram0) if gram0 and len(tr.observed_rows(0)) >= net.latent_dim else None
+    rows0 = tr.observed_rows(0)
+    eig = _eigen_bounds(*_gram(tr, 0, rows0, None)) if rows0 and len(rows0) >= net.latent_dim else None
     phi = eig[0] if eig else None
     res = aberdam_bound(tr, eps, ell, phi)
     hyps = [{"name": "phi = lambda_min((W_0^{S_1})^T W_0^{S_1}) > 0", "holds": phi is not None,
@@ -307,8 +337,8 @@ def _oracle(tr: Trace, eps: Fraction) -> dict[str, Any]:
     for j in range(net.depth):
         cols = tr.support(j - 1) if j > 0 else None
         rows = tr.observed_rows(j)
-        g = _gram(tr, j, rows, cols) if rows and (cols is None or cols) else []
-        b = eigen_bounds(g) if g and len(rows) >= len(g) else None
+        width = net.widths[j] if cols is None else len(cols)
+        b = _eigen_bounds(*_gram(tr, j, rows, cols)) if rows and width and len(rows) >= width else None
         if b is None:
             return make_claim(kind, Status.UNKNOWN, statement=STATEMENTS[kind], evidence={"sigma": eps},
                               reason=f"layer {j}: the supported matrix W_{j}[S_{j + 1}, S_{j}] lacks full column rank",

@@ -6,7 +6,11 @@ per facet, by weak duality; an integer-scaled approximate left inverse ``L`` wit
 ``c >= (1 - ||I - L A||) / ||L||``; or the exact minimum over kernel rays when at most
 :data:`KERNEL_CAP`) — one integer matrix product with the integer-scaled weights each, never an
 LP — and eigenvalue enclosures (``G - lo I`` and ``hi I - G`` positive definite: the signs of their
-integer characteristic polynomials). A layer's
+integer characteristic polynomials). For a large ``W_J`` the evidence of ``c`` is only a precision
+(``"method": "left_inverse", "bits": b``): the checker computes an approximate left inverse itself
+(floats, which only choose ``L``: any ``L`` gives a valid bound), rounds it to ``b``-bit integers and
+verifies the bound with one exact product, cached per layer and row set, so a batch of one model's
+certificates pays it once per layer when ``J`` is every row. A layer's
 ``c_lower`` must be at most what its evidence proves; ``"constant": "exact"`` must also be
 attained (a primal ``x``, or the kernel-ray enumeration). The recomputed bound must equal the
 certificate's. Statements: :mod:`theorychk.certify.stability`. Evidence written before issue 16
@@ -21,12 +25,16 @@ import math
 from fractions import Fraction
 from typing import Any
 
+import weakref
+
 import flint
+import numpy as np
 
 from theorychk import exact
 from theorychk.check import ClaimCheck, Outcome
 from theorychk.check.activations import inverse_lipschitz_bound
 from theorychk.check.core import Trace
+from theorychk.check.intmat import IntLayer, submatrix
 from theorychk.check.rationals import (
     is_positive_definite, need, parse_rational, parse_sparse, parse_vector,
     sqrt_bounds,
@@ -35,7 +43,7 @@ from theorychk.check.signal import exact_verifier
 from theorychk.errors import CertificateError
 
 __all__ = ["KERNEL_CAP", "CONSTANTS", "THM2_CONDITION", "lei_rows", "lipschitz", "c_bound", "facet_dual_bound",
-           "left_inverse_bound", "witness_value", "check_constant", "aberdam_bound", "oracle_bounds"]
+           "left_inverse_bound", "left_inverse_bounds", "derived_left_inverse", "LEFT_INVERSE_BITS", "witness_value", "check_constant", "aberdam_bound", "oracle_bounds"]
 
 #: Most (k-1)-row subsets the checker enumerates to recompute c_1 exactly.
 KERNEL_CAP = 5000
@@ -45,6 +53,10 @@ CONSTANTS = ("exact", "lower_bound")
 #: The condition bound (7) is proven under (Theorem 2 of paper 004, corrected): a CERTIFIED
 #: ``aberdam_thm2`` claim must state it verbatim.
 THM2_CONDITION = "exact support recovery S_hat_i = S_i at every layer"
+#: Precisions (bits of the largest entry) a ``left_inverse`` evidence may ask the checker for.
+LEFT_INVERSE_BITS = range(8, 41)
+#: Bounds of checker-derived left inverses of whole layers (``J`` = every row), by layer content.
+_WHOLE: weakref.WeakKeyDictionary[IntLayer, dict[int, dict[str, Fraction]]] = weakref.WeakKeyDictionary()
 
 
 def lei_rows(tr: Trace, j: int, threshold: Fraction) -> list[int]:
@@ -105,19 +117,64 @@ def left_inverse_bound(za: flint.fmpz_mat, sa: Fraction, zl: list[list[int]], sl
     """``(1 - ||I - L A||) / ||L||`` (induced l_inf or l_1 norm; 0 unless ``||I - L A|| < 1``) for
     ``L = sl * zl`` and ``A = sa * za``: ``x = L A x + (I - L A) x`` gives ``||x|| <= ||L|| ||A x|| +
     ||I - L A|| ||x||``. One integer product ``zl za``."""
+    return left_inverse_bounds(za, sa, _fmpz(zl, za.nrows()), sl)[norm]
+
+
+def left_inverse_bounds(za: flint.fmpz_mat, sa: Fraction, zl: flint.fmpz_mat, sl: Fraction) -> dict[str, Fraction]:
+    """:func:`left_inverse_bound` in both norms (``"inf"``, ``"1"``) from the one product ``zl za``."""
     k = za.ncols()
     s = sl * sa
     num, den = s.numerator, s.denominator
     eye = flint.fmpz_mat(k, k, [den if a == b else 0 for a in range(k) for b in range(k)])
-    e = eye - (_fmpz(zl, za.nrows()) * za) * num  # den (I - L A)
-    if norm == "inf":
-        n_e = max(sum(map(abs, r)) for r in e.tolist())
-        n_l = max(sum(map(abs, r)) for r in zl)
-    else:
-        n_e = max(sum(map(abs, r)) for r in e.transpose().tolist())
-        n_l = max(sum(map(abs, col)) for col in zip(*zl))
-    n_e = Fraction(int(n_e), den)
-    return (1 - n_e) / (sl * n_l) if n_e < 1 and n_l > 0 else Fraction(0)
+    e = (eye - (zl * za) * num).tolist()  # den (I - L A)
+    rows_l = zl.tolist()
+    norms = {"inf": (max((sum(map(abs, r)) for r in e), default=0), max((sum(map(abs, r)) for r in rows_l), default=0)),
+             "1": (max((sum(map(abs, c)) for c in zip(*e)), default=0),
+                   max((sum(map(abs, c)) for c in zip(*rows_l)), default=0))}
+    out = {}
+    for norm, (n_e, n_l) in norms.items():
+        q = Fraction(int(n_e), den)
+        out[norm] = (1 - q) / (sl * int(n_l)) if q < 1 and n_l else Fraction(0)
+    return out
+
+
+def derived_left_inverse(tr: Trace, j: int, rows: list[int], bits: int) -> dict[str, Fraction]:
+    """The bounds (both norms) that the checker's own approximate left inverse of ``A = W_j^rows``
+    proves: ``L = 2**(e - bits) / scale * rint(2**(bits - e) (Z^T Z)^{-1} Z^T)`` in floats (``Z`` the
+    integer rows, ``2**e`` just above the largest entry), then :func:`left_inverse_bounds` exactly.
+    The floats only choose ``L``; every ``L`` gives a valid bound, so a different BLAS can change the
+    bound in its last bits but never make it unsound. Cached per layer content when ``rows`` is every
+    row (the bound then does not depend on the signal), else per trace."""
+    layer = tr.int_layer(j)
+    whole = len(rows) == layer.shape[0] and rows == list(range(layer.shape[0]))
+    memo = _WHOLE.setdefault(layer, {}) if whole else tr._memo.setdefault(("left_inverse", j, tuple(rows)), {})
+    if bits not in memo:
+        memo[bits] = _derive(layer, rows, bits)
+    return memo[bits]
+
+
+def _derive(layer: IntLayer, rows: list[int], bits: int) -> dict[str, Fraction]:
+    zero = {"inf": Fraction(0), "1": Fraction(0)}
+    zf = np.asarray(layer.array[rows], dtype=np.float64)
+    if zf.shape[0] < zf.shape[1] or not zf.size:
+        return zero
+    try:
+        with np.errstate(all="ignore"):
+            lf = np.linalg.solve(zf.T @ zf, zf.T)
+    except np.linalg.LinAlgError:
+        return zero
+    top = np.abs(lf).max()
+    if not (np.all(np.isfinite(lf)) and top > 0):
+        return zero
+    e = int(np.frexp(top)[1])
+    zl = np.rint(np.ldexp(lf, bits - e)).astype(np.int64)  # |entries| <= 2**bits <= 2**40
+    k, m = zl.shape
+    sl = Fraction(2) ** (e - bits) / layer.scale
+    return left_inverse_bounds(submatrix_rows(layer, rows), layer.scale, flint.fmpz_mat(k, m, zl.ravel().tolist()), sl)
+
+
+def submatrix_rows(layer: IntLayer, rows: list[int]) -> flint.fmpz_mat:
+    return layer.z if rows == list(range(layer.shape[0])) else submatrix(layer, rows, None)
 
 
 def _legacy_duals(certs: list[Any], n: int, rows: list[int], k: int, where: str) -> list[list[int]]:
@@ -143,6 +200,12 @@ def c_bound(tr: Trace, j: int, rows: list[int], norm: str, ev: dict[str, Any], w
         else:
             ys = _legacy_duals(need(ev, "certificates", list, where), len(tr.pre[j]), rows, k, where)
         return facet_dual_bound(tr.int_matrix(j, rows), tr.integer_weight(j)[1], ys)
+    if method == "left_inverse":
+        bits = need(ev, "bits", int, where)
+        if bits not in LEFT_INVERSE_BITS:
+            raise CertificateError(f"{where}.bits: expected an integer in {LEFT_INVERSE_BITS.start}.."
+                                   f"{LEFT_INVERSE_BITS.stop - 1}, got {bits}")
+        return derived_left_inverse(tr, j, rows, bits)[norm]
     if method == "approx_left_inverse":
         if "scale" in ev:
             sl = parse_rational(ev["scale"], f"{where}.scale")

@@ -158,6 +158,7 @@ def spark_of_rows(
     bounds: Sequence[str] = SPARK_BOUNDS,
     heuristic: bool = True,
     progress: bool = False,
+    integers: Any = None,
 ) -> InvariantResult:
     """Spark of ``W^S``: the rows ``S`` of ``W`` only — the per-signal form of Theorem 1 of paper 004.
 
@@ -167,7 +168,11 @@ def spark_of_rows(
     is a sequence of distinct row indices or a boolean mask. The common case — the rows have
     full column rank — is settled by one modular rank (milliseconds for 60 x 20).
 
-    Returns :func:`spark`'s result with ``params["rows"]``; ``at_least`` as there.
+    Returns :func:`spark`'s result with ``params["rows"]``; ``at_least`` as there. ``integers``:
+    ``W^S`` as a flint ``fmpz_mat`` ``Z`` with ``W^S = scale * Z`` for some power of two ``scale``
+    (the checker's :func:`theorychk.check.intmat.integer_layers` rows, as the certifier passes them),
+    so that evidence in integer units (the LP bound's column scaling) is in the checker's units;
+    default: the engine's own conversion.
 
     References
     ----------
@@ -184,6 +189,7 @@ def spark_of_rows(
     sub = arr[idx, :]
     job = _SparkJob(sub, "W^S", method=method, at_least=at_least, time_limit=time_limit, bounds=bounds,
                     heuristic=heuristic, support_tol=1e-9, progress=progress, params={"rows": idx})
+    job.integers = integers
     return job.run()
 
 
@@ -234,6 +240,7 @@ class _SparkJob:
             raise InvalidInput(f"support_tol must be in (0, 1); got {support_tol!r}",
                                argument="support_tol", got=support_tol)
         self.arr = as_matrix(A, name)
+        self.integers: Any = None  # an fmpz_mat of arr up to a power-of-two scale (spark_of_rows)
         self.method, self.at_least, self.bounds = method, at_least, tuple(bounds)
         self.heuristic, self.support_tol, self.progress = heuristic, float(support_tol), progress
         self.params = {**params, "method": method, "at_least": at_least}
@@ -317,7 +324,7 @@ class _SparkJob:
         if n == 0:
             self.lower = Bound(1, "convention: n + 1 with no columns", {"n_columns": 0})
             return True
-        z, _ = to_fmpz_mat(self.arr)
+        z = self.integers if self.integers is not None else to_fmpz_mat(self.arr)[0]
         self.z = z
         if self.m >= n:
             # Full rank modulo a prime is full rank over Q (a nonzero minor mod p is a nonzero
