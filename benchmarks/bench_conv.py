@@ -17,7 +17,9 @@ user runs it, in a subprocess, ``--workers 1``:
 
 * ``theorychk invert NET --signal Y.npy --method linf|latent --out Z.npy --json``: recovery
   rate (``||z_hat - z||_2 / ||z||_2 <= 1e-3``) and CPU seconds per signal;
-* ``theorychk certify NET --signals Y.npy --claims polytope,complete --out DIR --json``: decided
+* ``theorychk certify NET --samples N --seed 0 --claims polytope,complete --out DIR --json`` (certify
+  plants its own ``N`` latents ``z ~ N(0, I)``; with ``--signals Y.npy`` it would first recover each
+  latent by MILP, ~8 s CPU per signal on dcgan8, which is not what is measured here): decided
   rate (the verdict is unique or not unique, i.e. some claim CERTIFIED or REFUTED) and CPU seconds
   per signal; then ``theorychk check DIR --json``: how many certificates are VERIFIED.
 
@@ -116,7 +118,7 @@ def measure(path: Path, z: np.ndarray, tmp: Path, time_limit: float) -> dict:
         row[method] = {"recovered": int(np.sum(err <= 1e-3)), "cpu_per_signal": cpu / n}
         print(f"{path.stem} {method}: {row[method]}", file=sys.stderr, flush=True)
     certs = tmp / f"{path.stem}-certs"
-    cpu, proc = run(["certify", str(path), "--signals", str(y), "--claims", "polytope,complete", "--out", str(certs),
+    cpu, proc = run(["certify", str(path), "--samples", str(n), "--seed", "0", "--claims", "polytope,complete", "--out", str(certs),
                      "--json", "--quiet", "--workers", "1", "--time-limit", str(time_limit)])
     report = json.loads(proc.stdout)
     verdicts = report["verdicts"]
