@@ -246,6 +246,15 @@ def test_spec_rejects_an_unknown_side() -> None:
                    output_activation="sigmoid", batch_norm=False, likelihood="bernoulli", epochs=1, side=16)
 
 
+def test_conv_spec_rejects_widths_that_do_not_fit_its_maps() -> None:
+    base = dict(summary="", latent=4, hidden_activation="relu", output_activation="plu:0.1:1", batch_norm=False,
+                likelihood="gaussian", sigma=0.1, epochs=1)
+    assert train.Spec(name="ok", hidden=(16, 64), unflatten=(4, 2, 2), **base).channels == (4, 4, 1)
+    for hidden, unflatten in (((16, 64), (4, 2, 3)), ((16, 60), (4, 2, 2)), ((16,), (4, 2, 2))):
+        with pytest.raises(InvalidInput, match=r"bad: hidden widths .* do not fit Unflatten"):
+            train.Spec(name="bad", hidden=hidden, unflatten=unflatten, **base)
+
+
 @pytest.mark.parametrize("call", [zoo.path, zoo.card, zoo.load, lambda n: load_network(f"zoo:{n}")])
 def test_unknown_name_suggests_the_closest(call) -> None:
     with pytest.raises(InvalidInput, match=r"unknown zoo net 'vae-rleu'; valid: .*did you mean 'vae-relu'\?"):
