@@ -234,6 +234,27 @@ def test_time_limit_gives_unknown(fake_clock) -> None:
     assert VERIFIERS["layer_injective"](res.claims[0], Network([layer]), {}).outcome == "NO_CLAIM"
 
 
+def test_time_limit_is_honoured_inside_the_sampled_witness_search(fake_clock, monkeypatch) -> None:
+    # On dcgan28's 784 x 196 convolution the batched SVD of 256 sampled active sets ran for over a
+    # minute past a 30 s limit, in one call. Here time passes only inside the SVDs (a fake second per
+    # batch): the 3 s limit must be seen between batches, not after all 16 of them.
+    from theorychk.certify.injectivity import witness
+
+    batches = []
+    real = witness._singular_values
+
+    def slow(m):
+        batches.append(len(m))
+        fake_clock.now += 1.0
+        return real(m)
+
+    monkeypatch.setattr(witness, "_singular_values", slow)
+    layer = Layer(np.random.default_rng(3).standard_normal((40, 6)), None, "relu")
+    res = layer_injectivity(layer, seed=0, time_limit=3.0)
+    assert res.status is Status.UNKNOWN and "time limit" in res.reason
+    assert 3 <= len(batches) <= 4
+
+
 def test_large_path_witness_search() -> None:
     rng = np.random.default_rng(7)
     for bias in (False, True):

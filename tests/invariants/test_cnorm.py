@@ -487,6 +487,30 @@ def test_time_limit_gives_unknown_with_bracketing_bounds(fake_clock):
     assert res.lower.value <= c_1(w, 8).value <= res.upper.value
 
 
+def test_time_limit_is_honoured_inside_a_block_of_flint_determinants(fake_clock, monkeypatch):
+    # k = 8 columns: each kernel ray is 8 FLINT determinants of 7 x 7 minors, and one block holds
+    # dozens of rays. On a DCGAN layer (k = 72, 60-bit entries) one such block ran for minutes
+    # with a 60 s limit, because the deadline was polled only between blocks. Here time passes
+    # only inside the determinants (one fake second each), so the limit must be seen inside the
+    # block: a 10 s limit stops after about 10 determinants, not after a block of hundreds.
+    from theorychk.invariants import _rays
+
+    dets = []
+    real = _rays._flint_det
+
+    def slow_det(rows):
+        dets.append(1)
+        fake_clock.now += 1.0
+        return real(rows)
+
+    monkeypatch.setattr(_rays, "_flint_det", slow_det)
+    w = np.random.default_rng(5).integers(-9, 10, size=(12, 8))
+    res = c_1_of_rows(w, list(range(12)), method="kernels", time_limit=10.0)
+    assert res.status is Status.UNKNOWN and res.reason == "time limit"
+    assert 10 <= len(dets) <= 11
+    assert res.lower.value <= res.upper.value
+
+
 @pytest.mark.parametrize(
     ("call", "message"),
     [

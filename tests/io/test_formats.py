@@ -12,6 +12,7 @@ import pytest
 from theorychk import zoo
 from theorychk.cli import main
 from theorychk.io import export_onnx, load_network, save_network
+from theorychk.network import Layer, Network
 
 torch = pytest.importorskip("torch", reason="PyTorch state_dict round trip needs the torch extra")
 
@@ -47,8 +48,15 @@ def test_zoo_net_identical_across_formats(name, tmp_path):
         "onnx": load_network(onnx_path),
         "pth": load_network(pth_path, layers=layers, activation=acts),
     }
+    # A state_dict of Linear layers holds a convolution as its dense matrix: the same function and
+    # numbers, fingerprinted as the dense net (the fingerprint of a conv layer is its kernel and geometry).
+    dense = Network(tuple(Layer(np.asarray(layer.weight).astype(np.dtype(layer.dtype)),
+                                np.asarray(layer.bias).astype(np.dtype(layer.dtype)), layer.activation)
+                          for layer in net.layers))
+    expected = {"npz": net.fingerprint(), "onnx": net.fingerprint(), "pth": dense.fingerprint()}
+    assert (expected["pth"] == net.fingerprint()) == all(layer.conv is None for layer in net.layers)
     for fmt, other in loaded.items():
-        assert other.fingerprint() == net.fingerprint(), fmt
+        assert other.fingerprint() == expected[fmt], fmt
         np.testing.assert_array_max_ulp(other.forward(z).astype(np.float32), reference, maxulp=1)
 
     for path, extra in ((npz_path, []), (onnx_path, []), (pth_path, ["--layers", layers, "--activation", acts])):

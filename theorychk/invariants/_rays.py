@@ -37,6 +37,7 @@ import flint
 import numpy as np
 
 from theorychk import exact
+from theorychk.errors import TimeLimitReached
 from theorychk.runtime import Deadline
 
 __all__ = [
@@ -124,8 +125,20 @@ def l1_ray_count(n: int, k: int) -> int:
     return math.comb(n, k - 1) if k >= 1 else 0
 
 
-def _batch_det(m: np.ndarray) -> np.ndarray:
-    """Exact determinants of a batch ``(N, p, p)`` of integer (object) matrices."""
+def _flint_det(rows: list[list[int]]) -> int:
+    """One exact determinant by FLINT (its own function so that a time-limit test can make each one
+    cost a known number of fake seconds)."""
+    return int(flint.fmpz_mat(rows).det())
+
+
+def _batch_det(m: np.ndarray, deadline: Deadline | None = None) -> np.ndarray:
+    """Exact determinants of a batch ``(N, p, p)`` of integer (object) matrices.
+
+    For ``p > 5`` each determinant is one FLINT call whose cost grows like ``p^3`` times the bit
+    size of the entries: a single block of a 71-column layer with 60-bit entries took minutes. So
+    ``deadline`` is polled before every one of them, and :class:`TimeLimitReached` ends the batch
+    (:func:`minimise_over_rays` turns it into an incomplete search, i.e. UNKNOWN "time limit").
+    """
     n, p = m.shape[0], m.shape[1]
     if p == 0:
         out = np.empty(n, dtype=object)
@@ -146,18 +159,20 @@ def _batch_det(m: np.ndarray) -> np.ndarray:
         return total
     out = np.empty(n, dtype=object)
     for i in range(n):
-        out[i] = int(flint.fmpz_mat(m[i].tolist()).det())
+        if deadline is not None and deadline.expired():
+            raise TimeLimitReached("exact determinants of a ray block")
+        out[i] = _flint_det(m[i].tolist())
     return out
 
 
-def _cross(d: np.ndarray) -> np.ndarray:
+def _cross(d: np.ndarray, deadline: Deadline | None = None) -> np.ndarray:
     """Generalised cross products: for each ``(p, p+1)`` integer matrix the kernel vector of
     signed maximal minors (zero iff the rows are dependent)."""
     n, p, q = d.shape
     out = np.empty((n, q), dtype=object)
     for c in range(q):
         cols = [j for j in range(q) if j != c]
-        det = _batch_det(d[:, :, cols])
+        det = _batch_det(d[:, :, cols], deadline)
         out[:, c] = det if c % 2 == 0 else -det
     return out
 
@@ -183,7 +198,7 @@ def _nonzero(x: np.ndarray) -> np.ndarray:
     return x[(x != 0).any(axis=1)] if len(x) else x
 
 
-def linf_rays(z: np.ndarray, *, chunk: int = _CHUNK) -> Iterator[np.ndarray]:
+def linf_rays(z: np.ndarray, *, chunk: int = _CHUNK, deadline: Deadline | None = None) -> Iterator[np.ndarray]:
     """Candidate rays for ``min_x (m-th smallest |w_i.x|) / ||x||_inf`` (blocks of ``(N, k)``).
 
     A ray is fixed by a set ``E`` of coordinates of equal largest magnitude (relative signs
@@ -198,7 +213,7 @@ def linf_rays(z: np.ndarray, *, chunk: int = _CHUNK) -> Iterator[np.ndarray]:
     of ``W`` containing a basis of their span have a kernel ray orthogonal to all ``m``.
     """
     n, k = z.shape
-    yield from l1_rays(z, chunk=chunk)
+    yield from l1_rays(z, chunk=chunk, deadline=deadline)
     for e in range(1, k + 1):
         d = k - e + 1
         if d > n:
@@ -225,13 +240,15 @@ def linf_rays(z: np.ndarray, *, chunk: int = _CHUNK) -> Iterator[np.ndarray]:
                     others = zp[t[:, 1:]]  # (C, d-1, d)
                     dm = others[:, None, :, :] - signs[None, :, :, None] * base[:, None, None, :]
                     dm = dm.reshape(-1, d - 1, d)
-                    y = _cross(dm)
+                    y = _cross(dm, deadline)
                     yield _nonzero(y.dot(p.T))
 
 
-def l1_rays(z: np.ndarray, *, chunk: int = _CHUNK) -> Iterator[np.ndarray]:
+def l1_rays(z: np.ndarray, *, chunk: int = _CHUNK, deadline: Deadline | None = None) -> Iterator[np.ndarray]:
     """Candidate rays for ``min_x (sum of m smallest |w_i.x|) / ||x||_1``: the kernel vector of
-    every ``k - 1`` rows (zero vectors, from dependent rows, are dropped)."""
+    every ``k - 1`` rows (zero vectors, from dependent rows, are dropped). With ``deadline``, the
+    generator raises :class:`TimeLimitReached` inside a block once it has passed (for both ray
+    generators)."""
     n, k = z.shape
     if k == 1:
         one = np.empty((1, 1), dtype=object)
@@ -239,7 +256,7 @@ def l1_rays(z: np.ndarray, *, chunk: int = _CHUNK) -> Iterator[np.ndarray]:
         yield one
         return
     for t in _combos(n, k - 1, _cross_chunk(k - 1, chunk)):
-        yield _nonzero(_cross(z[t]))
+        yield _nonzero(_cross(z[t], deadline))
 
 
 # --------------------------------------------------------------------------- the search
@@ -328,11 +345,23 @@ def minimise_over_rays(
     deadline: Deadline,
     advance=None,
 ) -> RaySearch:
-    """Exact minimum of the objective over all rays of ``rays`` (see the module docstring)."""
+    """Exact minimum of the objective over all rays of ``rays`` (see the module docstring).
+
+    ``rays`` may raise :class:`TimeLimitReached` (generators given the same ``deadline`` do, inside
+    a block): the search then ends incomplete, as when the deadline is seen between blocks."""
     best: Fraction | None = None
     best_ray: tuple[int, ...] | None = None
     seen = checks = 0
-    for block in _bounded(rays, max(1, _MAX_ENTRIES // max(1, z.shape[0]))):
+    stopped = False
+
+    def blocks() -> Iterator[np.ndarray]:
+        nonlocal stopped
+        try:
+            yield from _bounded(rays, max(1, _MAX_ENTRIES // max(1, z.shape[0])))
+        except TimeLimitReached:
+            stopped = True  # the rays not generated were not seen: the search is incomplete
+
+    for block in blocks():
         if deadline.expired():
             return RaySearch(best, best_ray, seen, checks, False)
         if len(block) == 0:
@@ -361,4 +390,4 @@ def minimise_over_rays(
                 cut = _above(best)
         if advance is not None:
             advance(len(block))
-    return RaySearch(best, best_ray, seen, checks, True)
+    return RaySearch(best, best_ray, seen, checks, not stopped)

@@ -550,7 +550,8 @@ def _linf_fixed(im: IntMatrix, row_ids: Sequence[int], deadline: Deadline) -> _O
     if out.lower != out.upper and not failed and linf_ray_count(r, k) <= _FIXED_RAY_FALLBACK:
         # Badly scaled rows can leave HiGHS's basis off by rounding; for small k the exact
         # candidate-ray search (module docstring, "Global l_inf", with m = |I|) settles it.
-        found = minimise_over_rays(im.obj, im.zf, linf_rays(im.obj), objective="linf", m=r, deadline=deadline)
+        found = minimise_over_rays(im.obj, im.zf, linf_rays(im.obj, deadline=deadline), objective="linf", m=r,
+                                   deadline=deadline)
         if found.ray is not None:
             value, ev = _witness(im.fmpz, found.ray, all_rows, norm="inf", m=r, scale=im.scale,
                                  row_ids=row_ids)
@@ -816,7 +817,8 @@ def _l1_fixed(im: IntMatrix, row_ids: Sequence[int], deadline: Deadline, *, meth
         method = min(options)[1] if options else "milp"
     if method == "kernels":
         out.tolerances["float_filter_factor"] = FLOAT_FILTER_FACTOR
-        found = minimise_over_rays(im.obj, im.zf, l1_rays(im.obj), objective="l1", m=r, deadline=deadline)
+        found = minimise_over_rays(im.obj, im.zf, l1_rays(im.obj, deadline=deadline), objective="l1", m=r,
+                                   deadline=deadline)
         if found.ray is not None:
             value, ev = _witness(im.fmpz, found.ray, list(range(r)), norm="1", m=r, scale=im.scale,
                                  row_ids=row_ids)
@@ -927,7 +929,7 @@ def _l1_descent(im: IntMatrix, deadline: Deadline, *, starts: int = 4, max_steps
 def _rays_global(im: IntMatrix, m: int, deadline: Deadline, *, norm: str, quiet: bool, out: _Out) -> None:
     n, k = im.shape
     count = linf_ray_count(n, k) if norm == "inf" else l1_ray_count(n, k)
-    rays = linf_rays(im.obj) if norm == "inf" else l1_rays(im.obj)
+    rays = linf_rays(im.obj, deadline=deadline) if norm == "inf" else l1_rays(im.obj, deadline=deadline)
     out.tolerances["float_filter_factor"] = FLOAT_FILTER_FACTOR
     with progress(f"c_{norm} candidate rays", total=count, quiet=quiet) as bar:
         found = minimise_over_rays(im.obj, im.zf, rays, objective="linf" if norm == "inf" else "l1", m=m,

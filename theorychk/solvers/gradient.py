@@ -176,7 +176,7 @@ def _forward(net: Network, z: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]
     pres = []
     x = z
     for layer in net.layers:
-        p = x @ layer.weight.T + layer.bias
+        p = layer.pre_activation(x)  # the operator: sparse for a convolution
         pres.append(p)
         x = layer.activation(p)
     return pres, x

@@ -730,7 +730,7 @@ def _frozen_forward(net: Network, z: np.ndarray, supports: Sequence[np.ndarray])
     out = []
     x = z
     for k, layer in enumerate(net.layers):
-        p = x @ layer.weight.T + layer.bias
+        p = layer.pre_activation(x)  # the operator: sparse for a convolution
         x = supports[k] * p if k < net.depth - 1 else layer.activation(p)
         out.append(x)
     return out
@@ -892,7 +892,7 @@ def latent_pursuit(
     if debias_step:
         hidden = tuple(_frozen_forward(net, z, supports))
     else:
-        output = last.activation(estimates[depth - 1] @ last.weight.T + last.bias)
+        output = last(estimates[depth - 1])
         hidden = (*(estimates[k] for k in range(1, depth)), output)
     conv = np.logical_and.reduce(list(stage_conv.values())) & (cut == "")
     info: dict[str, Any] = {
@@ -1135,7 +1135,7 @@ def layered_basis_pursuit(
         hidden = tuple(_frozen_forward(net, z[None], supports))
     else:
         hidden = (*(estimates[k][None] for k in range(1, depth)),
-                  last.activation(estimates[depth - 1][None] @ last.weight.T + last.bias))
+                  last(estimates[depth - 1][None]))
     conv = np.logical_and.reduce(list(stage_conv.values()))
     return PursuitRun(z[None], hidden, counts, conv, False, "", info, stage_conv)
 
@@ -1220,7 +1220,7 @@ def oracle(
             return PursuitRun(z, (), iters, conv & False, True, "debias", {})
         hidden = tuple(_frozen_forward(net, z, hidden_sups))
     else:
-        out = last.activation(hidden_est[-1] @ last.weight.T + last.bias)
+        out = last(hidden_est[-1])
         hidden = (*hidden_est, out)
     info = {"rank_deficient": sorted(deficient), "clipped": clipped}
     return PursuitRun(z, hidden, iters, conv, False, "", info)

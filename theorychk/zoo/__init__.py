@@ -5,20 +5,21 @@ beside it; :mod:`theorychk.zoo.train` is the script that trained them (see the c
 exact command and the fingerprint it reproduces). Load one with ``load_network("zoo:NAME")``
 or :func:`load`. The small nets output the 8x8 digits (``R^64``); ``vae784-relu`` and
 ``vae784-leaky`` have the papers' MNIST sizes (``R^20 -> R^784``, trained on the digits upsampled
-to 28x28).
+to 28x28). ``dcgan8`` and ``dcgan28`` are DCGAN-shaped (a linear layer, then stride-2 transposed
+convolutions, read as exact sparse layers) for 8x8 and 28x28 outputs.
 
 Examples
 --------
 >>> from theorychk import zoo
 >>> zoo.names()
-['aberdam', 'vae-leaky', 'vae-relu', 'vae784-leaky', 'vae784-relu']
+['aberdam', 'dcgan28', 'dcgan8', 'vae-leaky', 'vae-relu', 'vae784-leaky', 'vae784-relu']
 >>> net = zoo.load("vae-relu")
 >>> net.widths, net.dtype
 ((4, 32, 64), 'float32')
 >>> zoo.path("vae-rleu")
 Traceback (most recent call last):
     ...
-theorychk.errors.InvalidInput: unknown zoo net 'vae-rleu'; valid: aberdam, vae-leaky, vae-relu, vae784-leaky, vae784-relu; did you mean 'vae-relu'?
+theorychk.errors.InvalidInput: unknown zoo net 'vae-rleu'; valid: aberdam, dcgan28, dcgan8, vae-leaky, vae-relu, vae784-leaky, vae784-relu; did you mean 'vae-relu'?
 """
 
 from __future__ import annotations

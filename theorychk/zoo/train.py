@@ -107,6 +107,12 @@ class Spec:
     sigma: float = 0.0
     side: int = SIDE
     notes: str = ""
+    #: ``(C, H, W)`` for a DCGAN-shaped decoder: ``Linear(latent -> C*H*W)``, the hidden
+    #: activation, ``Unflatten`` to ``C x H x W``, then one ``ConvTranspose2d(k4, s2, p1)`` (which
+    #: doubles H and W) per remaining layer, each hidden one followed by ``BatchNorm2d`` when
+    #: ``batch_norm`` (the Linear then has none) and the hidden activation. ``hidden`` are the
+    #: flattened widths, so the channels are ``hidden[i] / (H 2^i * W 2^i)``. ``None``: fully connected.
+    unflatten: tuple[int, int, int] | None = None
 
     def __post_init__(self) -> None:
         # the Bernoulli objective reads the decoder's logits, so the exported net must apply a sigmoid
@@ -122,6 +128,14 @@ class Spec:
         if self.side not in (SIDE, 28):
             raise InvalidInput(f"{self.name}: side must be {SIDE} (the digits) or 28 (upsampled); got {self.side!r}",
                                argument="side", got=self.side)
+        if self.unflatten is not None:
+            c, h, w = self.unflatten
+            maps = [(h << i, w << i) for i in range(len(self.hidden) + 1)]
+            if self.hidden[0] != c * h * w or maps[-1] != (self.side, self.side) or any(
+                    width % (mh * mw) for width, (mh, mw) in zip(self.hidden, maps)):
+                raise InvalidInput(f"{self.name}: hidden widths {self.hidden} do not fit Unflatten{self.unflatten} "
+                                   f"followed by stride-2 transposed convolutions to {self.side}x{self.side}",
+                                   argument="hidden", got=self.hidden)
 
     @property
     def pixels(self) -> int:
@@ -130,6 +144,13 @@ class Spec:
     @property
     def widths(self) -> tuple[int, ...]:
         return (self.latent, *self.hidden, self.pixels)
+
+    @property
+    def channels(self) -> tuple[int, ...]:
+        """Feature-map channels after each layer of a convolutional decoder (the last is 1)."""
+        assert self.unflatten is not None
+        _, h, w = self.unflatten
+        return tuple(width // ((h << i) * (w << i)) for i, width in enumerate((*self.hidden, self.pixels)))
 
     @property
     def activations(self) -> tuple[str, ...]:
@@ -279,6 +300,77 @@ SPECS: dict[str, Spec] = {
                 "better than held-out ones (see the losses below)."
             ),
         ),
+        Spec(
+            name="dcgan8",
+            summary="DCGAN-shaped generator 4 -> Linear 16 -> 4x2x2 -> ConvT 4x4x4 -> ConvT 1x8x8 (ReLU hidden, PLU output)",
+            latent=4,
+            hidden=(16, 64),
+            unflatten=(4, 2, 2),
+            hidden_activation="relu",
+            output_activation="plu:0.1:1",
+            batch_norm=False,
+            likelihood="gaussian",
+            sigma=0.1,
+            epochs=150,
+            notes=(
+                "A DCGAN-shaped decoder (Radford, Metz & Chintala 2016: a linear layer, a reshape, "
+                "stride-2 transposed convolutions) scaled to 8 x 8: `Linear(4, 16)`, ReLU, "
+                "`Unflatten(1, (4, 2, 2))`, `ConvTranspose2d(4, 4, 4, stride=2, padding=1)` (4x2x2 -> "
+                "4x4x4), ReLU, `ConvTranspose2d(4, 1, 4, stride=2, padding=1)` (4x4x4 -> 1x8x8), PLU "
+                "(alpha 0.1, c 1, the zoo's invertible piecewise-linear output, as `aberdam`). theorychk "
+                "reads each transposed convolution as an exact sparse linear layer (`info` shows "
+                "`conv_transpose`), so the net is `G: R^4 -> R^64` with widths 4-16-64-64.\n\n"
+                "**Injectivity.** Both ReLU layers expand 4x (4 -> 16 -> 64); the output layer is square "
+                "(64 -> 64) and PLU is a bijection, so G is injective exactly where the ReLU part is and "
+                "the last weight is invertible. A transposed convolution is not a generic matrix (each "
+                "output pixel sees at most 2 x 2 input positions per channel), so uniqueness of the "
+                "latent of a signal is not implied by the widths: it is what `certify` decides per signal "
+                "(`--claims polytope,complete`: 100 of 100 sampled latents unique, every certificate "
+                "VERIFIED; benchmarks/results/conv.md). G is **not** injective on all of R^4: `certify`'s "
+                "`network_injective` claim is REFUTED by two latents of the first layer (16 ReLUs on R^4) "
+                "with the same output, far from the prior's mass (||z||_inf = 50). The widths were kept as "
+                "DCGAN-scaled: uniqueness holds where the latents are sampled, not everywhere.\n\n"
+                "**Difference from DCGAN.** DCGAN is trained adversarially with a tanh output; this "
+                "decoder is trained as a Gaussian VAE (squared error with sigma = 0.1 plus the KL term), "
+                "like `aberdam`, and its output is PLU so that the whole net stays piecewise linear."
+            ),
+        ),
+        Spec(
+            name="dcgan28",
+            summary="DCGAN-shaped generator 8 -> Linear 196 -> 4x7x7 -> ConvT+BN 4x14x14 -> ConvT 1x28x28 (ReLU hidden, PLU output), on digits upsampled to 28x28",
+            latent=8,
+            hidden=(196, 784),
+            unflatten=(4, 7, 7),
+            hidden_activation="relu",
+            output_activation="plu:0.1:1",
+            batch_norm=True,
+            likelihood="gaussian",
+            sigma=0.1,
+            side=28,
+            encoder_hidden=128,
+            epochs=60,
+            notes=(
+                "A DCGAN-shaped decoder at MNIST's size: `Linear(8, 196)`, ReLU, "
+                "`Unflatten(1, (4, 7, 7))`, `ConvTranspose2d(4, 4, 4, stride=2, padding=1, bias=False)` "
+                "(4x7x7 -> 4x14x14) + `BatchNorm2d(4)`, ReLU, `ConvTranspose2d(4, 1, 4, stride=2, "
+                "padding=1)` (-> 1x28x28), PLU (alpha 0.1, c 1). Widths 8-196-784-784.\n\n"
+                "**Batch norm.** As in DCGAN, the transposed convolution before the batch norm has no "
+                "bias. At export the batch norm (running statistics, momentum 0.1, eps 1e-5) is folded "
+                "into that convolution's kernel and bias per channel in float64 "
+                "(`theorychk.io.torch_module.from_module`) and the result rounded once to float32.\n\n"
+                "**Injectivity.** The ReLU layers expand 24.5x (8 -> 196) and 4x (196 -> 784); the "
+                "output layer is square (784 -> 784) and PLU is a bijection. Whether a signal's latent "
+                "is unique is decided per signal by `certify` (the convolution is not a generic "
+                "matrix): 100 of 100 sampled latents unique with `--claims polytope,complete`, every "
+                "certificate VERIFIED (benchmarks/results/conv.md). Global injectivity stays UNKNOWN: "
+                "the output layer has full rank (CERTIFIED), the first layer's half-space-depth "
+                "condition does not apply and the witness search on the convolution reaches the time "
+                "limit.\n\n"
+                "**Differences from DCGAN.** Trained as a Gaussian VAE on scikit-learn's digits upsampled "
+                "bilinearly to 28x28 (nothing is downloaded), not as a GAN on MNIST; PLU instead of tanh "
+                "output so that the net stays piecewise linear."
+            ),
+        ),
     )
 }
 
@@ -384,6 +476,9 @@ def _build(torch: Any, spec: Spec) -> tuple[Any, Any]:
             mu, logvar = self.out(torch.relu(self.hidden(x))).chunk(2, dim=1)
             return mu, logvar
 
+    if spec.unflatten is not None:
+        return Encoder(), _conv_decoder(torch, spec)
+
     class Decoder(nn.Module):
         """Returns the last layer's *pre-activation* (logits for a sigmoid output)."""
 
@@ -408,6 +503,43 @@ def _build(torch: Any, spec: Spec) -> tuple[Any, Any]:
             return self.linears[-1](x)
 
     return Encoder(), Decoder()
+
+
+def _conv_decoder(torch: Any, spec: Spec) -> Any:
+    """The DCGAN-shaped decoder of ``spec`` as an ``nn.Sequential`` ending in the last *pre-activation*
+    (what :func:`theorychk.io.torch_module.from_module` reads; the output activation is applied apart)."""
+    nn = torch.nn
+    if parse_activation(spec.hidden_activation) != ReLU():
+        raise NotImplementedError(f"{spec.name}: convolutional decoders are built with ReLU hidden layers")
+    channels = spec.channels
+    modules = [nn.Linear(spec.latent, spec.hidden[0]), nn.ReLU(), nn.Unflatten(1, spec.unflatten)]
+    for i in range(1, len(channels)):
+        hidden = i < len(channels) - 1
+        modules.append(nn.ConvTranspose2d(channels[i - 1], channels[i], 4, stride=2, padding=1,
+                                          bias=not (hidden and spec.batch_norm)))
+        if hidden:
+            if spec.batch_norm:
+                modules.append(nn.BatchNorm2d(channels[i]))
+            modules.append(nn.ReLU())
+    modules.append(nn.Flatten())
+    return nn.Sequential(*modules)
+
+
+def _export_conv(spec: Spec, decoder: Any) -> Network:
+    """A convolutional decoder as float32 numbers: read by ``from_module`` (batch norm folded in float64),
+    the output activation set, every folded layer rounded once to float32."""
+    from theorychk.conv import Conv
+    from theorychk.io.torch_module import from_module
+
+    read = from_module(decoder, latent_shape=(spec.latent,), name=spec.name)
+    layers = []
+    for layer, act in zip(read.layers, spec.activations, strict=True):
+        if layer.conv is not None:
+            weight: Any = Conv.from_geometry(layer.conv.kernel.astype(np.float32), layer.conv.geometry())
+        else:
+            weight = np.asarray(layer.weight, dtype=np.float32)
+        layers.append(Layer(weight, np.asarray(layer.bias, dtype=np.float32), act))
+    return Network(tuple(layers), name=spec.name)
 
 
 def _objective(torch: Any, spec: Spec, out_act: Any, pre: Any, x: Any, mu: Any, logvar: Any) -> tuple[Any, Any]:
@@ -481,7 +613,7 @@ def train(spec: Spec, *, seed: int = DEFAULT_SEED) -> TrainResult:
 
     encoder.eval()
     decoder.eval()
-    network = _export(torch, spec, decoder)
+    network = _export(torch, spec, decoder) if spec.unflatten is None else _export_conv(spec, decoder)
     with torch.no_grad():
         held = torch.from_numpy(held_x)
         mu, logvar = encoder(held)
@@ -544,6 +676,18 @@ def _objective_text(spec: Spec) -> str:
     )
 
 
+def _trained_as(spec: Spec, i: int, layer: Layer) -> str:
+    folded = spec.batch_norm and i < len(spec.hidden) and (spec.unflatten is None or i > 0)
+    if layer.conv is None:
+        what = "Linear" + (f", then Unflatten to {'x'.join(map(str, spec.unflatten))}" if spec.unflatten and i == 0
+                           else "")
+    else:
+        g = layer.conv
+        what = (f"ConvTranspose2d k{g.kernel.shape[2]} s{g.stride[0]} p{g.padding[0]}, "
+                f"{'x'.join(map(str, g.in_shape))} -> {'x'.join(map(str, g.out_shape))}")
+    return what + (" + BatchNorm (folded)" if folded else "")
+
+
 def render_card(result: TrainResult) -> str:
     """The model card (markdown) of a trained net; the key/value table is what tests parse."""
     spec, net = result.spec, result.network
@@ -551,8 +695,7 @@ def render_card(result: TrainResult) -> str:
     acts = ",".join(a.spec for a in net.activations)
     command = f"python -m theorychk.zoo.train --only {spec.name} --seed {result.seed}"
     layer_rows = "\n".join(
-        f"| {i} | {layer.n_in} | {layer.n_out} | `{layer.activation.spec}` | {layer.dtype} |"
-        + (" Linear + BatchNorm (folded) |" if spec.batch_norm and i < len(spec.hidden) else " Linear |")
+        f"| {i} | {layer.n_in} | {layer.n_out} | `{layer.activation.spec}` | {layer.dtype} | {_trained_as(spec, i, layer)} |"
         for i, layer in enumerate(net.layers)
     )
     env = result.env
@@ -649,7 +792,8 @@ latent side, weight shape `(n_out, n_in)`:
 
 ## Export
 
-Weights and biases are stored as float32 (`.npz`, theorychk schema 1); the net *is* these float32
+Weights and biases are stored as float32 (`.npz`, theorychk schema {1 if spec.unflatten is None else
+"2: each transposed convolution as its kernel and geometry, read back as an exact sparse operator"}); the net *is* these float32
 numbers, which the fingerprint covers (`Network.fingerprint()`, sha256 over shapes, dtypes,
 numbers and activations).
 

@@ -129,7 +129,7 @@ def layer_injectivity(
     if row_model(act).family != "relu":  # the sampling criterion (Puthawala et al.) is for ReLU layers
         return done(Status.UNKNOWN, "none", f"no injectivity criterion for activation {act.spec!r}")
 
-    pair, min_active, hints = _sample_witness(data, rng, samples, dom)
+    pair, min_active, hints = _sample_witness(data, rng, samples, dom, deadline=deadline)
     stats: dict[str, Any] = {"rank": r, "samples": samples}
     if pair is not None:
         return done(Status.REFUTED, "sampled point with a rank-deficient active set", witness=pair,

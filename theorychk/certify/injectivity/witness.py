@@ -37,14 +37,28 @@ def _sample_points(layer: Layer, rng: np.random.Generator, n: int, dom: _Domain 
     return g * rho * 10 ** rng.uniform(-1.5, 1.5, size=(n, 1))
 
 
+#: Active-set matrices per batched SVD in :func:`_sample_witness`, the granularity of its deadline
+#: checks (256 of them for a 784 x 196 convolution took over a minute in one call).
+_SVD_CHUNK = 16
+
+
+def _singular_values(m: np.ndarray) -> np.ndarray:
+    """Singular values of a batch of matrices (its own function so that a time-limit test can make
+    each batch cost a known number of fake seconds)."""
+    return np.linalg.svd(m, compute_uv=False)
+
+
 def _sample_witness(data: _LayerData, rng: np.random.Generator, n: int, dom: _Domain | None,
-                    tries: int = 4) -> tuple[Pair | None, int | None, list[int]]:
+                    tries: int = 4, deadline: Deadline | None = None) -> tuple[Pair | None, int | None, list[int]]:
     """Random points whose active set ``S(x)`` looks rank-deficient, verified exactly.
 
     Returns ``(pair, min_active, best_active_masks)``: the smallest exact ``|S(x)|`` seen among
     the verified points (an upper bound on the half-space depth) and the active sets of the
-    most promising points (used to order the LPs).
+    most promising points (used to order the LPs). With ``deadline``, the scoring and the exact
+    checks stop when it passes (what was not looked at is only not found: the search is a
+    heuristic for REFUTED, every pair it returns is exact).
     """
+    expired = deadline.expired if deadline is not None else (lambda: False)
     layer = data.layer
     W, b = layer.weight, layer.bias
     d = data.d
@@ -56,14 +70,19 @@ def _sample_witness(data: _LayerData, rng: np.random.Generator, n: int, dom: _Do
     few = np.flatnonzero(counts >= d)
     if few.size:
         sel = few[np.argsort(counts[few])[: min(256, few.size)]]
-        M = A[sel][:, :, None] * W[None, :, :]
-        sv = np.linalg.svd(M, compute_uv=False)
-        small = sv[:, -1] <= TOLERANCES["sample_rank"] * np.maximum(sv[:, 0], 1e-300)
-        score[sel[small]] = -1.0  # looks rank-deficient: try first
+        for start in range(0, sel.size, _SVD_CHUNK):
+            if expired():
+                break
+            part = sel[start : start + _SVD_CHUNK]
+            sv = _singular_values(A[part][:, :, None] * W[None, :, :])
+            small = sv[:, -1] <= TOLERANCES["sample_rank"] * np.maximum(sv[:, 0], 1e-300)
+            score[part[small]] = -1.0  # looks rank-deficient: try first
     order = np.argsort(score, kind="stable")
     best_masks: list[int] = []
     min_active = None
     for idx in order[: max(tries, 8)]:
+        if expired():
+            break
         cands = _rationalize(X[idx])
         xe = cands[-1]  # the float point itself, exactly
         if dom is not None and not _interior(dom, xe):
