@@ -28,13 +28,6 @@ PACKAGE = Path(theorychk.__file__).parent
 # (the lead's, after the parallel branches on these files merge). Remove a file from this list in
 # the commit that adds its fields; the stale-entry test below insists on it.
 NOT_YET = frozenset({
-    "certify/batch.py",
-    "certify/certificate.py",
-    "certify/signal.py",
-    "certify/stability.py",
-    "certify/injectivity/domain.py",
-    "certify/injectivity/layer.py",
-    "certify/injectivity/network.py",
     "check/core.py",
     "check/drup.py",
     "check/intmat.py",
@@ -200,3 +193,21 @@ def test_onnx_loader_names_the_node(tmp_path):
     with pytest.raises(InvalidInput, match="unsupported ONNX op 'Cos' at node 'act'") as info:
         load_network(path)
     assert (info.value.argument, info.value.got) == ("graph.node[1]", "Cos")
+
+
+def test_certify_names_the_claim_kinds_the_latent_and_the_domain():
+    from theorychk.certify.certificate import build_certificate
+    from theorychk.certify.injectivity.network import network_injectivity
+    from theorychk.network import Network
+
+    net = Network([Layer(np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]), None, "relu"),
+                   Layer(np.eye(3), None, "identity")])
+    with pytest.raises(InvalidInput, match="unknown claim kind") as info:
+        build_certificate(net, [1, 2], source="t", kinds=("nope",))
+    assert (info.value.argument, info.value.got) == ("kinds", ["nope"])
+    with pytest.raises(InvalidInput, match="latent must have length 2; got 3") as info:
+        build_certificate(net, [1, 2, 3], source="t")
+    assert (info.value.argument, info.value.got) == ("latent", 3)
+    with pytest.raises(InvalidInput, match="domain ball radius must be positive") as info:
+        network_injectivity(net, domain={"ball": {"center": [0, 0], "radius": -1}})
+    assert (info.value.argument, info.value.got) == ("domain.ball.radius", -1)

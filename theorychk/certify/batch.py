@@ -152,7 +152,7 @@ def resumable(path: Path, job: SignalJob, setup: CertifySetup) -> dict[str, Any]
 
     def other(what: str) -> InvalidInput:
         return InvalidInput(f"--resume: {path} was made for {what}; resume with the options of that run, "
-                            "or give another --out")
+                            "or give another --out", argument="--resume", got=str(path))
 
     if cert["model"].get("fingerprint") != setup.net.fingerprint():
         raise other(f"another model (fingerprint {str(cert['model'].get('fingerprint'))[:12]}...)")

@@ -108,10 +108,12 @@ def build_certificate(
     check_certifiable(net)
     unknown = sorted(set(kinds) - set(ALL_KINDS))
     if unknown:
-        raise InvalidInput(f"unknown claim kind(s) {', '.join(unknown)}; valid: {', '.join(ALL_KINDS)}")
+        raise InvalidInput(f"unknown claim kind(s) {', '.join(unknown)}; valid: {', '.join(ALL_KINDS)}",
+                           argument="kinds", got=unknown)
     z = [exact.rational(v) for v in latent]
     if len(z) != net.latent_dim:
-        raise InvalidInput(f"latent must have length {net.latent_dim}; got {len(z)}")
+        raise InvalidInput(f"latent must have length {net.latent_dim}; got {len(z)}",
+                           argument="latent", got=len(z))
     noise, latent_box, delta = Fraction(noise), Fraction(latent_box), Fraction(delta)
     deadline = deadline if deadline is not None else Deadline(time_limit)
     tr = trace(net, z)
@@ -208,7 +210,8 @@ def model_section(net: Network, source: str | ModelSource) -> dict[str, Any]:
     elif isinstance(source, str):
         section["source"] = source
     else:
-        raise InvalidInput(f"source must be a ModelSource or a string; got {type(source).__name__}")
+        raise InvalidInput(f"source must be a ModelSource or a string; got {type(source).__name__}",
+                           argument="source", got=type(source).__name__)
     return section
 
 

@@ -148,7 +148,8 @@ def check_certifiable(net: Network) -> None:
         if not layer.activation.piecewise_linear:
             raise InvalidInput(f"cannot certify: hidden layer {j} has activation {layer.activation.spec!r}; "
                                "per-signal certificates need piecewise-linear hidden layers (relu, "
-                               "leaky_relu, identity, plu)")
+                               "leaky_relu, identity, plu)",
+                               argument=f"layers[{j}].activation", got=layer.activation.spec)
 
 
 # --------------------------------------------------------------------------------------------
@@ -273,7 +274,8 @@ def _affine_on_pattern(net: Network, z: np.ndarray) -> tuple[Any, Any, list[tupl
             break
         act = layer.activation
         if not act.piecewise_linear:
-            raise InvalidInput(f"exact preimages need piecewise-linear hidden layers; layer {j} is {act.spec}")
+            raise InvalidInput(f"exact preimages need piecewise-linear hidden layers; "
+                               f"layer {j} is {act.spec}", argument=f"layers[{j}].activation", got=act.spec)
         pieces = [act.regions[i] for i in act.region_index(np.asarray(pre[j]))]
         hidden.append((a, c, pieces))
         for r, p in enumerate(pieces):  # the unit's output: slope * pre + offset, exactly
@@ -297,7 +299,8 @@ def _last_pre_target(net: Network, target_out: Sequence[Fraction] | None, target
     if row_model(act).family == "relu":  # a zero output says only that the pre-activation is <= 0
         return {r: v for r, v in enumerate(target_out) if v > 0}, [r for r, v in enumerate(target_out) if v <= 0]
     if not (act.invertible and act.piecewise_linear):
-        raise InvalidInput(f"no exact target for last activation {act.spec!r}; pass the pre-activation")
+        raise InvalidInput(f"no exact target for last activation {act.spec!r}; pass the pre-activation",
+                           argument=f"layers[{net.depth - 1}].activation", got=act.spec)
     return {r: act.exact_inverse(v) for r, v in enumerate(target_out)}, []
 
 
@@ -572,7 +575,8 @@ def uniqueness_claims(
     deadline = deadline or Deadline(None)
     unknown = sorted(set(kinds) - set(UNIQUENESS_KINDS))
     if unknown:
-        raise InvalidInput(f"unknown uniqueness claim(s) {unknown}; valid: {', '.join(UNIQUENESS_KINDS)}")
+        raise InvalidInput(f"unknown uniqueness claim(s) {unknown}; valid: {', '.join(UNIQUENESS_KINDS)}",
+                           argument="kinds", got=unknown)
     claims: list[dict[str, Any]] = []
     if "aberdam_thm1" in kinds:
         hyps, layers, holds, ek = _aberdam_layers(tr, deadline)

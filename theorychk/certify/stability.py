@@ -363,7 +363,8 @@ def stability_claims(
     deadline = deadline or Deadline(None)
     unknown = sorted(set(kinds) - set(STABILITY_KINDS))
     if unknown:
-        raise InvalidInput(f"unknown stability claim(s) {unknown}; valid: {', '.join(STABILITY_KINDS)}")
+        raise InvalidInput(f"unknown stability claim(s) {unknown}; valid: {', '.join(STABILITY_KINDS)}",
+                           argument="kinds", got=unknown)
     if not noise > 0:
         raise InvalidInput(f"noise must be a positive number; got {noise}", argument="noise", got=noise)
     out = []

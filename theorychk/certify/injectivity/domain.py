@@ -101,25 +101,30 @@ def _parse_domain(domain: Any, d: int) -> _Domain | None:
         return domain
     if not isinstance(domain, dict) or len(domain) != 1 or next(iter(domain)) not in ("box", "ball"):
         raise InvalidInput("domain must be None, {'box': {'lower': [...], 'upper': [...]}} or "
-                           f"{{'ball': {{'center': [...], 'radius': r}}}}; got {domain!r}")
+                           f"{{'ball': {{'center': [...], 'radius': r}}}}; got {domain!r}",
+                           argument="domain", got=domain)
     body = domain.get("box") or domain.get("ball")
     if not isinstance(body, dict):
-        raise InvalidInput(f"domain body must be a dict; got {body!r}")
+        raise InvalidInput(f"domain body must be a dict; got {body!r}",
+                           argument=f"domain.{next(iter(domain))}", got=body)
 
     def vec(key: str) -> tuple[Fraction, ...]:
         v = body.get(key)
         if v is None or len(v) != d:
-            raise InvalidInput(f"domain {key} must have length {d}; got {v!r}")
+            raise InvalidInput(f"domain {key} must have length {d}; got {v!r}",
+                               argument=f"domain.{next(iter(domain))}.{key}", got=v)
         return tuple(exact.rational(a) for a in v)
 
     if "box" in domain:
         lo, up = vec("lower"), vec("upper")
         if any(a >= b for a, b in zip(lo, up)):
-            raise InvalidInput("domain box must have lower < upper in every coordinate")
+            raise InvalidInput("domain box must have lower < upper in every coordinate",
+                               argument="domain.box", got=body)
         return _Box(lower=lo, upper=up)
     r = exact.rational(body.get("radius"))
     if r <= 0:
-        raise InvalidInput(f"domain ball radius must be positive; got {r}")
+        raise InvalidInput(f"domain ball radius must be positive; got {r}",
+                           argument="domain.ball.radius", got=r)
     return _Ball(center=vec("center"), radius=r)
 
 

@@ -94,7 +94,8 @@ def layer_injectivity(
     """
     start = time.perf_counter()
     if not isinstance(layer, Layer):
-        raise InvalidInput(f"layer must be a theorychk Layer; got {type(layer).__name__}")
+        raise InvalidInput(f"layer must be a theorychk Layer; got {type(layer).__name__}", argument="layer",
+                           got=type(layer).__name__)
     check("time_limit", time_limit, [SECONDS, None])
     check("max_exact_candidates", max_exact_candidates, [POSITIVE_INT])
     check("seed", seed, [NON_NEGATIVE_INT, None])

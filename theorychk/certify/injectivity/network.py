@@ -216,7 +216,8 @@ def network_injectivity(
     """
     start = time.perf_counter()
     if not isinstance(net, Network):
-        raise InvalidInput(f"net must be a theorychk Network; got {type(net).__name__}")
+        raise InvalidInput(f"net must be a theorychk Network; got {type(net).__name__}", argument="net",
+                           got=type(net).__name__)
     check("time_limit", time_limit, [SECONDS, None])
     check("seed", seed, [NON_NEGATIVE_INT, None])
     check("max_exact_candidates", max_exact_candidates, [POSITIVE_INT])
