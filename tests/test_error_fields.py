@@ -28,9 +28,6 @@ PACKAGE = Path(theorychk.__file__).parent
 # (the lead's, after the parallel branches on these files merge). Remove a file from this list in
 # the commit that adds its fields; the stale-entry test below insists on it.
 NOT_YET = frozenset({
-    "check/core.py",
-    "check/drup.py",
-    "check/intmat.py",
     "solvers/gradient.py",
     "cli/invert.py",
     "cli/certify.py",
@@ -211,3 +208,27 @@ def test_certify_names_the_claim_kinds_the_latent_and_the_domain():
     with pytest.raises(InvalidInput, match="domain ball radius must be positive") as info:
         network_injectivity(net, domain={"ball": {"center": [0, 0], "radius": -1}})
     assert (info.value.argument, info.value.got) == ("domain.ball.radius", -1)
+
+
+def test_check_names_the_model_option_the_recorded_source_and_the_clause(tmp_path):
+    import json
+
+    from theorychk.certify.certificate import build_certificate
+    from theorychk.check.core import check_file
+    from theorychk.check.drup import check_drup
+    from theorychk.network import Network
+
+    net = Network([Layer(np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]), None, "relu"),
+                   Layer(np.eye(3), None, "identity")])
+    missing = str(tmp_path / "gone.npz")
+    path = tmp_path / "cert.json"
+    path.write_text(json.dumps(build_certificate(net, [1, 2], source=missing, kinds=())), encoding="utf-8")
+    with pytest.raises(InvalidInput, match="say how to read the model given with --model") as info:
+        check_file(path, activation="relu")
+    assert (info.value.argument, info.value.got) == ("activation", "relu")
+    with pytest.raises(InvalidInput, match="recorded in certificate .* is not found") as info:
+        check_file(path)
+    assert (info.value.argument, info.value.got) == ("model.source", missing)
+    with pytest.raises(InvalidInput, match=r"formula clause 2 must hold nonzero integers") as info:
+        check_drup([[1, 2], [1, 0]], ["0"])
+    assert (info.value.argument, info.value.got) == ("cnf.clauses[1]", [1, 0])

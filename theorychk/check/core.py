@@ -395,18 +395,21 @@ def check_path(
         if any(v is not None for v in options.values()):
             raise InvalidInput("the model options (--layers, --activation, --final-activation) say how to read "
                                "the model given with --model; without --model the certificate's recorded "
-                               "source is read with its recorded options")
+                               "source is read with its recorded options",
+                               argument=next(k for k, v in options.items() if v is not None),
+                               got=next(v for v in options.values() if v is not None))
         src = recorded_source(cert, str(path))
         hint = f"pass --model FILE with the options the certificate records ({src.selection.cli_text()})"
         if not src.source.startswith("zoo:") and not Path(src.source).is_file():
             raise InvalidInput(f"model file {src.source} recorded in certificate {path} is not found "
-                               f"(moved or deleted?); {hint}")
+                               f"(moved or deleted?); {hint}", argument="model.source", got=src.source)
         changed = src.changed()
         try:
             net = src.load()
         except InvalidInput as exc:
             why = f"{changed}, and it" if changed else f"the model recorded in certificate {path}"
-            raise InvalidInput(f"{why} cannot be read with the recorded options ({exc}); {hint}") from None
+            raise InvalidInput(f"{why} cannot be read with the recorded options ({exc}); {hint}",
+                               argument=exc.argument, got=exc.got) from None
         return cert, check_certificate(cert, net, ModelRead(src.source, src.selection, changed))
     sel = ModelSelection.build(**options)
     try:
@@ -416,7 +419,8 @@ def check_path(
             before = recorded_source(cert, str(path)).selection
         except CertificateError:
             raise exc from None
-        raise InvalidInput(f"{exc} (the certificate's model was read with {before.cli_text()})") from None
+        raise InvalidInput(f"{exc} (the certificate's model was read with {before.cli_text()})",
+                           argument=exc.argument, got=exc.got) from None
     return cert, check_certificate(cert, net, ModelRead(str(model), sel))
 
 

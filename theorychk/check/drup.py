@@ -248,7 +248,8 @@ def _clauses_of(cnf: Any) -> Iterable[Sequence[int]]:
     clauses = getattr(cnf, "clauses", cnf)
     for number, clause in enumerate(clauses, start=1):
         if not all(isinstance(lit, numbers.Integral) and not isinstance(lit, bool) and lit != 0 for lit in clause):
-            raise InvalidInput(f"formula clause {number} must hold nonzero integers; got {list(clause)!r}")
+            raise InvalidInput(f"formula clause {number} must hold nonzero integers; got {list(clause)!r}",
+                               argument=f"cnf.clauses[{number - 1}]", got=list(clause))
         yield [int(lit) for lit in clause]
 
 

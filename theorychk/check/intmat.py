@@ -47,7 +47,8 @@ def dyadic_ints(arr: Any) -> tuple[np.ndarray, int]:
     odd entry (``e = 0`` when all are zero): the canonical integer form of a float array."""
     a = np.asarray(arr, dtype=np.float64)
     if not np.all(np.isfinite(a)):
-        raise InvalidInput(f"array must be finite; got NaN or Inf in shape {a.shape}")
+        raise InvalidInput(f"array must be finite; got NaN or Inf in shape {a.shape}",
+                           argument="arr", got=a.shape)
     mant, expo = np.frexp(a)  # a = mant * 2**expo, 0.5 <= |mant| < 1 (or 0)
     ints = (mant * 2.0**53).astype(np.int64)  # exact: a double has a 53-bit significand
     nz = ints != 0
@@ -125,7 +126,9 @@ def integer_layer(weight: Any, bias: Any) -> IntLayer:
     """The cached :class:`IntLayer` of one ``(weight, bias)`` pair of float arrays."""
     w, b = np.asarray(weight), np.asarray(bias)
     if w.ndim != 2 or b.shape != (w.shape[0],):
-        raise InvalidInput(f"layer must be a 2-D weight and a bias of its rows; got shapes {w.shape}, {b.shape}")
+        raise InvalidInput(f"layer must be a 2-D weight and a bias of its rows; got shapes {w.shape}, {b.shape}",
+                           argument="weight" if w.ndim != 2 else "bias",
+                           got=w.shape if w.ndim != 2 else b.shape)
     key = _digest(w, b)
     hit = _CACHE.get(key)
     if hit is not None:
