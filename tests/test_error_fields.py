@@ -29,8 +29,6 @@ PACKAGE = Path(theorychk.__file__).parent
 # the commit that adds its fields; the stale-entry test below insists on it.
 NOT_YET = frozenset({
     "solvers/gradient.py",
-    "cli/invert.py",
-    "cli/certify.py",
 })
 
 
@@ -232,3 +230,26 @@ def test_check_names_the_model_option_the_recorded_source_and_the_clause(tmp_pat
     with pytest.raises(InvalidInput, match=r"formula clause 2 must hold nonzero integers") as info:
         check_drup([[1, 2], [1, 0]], ["0"])
     assert (info.value.argument, info.value.got) == ("cnf.clauses[1]", [1, 0])
+
+
+def test_invert_and_certify_commands_name_the_cli_option(tmp_path):
+    from theorychk.cli.certify import certify
+    from theorychk.cli.invert import invert
+    from theorychk.io import save_network
+    from theorychk.network import Network
+
+    net = Network([Layer(np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]), None, "relu"),
+                   Layer(np.eye(3), None, "identity")])
+    model = str(save_network(net, tmp_path / "g.npz"))
+    signal = tmp_path / "y.npy"
+    np.save(signal, np.array([1.0, 2.0, 3.0]))
+    np.save(tmp_path / "z.npy", np.array([1.0, 2.0]))
+    with pytest.raises(InvalidInput, match="--latent-true is for --method oracle only; got --method gd") as info:
+        invert(model, signal=str(signal), method="gd", latent_true=str(tmp_path / "z.npy"))
+    assert (info.value.argument, info.value.got) == ("--method", "gd")
+    with pytest.raises(InvalidInput, match="--option must be NAME=VALUE") as info:
+        invert(model, signal=str(signal), method="gd", option=["momentum"])
+    assert (info.value.argument, info.value.got) == ("--option", "momentum")
+    with pytest.raises(InvalidInput, match="--noise must be positive; got '0'") as info:
+        certify(model, noise="0")
+    assert (info.value.argument, info.value.got) == ("--noise", "0")

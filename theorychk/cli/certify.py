@@ -42,9 +42,10 @@ def _positive_fraction(text: str, name: str) -> Fraction:
     try:
         value = Fraction(text.strip())
     except (ValueError, ZeroDivisionError):
-        raise InvalidInput(f"{name} must be a positive number like 0.001 or 1/1000; got {text!r}") from None
+        raise InvalidInput(f"{name} must be a positive number like 0.001 or 1/1000; got {text!r}",
+                           argument=name, got=text) from None
     if value <= 0:
-        raise InvalidInput(f"{name} must be positive; got {text!r}")
+        raise InvalidInput(f"{name} must be positive; got {text!r}", argument=name, got=text)
     return value
 
 
@@ -117,9 +118,11 @@ def certify(
     from theorychk.runtime import Deadline, blas_threads_set_by_user, default_workers, progress
 
     if signals is not None and samples is not None:
-        raise InvalidInput("give either --signals Y.npy or --samples N, not both")
+        raise InvalidInput("give either --signals Y.npy or --samples N, not both",
+                           argument="--samples", got=samples)
     if resume and out is None:
-        raise InvalidInput("--resume needs --out DIR: the folder of the run to resume")
+        raise InvalidInput("--resume needs --out DIR: the folder of the run to resume",
+                           argument="--out", got=None)
     out_folder(out)
     eps = _positive_fraction(noise, "--noise")
     box = _positive_fraction(latent_box, "--latent-box")

@@ -36,7 +36,8 @@ def _latents_file(out: str, shape: tuple[int, ...]) -> Any:
     try:
         arr = open_memmap(path, mode="w+", dtype=np.float64, shape=shape)
     except OSError as exc:
-        raise InvalidInput(f"cannot write --out {out}: {exc.strerror or exc}") from None
+        raise InvalidInput(f"cannot write --out {out}: {exc.strerror or exc}",
+                           argument="--out", got=out) from None
     arr[...] = np.nan
     return arr
 
@@ -122,13 +123,16 @@ def invert(
               "signal_tol": signal_tol, **_method_options(option or [])}
     if method == "oracle" or latent_true is not None:
         if method != "oracle":
-            raise InvalidInput(f"--latent-true is for --method oracle only; got --method {method}")
+            raise InvalidInput(f"--latent-true is for --method oracle only; got --method {method}",
+                               argument="--method", got=method)
         if latent_true is None:
             raise InvalidInput("--method oracle needs --latent-true Z.npy: the true latent of each signal "
-                               "(the Oracle of Aberdam et al. is told the true supports)")
+                               "(the Oracle of Aberdam et al. is told the true supports)",
+                               argument="--latent-true", got=None)
         truth, _ = load_signals(latent_true, net.latent_dim, "--latent-true")
         if truth.shape[0] != n:
-            raise InvalidInput(f"--latent-true {latent_true} has {truth.shape[0]} row(s); --signal has {n}")
+            raise InvalidInput(f"--latent-true {latent_true} has {truth.shape[0]} row(s); --signal has {n}",
+                               argument="--latent-true", got=truth.shape[0])
         stream = _oracle_stream(net, batch, truth, common)  # one signal per call: each gets its own true latent
     else:
         stream = invert_stream(
@@ -190,9 +194,11 @@ def _method_options(pairs: list[str]) -> dict[str, Any]:
         name, sep, text = pair.partition("=")
         name = name.strip()
         if not sep or not name.isidentifier():
-            raise InvalidInput(f"--option must be NAME=VALUE (e.g. momentum=0.9); got {pair!r}")
+            raise InvalidInput(f"--option must be NAME=VALUE (e.g. momentum=0.9); got {pair!r}",
+                               argument="--option", got=pair)
         if name in ("mask", "noise", "time_limit", "seed", "signal_tol", "latent_true", "method", "workers", "dask"):
-            raise InvalidInput(f"--option {name} has its own command-line option; use --{name.replace('_', '-')}")
+            raise InvalidInput(f"--option {name} has its own command-line option; use --{name.replace('_', '-')}",
+                               argument="--option", got=pair)
         try:
             out[name] = json.loads(text)
         except ValueError:
