@@ -82,3 +82,15 @@ def test_info_json_on_zoo(capsys):
         facts = json.loads(capsys.readouterr().out)
         assert facts["widths"][0] == zoo.load(name).latent_dim
         assert facts["fingerprint"] == zoo.load(name).fingerprint()
+
+
+def test_module_writers_take_a_str_path(tmp_path):
+    """``io.onnx.write`` and ``io.npz.write`` are public: a str path works like a Path (it was an
+    AttributeError on ``str.parent``)."""
+    from theorychk.io import npz, onnx as onnx_io
+
+    net = zoo.load("vae-relu")
+    for mod, name in ((onnx_io, "n.onnx"), (npz, "n.npz")):
+        out = mod.write(net, str(tmp_path / "sub" / name))
+        assert out == tmp_path / "sub" / name
+        assert load_network(out).fingerprint() == net.fingerprint()

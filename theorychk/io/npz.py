@@ -48,7 +48,8 @@ VERSION = 2
 READABLE = (1, 2)
 
 
-def write(net: Network, path: Path) -> Path:
+def write(net: Network, path: str | Path) -> Path:
+    path = Path(path)
     has_conv = any(layer.conv is not None for layer in net.layers)
     arrays: dict[str, np.ndarray] = {
         "format": np.array(FORMAT),

@@ -908,7 +908,7 @@ def _match_plu(g: _Graph, u: str, output: str) -> tuple[PLU, str, list[onnx.Node
 # --------------------------------------------------------------------------------------------
 
 
-def write(net: Network, path: Path) -> Path:
+def write(net: Network, path: str | Path) -> Path:
     """Write ``net`` in the verifier-ready ONNX form (see the module docstring).
 
     Parameters
@@ -916,7 +916,7 @@ def write(net: Network, path: Path) -> Path:
     net : Network
         The generator. Weights that are not float32 numbers are rounded to float32, with a
         :class:`Float32RoundingWarning`; the file then holds the rounded network.
-    path : Path
+    path : str or Path
         Where to write; parent folders are created.
 
     Returns
@@ -930,6 +930,7 @@ def write(net: Network, path: Path) -> Path:
         If a weight or bias is beyond the float32 range, or an activation has no ONNX form.
     """
     model = to_model(net)
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     onnx.save_model(model, str(path))
     return path
