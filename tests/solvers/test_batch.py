@@ -44,9 +44,12 @@ def test_workers_do_not_change_results_of_a_randomised_method(planted, seed):
     one, two = run(1), run(2)
     for a, b in zip(one, two, strict=True):
         # gd is batched: its chunks differ with workers, and BLAS rounds a product of many rows
-        # differently from one of a few -- equal up to that rounding
+        # differently from one of a few -- equal up to that rounding: float64's for a signal
+        # that stopped (at its region's least-squares point, or on the gradient norm), float32's
+        # (precision="mixed") for one the iteration limit cut while still far from its signal
         assert a.status == b.status
-        np.testing.assert_allclose(a.latent, b.latent, rtol=1e-9, atol=0)
+        rtol = 1e-9 if a.method_status == "SOLVED" else 1e-6
+        np.testing.assert_allclose(a.latent, b.latent, rtol=rtol, atol=0)
 
 
 def test_stream_yields_every_index_once(planted):
@@ -200,7 +203,8 @@ def test_auto_workers_start_only_when_the_measured_startup_pays(planted, monkeyp
     ref = dict(invert_stream(net, y, method="gd", seed=3, iterations=200, workers=1))
     assert sorted(got) == list(range(len(y)))
     for i, r in ref.items():
-        np.testing.assert_allclose(got[i].latent, r.latent, rtol=1e-9, atol=0)
+        # float32's rounding for a signal the iteration limit cut (precision="mixed"; see above)
+        np.testing.assert_allclose(got[i].latent, r.latent, rtol=1e-9 if r.method_status == "SOLVED" else 1e-6, atol=0)
 
 
 def test_explicit_workers_are_obeyed_and_say_so(planted, monkeypatch):
