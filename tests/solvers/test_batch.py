@@ -138,8 +138,24 @@ def test_batched_method_equals_each_signal_alone(output, method, opts, monkeypat
     alone = _alone(net, y, method, opts, seed=7)
     assert sum(r.solved for r in alone) >= 2  # the comparison below is not vacuous
     for workers, rows in ((1, 32), (1, 4), (2, 2)):  # chunks of 9; of 4, 4, 1; of 2, 2, 2, 2, 1
-        monkeypatch.setattr(batch_module, "_BATCH_ROWS", rows)
+        _chunk_rows(monkeypatch, rows)
         assert_same_as_alone(invert_batch(net, y, method=method, seed=7, workers=workers, **opts), alone)
+
+
+def _chunk_rows(monkeypatch, rows):
+    # chunks of `rows` signals for every batched method (gd asks for its own size)
+    monkeypatch.setattr(batch_module, "_BATCH_ROWS", rows)
+    monkeypatch.setattr(GradientDescent, "batch_rows", rows)
+
+
+def test_gd_chunks_are_its_own_size(planted):
+    # gd's float32 products get cheaper per signal in larger calls: its chunks are batch_rows, not
+    # the default _BATCH_ROWS; the other batched methods keep the default
+    net, _, _ = planted
+    assert batch_module._batch_rows(prepare(net, method="gd")) == GradientDescent.batch_rows > batch_module._BATCH_ROWS
+    assert batch_module._batch_rows(prepare(net, method="latent")) == batch_module._BATCH_ROWS
+    assert batch_module._batch_rows(prepare(net, method="linf")) is None
+    assert [len(c) for c in batch_module._chunks(600, 1, GradientDescent.batch_rows)] == [256, 256, 88]
 
 
 @pytest.mark.parametrize(("method", "impl"), [("latent", LatentPursuit), ("gd", GradientDescent)])
@@ -153,7 +169,7 @@ def test_a_chunk_is_one_batched_call(planted, method, impl, monkeypatch):
         return original(self, problems)
 
     monkeypatch.setattr(impl, "run_batch", spy)
-    monkeypatch.setattr(batch_module, "_BATCH_ROWS", 4)
+    _chunk_rows(monkeypatch, 4)
     opts = {"iterations": 300} if method == "gd" else {}
     invert_batch(net, y, method=method, seed=1, **opts)
     assert calls == [4, 4, 2]  # ten signals, chunks of four: three calls, not ten
