@@ -24,14 +24,6 @@ from theorychk.theorems import get_theorem
 
 PACKAGE = Path(theorychk.__file__).parent
 
-# Files whose InvalidInput calls have not had their fields added yet: the second pass of issue #15
-# (the lead's, after the parallel branches on these files merge). Remove a file from this list in
-# the commit that adds its fields; the stale-entry test below insists on it.
-NOT_YET = frozenset({
-    "solvers/gradient.py",
-})
-
-
 def _calls_without_fields(path: Path) -> list[int]:
     """Line numbers of ``InvalidInput(...)`` calls (raised or built to be raised) in ``path`` that
     do not pass both ``argument=`` and ``got=`` as keywords."""
@@ -52,14 +44,8 @@ def _modules() -> dict[str, Path]:
 
 def test_every_invalid_input_passes_argument_and_got():
     bad = {rel: lines for rel, p in _modules().items()
-           if rel not in NOT_YET and (lines := _calls_without_fields(p))}
+           if (lines := _calls_without_fields(p))}
     assert not bad, f"InvalidInput without argument= and got= at (file: lines) {bad}"
-
-
-def test_the_allow_list_holds_only_files_still_missing_fields():
-    modules = _modules()
-    stale = sorted(rel for rel in NOT_YET if rel not in modules or not _calls_without_fields(modules[rel]))
-    assert not stale, f"remove these from NOT_YET (they pass now, or are gone): {stale}"
 
 
 # Behaviour at public entry points: the fields name what the message names.

@@ -44,9 +44,12 @@ def test_workers_do_not_change_results_of_a_randomised_method(planted, seed):
     one, two = run(1), run(2)
     for a, b in zip(one, two, strict=True):
         # gd is batched: its chunks differ with workers, and BLAS rounds a product of many rows
-        # differently from one of a few -- equal up to that rounding
+        # differently from one of a few -- equal up to that rounding: float64's for a signal
+        # that stopped (at its region's least-squares point, or on the gradient norm), float32's
+        # (precision="mixed") for one the iteration limit cut while still far from its signal
         assert a.status == b.status
-        np.testing.assert_allclose(a.latent, b.latent, rtol=1e-9, atol=0)
+        rtol = 1e-9 if a.method_status == "SOLVED" else 1e-6
+        np.testing.assert_allclose(a.latent, b.latent, rtol=rtol, atol=0)
 
 
 def test_stream_yields_every_index_once(planted):
@@ -135,8 +138,24 @@ def test_batched_method_equals_each_signal_alone(output, method, opts, monkeypat
     alone = _alone(net, y, method, opts, seed=7)
     assert sum(r.solved for r in alone) >= 2  # the comparison below is not vacuous
     for workers, rows in ((1, 32), (1, 4), (2, 2)):  # chunks of 9; of 4, 4, 1; of 2, 2, 2, 2, 1
-        monkeypatch.setattr(batch_module, "_BATCH_ROWS", rows)
+        _chunk_rows(monkeypatch, rows)
         assert_same_as_alone(invert_batch(net, y, method=method, seed=7, workers=workers, **opts), alone)
+
+
+def _chunk_rows(monkeypatch, rows):
+    # chunks of `rows` signals for every batched method (gd asks for its own size)
+    monkeypatch.setattr(batch_module, "_BATCH_ROWS", rows)
+    monkeypatch.setattr(GradientDescent, "batch_rows", rows)
+
+
+def test_gd_chunks_are_its_own_size(planted):
+    # gd's float32 products get cheaper per signal in larger calls: its chunks are batch_rows, not
+    # the default _BATCH_ROWS; the other batched methods keep the default
+    net, _, _ = planted
+    assert batch_module._batch_rows(prepare(net, method="gd")) == GradientDescent.batch_rows > batch_module._BATCH_ROWS
+    assert batch_module._batch_rows(prepare(net, method="latent")) == batch_module._BATCH_ROWS
+    assert batch_module._batch_rows(prepare(net, method="linf")) is None
+    assert [len(c) for c in batch_module._chunks(600, 1, GradientDescent.batch_rows)] == [256, 256, 88]
 
 
 @pytest.mark.parametrize(("method", "impl"), [("latent", LatentPursuit), ("gd", GradientDescent)])
@@ -150,7 +169,7 @@ def test_a_chunk_is_one_batched_call(planted, method, impl, monkeypatch):
         return original(self, problems)
 
     monkeypatch.setattr(impl, "run_batch", spy)
-    monkeypatch.setattr(batch_module, "_BATCH_ROWS", 4)
+    _chunk_rows(monkeypatch, 4)
     opts = {"iterations": 300} if method == "gd" else {}
     invert_batch(net, y, method=method, seed=1, **opts)
     assert calls == [4, 4, 2]  # ten signals, chunks of four: three calls, not ten
@@ -200,7 +219,8 @@ def test_auto_workers_start_only_when_the_measured_startup_pays(planted, monkeyp
     ref = dict(invert_stream(net, y, method="gd", seed=3, iterations=200, workers=1))
     assert sorted(got) == list(range(len(y)))
     for i, r in ref.items():
-        np.testing.assert_allclose(got[i].latent, r.latent, rtol=1e-9, atol=0)
+        # float32's rounding for a signal the iteration limit cut (precision="mixed"; see above)
+        np.testing.assert_allclose(got[i].latent, r.latent, rtol=1e-9 if r.method_status == "SOLVED" else 1e-6, atol=0)
 
 
 def test_explicit_workers_are_obeyed_and_say_so(planted, monkeypatch):

@@ -219,9 +219,11 @@ def test_affine_fast_path_gives_the_backprop_iterates(monkeypatch, hidden, out):
     runs = {}
     for fast in (True, False):
         monkeypatch.setattr(gd, "_AFFINE_PATH", fast)
-        batch = gradient_descent(net, y, mask=mask, rng=np.random.default_rng(0), momentum=0.9, polish=False)
+        batch = gradient_descent(net, y, mask=mask, rng=np.random.default_rng(0), momentum=0.9, polish=False,
+                                 precision="float64")
         singles = [gradient_descent(net, y[i:i + 1], mask=mask, rng=np.random.default_rng(0), init=batch_start,
-                                    momentum=0.9, polish=False) for i, batch_start in enumerate(_starts(5, 6))]
+                                    momentum=0.9, polish=False, precision="float64")
+                   for i, batch_start in enumerate(_starts(5, 6))]
         runs[fast] = (batch, singles)
     assert sum(used) > 0  # the fast path ran, inside the regions' balls
     (fb, fs), (pb, ps) = runs[True], runs[False]
@@ -271,6 +273,69 @@ def test_polish_solves_as_often_as_plain_gd_and_every_polished_point_is_stationa
                     assert r.method_status == "SOLVED" and loss[0] == pytest.approx(r.info["loss"], rel=1e-6, abs=1e-28)
     assert polished > 100  # the polish did most of the work
     assert solved[True] >= solved[False] > 80  # 94 each when written
+
+
+def test_mixed_precision_solves_as_often_as_float64_and_decides_in_float64():
+    # precision="mixed" (the default) runs a row's passes in float32 while its residual is large;
+    # on the polish test's 12 nets, planted and perturbed signals, momentum 0 and 0.9, with and
+    # without the polish: as many SOLVED as precision="float64", every SOLVED latent stationary
+    # by the float64 backward pass, and every reported loss the float64 loss at the latent.
+    from theorychk.solvers import invert_batch
+
+    solved = {"mixed": 0, "float64": 0}
+    for widths, out, hidden, seed in POLISH_NETS:
+        net = gaussian_net(widths, out, seed=seed, hidden=hidden)
+        rng = np.random.default_rng(100 + seed)
+        y = net(rng.standard_normal((6, widths[0])))
+        y[4:] += 1e-2 * rng.standard_normal((2, widths[-1]))
+        for momentum in (0.0, 0.9):
+            for polish in (True, False):
+                for precision in ("mixed", "float64"):
+                    res = invert_batch(net, y, method="gd", momentum=momentum, polish=polish, seed=seed,
+                                       iterations=3000, precision=precision)
+                    solved[precision] += sum(r.status is InversionStatus.SOLVED for r in res)
+                    if precision == "float64":
+                        continue
+                    for i, r in enumerate(res):
+                        assert r.info["precision"] == "mixed"
+                        loss, grad = _loss_and_gradient(net, r.latent[None], y[i:i + 1], np.ones((1, widths[-1])))
+                        # equal up to ||r|| times the rounding of the residual (~1e-15 here)
+                        assert loss[0] == pytest.approx(r.info["loss"], rel=1e-6, abs=1e-13 * np.sqrt(loss[0]) + 1e-28)
+                        if r.method_status == "SOLVED":
+                            assert np.linalg.norm(grad) <= 2 * r.info["grad_tol"]
+    assert solved["mixed"] >= solved["float64"] > 160
+
+
+def test_mixed_precision_reports_float64_numbers_for_an_unfinished_row():
+    # Cut by the iteration limit while its passes are still float32: the loss and gradient norm
+    # reported are the float64 ones at the returned latent, not float32 numbers.
+    net = gaussian_net((6, 40, 120), "plu", seed=12)
+    y = net(np.random.default_rng(3).standard_normal((4, 6)))
+    run = gradient_descent(net, y, rng=np.random.default_rng(0), momentum=0.9, iterations=5)
+    assert not run.converged.any()
+    loss, grad = _loss_and_gradient(net, run.latent, y, np.ones_like(y))
+    np.testing.assert_allclose(run.loss, loss, rtol=1e-12)
+    np.testing.assert_allclose(run.grad_norm, np.linalg.norm(grad, axis=1), rtol=1e-12)
+
+
+def test_mixed_precision_never_stops_a_row_on_float32_numbers():
+    # Integer weights and a start 1e-8 from the planted code: in float32 the start rounds to the
+    # code and the residual and gradient are exactly 0, in float64 the gradient is ~1e-7. The
+    # row must not stop there (it would report a stationary point that is not one).
+    w0 = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [2.0, -1.0]])
+    w1 = np.array([[1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 1.0], [1.0, 1.0, 1.0, 0.0],
+                   [0.0, 0.0, 1.0, 1.0], [1.0, -1.0, 0.0, 2.0]])
+    net = Network([Layer(w0, None, "relu"), Layer(w1, None, "identity")])
+    z = np.array([1.0, 0.5])
+    y = net(z)[None]
+    start = z + np.array([1e-8, 0.0])
+    assert np.array_equal(start.astype(np.float32), z.astype(np.float32))
+    for precision in ("mixed", "float64"):
+        run = gradient_descent(net, y, rng=np.random.default_rng(0), init=start, precision=precision)
+        assert run.converged[0] and run.iterations[0] > 0
+        _, grad = _loss_and_gradient(net, run.latent, y, np.ones_like(y))
+        assert np.linalg.norm(grad) <= 1e-9
+        np.testing.assert_allclose(run.latent[0], z, rtol=0, atol=1e-12)
 
 
 def _starts(batch, k):

@@ -25,8 +25,8 @@ product of one row differently from one of many; measured at 1e-15 relative). A 
 runs to an iteration cap keeps its status, but an iteration that amplifies rounding (a gd step
 too large, oscillating) can end elsewhere -- as it would on another CPU. The time limit is per
 signal (:class:`~theorychk.runtime.RowBudget`: each signal is charged its share of the chunk's
-wall time, which is also its ``elapsed``). Their chunks are larger (:data:`_BATCH_ROWS`), as the
-call's speed per signal grows with its size; the other methods run signal by signal and stream
+wall time, which is also its ``elapsed``). Their chunks are larger (:data:`_BATCH_ROWS`, or the
+method's own ``batch_rows``), as the call's speed per signal grows with its size; the other methods run signal by signal and stream
 each result.
 
 Threads
@@ -79,7 +79,8 @@ _CHUNKS_PER_WORKER = 8
 #: the 20-128-392-784 net of benchmarks/bench_latent_pursuit.py, latent_pursuit took 162, 126,
 #: 74, 57 and 42 ms per signal in calls of 1, 2, 5, 10 and 20 signals (one thread, load 3 on
 #: 2 shared cores, issue 18); over 200 signals in calls of 32 / 64 / 100 / 200, gd (momentum 0.9)
-#: took 16.1 / 13.0 / 12.7 / 13.6 ms CPU per signal and latent 0.71 / 0.69 / - / 0.65
+#: took 16.1 / 13.0 / 12.7 / 13.6 ms CPU per signal and latent 0.71 / 0.69 / - / 0.65. A
+#: method may ask for another size (its ``batch_rows``): gd does, see GradientDescent.batch_rows
 _BATCH_ROWS = 64
 
 
@@ -143,12 +144,20 @@ def processes_used(n: int, workers: int) -> int:
     return workers if workers > 1 and n >= 2 * workers else 1
 
 
-def _chunks(n: int, workers: int, batched: bool = False) -> list[list[int]]:
-    """Consecutive index chunks: ``_CHUNKS_PER_WORKER`` per worker, or for a batched method up
-    to ``_BATCH_ROWS`` signals each while every worker still gets a chunk."""
+def _batch_rows(prepared: Prepared) -> int | None:
+    """Signals per chunk of a batched method (its ``batch_rows``, else :data:`_BATCH_ROWS`);
+    ``None`` for a method that runs signal by signal."""
+    if not prepared.batched:
+        return None
+    return getattr(prepared.impl, "batch_rows", None) or _BATCH_ROWS
+
+
+def _chunks(n: int, workers: int, batch_rows: int | None = None) -> list[list[int]]:
+    """Consecutive index chunks: ``_CHUNKS_PER_WORKER`` per worker, or for a batched method
+    (``batch_rows`` given) up to ``batch_rows`` signals each while every worker still gets a chunk."""
     size = max(1, math.ceil(n / (workers * _CHUNKS_PER_WORKER)))
-    if batched:
-        size = max(size, min(_BATCH_ROWS, math.ceil(n / workers)))
+    if batch_rows is not None:
+        size = max(size, min(batch_rows, math.ceil(n / workers)))
     return [list(range(a, min(n, a + size))) for a in range(0, n, size)]
 
 
@@ -266,10 +275,10 @@ def _stream(
                 for i in range(n):
                     yield i, prepared.run(arr[i], np.random.default_rng(seeds[i]))
                 return
-            for c in _chunks(n, 1, batched=True):
+            for c in _chunks(n, 1, _batch_rows(prepared)):
                 yield from _run_chunk(prepared, c, arr[c], [seeds[i] for i in c])
             return
-        chunks = _chunks(n, workers, prepared.batched)
+        chunks = _chunks(n, workers, _batch_rows(prepared))
         if auto:
             # this process inverts the first chunk, timed, then the rule of the module docstring
             t0 = time.perf_counter()
@@ -321,7 +330,7 @@ def _on_dask(
 
     tasks = [
         Task(g, 0, {"prepared": prepared, "indices": c, "rows": arr[c], "seeds": [seeds[i] for i in c]}, 0)
-        for g, c in enumerate(_chunks(arr.shape[0], workers, prepared.batched))
+        for g, c in enumerate(_chunks(arr.shape[0], workers, _batch_rows(prepared)))
     ]
     for _, results in _engine_iter("dask", _dask_chunk, tasks, workers, dask):
         yield from results
