@@ -146,7 +146,8 @@ def test_declared_noise_makes_the_projection_the_answer() -> None:
     assert res.info["gap"] <= 1e-6 * max(1.0, res.info["objective"])
 
 
-def test_tiny_time_limit_gives_unknown() -> None:
+def test_tiny_time_limit_gives_unknown(fake_clock) -> None:
+    fake_clock.step = 1.0  # each look at the clock moves it a second: past the limit at once, on any machine
     net, y = _noisy_instance()
     res = invert(net, y, method="milp", time_limit=1e-9)
     assert res.status is InversionStatus.UNKNOWN and res.reason == "time limit"
@@ -450,7 +451,8 @@ def test_second_preimage_with_a_mask_that_hides_the_difference() -> None:
     assert masked.status is SecondPreimageStatus.FOUND and masked.latent == pytest.approx([-1.0], abs=1e-9)
 
 
-def test_second_preimage_time_limit_and_validation() -> None:
+def test_second_preimage_time_limit_and_validation(fake_clock) -> None:
+    fake_clock.step = 1.0  # each look at the clock moves it a second: past the limit at once, on any machine
     res = second_preimage(abs_net(), [1.0], [1.0], delta=1.0, latent_box=2.0, time_limit=1e-9)
     assert res.status is SecondPreimageStatus.UNKNOWN and res.reason == "time limit"
     with pytest.raises(InvalidInput, match="delta"):
