@@ -370,7 +370,7 @@ def test_piece_table_breaks_ties_as_the_derivative(spec):
     off = ~np.isin(pre, bps) & np.isfinite(pre)
     np.testing.assert_array_equal(piece[off], act.region_index(pre[off]))
     slope, offset, margin = table.on_piece(piece, pre)
-    np.testing.assert_allclose((slope * pre + offset)[off], act(pre[off]), rtol=1e-15, atol=1e-15)
+    np.testing.assert_allclose(slope[off] * pre[off] + offset[off], act(pre[off]), rtol=1e-15, atol=1e-15)
     assert np.all(margin[: bps.size] == 0)
 
 
