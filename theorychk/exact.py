@@ -24,7 +24,6 @@ import flint
 import numpy as np
 
 from theorychk.errors import InvalidInput
-from theorychk.network import parse_activation
 
 __all__ = [
     "rational",
@@ -292,6 +291,8 @@ def forward(layers: Sequence[tuple[Any, Any, Any]], z: Sequence[Any]) -> list[tu
     >>> forward([([[1, -1], [1, 1]], [0, "-1/2"], "relu")], [1, "1/4"])
     [(Fraction(3, 4), Fraction(3, 4))]
     """
+    from theorychk.network import parse_activation  # here, not at the top: spark and rank never need it
+
     x = [rational(v) for v in z]
     outputs = []
     for weight, bias, spec in layers:

@@ -59,19 +59,30 @@ def _modules_after(argv, cwd):
 
 
 def test_small_command_imports_only_what_it_uses(tmp_path):
-    # `invariants M.npy --spark --json` on a 10 x 20 integer matrix: numpy, flint and highspy for
-    # the spark, nothing for the other invariants (theorychk.invariants imports on first use), no
-    # pydantic for the option parsing and no rich for a JSON answer; no scipy: the spark's LPs
-    # hand _highs.Program dense rows, compressed without scipy.sparse (0.1 s CPU to import)
+    # `invariants M.npy --spark --json` on a 10 x 20 integer matrix: numpy and flint for the spark,
+    # no HiGHS (its exact search is cheap, so it skips the LP stages), nothing for the other
+    # invariants (theorychk.invariants imports on first use), no Network (theorychk.exact imports
+    # it only to evaluate a forward pass), no pydantic for the option parsing, no rich for JSON
     np.save(tmp_path / "M.npy", np.random.default_rng(0).integers(-3, 4, (10, 20)))
     names = _modules_after(["invariants", "M.npy", "--spark", "--json", "--time-limit", "60"], tmp_path)
     assert "theorychk.invariants.spark" in names and "numpy" in names  # it did the work
     tops = {n.split(".")[0] for n in names}
     assert tops & NEVER == set()
     assert "rich" not in tops
-    assert "highspy" in tops and "scipy" not in tops  # the LP stages ran, on dense rows
+    assert "highspy" not in tops and "theorychk._highs" not in names
     assert not names & {"theorychk.invariants.cnorm", "theorychk.invariants.subrank", "theorychk.invariants.mu_s",
-                        "theorychk.solvers", "theorychk.io"}
+                        "theorychk.solvers", "theorychk.io", "theorychk.network"}
+
+
+def test_spark_lp_stages_import_no_scipy(tmp_path):
+    # 12 x 24 (a full search would store ~2.6e7 residues): the LP stages run and settle it; their
+    # LPs hand _highs.Program dense rows, compressed without scipy.sparse (0.1 s CPU to import)
+    b = np.random.default_rng(3).integers(-3, 4, size=(12, 24))
+    b[:, 23] = b[:, 0] + b[:, 1] + b[:, 2]
+    np.save(tmp_path / "B.npy", b)
+    names = _modules_after(["invariants", "B.npy", "--spark", "--json", "--time-limit", "60"], tmp_path)
+    tops = {n.split(".")[0] for n in names}
+    assert "highspy" in tops and "scipy" not in tops
 
 
 def test_invert_with_a_method_option_imports_no_pydantic(tmp_path):

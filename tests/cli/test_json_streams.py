@@ -30,7 +30,11 @@ def files(tmp_path_factory):
     save_network(net, root / "small.npz")
     np.save(root / "y.npy", net.forward(rng.standard_normal((2, 2))))
     np.save(root / "a.npy", np.array([[1, 0, 1, 2], [0, 1, 1, 0], [1, 1, 2, 2], [0, 0, 0, 1], [2, 1, 3, 0]]))
-    np.save(root / "b.npy", np.random.default_rng(3).integers(-3, 4, size=(5, 8)))  # its spark bound uses an LP
+    # 12 x 24: too large for the spark to skip its LP stages (HiGHS must stay off stdout); the LP
+    # bound and the l1 heuristic settle it at the planted 4-column circuit.
+    b = np.random.default_rng(3).integers(-3, 4, size=(12, 24))
+    b[:, 23] = b[:, 0] + b[:, 1] + b[:, 2]
+    np.save(root / "b.npy", b)
     (root / "square.cnf").write_text("p cnf 2 4\n1 2 0\n-1 2 0\n1 -2 0\n-1 -2 0\n")
     return root
 

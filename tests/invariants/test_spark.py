@@ -176,6 +176,31 @@ def test_lp_bound_certificate_recomputes_exactly():
     assert s <= oracle_spark(a)
 
 
+def test_a_cheap_enumeration_runs_without_the_lp_stages():
+    # 5 x 8 of rank 5: the exact search (here the kernel duality) is tiny, far below
+    # CHEAP_ENUMERATION; the LP bound (binding with method="bounds", above) and the l1 heuristic
+    # would cost more than it.
+    a = np.random.default_rng(3).integers(-3, 4, size=(5, 8))
+    r = spark(a)
+    assert r.params["lp_stages"].startswith("skipped")
+    assert "LP bound" not in r.lower.evidence["candidates"]
+    assert r.lower.method == "kernel duality"
+    assert r.status is Status.CERTIFIED and r.value == oracle_spark(a)
+    check_witness(a, r)
+
+
+def test_the_lp_stages_run_when_the_enumeration_is_not_cheap():
+    # 12 x 24 of rank 12: a full search to rank + 1 stores ~2.6e7 residues. The LP bound proves
+    # spark >= 4 and the l1 heuristic finds the planted 4-column circuit: no enumeration at all.
+    a = np.random.default_rng(3).integers(-3, 4, size=(12, 24))
+    a[:, 23] = a[:, 0] + a[:, 1] + a[:, 2]
+    r = spark(a)
+    assert "lp_stages" not in r.params
+    assert (r.lower.method, r.upper.method, r.value) == ("LP bound", "l1 heuristic", 4)
+    assert r.upper.evidence["columns"] == [0, 1, 2, 23]
+    check_witness(a, r)
+
+
 def test_lp_bound_is_in_the_units_of_the_integers_it_is_given():
     # The certifier hands the engine the checker's integer rows (any power-of-two multiple of W^S):
     # the column scaling must then be in those units, or the certificate's D / scale misreads it.

@@ -249,21 +249,32 @@ def default_step(net: Network, mask: np.ndarray) -> float:
     return 1.0 / bound if bound > 0 else 1.0
 
 
-#: (weight, observed rows) -> (||W_obs||_2, W): an SVD per layer that a batch inverted in chunks
+#: (weight, observed rows) -> (||W_obs||_2, W): a norm per layer that a batch inverted in chunks
 #: (the CLI's, invert_batch's) would otherwise repeat per chunk -- 3 SVDs, about 60 ms CPU, per
-#: chunk on the 20-128-392-784 net
+#: chunk on the 20-128-392-784 net (now from the Gram matrices, see _norm2)
 _NORMS: dict[tuple[int, bytes], tuple[float, np.ndarray]] = {}
+
+
+def _norm2(w: np.ndarray) -> float:
+    """``||w||_2`` as the square root of the largest eigenvalue of the smaller Gram matrix: the
+    same value as ``np.linalg.norm(w, 2)`` to ~1e-15 relative (a step size, not a claim), without
+    its full SVD -- 15 vs 22 ms CPU on 784 x 392."""
+    if 0 in w.shape:
+        return 0.0
+    w = np.asarray(w, dtype=np.float64)
+    gram = w.T @ w if w.shape[0] >= w.shape[1] else w @ w.T
+    return float(np.sqrt(max(float(np.linalg.eigvalsh(gram)[-1]), 0.0)))
 
 
 def _spectral_norm(w: np.ndarray, rows: np.ndarray | None) -> float:
     """``||w[rows]||_2`` (all rows for ``None``), cached for a read-only weight (a Network's are:
     the cache holds it, so its id stays unique) and computed afresh for a writable one."""
     if w.flags.writeable:
-        return float(np.linalg.norm(w if rows is None else w[rows], 2))
+        return _norm2(w if rows is None else w[rows])
     key = (id(w), b"" if rows is None else np.asarray(rows, bool).tobytes())
     hit = _NORMS.get(key)
     if hit is None or hit[1] is not w:
-        hit = (float(np.linalg.norm(w if rows is None else w[rows], 2)), w)
+        hit = (_norm2(w if rows is None else w[rows]), w)
         if len(_NORMS) >= 16:
             _NORMS.pop(next(iter(_NORMS)))
         _NORMS[key] = hit
