@@ -204,14 +204,48 @@ def test_printed_hypotheses_report_the_bounds_reached_when_their_budget_ends(fak
     from theorychk.certify.signal import _printed_thm1
     from theorychk.runtime import Deadline
 
+    from theorychk.invariants.subrank import sub_rank, sub_spark
+
     net, z = _printed_case()
     tr = trace(net, z)
-    full, _, _ = _printed_thm1(tr, Deadline(None))
+    # The exact values, without a limit (the printed claim itself stops once (ii) fails)
+    exact_values = [sub_spark(net.layers[1].weight, 6).value, sub_rank(net.layers[0].weight, 5).value]
     fake_clock.step = 1.0  # every look at the clock takes a second: a 2 s budget ends at once
     cut, holds, note = _printed_thm1(tr, Deadline(2.0))
     assert holds is None and note.startswith("printed-hypothesis budget (2 s) ended")
-    for f, c in zip(full[:-1], cut[:-1], strict=True):  # the last row is Corollary 1's counts
-        assert f["values"]["lower"] == f["values"]["upper"]  # decided without the budget
+    assert [c["values"]["s_next"] for c in cut[:-1]] == [6, 5]
+    for value, c in zip(exact_values, cut[:-1], strict=True):  # the last row is Corollary 1's counts
         assert c["values"]["status"] == "UNKNOWN" and c["holds"] is None
-        assert c["values"]["lower"] <= f["values"]["lower"] <= c["values"]["upper"]  # sound bounds, not a guess
+        assert c["values"]["lower"] <= value <= c["values"]["upper"]  # sound bounds, not a guess
         assert c["values"]["lower"] < c["values"]["upper"]
+
+
+def test_printed_hypotheses_stop_once_one_fails(fake_clock):
+    from theorychk.certify.signal import _printed_thm1
+    from theorychk.invariants.subrank import sub_spark
+    from theorychk.runtime import Deadline
+
+    net, z = _printed_case()
+    hyps, holds, note = _printed_thm1(trace(net, z), Deadline(None))
+    assert holds is False and note == ""
+    assert hyps[0]["holds"] is False and hyps[0]["values"]["upper"] == sub_spark(net.layers[1].weight, 6).value == 4
+    assert hyps[1]["holds"] is None and hyps[1]["values"]["status"].startswith("not evaluated")
+    assert "lower" not in hyps[1]["values"]  # no search ran for it
+
+
+def test_printed_sub_spark_fails_without_a_search_when_2s_reaches_columns_plus_one(monkeypatch):
+    from theorychk.certify import signal
+    from theorychk.invariants import subrank
+    from theorychk.runtime import Deadline
+
+    rng = np.random.default_rng(3)
+    # all 10 hidden units active (s_1 = 10 >= (10 + 1)/2): sub-spark(W_1, .) <= 11 <= 2 s_1
+    net = Network([Layer(rng.integers(-3, 4, (10, 4)).astype(float), np.full(10, 100.0), "relu"),
+                   Layer(rng.integers(-3, 4, (12, 10)).astype(float), None, "relu")])
+    tr = trace(net, [F(1), F(-1, 2), F(1, 4), F(2)])
+    s_next = len(tr.observed_rows(1))
+    oracle = subrank.sub_spark(net.layers[1].weight, s_next)  # exact, no limit
+    assert oracle.lower.value == oracle.upper.value <= 2 * 10
+    monkeypatch.setattr(subrank, "sub_spark", lambda *a, **k: pytest.fail("searched"))
+    hyps, holds, _ = signal._printed_thm1(tr, Deadline(None))
+    assert holds is False and hyps[0]["holds"] is False and hyps[0]["values"]["upper"] == 11
