@@ -18,6 +18,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +80,20 @@ def _fixtures(root: Path) -> None:
     run(["certify", "vae.pth", "--layers", "fc3,fc4", "--activation", "relu", "--final-activation", "sigmoid",
          "--samples", "1", "--out", "D", "--time-limit", "20", "--claims", "polytope"], root)
     shutil.copy(root / "D" / "signal-000.json", root / "cert.json")
+    # docs/models.md's convolutional walkthrough: the user's DCGAN exported as that page does, and
+    # signals of the conv zoo's dcgan28 (Y.npy)
+    nn = torch.nn
+    torch.manual_seed(0)
+    dcgan = nn.Sequential(
+        nn.Linear(4, 8 * 3 * 3), nn.ReLU(), nn.Unflatten(1, (8, 3, 3)),
+        nn.ConvTranspose2d(8, 4, 4, stride=2, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+        nn.ConvTranspose2d(4, 1, 4, stride=2, padding=1),
+    ).eval()
+    with warnings.catch_warnings():  # torch's legacy exporter announces its own deprecation
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(dcgan, (torch.zeros(1, 4),), str(root / "dcgan.onnx"), input_names=["z"], dynamo=False)
+    d28 = zoo.load("dcgan28")
+    np.save(root / "Y.npy", d28.forward(np.random.default_rng(1).standard_normal((2, d28.latent_dim))))
 
 
 def run(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
