@@ -80,27 +80,6 @@ def _cli(*args):
     return subprocess.run([sys.executable, "-m", "theorychk", *args], capture_output=True, text=True, timeout=300)
 
 
-#: Runs ``python -m theorychk ARGS`` with :data:`theorychk.runtime.clock` replaced by one that
-#: advances ``STEP`` seconds per reading (argv[1]), so that a time limit passes after a known number
-#: of looks at the clock in the subprocess too.
-_FAKE_CLOCK = (
-    "import itertools, runpy, sys\n"
-    "import theorychk.runtime as rt\n"
-    "ticks = itertools.count(0.0, float(sys.argv.pop(1)))\n"
-    "rt.clock = lambda: next(ticks)\n"
-    "sys.argv[0] = 'theorychk'\n"
-    "runpy.run_module('theorychk', run_name='__main__', alter_sys=True)\n"
-)
-
-
-def _cli_on_fake_clock(step, *args):
-    import subprocess
-    import sys
-
-    return subprocess.run([sys.executable, "-c", _FAKE_CLOCK, str(step), *args], capture_output=True, text=True,
-                          timeout=300)
-
-
 def test_unsat_verify_needs_no_milp_and_stdout_is_one_json_document():
     """n = 60 at the threshold, UNSAT: the MILP made this take minutes; now proof + construction check."""
     r = _cli("reduce", "--vars", "60", "--clauses", "256", "--seed", "1", "--verify", "--json", "--quiet",
@@ -118,12 +97,12 @@ def test_sat_verify_json_keeps_highs_banner_off_stdout():
     assert json.loads(r.stdout)["verification"]["sat"]["status"] == "SAT"
 
 
-def test_help_states_the_exit_codes_the_command_returns(tmp_path):
+def test_help_states_the_exit_codes_the_command_returns(tmp_path, cli_on_fake_clock):
     text = " ".join(_cli("reduce", "--help").stdout.split())
     assert "0 the instance was built" in text and "1 --verify ended REFUTED" in text and "2 bad input" in text
     assert "formula with no clause" in text
     # 1 on UNKNOWN: the time limit passes (on a fake clock: an hour per look, whatever the machine)
-    r = _cli_on_fake_clock(3600.0, "reduce", "--vars", "20", "--clauses", "85", "--seed", "0", "--verify",
+    r = cli_on_fake_clock(3600.0, "reduce", "--vars", "20", "--clauses", "85", "--seed", "0", "--verify",
                            "--milp-gap", "--json", "--time-limit", "60")
     assert r.returncode == 1 and json.loads(r.stdout)["verification"]["status"] == "UNKNOWN"
     # 2 on an empty formula: refused, one line

@@ -69,18 +69,15 @@ def _leaky_decoder(path: Path, widths: tuple[int, ...], seed: int = 14) -> tuple
 
 
 @pytest.mark.slow
-def test_certify_time_limit_is_per_signal_and_keeps_decided_claims(tmp_path):
+def test_certify_time_limit_is_per_signal_and_keeps_decided_claims(tmp_path, cli_on_fake_clock):
     """The reported decoder's shape (20 -> 200 -> 500 -> 784). Every claim on it now finishes in well
     under the 2 s limit on a real clock, so the limit runs on a fake one (0.2 s per look at the
     clock, in the subprocess): the claims decided before it passes keep their verdicts, the later
     ones end UNKNOWN "time limit", and the signal's verdict comes from a decided claim."""
     model, y = _leaky_decoder(tmp_path / "dec.npz", (20, 200, 500, 784))
     np.save(tmp_path / "y.npy", y[None, :])
-    proc = subprocess.run([sys.executable, "-c", _FAKE_CLOCK, "0.2", "certify", str(model), "--signals",
-                           str(tmp_path / "y.npy"), "--time-limit", "2", "--workers", "1",
-                           "--out", str(tmp_path / "certs"), "--quiet", "--json"],
-                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                          timeout=600, cwd=ROOT)
+    proc = cli_on_fake_clock(0.2, "certify", str(model), "--signals", str(tmp_path / "y.npy"), "--time-limit", "2",
+                             "--workers", "1", "--out", str(tmp_path / "certs"), "--quiet", "--json", timeout=600)
     assert proc.returncode == 0, proc.stderr
     (row,) = _strict(proc.stdout)["signals"]
     assert row["verdict"]["verdict"] == "unique"
@@ -89,17 +86,6 @@ def test_certify_time_limit_is_per_signal_and_keeps_decided_claims(tmp_path):
     assert any(c["status"] == "CERTIFIED" for c in per_signal)
     assert any(c["status"] == "UNKNOWN" and c["reason"] == "time limit" for c in per_signal)
 
-
-#: ``python -m theorychk ARGS`` with :data:`theorychk.runtime.clock` advancing ``STEP`` seconds per
-#: reading (argv[1]), as in tests/cli/test_reduce.py.
-_FAKE_CLOCK = (
-    "import itertools, runpy, sys\n"
-    "import theorychk.runtime as rt\n"
-    "ticks = itertools.count(0.0, float(sys.argv.pop(1)))\n"
-    "rt.clock = lambda: next(ticks)\n"
-    "sys.argv[0] = 'theorychk'\n"
-    "runpy.run_module('theorychk', run_name='__main__', alter_sys=True)\n"
-)
 
 
 @pytest.mark.slow
