@@ -124,7 +124,9 @@ def decide_net(name: str, folder: Path, *, signals: int, seed: int, claims: str,
         "verified": sum(c["verdict"] == "VERIFIED" for c in checked),
         "checked": len(checked),
         "rejected": [{"certificate": Path(c["certificate"]).name,
-                      "reason": next((x["reason"] for x in c["claims"] if x["outcome"] == "REJECTED"), "")}
+                      "verdict": c["verdict"],
+                      "reason": next((f"{x['outcome']} {x['kind']}: {x['reason']}" for x in c["claims"]
+                                      if x["outcome"] != "VERIFIED"), "")}
                      for c in checked if c["verdict"] != "VERIFIED"],
         "checked_verdicts": dict(Counter(c["signal_verdict"]["verdict"] for c in checked)),
         "certify_cpu_per_signal": cert_cpu / len(rows), "check_cpu_per_signal": chk_cpu / len(rows),
@@ -158,7 +160,7 @@ def table(results: list[dict[str, Any]], command: str) -> str:
         for u in r["undecided"]:
             lines.append(f"* {r['net']} signal {u['index']} undecided: {u['reason']}")
         for bad in r["rejected"]:
-            lines.append(f"* {r['net']} {bad['certificate']} REJECTED: {bad['reason']}")
+            lines.append(f"* {r['net']} {bad['certificate']} {bad['verdict']} by `check`: {bad['reason']}")
     return "\n".join(lines) + "\n"
 
 
