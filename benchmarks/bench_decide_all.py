@@ -2,10 +2,10 @@
 
 Usage::
 
-    python benchmarks/bench_decide_all.py [--signals 100] [--seed 0] [--claims complete]
-                                          [--workers 1] [--nets NAME,...] [--out PATH.md]
+    python benchmarks/bench_decide_all.py [--signals 100] [--seeds 0,1] [--claims complete]
+                                          [--complete-box R] [--workers 1] [--nets NAME,...] [--out PATH.md]
 
-For each net, two subprocesses, exactly as a user would run them:
+For each net and each seed of ``--seeds`` (default 0), two subprocesses, as a user would run them:
 
 1. ``python -m theorychk certify NET --samples N --seed S --claims CLAIMS --out DIR --workers W
    --time-limit T --json --quiet`` -- one verdict per signal (unique / not unique / undecided) and
@@ -46,6 +46,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -96,10 +97,10 @@ def run(cmd: list[str]) -> tuple[subprocess.CompletedProcess, float, float]:
 
 
 def decide_net(name: str, folder: Path, *, signals: int, seed: int, claims: str, workers: int,
-               time_limit: str, extra: list[str] = ()) -> dict[str, Any]:
+               time_limit: str, extra: Sequence[str] = ()) -> dict[str, Any]:
     """Certify ``signals`` sampled signals of net ``name`` and check them, both through the CLI."""
     model = model_arg(name, folder)
-    out = folder / f"{name}-certs"
+    out = folder / f"{name}-seed{seed}-certs"
     py = [sys.executable, "-m", "theorychk"]
     cert, cert_cpu, cert_wall = run(py + ["certify", model, "--samples", str(signals), "--seed", str(seed),
                                           "--claims", claims, "--out", str(out), "--workers", str(workers),
@@ -142,35 +143,38 @@ def table(results: list[dict[str, Any]], command: str) -> str:
         "are user + system of the `certify` / `check` subprocess and its workers "
         "(`RUSAGE_CHILDREN`), divided by the signal count (process start-up included); BLAS one "
         "thread; 2-core machine shared with other jobs, so wall times are loose.", "",
-        "| net | widths | signals | unique | not unique | undecided | VERIFIED | certify CPU s/signal | "
+        "| net | widths | seed | signals | unique | not unique | undecided | VERIFIED | certify CPU s/signal | "
         "check CPU s/signal | max signal wall s | certify + check wall s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         v = r["verdicts"]
-        lines.append(f"| {r['net']} | {'-'.join(map(str, r['widths']))} | {r['signals']} | {v['unique']} | "
+        lines.append(f"| {r['net']} | {'-'.join(map(str, r['widths']))} | {r['seed']} | {r['signals']} | {v['unique']} | "
                      f"{v['not unique']} | {v['undecided']} | {r['verified']}/{r['checked']} | "
                      f"{r['certify_cpu_per_signal']:.3f} | {r['check_cpu_per_signal']:.3f} | "
                      f"{r['max_signal_wall']:.2f} | {r['certify_wall']:.0f} + {r['check_wall']:.0f} |")
     lines.append("")
     lines.append("Decided by / scope: " + "; ".join(
-        f"{r['net']}: {', '.join(f'{k} {n}' for k, n in r['decided_by'].items())} "
-        f"({', '.join(f'{k} {n}' for k, n in r['scopes'].items())})" for r in results))
+        f"{r['net']} seed {r['seed']}: {', '.join(f'{k}: {n}' for k, n in r['decided_by'].items())} "
+        f"({', '.join(f'{k}: {n}' for k, n in r['scopes'].items())})" for r in results))
     for r in results:
         for u in r["undecided"]:
-            lines.append(f"* {r['net']} signal {u['index']} undecided: {u['reason']}")
+            lines.append(f"* {r['net']} seed {r['seed']} signal {u['index']} undecided: {u['reason']}")
         for bad in r["rejected"]:
-            lines.append(f"* {r['net']} {bad['certificate']} {bad['verdict']} by `check`: {bad['reason']}")
+            lines.append(f"* {r['net']} seed {r['seed']} {bad['certificate']} {bad['verdict']} by `check`: {bad['reason']}")
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--signals", type=int, default=100, help="sampled signals per net (default 100)")
-    ap.add_argument("--seed", type=int, default=0, help="seed of the sampled latents (certify --seed)")
+    ap.add_argument("--seeds", default="0", help="comma-separated seeds of the sampled latents (certify --seed), "
+                                                 "one run per net and seed (default 0)")
     ap.add_argument("--claims", default="complete", help="certify --claims (default: complete)")
     ap.add_argument("--workers", type=int, default=1, help="certify --workers (default 1)")
     ap.add_argument("--time-limit", default="600", help="certify --time-limit per signal (default 600)")
+    ap.add_argument("--complete-box", default=None, metavar="R",
+                    help="certify --complete-box R: decide uniqueness in ||z||_inf <= R (default: R^k)")
     ap.add_argument("--nets", default=",".join(NETS), help="comma-separated names of NETS")
     ap.add_argument("--out", type=Path, default=RESULTS, help="results .md (a .json beside it)")
     args = ap.parse_args(argv)
@@ -178,15 +182,22 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     bad = sorted(set(names) - set(NETS))
     if bad:
         ap.error(f"--nets: unknown net(s) {', '.join(bad)}; valid: {', '.join(NETS)}")
+    try:
+        seeds = [int(s) for s in args.seeds.split(",")]
+    except ValueError:
+        ap.error(f"--seeds: comma-separated integers, like 0,1; got {args.seeds!r}")
     command = "python benchmarks/bench_decide_all.py " + " ".join(argv if argv is not None else sys.argv[1:])
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name in names:
-            results.append(decide_net(name, Path(tmp), signals=args.signals, seed=args.seed, claims=args.claims,
-                                      workers=args.workers, time_limit=args.time_limit))
-            print(json.dumps({k: results[-1][k] for k in ("net", "verdicts", "verified", "checked",
-                                                          "certify_cpu_per_signal", "check_cpu_per_signal")}),
-                  flush=True)
+        for seed in seeds:
+            for name in names:
+                results.append(decide_net(name, Path(tmp), signals=args.signals, seed=seed, claims=args.claims,
+                                          workers=args.workers, time_limit=args.time_limit,
+                                          extra=[] if args.complete_box is None else
+                                          ["--complete-box", args.complete_box]))
+                print(json.dumps({k: results[-1][k] for k in ("net", "seed", "verdicts", "verified", "checked",
+                                                              "certify_cpu_per_signal", "check_cpu_per_signal")}),
+                      flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(table(results, command.strip()))
     args.out.with_suffix(".json").write_text(json.dumps({"command": command.strip(), "nets": results}, indent=1))

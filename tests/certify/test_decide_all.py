@@ -36,4 +36,4 @@ def test_five_signals_per_net_all_decided_and_verified(tmp_path: Path) -> None:
         assert r["checked_verdicts"].get("unique", 0) == r["verdicts"]["unique"], r["net"]
     saved = json.loads(out.with_suffix(".json").read_text())
     assert [n["net"] for n in saved["nets"]] == list(bench.NETS)
-    assert "| vae784-relu | 20-60-784 | 5 |" in out.read_text()
+    assert "| vae784-relu | 20-60-784 | 0 | 5 |" in out.read_text()
