@@ -79,6 +79,8 @@ CASES = [
      "--complete-box"),
     ("certify-complete-box-garbage", ["certify", "zoo:vae-relu", "--samples", "1", "--complete-box", "big"],
      "--complete-box"),
+    ("certify-complete-box-without-complete", ["certify", "zoo:vae-relu", "--samples", "1", "--claims", "polytope",
+                                               "--complete-box", "2"], "--complete-box"),
     ("certify-resume-without-out", ["certify", "zoo:vae-relu", "--samples", "2", "--resume"], "--out"),
     ("certify-negative-printed-budget", ["certify", "zoo:vae-relu", "--samples", "1", "--printed-budget", "-1"],
      "--printed-budget"),

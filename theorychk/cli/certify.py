@@ -138,6 +138,9 @@ def certify(
 
         raise unknown_name("claim kind", unknown[0], ALL_KINDS + INJECTIVITY_KINDS)
     kinds = tuple(k for k in wanted if k in ALL_KINDS)
+    if cbox is not None and "complete" not in kinds:
+        raise InvalidInput(f"--complete-box is the box of the complete claim, which --claims {claims} leaves out",
+                           argument="--complete-box", got=complete_box)
     from theorychk.io import ModelSource
 
     # Recorded in every certificate, so that `theorychk check CERT` re-reads the model alone.
