@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import flint
+import numpy as np
 
 from theorychk.check import FORMAT, REFUTABLE, SCOPES, VERIFIERS, VERSION, CheckReport, ClaimCheck, Outcome
 from theorychk.check import exactnet
 from theorychk.check.activations import activation_enclosure
-from theorychk.check.intmat import IntLayer, full_column_rank, integer_layers, submatrix
+from theorychk.check.intmat import IntLayer, full_column_rank, gram_full_rank, int_matmul, integer_layers, submatrix
 from theorychk.check.model import ModelRead, model_problem, recorded_source
 from theorychk.check.rationals import need, parse_indices, parse_rational, parse_vector
 from theorychk.errors import CertificateError, InvalidInput
@@ -84,13 +85,18 @@ class Trace:
 
     def observed_rows(self, j: int) -> list[int]:
         """Rows of ``W_j`` whose pre-activation the output determines: the support after a ReLU, else all."""
-        if self.relu(j):
-            return [r for r, v in enumerate(self.outputs[j]) if v > 0]
-        return list(range(len(self.pre[j])))
+        key = ("observed", j)
+        if key not in self._memo:  # every claim asks; a Fraction comparison per unit adds up
+            self._memo[key] = tuple(r for r, v in enumerate(self.outputs[j]) if v > 0) if self.relu(j) \
+                else tuple(range(len(self.pre[j])))
+        return list(self._memo[key])
 
     def support(self, j: int) -> list[int]:
         """Units of layer ``j`` that are on (pre-activation > 0)."""
-        return [r for r, v in enumerate(self.pre[j]) if v > 0]
+        key = ("support", j)
+        if key not in self._memo:
+            self._memo[key] = tuple(r for r, v in enumerate(self.pre[j]) if v > 0)
+        return list(self._memo[key])
 
     def int_layer(self, j: int) -> IntLayer:
         return self.ints[j] if self.ints else integer_layers(self.net)[j]
@@ -122,13 +128,24 @@ class Trace:
         q = flint.fmpq_mat(self.int_matrix(j, rows, cols))
         return q * flint.fmpq(scale.numerator, scale.denominator) if scale != 1 else q
 
+    def gram(self, j: int, rows: list[int]) -> Any:
+        """``Z^T Z`` for the integer rows ``Z = Z_j[rows]`` (``W_j[rows]^T W_j[rows] = scale**2 Z^T Z``),
+        exactly: an object array of Python ints, shared between callers (never modify it)."""
+        key = ("gram", j, tuple(rows))
+        if key not in self._memo:
+            a = self.int_layer(j).array[list(rows)] if rows else self.int_layer(j).array[:0]
+            self._memo[key] = int_matmul(np.ascontiguousarray(a.T), a)
+        return self._memo[key]
+
     def full_rank(self, j: int, rows: list[int]) -> bool:
-        """Exact: do the rows ``rows`` of ``W_j`` have full column rank? (Full mod a prime settles it.)"""
+        """Exact: do the rows ``rows`` of ``W_j`` have full column rank? (Full mod a prime settles it:
+        the Gram matrix nonsingular mod the prime, else the rows' rank mod the prime, else over Q.)"""
         if self._all_rows(j, rows):
             return self.int_layer(j).rank == self.net.widths[j]  # cached with the layer
         key = ("rank", j, tuple(rows))
         if key not in self._memo:
-            self._memo[key] = len(rows) >= self.net.widths[j] and full_column_rank(self.int_matrix(j, rows))
+            self._memo[key] = len(rows) >= self.net.widths[j] and (
+                gram_full_rank(self.gram(j, rows)) or full_column_rank(self.int_matrix(j, rows)))
         return self._memo[key]
 
 

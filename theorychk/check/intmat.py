@@ -7,6 +7,11 @@ canonical: the same float bytes always give the same integers and the same scale
 Results are cached by a SHA-256 of each layer's bytes, so a batch of certificates of one model
 converts every layer once.
 
+Integer matrix products by float64 BLAS on limbs (:func:`int_matmul`): a float64 sum of integer
+products is exact while every partial sum stays below ``2**53`` in magnitude, so each factor is
+split into limbs small enough that ``inner dimension * |limb a| * |limb b| <= 2**52`` and the
+limb products are recombined in Python integers. No rounding ever happens, in any summation order.
+
 Rank over Q by arithmetic modulo a prime: a nonzero maximal minor mod ``p`` is nonzero over Z, so
 full rank of ``Z`` mod ``p`` proves full rank of ``W`` over Q. Only when the rank drops mod ``p``
 does :func:`rank` run exact fraction-free elimination (``fmpz_mat.rank``).
@@ -33,7 +38,7 @@ from theorychk.check.convolution import layer_matrix
 from theorychk.errors import InvalidInput
 
 __all__ = ["PRIME", "IntLayer", "integer_layers", "integer_layer", "dyadic_ints", "submatrix", "rank",
-           "full_column_rank"]
+           "full_column_rank", "int_matmul", "gram_full_rank"]
 
 #: The default prime of rank proofs (the largest 62-bit prime, as :data:`theorychk.exact.DEFAULT_PRIME`).
 PRIME = 4611686018427387847
@@ -162,6 +167,85 @@ def submatrix(layer: IntLayer, rows: Sequence[int] | None, cols: Sequence[int] |
     if m == 0 or n == 0:
         return flint.fmpz_mat(m, n)
     return flint.fmpz_mat(m, n, a.ravel().tolist())
+
+
+#: Bits every float64 limb product sum stays within (one below the 53 of exact integers: margin).
+_EXACT_BITS = 52
+
+
+def _max_bits(a: np.ndarray) -> int:
+    return int(np.abs(a).max()).bit_length() if a.size else 0
+
+
+def _limbs(a: np.ndarray, width: int, bits: int) -> list[np.ndarray]:
+    """``a == sum(limb_i * 2**(width * i))`` as float64 arrays with ``|limb_i| <= 2**width``: the low
+    limbs are ``0 <= . < 2**width`` (mask), the top one the arithmetic shift of the rest, which is at
+    most ``2**width`` in magnitude because ``|a| < 2**bits <= 2**(width * count)``."""
+    count = max(1, -(-bits // width))
+    out, rest, mask = [], a, (1 << width) - 1
+    for _ in range(count - 1):
+        out.append((rest & mask).astype(np.float64))
+        rest = rest >> width
+    out.append(rest.astype(np.float64))
+    return out
+
+
+def int_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` exactly for integer arrays: an object array of Python ints.
+
+    int64 inputs go through float64 BLAS on limbs (module docstring): with limb widths ``wa + wb <=
+    52 - bit_length(inner)``, every product of limbs is at most ``2**(wa + wb)`` and every partial
+    sum of at most ``inner`` of them is below ``2**52``, an exactly representable integer, so the
+    float result of each limb product is exact whatever order (or fused multiply-adds) the BLAS
+    uses. Anything else (object arrays, ``int64`` minimum, too long an inner dimension) takes flint.
+    """
+    m = a.shape[1]
+    budget = _EXACT_BITS - max(m, 1).bit_length()
+    if (a.dtype != np.int64 or b.dtype != np.int64 or budget < 8 or a.shape[1] != b.shape[0]
+            or (a.size and a.min() == np.iinfo(np.int64).min) or (b.size and b.min() == np.iinfo(np.int64).min)):
+        return _flint_matmul(a, b)
+    out = np.zeros((a.shape[0], b.shape[1]), dtype=object)
+    ba, bb = _max_bits(a), _max_bits(b)
+    if not ba or not bb or not m:
+        return out + 0
+    if ba + bb <= budget:
+        wa, wb = ba, bb
+    else:  # the narrower factor whole if it leaves room, else half the budget each
+        wa = ba if ba <= budget // 2 else (budget - bb if bb <= budget // 2 else budget // 2)
+        wb = budget - wa
+    la, lb = _limbs(a, wa, ba), _limbs(b, wb, bb)
+    by_shift: dict[int, np.ndarray] = {}
+    for i, x in enumerate(la):
+        for j, y in enumerate(lb):
+            part = (x @ y).astype(np.int64)  # exact: |entries| <= 2**52
+            shift = wa * i + wb * j
+            # at most min(len(la), len(lb)) <= 64 parts share a shift: their sum stays below 2**58
+            by_shift[shift] = by_shift[shift] + part if shift in by_shift else part
+    for shift, part in by_shift.items():
+        big = part.astype(object)
+        out += (big * (1 << shift)) if shift else big
+    return out
+
+
+def _flint_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    (n, m), k = a.shape, b.shape[1]
+    if not (n and m and k):
+        return np.zeros((n, k), dtype=object) + 0
+    fa = flint.fmpz_mat(n, m, [int(v) for v in a.ravel().tolist()])
+    fb = flint.fmpz_mat(m, k, [int(v) for v in b.ravel().tolist()])
+    out = np.empty((n, k), dtype=object)
+    out[:] = [[int(v) for v in row] for row in (fa * fb).tolist()]
+    return out
+
+
+def gram_full_rank(g: np.ndarray, prime: int = PRIME) -> bool:
+    """Is the Gram matrix ``g = A^T A`` (object array of ints) of an integer ``A`` nonsingular modulo
+    ``prime``? True proves full column rank of ``A`` over Q (``det g != 0`` mod ``p`` implies
+    ``det g != 0``, and ``A x = 0`` iff ``A^T A x = 0`` over the reals); False proves nothing."""
+    k = g.shape[0]
+    if k == 0:
+        return True
+    return int(flint.nmod_mat(k, k, [int(v) % prime for v in g.ravel().tolist()], prime).det()) != 0
 
 
 def rank(z: flint.fmpz_mat, prime: int = PRIME) -> int:

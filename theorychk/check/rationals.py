@@ -117,8 +117,36 @@ def is_positive_definite(m: Sequence[Sequence[Fraction]] | flint.fmpz_mat) -> bo
         raise CertificateError("positive definiteness test needs a symmetric matrix")
     if k == 0:
         return True
+    return _rounded_positive_definite(z) or _charpoly_positive_definite(z)
+
+
+#: Bits of the largest entry kept by the rounded pre-test of :func:`is_positive_definite`.
+PD_KEEP_BITS = 40
+
+
+def _charpoly_positive_definite(z: flint.fmpz_mat) -> bool:
+    k = z.nrows()
     coeffs = z.charpoly().coeffs()  # c_0 .. c_k, c_k = 1
     return len(coeffs) == k + 1 and all((c > 0) if (k - i) % 2 == 0 else (c < 0) for i, c in enumerate(coeffs))
+
+
+def _rounded_positive_definite(z: flint.fmpz_mat) -> bool:
+    """A sufficient test on short integers (True proves ``z`` positive definite; False proves nothing).
+
+    With ``M1 = round(z / 2**h)`` entrywise (half up), ``z = 2**h M1 + R`` with ``R`` symmetric and
+    ``|R_ij| <= 2**(h-1)``, so ``||R||_2 <= k 2**(h-1)`` (a symmetric matrix's spectral radius is at
+    most its largest absolute row sum) and ``z >= 2**(h-1) (2 M1 - k I)`` in the Loewner order: if
+    the integer matrix ``2 M1 - k I`` (entries of about :data:`PD_KEEP_BITS` bits) is positive
+    definite, so is ``z``. Its characteristic polynomial is much cheaper than ``z``'s.
+    """
+    k = z.nrows()
+    ents = [int(v) for v in z.entries()]
+    h = max(map(abs, ents)).bit_length() - PD_KEEP_BITS
+    if h <= 0:
+        return False  # short already: the exact test costs the same
+    half = 1 << (h - 1)
+    m1 = [2 * ((v + half) >> h) - (k if i % (k + 1) == 0 else 0) for i, v in enumerate(ents)]
+    return _charpoly_positive_definite(flint.fmpz_mat(k, k, m1))
 
 
 def _integer_matrix(m: Sequence[Sequence[Fraction]]) -> flint.fmpz_mat:

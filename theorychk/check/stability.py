@@ -34,7 +34,7 @@ from theorychk import exact
 from theorychk.check import ClaimCheck, Outcome
 from theorychk.check.activations import inverse_lipschitz_bound
 from theorychk.check.core import Trace
-from theorychk.check.intmat import IntLayer, submatrix
+from theorychk.check.intmat import IntLayer, int_matmul, submatrix
 from theorychk.check.rationals import (
     is_positive_definite, need, parse_rational, parse_sparse, parse_vector,
     sqrt_bounds,
@@ -131,11 +131,31 @@ def left_inverse_bounds(za: flint.fmpz_mat, sa: Fraction, zl: flint.fmpz_mat, sl
     norms = {"inf": (max((sum(map(abs, r)) for r in e), default=0), max((sum(map(abs, r)) for r in rows_l), default=0)),
              "1": (max((sum(map(abs, c)) for c in zip(*e)), default=0),
                    max((sum(map(abs, c)) for c in zip(*rows_l)), default=0))}
+    return _bounds_of(norms, den, sl)
+
+
+def _bounds_of(norms: dict[str, tuple[int, int]], den: int, sl: Fraction) -> dict[str, Fraction]:
+    """Per norm, from ``(||den (I - L A)||, ||zl||)``: ``(1 - ||I - L A||) / ||L||`` or 0."""
     out = {}
     for norm, (n_e, n_l) in norms.items():
         q = Fraction(int(n_e), den)
         out[norm] = (1 - q) / (sl * int(n_l)) if q < 1 and n_l else Fraction(0)
     return out
+
+
+def _left_inverse_bounds_int64(a: np.ndarray, sa: Fraction, zl: np.ndarray, sl: Fraction) -> dict[str, Fraction]:
+    """:func:`left_inverse_bounds` for int64 ``a`` (rows of ``Z``) and ``zl``: the same numbers, with
+    the product ``zl a`` by :func:`~theorychk.check.intmat.int_matmul` (exact) and the norms of
+    ``zl`` in int64 (``|zl| <= 2**40`` and fewer than ``2**22`` terms per sum: no overflow)."""
+    s = sl * sa
+    num, den = s.numerator, s.denominator
+    e = int_matmul(zl, a) * -num
+    e[np.diag_indices(e.shape[0])] += den  # den (I - L A)
+    e = np.abs(e)
+    al = np.abs(zl)
+    norms = {"inf": (max(e.sum(axis=1).tolist()), int(al.sum(axis=1).max())),
+             "1": (max(e.sum(axis=0).tolist()), int(al.sum(axis=0).max()))}
+    return _bounds_of(norms, den, sl)
 
 
 def derived_left_inverse(tr: Trace, j: int, rows: list[int], bits: int) -> dict[str, Fraction]:
@@ -170,6 +190,8 @@ def _derive(layer: IntLayer, rows: list[int], bits: int) -> dict[str, Fraction]:
     zl = np.rint(np.ldexp(lf, bits - e)).astype(np.int64)  # |entries| <= 2**bits <= 2**40
     k, m = zl.shape
     sl = Fraction(2) ** (e - bits) / layer.scale
+    if layer.array.dtype == np.int64 and m < 2**22 and bits <= 40:
+        return _left_inverse_bounds_int64(layer.array[rows], layer.scale, zl, sl)
     return left_inverse_bounds(submatrix_rows(layer, rows), layer.scale, flint.fmpz_mat(k, m, zl.ravel().tolist()), sl)
 
 
@@ -347,8 +369,11 @@ def _lei_l1(claim: dict[str, Any], tr: Trace, cert: dict[str, Any]) -> ClaimChec
 
 def _gram(tr: Trace, j: int, rows: list[int], cols: list[int] | None) -> tuple[flint.fmpz_mat, Fraction]:
     """``(Z^T Z, s)`` with ``A^T A = s Z^T Z`` for ``A = W_j[rows, cols]`` (integer form)."""
-    za = tr.int_matrix(j, rows, cols)
-    return za.transpose() * za, tr.int_layer(j).scale ** 2
+    g = tr.gram(j, rows)  # shared with the rank checks of the same rows
+    if cols is not None:
+        g = g[np.ix_(cols, cols)] if cols else g[:0, :0]
+    k = g.shape[0]
+    return flint.fmpz_mat(k, k, g.ravel().tolist()) if k else flint.fmpz_mat(0, 0), tr.int_layer(j).scale ** 2
 
 
 def _shift_pd(g: flint.fmpz_mat, s: Fraction, t: Fraction, sign: int) -> bool:
