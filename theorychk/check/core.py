@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -73,6 +74,8 @@ class Trace:
     outputs: tuple[tuple[Fraction, ...] | None, ...]
     specs: tuple[str, ...]
     ints: tuple[IntLayer, ...] = field(default=(), compare=False, repr=False)
+    #: The same pass on integers (:func:`theorychk.check.exactnet.forward_ints`), for fast sign tests.
+    nums: tuple[exactnet.IntPass, ...] = field(default=(), compare=False, repr=False)
     #: Submatrices and rank verdicts asked for more than once (several claims share row sets).
     _memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -85,17 +88,22 @@ class Trace:
 
     def observed_rows(self, j: int) -> list[int]:
         """Rows of ``W_j`` whose pre-activation the output determines: the support after a ReLU, else all."""
-        key = ("observed", j)
-        if key not in self._memo:  # every claim asks; a Fraction comparison per unit adds up
-            self._memo[key] = tuple(r for r, v in enumerate(self.outputs[j]) if v > 0) if self.relu(j) \
-                else tuple(range(len(self.pre[j])))
+        if self.relu(j):
+            return self.above(j, Fraction(0))
+        return list(range(len(self.pre[j])))
+
+    def above(self, j: int, threshold: Fraction) -> list[int]:
+        """Units whose output ``x_{j+1}`` exceeds ``threshold`` (memoized: every claim asks)."""
+        key = ("above", j % len(self.outputs), threshold)
+        if key not in self._memo:
+            self._memo[key] = tuple(_greater(self.nums[j][2] if self.nums else None, self.outputs[j], threshold))
         return list(self._memo[key])
 
     def support(self, j: int) -> list[int]:
         """Units of layer ``j`` that are on (pre-activation > 0)."""
-        key = ("support", j)
+        key = ("support", j % len(self.pre))
         if key not in self._memo:
-            self._memo[key] = tuple(r for r, v in enumerate(self.pre[j]) if v > 0)
+            self._memo[key] = tuple(_greater(self.nums[j][1] if self.nums else None, self.pre[j], Fraction(0)))
         return list(self._memo[key])
 
     def int_layer(self, j: int) -> IntLayer:
@@ -149,17 +157,33 @@ class Trace:
         return self._memo[key]
 
 
+def _greater(ints: tuple[list[int], int] | None, values: Any, t: Fraction) -> list[int]:
+    """Indices ``r`` with ``values[r] > t``; on the integer form ``ints = (U, D)`` (``values = U / D``,
+    ``D > 0``) when there is one: ``U_r / D > p / q`` iff ``U_r q > p D``."""
+    if ints is None:
+        return [r for r, v in enumerate(values) if v > t]
+    nums, den = ints
+    p, q = t.numerator, t.denominator
+    if p == 0:
+        return [r for r, v in enumerate(nums) if v > 0]
+    pd = p * den
+    return [r for r, v in enumerate(nums) if v * q > pd]
+
+
 def trace(net: Network, latent: list[Fraction]) -> Trace:
     """Exact forward pass (hidden activations must be piecewise linear), on integers
     (:mod:`theorychk.check.exactnet`)."""
     specs = tuple(layer.activation.spec for layer in net.layers)
     ints = integer_layers(net)
-    passes = exactnet.forward(ints, specs, latent)
-    if len(passes) < net.depth:  # the pass stopped at a smooth hidden activation
-        j = len(passes) - 1
+    nums = exactnet.forward_ints(ints, specs, latent)
+    if len(nums) < net.depth:  # the pass stopped at a smooth hidden activation
+        j = len(nums) - 1
         raise CertificateError(f"hidden layer {j} has smooth activation {specs[j]!r}: no exact forward pass")
-    inputs, pre, outputs = zip(*passes)
-    return Trace(net, tuple(inputs), tuple(pre), tuple(outputs), specs, ints)
+    frac = exactnet._fractions
+    inputs = tuple(frac(*x) for x, _, _ in nums)
+    pre = tuple(frac(*u) for _, u, _ in nums)
+    outputs = tuple(None if o is None else frac(*o) for _, _, o in nums)
+    return Trace(net, inputs, pre, outputs, specs, ints, tuple(nums))
 
 
 def _check_signal(cert: dict[str, Any], net: Network) -> Trace:
@@ -173,10 +197,10 @@ def _check_signal(cert: dict[str, Any], net: Network) -> Trace:
         if tr.outputs[-1] is None:
             raise CertificateError(f"signal.output: a {tr.specs[-1]} output has no exact value; "
                                    "give output_pre_activation")
-        if parse_vector(out, net.output_dim, "signal.output") != list(tr.outputs[-1]):
+        if not _equals_exact(out, tr.nums[-1][2] if tr.nums else None, tr.outputs[-1], "signal.output"):
             raise CertificateError("signal.output does not equal G(latent) (exact forward pass)")
     where = "signal.output_pre_activation"
-    if pre is not None and parse_vector(pre, net.output_dim, where) != list(tr.pre[-1]):
+    if pre is not None and not _equals_exact(pre, tr.nums[-1][1] if tr.nums else None, tr.pre[-1], where):
         raise CertificateError("signal.output_pre_activation does not equal the exact last pre-activation")
     if "output_float" in sig:
         _check_output_float(sig["output_float"], tr)
@@ -187,6 +211,24 @@ def _check_signal(cert: dict[str, Any], net: Network) -> Trace:
         if parse_indices(s, len(tr.pre[j]), f"signal.supports[{j}]") != tr.support(j):
             raise CertificateError(f"signal.supports[{j}] does not match the exact forward pass")
     return tr
+
+
+def _equals_exact(value: Any, ints: tuple[list[int], int] | None, exact: tuple[Fraction, ...], where: str) -> bool:
+    """Does the certificate's list ``value`` equal the exact vector? First against the canonical
+    spellings ``"p/q"`` / ``"p"`` (lowest terms, what ``str(Fraction)`` writes and certify records;
+    equal strings are equal numbers), else entry by entry after the strict parse (any exact spelling)."""
+    if ints is not None and isinstance(value, list) and len(value) == len(exact) and value == _canonical(*ints):
+        return True
+    return parse_vector(value, len(exact), where) == list(exact)
+
+
+def _canonical(nums: list[int], den: int) -> list[str]:
+    out = []
+    for v in nums:
+        g = math.gcd(v, den)
+        n, d = v // g, den // g
+        out.append(str(n) if d == 1 else f"{n}/{d}")
+    return out
 
 
 def _known_keys(obj: dict[str, Any], what: str) -> None:

@@ -62,7 +62,7 @@ _WHOLE: weakref.WeakKeyDictionary[IntLayer, dict[int, dict[str, Fraction]]] = we
 def lei_rows(tr: Trace, j: int, threshold: Fraction) -> list[int]:
     """Rows whose clean output exceeds ``threshold`` after a ReLU; all rows after an invertible activation."""
     if tr.relu(j):
-        return [r for r, v in enumerate(tr.outputs[j]) if v > threshold]
+        return tr.above(j, threshold)
     return list(range(len(tr.pre[j])))
 
 
