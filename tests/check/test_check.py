@@ -461,3 +461,26 @@ def test_left_inverse_evidence_is_short_integers(certs):
     full = (1 - n_e) / np.abs(lf).sum(axis=0).max()
     c = F(claim_of(certs["wide"], "lei_l1")["evidence"]["layers"][0]["c_lower"])
     assert full * (1 - L_LOSS) * (1 - 1e-9) <= float(c) <= full * (1 + 1e-9)
+
+
+def _respell(value: str) -> str | int:
+    """The same rational, not in lowest terms (or as a JSON integer)."""
+    q = F(value)
+    return int(q) if q.denominator == 1 else f"{3 * q.numerator}/{3 * q.denominator}"
+
+
+def test_output_is_compared_by_value_not_spelling(certs):
+    # the canonical-spelling fast path of signal.output must neither reject an equal value spelled
+    # otherwise nor accept a wrong value spelled canonically
+    net, _ = NETS["inj"]
+    for key in ("output", "output_pre_activation"):
+        if key not in certs["inj"]["signal"]:
+            continue
+        cert = copy.deepcopy(certs["inj"])
+        cert["signal"][key] = [_respell(v) for v in cert["signal"][key]]
+        assert check_certificate(cert, net).verified
+        wrong = copy.deepcopy(certs["inj"])
+        v = F(wrong["signal"][key][-1]) + F(1, 2**80)
+        wrong["signal"][key][-1] = str(v)
+        report = check_certificate(wrong, net)
+        assert not report.verified and "does not equal" in report.claims[0].reason

@@ -349,3 +349,25 @@ def test_whole_layer_left_inverse_is_derived_once_per_layer(monkeypatch):
         assert check_stability.derived_left_inverse(tr, 0, [0, 1, 2], 16) is first and first["inf"] > 0
     check_stability.derived_left_inverse(trace(net, [F(1), F(1)]), 0, [0, 2], 16)  # a row subset: per trace
     assert calls == [16, 16]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_left_inverse_bounds_on_int64_equal_the_flint_ones(seed):
+    # the derived left inverse's fast path (float64 limb products, int64 norms) states exactly the
+    # numbers of the reference formula on flint matrices
+    from theorychk.check.stability import _left_inverse_bounds_int64, left_inverse_bounds
+
+    rng = np.random.default_rng(seed)
+    m, k = int(rng.integers(3, 400)), int(rng.integers(1, 12))
+    a = rng.integers(-(2**45), 2**45, (m, k), dtype=np.int64)
+    lf = np.linalg.pinv(a.astype(np.float64))
+    e = int(np.frexp(np.abs(lf).max())[1])
+    zl = np.rint(np.ldexp(lf, 20 - e)).astype(np.int64)
+    if seed % 4 == 3:
+        zl[0] *= -1  # a poor left inverse (row 0 of L A is -e_0): the bound is 0
+    sa = Fraction(1, 2**44)
+    sl = Fraction(2) ** (e - 20) / sa
+    want = left_inverse_bounds(flint.fmpz_mat(m, k, [int(v) for v in a.ravel()]), sa,
+                               flint.fmpz_mat(k, m, [int(v) for v in zl.ravel()]), sl)
+    assert _left_inverse_bounds_int64(a, sa, zl, sl) == want
+    assert (want["inf"] > 0) == (seed % 4 != 3)

@@ -199,6 +199,10 @@ def int_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     float result of each limb product is exact whatever order (or fused multiply-adds) the BLAS
     uses. Anything else (object arrays, ``int64`` minimum, too long an inner dimension) takes flint.
     """
+    if a.dtype == object and a.size and b.dtype == np.int64:  # wide left factor: int64 halves
+        hi, lo = _halves(a)
+        if hi is not None:
+            return int_matmul(hi, b) * (1 << 62) + int_matmul(lo, b)
     m = a.shape[1]
     budget = _EXACT_BITS - max(m, 1).bit_length()
     if (a.dtype != np.int64 or b.dtype != np.int64 or budget < 8 or a.shape[1] != b.shape[0]
@@ -225,6 +229,14 @@ def int_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         big = part.astype(object)
         out += (big * (1 << shift)) if shift else big
     return out
+
+
+def _halves(a: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+    """``a == hi * 2**62 + lo`` with int64 ``hi`` and ``0 <= lo < 2**62`` (``hi`` None if too wide)."""
+    if int(np.abs(a).max()).bit_length() > 120:
+        return None, a
+    lo = (a & ((1 << 62) - 1)).astype(np.int64)
+    return (a >> 62).astype(np.int64), lo
 
 
 def _flint_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -17,8 +17,10 @@ from fractions import Fraction
 from typing import Any
 
 import flint
+import numpy as np
 
 from theorychk.check.activations import activation_enclosure, inverse_lipschitz_bound
+from theorychk.check.intmat import int_matmul
 from theorychk.errors import CertificateError
 
 __all__ = [
@@ -98,30 +100,43 @@ def sqrt_bounds(q: Fraction, bits: int = 64) -> tuple[Fraction, Fraction]:
     return Fraction(r, scale), Fraction(r + 1, scale)
 
 
-def is_positive_definite(m: Sequence[Sequence[Fraction]] | flint.fmpz_mat) -> bool:
-    """Exact test of a symmetric rational (or integer) matrix: the signs of its characteristic
-    polynomial.
+def is_positive_definite(m: Sequence[Sequence[Fraction]] | flint.fmpz_mat | np.ndarray) -> bool:
+    """Exact test of a symmetric rational (or integer: flint matrix or object array of ints) matrix.
 
-    A real symmetric matrix has real eigenvalues, so ``det(x I - M) = prod (x - lambda_i)``; all
-    ``lambda_i > 0`` iff its coefficients strictly alternate in sign (Descartes: then ``p(-x)`` has
-    no sign change, so no root ``<= 0``; conversely the coefficients are ``(-1)^i e_i(lambda)``).
-    Scaling by the common denominator keeps the signs of the eigenvalues, so this is one integer
-    ``charpoly`` in flint (C), not ``k^3`` rational operations in Python. A non-symmetric input is
-    an error (the test would not be sound).
+    The decisive test is the signs of the characteristic polynomial. A real symmetric matrix has
+    real eigenvalues, so ``det(x I - M) = prod (x - lambda_i)``; all ``lambda_i > 0`` iff its
+    coefficients strictly alternate in sign (Descartes: then ``p(-x)`` has no sign change, so no root
+    ``<= 0``; conversely the coefficients are ``(-1)^i e_i(lambda)``). Scaling by the common
+    denominator keeps the signs of the eigenvalues, so this is one integer ``charpoly`` in flint (C).
+    Two cheaper sufficient tests run first, each of which can only answer "positive definite" with a
+    proof (:func:`_rounded`, :func:`_congruent_dominant`); when they do not, the characteristic
+    polynomial decides. A non-symmetric input is an error (the test would not be sound).
     """
-    z = m if isinstance(m, flint.fmpz_mat) else _integer_matrix(m)
-    k = z.nrows()
-    if z.ncols() != k:
-        raise CertificateError(f"positive definiteness of a non-square {k} x {z.ncols()} matrix")
-    if z.transpose() != z:
+    if isinstance(m, np.ndarray):
+        z = m
+    else:
+        fz = m if isinstance(m, flint.fmpz_mat) else _integer_matrix(m)
+        z = np.empty((fz.nrows(), fz.ncols()), dtype=object)
+        z[:] = [[int(v) for v in row] for row in fz.tolist()] if fz.nrows() and fz.ncols() else z
+    k = z.shape[0]
+    if z.ndim != 2 or z.shape[1] != k:
+        raise CertificateError(f"positive definiteness of a non-square {k} x {z.shape[-1]} matrix")
+    if not np.array_equal(z, z.T):
         raise CertificateError("positive definiteness test needs a symmetric matrix")
     if k == 0:
         return True
-    return _rounded_positive_definite(z) or _charpoly_positive_definite(z)
+    short, rounded = _rounded(z)
+    if _congruent_dominant(short):
+        return True
+    if rounded and _charpoly_positive_definite(flint.fmpz_mat(k, k, short.ravel().tolist())):
+        return True
+    return _charpoly_positive_definite(flint.fmpz_mat(k, k, [int(v) for v in z.ravel().tolist()]))
 
 
-#: Bits of the largest entry kept by the rounded pre-test of :func:`is_positive_definite`.
+#: Bits of the largest entry kept by the rounded pre-tests of :func:`is_positive_definite`.
 PD_KEEP_BITS = 40
+#: Bits of the integer congruence matrix ``X`` in :func:`_congruent_dominant`.
+CONGRUENCE_BITS = 30
 
 
 def _charpoly_positive_definite(z: flint.fmpz_mat) -> bool:
@@ -130,23 +145,50 @@ def _charpoly_positive_definite(z: flint.fmpz_mat) -> bool:
     return len(coeffs) == k + 1 and all((c > 0) if (k - i) % 2 == 0 else (c < 0) for i, c in enumerate(coeffs))
 
 
-def _rounded_positive_definite(z: flint.fmpz_mat) -> bool:
-    """A sufficient test on short integers (True proves ``z`` positive definite; False proves nothing).
+def _rounded(z: np.ndarray) -> tuple[np.ndarray, bool]:
+    """A short (int64) symmetric matrix whose positive definiteness implies that of the integer
+    matrix ``z``, and whether it differs from ``z``: ``z`` itself when its entries have at most
+    :data:`PD_KEEP_BITS` bits, else ``2 M1 - k I``.
 
     With ``M1 = round(z / 2**h)`` entrywise (half up), ``z = 2**h M1 + R`` with ``R`` symmetric and
     ``|R_ij| <= 2**(h-1)``, so ``||R||_2 <= k 2**(h-1)`` (a symmetric matrix's spectral radius is at
     most its largest absolute row sum) and ``z >= 2**(h-1) (2 M1 - k I)`` in the Loewner order: if
-    the integer matrix ``2 M1 - k I`` (entries of about :data:`PD_KEEP_BITS` bits) is positive
-    definite, so is ``z``. Its characteristic polynomial is much cheaper than ``z``'s.
+    ``2 M1 - k I`` is positive definite, so is ``z``.
     """
-    k = z.nrows()
-    ents = [int(v) for v in z.entries()]
-    h = max(map(abs, ents)).bit_length() - PD_KEEP_BITS
+    k = z.shape[0]
+    h = int(np.abs(z).max()).bit_length() - PD_KEEP_BITS
     if h <= 0:
-        return False  # short already: the exact test costs the same
-    half = 1 << (h - 1)
-    m1 = [2 * ((v + half) >> h) - (k if i % (k + 1) == 0 else 0) for i, v in enumerate(ents)]
-    return _charpoly_positive_definite(flint.fmpz_mat(k, k, m1))
+        return z.astype(np.int64), False
+    m1 = ((z + (1 << (h - 1))) >> h).astype(np.int64) * 2  # floor shifts: half up, also when negative
+    m1[np.diag_indices(k)] -= k
+    return m1, True
+
+
+def _congruent_dominant(a: np.ndarray) -> bool:
+    """A sufficient test (True proves ``a`` positive definite) for a symmetric int64 matrix ``a``.
+
+    Floats only choose an integer upper-triangular ``X`` (the inverse transposed Cholesky factor,
+    scaled to :data:`CONGRUENCE_BITS` bits and rounded), so that ``X^T a X`` is near a multiple of
+    ``I``. Then, exactly: ``X`` has a nonzero diagonal (nonsingular), and ``T = X^T a X`` has a
+    positive diagonal and is strictly diagonally dominant, so by Gershgorin every (real) eigenvalue
+    of the symmetric ``T`` is positive, and ``y^T a y = (X^-1 y)^T T (X^-1 y) > 0`` for ``y != 0``.
+    """
+    k = a.shape[0]
+    try:
+        with np.errstate(all="ignore"):
+            xf = np.linalg.inv(np.linalg.cholesky(a.astype(np.float64))).T
+    except np.linalg.LinAlgError:
+        return False
+    top = np.abs(xf).max()
+    if not (np.all(np.isfinite(xf)) and top > 0):
+        return False
+    x = np.triu(np.rint(np.ldexp(xf, CONGRUENCE_BITS - int(np.frexp(top)[1]))).astype(np.int64))
+    if not np.all(np.diag(x) != 0):
+        return False
+    t = int_matmul(int_matmul(np.ascontiguousarray(x.T), a), x)  # exact, object array
+    diag = [int(t[i, i]) for i in range(k)]
+    rows = np.abs(t).sum(axis=1).tolist()  # |t_ii| + sum_{j != i} |t_ij|
+    return all(d > 0 and 2 * d > r for d, r in zip(diag, rows))
 
 
 def _integer_matrix(m: Sequence[Sequence[Fraction]]) -> flint.fmpz_mat:

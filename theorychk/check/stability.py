@@ -376,16 +376,28 @@ def _gram(tr: Trace, j: int, rows: list[int], cols: list[int] | None) -> tuple[f
     return flint.fmpz_mat(k, k, g.ravel().tolist()) if k else flint.fmpz_mat(0, 0), tr.int_layer(j).scale ** 2
 
 
-def _shift_pd(g: flint.fmpz_mat, s: Fraction, t: Fraction, sign: int) -> bool:
+def _gram_array(tr: Trace, j: int, rows: list[int], cols: list[int] | None) -> tuple[np.ndarray, Fraction]:
+    """:func:`_gram` as an object array of ints (the checker's own form, no flint round trip)."""
+    g = tr.gram(j, rows)
+    if cols is not None:
+        g = g[np.ix_(cols, cols)] if cols else g[:0, :0]
+    return g, tr.int_layer(j).scale ** 2
+
+
+def _shift_pd(g: flint.fmpz_mat | np.ndarray, s: Fraction, t: Fraction, sign: int) -> bool:
     """Exactly: is ``sign * (s g - t I)`` positive definite? (Scaled by ``den(t / s) > 0`` to integers.)"""
     q = t / s
+    if isinstance(g, np.ndarray):  # an object array of ints
+        m = g * q.denominator
+        m[np.diag_indices(g.shape[0])] -= q.numerator
+        return is_positive_definite(m if sign > 0 else -m)
     k = g.nrows()
     eye = flint.fmpz_mat(k, k, [q.numerator if a == b else 0 for a in range(k) for b in range(k)])
     m = g * q.denominator - eye
     return is_positive_definite(m if sign > 0 else -m)
 
 
-def _eig_ok(g: flint.fmpz_mat, s: Fraction, lo: Fraction, hi: Fraction) -> bool:
+def _eig_ok(g: flint.fmpz_mat | np.ndarray, s: Fraction, lo: Fraction, hi: Fraction) -> bool:
     """``lo I <= s g <= hi I`` with ``lo > 0``, both sides strict (positive definite differences)."""
     return lo > 0 and _shift_pd(g, s, lo, 1) and _shift_pd(g, s, hi, -1)
 
@@ -403,7 +415,7 @@ def _aberdam_thm2(claim: dict[str, Any], tr: Trace, cert: dict[str, Any]) -> Cla
     if parse_rational(ev.get("lipschitz"), "aberdam_thm2.lipschitz") != ell:
         raise CertificateError(f"aberdam_thm2: inverse Lipschitz constant does not match {ell}")
     phi = parse_rational(ev.get("phi_lower"), "aberdam_thm2.phi_lower")
-    g, s = _gram(tr, 0, tr.observed_rows(0), None)
+    g, s = _gram_array(tr, 0, tr.observed_rows(0), None)
     if not (phi > 0 and _shift_pd(g, s, phi, 1)):
         raise CertificateError("aberdam_thm2: phi_lower is not a verified lower bound on lambda_min")
     res = aberdam_bound(tr, eps, ell, phi)
@@ -428,7 +440,7 @@ def _aberdam_oracle(claim: dict[str, Any], tr: Trace, cert: dict[str, Any]) -> C
     for j in range(tr.net.depth):
         rows, cols = tr.observed_rows(j), tr.support(j - 1) if j else None
         n_cols = len(cols) if cols is not None else tr.net.widths[j]
-        if len(rows) < n_cols or n_cols == 0 or not _eig_ok(*_gram(tr, j, rows, cols), lo[j], hi[j]):
+        if len(rows) < n_cols or n_cols == 0 or not _eig_ok(*_gram_array(tr, j, rows, cols), lo[j], hi[j]):
             raise CertificateError(f"aberdam_oracle layer {j}: eigenvalue enclosure not verified")
     want = oracle_bounds(tr, sigma, lo, hi)
     got = need(ev, "bounds", list, "aberdam_oracle")
