@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import json
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -90,7 +91,11 @@ class Trace:
         """Rows of ``W_j`` whose pre-activation the output determines: the support after a ReLU, else all."""
         if self.relu(j):
             return self.above(j, Fraction(0))
-        return list(range(len(self.pre[j])))
+        return list(range(self.net.widths[j + 1] if j >= 0 else self.net.widths[j]))
+
+    def exact_output(self, j: int) -> bool:
+        """Has ``x_{j+1}`` an exact value (the activation is piecewise linear)?"""
+        return (self.nums[j][2] if self.nums else self.outputs[j]) is not None
 
     def above(self, j: int, threshold: Fraction) -> list[int]:
         """Units whose output ``x_{j+1}`` exceeds ``threshold`` (memoized: every claim asks)."""
@@ -179,11 +184,36 @@ def trace(net: Network, latent: list[Fraction]) -> Trace:
     if len(nums) < net.depth:  # the pass stopped at a smooth hidden activation
         j = len(nums) - 1
         raise CertificateError(f"hidden layer {j} has smooth activation {specs[j]!r}: no exact forward pass")
-    frac = exactnet._fractions
-    inputs = tuple(frac(*x) for x, _, _ in nums)
-    pre = tuple(frac(*u) for _, u, _ in nums)
-    outputs = tuple(None if o is None else frac(*o) for _, _, o in nums)
-    return Trace(net, inputs, pre, outputs, specs, ints, tuple(nums))
+    inputs, pre, outputs = (_Lazy([p[i] for p in nums]) for i in range(3))
+    return Trace(net, inputs, pre, outputs, specs, ints, tuple(nums))  # type: ignore[arg-type]
+
+
+class _Lazy(Sequence):
+    """Per layer, an exact vector as a tuple of Fractions, made on first access from its integer
+    form ``(U, D)`` (``None`` stays ``None``): sign tests read the integers, and most claims read the
+    Fractions of a few layers only."""
+
+    __slots__ = ("_ints", "_made")
+
+    def __init__(self, ints: list[tuple[list[int], int] | None]) -> None:
+        self._ints = ints
+        self._made: list[tuple[Fraction, ...] | None] = [None] * len(ints)
+
+    def __len__(self) -> int:
+        return len(self._ints)
+
+    def __getitem__(self, j: Any) -> Any:
+        if isinstance(j, slice):
+            return tuple(self[i] for i in range(*j.indices(len(self))))
+        j = range(len(self))[j]  # IndexError out of range, negative indices from the end
+        if self._made[j] is None and self._ints[j] is not None:
+            self._made[j] = exactnet._fractions(*self._ints[j])  # type: ignore[misc]
+        return self._made[j]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and tuple(self) == tuple(other)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def _check_signal(cert: dict[str, Any], net: Network) -> Trace:
@@ -194,13 +224,13 @@ def _check_signal(cert: dict[str, Any], net: Network) -> Trace:
     if out is None and pre is None:
         raise CertificateError("signal: needs 'output' or 'output_pre_activation'")
     if out is not None:
-        if tr.outputs[-1] is None:
+        if not tr.exact_output(-1):
             raise CertificateError(f"signal.output: a {tr.specs[-1]} output has no exact value; "
                                    "give output_pre_activation")
-        if not _equals_exact(out, tr.nums[-1][2] if tr.nums else None, tr.outputs[-1], "signal.output"):
+        if not _equals_exact(out, tr.nums[-1][2] if tr.nums else None, lambda: tr.outputs[-1], "signal.output"):
             raise CertificateError("signal.output does not equal G(latent) (exact forward pass)")
     where = "signal.output_pre_activation"
-    if pre is not None and not _equals_exact(pre, tr.nums[-1][1] if tr.nums else None, tr.pre[-1], where):
+    if pre is not None and not _equals_exact(pre, tr.nums[-1][1] if tr.nums else None, lambda: tr.pre[-1], where):
         raise CertificateError("signal.output_pre_activation does not equal the exact last pre-activation")
     if "output_float" in sig:
         _check_output_float(sig["output_float"], tr)
@@ -208,18 +238,21 @@ def _check_signal(cert: dict[str, Any], net: Network) -> Trace:
     if len(sups) != net.depth:
         raise CertificateError(f"signal.supports: expected {net.depth} layers, got {len(sups)}")
     for j, s in enumerate(sups):
-        if parse_indices(s, len(tr.pre[j]), f"signal.supports[{j}]") != tr.support(j):
+        if parse_indices(s, tr.net.widths[j + 1], f"signal.supports[{j}]") != tr.support(j):
             raise CertificateError(f"signal.supports[{j}] does not match the exact forward pass")
     return tr
 
 
-def _equals_exact(value: Any, ints: tuple[list[int], int] | None, exact: tuple[Fraction, ...], where: str) -> bool:
-    """Does the certificate's list ``value`` equal the exact vector? First against the canonical
-    spellings ``"p/q"`` / ``"p"`` (lowest terms, what ``str(Fraction)`` writes and certify records;
-    equal strings are equal numbers), else entry by entry after the strict parse (any exact spelling)."""
-    if ints is not None and isinstance(value, list) and len(value) == len(exact) and value == _canonical(*ints):
+def _equals_exact(value: Any, ints: tuple[list[int], int] | None, exact: Callable[[], tuple[Fraction, ...]],
+                  where: str) -> bool:
+    """Does the certificate's list ``value`` equal the exact vector (``exact()``, of integer form
+    ``ints``)? First against the canonical spellings ``"p/q"`` / ``"p"`` (lowest terms, what
+    ``str(Fraction)`` writes and certify records; equal strings are equal numbers), else entry by
+    entry after the strict parse (any exact spelling)."""
+    if ints is not None and isinstance(value, list) and len(value) == len(ints[0]) and value == _canonical(*ints):
         return True
-    return parse_vector(value, len(exact), where) == list(exact)
+    want = exact()
+    return parse_vector(value, len(want), where) == list(want)
 
 
 def _canonical(nums: list[int], den: int) -> list[str]:

@@ -199,10 +199,15 @@ def int_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     float result of each limb product is exact whatever order (or fused multiply-adds) the BLAS
     uses. Anything else (object arrays, ``int64`` minimum, too long an inner dimension) takes flint.
     """
-    if a.dtype == object and a.size and b.dtype == np.int64:  # wide left factor: int64 halves
-        hi, lo = _halves(a)
-        if hi is not None:
-            return int_matmul(hi, b) * (1 << 62) + int_matmul(lo, b)
+    if a.size and b.size and (a.dtype == object) != (b.dtype == object):  # one wide factor: int64 chunks
+        wide_left = a.dtype == object
+        chunks = _chunks(a if wide_left else b)
+        if chunks is not None:
+            out = np.zeros((a.shape[0], b.shape[1]), dtype=object)
+            for c, part in enumerate(chunks):
+                prod = int_matmul(part, b) if wide_left else int_matmul(a, part)
+                out += prod * (1 << (_CHUNK * c)) if c else prod
+            return out
     m = a.shape[1]
     budget = _EXACT_BITS - max(m, 1).bit_length()
     if (a.dtype != np.int64 or b.dtype != np.int64 or budget < 8 or a.shape[1] != b.shape[0]
@@ -231,12 +236,26 @@ def int_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-def _halves(a: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
-    """``a == hi * 2**62 + lo`` with int64 ``hi`` and ``0 <= lo < 2**62`` (``hi`` None if too wide)."""
-    if int(np.abs(a).max()).bit_length() > 120:
-        return None, a
-    lo = (a & ((1 << 62) - 1)).astype(np.int64)
-    return (a >> 62).astype(np.int64), lo
+#: Bits per int64 chunk of a wide (object) factor of :func:`int_matmul`.
+_CHUNK = 62
+
+
+def _chunks(a: np.ndarray) -> list[np.ndarray] | None:
+    """``a == sum(chunk_c * 2**(62 c))`` with int64 chunks (the low ones in ``[0, 2**62)``, the top
+    one signed by the floor shift), or None when ``a`` is not integer or wider than 16 chunks."""
+    try:
+        top = int(np.abs(a).max()).bit_length()
+    except TypeError:
+        return None
+    count = max(1, -(-(top + 1) // _CHUNK))
+    if count > 16:
+        return None
+    out, rest, mask = [], a, (1 << _CHUNK) - 1
+    for _ in range(count - 1):
+        out.append((rest & mask).astype(np.int64))
+        rest = rest >> _CHUNK
+    out.append(rest.astype(np.int64))
+    return out
 
 
 def _flint_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -62,7 +62,7 @@ def layer_entries(claim: dict[str, Any], tr: Trace, where: str) -> dict[int, dic
 
 
 def _observed(tr: Trace, j: int, entry: dict[str, Any], where: str) -> list[int]:
-    rows = parse_indices(need(entry, "rows", list, where), len(tr.pre[j]), f"{where}.rows")
+    rows = parse_indices(need(entry, "rows", list, where), tr.net.widths[j + 1], f"{where}.rows")
     extra = sorted(set(rows) - set(tr.observed_rows(j)))
     if extra:
         raise CertificateError(f"{where}: row {extra[0]} of layer {j} is not observed (its output is 0)")

@@ -63,13 +63,16 @@ def lei_rows(tr: Trace, j: int, threshold: Fraction) -> list[int]:
     """Rows whose clean output exceeds ``threshold`` after a ReLU; all rows after an invertible activation."""
     if tr.relu(j):
         return tr.above(j, threshold)
-    return list(range(len(tr.pre[j])))
+    return list(range(tr.net.widths[j + 1]))
 
 
 def lipschitz(tr: Trace, j: int, eps: Fraction) -> Fraction | None:
     """Lipschitz constant of layer ``j``'s inverse activation around its output (1 on ReLU rows)."""
     if tr.relu(j):
         return Fraction(1)
+    if tr.specs[j].split(":")[0] in ("identity", "leaky_relu", "plu") and tr.pre[j]:
+        # a global constant of the activation (1, 1/slope, 1/alpha): the same for every unit
+        return inverse_lipschitz_bound(tr.specs[j], tr.pre[j][0], eps)
     vals = [inverse_lipschitz_bound(tr.specs[j], u, eps) for u in tr.pre[j]]
     return None if any(v is None for v in vals) else max(vals)  # type: ignore[type-var]
 
