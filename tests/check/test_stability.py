@@ -17,6 +17,7 @@ from theorychk.certify.certificate import build_certificate
 from theorychk.check.core import check_certificate, trace
 from theorychk.check.stability import facet_dual_bound, lei_rows, left_inverse_bound
 from theorychk.invariants.cnorm import c_inf_of_rows
+from theorychk.errors import CertificateError
 from theorychk.network import Layer, Network
 from tests.check.test_check import NETS, claim_of, only
 
@@ -371,3 +372,39 @@ def test_left_inverse_bounds_on_int64_equal_the_flint_ones(seed):
                                flint.fmpz_mat(k, m, [int(v) for v in zl.ravel()]), sl)
     assert _left_inverse_bounds_int64(a, sa, zl, sl) == want
     assert (want["inf"] > 0) == (seed % 4 != 3)
+
+
+def _kernel_rays_oracle(w: list[list[Fraction]], k: int) -> Fraction:
+    """min over the rays of ker W_T, |T| = k - 1, of ||W x||_1 / ||x||_1, on Fractions."""
+    from itertools import combinations
+
+    from theorychk import exact
+
+    best = None
+    for t in combinations(range(len(w)), k - 1):
+        ker = exact.nullspace([w[i] for i in t] or [[Fraction(0)] * k])
+        if len(ker) == 1:
+            x = ker[0]
+            val = sum(abs(sum(p * q for p, q in zip(r, x))) for r in w) / sum(map(abs, x))
+            best = val if best is None else min(best, val)
+    return best or Fraction(0)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_kernel_rays_on_integers_equal_the_fraction_enumeration(seed):
+    from theorychk.check.stability import c_bound
+
+    rng = np.random.default_rng(seed)
+    k, n = int(rng.integers(1, 4)), int(rng.integers(4, 8))
+    w = rng.integers(-3, 4, (n, k)).astype(np.float64) * 0.375
+    if seed % 3 == 0:
+        w[1] = 2 * w[0]  # parallel rows: some T are rank deficient
+    net = Network([Layer(w, None, "identity")])
+    tr = trace(net, [Fraction(1, 3)] * k)
+    rows = list(range(n))
+    if np.linalg.matrix_rank(w) < k:
+        with pytest.raises(CertificateError, match="rank deficient"):
+            c_bound(tr, 0, rows, "1", {"method": "kernel_rays"}, "l1")
+        return
+    got = c_bound(tr, 0, rows, "1", {"method": "kernel_rays"}, "l1")
+    assert got == _kernel_rays_oracle([[Fraction(float(v)) for v in r] for r in w], k) and got > 0

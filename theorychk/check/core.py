@@ -101,14 +101,16 @@ class Trace:
         """Units whose output ``x_{j+1}`` exceeds ``threshold`` (memoized: every claim asks)."""
         key = ("above", j % len(self.outputs), threshold)
         if key not in self._memo:
-            self._memo[key] = tuple(_greater(self.nums[j][2] if self.nums else None, self.outputs[j], threshold))
+            self._memo[key] = tuple(_greater(self.nums[j][2], (), threshold) if self.nums
+                                    else _greater(None, self.outputs[j], threshold))
         return list(self._memo[key])
 
     def support(self, j: int) -> list[int]:
         """Units of layer ``j`` that are on (pre-activation > 0)."""
         key = ("support", j % len(self.pre))
         if key not in self._memo:
-            self._memo[key] = tuple(_greater(self.nums[j][1] if self.nums else None, self.pre[j], Fraction(0)))
+            self._memo[key] = tuple(_greater(self.nums[j][1], (), Fraction(0)) if self.nums
+                                    else _greater(None, self.pre[j], Fraction(0)))
         return list(self._memo[key])
 
     def int_layer(self, j: int) -> IntLayer:

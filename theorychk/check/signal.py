@@ -84,8 +84,7 @@ def verify_second_preimage(claim: dict[str, Any], tr: Trace, where: str) -> list
 
 
 def _sparsity(tr: Trace) -> list[int | None]:
-    return [sum(1 for v in tr.inputs[j] if v != 0) if tr.sparse_input(j) else None
-            for j in range(tr.net.depth)]
+    return [len(tr.support(j - 1)) if tr.sparse_input(j) else None for j in range(tr.net.depth)]
 
 
 def _other_preimages(tr: Trace, pair: tuple[list[Fraction], list[Fraction]]) -> list[Trace]:

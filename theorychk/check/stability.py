@@ -244,18 +244,21 @@ def c_bound(tr: Trace, j: int, rows: list[int], norm: str, ev: dict[str, Any], w
             raise CertificateError(f"{where}: the scale of L must be positive")
         return left_inverse_bound(tr.int_matrix(j, rows), tr.integer_weight(j)[1], zl, sl, norm)
     if method == "kernel_rays" and norm == "1":  # c_1 is attained on a ray of ker W_T, |T| = k - 1
-        a = tr.weight(j, rows)
-        if math.comb(len(rows), k - 1) > KERNEL_CAP or exact.rank(a) < k:
+        if math.comb(len(rows), k - 1) > KERNEL_CAP or not tr.full_rank(j, rows):
             raise CertificateError(f"{where}: kernel rays beyond the checker's cap, or W_J rank deficient")
-        ar = _rows_of(a)
+        # On the integer rows Z (W_J = scale Z): ||W_J x||_1 / ||x||_1 = scale ||Z x||_1 / ||x||_1 does
+        # not depend on the scale of x, so any integer kernel vector of Z_T stands for its ray.
+        z = tr.int_matrix(j, rows)
+        zr = z.tolist()
         best = None
         for t in itertools.combinations(range(len(rows)), k - 1):
-            ker = exact.nullspace([ar[i] for i in t] or [[Fraction(0)] * k])
-            if len(ker) == 1:
-                x = ker[0]
-                val = sum(abs(sum(p * q for p, q in zip(r, x))) for r in ar) / sum(map(abs, x))
+            ker, nullity = (flint.fmpz_mat([zr[i] for i in t]) if t else flint.fmpz_mat(1, k)).nullspace()
+            if int(nullity) == 1:
+                x = [ker[q, 0] for q in range(k)]
+                val = Fraction(int(sum(abs(v) for v in (z * flint.fmpz_mat(k, 1, x)).entries())),
+                               int(sum(abs(v) for v in x)))
                 best = val if best is None else min(best, val)
-        return best or Fraction(0)
+        return tr.integer_weight(j)[1] * best if best is not None else Fraction(0)
     raise CertificateError(f"{where}: unsupported evidence {method!r} for c_{norm}")
 
 
