@@ -241,14 +241,20 @@ def test_int_matmul_edge_cases():
     assert intmat.int_matmul(np.zeros((2, 2), dtype=np.int64), np.ones((2, 1), dtype=np.int64)).tolist() == [[0], [0]]
 
 
-def test_gram_full_rank_proves_only_full_rank():
+def test_gram_full_rank_mod_proves_only_full_rank():
     a = np.array([[1, 2], [3, 4], [5, 6]], dtype=np.int64)
-    assert intmat.gram_full_rank(intmat.int_matmul(a.T.copy(), a))
-    dependent = np.array([[1, 2], [2, 4], [3, 6]], dtype=np.int64)
-    assert not intmat.gram_full_rank(intmat.int_matmul(dependent.T.copy(), dependent))
+    assert intmat.gram_full_rank_mod(a)
+    assert not intmat.gram_full_rank_mod(np.array([[1, 2], [2, 4], [3, 6]], dtype=np.int64))
+    assert not intmat.gram_full_rank_mod(a[:1])  # fewer rows than columns
     # det(A)^2 = 7^2 vanishes mod 7: no proof there (the caller then decides exactly)
-    p7 = np.array([[8, 1], [1, 1]], dtype=np.int64)
-    assert not intmat.gram_full_rank(intmat.int_matmul(p7.T.copy(), p7), 7)
+    assert not intmat.gram_full_rank_mod(np.array([[8, 1], [1, 1]], dtype=np.int64), 7)
+    # tall, wide entries, negative entries, object arrays: the residues' product stays exact
+    rng = np.random.default_rng(5)
+    tall = rng.integers(-(2**61), 2**61, (40000, 4), dtype=np.int64)  # sums need row blocks
+    assert intmat.gram_full_rank_mod(tall) and intmat.gram_full_rank_mod(tall.astype(object) * 2**70 + 1)
+    tall[:, 3] = tall[:, 0] - tall[:, 1]  # no int64 overflow: |entries| < 2**62
+    assert not intmat.gram_full_rank_mod(tall)
+    assert not intmat.gram_full_rank_mod(tall.astype(object) * 2**70)
 
 
 def _pd_exact(m: np.ndarray) -> bool:
@@ -322,3 +328,17 @@ def test_unit_sign_tests_on_integers_equal_fraction_comparisons(seed):
         for t in [Fraction(0), Fraction(-1, 3), Fraction(1, 1000), *out[:3]]:  # thresholds equal to entries too
             assert tr.above(j, t) == [r for r, v in enumerate(out) if v > t]
         assert tr.support(j) == [r for r, v in enumerate(tr.pre[j]) if v > 0]
+
+
+def test_dominance_on_approximations_keeps_its_margin():
+    # T (k = 5): diagonal 2**60 + 3 * 2**11, off-diagonal 2**58 + 2**11 - 1 four times per row: the
+    # rows sum to 2**60 + 8188 off the diagonal, more than the diagonal (not dominant), but the floor
+    # shifts to 50 bits make it look dominant by 3 (the margin k c = 5 refuses it; mutation-checked)
+    k = 5
+    t = np.full((k, k), 2**58 + 2**11 - 1, dtype=np.int64)
+    t[np.diag_indices(k)] = 2**60 + 3 * 2**11
+    assert not rationals._dominant([(0, t)], k)
+    t[np.diag_indices(k)] = 2**60 + 3 * 2**13  # dominant by 2**14 - 4: well above the margin
+    assert rationals._dominant([(0, t)], k)
+    # the same value cut into two terms at different shifts
+    assert rationals._dominant([(0, t - (t >> 20 << 20)), (20, t >> 20)], k)

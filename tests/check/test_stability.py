@@ -408,3 +408,30 @@ def test_kernel_rays_on_integers_equal_the_fraction_enumeration(seed):
         return
     got = c_bound(tr, 0, rows, "1", {"method": "kernel_rays"}, "l1")
     assert got == _kernel_rays_oracle([[Fraction(float(v)) for v in r] for r in w], k) and got > 0
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_eigenvalue_tests_on_product_parts_agree_with_the_exact_test(seed):
+    # the Gram matrix's int64 parts, shifted and floored to 40 bits with a margin of 2 k c, may only
+    # say "positive definite" where the exact characteristic-polynomial test does (mutation-checked):
+    # thresholds within 1e-13 relative of the extreme eigenvalues on both sides
+    from theorychk.check.stability import _gram, _gram_array, _shift_pd, _shift_pd_parts
+
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(40, 300)), int(rng.integers(2, 12))
+    w = rng.standard_normal((n, k)).astype(np.float32)
+    tr = trace(Network([Layer(w, None, "identity")]), [Fraction(1)] * k)
+    rows = list(range(n))
+    parts, s = _gram_array(tr, 0, rows, None)
+    g, _ = _gram(tr, 0, rows, None)
+    ev = np.linalg.eigvalsh(w.astype(np.float64).T @ w.astype(np.float64))
+    fast = 0
+    for lam, sign in ((ev[0], 1), (ev[-1], -1)):
+        for rel in (-1e-9, -1e-12, -3e-13, -1e-13, 1e-13, 3e-13, 1e-12, 1e-9):
+            t = Fraction(float(lam * (1 + sign * rel)))
+            want = _shift_pd(g, s, t, sign)
+            assert _shift_pd(parts, s, t, sign) == want
+            if _shift_pd_parts(parts, t / s, sign):
+                assert want
+                fast += 1
+    assert fast >= 2  # the fast path decides the comfortable cases

@@ -24,7 +24,9 @@ import numpy as np
 from theorychk.check import FORMAT, REFUTABLE, SCOPES, VERIFIERS, VERSION, CheckReport, ClaimCheck, Outcome
 from theorychk.check import exactnet
 from theorychk.check.activations import activation_enclosure
-from theorychk.check.intmat import IntLayer, full_column_rank, gram_full_rank, int_matmul, integer_layers, submatrix
+from theorychk.check.intmat import (
+    IntLayer, IntProduct, full_column_rank, gram_full_rank_mod, int_product, integer_layers, submatrix,
+)
 from theorychk.check.model import ModelRead, model_problem, recorded_source
 from theorychk.check.rationals import need, parse_indices, parse_rational, parse_vector
 from theorychk.errors import CertificateError, InvalidInput
@@ -143,13 +145,15 @@ class Trace:
         q = flint.fmpq_mat(self.int_matrix(j, rows, cols))
         return q * flint.fmpq(scale.numerator, scale.denominator) if scale != 1 else q
 
-    def gram(self, j: int, rows: list[int]) -> Any:
-        """``Z^T Z`` for the integer rows ``Z = Z_j[rows]`` (``W_j[rows]^T W_j[rows] = scale**2 Z^T Z``),
-        exactly: an object array of Python ints, shared between callers (never modify it)."""
-        key = ("gram", j, tuple(rows))
+    def gram(self, j: int, rows: list[int], cols: list[int] | None = None) -> IntProduct:
+        """``Z^T Z`` for the integer submatrix ``Z = Z_j[rows, cols]`` (``W_j[rows, cols]^T W_j[rows, cols] =
+        scale**2 Z^T Z``), exactly (:class:`~theorychk.check.intmat.IntProduct`), shared between callers."""
+        key = ("gram", j, tuple(rows), None if cols is None else tuple(cols))
         if key not in self._memo:
             a = self.int_layer(j).array[list(rows)] if rows else self.int_layer(j).array[:0]
-            self._memo[key] = int_matmul(np.ascontiguousarray(a.T), a)
+            if cols is not None:
+                a = a[:, list(cols)] if cols else a[:, :0]
+            self._memo[key] = int_product(np.ascontiguousarray(a.T), np.ascontiguousarray(a))
         return self._memo[key]
 
     def full_rank(self, j: int, rows: list[int]) -> bool:
@@ -159,8 +163,9 @@ class Trace:
             return self.int_layer(j).rank == self.net.widths[j]  # cached with the layer
         key = ("rank", j, tuple(rows))
         if key not in self._memo:
+            a = self.int_layer(j).array
             self._memo[key] = len(rows) >= self.net.widths[j] and (
-                gram_full_rank(self.gram(j, rows)) or full_column_rank(self.int_matrix(j, rows)))
+                gram_full_rank_mod(a[list(rows)]) or full_column_rank(self.int_matrix(j, rows)))
         return self._memo[key]
 
 

@@ -38,7 +38,7 @@ from theorychk.check.convolution import layer_matrix
 from theorychk.errors import InvalidInput
 
 __all__ = ["PRIME", "IntLayer", "integer_layers", "integer_layer", "dyadic_ints", "submatrix", "rank",
-           "full_column_rank", "int_matmul", "gram_full_rank"]
+           "full_column_rank", "int_matmul", "int_product", "IntProduct", "gram_full_rank_mod", "GRAM_PRIME"]
 
 #: The default prime of rank proofs (the largest 62-bit prime, as :data:`theorychk.exact.DEFAULT_PRIME`).
 PRIME = 4611686018427387847
@@ -191,32 +191,62 @@ def _limbs(a: np.ndarray, width: int, bits: int) -> list[np.ndarray]:
 
 
 def int_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a @ b`` exactly for integer arrays: an object array of Python ints.
+    """``a @ b`` exactly for integer arrays: an object array of Python ints (:func:`int_product`)."""
+    return int_product(a, b).ints()
+
+
+class IntProduct:
+    """An exact integer matrix held as ``sum(part * 2**shift)`` over int64 parts (or one object
+    part), so that a submatrix or the residues modulo a small prime come without building every
+    Python integer."""
+
+    def __init__(self, shape: tuple[int, int], parts: dict[int, np.ndarray]) -> None:
+        self.shape, self.parts = shape, parts
+
+    def ints(self, rows: Sequence[int] | None = None, cols: Sequence[int] | None = None) -> np.ndarray:
+        """The matrix (or ``[rows][:, cols]``) as an object array of Python ints."""
+        n = self.shape[0] if rows is None else len(rows)
+        k = self.shape[1] if cols is None else len(cols)
+        out = np.zeros((n, k), dtype=object)
+        for shift, part in self.parts.items():
+            if rows is not None or cols is not None:
+                part = part[np.ix_(range(self.shape[0]) if rows is None else list(rows),
+                                   range(self.shape[1]) if cols is None else list(cols))]
+            big = part.astype(object)
+            out += (big * (1 << shift)) if shift else big
+        return out + 0 if not self.parts else out
+
+
+def int_product(a: np.ndarray, b: np.ndarray) -> IntProduct:
+    """``a @ b`` exactly for integer arrays (int64 or object), as an :class:`IntProduct`.
 
     int64 inputs go through float64 BLAS on limbs (module docstring): with limb widths ``wa + wb <=
     52 - bit_length(inner)``, every product of limbs is at most ``2**(wa + wb)`` and every partial
     sum of at most ``inner`` of them is below ``2**52``, an exactly representable integer, so the
     float result of each limb product is exact whatever order (or fused multiply-adds) the BLAS
-    uses. Anything else (object arrays, ``int64`` minimum, too long an inner dimension) takes flint.
+    uses. An object factor is cut into int64 chunks; anything else (``int64`` minimum, too long an
+    inner dimension, two object factors) takes flint.
     """
+    shape = (a.shape[0], b.shape[1])
     if a.size and b.size and (a.dtype == object) != (b.dtype == object):  # one wide factor: int64 chunks
         wide_left = a.dtype == object
         chunks = _chunks(a if wide_left else b)
         if chunks is not None:
-            out = np.zeros((a.shape[0], b.shape[1]), dtype=object)
-            for c, part in enumerate(chunks):
-                prod = int_matmul(part, b) if wide_left else int_matmul(a, part)
-                out += prod * (1 << (_CHUNK * c)) if c else prod
-            return out
+            parts: dict[int, np.ndarray] = {}
+            for c, chunk in enumerate(chunks):
+                prod = int_product(chunk, b) if wide_left else int_product(a, chunk)
+                for shift, part in prod.parts.items():
+                    key = shift + _CHUNK * c
+                    parts[key] = parts[key] + part.astype(object) if key in parts else part
+            return IntProduct(shape, parts)
     m = a.shape[1]
     budget = _EXACT_BITS - max(m, 1).bit_length()
     if (a.dtype != np.int64 or b.dtype != np.int64 or budget < 8 or a.shape[1] != b.shape[0]
             or (a.size and a.min() == np.iinfo(np.int64).min) or (b.size and b.min() == np.iinfo(np.int64).min)):
-        return _flint_matmul(a, b)
-    out = np.zeros((a.shape[0], b.shape[1]), dtype=object)
+        return IntProduct(shape, {0: _flint_matmul(a, b)})
     ba, bb = _max_bits(a), _max_bits(b)
     if not ba or not bb or not m:
-        return out + 0
+        return IntProduct(shape, {})
     if ba + bb <= budget:
         wa, wb = ba, bb
     else:  # the narrower factor whole if it leaves room, else half the budget each
@@ -230,10 +260,7 @@ def int_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             shift = wa * i + wb * j
             # at most min(len(la), len(lb)) <= 64 parts share a shift: their sum stays below 2**58
             by_shift[shift] = by_shift[shift] + part if shift in by_shift else part
-    for shift, part in by_shift.items():
-        big = part.astype(object)
-        out += (big * (1 << shift)) if shift else big
-    return out
+    return IntProduct(shape, by_shift)
 
 
 #: Bits per int64 chunk of a wide (object) factor of :func:`int_matmul`.
@@ -269,14 +296,31 @@ def _flint_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-def gram_full_rank(g: np.ndarray, prime: int = PRIME) -> bool:
-    """Is the Gram matrix ``g = A^T A`` (object array of ints) of an integer ``A`` nonsingular modulo
-    ``prime``? True proves full column rank of ``A`` over Q (``det g != 0`` mod ``p`` implies
-    ``det g != 0``, and ``A x = 0`` iff ``A^T A x = 0`` over the reals); False proves nothing."""
-    k = g.shape[0]
+#: The prime of :func:`gram_full_rank_mod`: below ``2**21``, so that a float64 product of residues
+#: sums fewer than ``2**10`` terms below ``2**52`` (exact).
+GRAM_PRIME = 2097143
+
+
+def gram_full_rank_mod(a: np.ndarray, prime: int = GRAM_PRIME) -> bool:
+    """Is ``A^T A`` nonsingular modulo ``prime``, for an integer (int64 or object) ``A``? True proves
+    full column rank of ``A`` over Q (``det(A^T A) != 0`` mod ``p`` implies ``det(A^T A) != 0``, and
+    ``A x = 0`` iff ``A^T A x = 0`` over the reals); False proves nothing.
+
+    The residues of ``A`` are below ``2**21``: ``(A mod p)^T (A mod p)`` is one float64 product whose
+    partial sums stay below ``rows * 2**42 <= 2**52`` (exact) when ``A`` has at most ``2**10`` rows;
+    taller matrices go by row blocks.
+    """
+    m, k = a.shape
     if k == 0:
         return True
-    return int(flint.nmod_mat(k, k, [int(v) % prime for v in g.ravel().tolist()], prime).det()) != 0
+    if m < k:
+        return False
+    r = (a % prime).astype(np.int64).astype(np.float64)  # numpy %: in [0, prime) for a positive prime
+    g = np.zeros((k, k), dtype=np.int64)
+    for start in range(0, m, 1024):
+        block = r[start:start + 1024]
+        g = (g + (block.T @ block).astype(np.int64)) % prime  # exact: < 1024 * 2**42 = 2**52
+    return int(flint.nmod_mat(k, k, g.ravel().tolist(), prime).det()) != 0
 
 
 def rank(z: flint.fmpz_mat, prime: int = PRIME) -> int:

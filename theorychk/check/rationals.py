@@ -20,12 +20,12 @@ import flint
 import numpy as np
 
 from theorychk.check.activations import activation_enclosure, inverse_lipschitz_bound
-from theorychk.check.intmat import int_matmul
+from theorychk.check.intmat import int_matmul, int_product
 from theorychk.errors import CertificateError
 
 __all__ = [
     "parse_rational", "parse_vector", "parse_indices", "parse_sparse", "need",
-    "sqrt_bounds", "is_positive_definite", "activation_enclosure", "inverse_lipschitz_bound", "fmpq_mat",
+    "sqrt_bounds", "is_positive_definite", "positive_definite_short", "PD_KEEP_BITS", "activation_enclosure", "inverse_lipschitz_bound", "fmpq_mat",
 ]
 
 _RATIONAL = re.compile(r"[+-]?\d+(/\d+)?")
@@ -133,6 +133,14 @@ def is_positive_definite(m: Sequence[Sequence[Fraction]] | flint.fmpz_mat | np.n
     return _charpoly_positive_definite(flint.fmpz_mat(k, k, [int(v) for v in z.ravel().tolist()]))
 
 
+def positive_definite_short(m: np.ndarray) -> bool:
+    """A sufficient test for a symmetric int64 matrix with entries of about :data:`PD_KEEP_BITS`
+    bits (True proves it positive definite): :func:`_congruent_dominant`, else its characteristic
+    polynomial."""
+    k = m.shape[0]
+    return _congruent_dominant(m) or _charpoly_positive_definite(flint.fmpz_mat(k, k, m.ravel().tolist()))
+
+
 #: Bits of the largest entry kept by the rounded pre-tests of :func:`is_positive_definite`.
 PD_KEEP_BITS = 40
 #: Bits of the integer congruence matrix ``X`` in :func:`_congruent_dominant`.
@@ -185,8 +193,43 @@ def _congruent_dominant(a: np.ndarray) -> bool:
     x = np.triu(np.rint(np.ldexp(xf, CONGRUENCE_BITS - int(np.frexp(top)[1]))).astype(np.int64))
     if not np.all(np.diag(x) != 0):
         return False
-    t = int_matmul(int_matmul(np.ascontiguousarray(x.T), a), x)  # exact, object array
-    diag = [int(t[i, i]) for i in range(k)]
+    # T = X^T a X exactly as a sum of int64 parts times powers of two, then T / 2**h to within
+    # ``c`` per entry (c floor shifts): T is strictly dominant if its approximation is by k c.
+    terms = []
+    for s1, y in int_product(np.ascontiguousarray(x.T), a).parts.items():
+        if y.dtype != np.int64:
+            return _dominant_exact(x, a)
+        terms += [(s1 + s2, t) for s2, t in int_product(y, x).parts.items()]
+    if any(t.dtype != np.int64 for _, t in terms) or len(terms) > 16:
+        return _dominant_exact(x, a)
+    return _dominant(terms, k)
+
+
+def _dominant(terms: list[tuple[int, np.ndarray]], k: int) -> bool:
+    """Is ``T = sum(t * 2**shift)`` (at most 16 int64 terms ``t``, ``k x k``) strictly diagonally
+    dominant with a positive diagonal? On ``A ~ T / 2**h`` (entries near ``2**50``): left shifts are
+    exact, each floor shift is below by less than 1, so ``|A - T / 2**h| < c`` entrywise (``c`` floor
+    shifts); ``T`` is dominant if ``A_ii - sum_{j != i} |A_ij| > k c`` (each of the ``k`` entries of a
+    row off by less than ``c``)."""
+    tops = [int(np.abs(t).max()).bit_length() + shift for shift, t in terms]
+    h = max(tops) - 50
+    approx, floors = np.zeros((k, k), dtype=np.int64), 0
+    for shift, t in terms:
+        e = shift - h
+        if e >= 0:
+            approx += t << e  # exact: at most 2**50 each, 16 terms
+        else:
+            approx += t >> -e  # floor: below by less than 1
+            floors += 1
+    diag = np.diag(approx)
+    off = np.abs(approx).sum(axis=1) - np.abs(diag)  # < 2**55: no overflow
+    return bool(np.all(diag - off > k * floors))
+
+
+def _dominant_exact(x: np.ndarray, a: np.ndarray) -> bool:
+    """``X^T a X`` strictly diagonally dominant with a positive diagonal, on Python integers."""
+    t = int_matmul(int_matmul(np.ascontiguousarray(x.T), a), x)
+    diag = [int(t[i, i]) for i in range(t.shape[0])]
     rows = np.abs(t).sum(axis=1).tolist()  # |t_ii| + sum_{j != i} |t_ij|
     return all(d > 0 and 2 * d > r for d, r in zip(diag, rows))
 
