@@ -484,3 +484,24 @@ def test_output_is_compared_by_value_not_spelling(certs):
         wrong["signal"][key][-1] = str(v)
         report = check_certificate(wrong, net)
         assert not report.verified and "does not equal" in report.claims[0].reason
+
+
+def test_a_batch_reads_a_model_once_but_sees_every_change(tmp_path, certs):
+    # check_file keeps the networks it read by (source, file sha256, options): a certificate of a
+    # file rewritten in place (another network, the same path) must not reuse the cached one
+    from theorychk.check import model as check_model
+    from theorychk.io import ModelSource
+
+    net, _ = NETS["inj"]
+    model = save_network(net, tmp_path / "m.npz")
+    cert = copy.deepcopy(certs["inj"])
+    cert["model"].update(ModelSource.of(model).to_dict())
+    path = write_certificate(cert, tmp_path / "c.json")
+    assert check_file(path).verified and check_file(path).verified
+    loaded = [n for n in check_model.KNOWN.by_key.values() if n.widths == net.widths]
+    assert len(loaded) == 1  # read once for both checks
+    w = net.layers[0].weight.copy()
+    w[0, 0] = np.nextafter(w[0, 0], np.inf)  # one ulp of one weight
+    save_network(Network([Layer(w, net.layers[0].bias, net.layers[0].activation.spec), *net.layers[1:]]), model)
+    report = check_file(path)
+    assert not report.verified and "has changed since the certificate was made" in report.claims[0].reason
