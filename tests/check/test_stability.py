@@ -356,7 +356,8 @@ def test_whole_layer_left_inverse_is_derived_once_per_layer(monkeypatch):
 def test_left_inverse_bounds_on_int64_equal_the_flint_ones(seed):
     # the derived left inverse's fast path (float64 limb products, int64 norms) states exactly the
     # numbers of the reference formula on flint matrices
-    from theorychk.check.stability import _left_inverse_bounds_int64, left_inverse_bounds
+    from theorychk.check.intmat import int_product
+    from theorychk.check.stability import _left_inverse_bounds_int64, _small_residual, left_inverse_bounds
 
     rng = np.random.default_rng(seed)
     m, k = int(rng.integers(3, 400)), int(rng.integers(1, 12))
@@ -372,6 +373,20 @@ def test_left_inverse_bounds_on_int64_equal_the_flint_ones(seed):
                                flint.fmpz_mat(k, m, [int(v) for v in zl.ravel()]), sl)
     assert _left_inverse_bounds_int64(a, sa, zl, sl) == want
     assert (want["inf"] > 0) == (seed % 4 != 3)
+    if seed % 4 != 3:  # (the poor left inverse has a residual near 2 den: beyond int64)
+        assert _small_residual(int_product(zl, a), 1, (sl * sa).denominator) is not None  # the int64 path ran
+    # a scale of L off by 2**-40: den (I - L A) has entries far beyond 2**64, where int64 wraps; the
+    # float magnitude test must send it to Python integers (mutation-checked)
+    off = sl / 2**40
+    huge = left_inverse_bounds(flint.fmpz_mat(m, k, [int(v) for v in a.ravel()]), sa,
+                               flint.fmpz_mat(k, m, [int(v) for v in zl.ravel()]), off)
+    assert _small_residual(int_product(zl, a), 1, (off * sa).denominator) is None
+    assert _left_inverse_bounds_int64(a, sa, zl, off) == huge
+    near = zl.copy()
+    near[0, 0] += 2**19  # a residual of about 2**64 in row 0: wrapped modulo 2**64, unless refused
+    ref = left_inverse_bounds(flint.fmpz_mat(m, k, [int(v) for v in a.ravel()]), sa,
+                              flint.fmpz_mat(k, m, [int(v) for v in near.ravel()]), sl)
+    assert _left_inverse_bounds_int64(a, sa, near, sl) == ref
 
 
 def _kernel_rays_oracle(w: list[list[Fraction]], k: int) -> Fraction:

@@ -34,7 +34,7 @@ from theorychk import exact
 from theorychk.check import ClaimCheck, Outcome
 from theorychk.check.activations import inverse_lipschitz_bound
 from theorychk.check.core import Trace
-from theorychk.check.intmat import IntLayer, IntProduct, int_matmul, submatrix
+from theorychk.check.intmat import IntLayer, IntProduct, int_product, submatrix
 from theorychk.check.rationals import (
     PD_KEEP_BITS, is_positive_definite, need, parse_rational, parse_sparse, parse_vector, positive_definite_short,
     sqrt_bounds,
@@ -152,13 +152,58 @@ def _left_inverse_bounds_int64(a: np.ndarray, sa: Fraction, zl: np.ndarray, sl: 
     ``zl`` in int64 (``|zl| <= 2**40`` and fewer than ``2**22`` terms per sum: no overflow)."""
     s = sl * sa
     num, den = s.numerator, s.denominator
-    e = int_matmul(zl, a) * -num
-    e[np.diag_indices(e.shape[0])] += den  # den (I - L A)
-    e = np.abs(e)
+    prod = int_product(zl, a)
+    small = _small_residual(prod, num, den)
+    if small is not None:  # |den I - num zl a| < 2**62: row and column sums on int64 halves
+        hi, lo = small >> 31, small & (2**31 - 1)
+        sums = {axis: [(int(h) << 31) + int(low) for h, low in zip(hi.sum(axis=axis), lo.sum(axis=axis))]
+                for axis in (0, 1)}
+        n_e = {"inf": max(sums[1]), "1": max(sums[0])}
+    else:
+        e = prod.ints() * -num
+        e[np.diag_indices(e.shape[0])] += den  # den (I - L A)
+        e = np.abs(e)
+        n_e = {"inf": max(e.sum(axis=1).tolist()), "1": max(e.sum(axis=0).tolist())}
     al = np.abs(zl)
-    norms = {"inf": (max(e.sum(axis=1).tolist()), int(al.sum(axis=1).max())),
-             "1": (max(e.sum(axis=0).tolist()), int(al.sum(axis=0).max()))}
+    norms = {"inf": (n_e["inf"], int(al.sum(axis=1).max())), "1": (n_e["1"], int(al.sum(axis=0).max()))}
     return _bounds_of(norms, den, sl)
+
+
+def _small_residual(prod: IntProduct, num: int, den: int) -> np.ndarray | None:
+    """``|den I - num P|`` as int64 when every entry is below ``2**62`` (else None), ``P`` the exact
+    product ``sum(part * 2**shift)`` over int64 parts and ``num``, ``den`` powers of two.
+
+    int64 arithmetic wraps modulo ``2**64``, so the shifted parts summed in int64 give the residual
+    exactly once it is known to be below ``2**63`` in magnitude. That is shown in floats: each term
+    (a part times a power of two, and ``den``) is an exact double, so the float sum of the ``n``
+    terms is off by at most ``n u sum(|terms|)`` (``u = 2**-53``, recursive summation), and
+    ``|float sum| + (n + 1) u sum(|terms|) < 2**62`` leaves a factor two for the rounding of the
+    bound itself."""
+    k = prod.shape[0]
+    if (num & (num - 1)) or (den & (den - 1)) or any(
+            p.dtype != np.int64 or int(np.abs(p).max()) > 2**53 for p in prod.parts.values()):
+        return None  # (a part beyond 2**53 would not be an exact double)
+    g = num.bit_length() - 1
+    if den.bit_length() > 1000 or any(shift + g > 900 for shift in prod.parts):
+        return None
+    diag = np.diag_indices(k)
+    approx = np.zeros(prod.shape)
+    total = np.zeros(prod.shape)
+    approx[diag] = float(den)
+    total[diag] = float(den)
+    exact = np.zeros(prod.shape, dtype=np.int64)
+    wrapped = den % 2**64
+    exact[diag] = wrapped - 2**64 if wrapped >= 2**63 else wrapped  # den modulo 2**64, as int64
+    for shift, part in prod.parts.items():
+        term = np.ldexp(part.astype(np.float64), shift + g)  # exact: |part| <= 2**53
+        approx -= term
+        total += np.abs(term)
+        with np.errstate(over="ignore"):
+            exact -= part << (shift + g) if shift + g < 64 else np.int64(0)
+    n = len(prod.parts) + 1
+    if not np.all(np.abs(approx) + (n + 1) * 2.0**-53 * total < 2.0**62):
+        return None
+    return np.abs(exact)
 
 
 def derived_left_inverse(tr: Trace, j: int, rows: list[int], bits: int) -> dict[str, Fraction]:
