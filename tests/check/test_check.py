@@ -505,3 +505,19 @@ def test_a_batch_reads_a_model_once_but_sees_every_change(tmp_path, certs):
     save_network(Network([Layer(w, net.layers[0].bias, net.layers[0].activation.spec), *net.layers[1:]]), model)
     report = check_file(path)
     assert not report.verified and "has changed since the certificate was made" in report.claims[0].reason
+
+
+def test_rows_seen_in_one_claim_are_still_parsed_strictly_in_the_next(certs):
+    # several claims list the same observed rows and the checker remembers the ones it parsed; the
+    # same numbers spelled as JSON floats or booleans in a later claim must still be rejected
+    net, _ = NETS["inj"]
+    for bad in (float, lambda v: False if v == 0 else v):
+        cert = copy.deepcopy(certs["inj"])
+        rows = claim_of(cert, "polytope")["evidence"]["layers"][0]["rows"]
+        later = claim_of(cert, "lei_thm2")["evidence"]["layers"][0]
+        assert later["rows"] == rows and 0 in rows
+        later["rows"] = [bad(v) for v in rows]
+        report = check_certificate(cert, net)
+        finding = next(c for c in report.claims if c.kind == "lei_thm2")
+        assert finding.outcome == "REJECTED" and "expected a list of integer indices" in finding.reason
+        assert next(c for c in report.claims if c.kind == "polytope").outcome == "VERIFIED"

@@ -163,9 +163,11 @@ class Trace:
             return self.int_layer(j).rank == self.net.widths[j]  # cached with the layer
         key = ("rank", j, tuple(rows))
         if key not in self._memo:
-            a = self.int_layer(j).array
+            layer = self.int_layer(j)
+            res = layer.residues
             self._memo[key] = len(rows) >= self.net.widths[j] and (
-                gram_full_rank_mod(a[list(rows)]) or full_column_rank(self.int_matrix(j, rows)))
+                gram_full_rank_mod(layer.array[list(rows)], residues=None if res is None else res[list(rows)])
+                or full_column_rank(self.int_matrix(j, rows)))
         return self._memo[key]
 
 

@@ -108,6 +108,11 @@ class IntLayer:
         return rank(self.z)
 
     @cached_property
+    def residues(self) -> np.ndarray | None:
+        """``Z mod GRAM_PRIME`` as float64 (None for an object ``Z``), for :func:`gram_full_rank_mod`."""
+        return (self.array % GRAM_PRIME).astype(np.float64) if self.array.dtype == np.int64 else None
+
+    @cached_property
     def rows(self) -> list[list[int]]:
         """``Z`` as Python rows of ints."""
         return self.array.tolist()
@@ -301,21 +306,21 @@ def _flint_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 GRAM_PRIME = 2097143
 
 
-def gram_full_rank_mod(a: np.ndarray, prime: int = GRAM_PRIME) -> bool:
+def gram_full_rank_mod(a: np.ndarray, prime: int = GRAM_PRIME, residues: np.ndarray | None = None) -> bool:
     """Is ``A^T A`` nonsingular modulo ``prime``, for an integer (int64 or object) ``A``? True proves
     full column rank of ``A`` over Q (``det(A^T A) != 0`` mod ``p`` implies ``det(A^T A) != 0``, and
     ``A x = 0`` iff ``A^T A x = 0`` over the reals); False proves nothing.
 
     The residues of ``A`` are below ``2**21``: ``(A mod p)^T (A mod p)`` is one float64 product whose
     partial sums stay below ``rows * 2**42 <= 2**52`` (exact) when ``A`` has at most ``2**10`` rows;
-    taller matrices go by row blocks.
+    taller matrices go by row blocks. ``residues`` (``a mod prime`` as float64) may be given.
     """
     m, k = a.shape
     if k == 0:
         return True
     if m < k:
         return False
-    r = (a % prime).astype(np.int64).astype(np.float64)  # numpy %: in [0, prime) for a positive prime
+    r = residues if residues is not None else (a % prime).astype(np.int64).astype(np.float64)  # in [0, prime)
     g = np.zeros((k, k), dtype=np.int64)
     for start in range(0, m, 1024):
         block = r[start:start + 1024]
