@@ -331,14 +331,23 @@ def test_unit_sign_tests_on_integers_equal_fraction_comparisons(seed):
 
 
 def test_dominance_on_approximations_keeps_its_margin():
-    # T (k = 5): diagonal 2**60 + 3 * 2**11, off-diagonal 2**58 + 2**11 - 1 four times per row: the
-    # rows sum to 2**60 + 8188 off the diagonal, more than the diagonal (not dominant), but the floor
-    # shifts to 50 bits make it look dominant by 3 (the margin k c = 5 refuses it; mutation-checked)
+    # T (k = 5, entries below 2**61: shifted right by h = 61 - 50 + bits(5) = 14): diagonal
+    # 2**60 + 3 * 2**14, off-diagonal 2**58 + 2**14 - 1 four times per row, 2**60 + 65532 in all: not
+    # dominant, but the floor shifts make it look dominant by 3 (the margin k c = 5 refuses it;
+    # mutation-checked)
     k = 5
-    t = np.full((k, k), 2**58 + 2**11 - 1, dtype=np.int64)
-    t[np.diag_indices(k)] = 2**60 + 3 * 2**11
+    t = np.full((k, k), 2**58 + 2**14 - 1, dtype=np.int64)
+    t[np.diag_indices(k)] = 2**60 + 3 * 2**14
     assert not rationals._dominant([(0, t)], k)
-    t[np.diag_indices(k)] = 2**60 + 3 * 2**13  # dominant by 2**14 - 4: well above the margin
+    t[np.diag_indices(k)] = 2**60 + 3 * 2**20  # dominant by about 2**21.6: well above the margin
     assert rationals._dominant([(0, t)], k)
     # the same value cut into two terms at different shifts
     assert rationals._dominant([(0, t - (t >> 20 << 20)), (20, t >> 20)], k)
+    # a wide matrix in 16 terms: row sums of the approximation must not overflow int64
+    wide = np.full((2000, 2000), 2**40, dtype=np.int64)
+    wide[np.diag_indices(2000)] = 2**40 * 1998
+    assert not rationals._dominant([(20, wide)] * 16, 2000)
+    wide[np.diag_indices(2000)] = 2**40 * 2000
+    assert rationals._dominant([(20, wide)] * 16, 2000)
+    flat = np.full((2000, 2000), 2**40, dtype=np.int64)  # singular: its row sums would wrap in int64
+    assert not rationals._dominant([(20, flat)] * 16, 2000)

@@ -208,22 +208,22 @@ def _congruent_dominant(a: np.ndarray) -> bool:
 
 def _dominant(terms: list[tuple[int, np.ndarray]], k: int) -> bool:
     """Is ``T = sum(t * 2**shift)`` (at most 16 int64 terms ``t``, ``k x k``) strictly diagonally
-    dominant with a positive diagonal? On ``A ~ T / 2**h`` (entries near ``2**50``): left shifts are
+    dominant with a positive diagonal? On ``A ~ T / 2**h`` (entries below ``2**(54 - bits(k))``): left shifts are
     exact, each floor shift is below by less than 1, so ``|A - T / 2**h| < c`` entrywise (``c`` floor
     shifts); ``T`` is dominant if ``A_ii - sum_{j != i} |A_ij| > k c`` (each of the ``k`` entries of a
     row off by less than ``c``)."""
     tops = [int(np.abs(t).max()).bit_length() + shift for shift, t in terms]
-    h = max(tops) - 50
+    h = max(tops) - 50 + k.bit_length()  # 16 terms of 2**(50 - bits(k)): row sums below 2**54
     approx, floors = np.zeros((k, k), dtype=np.int64), 0
     for shift, t in terms:
         e = shift - h
         if e >= 0:
-            approx += t << e  # exact: at most 2**50 each, 16 terms
+            approx += t << e  # exact: below 2**(50 - bits(k)) each
         else:
             approx += t >> -e  # floor: below by less than 1
             floors += 1
     diag = np.diag(approx)
-    off = np.abs(approx).sum(axis=1) - np.abs(diag)  # < 2**55: no overflow
+    off = np.abs(approx).sum(axis=1) - np.abs(diag)  # < 2**54: no overflow
     return bool(np.all(diag - off > k * floors))
 
 
