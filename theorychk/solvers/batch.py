@@ -55,12 +55,10 @@ finishing them here. The decision and its numbers are on the stream (``workers``
 from __future__ import annotations
 
 import math
-import multiprocessing
 import sys
 import time
 from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -68,6 +66,9 @@ from theorychk._validation import POSITIVE_INT, check
 from theorychk.network import Network
 from theorychk.solvers.base import Inversion, Prepared, prepare, validate_signals
 from theorychk.runtime import DEFAULT_TIME_LIMIT
+
+if TYPE_CHECKING:  # the pool's modules are imported where a batch starts workers
+    import multiprocessing.context
 
 __all__ = ["invert_stream", "signal_seeds", "validate_signals", "processes_used", "Stream"]
 
@@ -131,6 +132,8 @@ def _dask_chunk(params: dict[str, Any], seed: int) -> list[tuple[int, Inversion]
 
 
 def _context() -> multiprocessing.context.BaseContext:
+    import multiprocessing
+
     from theorychk import _highs
 
     if sys.platform.startswith("linux") and not _highs.instances_made():
@@ -297,6 +300,8 @@ def _stream(
                     yield from _run_chunk(prepared, c, arr[c], [seeds[i] for i in c])
                 return
             stream.workers_reason = f"auto: {workers} workers -- {numbers}: they pay"
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait  # ~10 ms: only with workers
+
         with ProcessPoolExecutor(
             max_workers=min(workers, len(chunks)), mp_context=_context(),
             initializer=_init_worker, initargs=(prepared, pinned),
