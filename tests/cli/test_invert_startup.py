@@ -155,3 +155,18 @@ def test_method_names_in_help_are_the_registered_ones():
     assert sorted(METHOD_MODULES) == sorted(METHOD_NAMES)
     for name, module in METHOD_MODULES.items():  # each name where get_method looks for it
         assert type(REGISTRY[name]).__module__ == f"theorychk.solvers.{module}"
+
+
+def test_path_arguments_import_no_pydantic(tmp_path):
+    # `certify --out DIR` (a Path option) and `check CERT...` (a list[Path] argument): typer 0.29's
+    # adapter would import pydantic (~0.1 s of a single-certificate check) only to wrap the text
+    from theorychk.io import save_network
+    from theorychk.network import Layer, Network
+
+    save_network(Network([Layer(np.array([[1.0], [2.0]]), None, "relu")]), tmp_path / "net.npz")
+    names = _modules_after(["certify", "net.npz", "--samples", "1", "--claims", "polytope", "--out", "certs",
+                            "--json"], tmp_path)
+    assert not {n.split(".")[0] for n in names} & {"pydantic", "pydantic_core"}
+    names = _modules_after(["check", "certs/signal-000.json", "certs", "--json"], tmp_path)
+    assert "theorychk.check.core" in names
+    assert not {n.split(".")[0] for n in names} & {"pydantic", "pydantic_core"}
