@@ -67,6 +67,7 @@ References
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
@@ -74,6 +75,7 @@ from typing import Any
 import flint
 import numpy as np
 
+from theorychk.certify._intlinalg import derived_left_inverse_bounds
 from theorychk.certify.signal import make_claim
 from theorychk.check.core import Trace
 from theorychk.check.stability import (
@@ -175,7 +177,7 @@ def c_lower_bound(tr: Trace, j: int, rows: list[int], norm: str, *, time_limit: 
     cheap_exact = len(rows) * k ** 3 <= EXACT_CINF_LIMIT if norm == "inf" else \
         math.comb(len(rows), k - 1) <= KERNEL_CERTIFY_CAP
     if len(rows) * k > TABLE_LIMIT and not cheap_exact:
-        proven = derived_left_inverse(tr, j, rows, LEFT_INVERSE_PRECISION)[norm]
+        proven = _derived_left_inverse(tr, j, rows, LEFT_INVERSE_PRECISION)[norm]
         if proven > 0:
             return _round_down(proven), {"method": "left_inverse", "bits": LEFT_INVERSE_PRECISION}
     if norm == "inf":
@@ -202,6 +204,30 @@ def c_lower_bound(tr: Trace, j: int, rows: list[int], norm: str, *, time_limit: 
             return res.value, {"method": "kernel_rays"}
     found = _approx_left_inverse(tr, j, rows, norm)
     return (None, {"method": "no certified bound"}) if found is None else found
+
+
+#: The checker-derived left-inverse bounds (both norms) of the last few row sets: ``lei_linf`` and
+#: ``lei_l1`` of one signal ask for the same one.
+_LEFT_INVERSE_MEMO: OrderedDict[tuple[int, tuple[int, ...], int], tuple[Any, dict[str, Fraction]]] = OrderedDict()
+
+
+def _derived_left_inverse(tr: Trace, j: int, rows: list[int], bits: int) -> dict[str, Fraction]:
+    """What the checker's :func:`~theorychk.check.stability.derived_left_inverse` derives for these
+    rows, computed on int64 arrays (:func:`~theorychk.certify._intlinalg.derived_left_inverse_bounds`:
+    the same floats choose the same ``L``, the same exact bound) instead of flint matrices
+    converted entry by entry; every row (the checker caches that per layer) goes to the checker's."""
+    layer = tr.int_layer(j)
+    if len(rows) == layer.shape[0] and rows == list(range(layer.shape[0])):
+        return derived_left_inverse(tr, j, rows, bits)
+    key = (id(layer), tuple(rows), bits)
+    hit = _LEFT_INVERSE_MEMO.get(key)
+    if hit is not None and hit[0] is layer:  # the layer object is kept alive with its entry: ids stay unique
+        return hit[1]
+    out = derived_left_inverse_bounds(layer, rows, bits)
+    _LEFT_INVERSE_MEMO[key] = (layer, out)
+    if len(_LEFT_INVERSE_MEMO) > 8:
+        _LEFT_INVERSE_MEMO.popitem(last=False)
+    return out
 
 
 def _round_down(c: Fraction) -> Fraction:

@@ -1,0 +1,44 @@
+"""The certify side's int64 linear algebra returns exactly what the checker's flint versions do."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from theorychk.certify._intlinalg import derived_left_inverse_bounds, exact_matmul
+from theorychk.check.intmat import integer_layer
+from theorychk.check.stability import _derive
+
+
+@st.composite
+def _int_pair(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
+    m, n, p = (draw(st.integers(1, 6)) for _ in range(3))
+    a_bits, b_bits = draw(st.integers(1, 62)), draw(st.integers(1, 62))
+    a = draw(st.lists(st.integers(-(2**a_bits) + 1, 2**a_bits - 1), min_size=m * n, max_size=m * n))
+    b = draw(st.lists(st.integers(-(2**b_bits) + 1, 2**b_bits - 1), min_size=n * p, max_size=n * p))
+    return np.array(a, dtype=np.int64).reshape(m, n), np.array(b, dtype=np.int64).reshape(n, p)
+
+
+@given(_int_pair())
+@example((np.array([[2**61]], dtype=np.int64), np.array([[2**61 - 1]], dtype=np.int64)))  # object fallback
+@example((np.full((3, 3), 2**40, dtype=np.int64), np.full((3, 2), -(2**45), dtype=np.int64)))  # digits in float64
+@example((np.full((2, 3), 2**50, dtype=np.int64), np.full((3, 2), 2**30 + 1, dtype=np.int64)))  # digits in int64
+@settings(max_examples=300, deadline=None)
+def test_exact_matmul_equals_python_integers(pair: tuple[np.ndarray, np.ndarray]) -> None:
+    a, b = pair
+    assert exact_matmul(a, b) == (a.astype(object) @ b.astype(object)).tolist()
+
+
+def test_derived_left_inverse_bounds_equal_the_checkers() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(120):
+        n, k = int(rng.integers(1, 14)), int(rng.integers(1, 6))
+        dtype = (np.float32, np.float64)[int(rng.integers(2))]
+        w = (rng.standard_normal((n, k)) * (1e-3, 1.0, 1e3)[int(rng.integers(3))]).astype(dtype)
+        if rng.random() < 0.2:
+            w[:, 0] = w[:, -1]  # rank deficient: both prove nothing
+        layer = integer_layer(w, np.zeros(n, dtype))
+        rows = sorted(rng.choice(n, int(rng.integers(0, n + 1)), replace=False).tolist())
+        for bits in (8, 20, 40):
+            assert derived_left_inverse_bounds(layer, rows, bits) == _derive(layer, rows, bits)
