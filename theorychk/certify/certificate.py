@@ -38,7 +38,7 @@ import numpy as np
 from theorychk import exact
 from theorychk.certify.signal import (
     PRINTED_FRACTION, PRINTED_SECONDS, STATEMENTS as UNIQUENESS_STATEMENTS, UNIQUENESS_KINDS, check_certifiable,
-    exact_preimage, make_claim, printed_budget, printed_claim, refute_with, uniqueness_claims,
+    exact_preimage, make_claim, printed_budget, support, printed_claim, refute_with, uniqueness_claims,
 )
 from theorychk.certify.stability import STABILITY_KINDS, STATEMENTS as STABILITY_STATEMENTS, stability_claims
 from theorychk.check import FORMAT, VERSION
@@ -155,7 +155,7 @@ def build_certificate(
         except TimeLimitReached:  # an engine that checks the budget itself
             claims.append(printed_claim(tr, per_signal, budget=None))
     claims.sort(key=lambda c: ALL_KINDS.index(c["kind"]))  # stable: variants keep their order
-    signal: dict[str, Any] = {"latent": z, "supports": [tr.support(j) for j in range(net.depth)]}
+    signal: dict[str, Any] = {"latent": z, "supports": [support(tr, j) for j in range(net.depth)]}
     if tr.outputs[-1] is not None:
         signal["output"] = list(tr.outputs[-1])
     else:

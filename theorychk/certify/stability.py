@@ -76,7 +76,7 @@ import flint
 import numpy as np
 
 from theorychk.certify._intlinalg import derived_left_inverse_bounds
-from theorychk.certify.signal import make_claim
+from theorychk.certify.signal import make_claim, observed_rows, support
 from theorychk.check.core import Trace
 from theorychk.check.stability import (
     THM2_CONDITION, _gram, _shift_pd, aberdam_bound, derived_left_inverse, lei_rows, left_inverse_bound, lipschitz, oracle_bounds,
@@ -325,7 +325,7 @@ def _thm2(tr: Trace, eps: Fraction, deadline: Deadline) -> dict[str, Any]:
     if why:
         return make_claim(kind, Status.UNKNOWN, statement=STATEMENTS[kind], evidence={"noise": eps}, reason=why)
     ell = lipschitz(tr, net.depth - 1, eps)
-    rows0 = tr.observed_rows(0)
+    rows0 = observed_rows(tr, 0)
     eig = _eigen_bounds(*_gram(tr, 0, rows0, None)) if rows0 and len(rows0) >= net.latent_dim else None
     phi = eig[0] if eig else None
     res = aberdam_bound(tr, eps, ell, phi)
@@ -336,7 +336,7 @@ def _thm2(tr: Trace, eps: Fraction, deadline: Deadline) -> dict[str, Any]:
     for lay in res["layers"]:
         j, s = lay["layer"], lay["s"]
         printed: dict[str, Any] = {}
-        rows_next = len(tr.observed_rows(j))
+        rows_next = len(observed_rows(tr, j))
         if not deadline.expired() and rows_next:
             mu = coherence_s(net.layers[j].weight, rows_next, time_limit=min(2.0, deadline.remaining() or 2.0))
             holds = True if 3 * s * mu.upper.value < 1 else (False if 3 * s * mu.lower.value >= 1 else None)
@@ -361,8 +361,8 @@ def _oracle(tr: Trace, eps: Fraction) -> dict[str, Any]:
         return make_claim(kind, Status.UNKNOWN, statement=STATEMENTS[kind], evidence={"sigma": eps}, reason=why)
     eig: list[dict[str, Any]] = []
     for j in range(net.depth):
-        cols = tr.support(j - 1) if j > 0 else None
-        rows = tr.observed_rows(j)
+        cols = support(tr, j - 1) if j > 0 else None
+        rows = observed_rows(tr, j)
         width = net.widths[j] if cols is None else len(cols)
         b = _eigen_bounds(*_gram(tr, j, rows, cols)) if rows and width and len(rows) >= width else None
         if b is None:

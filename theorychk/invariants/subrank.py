@@ -354,8 +354,9 @@ def sub_spark(W: object, s: int, *, time_limit: float | None = None,
     lower = Bound(2, "no column has s zero entries", {})
     # A cheap witness: the low-rank guess of sub_rank; a rank drop gives a circuit on those rows.
     guess = _greedy_rows(prep.parallel, s)
-    sub_ex = _flats.ExactColumns(flint.fmpz_mat([rows_int[i] for i in guess]))
-    if _affordable(min(s, k), deadline) and sub_ex.rank(range(k)) < k:
+    sub_ex = _flats.ExactColumns(flint.fmpz_mat([rows_int[i] for i in guess])) if _affordable(min(s, k), deadline) \
+        else None  # not even converted when it would not be run
+    if sub_ex is not None and sub_ex.rank(range(k)) < k:
         cols, vec = sub_ex.circuit_in(range(k))
         upper = Bound(len(cols), "circuit on s rows (zero and parallel rows first)",
                       {"rows": guess, "columns": list(cols), "null_vector": list(vec)})
