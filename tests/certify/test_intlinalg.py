@@ -42,3 +42,31 @@ def test_derived_left_inverse_bounds_equal_the_checkers() -> None:
         rows = sorted(rng.choice(n, int(rng.integers(0, n + 1)), replace=False).tolist())
         for bits in (8, 20, 40):
             assert derived_left_inverse_bounds(layer, rows, bits) == _derive(layer, rows, bits)
+
+
+def test_gram_and_full_column_rank_agree_with_the_checker() -> None:
+    from theorychk.check.core import trace
+    from theorychk.check.intmat import full_column_rank as exact_full_column_rank, submatrix
+    from theorychk.check.stability import _gram
+    from theorychk.certify._intlinalg import full_column_rank, gram
+    from theorychk.network import Layer, Network
+
+    rng = np.random.default_rng(1)
+    said = {True: 0, False: 0, None: 0}
+    for _ in range(150):
+        n, k = int(rng.integers(1, 12)), int(rng.integers(1, 5))
+        w = rng.integers(-2, 3, (n, k)).astype(np.float64) * 2.0 ** int(rng.integers(-30, 30))
+        if rng.random() < 0.3:
+            w[:, 0] = 3 * w[:, -1]  # rank deficient
+        layer = integer_layer(w, np.zeros(n))
+        rows = sorted(rng.choice(n, int(rng.integers(0, n + 1)), replace=False).tolist())
+        quick = full_column_rank(layer, rows)
+        said[quick] += 1
+        if quick is not None:  # a verdict must be the exact one; None only defers to it
+            assert quick == exact_full_column_rank(submatrix(layer, rows, None))
+        cols = sorted(rng.choice(k, int(rng.integers(0, k + 1)), replace=False).tolist())
+        tr = trace(Network([Layer(w, None, "relu")]), [0] * k)
+        for c in (None, cols):
+            mine, theirs = gram(layer, rows, c), _gram(tr, 0, rows, c)
+            assert mine[0] == theirs[0] and mine[1] == theirs[1]
+    assert min(said.values()) > 0  # every branch ran

@@ -14,13 +14,17 @@ random and zoo matrices); the checker still re-derives everything from the certi
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Callable
 from fractions import Fraction
+from typing import Any
 
+import flint
 import numpy as np
 
-from theorychk.check.intmat import IntLayer
+from theorychk.check.intmat import PRIME, IntLayer
 
-__all__ = ["exact_matmul", "derived_left_inverse_bounds"]
+__all__ = ["exact_matmul", "derived_left_inverse_bounds", "gram", "full_column_rank", "memo"]
 
 #: Largest magnitude an int64 partial sum may reach (one bit of room below 2**63).
 _LIMIT = 1 << 62
@@ -34,13 +38,21 @@ def _bits(a: np.ndarray) -> int:
     return top.bit_length()
 
 
+def _digits(a: np.ndarray, t: int, width: int) -> list[tuple[int, np.ndarray]]:
+    """``a == sum(digit * 2**shift)`` with ``|digit| < 2**t`` (sign kept), as float64 arrays."""
+    if width <= t:
+        return [(0, a.astype(np.float64))]
+    sign, mag, mask = np.sign(a), np.abs(a), (1 << t) - 1
+    return [(shift, (((mag >> shift) & mask) * sign).astype(np.float64)) for shift in range(0, width, t)]
+
+
 def exact_matmul(a: np.ndarray, b: np.ndarray) -> list[list[int]]:
     """``a @ b`` exactly, as Python ints, for integer arrays ``a`` (m x n) and ``b`` (n x p).
 
-    ``b`` is split into base-``2**t`` digits so that each partial product ``a @ digit`` is exact:
-    in float64 (BLAS) when every product and partial sum stays below 2**53 in magnitude
-    (``n * max|a| * 2**t <= 2**53``: integers that small are exact in any summation order), else in
-    int64 below 2**62; the digits are recombined in Python ints. Object arithmetic when neither fits.
+    Both factors are split into base-``2**t`` digits so small that every product of two digits,
+    summed over ``n``, stays below 2**53 in magnitude: each digit product is then an exact float64
+    BLAS product (integers that small are exact in any summation order, FMA or not), and the
+    digit products are recombined in Python ints. Object arithmetic for entries beyond 62 bits.
     """
     a = np.asarray(a)
     b = np.asarray(b)
@@ -48,25 +60,21 @@ def exact_matmul(a: np.ndarray, b: np.ndarray) -> list[list[int]]:
     p = b.shape[1]
     if m == 0 or p == 0:
         return [[0] * p for _ in range(m)]
-    width = _bits(b) if b.dtype == np.int64 else 64
-    if a.dtype != np.int64 or width > 62:
+    if a.dtype != np.int64 or b.dtype != np.int64 or _bits(a) > 62 or _bits(b) > 62:
         return (a.astype(object) @ b.astype(object)).tolist()
-    grow = _bits(a) + max(n, 1).bit_length()  # bits of a row of a times a one-bit digit, summed
-    for dtype, limit in ((np.float64, 53), (np.int64, 62)):
-        t = limit - grow  # bits a digit of b may have
-        if t < 1 or (dtype is np.float64 and _bits(a) > 53):
-            continue
-        if width <= t:
-            return (a.astype(dtype) @ b.astype(dtype)).astype(np.int64).tolist() if dtype is np.float64 \
-                else (a @ b).tolist()
-        sign, mag, mask = np.sign(b), np.abs(b), (1 << t) - 1
-        ad = a.astype(dtype)
-        out = np.zeros((m, p), dtype=object)
-        for shift in range(0, width, t):
-            digit = (((mag >> shift) & mask) * sign).astype(dtype)
-            out += (ad @ digit).astype(np.int64).astype(object) * (1 << shift)
-        return out.tolist()
-    return (a.astype(object) @ b.astype(object)).tolist()
+    wa, wb = _bits(a), _bits(b)
+    room = 53 - max(n, 1).bit_length()  # bits a digit product may have: n of them sum below 2**53
+    if wa + wb <= room:
+        return (a.astype(np.float64) @ b.astype(np.float64)).astype(np.int64).tolist()
+    # Split the wider factor first; split both when one alone cannot fit.
+    ta = max(1, min(wa, room - min(wb, room // 2)))
+    tb = room - ta
+    out = None
+    for sa, da in _digits(a, ta, wa):
+        for sb, db in _digits(b, tb, wb):
+            part = (da @ db).astype(np.int64).astype(object) * (1 << (sa + sb))
+            out = part if out is None else out + part
+    return out.tolist()
 
 
 def derived_left_inverse_bounds(layer: IntLayer, rows: list[int], bits: int) -> dict[str, Fraction]:
@@ -102,4 +110,57 @@ def derived_left_inverse_bounds(layer: IntLayer, rows: list[int], bits: int) -> 
     for norm, (n_e, n_l) in norms.items():
         q = Fraction(int(n_e), den)
         out[norm] = (1 - q) / (sl * int(n_l)) if q < 1 and n_l else Fraction(0)
+    return out
+
+
+def gram(layer: IntLayer, rows: list[int], cols: list[int] | None) -> tuple[flint.fmpz_mat, Fraction]:
+    """``(Z^T Z, s)`` with ``A^T A = s Z^T Z`` for ``A = W[rows, cols]``: exactly what
+    :func:`theorychk.check.stability._gram` returns, from one int64 product."""
+    za = layer.array[rows] if len(rows) else layer.array[:0]
+    if cols is not None:
+        za = za[:, cols] if len(cols) else za[:, :0]
+    k = za.shape[1]
+    g = exact_matmul(np.ascontiguousarray(za.T), za) if k else []
+    return flint.fmpz_mat(k, k, [v for row in g for v in row]) if k else flint.fmpz_mat(0, 0), layer.scale ** 2
+
+
+def full_column_rank(layer: IntLayer, rows: list[int]) -> bool | None:
+    """``True`` when ``W[rows]`` is proven to have full column rank by one nonzero ``k x k`` minor
+    modulo :data:`~theorychk.check.intmat.PRIME` (nonzero mod p, so nonzero over Z), its rows
+    chosen by a float QR with column pivoting of ``W[rows]^T``; ``False`` when there are fewer
+    rows than columns; ``None`` when this quick test cannot tell (ask the exact rank)."""
+    za = layer.array[rows] if len(rows) else layer.array[:0]
+    m, k = za.shape
+    if m < k:
+        return False
+    if k == 0:
+        return True
+    if za.dtype != np.int64:
+        return None
+    import scipy.linalg
+
+    with np.errstate(all="ignore"):
+        piv = scipy.linalg.qr(za.T.astype(np.float64), mode="r", pivoting=True)[1][:k]
+    minor = za[np.sort(piv)]
+    nz = flint.nmod_mat(k, k, [int(v) % PRIME for v in minor.ravel().tolist()], PRIME)
+    return True if nz.rank() == k else None
+
+
+#: Results of the last few (layer, row set, ...) questions: the claims of one signal ask the same ones.
+_MEMO: OrderedDict[tuple[Any, ...], tuple[IntLayer, Any]] = OrderedDict()
+_MEMO_SIZE = 32
+
+
+def memo(layer: IntLayer, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+    """``compute()``, remembered for ``(layer, *key)`` among the last few questions (the layer
+    object is kept with its entry, so its ``id`` cannot be reused by another layer meanwhile)."""
+    full = (id(layer), *key)
+    hit = _MEMO.get(full)
+    if hit is not None and hit[0] is layer:
+        _MEMO.move_to_end(full)
+        return hit[1]
+    out = compute()
+    _MEMO[full] = (layer, out)
+    if len(_MEMO) > _MEMO_SIZE:
+        _MEMO.popitem(last=False)
     return out

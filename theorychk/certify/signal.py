@@ -93,6 +93,7 @@ from typing import Any
 import numpy as np
 
 from theorychk import exact
+from theorychk.certify._intlinalg import full_column_rank, memo
 from theorychk.check.core import Trace, trace
 from theorychk.check.signal import ENUMERATION_CAP
 from theorychk.errors import ExactCheckFailed, InvalidInput, Reason
@@ -163,6 +164,21 @@ def observed_rows(tr: Trace, j: int) -> list[int]:
     return list(range(len(tr.pre[j])))
 
 
+def full_rank(tr: Trace, j: int, rows: list[int]) -> bool:
+    """``tr.full_rank(j, rows)``, exact, settled first by one nonzero ``k x k`` minor mod a prime
+    (:func:`~theorychk.certify._intlinalg.full_column_rank`) instead of a flint matrix of every row
+    converted entry by entry; the trace's exact rank only when that minor is zero mod p."""
+    layer = tr.int_layer(j)
+    if len(rows) == layer.shape[0] and rows == list(range(layer.shape[0])):
+        return tr.full_rank(j, rows)  # cached per layer content
+
+    def decide() -> bool:
+        quick = full_column_rank(layer, rows)
+        return tr.full_rank(j, rows) if quick is None else quick
+
+    return memo(layer, ("full_rank", tuple(rows)), decide)
+
+
 def support(tr: Trace, j: int) -> list[int]:
     """``tr.support(j)`` decided on numerators (as :func:`observed_rows`)."""
     return [r for r, v in enumerate(tr.pre[j]) if v.numerator > 0]
@@ -191,7 +207,7 @@ def spark_evidence(tr: Trace, j: int, rows: list[int], s: int, *, time_limit: fl
         return True, {"method": "trivial", "s": 0}, "exact"
     if need > n + 1:
         return False, {"method": "size", "s": s, "n_columns": n}, "exact"
-    if tr.full_rank(j, rows):
+    if full_rank(tr, j, rows):
         return True, {"method": "rank", "s": s}, "exact"
     res = spark_of_rows(tr.net.layers[j].weight, rows, at_least=need, time_limit=time_limit,
                         integers=tr.int_matrix(j, rows))
@@ -226,7 +242,7 @@ def polytope_layer(tr: Trace, j: int, *, deadline: Deadline | None = None) -> tu
     w = tr.net.layers[j].weight
     d = w.shape[1]
     eq, ineq, nonneg = _active_constraints(tr, j)
-    if tr.full_rank(j, eq):
+    if full_rank(tr, j, eq):
         return True, {"layer": j, "method": "rank", "rows": eq}
     # Normals as columns: observed rows (free), active off rows (>= 0), -e_k for active bounds (>= 0).
     normals = np.hstack([w[eq, :].T, w[ineq, :].T, -np.eye(d)[:, nonneg]])
@@ -455,7 +471,7 @@ def _aberdam_layers(tr: Trace, deadline: Deadline) -> tuple[list[dict], list[dic
         rows = observed_rows(tr, j)
         n = tr.net.widths[j]
         if s[j] is None:
-            ok = tr.full_rank(j, rows)
+            ok = full_rank(tr, j, rows)
             hyps.append({"name": f"layer {j}: rank(W_{j}^R) = n_{j} (x_{j} not sparse)", "holds": ok,
                          "values": {"rows": len(rows), "n": n}})
             layers.append({"layer": j, "rows": rows, "method": "rank"})
@@ -643,7 +659,7 @@ def uniqueness_claims(
         layers, holds = [], True
         for j in reversed(range(net.depth)):
             rows = observed_rows(tr, j)
-            ok = tr.full_rank(j, rows)
+            ok = full_rank(tr, j, rows)
             hyps.append({"name": f"proof step (Lemma 1), layer {j}: rank(W_{j}^I) = n_{j}", "holds": ok,
                          "values": {"rows": len(rows), "n": net.widths[j]}})
             layers.append({"layer": j, "rows": rows})

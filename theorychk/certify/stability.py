@@ -67,7 +67,6 @@ References
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
@@ -75,11 +74,11 @@ from typing import Any
 import flint
 import numpy as np
 
-from theorychk.certify._intlinalg import derived_left_inverse_bounds
-from theorychk.certify.signal import make_claim, observed_rows, support
+from theorychk.certify._intlinalg import derived_left_inverse_bounds, gram, memo
+from theorychk.certify.signal import full_rank, make_claim, observed_rows, support
 from theorychk.check.core import Trace
 from theorychk.check.stability import (
-    THM2_CONDITION, _gram, _shift_pd, aberdam_bound, derived_left_inverse, lei_rows, left_inverse_bound, lipschitz, oracle_bounds,
+    THM2_CONDITION, _shift_pd, aberdam_bound, derived_left_inverse, lei_rows, left_inverse_bound, lipschitz, oracle_bounds,
 )
 from theorychk.errors import InvalidInput
 from theorychk.network import row_model
@@ -172,7 +171,7 @@ def c_lower_bound(tr: Trace, j: int, rows: list[int], norm: str, *, time_limit: 
 
     w = tr.net.layers[j].weight
     k = w.shape[1]
-    if not tr.full_rank(j, rows):
+    if not full_rank(tr, j, rows):
         return None, {"method": "rank deficient", "rows": len(rows), "n": k}
     cheap_exact = len(rows) * k ** 3 <= EXACT_CINF_LIMIT if norm == "inf" else \
         math.comb(len(rows), k - 1) <= KERNEL_CERTIFY_CAP
@@ -206,11 +205,6 @@ def c_lower_bound(tr: Trace, j: int, rows: list[int], norm: str, *, time_limit: 
     return (None, {"method": "no certified bound"}) if found is None else found
 
 
-#: The checker-derived left-inverse bounds (both norms) of the last few row sets: ``lei_linf`` and
-#: ``lei_l1`` of one signal ask for the same one.
-_LEFT_INVERSE_MEMO: OrderedDict[tuple[int, tuple[int, ...], int], tuple[Any, dict[str, Fraction]]] = OrderedDict()
-
-
 def _derived_left_inverse(tr: Trace, j: int, rows: list[int], bits: int) -> dict[str, Fraction]:
     """What the checker's :func:`~theorychk.check.stability.derived_left_inverse` derives for these
     rows, computed on int64 arrays (:func:`~theorychk.certify._intlinalg.derived_left_inverse_bounds`:
@@ -219,15 +213,7 @@ def _derived_left_inverse(tr: Trace, j: int, rows: list[int], bits: int) -> dict
     layer = tr.int_layer(j)
     if len(rows) == layer.shape[0] and rows == list(range(layer.shape[0])):
         return derived_left_inverse(tr, j, rows, bits)
-    key = (id(layer), tuple(rows), bits)
-    hit = _LEFT_INVERSE_MEMO.get(key)
-    if hit is not None and hit[0] is layer:  # the layer object is kept alive with its entry: ids stay unique
-        return hit[1]
-    out = derived_left_inverse_bounds(layer, rows, bits)
-    _LEFT_INVERSE_MEMO[key] = (layer, out)
-    if len(_LEFT_INVERSE_MEMO) > 8:
-        _LEFT_INVERSE_MEMO.popitem(last=False)
-    return out
+    return memo(layer, ("left_inverse", tuple(rows), bits), lambda: derived_left_inverse_bounds(layer, rows, bits))
 
 
 def _round_down(c: Fraction) -> Fraction:
@@ -326,7 +312,7 @@ def _thm2(tr: Trace, eps: Fraction, deadline: Deadline) -> dict[str, Any]:
         return make_claim(kind, Status.UNKNOWN, statement=STATEMENTS[kind], evidence={"noise": eps}, reason=why)
     ell = lipschitz(tr, net.depth - 1, eps)
     rows0 = observed_rows(tr, 0)
-    eig = _eigen_bounds(*_gram(tr, 0, rows0, None)) if rows0 and len(rows0) >= net.latent_dim else None
+    eig = _eigen_bounds(*gram(tr.int_layer(0), rows0, None)) if rows0 and len(rows0) >= net.latent_dim else None
     phi = eig[0] if eig else None
     res = aberdam_bound(tr, eps, ell, phi)
     hyps = [{"name": "phi = lambda_min((W_0^{S_1})^T W_0^{S_1}) > 0", "holds": phi is not None,
@@ -364,7 +350,7 @@ def _oracle(tr: Trace, eps: Fraction) -> dict[str, Any]:
         cols = support(tr, j - 1) if j > 0 else None
         rows = observed_rows(tr, j)
         width = net.widths[j] if cols is None else len(cols)
-        b = _eigen_bounds(*_gram(tr, j, rows, cols)) if rows and width and len(rows) >= width else None
+        b = _eigen_bounds(*gram(tr.int_layer(j), rows, cols)) if rows and width and len(rows) >= width else None
         if b is None:
             return make_claim(kind, Status.UNKNOWN, statement=STATEMENTS[kind], evidence={"sigma": eps},
                               reason=f"layer {j}: the supported matrix W_{j}[S_{j + 1}, S_{j}] lacks full column rank",
