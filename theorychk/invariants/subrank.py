@@ -206,6 +206,15 @@ class _Prepared:
         eye = [[int(i == j) for i in range(k)] for j in range(k)]
         return [k + i for i in zero], units + out_classes, eye + out_reps
 
+    @cached_property
+    def unit_config(self) -> tuple[flint.fmpz_mat, _flats.ExactColumns, dict[int, np.ndarray]]:
+        """The configuration matrix of :attr:`with_units` (one column per class representative),
+        its exact columns, and its reductions modulo the primes asked so far."""
+        k = int(self.z.ncols())
+        reps = self.with_units[2]
+        cfg = flint.fmpz_mat([[rep[i] for rep in reps] for i in range(k)])
+        return cfg, _flats.ExactColumns(cfg), {}
+
 
 #: Matrices kept prepared (by content hash): the layers of a few models.
 _PREPARED_SIZE = 16
@@ -364,7 +373,8 @@ def sub_spark(W: object, s: int, *, time_limit: float | None = None,
     if lower.value < upper.value:
         try:
             with progress_bar("sub-spark", quiet=not progress) as bar:
-                found = _best_hyperplane(rows_int, k, s, k - upper.value, deadline, bar, parallel=prep.with_units)
+                found = _best_hyperplane(rows_int, k, s, k - upper.value, deadline, bar, parallel=prep.with_units,
+                                         config=prep.unit_config)
             if found is not None:
                 rows, cols, vec, ev = found
                 upper = Bound(len(cols), "hyperplanes of rows and unit vectors",
@@ -381,11 +391,13 @@ def sub_spark(W: object, s: int, *, time_limit: float | None = None,
 
 
 def _best_hyperplane(rows_int: list[list[int]], k: int, s: int, known_units: int, deadline: Deadline,
-                     bar: object, *, parallel: tuple[list[int], list[list[int]], list[list[int]]] | None = None
+                     bar: object, *, parallel: tuple[list[int], list[list[int]], list[list[int]]] | None = None,
+                     config: tuple[flint.fmpz_mat, _flats.ExactColumns, dict[int, np.ndarray]] | None = None,
                      ) -> tuple[list[int], list[int], list[Fraction], dict[str, Any]] | None:
     """The hyperplane with the most unit vectors among those holding ``s`` rows (more than
     ``known_units``), as ``(S, J, x, evidence)``; ``None`` if none beats ``known_units``.
-    ``parallel``: :func:`~theorychk.invariants._flats.merge_parallel` of the units then the rows."""
+    ``parallel``: :func:`~theorychk.invariants._flats.merge_parallel` of the units then the rows;
+    ``config``: their configuration matrix, exact columns and reductions mod p (:class:`_Prepared`)."""
     # Unit vectors first: once the scan is past them, a node's unit count is final, which makes
     # the "cannot beat the best" pruning bite early.
     if parallel is None:
@@ -396,12 +408,16 @@ def _best_hyperplane(rows_int: list[list[int]], k: int, s: int, known_units: int
         raise _flats.TimeUp(0)
     weights = [[sum(1 for i in c if i >= k), sum(1 for i in c if i < k)] for c in classes]
     need = s - len(zero)
-    cfg = flint.fmpz_mat([[rep[i] for rep in reps] for i in range(k)])
-    ex = _flats.ExactColumns(cfg)
+    if config is None:
+        cfg = flint.fmpz_mat([[rep[i] for rep in reps] for i in range(k)])
+        config = (cfg, _flats.ExactColumns(cfg), {})
+    cfg, ex, reduced = config
     for p in _flats.PRIMES:
         if deadline.expired():
             raise _flats.TimeUp(0)
-        g0 = _flats.reduce_mod_p(cfg, p)
+        if p not in reduced:
+            reduced[p] = _flats.reduce_mod_p(cfg, p)
+        g0 = reduced[p]
         if g0.shape[0] != k:
             continue
 
