@@ -70,3 +70,24 @@ def test_gram_and_full_column_rank_agree_with_the_checker() -> None:
             mine, theirs = gram(layer, rows, c), _gram(tr, 0, rows, c)
             assert mine[0] == theirs[0] and mine[1] == theirs[1]
     assert min(said.values()) > 0  # every branch ran
+
+
+def test_row_selections_on_numerators_equal_the_traces() -> None:
+    from fractions import Fraction
+
+    from theorychk.certify.signal import observed_rows, support
+    from theorychk.certify.stability import _lei_rows
+    from theorychk.check.core import trace
+    from theorychk.check.stability import lei_rows
+    from theorychk.network import Layer, Network
+
+    rng = np.random.default_rng(2)
+    for spec in ("relu", "leaky_relu:0.25"):
+        for _ in range(20):
+            w0, w1 = rng.integers(-3, 4, (6, 3)) / 4, rng.integers(-3, 4, (5, 6)) / 8
+            net = Network([Layer(w0, rng.integers(-2, 3, 6) / 2, spec), Layer(w1, None, "relu")])
+            tr = trace(net, [Fraction(int(v), 3) for v in rng.integers(-4, 5, 3)])
+            for j in range(2):
+                assert observed_rows(tr, j) == tr.observed_rows(j) and support(tr, j) == tr.support(j)
+                for t in (Fraction(0), Fraction(1, 6), Fraction(1, 2), Fraction(3, 7)):
+                    assert _lei_rows(tr, j, t) == lei_rows(tr, j, t)

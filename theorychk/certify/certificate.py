@@ -101,7 +101,7 @@ def build_certificate(
 
     The as-printed variant of ``aberdam_thm1`` (``as_printed``) runs after every other claim,
     within its own budget: ``printed_fraction`` of the time limit, at most ``printed_seconds``, at
-    most a quarter of the time the other claims took (at least 0.02 s), never past the deadline
+    most a tenth of the time the other claims took (at least 0.01 s), never past the deadline
     (:func:`~theorychk.certify.signal.printed_budget`).
     """
     start = time.perf_counter()

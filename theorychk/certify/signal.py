@@ -117,13 +117,13 @@ SUPPORT_TOL = 1e-9
 PRINTED_FRACTION = 0.1
 PRINTED_SECONDS = 5.0
 #: The as-printed hypotheses take at most this multiple of the time the signal's other claims took
-#: (they add at most a quarter to the cost of a signal: they decide nothing the per-signal claims
+#: (they add at most a tenth to the cost of a signal: they decide nothing the per-signal claims
 #: do not), but never less than :data:`PRINTED_FLOOR` seconds (small nets finish well within it).
 #: On the 20-60-784 ReLU decoder the other claims take ~0.06-0.1 s CPU; a floor of 1 s, then
 #: 0.25 s, made the printed hypotheses 85 %, then ~50 %, of a signal's CPU, for bounds (sub-spark
 #: in [2, 61]) that stay UNKNOWN at any budget we can afford.
-PRINTED_RELATIVE = 0.25
-PRINTED_FLOOR = 0.02
+PRINTED_RELATIVE = 0.1
+PRINTED_FLOOR = 0.01
 
 STATEMENTS = {
     "aberdam_thm1": "z* is the unique z with G(z) = y whose hidden layers satisfy ||x_i(z)||_0 <= s_i "
@@ -564,8 +564,8 @@ def printed_budget(deadline: Deadline, *, fraction: float = PRINTED_FRACTION,
     --------
     >>> printed_budget(Deadline(20.0)).seconds, printed_budget(Deadline(None)).seconds
     (2.0, 5.0)
-    >>> printed_budget(Deadline(None), spent=1.5).seconds, printed_budget(Deadline(None), spent=0.01).seconds
-    (0.375, 0.02)
+    >>> printed_budget(Deadline(None), spent=2.0).seconds, printed_budget(Deadline(None), spent=0.01).seconds
+    (0.2, 0.01)
     """
     relative = None if spent is None or seconds == 0 else max(PRINTED_FLOOR, PRINTED_RELATIVE * spent)
     caps = [c for c in (seconds, None if deadline.seconds is None else fraction * deadline.seconds,

@@ -270,7 +270,7 @@ def _lei(tr: Trace, eps: Fraction, norm: str, deadline: Deadline) -> dict[str, A
     e_out, layers, hyps = eps, [], []
     for j in reversed(range(tr.net.depth)):
         deadline.check(kind)
-        rows = lei_rows(tr, j, 2 * e_out)
+        rows = _lei_rows(tr, j, 2 * e_out)
         ell = lipschitz(tr, j, e_out)
         c, cev = (None, {"method": "no finite inverse Lipschitz constant"}) if ell is None else \
             c_lower_bound(tr, j, rows, norm, time_limit=_remaining(deadline))
@@ -289,6 +289,15 @@ def _lei(tr: Trace, eps: Fraction, norm: str, deadline: Deadline) -> dict[str, A
         e_out = e_in
     return make_claim(kind, Status.CERTIFIED, statement=STATEMENTS[kind], hypotheses=hyps,
                       evidence={"noise": eps, "layers": layers, "bound": e_out})
+
+
+def _lei_rows(tr: Trace, j: int, threshold: Fraction) -> list[int]:
+    """:func:`~theorychk.check.stability.lei_rows` (the rows the checker will use), compared by
+    cross-multiplied integers instead of ``Fraction.__gt__`` (~1 µs a row, 784 rows a layer)."""
+    if not tr.relu(j):
+        return lei_rows(tr, j, threshold)
+    p, q = threshold.numerator, threshold.denominator
+    return [r for r, v in enumerate(tr.outputs[j]) if v.numerator * q > p * v.denominator]
 
 
 def _remaining(deadline: Deadline) -> float | None:

@@ -79,8 +79,8 @@ def certify(
     printed_budget: Annotated[float, typer.Option(
         "--printed-budget", min=0.0, help="Seconds at most for the as-printed hypotheses of aberdam_thm1 (sub-spark / "
                                           "sub-rank at full layer size), evaluated after every other claim: also at "
-                                          "most 10% of --time-limit, what is left of it, and a quarter of what the other "
-                                          "claims took (at least 0.02 s); they report the bounds "
+                                          "most 10% of --time-limit, what is left of it, and a tenth of what the other "
+                                          "claims took (at least 0.01 s); they report the bounds "
                                           "reached when it ends. 0: leave that variant out.")] = PRINTED_SECONDS,
     signal_tol: Annotated[float | None, typer.Option(
         "--signal-tol", min=0.0, help="With --signals: how far (l2) a signal may be from the range and count as "
