@@ -91,3 +91,29 @@ def test_row_selections_on_numerators_equal_the_traces() -> None:
                 assert observed_rows(tr, j) == tr.observed_rows(j) and support(tr, j) == tr.support(j)
                 for t in (Fraction(0), Fraction(1, 6), Fraction(1, 2), Fraction(3, 7)):
                     assert _lei_rows(tr, j, t) == lei_rows(tr, j, t)
+
+
+def test_shifted_definiteness_decides_as_the_checkers_charpoly_test() -> None:
+    import flint
+    from fractions import Fraction
+
+    from theorychk.certify._intlinalg import ShiftedDefiniteness
+    from theorychk.check.stability import _shift_pd
+
+    rng = np.random.default_rng(3)
+    seen = set()
+    for _ in range(300):
+        k = int(rng.integers(0, 6))
+        a = rng.integers(-3, 4, (k + int(rng.integers(0, 3)), k))
+        g = flint.fmpz_mat((a.T @ a).tolist()) if k else flint.fmpz_mat(0, 0)
+        s = Fraction(int(rng.integers(1, 5)), int(rng.integers(1, 9)))
+        pd = ShiftedDefiniteness(g, s)
+        ev = np.linalg.eigvalsh((a.T @ a).astype(float)) if k else np.zeros(1)
+        # at, just below and just above each eigenvalue (singular shifts included), and anywhere
+        ts = [Fraction(round(v * float(s) * 8), 8) + d for v in ev for d in (0, Fraction(-1, 64), Fraction(1, 64))]
+        for t in ts + [Fraction(int(rng.integers(-10, 60)), int(rng.integers(1, 7)))]:
+            for sign in (1, -1):
+                got = pd.holds(t, sign)
+                assert got == _shift_pd(g, s, t, sign)
+                seen.add(got)
+    assert seen == {True, False}

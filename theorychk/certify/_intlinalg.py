@@ -24,7 +24,8 @@ import numpy as np
 
 from theorychk.check.intmat import PRIME, IntLayer
 
-__all__ = ["exact_matmul", "derived_left_inverse_bounds", "gram", "full_column_rank", "memo"]
+__all__ = ["exact_matmul", "derived_left_inverse_bounds", "gram", "full_column_rank", "memo",
+           "ShiftedDefiniteness"]
 
 #: Largest magnitude an int64 partial sum may reach (one bit of room below 2**63).
 _LIMIT = 1 << 62
@@ -164,3 +165,37 @@ def memo(layer: IntLayer, key: tuple[Any, ...], compute: Callable[[], Any]) -> A
     if len(_MEMO) > _MEMO_SIZE:
         _MEMO.popitem(last=False)
     return out
+
+
+class ShiftedDefiniteness:
+    """Exact tests "``s g - t I`` positive definite" and "``t I - s g`` positive definite" for one
+    symmetric integer ``g`` and many ``t``, from one characteristic polynomial ``p(x) = det(x I - g)``.
+
+    ``g`` is real symmetric, so ``p`` has the real roots ``lambda_i``; with ``q = t / s`` (``s > 0``),
+    ``s g - t I`` is positive definite iff every ``lambda_i - q > 0``, i.e. every root of
+    ``p(x + q)`` is positive, iff its coefficients strictly alternate in sign (they are
+    ``(-1)^(k-i) e_(k-i)(lambda - q)`` times the leading one; Descartes for the converse, as in
+    :func:`theorychk.check.rationals.is_positive_definite`); ``t I - s g`` likewise with the roots
+    ``q - lambda_i`` of ``p(q - x)``. The checker's own test (one charpoly of ``s g - t I`` per
+    ``t``) decides the same statements; here one charpoly serves every candidate ``t``.
+    """
+
+    def __init__(self, g: flint.fmpz_mat, s: Fraction) -> None:
+        if g.nrows() != g.ncols() or g.transpose() != g or s <= 0:
+            raise ValueError("needs a symmetric integer matrix and a positive scale")
+        self.k = int(g.nrows())
+        self.s = s
+        self.p = flint.fmpq_poly(g.charpoly().coeffs())
+
+    def holds(self, t: Fraction, sign: int) -> bool:
+        """``sign * (s g - t I)`` positive definite (``sign`` = +1 or -1)?"""
+        if self.k == 0:
+            return True
+        q = Fraction(t) / self.s
+        fq = flint.fmpq(q.numerator, q.denominator)
+        h = self.p(flint.fmpq_poly([fq, 1])) if sign > 0 else self.p(flint.fmpq_poly([fq, -1]))
+        coeffs = h.coeffs()
+        if len(coeffs) != self.k + 1:
+            return False
+        lead = 1 if coeffs[-1] > 0 else -1
+        return all((c * lead > 0) if (self.k - i) % 2 == 0 else (c * lead < 0) for i, c in enumerate(coeffs))

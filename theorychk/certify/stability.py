@@ -74,11 +74,11 @@ from typing import Any
 import flint
 import numpy as np
 
-from theorychk.certify._intlinalg import derived_left_inverse_bounds, gram, memo
+from theorychk.certify._intlinalg import ShiftedDefiniteness, derived_left_inverse_bounds, gram, memo
 from theorychk.certify.signal import full_rank, make_claim, observed_rows, support
 from theorychk.check.core import Trace
 from theorychk.check.stability import (
-    THM2_CONDITION, _shift_pd, aberdam_bound, derived_left_inverse, lei_rows, left_inverse_bound, lipschitz, oracle_bounds,
+    THM2_CONDITION, aberdam_bound, derived_left_inverse, lei_rows, left_inverse_bound, lipschitz, oracle_bounds,
 )
 from theorychk.errors import InvalidInput
 from theorychk.network import row_model
@@ -239,9 +239,10 @@ def eigen_bounds(gram: Sequence[Sequence[Fraction]]) -> tuple[Fraction, Fraction
 
 
 def _eigen_bounds(g: flint.fmpz_mat, s: Fraction) -> tuple[Fraction, Fraction] | None:
-    """:func:`eigen_bounds` of ``s * g`` (integer ``g``): each candidate is tested by the checker's own
-    test (:func:`theorychk.check.stability._shift_pd`, one integer characteristic polynomial), so
-    what the certifier states is exactly what the checker re-derives."""
+    """:func:`eigen_bounds` of ``s * g`` (integer ``g``): each candidate is decided exactly, as the
+    checker's own test (:func:`theorychk.check.stability._shift_pd`) decides it, by the signs of a
+    shifted characteristic polynomial of ``g`` computed once for every candidate
+    (:class:`~theorychk.certify._intlinalg.ShiftedDefiniteness`)."""
     k = g.nrows()
     if k == 0:
         return None
@@ -249,15 +250,16 @@ def _eigen_bounds(g: flint.fmpz_mat, s: Fraction) -> tuple[Fraction, Fraction] |
     lo_f, hi_f = float(ev[0]), float(ev[-1])
     if not lo_f > 0:
         return None
+    pd = ShiftedDefiniteness(g, s)
     for f in (1e-6, 1e-3, 0.1, 0.5):
         lo = Fraction(float(f"{lo_f * (1 - f):.6g}"))
-        if lo > 0 and _shift_pd(g, s, lo, 1):
+        if lo > 0 and pd.holds(lo, 1):
             break
     else:
         return None
     for f in (1e-6, 1e-3, 0.1, 1.0):
         hi = Fraction(float(f"{hi_f * (1 + f):.6g}"))
-        if _shift_pd(g, s, hi, -1):
+        if pd.holds(hi, -1):
             return lo, hi
     return None
 
