@@ -14,6 +14,7 @@ random and zoo matrices); the checker still re-derives everything from the certi
 
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable
 from fractions import Fraction
@@ -128,7 +129,7 @@ def gram(layer: IntLayer, rows: list[int], cols: list[int] | None) -> tuple[flin
 def full_column_rank(layer: IntLayer, rows: list[int]) -> bool | None:
     """``True`` when ``W[rows]`` is proven to have full column rank by one nonzero ``k x k`` minor
     modulo :data:`~theorychk.check.intmat.PRIME` (nonzero mod p, so nonzero over Z), its rows
-    chosen by a float QR with column pivoting of ``W[rows]^T``; ``False`` when there are fewer
+    chosen as the pivot rows of a float LU with partial pivoting; ``False`` when there are fewer
     rows than columns; ``None`` when this quick test cannot tell (ask the exact rank)."""
     za = layer.array[rows] if len(rows) else layer.array[:0]
     m, k = za.shape
@@ -140,9 +141,13 @@ def full_column_rank(layer: IntLayer, rows: list[int]) -> bool | None:
         return None
     import scipy.linalg
 
-    with np.errstate(all="ignore"):
-        piv = scipy.linalg.qr(za.T.astype(np.float64), mode="r", pivoting=True)[1][:k]
-    minor = za[np.sort(piv)]
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)  # singular: the minor then says None
+        swaps = scipy.linalg.lu_factor(za.astype(np.float64), check_finite=False)[1]
+    perm = list(range(m))
+    for i, r in enumerate(swaps.tolist()):  # LAPACK's row interchanges -> the pivot rows, in order
+        perm[i], perm[r] = perm[r], perm[i]
+    minor = za[sorted(perm[:k])]
     nz = flint.nmod_mat(k, k, [int(v) % PRIME for v in minor.ravel().tolist()], PRIME)
     return True if nz.rank() == k else None
 
