@@ -104,6 +104,7 @@ from theorychk.verdict import Status, jsonable
 __all__ = [
     "UNIQUENESS_KINDS", "make_claim", "uniqueness_claims", "refute_with", "exact_preimage", "polytope_layer",
     "spark_evidence", "check_certifiable", "printed_claim", "printed_budget", "PRINTED_FRACTION", "PRINTED_SECONDS",
+    "printed_scan_is_small",
 ]
 
 UNIQUENESS_KINDS = ("aberdam_thm1", "polytope", "complete", "lei_thm2", "milp_global")
@@ -118,12 +119,25 @@ PRINTED_FRACTION = 0.1
 PRINTED_SECONDS = 5.0
 #: The as-printed hypotheses take at most this multiple of the time the signal's other claims took
 #: (they add at most a tenth to the cost of a signal: they decide nothing the per-signal claims
-#: do not), but never less than :data:`PRINTED_FLOOR` seconds (small nets finish well within it).
-#: On the 20-60-784 ReLU decoder the other claims take ~0.06-0.1 s CPU; a floor of 1 s, then
-#: 0.25 s, made the printed hypotheses 85 %, then ~50 %, of a signal's CPU, for bounds (sub-spark
-#: in [2, 61]) that stay UNKNOWN at any budget we can afford.
+#: do not), but never less than :data:`PRINTED_FLOOR` seconds when their exhaustive scans are small
+#: (at most :data:`PRINTED_SMALL_SCAN` hyperplanes, ``C(n + k, k - 1)`` for an ``n x k`` layer:
+#: small nets then finish well within it, and give the same certificate on every run), else
+#: never less than :data:`PRINTED_FLOOR_LARGE`. On the 20-60-784 ReLU decoder (``C(844, 59)``
+#: hyperplanes) the other claims take ~0.03-0.05 s CPU; a floor of 1 s, then 0.25 s, made the
+#: printed hypotheses 85 %, then ~50 %, of a signal's CPU, for bounds (sub-spark in [2, 61]) that
+#: stay UNKNOWN at any budget we can afford.
 PRINTED_RELATIVE = 0.1
-PRINTED_FLOOR = 0.01
+PRINTED_FLOOR = 0.25
+PRINTED_FLOOR_LARGE = 0.01
+PRINTED_SMALL_SCAN = 10**6
+
+
+def printed_scan_is_small(net: Network) -> bool:
+    """Whether every layer's hyperplane scan (``C(n + k, k - 1)`` for ``W_j`` of shape ``n x k``)
+    has at most :data:`PRINTED_SMALL_SCAN` candidates (:data:`PRINTED_FLOOR` then applies)."""
+    return all(math.comb(n + k, max(k - 1, 0)) <= PRINTED_SMALL_SCAN
+               for n, k in (layer.weight.shape for layer in net.layers))
+
 
 STATEMENTS = {
     "aberdam_thm1": "z* is the unique z with G(z) = y whose hidden layers satisfy ||x_i(z)||_0 <= s_i "
@@ -554,20 +568,26 @@ def _printed_thm1(tr: Trace, deadline: Deadline) -> tuple[list[dict], bool | Non
 
 
 def printed_budget(deadline: Deadline, *, fraction: float = PRINTED_FRACTION,
-                   seconds: float | None = PRINTED_SECONDS, spent: float | None = None) -> Deadline | None:
+                   seconds: float | None = PRINTED_SECONDS, spent: float | None = None,
+                   small: bool = True) -> Deadline | None:
     """The budget of the as-printed hypotheses, started now: ``fraction`` of ``deadline``'s limit,
     at most ``seconds`` (``None``: no cap), at most what ``deadline`` has left, and, when ``spent``
-    (seconds the signal's other claims took) is given, at most ``max(PRINTED_FLOOR,
-    PRINTED_RELATIVE * spent)``; ``None`` when nothing is left (or ``seconds`` is 0).
+    (seconds the signal's other claims took) is given, at most ``max(floor, PRINTED_RELATIVE *
+    spent)`` with ``floor`` :data:`PRINTED_FLOOR` for ``small`` scans
+    (:func:`printed_scan_is_small`), else :data:`PRINTED_FLOOR_LARGE`; ``None`` when nothing is
+    left (or ``seconds`` is 0).
 
     Examples
     --------
     >>> printed_budget(Deadline(20.0)).seconds, printed_budget(Deadline(None)).seconds
     (2.0, 5.0)
-    >>> printed_budget(Deadline(None), spent=2.0).seconds, printed_budget(Deadline(None), spent=0.01).seconds
-    (0.2, 0.01)
+    >>> printed_budget(Deadline(None), spent=5.0).seconds, printed_budget(Deadline(None), spent=0.01).seconds
+    (0.5, 0.25)
+    >>> printed_budget(Deadline(None), spent=0.05, small=False).seconds
+    0.01
     """
-    relative = None if spent is None or seconds == 0 else max(PRINTED_FLOOR, PRINTED_RELATIVE * spent)
+    floor = PRINTED_FLOOR if small else PRINTED_FLOOR_LARGE
+    relative = None if spent is None or seconds == 0 else max(floor, PRINTED_RELATIVE * spent)
     caps = [c for c in (seconds, None if deadline.seconds is None else fraction * deadline.seconds,
                         deadline.remaining(), relative) if c is not None]
     budget = min(caps) if caps else None

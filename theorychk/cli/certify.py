@@ -80,7 +80,7 @@ def certify(
         "--printed-budget", min=0.0, help="Seconds at most for the as-printed hypotheses of aberdam_thm1 (sub-spark / "
                                           "sub-rank at full layer size), evaluated after every other claim: also at "
                                           "most 10% of --time-limit, what is left of it, and a tenth of what the other "
-                                          "claims took (at least 0.01 s); they report the bounds "
+                                          "claims took (at least 0.25 s; 0.01 s on large layers); they report the bounds "
                                           "reached when it ends. 0: leave that variant out.")] = PRINTED_SECONDS,
     signal_tol: Annotated[float | None, typer.Option(
         "--signal-tol", min=0.0, help="With --signals: how far (l2) a signal may be from the range and count as "

@@ -216,8 +216,9 @@ class _Prepared:
         return cfg, _flats.ExactColumns(cfg), {}
 
 
-#: Matrices kept prepared (by content hash): the layers of a few models.
-_PREPARED_SIZE = 16
+#: Matrices kept prepared (by content hash): the layers of a model or two (the rows of a
+#: 784 x 500 layer are ~15 MB of Python ints).
+_PREPARED_SIZE = 6
 _PREPARED: OrderedDict[str, _Prepared] = OrderedDict()
 
 
