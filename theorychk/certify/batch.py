@@ -53,6 +53,7 @@ class CertifySetup:
     signal_tol: float | None = None
     printed_seconds: float | None = None
     extra_claims: tuple[dict[str, Any], ...] = ()
+    exact_constants: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def _certify_task(params: dict[str, Any], seed: int) -> list[dict[str, Any]]:
             cert = build_certificate(setup.net, list(latent), source=setup.source, origin=origin, kinds=setup.kinds,
                                      noise=setup.noise, latent_box=setup.latent_box, deadline=deadline,
                                      as_printed=setup.printed_seconds != 0, extra_claims=setup.extra_claims,
-                                     **printed)
+                                     exact_constants=setup.exact_constants, **printed)
         return [{"index": job.index, "origin": origin, "certificate": cert,
                  "elapsed_seconds": round(deadline.elapsed(), 3), "threads": blas_threads()}]
 

@@ -125,10 +125,14 @@ PRINTED_SECONDS = 5.0
 #: never less than :data:`PRINTED_FLOOR_LARGE`. On the 20-60-784 ReLU decoder (``C(844, 59)``
 #: hyperplanes) the other claims take ~0.03-0.05 s CPU; a floor of 1 s, then 0.25 s, made the
 #: printed hypotheses 85 %, then ~50 %, of a signal's CPU, for bounds (sub-spark in [2, 61]) that
-#: stay UNKNOWN at any budget we can afford.
+#: stay UNKNOWN at any budget we can afford. On its 19 warm signals of ``--samples 20 --seed 0``
+#: 0.5 ms reach the same bounds as 30 ms, so beyond :data:`PRINTED_SMALL_SCAN` the share is
+#: :data:`PRINTED_RELATIVE_LARGE` with the floor :data:`PRINTED_FLOOR_LARGE` (they were a tenth and
+#: 10 ms: ~25 % of a signal's CPU once the decisive claims took ~25 ms).
 PRINTED_RELATIVE = 0.1
 PRINTED_FLOOR = 0.25
-PRINTED_FLOOR_LARGE = 0.01
+PRINTED_RELATIVE_LARGE = 0.02
+PRINTED_FLOOR_LARGE = 0.002
 PRINTED_SMALL_SCAN = 10**6
 
 
@@ -572,10 +576,10 @@ def printed_budget(deadline: Deadline, *, fraction: float = PRINTED_FRACTION,
                    small: bool = True) -> Deadline | None:
     """The budget of the as-printed hypotheses, started now: ``fraction`` of ``deadline``'s limit,
     at most ``seconds`` (``None``: no cap), at most what ``deadline`` has left, and, when ``spent``
-    (seconds the signal's other claims took) is given, at most ``max(floor, PRINTED_RELATIVE *
-    spent)`` with ``floor`` :data:`PRINTED_FLOOR` for ``small`` scans
-    (:func:`printed_scan_is_small`), else :data:`PRINTED_FLOOR_LARGE`; ``None`` when nothing is
-    left (or ``seconds`` is 0).
+    (seconds the signal's other claims took) is given, at most ``max(floor, share * spent)``: for
+    ``small`` scans (:func:`printed_scan_is_small`) :data:`PRINTED_FLOOR` and
+    :data:`PRINTED_RELATIVE`, else :data:`PRINTED_FLOOR_LARGE` and :data:`PRINTED_RELATIVE_LARGE`;
+    ``None`` when nothing is left (or ``seconds`` is 0).
 
     Examples
     --------
@@ -584,10 +588,10 @@ def printed_budget(deadline: Deadline, *, fraction: float = PRINTED_FRACTION,
     >>> printed_budget(Deadline(None), spent=5.0).seconds, printed_budget(Deadline(None), spent=0.01).seconds
     (0.5, 0.25)
     >>> printed_budget(Deadline(None), spent=0.05, small=False).seconds
-    0.01
+    0.002
     """
-    floor = PRINTED_FLOOR if small else PRINTED_FLOOR_LARGE
-    relative = None if spent is None or seconds == 0 else max(floor, PRINTED_RELATIVE * spent)
+    floor, share = (PRINTED_FLOOR, PRINTED_RELATIVE) if small else (PRINTED_FLOOR_LARGE, PRINTED_RELATIVE_LARGE)
+    relative = None if spent is None or seconds == 0 else max(floor, share * spent)
     caps = [c for c in (seconds, None if deadline.seconds is None else fraction * deadline.seconds,
                         deadline.remaining(), relative) if c is not None]
     budget = min(caps) if caps else None

@@ -80,8 +80,12 @@ def certify(
         "--printed-budget", min=0.0, help="Seconds at most for the as-printed hypotheses of aberdam_thm1 (sub-spark / "
                                           "sub-rank at full layer size), evaluated after every other claim: also at "
                                           "most 10% of --time-limit, what is left of it, and a tenth of what the other "
-                                          "claims took (at least 0.25 s; 0.01 s on large layers); they report the bounds "
+                                          "claims took, at least 0.25 s (2% and 0.002 s on large layers); they report the bounds "
                                           "reached when it ends. 0: leave that variant out.")] = PRINTED_SECONDS,
+    exact_constants: Annotated[bool, typer.Option(
+        "--exact-constants", help="lei_linf / lei_l1: compute c_inf / c_1 exactly wherever the exact engines reach "
+                                  "(slower), not only where cheap; by default a layer states the certified lower "
+                                  "bound the guarantee needs (\"constant\": \"lower_bound\").")] = False,
     signal_tol: Annotated[float | None, typer.Option(
         "--signal-tol", min=0.0, help="With --signals: how far (l2) a signal may be from the range and count as "
                                       "realizable (default: float rounding of the model's dtype; "
@@ -157,7 +161,7 @@ def certify(
             inj = global_injectivity(net, time_limit=Deadline(time_limit).seconds, seed=seed)
         extra = tuple(c for c in inj.claims if c["kind"] in wanted) if inj is not None else ()
         setup = CertifySetup(net, source, kinds, eps, box, Deadline(time_limit).seconds, signal_tol=signal_tol,
-                             printed_seconds=printed_budget, extra_claims=extra)
+                             printed_seconds=printed_budget, extra_claims=extra, exact_constants=exact_constants)
         done: dict[int, dict[str, Any]] = {}
         redone: list[int] = []
         if resume:
