@@ -95,6 +95,17 @@ def test_definiteness_proof_is_never_wrong_and_usually_decides():
     assert decided[True] > 50 and decided[False] > 50
 
 
+def test_definiteness_proof_never_proves_a_singular_gram():
+    """Rank-deficient Grams are PSD, not PD: floats put their smallest eigenvalue at +-1e-16, and
+    the Cholesky of the slightly shifted matrix may succeed; only the exact remainder's diagonal
+    dominance tells them apart."""
+    rng = np.random.default_rng(11)
+    for _ in range(300):
+        k = int(rng.integers(2, 9))
+        a = rng.integers(-50, 51, (int(rng.integers(1, k)), k))  # fewer rows than columns
+        assert _definiteness_proof((a.T @ a).astype(object)) is not True
+
+
 def test_zoo_gram_is_decided_without_the_charpoly_and_as_the_checker():
     from theorychk import zoo
     from theorychk.certify.signal import observed_rows, support
