@@ -42,7 +42,7 @@ from theorychk.certify.signal import (
 )
 from theorychk.certify.stability import STABILITY_KINDS, STATEMENTS as STABILITY_STATEMENTS, stability_claims
 from theorychk.check import FORMAT, VERSION
-from theorychk.check.core import trace
+from theorychk.certify._trace import exact_trace
 from theorychk.errors import InvalidInput
 from theorychk.io import ModelSource, layer_digests
 from theorychk.network import Network
@@ -123,7 +123,7 @@ def build_certificate(
                            argument="latent", got=len(z))
     noise, latent_box, delta = Fraction(noise), Fraction(latent_box), Fraction(delta)
     deadline = deadline if deadline is not None else Deadline(time_limit)
-    tr = trace(net, z)
+    tr = exact_trace(net, z)  # the checker's trace, its fractions made more cheaply
 
     def within_budget(kind: str, compute: Any) -> list[dict[str, Any]]:
         # One claim kind at a time, so that a deadline passing inside one keeps the others' results.
