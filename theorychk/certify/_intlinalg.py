@@ -107,13 +107,15 @@ def derived_left_inverse_bounds(layer: IntLayer, rows: list[int], bits: int) -> 
     sl = Fraction(2) ** (e - bits) / layer.scale
     s = sl * layer.scale
     num, den = s.numerator, s.denominator
-    prod = exact_matmul(zl, np.asarray(za))  # Z_L Z_A, k x k
-    err = [[(den if a == b else 0) - num * v for b, v in enumerate(row)] for a, row in enumerate(prod)]
+    prod = exact_matmul_array(zl, np.asarray(za)).astype(object)  # Z_L Z_A, k x k, Python ints
+    err = prod * -num if num != 1 else -prod
+    err[np.diag_indices(err.shape[0])] += den
+    abse = np.abs(err)
     absl = np.abs(zl)
     if _bits(zl) + max(zl.shape).bit_length() > 62:  # row / column sums might leave int64
         absl = absl.astype(object)
-    norms = {"inf": (max((sum(map(abs, r)) for r in err), default=0), int(absl.sum(axis=1).max(initial=0))),
-             "1": (max((sum(map(abs, c)) for c in zip(*err)), default=0), int(absl.sum(axis=0).max(initial=0)))}
+    norms = {"inf": (max(abse.sum(axis=1).tolist(), default=0), int(absl.sum(axis=1).max(initial=0))),
+             "1": (max(abse.sum(axis=0).tolist(), default=0), int(absl.sum(axis=0).max(initial=0)))}
     out = {}
     for norm, (n_e, n_l) in norms.items():
         q = Fraction(int(n_e), den)
