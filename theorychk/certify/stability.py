@@ -190,17 +190,22 @@ def c_lower_bound(tr: Trace, j: int, rows: list[int], norm: str, *, time_limit: 
 
     w = tr.net.layers[j].weight
     k = w.shape[1]
-    if not full_rank(tr, j, rows):
-        return None, {"method": "rank deficient", "rows": len(rows), "n": k}
+    deficient = None, {"method": "rank deficient", "rows": len(rows), "n": k}
+    if len(rows) < k:
+        return deficient
     subsets = math.comb(len(rows), k - 1)
     if norm == "inf":
         use_exact = len(rows) * k ** 3 <= (EXACT_CINF_REACH if exact else EXACT_CINF_LIMIT)
     else:
         use_exact = subsets <= KERNEL_CERTIFY_CAP and (exact or subsets * k ** 3 <= KERNEL_COST_LIMIT)
     if len(rows) * k > TABLE_LIMIT and not use_exact:
+        # A bound c > 0 proves full column rank itself (W_J x = 0 forces x = 0): the rank is asked
+        # only when it fails (~2 ms of minor mod p on a 522 x 60 layer otherwise).
         proven = _derived_left_inverse(tr, j, rows, LEFT_INVERSE_PRECISION)[norm]
         if proven > 0:
             return _round_down(proven), {"method": "left_inverse", "bits": LEFT_INVERSE_PRECISION}
+    if not full_rank(tr, j, rows):
+        return deficient
     if norm == "inf":
         if use_exact:
             res = c_inf_of_rows(w, rows, time_limit=time_limit)
