@@ -25,9 +25,9 @@ F = Fraction
 
 
 def mid_net() -> Network:
-    """12 -> 60 -> 80: the first layer's ``|J| k^3`` lies between the cheap limit and the exact reach."""
+    """14 -> 60 -> 80: the first layer's ``|J| k^3`` lies between the cheap limit and the exact reach."""
     rng = np.random.default_rng(5)
-    return Network([Layer(rng.standard_normal((60, 12)).astype(np.float32), None, "relu"),
+    return Network([Layer(rng.standard_normal((60, 14)).astype(np.float32), None, "relu"),
                     Layer(rng.standard_normal((80, 60)).astype(np.float32), None, "identity")], name="mid")
 
 

@@ -255,13 +255,13 @@ def _active_constraints(tr: Trace, j: int) -> tuple[list[int], list[int], list[i
 
 def polytope_layer(tr: Trace, j: int, *, deadline: Deadline | None = None) -> tuple[bool | None, dict[str, Any]]:
     """Decide ``P_j = {x*_j}`` (module docstring); ``(True, evidence)``, ``(False, note)`` or ``(None, why)``."""
-    from scipy.optimize import linprog
-
     w = tr.net.layers[j].weight
     d = w.shape[1]
     eq, ineq, nonneg = _active_constraints(tr, j)
     if full_rank(tr, j, eq):
         return True, {"layer": j, "method": "rank", "rows": eq}
+    from scipy.optimize import linprog  # here: importing it costs ~0.2 s CPU, and the rank usually decides
+
     # Normals as columns: observed rows (free), active off rows (>= 0), -e_k for active bounds (>= 0).
     normals = np.hstack([w[eq, :].T, w[ineq, :].T, -np.eye(d)[:, nonneg]])
     n_eq = len(eq)

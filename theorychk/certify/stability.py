@@ -23,7 +23,7 @@ roots, eigenvalues by exactly verified positive-definiteness). Indices are ours 
     ``eps_j`` only grows as ``c`` shrinks, so the chain needs a *certified lower bound* on ``c``,
     not its value: one integer dual vector per facet (LP weak duality, exact for any ``y``), or an
     approximate left inverse. The exact constant is computed only where it is cheap
-    (``|J| k^3 <= EXACT_CINF_LIMIT``: ~1 ms more than the bound), or on request
+    (``|J| k^3 <= EXACT_CINF_LIMIT``: ~1-2 ms more than the bound), or on request
     (``exact_constants=True``, CLI ``--exact-constants``: up to ``EXACT_CINF_REACH``), and then
     proven attained by a primal ``x``; each layer says which (``"constant": "exact"`` or
     ``"lower_bound"``).
@@ -32,9 +32,8 @@ roots, eigenvalues by exactly verified positive-definiteness). Indices are ours 
     Same chain in l_1: the l_1 LP's optimum is at most its value at ``x*`` (``<= ||e||_1``), so
     ``||W_J (x - x*)||_1 <= 2 l eps`` and ``eps_j = 2 l_j eps_{j+1} / c_1(W_j^{J_j})`` with
     ``J_j = {x*_{j+1,r} > 2 eps_{j+1}}`` (``|e_r| <= ||e||_1``). ``c_1`` exact by kernel rays when
-    that is cheap (``C(|J|, n_j - 1) n_j^3 <= KERNEL_COST_LIMIT``) or requested
-    (``exact_constants=True``: ``C(|J|, n_j - 1) <= KERNEL_CERTIFY_CAP``) (``"exact"``), else the
-    approximate-left-inverse lower bound (``"lower_bound"``).
+    ``C(|J|, n_j - 1) <= KERNEL_CERTIFY_CAP`` (``"exact"``), else the approximate-left-inverse lower
+    bound (``"lower_bound"``).
 
 ``aberdam_thm2`` — Theorem 2 of Aberdam et al. [2], bound (7) (Layered Basis-Pursuit, l_2 noise)
     *As printed*: if ``s_i < 1/(3 mu_{s_{i+1}}(W_i))`` for ``i = 1..L`` (paper's L = our
@@ -126,17 +125,14 @@ KERNEL_CERTIFY_CAP = 100
 
 #: Above this many ``rows * k**3`` the exact ``c_inf`` engine (LPs made exact) is replaced by the
 #: certified dual bound of :func:`~theorychk.invariants.cnorm.c_inf_of_rows` (``method="dual_bound"``),
-#: all the guarantee needs (issue 16: exact values only when cheap). At this size the exact engine
-#: costs ~1 ms more than the bound; on the 33 x 20 first layer of zoo:vae784-relu (~3 * 10**5) it
-#: cost ~10 ms a signal, 0.7x the published inversion of the whole signal, for a c_inf within 1 %.
-EXACT_CINF_LIMIT = 20_000
+#: all the guarantee needs (issue 16: exact values only when cheap). Up to this size the exact
+#: engine costs ~1-2 ms more than the bound (measured on Gaussian 20 x 10 .. 30 x 12 matrices); on
+#: the ~33 x 20 first layer of zoo:vae784-relu (~3 * 10**5) it cost ~10 ms a signal, 0.7x the
+#: published inversion of the whole signal, for a c_inf within ~1 % of the bound.
+EXACT_CINF_LIMIT = 50_000
 #: With ``exact_constants=True`` (CLI ``--exact-constants``) the exact engine runs up to this many
 #: ``rows * k**3`` (beyond it the LPs made exact take seconds per layer).
 EXACT_CINF_REACH = 2_000_000
-#: ``c_1`` by the kernel-ray enumeration by default only up to this many ``C(rows, k - 1) * k**3``
-#: (it evaluates ``C(rows, k - 1)`` exact ``k x k`` determinants: 20 of 20 x 20 on a zoo:vae784-relu
-#: signal cost 0.35 s); with ``exact_constants=True`` up to :data:`KERNEL_CERTIFY_CAP` subsets.
-KERNEL_COST_LIMIT = 20_000
 #: Refinement rounds of the certifier's dual bound on ``c_inf`` (:func:`~theorychk.invariants.cnorm.linf_dual_bound`):
 #: two rounds come within ~1 % of the exact constant on zoo:vae784-relu's first layer (the eight
 #: of ``c_inf_of_rows(method="dual_bound")`` within ~0.1 %) at about half the cost (~1.5 ms vs ~3 ms).
@@ -183,8 +179,7 @@ def c_lower_bound(tr: Trace, j: int, rows: list[int], norm: str, *, time_limit: 
     duals per facet, basis solved exactly) when ``rows * k**3 <= EXACT_CINF_LIMIT`` (``exact``:
     ``<= EXACT_CINF_REACH``), else its ``"dual_bound"`` engine (integer dual vector per facet,
     :data:`DUAL_LEVELS` refinements). l_1: exact over kernel rays when ``C(rows, k - 1)`` is at most
-    :data:`KERNEL_CERTIFY_CAP` and, unless ``exact``, ``C(rows, k - 1) k**3 <= KERNEL_COST_LIMIT``;
-    else the approximate-left-inverse bound.
+    :data:`KERNEL_CERTIFY_CAP` (either way), else the approximate-left-inverse bound.
     """
     from theorychk.invariants.cnorm import c_1_of_rows, c_inf_of_rows, linf_dual_bound
 
@@ -193,11 +188,10 @@ def c_lower_bound(tr: Trace, j: int, rows: list[int], norm: str, *, time_limit: 
     deficient = None, {"method": "rank deficient", "rows": len(rows), "n": k}
     if len(rows) < k:
         return deficient
-    subsets = math.comb(len(rows), k - 1)
     if norm == "inf":
         use_exact = len(rows) * k ** 3 <= (EXACT_CINF_REACH if exact else EXACT_CINF_LIMIT)
     else:
-        use_exact = subsets <= KERNEL_CERTIFY_CAP and (exact or subsets * k ** 3 <= KERNEL_COST_LIMIT)
+        use_exact = math.comb(len(rows), k - 1) <= KERNEL_CERTIFY_CAP
     if len(rows) * k > TABLE_LIMIT and not use_exact:
         # A bound c > 0 proves full column rank itself (W_J x = 0 forces x = 0): the rank is asked
         # only when it fails (~2 ms of minor mod p on a 522 x 60 layer otherwise).
@@ -420,7 +414,7 @@ def stability_claims(
 ) -> list[dict[str, Any]]:
     """The stability claims at noise level ``noise`` for the exact trace ``tr`` (module docstring).
 
-    ``exact_constants``: compute ``c_inf`` / ``c_1`` of ``lei_linf`` / ``lei_l1`` exactly wherever the
+    ``exact_constants``: compute ``c_inf`` of ``lei_linf`` exactly wherever the
     exact engines reach (:func:`c_lower_bound`), not only where that is cheap; the guarantee only
     needs the certified lower bound, so this tightens bounds without changing a status."""
     deadline = deadline or Deadline(None)
