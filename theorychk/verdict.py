@@ -61,6 +61,10 @@ def _float(x: float) -> Any:
     return "inf" if x > 0 else ("-inf" if x < 0 else "nan")
 
 
+#: Types :func:`jsonable` returns unchanged (exactly these types, not subclasses such as an IntEnum).
+_VERBATIM = frozenset({int, str, bool, type(None)})
+
+
 def jsonable(obj: Any, *, exact_floats: bool = True) -> Any:
     """Turn a result into JSON-ready data, losslessly.
 
@@ -69,6 +73,17 @@ def jsonable(obj: Any, *, exact_floats: bool = True) -> Any:
     become dicts and names. ``exact_floats=False`` keeps floats as JSON numbers (for summaries
     meant for people).
     """
+    t = type(obj)  # exact-type fast paths first: certificates are mostly ints, strings, Fractions and lists
+    if t is str or t is int or t is bool or obj is None:
+        return obj
+    if t is Fraction:
+        return str(obj.numerator) if obj.denominator == 1 else f"{obj.numerator}/{obj.denominator}"
+    if t is list or t is tuple:
+        if set(map(type, obj)) <= _VERBATIM:  # one C-level pass: nothing inside to convert
+            return list(obj)
+        return [jsonable(x, exact_floats=exact_floats) for x in obj]
+    if t is dict:
+        return {str(k): jsonable(v, exact_floats=exact_floats) for k, v in obj.items()}
     if isinstance(obj, enum.Enum):
         return obj.value
     if isinstance(obj, bool) or obj is None or isinstance(obj, str):

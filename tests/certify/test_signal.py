@@ -184,10 +184,14 @@ def test_printed_hypotheses_run_after_the_decisive_claims_on_their_budget(monkey
     cert = build_certificate(net, z, source="test", kinds=("aberdam_thm1", "polytope", "milp_global"), time_limit=20)
     order = [name for name, _ in calls]
     assert order[0] == "_aberdam_layers" and order[-1] == "_printed_thm1" and "_milp_claim" in order
-    # min(10 % of 20 s, 5 s, max(0.25 s, the time the other claims took)): the clock stood still
+    # min(10 % of 20 s, 5 s, max(0.25 s on a small net, 1/10 of the time the other claims took)): the clock stood still
     assert calls[-1][1].seconds == signal.PRINTED_FLOOR
-    assert signal.printed_budget(signal.Deadline(20.0), spent=3.0).seconds == 2.0  # 10 % binds
-    assert signal.printed_budget(signal.Deadline(20.0), spent=1.5).seconds == 1.5  # as long as the rest
+    assert signal.printed_budget(signal.Deadline(20.0), spent=30.0).seconds == 2.0  # 10 % binds
+    assert signal.printed_budget(signal.Deadline(20.0), spent=5.0).seconds == 0.5  # a tenth of the rest
+    # 0.01 s at least, not 0.25 s, when a layer's scan is beyond any budget (the 20-60-784 decoder)
+    assert signal.printed_budget(signal.Deadline(20.0), spent=0.05, small=False).seconds == signal.PRINTED_FLOOR_LARGE
+    wide = Network([Layer(np.ones((60, 20)), None, "relu"), Layer(np.ones((784, 60)), None, "relu")])
+    assert signal.printed_scan_is_small(net) and not signal.printed_scan_is_small(wide)
     labels = [(c["kind"], c.get("variant")) for c in cert["claims"]]
     assert labels[:2] == [("aberdam_thm1", "per_signal"), ("aberdam_thm1", "as_printed")]  # the order of old
     calls.clear()

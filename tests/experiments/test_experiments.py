@@ -22,6 +22,20 @@ TINY = {
 SLOW = {"lei-success", "zoo-inpainting", "aberdam-fig4", "lei-noise"}
 
 
+def test_the_sweep_engine_imports_no_experiment():
+    """``certify`` runs its batches on the sweep engine: importing it must not import the
+    experiment modules (~1.1 s CPU of every certify run), which load on first use of the registry."""
+    import subprocess
+    import sys
+
+    code = ("import sys, theorychk.experiments.sweep; "
+            "assert not [m for m in sys.modules if m.startswith('theorychk.experiments.') and m != "
+            "'theorychk.experiments.sweep'], sorted(sys.modules); "
+            "from theorychk.experiments import EXPERIMENTS; assert 'lei-success' in EXPERIMENTS")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert res.returncode == 0, res.stderr
+
+
 def test_every_registered_experiment_has_a_tiny_case():
     assert set(TINY) == set(EXPERIMENTS)
     for exp in EXPERIMENTS.values():

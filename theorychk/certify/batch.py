@@ -54,6 +54,7 @@ class CertifySetup:
     printed_seconds: float | None = None
     extra_claims: tuple[dict[str, Any], ...] = ()
     complete_box: Fraction | None = None  # the ``complete`` claim's latent box (None: R^k)
+    exact_constants: bool = False
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def _certify_task(params: dict[str, Any], seed: int) -> list[dict[str, Any]]:
                                      noise=setup.noise, latent_box=setup.latent_box, complete_box=setup.complete_box,
                                      deadline=deadline,
                                      as_printed=setup.printed_seconds != 0, extra_claims=setup.extra_claims,
-                                     **printed)
+                                     exact_constants=setup.exact_constants, **printed)
         return [{"index": job.index, "origin": origin, "certificate": cert,
                  "elapsed_seconds": round(deadline.elapsed(), 3), "threads": blas_threads()}]
 

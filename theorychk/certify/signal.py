@@ -93,6 +93,7 @@ from typing import Any
 import numpy as np
 
 from theorychk import exact
+from theorychk.certify._intlinalg import full_column_rank, memo
 from theorychk.check.core import Trace, trace
 from theorychk.check.signal import ENUMERATION_CAP
 from theorychk.errors import ExactCheckFailed, InvalidInput, Reason
@@ -103,6 +104,7 @@ from theorychk.verdict import Status, jsonable
 __all__ = [
     "UNIQUENESS_KINDS", "make_claim", "uniqueness_claims", "refute_with", "exact_preimage", "polytope_layer",
     "spark_evidence", "check_certifiable", "printed_claim", "printed_budget", "PRINTED_FRACTION", "PRINTED_SECONDS",
+    "printed_scan_is_small",
 ]
 
 UNIQUENESS_KINDS = ("aberdam_thm1", "polytope", "complete", "lei_thm2", "milp_global")
@@ -116,12 +118,30 @@ SUPPORT_TOL = 1e-9
 PRINTED_FRACTION = 0.1
 PRINTED_SECONDS = 5.0
 #: The as-printed hypotheses take at most this multiple of the time the signal's other claims took
-#: (so they at most double the cost of a signal: they decide nothing the per-signal claims do not),
-#: but never less than :data:`PRINTED_FLOOR` seconds (small nets finish well within it). On the
-#: 20-60-784 ReLU decoder the other claims take ~0.1-0.2 s CPU and a floor of 1 s made the printed
-#: hypotheses ~85 % of a signal's CPU, for bounds that stay UNKNOWN at any budget we can afford.
-PRINTED_RELATIVE = 1.0
+#: (they add at most a tenth to the cost of a signal: they decide nothing the per-signal claims
+#: do not), but never less than :data:`PRINTED_FLOOR` seconds when their exhaustive scans are small
+#: (at most :data:`PRINTED_SMALL_SCAN` hyperplanes, ``C(n + k, k - 1)`` for an ``n x k`` layer:
+#: small nets then finish well within it, and give the same certificate on every run), else
+#: never less than :data:`PRINTED_FLOOR_LARGE`. On the 20-60-784 ReLU decoder (``C(844, 59)``
+#: hyperplanes) the other claims take ~0.03-0.05 s CPU; a floor of 1 s, then 0.25 s, made the
+#: printed hypotheses 85 %, then ~50 %, of a signal's CPU, for bounds (sub-spark in [2, 61]) that
+#: stay UNKNOWN at any budget we can afford. On its 19 warm signals of ``--samples 20 --seed 0``
+#: 0.5 ms reach the same bounds as 30 ms, so beyond :data:`PRINTED_SMALL_SCAN` the share is
+#: :data:`PRINTED_RELATIVE_LARGE` with the floor :data:`PRINTED_FLOOR_LARGE` (they were a tenth and
+#: 10 ms: ~25 % of a signal's CPU once the decisive claims took ~25 ms).
+PRINTED_RELATIVE = 0.1
 PRINTED_FLOOR = 0.25
+PRINTED_RELATIVE_LARGE = 0.02
+PRINTED_FLOOR_LARGE = 0.002
+PRINTED_SMALL_SCAN = 10**6
+
+
+def printed_scan_is_small(net: Network) -> bool:
+    """Whether every layer's hyperplane scan (``C(n + k, k - 1)`` for ``W_j`` of shape ``n x k``)
+    has at most :data:`PRINTED_SMALL_SCAN` candidates (:data:`PRINTED_FLOOR` then applies)."""
+    return all(math.comb(n + k, max(k - 1, 0)) <= PRINTED_SMALL_SCAN
+               for n, k in (layer.weight.shape for layer in net.layers))
+
 
 STATEMENTS = {
     "aberdam_thm1": "z* is the unique z with G(z) = y whose hidden layers satisfy ||x_i(z)||_0 <= s_i "
@@ -154,6 +174,34 @@ def check_certifiable(net: Network) -> None:
                                argument=f"layers[{j}].activation", got=layer.activation.spec)
 
 
+def observed_rows(tr: Trace, j: int) -> list[int]:
+    """``tr.observed_rows(j)`` decided on numerators: the trace's values are ``Fraction`` (positive
+    denominators), and a ``Fraction > 0`` comparison costs ~1 µs, ~10 calls of 784 rows a signal."""
+    if tr.relu(j):
+        return [r for r, v in enumerate(tr.outputs[j]) if v.numerator > 0]
+    return list(range(len(tr.pre[j])))
+
+
+def full_rank(tr: Trace, j: int, rows: list[int]) -> bool:
+    """``tr.full_rank(j, rows)``, exact, settled first by one nonzero ``k x k`` minor mod a prime
+    (:func:`~theorychk.certify._intlinalg.full_column_rank`) instead of a flint matrix of every row
+    converted entry by entry; the trace's exact rank only when that minor is zero mod p."""
+    layer = tr.int_layer(j)
+    if len(rows) == layer.shape[0] and rows == list(range(layer.shape[0])):
+        return tr.full_rank(j, rows)  # cached per layer content
+
+    def decide() -> bool:
+        quick = full_column_rank(layer, rows)
+        return tr.full_rank(j, rows) if quick is None else quick
+
+    return memo(layer, ("full_rank", tuple(rows)), decide)
+
+
+def support(tr: Trace, j: int) -> list[int]:
+    """``tr.support(j)`` decided on numerators (as :func:`observed_rows`)."""
+    return [r for r, v in enumerate(tr.pre[j]) if v.numerator > 0]
+
+
 # --------------------------------------------------------------------------------------------
 # Layer-level evidence
 # --------------------------------------------------------------------------------------------
@@ -177,7 +225,7 @@ def spark_evidence(tr: Trace, j: int, rows: list[int], s: int, *, time_limit: fl
         return True, {"method": "trivial", "s": 0}, "exact"
     if need > n + 1:
         return False, {"method": "size", "s": s, "n_columns": n}, "exact"
-    if tr.full_rank(j, rows):
+    if full_rank(tr, j, rows):
         return True, {"method": "rank", "s": s}, "exact"
     res = spark_of_rows(tr.net.layers[j].weight, rows, at_least=need, time_limit=time_limit,
                         integers=tr.int_matrix(j, rows))
@@ -199,21 +247,21 @@ def spark_evidence(tr: Trace, j: int, rows: list[int], s: int, *, time_limit: fl
 
 
 def _active_constraints(tr: Trace, j: int) -> tuple[list[int], list[int], list[int]]:
-    eq = tr.observed_rows(j)
-    ineq = [r for r, u in enumerate(tr.pre[j]) if tr.relu(j) and u == 0]
-    nonneg = [k for k, v in enumerate(tr.inputs[j]) if tr.sparse_input(j) and v == 0]
+    eq = observed_rows(tr, j)
+    ineq = [r for r, u in enumerate(tr.pre[j]) if u.numerator == 0] if tr.relu(j) else []
+    nonneg = [k for k, v in enumerate(tr.inputs[j]) if v.numerator == 0] if tr.sparse_input(j) else []
     return eq, ineq, nonneg
 
 
 def polytope_layer(tr: Trace, j: int, *, deadline: Deadline | None = None) -> tuple[bool | None, dict[str, Any]]:
     """Decide ``P_j = {x*_j}`` (module docstring); ``(True, evidence)``, ``(False, note)`` or ``(None, why)``."""
-    from scipy.optimize import linprog
-
     w = tr.net.layers[j].weight
     d = w.shape[1]
     eq, ineq, nonneg = _active_constraints(tr, j)
-    if tr.full_rank(j, eq):
+    if full_rank(tr, j, eq):
         return True, {"layer": j, "method": "rank", "rows": eq}
+    from scipy.optimize import linprog  # here: importing it costs ~0.2 s CPU, and the rank usually decides
+
     # Normals as columns: observed rows (free), active off rows (>= 0), -e_k for active bounds (>= 0).
     normals = np.hstack([w[eq, :].T, w[ineq, :].T, -np.eye(d)[:, nonneg]])
     n_eq = len(eq)
@@ -441,10 +489,10 @@ def _aberdam_layers(tr: Trace, deadline: Deadline) -> tuple[list[dict], list[dic
     hyps, layers, oks, kind = [], [], [], "exact"
     s = _sparsity(tr)
     for j in reversed(range(tr.net.depth)):
-        rows = tr.observed_rows(j)
+        rows = observed_rows(tr, j)
         n = tr.net.widths[j]
         if s[j] is None:
-            ok = tr.full_rank(j, rows)
+            ok = full_rank(tr, j, rows)
             hyps.append({"name": f"layer {j}: rank(W_{j}^R) = n_{j} (x_{j} not sparse)", "holds": ok,
                          "values": {"rows": len(rows), "n": n}})
             layers.append({"layer": j, "rows": rows, "method": "rank"})
@@ -474,7 +522,7 @@ def _printed_thm1(tr: Trace, deadline: Deadline) -> tuple[list[dict], bool | Non
         return [], None, "outside the paper's model: a hidden activation is not ReLU"
     s = _sparsity(tr)
     relu_out = tr.relu(depth - 1)
-    s_top = len(tr.observed_rows(depth - 1)) if relu_out else net.output_dim
+    s_top = len(observed_rows(tr, depth - 1)) if relu_out else net.output_dim
     hyps: list[dict] = []
     oks: list[bool | None] = []
     for left, j in enumerate(reversed(range(depth))):
@@ -527,20 +575,26 @@ def _printed_thm1(tr: Trace, deadline: Deadline) -> tuple[list[dict], bool | Non
 
 
 def printed_budget(deadline: Deadline, *, fraction: float = PRINTED_FRACTION,
-                   seconds: float | None = PRINTED_SECONDS, spent: float | None = None) -> Deadline | None:
+                   seconds: float | None = PRINTED_SECONDS, spent: float | None = None,
+                   small: bool = True) -> Deadline | None:
     """The budget of the as-printed hypotheses, started now: ``fraction`` of ``deadline``'s limit,
     at most ``seconds`` (``None``: no cap), at most what ``deadline`` has left, and, when ``spent``
-    (seconds the signal's other claims took) is given, at most ``max(PRINTED_FLOOR,
-    PRINTED_RELATIVE * spent)``; ``None`` when nothing is left (or ``seconds`` is 0).
+    (seconds the signal's other claims took) is given, at most ``max(floor, share * spent)``: for
+    ``small`` scans (:func:`printed_scan_is_small`) :data:`PRINTED_FLOOR` and
+    :data:`PRINTED_RELATIVE`, else :data:`PRINTED_FLOOR_LARGE` and :data:`PRINTED_RELATIVE_LARGE`;
+    ``None`` when nothing is left (or ``seconds`` is 0).
 
     Examples
     --------
     >>> printed_budget(Deadline(20.0)).seconds, printed_budget(Deadline(None)).seconds
     (2.0, 5.0)
-    >>> printed_budget(Deadline(None), spent=1.5).seconds, printed_budget(Deadline(None), spent=0.01).seconds
-    (1.5, 0.25)
+    >>> printed_budget(Deadline(None), spent=5.0).seconds, printed_budget(Deadline(None), spent=0.01).seconds
+    (0.5, 0.25)
+    >>> printed_budget(Deadline(None), spent=0.05, small=False).seconds
+    0.002
     """
-    relative = None if spent is None or seconds == 0 else max(PRINTED_FLOOR, PRINTED_RELATIVE * spent)
+    floor, share = (PRINTED_FLOOR, PRINTED_RELATIVE) if small else (PRINTED_FLOOR_LARGE, PRINTED_RELATIVE_LARGE)
+    relative = None if spent is None or seconds == 0 else max(floor, share * spent)
     caps = [c for c in (seconds, None if deadline.seconds is None else fraction * deadline.seconds,
                         deadline.remaining(), relative) if c is not None]
     budget = min(caps) if caps else None
@@ -631,8 +685,8 @@ def uniqueness_claims(
                  "values": {"note": "distributional; not evaluable on fixed weights"}}]
         layers, holds = [], True
         for j in reversed(range(net.depth)):
-            rows = tr.observed_rows(j)
-            ok = tr.full_rank(j, rows)
+            rows = observed_rows(tr, j)
+            ok = full_rank(tr, j, rows)
             hyps.append({"name": f"proof step (Lemma 1), layer {j}: rank(W_{j}^I) = n_{j}", "holds": ok,
                          "values": {"rows": len(rows), "n": net.widths[j]}})
             layers.append({"layer": j, "rows": rows})

@@ -23,15 +23,17 @@ roots, eigenvalues by exactly verified positive-definiteness). Indices are ours 
     ``eps_j`` only grows as ``c`` shrinks, so the chain needs a *certified lower bound* on ``c``,
     not its value: one integer dual vector per facet (LP weak duality, exact for any ``y``), or an
     approximate left inverse. The exact constant is computed only where it is cheap
-    (``|J| k^3 <= EXACT_CINF_LIMIT``), and then proven attained by a primal ``x``; each layer
-    says which (``"constant": "exact"`` or ``"lower_bound"``).
+    (``|J| k^3 <= EXACT_CINF_LIMIT``: ~1-2 ms more than the bound), or on request
+    (``exact_constants=True``, CLI ``--exact-constants``: up to ``EXACT_CINF_REACH``), and then
+    proven attained by a primal ``x``; each layer says which (``"constant": "exact"`` or
+    ``"lower_bound"``).
 
 ``lei_l1`` — Theorem 3 of [1] (l_1 noise, Algorithm 2)
     Same chain in l_1: the l_1 LP's optimum is at most its value at ``x*`` (``<= ||e||_1``), so
     ``||W_J (x - x*)||_1 <= 2 l eps`` and ``eps_j = 2 l_j eps_{j+1} / c_1(W_j^{J_j})`` with
     ``J_j = {x*_{j+1,r} > 2 eps_{j+1}}`` (``|e_r| <= ||e||_1``). ``c_1`` exact by kernel rays when
-    ``C(|J|, n_j - 1)`` is small (``"exact"``), else the approximate-left-inverse lower bound
-    (``"lower_bound"``).
+    ``C(|J|, n_j - 1) <= KERNEL_CERTIFY_CAP`` (``"exact"``), else the approximate-left-inverse lower
+    bound (``"lower_bound"``).
 
 ``aberdam_thm2`` — Theorem 2 of Aberdam et al. [2], bound (7) (Layered Basis-Pursuit, l_2 noise)
     *As printed*: if ``s_i < 1/(3 mu_{s_{i+1}}(W_i))`` for ``i = 1..L`` (paper's L = our
@@ -74,10 +76,11 @@ from typing import Any
 import flint
 import numpy as np
 
-from theorychk.certify.signal import make_claim
+from theorychk.certify._intlinalg import ShiftedDefiniteness, derived_left_inverse_bounds, gram_array, memo
+from theorychk.certify.signal import full_rank, make_claim, observed_rows, support
 from theorychk.check.core import Trace
 from theorychk.check.stability import (
-    THM2_CONDITION, _gram, _shift_pd, aberdam_bound, derived_left_inverse, lei_rows, left_inverse_bound, lipschitz, oracle_bounds,
+    THM2_CONDITION, aberdam_bound, derived_left_inverse, lei_rows, left_inverse_bound, lipschitz, oracle_bounds,
 )
 from theorychk.errors import InvalidInput
 from theorychk.network import row_model
@@ -121,8 +124,19 @@ C_LOWER_BITS = 24
 KERNEL_CERTIFY_CAP = 100
 
 #: Above this many ``rows * k**3`` the exact ``c_inf`` engine (LPs made exact) is replaced by the
-#: certified dual bound of :func:`~theorychk.invariants.cnorm.c_inf_of_rows` (``method="dual_bound"``).
-EXACT_CINF_LIMIT = 2_000_000
+#: certified dual bound of :func:`~theorychk.invariants.cnorm.c_inf_of_rows` (``method="dual_bound"``),
+#: all the guarantee needs (issue 16: exact values only when cheap). Up to this size the exact
+#: engine costs ~1-2 ms more than the bound (measured on Gaussian 20 x 10 .. 30 x 12 matrices); on
+#: the ~33 x 20 first layer of zoo:vae784-relu (~3 * 10**5) it cost ~10 ms a signal, 0.7x the
+#: published inversion of the whole signal, for a c_inf within ~1 % of the bound.
+EXACT_CINF_LIMIT = 50_000
+#: With ``exact_constants=True`` (CLI ``--exact-constants``) the exact engine runs up to this many
+#: ``rows * k**3`` (beyond it the LPs made exact take seconds per layer).
+EXACT_CINF_REACH = 2_000_000
+#: Refinement rounds of the certifier's dual bound on ``c_inf`` (:func:`~theorychk.invariants.cnorm.linf_dual_bound`):
+#: two rounds come within ~1 % of the exact constant on zoo:vae784-relu's first layer (the eight
+#: of ``c_inf_of_rows(method="dual_bound")`` within ~0.1 %) at about half the cost (~1.5 ms vs ~3 ms).
+DUAL_LEVELS = 2
 
 
 def _approx_left_inverse(tr: Trace, j: int, rows: list[int], norm: str) -> tuple[Fraction, dict[str, Any]] | None:
@@ -154,32 +168,40 @@ def _approx_left_inverse(tr: Trace, j: int, rows: list[int], norm: str) -> tuple
     return (bound, {"method": "approx_left_inverse", "scale": scale, "L": ints}) if bound > 0 else None
 
 
-def c_lower_bound(tr: Trace, j: int, rows: list[int], norm: str, *, time_limit: float | None
-                  ) -> tuple[Fraction | None, dict[str, Any]]:
+def c_lower_bound(tr: Trace, j: int, rows: list[int], norm: str, *, time_limit: float | None,
+                  exact: bool = False) -> tuple[Fraction | None, dict[str, Any]]:
     """A certified lower bound on ``c_norm(W_j^rows)`` with checkable evidence (``None``: none > 0).
 
     The guarantee divides by ``c``, so a lower bound is all it needs; the exact constant is
     computed only where it is cheap, and the evidence then also carries what proves it attained
     (``x`` for l_inf, the checker's own enumeration of kernel rays for l_1; see
     :func:`constant_of`). l_inf: exact by :func:`~theorychk.invariants.cnorm.c_inf_of_rows` (LP
-    duals per facet, basis solved exactly) when ``rows * k**3 <= EXACT_CINF_LIMIT``, else its
-    ``"dual_bound"`` method (integer dual vector per facet). l_1: exact over kernel rays when
-    ``C(rows, k - 1) <= KERNEL_CERTIFY_CAP``, else the approximate-left-inverse bound.
+    duals per facet, basis solved exactly) when ``rows * k**3 <= EXACT_CINF_LIMIT`` (``exact``:
+    ``<= EXACT_CINF_REACH``), else its ``"dual_bound"`` engine (integer dual vector per facet,
+    :data:`DUAL_LEVELS` refinements). l_1: exact over kernel rays when ``C(rows, k - 1)`` is at most
+    :data:`KERNEL_CERTIFY_CAP` (either way), else the approximate-left-inverse bound.
     """
     from theorychk.invariants.cnorm import c_1_of_rows, c_inf_of_rows, linf_dual_bound
 
     w = tr.net.layers[j].weight
     k = w.shape[1]
-    if not tr.full_rank(j, rows):
-        return None, {"method": "rank deficient", "rows": len(rows), "n": k}
-    cheap_exact = len(rows) * k ** 3 <= EXACT_CINF_LIMIT if norm == "inf" else \
-        math.comb(len(rows), k - 1) <= KERNEL_CERTIFY_CAP
-    if len(rows) * k > TABLE_LIMIT and not cheap_exact:
-        proven = derived_left_inverse(tr, j, rows, LEFT_INVERSE_PRECISION)[norm]
+    deficient = None, {"method": "rank deficient", "rows": len(rows), "n": k}
+    if len(rows) < k:
+        return deficient
+    if norm == "inf":
+        use_exact = len(rows) * k ** 3 <= (EXACT_CINF_REACH if exact else EXACT_CINF_LIMIT)
+    else:
+        use_exact = math.comb(len(rows), k - 1) <= KERNEL_CERTIFY_CAP
+    if len(rows) * k > TABLE_LIMIT and not use_exact:
+        # A bound c > 0 proves full column rank itself (W_J x = 0 forces x = 0): the rank is asked
+        # only when it fails (~2 ms of minor mod p on a 522 x 60 layer otherwise).
+        proven = _derived_left_inverse(tr, j, rows, LEFT_INVERSE_PRECISION)[norm]
         if proven > 0:
             return _round_down(proven), {"method": "left_inverse", "bits": LEFT_INVERSE_PRECISION}
+    if not full_rank(tr, j, rows):
+        return deficient
     if norm == "inf":
-        if len(rows) * k ** 3 <= EXACT_CINF_LIMIT:
+        if use_exact:
             res = c_inf_of_rows(w, rows, time_limit=time_limit)
             ev = res.lower.evidence
             if res.lower.value > 0 and "certificates" in ev:  # not when settled by the exhaustive ray search
@@ -193,15 +215,26 @@ def c_lower_bound(tr: Trace, j: int, rows: list[int], norm: str, *, time_limit: 
                     out["x"] = res.upper.evidence["x"]
                 return res.lower.value, out
         low, ys = linf_dual_bound(w[rows, :].astype(np.float64), tr.int_matrix(j, rows), tr.integer_weight(j)[1],
-                                  time_limit=time_limit)
+                                  time_limit=time_limit, levels=DUAL_LEVELS)
         if low > 0:
             return low, {"method": "lp_duals", "y": ys}
-    elif math.comb(len(rows), k - 1) <= KERNEL_CERTIFY_CAP:
+    elif use_exact:
         res = c_1_of_rows(w, rows, time_limit=time_limit, method="kernels")
         if res.exact:
             return res.value, {"method": "kernel_rays"}
     found = _approx_left_inverse(tr, j, rows, norm)
     return (None, {"method": "no certified bound"}) if found is None else found
+
+
+def _derived_left_inverse(tr: Trace, j: int, rows: list[int], bits: int) -> dict[str, Fraction]:
+    """What the checker's :func:`~theorychk.check.stability.derived_left_inverse` derives for these
+    rows, computed on int64 arrays (:func:`~theorychk.certify._intlinalg.derived_left_inverse_bounds`:
+    the same floats choose the same ``L``, the same exact bound) instead of flint matrices
+    converted entry by entry; every row (the checker caches that per layer) goes to the checker's."""
+    layer = tr.int_layer(j)
+    if len(rows) == layer.shape[0] and rows == list(range(layer.shape[0])):
+        return derived_left_inverse(tr, j, rows, bits)
+    return memo(layer, ("left_inverse", tuple(rows), bits), lambda: derived_left_inverse_bounds(layer, rows, bits))
 
 
 def _round_down(c: Fraction) -> Fraction:
@@ -226,26 +259,36 @@ def eigen_bounds(gram: Sequence[Sequence[Fraction]]) -> tuple[Fraction, Fraction
     return _eigen_bounds(g, Fraction(1, den))
 
 
-def _eigen_bounds(g: flint.fmpz_mat, s: Fraction) -> tuple[Fraction, Fraction] | None:
-    """:func:`eigen_bounds` of ``s * g`` (integer ``g``): each candidate is tested by the checker's own
-    test (:func:`theorychk.check.stability._shift_pd`, one integer characteristic polynomial), so
-    what the certifier states is exactly what the checker re-derives."""
-    k = g.nrows()
-    if k == 0:
+def _layer_eigen_bounds(tr: Trace, j: int, rows: list[int], cols: list[int] | None
+                        ) -> tuple[Fraction, Fraction] | None:
+    """:func:`_eigen_bounds` of ``W_j[rows, cols]^T W_j[rows, cols]``, once per signal for the
+    layer-0 Gram matrix that ``aberdam_thm2`` and ``aberdam_oracle`` both enclose."""
+    layer = tr.int_layer(j)
+    key = ("eigen_bounds", tuple(rows), None if cols is None else tuple(cols))
+    return memo(layer, key, lambda: _eigen_bounds(*gram_array(layer, rows, cols)))
+
+
+def _eigen_bounds(g: flint.fmpz_mat | np.ndarray, s: Fraction) -> tuple[Fraction, Fraction] | None:
+    """:func:`eigen_bounds` of ``s * g`` (integer ``g``): each candidate is decided exactly, as the
+    checker's own test (:func:`theorychk.check.stability._shift_pd`) decides it, by the signs of a
+    shifted characteristic polynomial of ``g`` computed once for every candidate
+    (:class:`~theorychk.certify._intlinalg.ShiftedDefiniteness`)."""
+    pd = ShiftedDefiniteness(g, s)
+    if pd.k == 0:
         return None
-    ev = np.linalg.eigvalsh(np.array([[float(int(v)) for v in r] for r in g.tolist()])) * float(s)
+    ev = np.linalg.eigvalsh(pd.rows.astype(np.float64)) * float(s)
     lo_f, hi_f = float(ev[0]), float(ev[-1])
     if not lo_f > 0:
         return None
     for f in (1e-6, 1e-3, 0.1, 0.5):
         lo = Fraction(float(f"{lo_f * (1 - f):.6g}"))
-        if lo > 0 and _shift_pd(g, s, lo, 1):
+        if lo > 0 and pd.holds(lo, 1):
             break
     else:
         return None
     for f in (1e-6, 1e-3, 0.1, 1.0):
         hi = Fraction(float(f"{hi_f * (1 + f):.6g}"))
-        if _shift_pd(g, s, hi, -1):
+        if pd.holds(hi, -1):
             return lo, hi
     return None
 
@@ -253,15 +296,15 @@ def _eigen_bounds(g: flint.fmpz_mat, s: Fraction) -> tuple[Fraction, Fraction] |
 # --------------------------------------------------------------------------------------------
 
 
-def _lei(tr: Trace, eps: Fraction, norm: str, deadline: Deadline) -> dict[str, Any]:
+def _lei(tr: Trace, eps: Fraction, norm: str, deadline: Deadline, exact: bool) -> dict[str, Any]:
     kind = "lei_linf" if norm == "inf" else "lei_l1"
     e_out, layers, hyps = eps, [], []
     for j in reversed(range(tr.net.depth)):
         deadline.check(kind)
-        rows = lei_rows(tr, j, 2 * e_out)
+        rows = _lei_rows(tr, j, 2 * e_out)
         ell = lipschitz(tr, j, e_out)
         c, cev = (None, {"method": "no finite inverse Lipschitz constant"}) if ell is None else \
-            c_lower_bound(tr, j, rows, norm, time_limit=_remaining(deadline))
+            c_lower_bound(tr, j, rows, norm, time_limit=_remaining(deadline), exact=exact)
         constant = constant_of(cev)
         hyps.append({"name": f"layer {j}: c_{norm}(W_{j}^J) > 0 on the {len(rows)} rows with x*_{j + 1} > 2 eps_{j + 1}"
                              if tr.relu(j) else f"layer {j}: c_{norm}(W_{j}) > 0 (all rows; inverse Lipschitz {ell})",
@@ -277,6 +320,15 @@ def _lei(tr: Trace, eps: Fraction, norm: str, deadline: Deadline) -> dict[str, A
         e_out = e_in
     return make_claim(kind, Status.CERTIFIED, statement=STATEMENTS[kind], hypotheses=hyps,
                       evidence={"noise": eps, "layers": layers, "bound": e_out})
+
+
+def _lei_rows(tr: Trace, j: int, threshold: Fraction) -> list[int]:
+    """:func:`~theorychk.check.stability.lei_rows` (the rows the checker will use), compared by
+    cross-multiplied integers instead of ``Fraction.__gt__`` (~1 µs a row, 784 rows a layer)."""
+    if not tr.relu(j):
+        return lei_rows(tr, j, threshold)
+    p, q = threshold.numerator, threshold.denominator
+    return [r for r, v in enumerate(tr.outputs[j]) if v.numerator * q > p * v.denominator]
 
 
 def _remaining(deadline: Deadline) -> float | None:
@@ -299,8 +351,8 @@ def _thm2(tr: Trace, eps: Fraction, deadline: Deadline) -> dict[str, Any]:
     if why:
         return make_claim(kind, Status.UNKNOWN, statement=STATEMENTS[kind], evidence={"noise": eps}, reason=why)
     ell = lipschitz(tr, net.depth - 1, eps)
-    rows0 = tr.observed_rows(0)
-    eig = _eigen_bounds(*_gram(tr, 0, rows0, None)) if rows0 and len(rows0) >= net.latent_dim else None
+    rows0 = observed_rows(tr, 0)
+    eig = _layer_eigen_bounds(tr, 0, rows0, None) if rows0 and len(rows0) >= net.latent_dim else None
     phi = eig[0] if eig else None
     res = aberdam_bound(tr, eps, ell, phi)
     hyps = [{"name": "phi = lambda_min((W_0^{S_1})^T W_0^{S_1}) > 0", "holds": phi is not None,
@@ -310,7 +362,7 @@ def _thm2(tr: Trace, eps: Fraction, deadline: Deadline) -> dict[str, Any]:
     for lay in res["layers"]:
         j, s = lay["layer"], lay["s"]
         printed: dict[str, Any] = {}
-        rows_next = len(tr.observed_rows(j))
+        rows_next = len(observed_rows(tr, j))
         if not deadline.expired() and rows_next:
             mu = coherence_s(net.layers[j].weight, rows_next, time_limit=min(2.0, deadline.remaining() or 2.0))
             holds = True if 3 * s * mu.upper.value < 1 else (False if 3 * s * mu.lower.value >= 1 else None)
@@ -335,10 +387,10 @@ def _oracle(tr: Trace, eps: Fraction) -> dict[str, Any]:
         return make_claim(kind, Status.UNKNOWN, statement=STATEMENTS[kind], evidence={"sigma": eps}, reason=why)
     eig: list[dict[str, Any]] = []
     for j in range(net.depth):
-        cols = tr.support(j - 1) if j > 0 else None
-        rows = tr.observed_rows(j)
+        cols = support(tr, j - 1) if j > 0 else None
+        rows = observed_rows(tr, j)
         width = net.widths[j] if cols is None else len(cols)
-        b = _eigen_bounds(*_gram(tr, j, rows, cols)) if rows and width and len(rows) >= width else None
+        b = _layer_eigen_bounds(tr, j, rows, cols) if rows and width and len(rows) >= width else None
         if b is None:
             return make_claim(kind, Status.UNKNOWN, statement=STATEMENTS[kind], evidence={"sigma": eps},
                               reason=f"layer {j}: the supported matrix W_{j}[S_{j + 1}, S_{j}] lacks full column rank",
@@ -358,8 +410,13 @@ def stability_claims(
     noise: Fraction,
     kinds: Sequence[str] = STABILITY_KINDS,
     deadline: Deadline | None = None,
+    exact_constants: bool = False,
 ) -> list[dict[str, Any]]:
-    """The stability claims at noise level ``noise`` for the exact trace ``tr`` (module docstring)."""
+    """The stability claims at noise level ``noise`` for the exact trace ``tr`` (module docstring).
+
+    ``exact_constants``: compute ``c_inf`` of ``lei_linf`` exactly wherever the
+    exact engines reach (:func:`c_lower_bound`), not only where that is cheap; the guarantee only
+    needs the certified lower bound, so this tightens bounds without changing a status."""
     deadline = deadline or Deadline(None)
     unknown = sorted(set(kinds) - set(STABILITY_KINDS))
     if unknown:
@@ -370,9 +427,9 @@ def stability_claims(
     out = []
     for kind in kinds:
         if kind == "lei_linf":
-            out.append(_lei(tr, noise, "inf", deadline))
+            out.append(_lei(tr, noise, "inf", deadline, exact_constants))
         elif kind == "lei_l1":
-            out.append(_lei(tr, noise, "1", deadline))
+            out.append(_lei(tr, noise, "1", deadline, exact_constants))
         elif kind == "aberdam_thm2":
             out.append(_thm2(tr, noise, deadline))
         else:

@@ -1188,17 +1188,19 @@ def _linf_dual_bound(arr: np.ndarray, idx: list[int], deadline: Deadline) -> Inv
                            {"dual_loss": DUAL_LOSS}, deadline.elapsed(), arr.shape)
 
 
-def linf_dual_bound(a: np.ndarray, z: flint.fmpz_mat, scale: Fraction, *, time_limit: float | None = None
-                    ) -> tuple[Fraction, list[list[int]]]:
+def linf_dual_bound(a: np.ndarray, z: flint.fmpz_mat, scale: Fraction, *, time_limit: float | None = None,
+                    levels: int = DUAL_LEVELS) -> tuple[Fraction, list[list[int]]]:
     """A certified lower bound on ``c_inf(A)``, ``A = scale * z`` (``a``: ``A`` in floats, which only
     steers the search), and its integer dual vectors (one per facet, aligned with the rows); ``0``
     and no vectors when ``A`` has fewer rows than columns or no finite float form. The engine of
-    ``c_inf_of_rows(method="dual_bound")`` for callers that hold the integer form already."""
+    ``c_inf_of_rows(method="dual_bound")`` for callers that hold the integer form already.
+    ``levels``: refinement rounds of the weakest facet (``0``: the pseudo-inverse rows as they are;
+    each round costs ``DUAL_STEPS`` IRLS steps and tightens the bound toward ``c_inf``)."""
     r, k = a.shape
     if r < k or not np.all(np.isfinite(a)) or not np.abs(a).max(initial=0) > 0:
         return Fraction(0), []
     af = a / np.abs(a).max()
-    ys = _integer_duals(af, _linf_dual_rows(af, Deadline(time_limit), levels=DUAL_LEVELS, steps=DUAL_STEPS),
+    ys = _integer_duals(af, _linf_dual_rows(af, Deadline(time_limit), levels=levels, steps=DUAL_STEPS),
                         DUAL_LOSS)
     low = min(_lb_linf_all(z.transpose(), ys)) * scale
     return (low, ys) if low > 0 else (Fraction(0), [])

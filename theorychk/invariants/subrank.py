@@ -25,9 +25,12 @@ flat reported is re-checked exactly before it becomes a witness.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import cached_property
 from fractions import Fraction
 from typing import Any
 
@@ -91,12 +94,13 @@ class _Flat:
 
 
 def _heavy_flat(vectors: list[list[int]], target: int, max_level: int, deadline: Deadline,
-                bar: object) -> _Flat:
-    """The smallest-rank flat of rank <= ``max_level`` holding >= ``target`` of ``vectors``.
+                bar: object, *, parallel: tuple[list[int], list[list[int]], list[list[int]]] | None = None) -> _Flat:
+    """The smallest-rank flat of rank <= ``max_level`` holding >= ``target`` of ``vectors``
+    (``parallel``: their :func:`~theorychk.invariants._flats.merge_parallel`, when already known).
 
     Raises :class:`~theorychk.invariants._flats.TimeUp` (``proven``: the last rank cleared).
     """
-    zero, classes, reps = _flats.merge_parallel(vectors, deadline)
+    zero, classes, reps = parallel if parallel is not None else _flats.merge_parallel(vectors, deadline)
     if len(zero) >= target:
         return _Flat(zero[:target], 0, -1, 0, 0)
     if not reps:  # only zero vectors, too few of them: no flat of any rank holds the target
@@ -140,9 +144,10 @@ def _heavy_flat(vectors: list[list[int]], target: int, max_level: int, deadline:
     raise ExactCheckFailed(f"modular flat scan failed its exact check for every prime (cleared rank {cleared})")
 
 
-def _greedy_rows(rows_int: list[list[int]], s: int) -> list[int]:
-    """A low-rank guess: zero rows first, then whole classes of parallel rows, largest first."""
-    zero, classes, _ = _flats.merge_parallel(rows_int)
+def _greedy_rows(parallel: tuple[list[int], list[list[int]], list[list[int]]], s: int) -> list[int]:
+    """A low-rank guess: zero rows first, then whole classes of parallel rows, largest first
+    (``parallel``: :func:`~theorychk.invariants._flats.merge_parallel` of the rows)."""
+    zero, classes, _ = parallel
     order = zero + [i for c in sorted(classes, key=len, reverse=True) for i in c]
     return sorted(order[:s])
 
@@ -158,23 +163,90 @@ def _affordable(r: int, deadline: Deadline) -> bool:
     return left is None or left > _SOLVE_SECONDS_PER_CUBE * r**3
 
 
-def _validated(W: object, s: object) -> tuple[np.ndarray, int, flint.fmpz_mat, list[list[int]]]:
+class _Prepared:
+    """What :func:`sub_rank` / :func:`sub_spark` derive from ``W`` alone, whatever ``s``: its integer
+    form, rows, parallel classes (with and without the unit vectors) and exact rank. Shared by
+    every call on the same matrix content (:func:`_prepared`), so the per-signal printed hypotheses
+    of a model's batch convert each layer once; never modify what it returns."""
+
+    def __init__(self, arr: np.ndarray) -> None:
+        self.z, _ = to_fmpz_mat(arr)
+        k = arr.shape[1]
+        self.rows_int = [[int(x) for x in row] for row in self.z.tolist()] if k else [[] for _ in range(arr.shape[0])]
+
+    @cached_property
+    def parallel(self) -> tuple[list[int], list[list[int]], list[list[int]]]:
+        return _flats.merge_parallel(self.rows_int)
+
+    @cached_property
+    def rank(self) -> int:
+        return exact_rank(self.z) if self.z.nrows() and self.z.ncols() else 0
+
+    @cached_property
+    def zeros_per_col(self) -> list[list[int]]:
+        k = int(self.z.ncols())
+        return [[i for i, row in enumerate(self.rows_int) if row[j] == 0] for j in range(k)]
+
+    @cached_property
+    def with_units(self) -> tuple[list[int], list[list[int]], list[list[int]]]:
+        """:func:`~theorychk.invariants._flats.merge_parallel` of the ``k`` unit vectors then the
+        rows (row ``i`` is vector ``k + i``), derived from :attr:`parallel` in O(classes): a row is
+        parallel to ``e_j`` iff its primitive representative is ``e_j``."""
+        k = int(self.z.ncols())
+        zero, classes, reps = self.parallel
+        units: list[list[int]] = [[j] for j in range(k)]
+        out_classes, out_reps = [], []
+        for c, rep in zip(classes, reps):
+            nz = [j for j, v in enumerate(rep) if v]
+            if len(nz) == 1 and rep[nz[0]] == 1:
+                units[nz[0]] += [k + i for i in c]
+            else:
+                out_classes.append([k + i for i in c])
+                out_reps.append(rep)
+        eye = [[int(i == j) for i in range(k)] for j in range(k)]
+        return [k + i for i in zero], units + out_classes, eye + out_reps
+
+    @cached_property
+    def unit_config(self) -> tuple[flint.fmpz_mat, _flats.ExactColumns, dict[int, np.ndarray]]:
+        """The configuration matrix of :attr:`with_units` (one column per class representative),
+        its exact columns, and its reductions modulo the primes asked so far."""
+        k = int(self.z.ncols())
+        reps = self.with_units[2]
+        cfg = flint.fmpz_mat([[rep[i] for rep in reps] for i in range(k)])
+        return cfg, _flats.ExactColumns(cfg), {}
+
+
+#: Matrices kept prepared (by content hash): the layers of a model or two (the rows of a
+#: 784 x 500 layer are ~15 MB of Python ints).
+_PREPARED_SIZE = 6
+_PREPARED: OrderedDict[str, _Prepared] = OrderedDict()
+
+
+def _prepared(arr: np.ndarray) -> _Prepared:
+    a = np.ascontiguousarray(arr)
+    h = hashlib.sha256(f"{a.dtype.str}{a.shape}".encode())
+    h.update(a.tobytes() if a.dtype != object else repr(a.tolist()).encode())
+    key = h.hexdigest()
+    hit = _PREPARED.get(key)
+    if hit is None:
+        hit = _PREPARED[key] = _Prepared(a)
+        if len(_PREPARED) > _PREPARED_SIZE:
+            _PREPARED.popitem(last=False)
+    _PREPARED.move_to_end(key)
+    return hit
+
+
+def _validated(W: object, s: object) -> tuple[np.ndarray, int, _Prepared]:
     arr = as_matrix(W, "W")
     s = check_count(s, "s", low=1, high=arr.shape[0])
-    z, _ = to_fmpz_mat(arr)
-    if arr.shape[1]:
-        rows_int = [[int(x) for x in row] for row in z.tolist()]
-    else:
-        rows_int = [[] for _ in range(arr.shape[0])]
-    return arr, s, z, rows_int
+    return arr, s, _prepared(arr)
 
 
-def _rank(z: flint.fmpz_mat, rows: list[int], cols: list[int] | None = None) -> int:
-    obj = np.array(z.tolist(), dtype=object).reshape(int(z.nrows()), int(z.ncols()))
-    sub = obj[rows, :] if cols is None else obj[np.ix_(rows, cols)]
-    if sub.size == 0:
+def _rank(rows_int: list[list[int]], rows: list[int], cols: list[int] | None = None) -> int:
+    sub = [rows_int[i] for i in rows] if cols is None else [[rows_int[i][j] for j in cols] for i in rows]
+    if not sub or not sub[0]:
         return 0
-    return exact_rank(flint.fmpz_mat(sub.tolist()))  # mod p first: see theorychk.exact.rank
+    return exact_rank(flint.fmpz_mat(sub))  # mod p first: see theorychk.exact.rank
 
 
 def sub_rank(W: object, s: int, *, time_limit: float | None = None,
@@ -198,24 +270,25 @@ def sub_rank(W: object, s: int, *, time_limit: float | None = None,
     """
     start = time.perf_counter()
     deadline = Deadline(time_limit)
-    arr, s, z, rows_int = _validated(W, s)
+    arr, s, prep = _validated(W, s)
+    rows_int = prep.rows_int
     n, k = arr.shape
-    rank = exact_rank(z) if n and k else 0
-    zero, _, _ = _flats.merge_parallel(rows_int)
+    rank = prep.rank
+    zero, _, _ = prep.parallel
     lower = Bound(max(rank - (n - s), 0), "rank(W) - (n - s)", {"rank": rank, "removed_rows": n - s})
     if s > len(zero) and lower.value < 1:
         lower = Bound(1, "fewer than s zero rows", {"zero_rows": len(zero)})
-    guess = _greedy_rows(rows_int, s)
-    upper = Bound(_rank(z, guess), "exact rank of s rows (zero and parallel rows first)", {"rows": guess})
+    guess = _greedy_rows(prep.parallel, s)
+    upper = Bound(_rank(rows_int, guess), "exact rank of s rows (zero and parallel rows first)", {"rows": guess})
     upper = Bound(upper.value, upper.method, {**upper.evidence, "rank": upper.value})
     reason = ""
     if lower.value < upper.value:
         try:
             with progress_bar("sub-rank", quiet=not progress) as bar:
-                flat = _heavy_flat(rows_int, s, rank - 1, deadline, bar)
+                flat = _heavy_flat(rows_int, s, rank - 1, deadline, bar, parallel=prep.parallel)
             if flat.rows is not None:
                 rows = flat.rows[:s]
-                r = _rank(z, rows)
+                r = _rank(rows_int, rows)
                 upper = Bound(r, "flats", {"rows": rows, "rank": r})
                 lower = Bound(flat.rank, "flats", {"prime": flat.prime, "no_flat_below_rank": flat.rank,
                                                    "target_rows": s, "rows_in_flat_of_rank_at_most": flat.counts,
@@ -274,14 +347,15 @@ def sub_spark(W: object, s: int, *, time_limit: float | None = None,
     """
     start = time.perf_counter()
     deadline = Deadline(time_limit)
-    arr, s, z, rows_int = _validated(W, s)
+    arr, s, prep = _validated(W, s)
+    rows_int = prep.rows_int
     n, k = arr.shape
     params = {"s": s}
     if k == 0:
         b = Bound(1, "convention: no columns", {"n_columns": 0})
         return _finish("sub_spark", params, b, b, "", start, arr.shape)
     upper = Bound(k + 1, "convention: k + 1 when every s rows have independent columns", {"n_columns": k})
-    zeros_per_col = [[i for i in range(n) if rows_int[i][j] == 0] for j in range(k)]
+    zeros_per_col = prep.zeros_per_col
     best_col = max(range(k), key=lambda j: len(zeros_per_col[j]))
     if len(zeros_per_col[best_col]) >= s:  # e_j is orthogonal to the rows that vanish on column j
         ev = {"rows": zeros_per_col[best_col][:s], "columns": [best_col], "null_vector": [Fraction(1)]}
@@ -289,9 +363,10 @@ def sub_spark(W: object, s: int, *, time_limit: float | None = None,
         return _finish("sub_spark", params, Bound(1, "definition", {}), upper, "", start, arr.shape)
     lower = Bound(2, "no column has s zero entries", {})
     # A cheap witness: the low-rank guess of sub_rank; a rank drop gives a circuit on those rows.
-    guess = _greedy_rows(rows_int, s)
-    sub_ex = _flats.ExactColumns(flint.fmpz_mat([rows_int[i] for i in guess]))
-    if _affordable(min(s, k), deadline) and sub_ex.rank(range(k)) < k:
+    guess = _greedy_rows(prep.parallel, s)
+    sub_ex = _flats.ExactColumns(flint.fmpz_mat([rows_int[i] for i in guess])) if _affordable(min(s, k), deadline) \
+        else None  # not even converted when it would not be run
+    if sub_ex is not None and sub_ex.rank(range(k)) < k:
         cols, vec = sub_ex.circuit_in(range(k))
         upper = Bound(len(cols), "circuit on s rows (zero and parallel rows first)",
                       {"rows": guess, "columns": list(cols), "null_vector": list(vec)})
@@ -299,7 +374,8 @@ def sub_spark(W: object, s: int, *, time_limit: float | None = None,
     if lower.value < upper.value:
         try:
             with progress_bar("sub-spark", quiet=not progress) as bar:
-                found = _best_hyperplane(rows_int, k, s, k - upper.value, deadline, bar)
+                found = _best_hyperplane(rows_int, k, s, k - upper.value, deadline, bar, parallel=prep.with_units,
+                                         config=prep.unit_config)
             if found is not None:
                 rows, cols, vec, ev = found
                 upper = Bound(len(cols), "hyperplanes of rows and unit vectors",
@@ -316,24 +392,33 @@ def sub_spark(W: object, s: int, *, time_limit: float | None = None,
 
 
 def _best_hyperplane(rows_int: list[list[int]], k: int, s: int, known_units: int, deadline: Deadline,
-                     bar: object) -> tuple[list[int], list[int], list[Fraction], dict[str, Any]] | None:
+                     bar: object, *, parallel: tuple[list[int], list[list[int]], list[list[int]]] | None = None,
+                     config: tuple[flint.fmpz_mat, _flats.ExactColumns, dict[int, np.ndarray]] | None = None,
+                     ) -> tuple[list[int], list[int], list[Fraction], dict[str, Any]] | None:
     """The hyperplane with the most unit vectors among those holding ``s`` rows (more than
-    ``known_units``), as ``(S, J, x, evidence)``; ``None`` if none beats ``known_units``."""
-    units = [[int(i == j) for i in range(k)] for j in range(k)]
+    ``known_units``), as ``(S, J, x, evidence)``; ``None`` if none beats ``known_units``.
+    ``parallel``: :func:`~theorychk.invariants._flats.merge_parallel` of the units then the rows;
+    ``config``: their configuration matrix, exact columns and reductions mod p (:class:`_Prepared`)."""
     # Unit vectors first: once the scan is past them, a node's unit count is final, which makes
     # the "cannot beat the best" pruning bite early.
-    vectors = units + rows_int
-    zero, classes, reps = _flats.merge_parallel(vectors, deadline)  # zero: zero rows (offset by k)
+    if parallel is None:
+        units = [[int(i == j) for i in range(k)] for j in range(k)]
+        parallel = _flats.merge_parallel(units + rows_int, deadline)
+    zero, classes, reps = parallel  # zero: zero rows (offset by k)
     if deadline.expired():
         raise _flats.TimeUp(0)
     weights = [[sum(1 for i in c if i >= k), sum(1 for i in c if i < k)] for c in classes]
     need = s - len(zero)
-    cfg = flint.fmpz_mat([[rep[i] for rep in reps] for i in range(k)])
-    ex = _flats.ExactColumns(cfg)
+    if config is None:
+        cfg = flint.fmpz_mat([[rep[i] for rep in reps] for i in range(k)])
+        config = (cfg, _flats.ExactColumns(cfg), {})
+    cfg, ex, reduced = config
     for p in _flats.PRIMES:
         if deadline.expired():
             raise _flats.TimeUp(0)
-        g0 = _flats.reduce_mod_p(cfg, p)
+        if p not in reduced:
+            reduced[p] = _flats.reduce_mod_p(cfg, p)
+        g0 = reduced[p]
         if g0.shape[0] != k:
             continue
 
