@@ -289,7 +289,10 @@ def enumeration_cost(rank: int, n: int, max_level: int) -> float:
 @dataclass
 class _Group:
     last: int  # max(T); -1 for the root
-    g: np.ndarray  # (B, L, w): columns last+1 .. n-1 modulo span(T)
+    # (L, w, B): columns last+1 .. n-1 modulo span(T), nodes last: every elimination step is
+    # then a handful of ufunc passes with the nodes as the contiguous inner loop (with the nodes
+    # first the inner loops ran over the few columns, and two of the four passes broadcast).
+    g: np.ndarray
     masks: np.ndarray  # (B, words) uint64 bitmasks of T
     acc: np.ndarray  # (B, d) weights already counted in cl(T) (flat scans only; d kinds of weight)
 
@@ -297,7 +300,7 @@ class _Group:
 def _root(g0: np.ndarray, dims: int) -> _Group:
     words = max(1, (g0.shape[1] + 63) // 64)
     masks = np.zeros((1, words), dtype=np.uint64)
-    return _Group(-1, g0[None].copy(), masks, np.zeros((1, dims), dtype=np.int64))
+    return _Group(-1, g0[:, :, None].copy(), masks, np.zeros((1, dims), dtype=np.int64))
 
 
 #: Nodes per arithmetic chunk are chosen so one chunk holds about this many residues (cache-sized
@@ -309,55 +312,55 @@ def _contract(grp: _Group, c: int, p: int, select: np.ndarray | None, acc: np.nd
               out: np.ndarray | None, pattern_only: bool = False) -> _Group:
     """Children ``T + {last + 1 + c}`` of the selected nodes (their column ``c`` must be nonzero).
 
-    The residues go into ``out`` (preallocated ``(B', L - 1, w - c - 1)``) when given. With
+    The residues go into ``out`` (preallocated ``(L - 1, w - c - 1, B')``) when given. With
     ``pattern_only`` (children that are visited but never extended) only a one-row stand-in is
     built that is zero exactly where the child's column is zero: the first row is computed for
     all nodes and the other rows only where it vanishes (probability 1/p).
     """
     g, masks = grp.g, grp.masks
     if select is not None:
-        g, masks, acc = g[select], masks[select], acc[select]
-    bsz, rows, w = g.shape
+        g, masks, acc = g[:, :, select], masks[select], acc[select]
+    rows, w, bsz = g.shape
     wc = w - c - 1
     out_rows = min(rows - 1, 1) if pattern_only else rows - 1
     if out is None:
-        out = np.empty((bsz, out_rows, wc), dtype=np.int64)
+        out = np.empty((out_rows, wc, bsz), dtype=np.int64)
     step = max(1, _CHUNK_ENTRIES // max(1, rows * wc))
-    tmp = np.empty((min(step, bsz), rows, wc), dtype=np.int64)
-    for lo in range(0, bsz, step):
+    tmp = np.empty((rows, wc, min(step, bsz)), dtype=np.int64)
+    for lo in range(0, bsz if rows > 1 else 0, step):  # rows == 1: T + {c} spans everything
         hi = min(bsz, lo + step)
-        blk, dst, t = g[lo:hi], out[lo:hi], tmp[: hi - lo]
-        col = blk[:, :, c]
-        if rows == 1:
-            continue  # T + {c} spans everything: no residues left
-        if (col[:, 0] != 0).all():
+        blk, dst, t = g[:, :, lo:hi], out[:, :, lo:hi], tmp[:, :, : hi - lo]
+        col = blk[:, c, :]
+        if col[0].all():
             # The common case (a residue is zero with probability 1/p): pivot in row 0 for every
             # node, so only rows 1.. are computed and nothing is gathered.
             top = slice(1, 2) if pattern_only else slice(1, None)
-            np.multiply(blk[:, top, c + 1 :], col[:, 0, None, None], out=dst)
-            np.multiply(col[:, top, None], blk[:, 0, None, c + 1 :], out=t[:, top])
-            np.subtract(dst, t[:, top], out=dst)
+            np.multiply(blk[top, c + 1 :], col[0], out=dst)
+            np.multiply(col[top, None], blk[0, c + 1 :], out=t[top])
+            np.subtract(dst, t[top], out=dst)
             np.remainder(dst, p, out=dst)
             if pattern_only and rows > 2:
-                bs, js = np.nonzero(dst[:, 0, :] == 0)
+                js, bs = np.nonzero(dst[0] == 0)
                 if bs.size:
                     cols = c + 1 + js
-                    more = blk[bs, 2:, cols] * col[bs, 0, None] - col[bs, 2:] * blk[bs, 0, cols][:, None]
+                    more = blk[2:, cols, bs] * col[0, bs] - col[2:, bs] * blk[0, cols, bs]
                     more %= p
-                    dst[bs[more.any(axis=1)], 0, js[more.any(axis=1)]] = 1
+                    hit = more.any(axis=0)
+                    dst[0, js[hit], bs[hit]] = 1
         else:
-            piv_row = (col != 0).argmax(axis=1)
+            piv_row = (col != 0).argmax(axis=0)
             b = np.arange(hi - lo)
-            rest = blk[:, :, c + 1 :]
-            prow = rest[b, piv_row]
-            np.multiply(rest, col[b, piv_row][:, None, None], out=t)
-            t -= col[:, :, None] * prow[:, None, :]
+            rest = blk[:, c + 1 :]
+            prow = rest[piv_row, :, b].T  # (wc, b): each node's pivot row
+            np.multiply(rest, col[piv_row, b], out=t)
+            t -= col[:, None, :] * prow[None]
             t %= p
             keep = np.ones((hi - lo, rows), dtype=bool)
             keep[b, piv_row] = False
-            full = t[keep].reshape(hi - lo, rows - 1, wc)
+            # per node the rows other than its pivot row, in order: (b, rows - 1, wc) -> (rows - 1, wc, b)
+            full = t.transpose(2, 0, 1)[keep].reshape(hi - lo, rows - 1, wc).transpose(1, 2, 0)
             if pattern_only:
-                dst[:, 0, :] = full.any(axis=1)
+                dst[0] = full.any(axis=0)
             else:
                 dst[...] = full
     col_index = grp.last + 1 + c
@@ -367,14 +370,14 @@ def _contract(grp: _Group, c: int, p: int, select: np.ndarray | None, acc: np.nd
 
 
 def _zero_columns(g: np.ndarray) -> np.ndarray:
-    """``(B, w)`` mask of columns that are zero in every row of ``g`` (``(B, L, w)``)."""
-    if g.shape[1] == 0:
-        return np.ones((g.shape[0], g.shape[2]), dtype=bool)
-    zero = g[:, 0, :] == 0  # cheap prefilter: nonzero residues are the rule
-    if g.shape[1] > 1 and zero.any():
-        bs, cs = np.nonzero(zero)
-        zero[bs, cs] = ~g[bs, 1:, cs].any(axis=1)
-    return zero
+    """``(B, w)`` mask of columns that are zero in every row of ``g`` (``(L, w, B)``)."""
+    if g.shape[0] == 0:
+        return np.ones((g.shape[2], g.shape[1]), dtype=bool)
+    zero = g[0] == 0  # cheap prefilter: nonzero residues are the rule
+    if g.shape[0] > 1 and zero.any():
+        cs, bs = np.nonzero(zero)
+        zero[cs, bs] = ~g[1:, cs, bs].any(axis=0)
+    return zero.T
 
 
 def _bfs(
@@ -419,7 +422,7 @@ def _bfs(
             if deadline.expired():
                 raise TimeUp(level)  # levels 0..level were visited completely
             zero = _zero_columns(grp.g)
-            bsz, _, w = grp.g.shape
+            _, w, bsz = grp.g.shape
             if child_acc is not None:
                 accs[gi] = child_acc(grp, grp.acc)
             # A child on the last column has nothing after it: only flat scans need it (its count).
@@ -430,11 +433,11 @@ def _bfs(
                 count = int(live.sum())
                 if count:
                     plan[grp.last + 1 + c].append((gi, c, None if count == bsz else live, count))
-        stored = sum(cnt * (groups[gi].g.shape[1] - 1) * (n - 1 - t)
+        stored = sum(cnt * (groups[gi].g.shape[0] - 1) * (n - 1 - t)
                      for t, srcs in plan.items() for gi, _, _, cnt in srcs) if not final else 0
         if stored > MAX_LEVEL_ENTRIES:
             raise SizeLimit(level, MAX_LEVEL_ENTRIES)  # as TimeUp: levels <= level were visited
-        rows = groups[0].g.shape[1] - 1
+        rows = groups[0].g.shape[0] - 1
         words = groups[0].masks.shape[1]
         next_groups = []
         for t in sorted(plan):
@@ -442,7 +445,7 @@ def _bfs(
             total = sum(cnt for *_, cnt in srcs)
             keep = not final and t < n - 1 and rows > 0
             if keep:
-                big = _Group(t, np.empty((total, rows, n - 1 - t), dtype=np.int64),
+                big = _Group(t, np.empty((rows, n - 1 - t, total), dtype=np.int64),
                              np.empty((total, words), dtype=np.uint64),
                              np.empty((total, dims), dtype=np.int64))
             pos = 0
@@ -451,7 +454,7 @@ def _bfs(
                     raise TimeUp(level)  # levels 0..level were visited completely
                 grp = groups[gi]
                 acc = accs[gi](c) if child_acc is not None else grp.acc
-                child = _contract(grp, c, p, sel, acc, big.g[pos : pos + cnt] if keep else None,
+                child = _contract(grp, c, p, sel, acc, big.g[:, :, pos : pos + cnt] if keep else None,
                                   pattern_only=final)
                 if keep:
                     big.masks[pos : pos + cnt] = child.masks
@@ -499,7 +502,7 @@ def min_dependent(
     state = {"found": None, "spurious": False, "nodes": 0}
 
     def visit(level: int, grp: _Group) -> bool:
-        state["nodes"] += grp.g.shape[0]
+        state["nodes"] += grp.g.shape[2]
         zero = _zero_columns(grp.g)
         if not zero.any():
             return False
@@ -594,7 +597,7 @@ def flat_scan(
         return grp.acc + zero @ wts[grp.last + 1 :]
 
     def visit(level: int, grp: _Group) -> bool:
-        state["nodes"] += grp.g.shape[0]
+        state["nodes"] += grp.g.shape[2]
         if mode != "first" and level != max_level:
             return False
         cnt = counts(grp)
