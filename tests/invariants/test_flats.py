@@ -57,3 +57,15 @@ def test_batched_extension_reads_as_one_parent_group_at_a_time(a, monkeypatch):
     monkeypatch.setattr(_flats, "_BATCH_ENTRIES", 1)  # every source alone
     one_by_one = _scans(a)
     assert batched == one_by_one
+
+
+def test_residues_by_floor_division_are_the_residues():
+    # every value the elimination step reduces: piv * x - y * z with residues in [0, p)
+    p = _flats.PRIMES[0]
+    rng = np.random.default_rng(0)
+    a, b, c, d = (rng.integers(0, p, size=10_000) for _ in range(4))
+    edge = np.array([0, 1, p - 1, p], dtype=np.int64)
+    x = np.concatenate([a * b - c * d, (p - 1) * (p - 1) - edge, edge - (p - 1) * (p - 1), edge, -edge])
+    got = x.copy()
+    _flats._mod(got, p, np.empty_like(got))
+    assert got.tolist() == [int(v) % p for v in x.tolist()]

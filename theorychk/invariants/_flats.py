@@ -35,6 +35,7 @@ at the end of its level and the caller restarts with the next prime of :data:`PR
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -332,6 +333,18 @@ _CHUNK_ENTRIES = 1 << 16
 _BATCH_ENTRIES = 1 << 16
 
 
+def _mod(x: np.ndarray, p: int, scratch: np.ndarray) -> None:
+    """``x %= p`` in place, as ``x - (x // p) * p`` (``scratch``: an array of ``x``'s shape).
+
+    The same residues in [0, p) (floor division), three times faster: numpy divides int64 by a
+    scalar with libdivide (~1 ns an entry here) but takes ``%`` with a hardware division (~7 ns);
+    the residues were a third of the search's time.
+    """
+    np.floor_divide(x, p, out=scratch)
+    scratch *= p
+    x -= scratch
+
+
 def _contract(g: np.ndarray, p: int, out: np.ndarray | None, pattern_only: bool = False) -> np.ndarray:
     """The states of ``T + {c}`` for nodes ``T`` whose column ``c`` is the first of ``g``.
 
@@ -359,7 +372,7 @@ def _contract(g: np.ndarray, p: int, out: np.ndarray | None, pattern_only: bool 
             np.multiply(blk[top, 1:], col[0], out=dst)
             np.multiply(col[top, None], blk[0, 1:], out=t[top])
             np.subtract(dst, t[top], out=dst)
-            np.remainder(dst, p, out=dst)
+            _mod(dst, p, t[top])
             if pattern_only and rows > 2:
                 js, bs = np.nonzero(dst[0] == 0)
                 if bs.size:
@@ -498,7 +511,7 @@ def _bfs(
                 child = _Group(t, _contract(src, p, out, pattern_only=final),
                                np.concatenate(masks) if len(masks) > 1 else masks[0].copy(),
                                np.concatenate(acc) if len(acc) > 1 else acc[0],
-                               np.cumsum([cnt for *_, cnt in batch]).tolist())
+                               list(itertools.accumulate(cnt for *_, cnt in batch)))
                 child.masks[:, t // 64] |= np.uint64(1 << (t % 64))
                 if keep:
                     big.masks[pos : pos + size] = child.masks
