@@ -434,10 +434,10 @@ def _bfs(
 
     Each level is planned before it is built: the children on column ``t`` come from every group
     with ``last < t``, so their count is known and they are written straight into one array per
-    ``t`` (no concatenation, no second copy of the level in memory). They are computed together
-    (the parents' columns ``t..`` gathered into one array, in batches of at most
-    :data:`_BATCH_ENTRIES` residues), so a level costs a few numpy calls per column, not per
-    parent group and column.
+    ``t`` (no second copy of the level in memory). They are computed together: the parents'
+    columns ``t..`` are gathered into one transient array of at most :data:`_BATCH_ENTRIES`
+    residues at a time, so a level costs a few numpy calls per column, not per parent group and
+    column.
     """
     root = _root(g0, dims)
     if visit(0, root):
