@@ -133,3 +133,15 @@ def test_a_kink_at_z_star_is_refuted_with_an_exact_witness() -> None:
                    Layer(np.array([[0.25]]), np.array([0.0]), "relu")])
     claim = decide(net, [Fraction(0), Fraction(0)])
     assert claim["status"] == "REFUTED"
+
+
+def test_an_ill_scaled_direction_of_preimages_is_refuted_exactly() -> None:
+    """``h = z_0 + 2^-70 z_1``: every ``z`` on that line is a preimage. The exact nullspace of the
+    observed row is the primitive integer vector ``(1, -2^70)``; projecting a float point onto it
+    with a coefficient of ``2^-71`` rounded it to ``z*`` itself, and the signal stayed undecided
+    ("a direction of preimages at z* could not be made exact") -- the failure mode of
+    zoo:vae784-relu's signal 49 of seed 1, whose nullspace vectors run to 1e125. The oracle agrees."""
+    net = Network([Layer(np.array([[1.0, 2.0 ** -70]], np.float32), None, "relu"),
+                   Layer(np.array([[1.0]], np.float32), None, "relu")])
+    claim = decide(net, [F(1), F(0)])
+    assert claim["status"] == "REFUTED"

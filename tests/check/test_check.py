@@ -461,3 +461,63 @@ def test_left_inverse_evidence_is_short_integers(certs):
     full = (1 - n_e) / np.abs(lf).sum(axis=0).max()
     c = F(claim_of(certs["wide"], "lei_l1")["evidence"]["layers"][0]["c_lower"])
     assert full * (1 - L_LOSS) * (1 - 1e-9) <= float(c) <= full * (1 + 1e-9)
+
+
+def _respell(value: str) -> str | int:
+    """The same rational, not in lowest terms (or as a JSON integer)."""
+    q = F(value)
+    return int(q) if q.denominator == 1 else f"{3 * q.numerator}/{3 * q.denominator}"
+
+
+def test_output_is_compared_by_value_not_spelling(certs):
+    # the canonical-spelling fast path of signal.output must neither reject an equal value spelled
+    # otherwise nor accept a wrong value spelled canonically
+    net, _ = NETS["inj"]
+    for key in ("output", "output_pre_activation"):
+        if key not in certs["inj"]["signal"]:
+            continue
+        cert = copy.deepcopy(certs["inj"])
+        cert["signal"][key] = [_respell(v) for v in cert["signal"][key]]
+        assert check_certificate(cert, net).verified
+        wrong = copy.deepcopy(certs["inj"])
+        v = F(wrong["signal"][key][-1]) + F(1, 2**80)
+        wrong["signal"][key][-1] = str(v)
+        report = check_certificate(wrong, net)
+        assert not report.verified and "does not equal" in report.claims[0].reason
+
+
+def test_a_batch_reads_a_model_once_but_sees_every_change(tmp_path, certs):
+    # check_file keeps the networks it read by (source, file sha256, options): a certificate of a
+    # file rewritten in place (another network, the same path) must not reuse the cached one
+    from theorychk.check import model as check_model
+    from theorychk.io import ModelSource
+
+    net, _ = NETS["inj"]
+    model = save_network(net, tmp_path / "m.npz")
+    cert = copy.deepcopy(certs["inj"])
+    cert["model"].update(ModelSource.of(model).to_dict())
+    path = write_certificate(cert, tmp_path / "c.json")
+    assert check_file(path).verified and check_file(path).verified
+    loaded = [n for n in check_model.KNOWN.by_key.values() if n.widths == net.widths]
+    assert len(loaded) == 1  # read once for both checks
+    w = net.layers[0].weight.copy()
+    w[0, 0] = np.nextafter(w[0, 0], np.inf)  # one ulp of one weight
+    save_network(Network([Layer(w, net.layers[0].bias, net.layers[0].activation.spec), *net.layers[1:]]), model)
+    report = check_file(path)
+    assert not report.verified and "has changed since the certificate was made" in report.claims[0].reason
+
+
+def test_rows_seen_in_one_claim_are_still_parsed_strictly_in_the_next(certs):
+    # several claims list the same observed rows and the checker remembers the ones it parsed; the
+    # same numbers spelled as JSON floats or booleans in a later claim must still be rejected
+    net, _ = NETS["inj"]
+    for bad in (float, lambda v: False if v == 0 else v):
+        cert = copy.deepcopy(certs["inj"])
+        rows = claim_of(cert, "polytope")["evidence"]["layers"][0]["rows"]
+        later = claim_of(cert, "lei_thm2")["evidence"]["layers"][0]
+        assert later["rows"] == rows and 0 in rows
+        later["rows"] = [bad(v) for v in rows]
+        report = check_certificate(cert, net)
+        finding = next(c for c in report.claims if c.kind == "lei_thm2")
+        assert finding.outcome == "REJECTED" and "expected a list of integer indices" in finding.reason
+        assert next(c for c in report.claims if c.kind == "polytope").outcome == "VERIFIED"

@@ -13,7 +13,7 @@ import flint
 import numpy as np
 import pytest
 
-from theorychk.check import exactnet, intmat
+from theorychk.check import exactnet, intmat, rationals
 from theorychk.check.core import check_certificate, trace
 from theorychk.check.rationals import is_positive_definite, parse_vector
 from theorychk.check.stability import int_rows
@@ -201,3 +201,153 @@ def test_checker_rank_falls_back_when_the_layer_is_singular_mod_its_prime():
     assert tr.full_rank(0, [0, 1]) and tr.full_rank(0, [1, 0])  # the cached whole-layer path and the submatrix path
     singular = Network([Layer(np.array([[2.0**62, 3.0], [2.0**63, 6.0]]), None, "identity")])
     assert not trace(singular, [Fraction(1), Fraction(0)]).full_rank(0, [0, 1])
+
+
+# --- exact products by float64 BLAS on limbs, the Gram rank test, positive definiteness fast paths ---
+
+
+def _flint_product(a: np.ndarray, b: np.ndarray) -> list[list[int]]:
+    n, m = a.shape
+    k = b.shape[1]
+    fa = flint.fmpz_mat(n, m, [int(v) for v in a.ravel().tolist()])
+    fb = flint.fmpz_mat(m, k, [int(v) for v in b.ravel().tolist()])
+    return [[int(v) for v in row] for row in (fa * fb).tolist()]
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_int_matmul_is_exact(seed):
+    # widths up to 62 bits, extreme entries, long inner dimensions: every partial sum of a float64
+    # limb product must stay exact, whatever the BLAS summation order
+    rng = np.random.default_rng(seed)
+    n, k = (int(v) for v in rng.integers(1, 12, 2))
+    m = int(rng.choice([1, 7, 300, 5000]))
+    ba, bb = (int(v) for v in rng.integers(1, 63, 2))
+    a = rng.integers(-(2**ba), 2**ba, (n, m), dtype=np.int64)
+    b = rng.integers(-(2**bb), 2**bb, (m, k), dtype=np.int64)
+    if seed % 3 == 0:  # all entries at the extreme: the largest sums
+        a[:] = 2**62 - 1 if seed % 2 else -(2**62)
+        b[:] = -(2**bb) + 1
+    assert intmat.int_matmul(a, b).tolist() == _flint_product(a, b)
+    wide = a.astype(object) * (2**40 + 3)  # an object left factor (int64 halves)
+    assert intmat.int_matmul(wide, b).tolist() == _flint_product(wide, b)
+
+
+def test_int_matmul_edge_cases():
+    i64 = np.iinfo(np.int64)
+    a = np.array([[i64.min, 1]], dtype=np.int64)  # |min| does not fit: the flint path
+    b = np.array([[1], [i64.max]], dtype=np.int64)
+    assert intmat.int_matmul(a, b).tolist() == [[i64.min + i64.max]]
+    assert intmat.int_matmul(np.zeros((2, 0), dtype=np.int64), np.zeros((0, 3), dtype=np.int64)).tolist() == [[0] * 3] * 2
+    assert intmat.int_matmul(np.zeros((2, 2), dtype=np.int64), np.ones((2, 1), dtype=np.int64)).tolist() == [[0], [0]]
+
+
+def test_gram_full_rank_mod_proves_only_full_rank():
+    a = np.array([[1, 2], [3, 4], [5, 6]], dtype=np.int64)
+    assert intmat.gram_full_rank_mod(a)
+    assert not intmat.gram_full_rank_mod(np.array([[1, 2], [2, 4], [3, 6]], dtype=np.int64))
+    assert not intmat.gram_full_rank_mod(a[:1])  # fewer rows than columns
+    # det(A)^2 = 7^2 vanishes mod 7: no proof there (the caller then decides exactly)
+    assert not intmat.gram_full_rank_mod(np.array([[8, 1], [1, 1]], dtype=np.int64), 7)
+    # tall, wide entries, negative entries, object arrays: the residues' product stays exact
+    rng = np.random.default_rng(5)
+    tall = rng.integers(-(2**61), 2**61, (40000, 4), dtype=np.int64)  # sums need row blocks
+    assert intmat.gram_full_rank_mod(tall) and intmat.gram_full_rank_mod(tall.astype(object) * 2**70 + 1)
+    tall[:, 3] = tall[:, 0] - tall[:, 1]  # no int64 overflow: |entries| < 2**62
+    assert not intmat.gram_full_rank_mod(tall)
+    assert not intmat.gram_full_rank_mod(tall.astype(object) * 2**70)
+
+
+def _pd_exact(m: np.ndarray) -> bool:
+    k = m.shape[0]
+    return rationals._charpoly_positive_definite(flint.fmpz_mat(k, k, [int(v) for v in m.ravel().tolist()]))
+
+
+def _big_symmetric(rng: np.random.Generator, k: int, rank: int, bits: int) -> np.ndarray:
+    b = np.array([[int(v) for v in rng.integers(-(2**62), 2**62, k)] for _ in range(rank)], dtype=object)
+    return (b * (1 << (bits // 2 - 62)) + b % 977).T.dot(b * (1 << (bits // 2 - 62)) + b % 977) if bits > 124 \
+        else (b >> (62 - bits // 2)).T.dot(b >> (62 - bits // 2))
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_positive_definite_fast_paths_agree_with_the_charpoly(seed):
+    # Gram matrices of about 2**(bits) shifted around their smallest eigenvalue (barely PD, singular,
+    # barely not PD), and rank-deficient ones whose rounding to 40 bits could look definite: the
+    # rounded and congruence pre-tests may only ever answer True where the exact test does.
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(2, 9))
+    bits = int(rng.choice([60, 90, 140]))
+    g = _big_symmetric(rng, k, k if seed % 3 else k - 1, bits)
+    lam = float(np.linalg.eigvalsh(np.array(g, dtype=np.float64))[0])
+    for shift in (0, int(lam * (1 - 1e-9)), int(lam), int(lam * (1 + 1e-9)), -int(abs(lam) * 1e-6) - 1):
+        m = g.copy()
+        m[np.diag_indices(k)] -= shift
+        assert is_positive_definite(m) == _pd_exact(m), (seed, shift)
+
+
+def test_rank_deficient_huge_matrices_are_never_definite():
+    # singular PSD matrices with 100-bit entries: rounding them to 40 bits often leaves a definite
+    # matrix, so only the correction ``- k I`` keeps the rounded test sound (mutation-checked)
+    rng = np.random.default_rng(7)
+    fooled = 0
+    for _ in range(200):
+        k = int(rng.integers(2, 6))
+        g = _big_symmetric(rng, k, 1, 100)
+        assert not is_positive_definite(g)
+        short, _ = rationals._rounded(g)
+        fooled += _pd_exact((short + k * np.eye(k, dtype=np.int64)).astype(object))
+    assert fooled > 0  # the uncorrected rounding would have said "definite" on some of them
+
+
+def test_congruence_test_needs_diagonal_dominance():
+    # integer PSD matrices that floats think definite (Cholesky succeeds) but are singular: only the
+    # exact Gershgorin check of X^T a X may refuse them (mutation-checked)
+    rng = np.random.default_rng(11)
+    passed_cholesky = 0
+    for _ in range(300):
+        k = int(rng.integers(2, 6))
+        b = rng.integers(-(2**19), 2**19, (k - 1, k)).astype(np.int64)
+        a = b.T @ b  # rank k - 1, entries < 2**40
+        assert not rationals._congruent_dominant(a)
+        try:
+            np.linalg.cholesky(a.astype(np.float64))
+            passed_cholesky += 1
+        except np.linalg.LinAlgError:
+            pass
+    assert passed_cholesky > 0
+    assert rationals._congruent_dominant(np.array([[2, -1, 0], [-1, 2, -1], [0, -1, 2]], dtype=np.int64))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_unit_sign_tests_on_integers_equal_fraction_comparisons(seed):
+    rng = np.random.default_rng(seed)
+    net = Network([Layer(rng.standard_normal((9, 3)), rng.standard_normal(9), "relu"),
+                   Layer(rng.standard_normal((7, 9)), rng.standard_normal(7), "leaky_relu:0.1")])
+    tr = trace(net, [Fraction(int(v), 7) for v in rng.integers(-9, 9, 3)])
+    for j in range(2):
+        out = tr.outputs[j]
+        for t in [Fraction(0), Fraction(-1, 3), Fraction(1, 1000), *out[:3]]:  # thresholds equal to entries too
+            assert tr.above(j, t) == [r for r, v in enumerate(out) if v > t]
+        assert tr.support(j) == [r for r, v in enumerate(tr.pre[j]) if v > 0]
+
+
+def test_dominance_on_approximations_keeps_its_margin():
+    # T (k = 5, entries below 2**61: shifted right by h = 61 - 50 + bits(5) = 14): diagonal
+    # 2**60 + 3 * 2**14, off-diagonal 2**58 + 2**14 - 1 four times per row, 2**60 + 65532 in all: not
+    # dominant, but the floor shifts make it look dominant by 3 (the margin k c = 5 refuses it;
+    # mutation-checked)
+    k = 5
+    t = np.full((k, k), 2**58 + 2**14 - 1, dtype=np.int64)
+    t[np.diag_indices(k)] = 2**60 + 3 * 2**14
+    assert not rationals._dominant([(0, t)], k)
+    t[np.diag_indices(k)] = 2**60 + 3 * 2**20  # dominant by about 2**21.6: well above the margin
+    assert rationals._dominant([(0, t)], k)
+    # the same value cut into two terms at different shifts
+    assert rationals._dominant([(0, t - (t >> 20 << 20)), (20, t >> 20)], k)
+    # a wide matrix in 16 terms: row sums of the approximation must not overflow int64
+    wide = np.full((2000, 2000), 2**40, dtype=np.int64)
+    wide[np.diag_indices(2000)] = 2**40 * 1998
+    assert not rationals._dominant([(20, wide)] * 16, 2000)
+    wide[np.diag_indices(2000)] = 2**40 * 2000
+    assert rationals._dominant([(20, wide)] * 16, 2000)
+    flat = np.full((2000, 2000), 2**40, dtype=np.int64)  # singular: its row sums would wrap in int64
+    assert not rationals._dominant([(20, flat)] * 16, 2000)

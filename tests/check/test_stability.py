@@ -17,6 +17,7 @@ from theorychk.certify.certificate import build_certificate
 from theorychk.check.core import check_certificate, trace
 from theorychk.check.stability import facet_dual_bound, lei_rows, left_inverse_bound
 from theorychk.invariants.cnorm import c_inf_of_rows
+from theorychk.errors import CertificateError
 from theorychk.network import Layer, Network
 from tests.check.test_check import NETS, claim_of, only
 
@@ -349,3 +350,103 @@ def test_whole_layer_left_inverse_is_derived_once_per_layer(monkeypatch):
         assert check_stability.derived_left_inverse(tr, 0, [0, 1, 2], 16) is first and first["inf"] > 0
     check_stability.derived_left_inverse(trace(net, [F(1), F(1)]), 0, [0, 2], 16)  # a row subset: per trace
     assert calls == [16, 16]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_left_inverse_bounds_on_int64_equal_the_flint_ones(seed):
+    # the derived left inverse's fast path (float64 limb products, int64 norms) states exactly the
+    # numbers of the reference formula on flint matrices
+    from theorychk.check.intmat import int_product
+    from theorychk.check.stability import _left_inverse_bounds_int64, _small_residual, left_inverse_bounds
+
+    rng = np.random.default_rng(seed)
+    m, k = int(rng.integers(3, 400)), int(rng.integers(1, 12))
+    a = rng.integers(-(2**45), 2**45, (m, k), dtype=np.int64)
+    lf = np.linalg.pinv(a.astype(np.float64))
+    e = int(np.frexp(np.abs(lf).max())[1])
+    zl = np.rint(np.ldexp(lf, 20 - e)).astype(np.int64)
+    if seed % 4 == 3:
+        zl[0] *= -1  # a poor left inverse (row 0 of L A is -e_0): the bound is 0
+    sa = Fraction(1, 2**44)
+    sl = Fraction(2) ** (e - 20) / sa
+    want = left_inverse_bounds(flint.fmpz_mat(m, k, [int(v) for v in a.ravel()]), sa,
+                               flint.fmpz_mat(k, m, [int(v) for v in zl.ravel()]), sl)
+    assert _left_inverse_bounds_int64(a, sa, zl, sl) == want
+    assert (want["inf"] > 0) == (seed % 4 != 3)
+    if seed % 4 != 3:  # (the poor left inverse has a residual near 2 den: beyond int64)
+        assert _small_residual(int_product(zl, a), 1, (sl * sa).denominator) is not None  # the int64 path ran
+    # a scale of L off by 2**-40: den (I - L A) has entries far beyond 2**64, where int64 wraps; the
+    # float magnitude test must send it to Python integers (mutation-checked)
+    off = sl / 2**40
+    huge = left_inverse_bounds(flint.fmpz_mat(m, k, [int(v) for v in a.ravel()]), sa,
+                               flint.fmpz_mat(k, m, [int(v) for v in zl.ravel()]), off)
+    assert _small_residual(int_product(zl, a), 1, (off * sa).denominator) is None
+    assert _left_inverse_bounds_int64(a, sa, zl, off) == huge
+    near = zl.copy()
+    near[0, 0] += 2**19  # a residual of about 2**64 in row 0: wrapped modulo 2**64, unless refused
+    ref = left_inverse_bounds(flint.fmpz_mat(m, k, [int(v) for v in a.ravel()]), sa,
+                              flint.fmpz_mat(k, m, [int(v) for v in near.ravel()]), sl)
+    assert _left_inverse_bounds_int64(a, sa, near, sl) == ref
+
+
+def _kernel_rays_oracle(w: list[list[Fraction]], k: int) -> Fraction:
+    """min over the rays of ker W_T, |T| = k - 1, of ||W x||_1 / ||x||_1, on Fractions."""
+    from itertools import combinations
+
+    from theorychk import exact
+
+    best = None
+    for t in combinations(range(len(w)), k - 1):
+        ker = exact.nullspace([w[i] for i in t] or [[Fraction(0)] * k])
+        if len(ker) == 1:
+            x = ker[0]
+            val = sum(abs(sum(p * q for p, q in zip(r, x))) for r in w) / sum(map(abs, x))
+            best = val if best is None else min(best, val)
+    return best or Fraction(0)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_kernel_rays_on_integers_equal_the_fraction_enumeration(seed):
+    from theorychk.check.stability import c_bound
+
+    rng = np.random.default_rng(seed)
+    k, n = int(rng.integers(1, 4)), int(rng.integers(4, 8))
+    w = rng.integers(-3, 4, (n, k)).astype(np.float64) * 0.375
+    if seed % 3 == 0:
+        w[1] = 2 * w[0]  # parallel rows: some T are rank deficient
+    net = Network([Layer(w, None, "identity")])
+    tr = trace(net, [Fraction(1, 3)] * k)
+    rows = list(range(n))
+    if np.linalg.matrix_rank(w) < k:
+        with pytest.raises(CertificateError, match="rank deficient"):
+            c_bound(tr, 0, rows, "1", {"method": "kernel_rays"}, "l1")
+        return
+    got = c_bound(tr, 0, rows, "1", {"method": "kernel_rays"}, "l1")
+    assert got == _kernel_rays_oracle([[Fraction(float(v)) for v in r] for r in w], k) and got > 0
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_eigenvalue_tests_on_product_parts_agree_with_the_exact_test(seed):
+    # the Gram matrix's int64 parts, shifted and floored to 40 bits with a margin of 2 k c, may only
+    # say "positive definite" where the exact characteristic-polynomial test does (mutation-checked):
+    # thresholds within 1e-13 relative of the extreme eigenvalues on both sides
+    from theorychk.check.stability import _gram, _gram_array, _shift_pd, _shift_pd_parts
+
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(40, 300)), int(rng.integers(2, 12))
+    w = rng.standard_normal((n, k)).astype(np.float32)
+    tr = trace(Network([Layer(w, None, "identity")]), [Fraction(1)] * k)
+    rows = list(range(n))
+    parts, s = _gram_array(tr, 0, rows, None)
+    g, _ = _gram(tr, 0, rows, None)
+    ev = np.linalg.eigvalsh(w.astype(np.float64).T @ w.astype(np.float64))
+    fast = 0
+    for lam, sign in ((ev[0], 1), (ev[-1], -1)):
+        for rel in (-1e-9, -1e-12, -3e-13, -1e-13, 1e-13, 3e-13, 1e-12, 1e-9):
+            t = Fraction(float(lam * (1 + sign * rel)))
+            want = _shift_pd(g, s, t, sign)
+            assert _shift_pd(parts, s, t, sign) == want
+            if _shift_pd_parts(parts, t / s, sign):
+                assert want
+                fast += 1
+    assert fast >= 2  # the fast path decides the comfortable cases

@@ -174,3 +174,18 @@ def test_the_command_ends_without_a_collection_over_its_imports(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert json.loads(proc.stdout)["results"][0]["invariant"] == "spark"
     assert int((tmp_path / "frozen.txt").read_text()) > 10_000
+
+
+def test_path_arguments_import_no_pydantic(tmp_path):
+    # `certify --out DIR` (a Path option) and `check CERT...` (a list[Path] argument): typer 0.29's
+    # adapter would import pydantic (~0.1 s of a single-certificate check) only to wrap the text
+    from theorychk.io import save_network
+    from theorychk.network import Layer, Network
+
+    save_network(Network([Layer(np.array([[1.0], [2.0]]), None, "relu")]), tmp_path / "net.npz")
+    names = _modules_after(["certify", "net.npz", "--samples", "1", "--claims", "polytope", "--out", "certs",
+                            "--json"], tmp_path)
+    assert not {n.split(".")[0] for n in names} & {"pydantic", "pydantic_core"}
+    names = _modules_after(["check", "certs/signal-000.json", "certs", "--json"], tmp_path)
+    assert "theorychk.check.core" in names
+    assert not {n.split(".")[0] for n in names} & {"pydantic", "pydantic_core"}

@@ -209,9 +209,12 @@ def test_a_time_limit_per_signal_never_solves_what_alone_would_not(method, opts)
 def test_auto_workers_start_only_when_the_measured_startup_pays(planted, monkeypatch, startup, workers, words):
     # The decision rule, with the measured start-up replaced: huge -> finish here; free -> workers.
     # Either way the results are the ones of workers=1 (up to gd's batched rounding).
+    from theorychk.solvers.gradient import GradientDescent
+
     net, _, y = planted
     monkeypatch.setattr("theorychk.runtime.free_cores", lambda: (2, "2 of 2 core(s) free at load average 0.00"))
     monkeypatch.setattr(batch_module, "_startup_seconds", lambda prepared, pinned: startup)
+    monkeypatch.setattr(GradientDescent, "batch_rows", 2)  # 5 chunks: after the first, work for 2 workers
     stream = invert_stream(net, y, method="gd", seed=3, iterations=200, workers="auto")
     assert stream.workers_reason.startswith("auto: deciding")
     got = dict(stream)
@@ -222,6 +225,42 @@ def test_auto_workers_start_only_when_the_measured_startup_pays(planted, monkeyp
     for i, r in ref.items():
         # float32's rounding for a signal the iteration limit cut (precision="mixed"; see above)
         np.testing.assert_allclose(got[i].latent, r.latent, rtol=1e-9 if r.method_status == "SOLVED" else 1e-6, atol=0)
+
+
+def test_auto_counts_only_the_workers_that_get_a_chunk(planted, monkeypatch):
+    # 4 free cores, 4 chunks of gd signals: after the first (here) 3 are left, so a pool of 3
+    from theorychk.solvers.gradient import GradientDescent
+
+    net, _, y = planted
+    monkeypatch.setattr("theorychk.runtime.free_cores", lambda: (4, "4 of 4 core(s) free at load average 0.00"))
+    monkeypatch.setattr(batch_module, "_startup_seconds", lambda prepared, pinned: 0.0)
+    monkeypatch.setattr(GradientDescent, "batch_rows", 3)
+    assert len(batch_module._chunks(len(y), 4, 3)) == 4
+    stream = invert_stream(net, y, method="gd", seed=3, iterations=50, workers="auto")
+    assert sorted(dict(stream)) == list(range(len(y)))
+    assert stream.workers == 3 and stream.workers_reason.startswith("auto: 3 workers -- first 3 signal(s)")
+
+
+def test_auto_runs_a_batch_of_two_chunks_here_in_one_call(planted, monkeypatch):
+    # Two chunks (10 gd signals, 2 free cores): the first would run here, timed, and leave one
+    # chunk for one worker, which cannot pay -- so no probe, and one call for the whole batch.
+    net, _, y = planted
+    monkeypatch.setattr("theorychk.runtime.free_cores", lambda: (2, "2 of 2 core(s) free at load average 0.00"))
+    monkeypatch.setattr(batch_module, "_startup_seconds", lambda prepared, pinned: pytest.fail("probed"))
+    calls = []
+    real = batch_module._run_chunk
+    monkeypatch.setattr(batch_module, "_run_chunk", lambda p, idx, rows, seeds: (calls.append(len(idx)),
+                                                                                  real(p, idx, rows, seeds))[1])
+    assert len(batch_module._chunks(len(y), 2, 256)) == 2
+    stream = invert_stream(net, y, method="gd", seed=3, iterations=200, workers="auto")
+    got = dict(stream)
+    assert calls == [len(y)]
+    assert stream.workers == 1
+    assert stream.workers_reason == ("auto: 1 process -- 10 signals make 2 chunks for 2 workers; with the first "
+                                     "timed here one would be left for them: they cannot pay")
+    ref = dict(invert_stream(net, y, method="gd", seed=3, iterations=200, workers=1))
+    for i, r in ref.items():
+        np.testing.assert_array_equal(got[i].latent, r.latent)  # the same call: the same numbers
 
 
 def test_explicit_workers_are_obeyed_and_say_so(planted, monkeypatch):

@@ -372,6 +372,49 @@ def test_piece_table_breaks_ties_as_the_derivative(spec):
     slope, offset, margin = table.on_piece(piece, pre)
     np.testing.assert_allclose(slope[off] * pre[off] + offset[off], act(pre[off]), rtol=1e-15, atol=1e-15)
     assert np.all(margin[: bps.size] == 0)
+    # the slopes the backward passes use (a cast for ReLU's (0, 1), a look-up otherwise), and
+    # the pieces of a float32 pass (its comparisons in float32)
+    np.testing.assert_array_equal(table.slope(piece), act.derivative(pre))
+    assert table.slope(piece, np.float32).dtype == np.float32
+    np.testing.assert_array_equal(table.slope(piece, np.float32), act.derivative(pre).astype(np.float32))
+    pre32 = pre.astype(np.float32)
+    np.testing.assert_array_equal(table.slopes[table.piece(pre32)], act.derivative(pre32))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_products_of_few_rows_are_each_rows_own(dtype):
+    # _times runs 2.._ROWWISE rows as one matrix-vector product each (cheaper than BLAS's packed
+    # matrix product there): every row's product is then exactly the one it gets alone
+    from theorychk.solvers.gradient import _ROWWISE, _times
+
+    rng = np.random.default_rng(3)
+    w = rng.standard_normal((97, 61)).astype(dtype)
+    for rows in range(1, _ROWWISE + 3):
+        x = rng.standard_normal((rows, 97)).astype(dtype)
+        got = _times(x, w)
+        assert got.shape == (rows, 61) and got.dtype == dtype
+        alone = np.array([v @ w for v in x])
+        if rows <= _ROWWISE:
+            np.testing.assert_array_equal(got, alone)
+        else:
+            np.testing.assert_allclose(got, alone, atol=1e-3 if dtype == np.float32 else 1e-11)  # BLAS's rounding
+    np.testing.assert_array_equal(_times(x, w.T.T), x @ w)  # strided views too
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_plu_in_two_buffers_is_the_activation(dtype):
+    # the iteration's forward passes evaluate PLU in place: the same numbers as PLU.__call__
+    from theorychk.network import parse_activation
+    from theorychk.solvers.gradient import _activate
+
+    act = parse_activation("plu:0.1:1.0")
+    p = np.concatenate([np.linspace(-4, 4, 801), [-1.0, 1.0, np.nextafter(1.0, 2.0), np.inf, -np.inf, np.nan]])
+    p = p.astype(dtype).reshape(-1, 3)
+    keep = p.copy()
+    got = _activate(act, p)
+    np.testing.assert_array_equal(got, act(p))
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(p, keep)  # the pre-activations are left as they were
 
 
 @pytest.mark.parametrize("shape", [(30, 10), (10, 30), (1, 7), (7, 1), (0, 4)])

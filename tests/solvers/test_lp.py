@@ -357,6 +357,7 @@ def test_bad_options_are_rejected(options: dict, message: str) -> None:
 
 
 @example(seed=0)
+@example(seed=2491)  # a 5 x 5 support of cond 8.5e4: normal equations alone were off by 1.3e-7
 @settings(max_examples=5)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_linf_fast_path_and_highs_path_agree(seed: int) -> None:

@@ -53,6 +53,7 @@ class CertifySetup:
     signal_tol: float | None = None
     printed_seconds: float | None = None
     extra_claims: tuple[dict[str, Any], ...] = ()
+    complete_box: Fraction | None = None  # the ``complete`` claim's latent box (None: R^k)
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,8 @@ def _certify_task(params: dict[str, Any], seed: int) -> list[dict[str, Any]]:
 
             printed = {} if setup.printed_seconds is None else {"printed_seconds": setup.printed_seconds}
             cert = build_certificate(setup.net, list(latent), source=setup.source, origin=origin, kinds=setup.kinds,
-                                     noise=setup.noise, latent_box=setup.latent_box, deadline=deadline,
+                                     noise=setup.noise, latent_box=setup.latent_box, complete_box=setup.complete_box,
+                                     deadline=deadline,
                                      as_printed=setup.printed_seconds != 0, extra_claims=setup.extra_claims,
                                      **printed)
         return [{"index": job.index, "origin": origin, "certificate": cert,
@@ -161,6 +163,10 @@ def resumable(path: Path, job: SignalJob, setup: CertifySetup) -> dict[str, Any]
     for key, value in wanted.items():
         if params.get(key) != value:
             raise other(f"{key} = {params.get(key)}, not {value}")
+    boxes = {json.dumps((c.get("evidence") or {}).get("latent_box")) for c in cert["claims"]
+             if isinstance(c, dict) and c.get("kind") == "complete"}
+    if boxes - {json.dumps(jsonable(setup.complete_box))}:  # the complete claim's box is its own, not a header's
+        raise other(f"complete_box = {', '.join(sorted(boxes))}, not {jsonable(setup.complete_box)}")
     origin = cert["signal"].get("origin") or {}
     if origin.get("index") != job.index:
         raise other(f"signal {origin.get('index')}, not {job.index}")

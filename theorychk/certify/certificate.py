@@ -79,6 +79,7 @@ def build_certificate(
     noise: Fraction = DEFAULT_NOISE,
     latent_box: Fraction = Fraction(10),
     delta: Fraction = Fraction(1, 1000),
+    complete_box: Fraction | None = None,
     time_limit: float | None = DEFAULT_TIME_LIMIT,
     deadline: Deadline | None = None,
     as_printed: bool = True,
@@ -99,6 +100,10 @@ def build_certificate(
     before it passes keep their result; the others end UNKNOWN ``Reason.TIME_LIMIT``. ``extra_claims``
     (e.g. global injectivity) are appended as they are.
 
+    ``latent_box`` is the MILP claim's box; ``complete_box`` (``None``: all of ``R^k``) the latent box
+    ``||z||_inf <= R`` in which the ``complete`` claim decides uniqueness (its statement and
+    evidence say which).
+
     The as-printed variant of ``aberdam_thm1`` (``as_printed``) runs after every other claim,
     within its own budget: ``printed_fraction`` of the time limit, at most ``printed_seconds``, at
     most as long as the other claims took (at least 0.25 s), never past the deadline
@@ -115,6 +120,10 @@ def build_certificate(
         raise InvalidInput(f"latent must have length {net.latent_dim}; got {len(z)}",
                            argument="latent", got=len(z))
     noise, latent_box, delta = Fraction(noise), Fraction(latent_box), Fraction(delta)
+    complete_box = None if complete_box is None else Fraction(complete_box)
+    if complete_box is not None and complete_box <= 0:
+        raise InvalidInput(f"complete_box must be positive (or None: R^k); got {complete_box}",
+                           argument="complete_box", got=complete_box)
     deadline = deadline if deadline is not None else Deadline(time_limit)
     tr = trace(net, z)
 
@@ -123,14 +132,15 @@ def build_certificate(
         try:
             return compute()
         except TimeLimitReached:
-            return _timed_out(kind, noise=noise, latent_box=latent_box, delta=delta)
+            return _timed_out(kind, noise=noise, latent_box=latent_box, delta=delta, complete_box=complete_box)
 
     # The MILP takes whatever time is left, so it runs last of the decisive claims; its witness
     # then refutes the others. The as-printed hypotheses decide nothing: after all, on a budget.
     claims: list[dict[str, Any]] = []
     for kind in (k for k in kinds if k in UNIQUENESS_KINDS and k != "milp_global"):
         claims += within_budget(kind, lambda kind=kind: uniqueness_claims(
-            net, tr, kinds=[kind], latent_box=latent_box, delta=delta, deadline=deadline, as_printed=False))
+            net, tr, kinds=[kind], latent_box=latent_box, delta=delta, deadline=deadline, as_printed=False,
+            complete_box=complete_box))
     for kind in (k for k in kinds if k in STABILITY_KINDS):
         claims += within_budget(kind, lambda kind=kind: stability_claims(tr, noise=noise, kinds=[kind],
                                                                          deadline=deadline))
@@ -176,8 +186,8 @@ def build_certificate(
     return jsonable(cert) | {"generator": generator}
 
 
-def _timed_out(kind: str, *, noise: Fraction, latent_box: Fraction, delta: Fraction
-               ) -> list[dict[str, Any]]:
+def _timed_out(kind: str, *, noise: Fraction, latent_box: Fraction, delta: Fraction,
+               complete_box: Fraction | None = None) -> list[dict[str, Any]]:
     """The UNKNOWN ``Reason.TIME_LIMIT`` claim(s) of ``kind`` whose engine the deadline interrupted."""
     if kind in STABILITY_KINDS:
         key = "sigma" if kind == "aberdam_oracle" else "noise"
@@ -186,6 +196,12 @@ def _timed_out(kind: str, *, noise: Fraction, latent_box: Fraction, delta: Fract
     if kind == "milp_global":
         return [make_claim(kind, Status.UNKNOWN, statement=UNIQUENESS_STATEMENTS[kind],
                            evidence={"delta": delta, "latent_box": latent_box}, reason=TIME_LIMIT_REASON)]
+    if kind == "complete":
+        from theorychk.certify.complete import STATEMENT
+
+        box = "" if complete_box is None else f" and ||z||_inf <= {complete_box}"
+        return [make_claim(kind, Status.UNKNOWN, statement=STATEMENT.format(box=box),
+                           evidence={"latent_box": complete_box}, reason=TIME_LIMIT_REASON)]
     if kind == "aberdam_thm1":  # the as-printed variant is made afterwards, on its own budget
         return [make_claim(kind, Status.UNKNOWN, variant="per_signal", statement=UNIQUENESS_STATEMENTS[kind],
                            reason=TIME_LIMIT_REASON)]

@@ -350,7 +350,10 @@ def exact_preimage(
         base = exact.solve(m_eq, rhs)
         if base is None:
             return None
-        null = exact.nullspace(m_eq)
+        # Primitive integer vectors run to hundreds of digits on float weights (1e125 on a
+        # 784-wide decoder): the float coefficients below would round to 0 and the projection to
+        # the base point. Scaled to max |entry| = 1, a coefficient is the size of the move.
+        null = tuple(tuple(v / max(map(abs, vec)) for v in vec) for vec in exact.nullspace(m_eq))
     else:
         base, null = tuple(Fraction(0) for _ in range(k)), exact.nullspace([[Fraction(0)] * k])
 

@@ -86,7 +86,7 @@ class Lifted:
             raise CertificateError(f"complete: bad row key {key!r}")
         if m.group(1) is not None:
             r = int(m.group(1))
-            if r >= len(self.tr.pre[self.top]):
+            if r >= self.tr.net.widths[self.top + 1]:
                 raise CertificateError(f"complete: row {key!r} out of range")
             if r in self.observed:
                 return "t", self.top, r, ("eq", F0, F1, self.tr.pre[self.top][r])

@@ -11,18 +11,23 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import flint
+import numpy as np
 
 from theorychk.check import FORMAT, REFUTABLE, SCOPES, VERIFIERS, VERSION, CheckReport, ClaimCheck, Outcome
 from theorychk.check import exactnet
 from theorychk.check.activations import activation_enclosure
-from theorychk.check.intmat import IntLayer, full_column_rank, integer_layers, submatrix
-from theorychk.check.model import ModelRead, model_problem, recorded_source
+from theorychk.check.intmat import (
+    IntLayer, IntProduct, full_column_rank, gram_full_rank_mod, int_product, integer_layers, submatrix,
+)
+from theorychk.check.model import KNOWN, ModelRead, fingerprint, load_recorded, model_problem, recorded_source
 from theorychk.check.rationals import need, parse_indices, parse_rational, parse_vector
 from theorychk.errors import CertificateError, InvalidInput
 from theorychk.network import Network
@@ -72,6 +77,8 @@ class Trace:
     outputs: tuple[tuple[Fraction, ...] | None, ...]
     specs: tuple[str, ...]
     ints: tuple[IntLayer, ...] = field(default=(), compare=False, repr=False)
+    #: The same pass on integers (:func:`theorychk.check.exactnet.forward_ints`), for fast sign tests.
+    nums: tuple[exactnet.IntPass, ...] = field(default=(), compare=False, repr=False)
     #: Submatrices and rank verdicts asked for more than once (several claims share row sets).
     _memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -85,12 +92,28 @@ class Trace:
     def observed_rows(self, j: int) -> list[int]:
         """Rows of ``W_j`` whose pre-activation the output determines: the support after a ReLU, else all."""
         if self.relu(j):
-            return [r for r, v in enumerate(self.outputs[j]) if v > 0]
-        return list(range(len(self.pre[j])))
+            return self.above(j, Fraction(0))
+        return list(range(self.net.widths[j + 1] if j >= 0 else self.net.widths[j]))
+
+    def exact_output(self, j: int) -> bool:
+        """Has ``x_{j+1}`` an exact value (the activation is piecewise linear)?"""
+        return (self.nums[j][2] if self.nums else self.outputs[j]) is not None
+
+    def above(self, j: int, threshold: Fraction) -> list[int]:
+        """Units whose output ``x_{j+1}`` exceeds ``threshold`` (memoized: every claim asks)."""
+        key = ("above", j % len(self.outputs), threshold)
+        if key not in self._memo:
+            self._memo[key] = tuple(_greater(self.nums[j][2], (), threshold) if self.nums
+                                    else _greater(None, self.outputs[j], threshold))
+        return list(self._memo[key])
 
     def support(self, j: int) -> list[int]:
         """Units of layer ``j`` that are on (pre-activation > 0)."""
-        return [r for r, v in enumerate(self.pre[j]) if v > 0]
+        key = ("support", j % len(self.pre))
+        if key not in self._memo:
+            self._memo[key] = tuple(_greater(self.nums[j][1], (), Fraction(0)) if self.nums
+                                    else _greater(None, self.pre[j], Fraction(0)))
+        return list(self._memo[key])
 
     def int_layer(self, j: int) -> IntLayer:
         return self.ints[j] if self.ints else integer_layers(self.net)[j]
@@ -122,27 +145,84 @@ class Trace:
         q = flint.fmpq_mat(self.int_matrix(j, rows, cols))
         return q * flint.fmpq(scale.numerator, scale.denominator) if scale != 1 else q
 
+    def gram(self, j: int, rows: list[int], cols: list[int] | None = None) -> IntProduct:
+        """``Z^T Z`` for the integer submatrix ``Z = Z_j[rows, cols]`` (``W_j[rows, cols]^T W_j[rows, cols] =
+        scale**2 Z^T Z``), exactly (:class:`~theorychk.check.intmat.IntProduct`), shared between callers."""
+        key = ("gram", j, tuple(rows), None if cols is None else tuple(cols))
+        if key not in self._memo:
+            a = self.int_layer(j).array[list(rows)] if rows else self.int_layer(j).array[:0]
+            if cols is not None:
+                a = a[:, list(cols)] if cols else a[:, :0]
+            self._memo[key] = int_product(np.ascontiguousarray(a.T), np.ascontiguousarray(a))
+        return self._memo[key]
+
     def full_rank(self, j: int, rows: list[int]) -> bool:
-        """Exact: do the rows ``rows`` of ``W_j`` have full column rank? (Full mod a prime settles it.)"""
+        """Exact: do the rows ``rows`` of ``W_j`` have full column rank? (Full mod a prime settles it:
+        the Gram matrix nonsingular mod the prime, else the rows' rank mod the prime, else over Q.)"""
         if self._all_rows(j, rows):
             return self.int_layer(j).rank == self.net.widths[j]  # cached with the layer
         key = ("rank", j, tuple(rows))
         if key not in self._memo:
-            self._memo[key] = len(rows) >= self.net.widths[j] and full_column_rank(self.int_matrix(j, rows))
+            layer = self.int_layer(j)
+            res = layer.residues
+            self._memo[key] = len(rows) >= self.net.widths[j] and (
+                gram_full_rank_mod(layer.array[list(rows)], residues=None if res is None else res[list(rows)])
+                or full_column_rank(self.int_matrix(j, rows)))
         return self._memo[key]
+
+
+def _greater(ints: tuple[list[int], int] | None, values: Any, t: Fraction) -> list[int]:
+    """Indices ``r`` with ``values[r] > t``; on the integer form ``ints = (U, D)`` (``values = U / D``,
+    ``D > 0``) when there is one: ``U_r / D > p / q`` iff ``U_r q > p D``."""
+    if ints is None:
+        return [r for r, v in enumerate(values) if v > t]
+    nums, den = ints
+    p, q = t.numerator, t.denominator
+    if p == 0:
+        return [r for r, v in enumerate(nums) if v > 0]
+    pd = p * den
+    return [r for r, v in enumerate(nums) if v * q > pd]
 
 
 def trace(net: Network, latent: list[Fraction]) -> Trace:
     """Exact forward pass (hidden activations must be piecewise linear), on integers
     (:mod:`theorychk.check.exactnet`)."""
     specs = tuple(layer.activation.spec for layer in net.layers)
-    ints = integer_layers(net)
-    passes = exactnet.forward(ints, specs, latent)
-    if len(passes) < net.depth:  # the pass stopped at a smooth hidden activation
-        j = len(passes) - 1
+    ints = KNOWN.integer_layers(net)
+    nums = exactnet.forward_ints(ints, specs, latent)
+    if len(nums) < net.depth:  # the pass stopped at a smooth hidden activation
+        j = len(nums) - 1
         raise CertificateError(f"hidden layer {j} has smooth activation {specs[j]!r}: no exact forward pass")
-    inputs, pre, outputs = zip(*passes)
-    return Trace(net, tuple(inputs), tuple(pre), tuple(outputs), specs, ints)
+    inputs, pre, outputs = (_Lazy([p[i] for p in nums]) for i in range(3))
+    return Trace(net, inputs, pre, outputs, specs, ints, tuple(nums))  # type: ignore[arg-type]
+
+
+class _Lazy(Sequence):
+    """Per layer, an exact vector as a tuple of Fractions, made on first access from its integer
+    form ``(U, D)`` (``None`` stays ``None``): sign tests read the integers, and most claims read the
+    Fractions of a few layers only."""
+
+    __slots__ = ("_ints", "_made")
+
+    def __init__(self, ints: list[tuple[list[int], int] | None]) -> None:
+        self._ints = ints
+        self._made: list[tuple[Fraction, ...] | None] = [None] * len(ints)
+
+    def __len__(self) -> int:
+        return len(self._ints)
+
+    def __getitem__(self, j: Any) -> Any:
+        if isinstance(j, slice):
+            return tuple(self[i] for i in range(*j.indices(len(self))))
+        j = range(len(self))[j]  # IndexError out of range, negative indices from the end
+        if self._made[j] is None and self._ints[j] is not None:
+            self._made[j] = exactnet._fractions(*self._ints[j])  # type: ignore[misc]
+        return self._made[j]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and tuple(self) == tuple(other)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def _check_signal(cert: dict[str, Any], net: Network) -> Trace:
@@ -153,13 +233,13 @@ def _check_signal(cert: dict[str, Any], net: Network) -> Trace:
     if out is None and pre is None:
         raise CertificateError("signal: needs 'output' or 'output_pre_activation'")
     if out is not None:
-        if tr.outputs[-1] is None:
+        if not tr.exact_output(-1):
             raise CertificateError(f"signal.output: a {tr.specs[-1]} output has no exact value; "
                                    "give output_pre_activation")
-        if parse_vector(out, net.output_dim, "signal.output") != list(tr.outputs[-1]):
+        if not _equals_exact(out, tr.nums[-1][2] if tr.nums else None, lambda: tr.outputs[-1], "signal.output"):
             raise CertificateError("signal.output does not equal G(latent) (exact forward pass)")
     where = "signal.output_pre_activation"
-    if pre is not None and parse_vector(pre, net.output_dim, where) != list(tr.pre[-1]):
+    if pre is not None and not _equals_exact(pre, tr.nums[-1][1] if tr.nums else None, lambda: tr.pre[-1], where):
         raise CertificateError("signal.output_pre_activation does not equal the exact last pre-activation")
     if "output_float" in sig:
         _check_output_float(sig["output_float"], tr)
@@ -167,9 +247,30 @@ def _check_signal(cert: dict[str, Any], net: Network) -> Trace:
     if len(sups) != net.depth:
         raise CertificateError(f"signal.supports: expected {net.depth} layers, got {len(sups)}")
     for j, s in enumerate(sups):
-        if parse_indices(s, len(tr.pre[j]), f"signal.supports[{j}]") != tr.support(j):
+        if parse_indices(s, tr.net.widths[j + 1], f"signal.supports[{j}]") != tr.support(j):
             raise CertificateError(f"signal.supports[{j}] does not match the exact forward pass")
     return tr
+
+
+def _equals_exact(value: Any, ints: tuple[list[int], int] | None, exact: Callable[[], tuple[Fraction, ...]],
+                  where: str) -> bool:
+    """Does the certificate's list ``value`` equal the exact vector (``exact()``, of integer form
+    ``ints``)? First against the canonical spellings ``"p/q"`` / ``"p"`` (lowest terms, what
+    ``str(Fraction)`` writes and certify records; equal strings are equal numbers), else entry by
+    entry after the strict parse (any exact spelling)."""
+    if ints is not None and isinstance(value, list) and len(value) == len(ints[0]) and value == _canonical(*ints):
+        return True
+    want = exact()
+    return parse_vector(value, len(want), where) == list(want)
+
+
+def _canonical(nums: list[int], den: int) -> list[str]:
+    out = []
+    for v in nums:
+        g = math.gcd(v, den)
+        n, d = v // g, den // g
+        out.append(str(n) if d == 1 else f"{n}/{d}")
+    return out
 
 
 def _known_keys(obj: dict[str, Any], what: str) -> None:
@@ -220,7 +321,7 @@ def check_certificate(cert: Any, net: Network, read: ModelRead | None = None) ->
 
     ``read`` (how ``net`` was read) lets a model mismatch name the reading option that differs.
     """
-    fp = net.fingerprint()
+    fp = fingerprint(net)
 
     def rejected(reason: str) -> CheckReport:
         return CheckReport(fp, (ClaimCheck("certificate", Outcome.REJECTED, reason),))
@@ -405,7 +506,7 @@ def check_path(
                                f"(moved or deleted?); {hint}", argument="model.source", got=src.source)
         changed = src.changed()
         try:
-            net = src.load()
+            net = src.load() if changed else load_recorded(src)
         except InvalidInput as exc:
             why = f"{changed}, and it" if changed else f"the model recorded in certificate {path}"
             raise InvalidInput(f"{why} cannot be read with the recorded options ({exc}); {hint}",

@@ -21,7 +21,7 @@ import flint
 from theorychk.check.activations import activation_exact
 from theorychk.check.intmat import IntLayer
 
-__all__ = ["Pass", "forward", "pre_activation"]
+__all__ = ["Pass", "IntPass", "forward", "forward_ints", "pre_activation"]
 
 #: One layer of the pass: ``(input x_j, pre-activation, output x_{j+1} or None after a smooth one)``.
 Pass = tuple[tuple[Fraction, ...], tuple[Fraction, ...], "tuple[Fraction, ...] | None"]
@@ -69,25 +69,35 @@ def _reduce(nums: list[int], den: int) -> tuple[list[int], int]:
     return ([v // g for v in nums], den // g) if g > 1 else (nums, den)
 
 
+#: One layer of the pass on integers: ``((X, D) of x_j, (U, D') of the pre-activation, (X', D'') of
+#: x_{j+1} or None)``, each vector the numerators over one positive denominator.
+IntPass = tuple[tuple[list[int], int], tuple[list[int], int], "tuple[list[int], int] | None"]
+
+
 def forward(layers: Sequence[IntLayer], specs: Sequence[str], latent: Sequence[Fraction]) -> list[Pass]:
     """Every layer's exact ``(input, pre-activation, output)``; the output is ``None`` where the
     activation has no exact value (smooth), and the pass stops there."""
+    return [(_fractions(*x), _fractions(*u), None if o is None else _fractions(*o))
+            for x, u, o in forward_ints(layers, specs, latent)]
+
+
+def forward_ints(layers: Sequence[IntLayer], specs: Sequence[str], latent: Sequence[Fraction]) -> list[IntPass]:
+    """:func:`forward` with every vector as integer numerators over one positive denominator."""
     x, den = _common(list(latent))
-    out: list[Pass] = []
+    out: list[IntPass] = []
     for layer, spec in zip(layers, specs):
-        inputs = _fractions(x, den)
+        inputs = (x, den)
         u, dn = _reduce(*_pre(layer, x, den))
-        pre = _fractions(u, dn)
         c = _slope(spec)
         if c is not None:
             p, q = c.numerator, c.denominator
             x, den = _reduce([v * q if v > 0 else v * p for v in u], dn * q)
-            out.append((inputs, pre, _fractions(x, den)))
+            out.append((inputs, (u, dn), (x, den)))
             continue
-        vals = [activation_exact(spec, v) for v in pre]
+        vals = [activation_exact(spec, v) for v in _fractions(u, dn)]
         if any(v is None for v in vals):
-            out.append((inputs, pre, None))
+            out.append((inputs, (u, dn), None))
             return out
         x, den = _common(vals)  # type: ignore[arg-type]
-        out.append((inputs, pre, _fractions(x, den)))
+        out.append((inputs, (u, dn), (x, den)))
     return out

@@ -7,6 +7,11 @@ canonical: the same float bytes always give the same integers and the same scale
 Results are cached by a SHA-256 of each layer's bytes, so a batch of certificates of one model
 converts every layer once.
 
+Integer matrix products by float64 BLAS on limbs (:func:`int_matmul`): a float64 sum of integer
+products is exact while every partial sum stays below ``2**53`` in magnitude, so each factor is
+split into limbs small enough that ``inner dimension * |limb a| * |limb b| <= 2**52`` and the
+limb products are recombined in Python integers. No rounding ever happens, in any summation order.
+
 Rank over Q by arithmetic modulo a prime: a nonzero maximal minor mod ``p`` is nonzero over Z, so
 full rank of ``Z`` mod ``p`` proves full rank of ``W`` over Q. Only when the rank drops mod ``p``
 does :func:`rank` run exact fraction-free elimination (``fmpz_mat.rank``).
@@ -33,7 +38,7 @@ from theorychk.check.convolution import layer_matrix
 from theorychk.errors import InvalidInput
 
 __all__ = ["PRIME", "IntLayer", "integer_layers", "integer_layer", "dyadic_ints", "submatrix", "rank",
-           "full_column_rank"]
+           "full_column_rank", "int_matmul", "int_product", "IntProduct", "gram_full_rank_mod", "GRAM_PRIME"]
 
 #: The default prime of rank proofs (the largest 62-bit prime, as :data:`theorychk.exact.DEFAULT_PRIME`).
 PRIME = 4611686018427387847
@@ -103,6 +108,11 @@ class IntLayer:
         return rank(self.z)
 
     @cached_property
+    def residues(self) -> np.ndarray | None:
+        """``Z mod GRAM_PRIME`` as float64 (None for an object ``Z``), for :func:`gram_full_rank_mod`."""
+        return (self.array % GRAM_PRIME).astype(np.float64) if self.array.dtype == np.int64 else None
+
+    @cached_property
     def rows(self) -> list[list[int]]:
         """``Z`` as Python rows of ints."""
         return self.array.tolist()
@@ -162,6 +172,160 @@ def submatrix(layer: IntLayer, rows: Sequence[int] | None, cols: Sequence[int] |
     if m == 0 or n == 0:
         return flint.fmpz_mat(m, n)
     return flint.fmpz_mat(m, n, a.ravel().tolist())
+
+
+#: Bits every float64 limb product sum stays within (one below the 53 of exact integers: margin).
+_EXACT_BITS = 52
+
+
+def _max_bits(a: np.ndarray) -> int:
+    return int(np.abs(a).max()).bit_length() if a.size else 0
+
+
+def _limbs(a: np.ndarray, width: int, bits: int) -> list[np.ndarray]:
+    """``a == sum(limb_i * 2**(width * i))`` as float64 arrays with ``|limb_i| <= 2**width``: the low
+    limbs are ``0 <= . < 2**width`` (mask), the top one the arithmetic shift of the rest, which is at
+    most ``2**width`` in magnitude because ``|a| < 2**bits <= 2**(width * count)``."""
+    count = max(1, -(-bits // width))
+    out, rest, mask = [], a, (1 << width) - 1
+    for _ in range(count - 1):
+        out.append((rest & mask).astype(np.float64))
+        rest = rest >> width
+    out.append(rest.astype(np.float64))
+    return out
+
+
+def int_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` exactly for integer arrays: an object array of Python ints (:func:`int_product`)."""
+    return int_product(a, b).ints()
+
+
+class IntProduct:
+    """An exact integer matrix held as ``sum(part * 2**shift)`` over int64 parts (or one object
+    part), so that a submatrix or the residues modulo a small prime come without building every
+    Python integer."""
+
+    def __init__(self, shape: tuple[int, int], parts: dict[int, np.ndarray]) -> None:
+        self.shape, self.parts = shape, parts
+
+    def ints(self, rows: Sequence[int] | None = None, cols: Sequence[int] | None = None) -> np.ndarray:
+        """The matrix (or ``[rows][:, cols]``) as an object array of Python ints."""
+        n = self.shape[0] if rows is None else len(rows)
+        k = self.shape[1] if cols is None else len(cols)
+        out = np.zeros((n, k), dtype=object)
+        for shift, part in self.parts.items():
+            if rows is not None or cols is not None:
+                part = part[np.ix_(range(self.shape[0]) if rows is None else list(rows),
+                                   range(self.shape[1]) if cols is None else list(cols))]
+            big = part.astype(object)
+            out += (big * (1 << shift)) if shift else big
+        return out + 0 if not self.parts else out
+
+
+def int_product(a: np.ndarray, b: np.ndarray) -> IntProduct:
+    """``a @ b`` exactly for integer arrays (int64 or object), as an :class:`IntProduct`.
+
+    int64 inputs go through float64 BLAS on limbs (module docstring): with limb widths ``wa + wb <=
+    52 - bit_length(inner)``, every product of limbs is at most ``2**(wa + wb)`` and every partial
+    sum of at most ``inner`` of them is below ``2**52``, an exactly representable integer, so the
+    float result of each limb product is exact whatever order (or fused multiply-adds) the BLAS
+    uses. An object factor is cut into int64 chunks; anything else (``int64`` minimum, too long an
+    inner dimension, two object factors) takes flint.
+    """
+    shape = (a.shape[0], b.shape[1])
+    if a.size and b.size and (a.dtype == object) != (b.dtype == object):  # one wide factor: int64 chunks
+        wide_left = a.dtype == object
+        chunks = _chunks(a if wide_left else b)
+        if chunks is not None:
+            parts: dict[int, np.ndarray] = {}
+            for c, chunk in enumerate(chunks):
+                prod = int_product(chunk, b) if wide_left else int_product(a, chunk)
+                for shift, part in prod.parts.items():
+                    key = shift + _CHUNK * c
+                    parts[key] = parts[key] + part.astype(object) if key in parts else part
+            return IntProduct(shape, parts)
+    m = a.shape[1]
+    budget = _EXACT_BITS - max(m, 1).bit_length()
+    if (a.dtype != np.int64 or b.dtype != np.int64 or budget < 8 or a.shape[1] != b.shape[0]
+            or (a.size and a.min() == np.iinfo(np.int64).min) or (b.size and b.min() == np.iinfo(np.int64).min)):
+        return IntProduct(shape, {0: _flint_matmul(a, b)})
+    ba, bb = _max_bits(a), _max_bits(b)
+    if not ba or not bb or not m:
+        return IntProduct(shape, {})
+    if ba + bb <= budget:
+        wa, wb = ba, bb
+    else:  # the narrower factor whole if it leaves room, else half the budget each
+        wa = ba if ba <= budget // 2 else (budget - bb if bb <= budget // 2 else budget // 2)
+        wb = budget - wa
+    la, lb = _limbs(a, wa, ba), _limbs(b, wb, bb)
+    by_shift: dict[int, np.ndarray] = {}
+    for i, x in enumerate(la):
+        for j, y in enumerate(lb):
+            part = (x @ y).astype(np.int64)  # exact: |entries| <= 2**52
+            shift = wa * i + wb * j
+            # at most min(len(la), len(lb)) <= 64 parts share a shift: their sum stays below 2**58
+            by_shift[shift] = by_shift[shift] + part if shift in by_shift else part
+    return IntProduct(shape, by_shift)
+
+
+#: Bits per int64 chunk of a wide (object) factor of :func:`int_matmul`.
+_CHUNK = 62
+
+
+def _chunks(a: np.ndarray) -> list[np.ndarray] | None:
+    """``a == sum(chunk_c * 2**(62 c))`` with int64 chunks (the low ones in ``[0, 2**62)``, the top
+    one signed by the floor shift), or None when ``a`` is not integer or wider than 16 chunks."""
+    try:
+        top = int(np.abs(a).max()).bit_length()
+    except TypeError:
+        return None
+    count = max(1, -(-(top + 1) // _CHUNK))
+    if count > 16:
+        return None
+    out, rest, mask = [], a, (1 << _CHUNK) - 1
+    for _ in range(count - 1):
+        out.append((rest & mask).astype(np.int64))
+        rest = rest >> _CHUNK
+    out.append(rest.astype(np.int64))
+    return out
+
+
+def _flint_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    (n, m), k = a.shape, b.shape[1]
+    if not (n and m and k):
+        return np.zeros((n, k), dtype=object) + 0
+    fa = flint.fmpz_mat(n, m, [int(v) for v in a.ravel().tolist()])
+    fb = flint.fmpz_mat(m, k, [int(v) for v in b.ravel().tolist()])
+    out = np.empty((n, k), dtype=object)
+    out[:] = [[int(v) for v in row] for row in (fa * fb).tolist()]
+    return out
+
+
+#: The prime of :func:`gram_full_rank_mod`: below ``2**21``, so that a float64 product of residues
+#: sums fewer than ``2**10`` terms below ``2**52`` (exact).
+GRAM_PRIME = 2097143
+
+
+def gram_full_rank_mod(a: np.ndarray, prime: int = GRAM_PRIME, residues: np.ndarray | None = None) -> bool:
+    """Is ``A^T A`` nonsingular modulo ``prime``, for an integer (int64 or object) ``A``? True proves
+    full column rank of ``A`` over Q (``det(A^T A) != 0`` mod ``p`` implies ``det(A^T A) != 0``, and
+    ``A x = 0`` iff ``A^T A x = 0`` over the reals); False proves nothing.
+
+    The residues of ``A`` are below ``2**21``: ``(A mod p)^T (A mod p)`` is one float64 product whose
+    partial sums stay below ``rows * 2**42 <= 2**52`` (exact) when ``A`` has at most ``2**10`` rows;
+    taller matrices go by row blocks. ``residues`` (``a mod prime`` as float64) may be given.
+    """
+    m, k = a.shape
+    if k == 0:
+        return True
+    if m < k:
+        return False
+    r = residues if residues is not None else (a % prime).astype(np.int64).astype(np.float64)  # in [0, prime)
+    g = np.zeros((k, k), dtype=np.int64)
+    for start in range(0, m, 1024):
+        block = r[start:start + 1024]
+        g = (g + (block.T @ block).astype(np.int64)) % prime  # exact: < 1024 * 2**42 = 2**52
+    return int(flint.nmod_mat(k, k, g.ravel().tolist(), prime).det()) != 0
 
 
 def rank(z: flint.fmpz_mat, prime: int = PRIME) -> int:

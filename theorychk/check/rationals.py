@@ -17,13 +17,15 @@ from fractions import Fraction
 from typing import Any
 
 import flint
+import numpy as np
 
 from theorychk.check.activations import activation_enclosure, inverse_lipschitz_bound
+from theorychk.check.intmat import int_matmul, int_product
 from theorychk.errors import CertificateError
 
 __all__ = [
     "parse_rational", "parse_vector", "parse_indices", "parse_sparse", "need",
-    "sqrt_bounds", "is_positive_definite", "activation_enclosure", "inverse_lipschitz_bound", "fmpq_mat",
+    "sqrt_bounds", "is_positive_definite", "positive_definite_short", "PD_KEEP_BITS", "activation_enclosure", "inverse_lipschitz_bound", "fmpq_mat",
 ]
 
 _RATIONAL = re.compile(r"[+-]?\d+(/\d+)?")
@@ -55,9 +57,10 @@ def parse_vector(value: Any, length: int | None, where: str) -> list[Fraction]:
 
 def parse_indices(value: Any, n: int, where: str) -> list[int]:
     """Distinct integer indices in ``[0, n)``, returned sorted."""
-    if not isinstance(value, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in value):
+    # type() of every entry in one C-level pass (a JSON bool is an int subclass: rejected too)
+    if not isinstance(value, list) or not set(map(type, value)) <= {int}:
         raise CertificateError(f"{where}: expected a list of integer indices, got {value!r:.80}")
-    if any(not 0 <= i < n for i in value) or len(set(value)) != len(value):
+    if value and (min(value) < 0 or max(value) >= n) or len(set(value)) != len(value):
         raise CertificateError(f"{where}: indices must be distinct and in 0..{n - 1}")
     return sorted(value)
 
@@ -98,27 +101,138 @@ def sqrt_bounds(q: Fraction, bits: int = 64) -> tuple[Fraction, Fraction]:
     return Fraction(r, scale), Fraction(r + 1, scale)
 
 
-def is_positive_definite(m: Sequence[Sequence[Fraction]] | flint.fmpz_mat) -> bool:
-    """Exact test of a symmetric rational (or integer) matrix: the signs of its characteristic
-    polynomial.
+def is_positive_definite(m: Sequence[Sequence[Fraction]] | flint.fmpz_mat | np.ndarray) -> bool:
+    """Exact test of a symmetric rational (or integer: flint matrix or object array of ints) matrix.
 
-    A real symmetric matrix has real eigenvalues, so ``det(x I - M) = prod (x - lambda_i)``; all
-    ``lambda_i > 0`` iff its coefficients strictly alternate in sign (Descartes: then ``p(-x)`` has
-    no sign change, so no root ``<= 0``; conversely the coefficients are ``(-1)^i e_i(lambda)``).
-    Scaling by the common denominator keeps the signs of the eigenvalues, so this is one integer
-    ``charpoly`` in flint (C), not ``k^3`` rational operations in Python. A non-symmetric input is
-    an error (the test would not be sound).
+    The decisive test is the signs of the characteristic polynomial. A real symmetric matrix has
+    real eigenvalues, so ``det(x I - M) = prod (x - lambda_i)``; all ``lambda_i > 0`` iff its
+    coefficients strictly alternate in sign (Descartes: then ``p(-x)`` has no sign change, so no root
+    ``<= 0``; conversely the coefficients are ``(-1)^i e_i(lambda)``). Scaling by the common
+    denominator keeps the signs of the eigenvalues, so this is one integer ``charpoly`` in flint (C).
+    Two cheaper sufficient tests run first, each of which can only answer "positive definite" with a
+    proof (:func:`_rounded`, :func:`_congruent_dominant`); when they do not, the characteristic
+    polynomial decides. A non-symmetric input is an error (the test would not be sound).
     """
-    z = m if isinstance(m, flint.fmpz_mat) else _integer_matrix(m)
-    k = z.nrows()
-    if z.ncols() != k:
-        raise CertificateError(f"positive definiteness of a non-square {k} x {z.ncols()} matrix")
-    if z.transpose() != z:
+    if isinstance(m, np.ndarray):
+        z = m
+    else:
+        fz = m if isinstance(m, flint.fmpz_mat) else _integer_matrix(m)
+        z = np.empty((fz.nrows(), fz.ncols()), dtype=object)
+        z[:] = [[int(v) for v in row] for row in fz.tolist()] if fz.nrows() and fz.ncols() else z
+    k = z.shape[0]
+    if z.ndim != 2 or z.shape[1] != k:
+        raise CertificateError(f"positive definiteness of a non-square {k} x {z.shape[-1]} matrix")
+    if not np.array_equal(z, z.T):
         raise CertificateError("positive definiteness test needs a symmetric matrix")
     if k == 0:
         return True
+    short, rounded = _rounded(z)
+    if _congruent_dominant(short):
+        return True
+    if rounded and _charpoly_positive_definite(flint.fmpz_mat(k, k, short.ravel().tolist())):
+        return True
+    return _charpoly_positive_definite(flint.fmpz_mat(k, k, [int(v) for v in z.ravel().tolist()]))
+
+
+def positive_definite_short(m: np.ndarray) -> bool:
+    """A sufficient test for a symmetric int64 matrix with entries of about :data:`PD_KEEP_BITS`
+    bits (True proves it positive definite): :func:`_congruent_dominant`, else its characteristic
+    polynomial."""
+    k = m.shape[0]
+    return _congruent_dominant(m) or _charpoly_positive_definite(flint.fmpz_mat(k, k, m.ravel().tolist()))
+
+
+#: Bits of the largest entry kept by the rounded pre-tests of :func:`is_positive_definite`.
+PD_KEEP_BITS = 40
+#: Bits of the integer congruence matrix ``X`` in :func:`_congruent_dominant`.
+CONGRUENCE_BITS = 30
+
+
+def _charpoly_positive_definite(z: flint.fmpz_mat) -> bool:
+    k = z.nrows()
     coeffs = z.charpoly().coeffs()  # c_0 .. c_k, c_k = 1
     return len(coeffs) == k + 1 and all((c > 0) if (k - i) % 2 == 0 else (c < 0) for i, c in enumerate(coeffs))
+
+
+def _rounded(z: np.ndarray) -> tuple[np.ndarray, bool]:
+    """A short (int64) symmetric matrix whose positive definiteness implies that of the integer
+    matrix ``z``, and whether it differs from ``z``: ``z`` itself when its entries have at most
+    :data:`PD_KEEP_BITS` bits, else ``2 M1 - k I``.
+
+    With ``M1 = round(z / 2**h)`` entrywise (half up), ``z = 2**h M1 + R`` with ``R`` symmetric and
+    ``|R_ij| <= 2**(h-1)``, so ``||R||_2 <= k 2**(h-1)`` (a symmetric matrix's spectral radius is at
+    most its largest absolute row sum) and ``z >= 2**(h-1) (2 M1 - k I)`` in the Loewner order: if
+    ``2 M1 - k I`` is positive definite, so is ``z``.
+    """
+    k = z.shape[0]
+    h = int(np.abs(z).max()).bit_length() - PD_KEEP_BITS
+    if h <= 0:
+        return z.astype(np.int64), False
+    m1 = ((z + (1 << (h - 1))) >> h).astype(np.int64) * 2  # floor shifts: half up, also when negative
+    m1[np.diag_indices(k)] -= k
+    return m1, True
+
+
+def _congruent_dominant(a: np.ndarray) -> bool:
+    """A sufficient test (True proves ``a`` positive definite) for a symmetric int64 matrix ``a``.
+
+    Floats only choose an integer upper-triangular ``X`` (the inverse transposed Cholesky factor,
+    scaled to :data:`CONGRUENCE_BITS` bits and rounded), so that ``X^T a X`` is near a multiple of
+    ``I``. Then, exactly: ``X`` has a nonzero diagonal (nonsingular), and ``T = X^T a X`` has a
+    positive diagonal and is strictly diagonally dominant, so by Gershgorin every (real) eigenvalue
+    of the symmetric ``T`` is positive, and ``y^T a y = (X^-1 y)^T T (X^-1 y) > 0`` for ``y != 0``.
+    """
+    k = a.shape[0]
+    try:
+        with np.errstate(all="ignore"):
+            xf = np.linalg.inv(np.linalg.cholesky(a.astype(np.float64))).T
+    except np.linalg.LinAlgError:
+        return False
+    top = np.abs(xf).max()
+    if not (np.all(np.isfinite(xf)) and top > 0):
+        return False
+    x = np.triu(np.rint(np.ldexp(xf, CONGRUENCE_BITS - int(np.frexp(top)[1]))).astype(np.int64))
+    if not np.all(np.diag(x) != 0):
+        return False
+    # T = X^T a X exactly as a sum of int64 parts times powers of two, then T / 2**h to within
+    # ``c`` per entry (c floor shifts): T is strictly dominant if its approximation is by k c.
+    terms = []
+    for s1, y in int_product(np.ascontiguousarray(x.T), a).parts.items():
+        if y.dtype != np.int64:
+            return _dominant_exact(x, a)
+        terms += [(s1 + s2, t) for s2, t in int_product(y, x).parts.items()]
+    if any(t.dtype != np.int64 for _, t in terms) or len(terms) > 16:
+        return _dominant_exact(x, a)
+    return _dominant(terms, k)
+
+
+def _dominant(terms: list[tuple[int, np.ndarray]], k: int) -> bool:
+    """Is ``T = sum(t * 2**shift)`` (at most 16 int64 terms ``t``, ``k x k``) strictly diagonally
+    dominant with a positive diagonal? On ``A ~ T / 2**h`` (entries below ``2**(54 - bits(k))``): left shifts are
+    exact, each floor shift is below by less than 1, so ``|A - T / 2**h| < c`` entrywise (``c`` floor
+    shifts); ``T`` is dominant if ``A_ii - sum_{j != i} |A_ij| > k c`` (each of the ``k`` entries of a
+    row off by less than ``c``)."""
+    tops = [int(np.abs(t).max()).bit_length() + shift for shift, t in terms]
+    h = max(tops) - 50 + k.bit_length()  # 16 terms of 2**(50 - bits(k)): row sums below 2**54
+    approx, floors = np.zeros((k, k), dtype=np.int64), 0
+    for shift, t in terms:
+        e = shift - h
+        if e >= 0:
+            approx += t << e  # exact: below 2**(50 - bits(k)) each
+        else:
+            approx += t >> -e  # floor: below by less than 1
+            floors += 1
+    diag = np.diag(approx)
+    off = np.abs(approx).sum(axis=1) - np.abs(diag)  # < 2**54: no overflow
+    return bool(np.all(diag - off > k * floors))
+
+
+def _dominant_exact(x: np.ndarray, a: np.ndarray) -> bool:
+    """``X^T a X`` strictly diagonally dominant with a positive diagonal, on Python integers."""
+    t = int_matmul(int_matmul(np.ascontiguousarray(x.T), a), x)
+    diag = [int(t[i, i]) for i in range(t.shape[0])]
+    rows = np.abs(t).sum(axis=1).tolist()  # |t_ii| + sum_{j != i} |t_ij|
+    return all(d > 0 and 2 * d > r for d, r in zip(diag, rows))
 
 
 def _integer_matrix(m: Sequence[Sequence[Fraction]]) -> flint.fmpz_mat:

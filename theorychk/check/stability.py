@@ -34,9 +34,9 @@ from theorychk import exact
 from theorychk.check import ClaimCheck, Outcome
 from theorychk.check.activations import inverse_lipschitz_bound
 from theorychk.check.core import Trace
-from theorychk.check.intmat import IntLayer, submatrix
+from theorychk.check.intmat import IntLayer, IntProduct, int_product, submatrix
 from theorychk.check.rationals import (
-    is_positive_definite, need, parse_rational, parse_sparse, parse_vector,
+    PD_KEEP_BITS, is_positive_definite, need, parse_rational, parse_sparse, parse_vector, positive_definite_short,
     sqrt_bounds,
 )
 from theorychk.check.signal import exact_verifier
@@ -62,14 +62,17 @@ _WHOLE: weakref.WeakKeyDictionary[IntLayer, dict[int, dict[str, Fraction]]] = we
 def lei_rows(tr: Trace, j: int, threshold: Fraction) -> list[int]:
     """Rows whose clean output exceeds ``threshold`` after a ReLU; all rows after an invertible activation."""
     if tr.relu(j):
-        return [r for r, v in enumerate(tr.outputs[j]) if v > threshold]
-    return list(range(len(tr.pre[j])))
+        return tr.above(j, threshold)
+    return list(range(tr.net.widths[j + 1]))
 
 
 def lipschitz(tr: Trace, j: int, eps: Fraction) -> Fraction | None:
     """Lipschitz constant of layer ``j``'s inverse activation around its output (1 on ReLU rows)."""
     if tr.relu(j):
         return Fraction(1)
+    if tr.specs[j].split(":")[0] in ("identity", "leaky_relu", "plu") and tr.pre[j]:
+        # a global constant of the activation (1, 1/slope, 1/alpha): the same for every unit
+        return inverse_lipschitz_bound(tr.specs[j], tr.pre[j][0], eps)
     vals = [inverse_lipschitz_bound(tr.specs[j], u, eps) for u in tr.pre[j]]
     return None if any(v is None for v in vals) else max(vals)  # type: ignore[type-var]
 
@@ -131,11 +134,76 @@ def left_inverse_bounds(za: flint.fmpz_mat, sa: Fraction, zl: flint.fmpz_mat, sl
     norms = {"inf": (max((sum(map(abs, r)) for r in e), default=0), max((sum(map(abs, r)) for r in rows_l), default=0)),
              "1": (max((sum(map(abs, c)) for c in zip(*e)), default=0),
                    max((sum(map(abs, c)) for c in zip(*rows_l)), default=0))}
+    return _bounds_of(norms, den, sl)
+
+
+def _bounds_of(norms: dict[str, tuple[int, int]], den: int, sl: Fraction) -> dict[str, Fraction]:
+    """Per norm, from ``(||den (I - L A)||, ||zl||)``: ``(1 - ||I - L A||) / ||L||`` or 0."""
     out = {}
     for norm, (n_e, n_l) in norms.items():
         q = Fraction(int(n_e), den)
         out[norm] = (1 - q) / (sl * int(n_l)) if q < 1 and n_l else Fraction(0)
     return out
+
+
+def _left_inverse_bounds_int64(a: np.ndarray, sa: Fraction, zl: np.ndarray, sl: Fraction) -> dict[str, Fraction]:
+    """:func:`left_inverse_bounds` for int64 ``a`` (rows of ``Z``) and ``zl``: the same numbers, with
+    the product ``zl a`` by :func:`~theorychk.check.intmat.int_matmul` (exact) and the norms of
+    ``zl`` in int64 (``|zl| <= 2**40`` and fewer than ``2**22`` terms per sum: no overflow)."""
+    s = sl * sa
+    num, den = s.numerator, s.denominator
+    prod = int_product(zl, a)
+    small = _small_residual(prod, num, den)
+    if small is not None:  # |den I - num zl a| < 2**62: row and column sums on int64 halves
+        hi, lo = small >> 31, small & (2**31 - 1)
+        sums = {axis: [(int(h) << 31) + int(low) for h, low in zip(hi.sum(axis=axis), lo.sum(axis=axis))]
+                for axis in (0, 1)}
+        n_e = {"inf": max(sums[1]), "1": max(sums[0])}
+    else:
+        e = prod.ints() * -num
+        e[np.diag_indices(e.shape[0])] += den  # den (I - L A)
+        e = np.abs(e)
+        n_e = {"inf": max(e.sum(axis=1).tolist()), "1": max(e.sum(axis=0).tolist())}
+    al = np.abs(zl)
+    norms = {"inf": (n_e["inf"], int(al.sum(axis=1).max())), "1": (n_e["1"], int(al.sum(axis=0).max()))}
+    return _bounds_of(norms, den, sl)
+
+
+def _small_residual(prod: IntProduct, num: int, den: int) -> np.ndarray | None:
+    """``|den I - num P|`` as int64 when every entry is below ``2**62`` (else None), ``P`` the exact
+    product ``sum(part * 2**shift)`` over int64 parts and ``num``, ``den`` powers of two.
+
+    int64 arithmetic wraps modulo ``2**64``, so the shifted parts summed in int64 give the residual
+    exactly once it is known to be below ``2**63`` in magnitude. That is shown in floats: each term
+    (a part times a power of two, and ``den``) is an exact double, so the float sum of the ``n``
+    terms is off by at most ``n u sum(|terms|)`` (``u = 2**-53``, recursive summation), and
+    ``|float sum| + (n + 1) u sum(|terms|) < 2**62`` leaves a factor two for the rounding of the
+    bound itself."""
+    k = prod.shape[0]
+    if (num & (num - 1)) or (den & (den - 1)) or any(
+            p.dtype != np.int64 or int(np.abs(p).max()) > 2**53 for p in prod.parts.values()):
+        return None  # (a part beyond 2**53 would not be an exact double)
+    g = num.bit_length() - 1
+    if den.bit_length() > 1000 or any(shift + g > 900 for shift in prod.parts):
+        return None
+    diag = np.diag_indices(k)
+    approx = np.zeros(prod.shape)
+    total = np.zeros(prod.shape)
+    approx[diag] = float(den)
+    total[diag] = float(den)
+    exact = np.zeros(prod.shape, dtype=np.int64)
+    wrapped = den % 2**64
+    exact[diag] = wrapped - 2**64 if wrapped >= 2**63 else wrapped  # den modulo 2**64, as int64
+    for shift, part in prod.parts.items():
+        term = np.ldexp(part.astype(np.float64), shift + g)  # exact: |part| <= 2**53
+        approx -= term
+        total += np.abs(term)
+        with np.errstate(over="ignore"):
+            exact -= part << (shift + g) if shift + g < 64 else np.int64(0)
+    n = len(prod.parts) + 1
+    if not np.all(np.abs(approx) + (n + 1) * 2.0**-53 * total < 2.0**62):
+        return None
+    return np.abs(exact)
 
 
 def derived_left_inverse(tr: Trace, j: int, rows: list[int], bits: int) -> dict[str, Fraction]:
@@ -170,6 +238,8 @@ def _derive(layer: IntLayer, rows: list[int], bits: int) -> dict[str, Fraction]:
     zl = np.rint(np.ldexp(lf, bits - e)).astype(np.int64)  # |entries| <= 2**bits <= 2**40
     k, m = zl.shape
     sl = Fraction(2) ** (e - bits) / layer.scale
+    if layer.array.dtype == np.int64 and m < 2**22 and bits <= 40:
+        return _left_inverse_bounds_int64(layer.array[rows], layer.scale, zl, sl)
     return left_inverse_bounds(submatrix_rows(layer, rows), layer.scale, flint.fmpz_mat(k, m, zl.ravel().tolist()), sl)
 
 
@@ -219,18 +289,21 @@ def c_bound(tr: Trace, j: int, rows: list[int], norm: str, ev: dict[str, Any], w
             raise CertificateError(f"{where}: the scale of L must be positive")
         return left_inverse_bound(tr.int_matrix(j, rows), tr.integer_weight(j)[1], zl, sl, norm)
     if method == "kernel_rays" and norm == "1":  # c_1 is attained on a ray of ker W_T, |T| = k - 1
-        a = tr.weight(j, rows)
-        if math.comb(len(rows), k - 1) > KERNEL_CAP or exact.rank(a) < k:
+        if math.comb(len(rows), k - 1) > KERNEL_CAP or not tr.full_rank(j, rows):
             raise CertificateError(f"{where}: kernel rays beyond the checker's cap, or W_J rank deficient")
-        ar = _rows_of(a)
+        # On the integer rows Z (W_J = scale Z): ||W_J x||_1 / ||x||_1 = scale ||Z x||_1 / ||x||_1 does
+        # not depend on the scale of x, so any integer kernel vector of Z_T stands for its ray.
+        z = tr.int_matrix(j, rows)
+        zr = z.tolist()
         best = None
         for t in itertools.combinations(range(len(rows)), k - 1):
-            ker = exact.nullspace([ar[i] for i in t] or [[Fraction(0)] * k])
-            if len(ker) == 1:
-                x = ker[0]
-                val = sum(abs(sum(p * q for p, q in zip(r, x))) for r in ar) / sum(map(abs, x))
+            ker, nullity = (flint.fmpz_mat([zr[i] for i in t]) if t else flint.fmpz_mat(1, k)).nullspace()
+            if int(nullity) == 1:
+                x = [ker[q, 0] for q in range(k)]
+                val = Fraction(int(sum(abs(v) for v in (z * flint.fmpz_mat(k, 1, x)).entries())),
+                               int(sum(abs(v) for v in x)))
                 best = val if best is None else min(best, val)
-        return best or Fraction(0)
+        return tr.integer_weight(j)[1] * best if best is not None else Fraction(0)
     raise CertificateError(f"{where}: unsupported evidence {method!r} for c_{norm}")
 
 
@@ -347,20 +420,72 @@ def _lei_l1(claim: dict[str, Any], tr: Trace, cert: dict[str, Any]) -> ClaimChec
 
 def _gram(tr: Trace, j: int, rows: list[int], cols: list[int] | None) -> tuple[flint.fmpz_mat, Fraction]:
     """``(Z^T Z, s)`` with ``A^T A = s Z^T Z`` for ``A = W_j[rows, cols]`` (integer form)."""
-    za = tr.int_matrix(j, rows, cols)
-    return za.transpose() * za, tr.int_layer(j).scale ** 2
+    g = tr.gram(j, rows, cols).ints()
+    k = g.shape[0]
+    return flint.fmpz_mat(k, k, g.ravel().tolist()) if k else flint.fmpz_mat(0, 0), tr.int_layer(j).scale ** 2
 
 
-def _shift_pd(g: flint.fmpz_mat, s: Fraction, t: Fraction, sign: int) -> bool:
+def _gram_array(tr: Trace, j: int, rows: list[int], cols: list[int] | None) -> tuple[IntProduct, Fraction]:
+    """:func:`_gram` in the checker's own form (:class:`~theorychk.check.intmat.IntProduct`, no flint round trip)."""
+    return tr.gram(j, rows, cols), tr.int_layer(j).scale ** 2
+
+
+def _shift_pd(g: flint.fmpz_mat | np.ndarray | IntProduct, s: Fraction, t: Fraction, sign: int) -> bool:
     """Exactly: is ``sign * (s g - t I)`` positive definite? (Scaled by ``den(t / s) > 0`` to integers.)"""
     q = t / s
+    if isinstance(g, IntProduct):
+        return _shift_pd_parts(g, q, sign) or _shift_pd(g.ints(), s, t, sign)
+    if isinstance(g, np.ndarray):  # an object array of ints
+        m = g * q.denominator
+        m[np.diag_indices(g.shape[0])] -= q.numerator
+        return is_positive_definite(m if sign > 0 else -m)
     k = g.nrows()
     eye = flint.fmpz_mat(k, k, [q.numerator if a == b else 0 for a in range(k) for b in range(k)])
     m = g * q.denominator - eye
     return is_positive_definite(m if sign > 0 else -m)
 
 
-def _eig_ok(g: flint.fmpz_mat, s: Fraction, lo: Fraction, hi: Fraction) -> bool:
+def _shift_pd_parts(g: IntProduct, q: Fraction, sign: int) -> bool:
+    """A sufficient test (True proves ``sign * (g - q I)`` positive definite) without Python integers.
+
+    ``q = t / s`` is dyadic (``t`` a float, ``s`` a power of two): ``M = g * 2**a - qn I`` is an
+    integer matrix. With ``g = sum(P * 2**shift)`` over exact int64 parts, ``M1`` sums the terms
+    ``sign * P * 2**(shift + a - h)`` (a left shift, exact, or a floor shift, off by less than 1) and
+    ``sign * -qn * 2**-h`` on the diagonal, so ``M / 2**h = M1 + E`` with ``|E_ij| < c`` (``c`` floor
+    shifts per entry). ``M`` is symmetric, so ``2 M / 2**h = (M1 + M1^T) + (E + E^T)`` with
+    ``||E + E^T||_2 <= 2 k c`` (largest absolute row sum): if the int64 matrix ``M1 + M1^T - 2 k c I``
+    is positive definite (:func:`~theorychk.check.rationals.positive_definite_short`), so is
+    ``sign * M``."""
+    k = g.shape[0]
+    den = q.denominator
+    a = den.bit_length() - 1
+    if k == 0 or den != 1 << a or not g.parts or any(p.dtype != np.int64 for p in g.parts.values()):
+        return False
+    tops = {shift: int(np.abs(p).max()).bit_length() for shift, p in g.parts.items()}
+    top = max(max(b + shift for shift, b in tops.items()) + a, abs(q.numerator).bit_length()) + 1
+    h = top - PD_KEEP_BITS
+    if h <= 0:
+        return False
+    m1 = np.zeros((k, k), dtype=np.int64)
+    floors = 0
+    for shift, part in g.parts.items():
+        e = shift + a - h
+        if e >= 0:
+            if tops[shift] + e > 58:  # pragma: no cover - h keeps every term near 2**PD_KEEP_BITS
+                return False
+            m1 += sign * (part << e)
+        else:
+            m1 += (sign * part) >> -e  # floor of sign * P / 2**-e: off by less than 1
+            floors += 1
+    diag = np.diag_indices(k)
+    m1[diag] += (-sign * q.numerator) >> h  # floor, off by less than 1 on the diagonal
+    # the parts need not be symmetric one by one: 2 M / 2**h = (M1 + M1^T) + (E + E^T), |.| < 2 c
+    sym = m1 + m1.T
+    sym[diag] -= 2 * k * (floors + 1)
+    return positive_definite_short(sym)
+
+
+def _eig_ok(g: flint.fmpz_mat | np.ndarray | IntProduct, s: Fraction, lo: Fraction, hi: Fraction) -> bool:
     """``lo I <= s g <= hi I`` with ``lo > 0``, both sides strict (positive definite differences)."""
     return lo > 0 and _shift_pd(g, s, lo, 1) and _shift_pd(g, s, hi, -1)
 
@@ -378,7 +503,7 @@ def _aberdam_thm2(claim: dict[str, Any], tr: Trace, cert: dict[str, Any]) -> Cla
     if parse_rational(ev.get("lipschitz"), "aberdam_thm2.lipschitz") != ell:
         raise CertificateError(f"aberdam_thm2: inverse Lipschitz constant does not match {ell}")
     phi = parse_rational(ev.get("phi_lower"), "aberdam_thm2.phi_lower")
-    g, s = _gram(tr, 0, tr.observed_rows(0), None)
+    g, s = _gram_array(tr, 0, tr.observed_rows(0), None)
     if not (phi > 0 and _shift_pd(g, s, phi, 1)):
         raise CertificateError("aberdam_thm2: phi_lower is not a verified lower bound on lambda_min")
     res = aberdam_bound(tr, eps, ell, phi)
@@ -403,7 +528,7 @@ def _aberdam_oracle(claim: dict[str, Any], tr: Trace, cert: dict[str, Any]) -> C
     for j in range(tr.net.depth):
         rows, cols = tr.observed_rows(j), tr.support(j - 1) if j else None
         n_cols = len(cols) if cols is not None else tr.net.widths[j]
-        if len(rows) < n_cols or n_cols == 0 or not _eig_ok(*_gram(tr, j, rows, cols), lo[j], hi[j]):
+        if len(rows) < n_cols or n_cols == 0 or not _eig_ok(*_gram_array(tr, j, rows, cols), lo[j], hi[j]):
             raise CertificateError(f"aberdam_oracle layer {j}: eigenvalue enclosure not verified")
     want = oracle_bounds(tr, sigma, lo, hi)
     got = need(ev, "bounds", list, "aberdam_oracle")

@@ -3,7 +3,8 @@
 typer 0.29 converts every command-line value through a pydantic ``TypeAdapter``: the first
 command run imports pydantic (about 100 ms, a third of a small command's wall time) to turn
 ``"3"`` into ``3``. Every theorychk option is a plain ``str``, ``int``, ``float``, ``bool``
-(optionally with ``min`` / ``max``) or a repeatable ``list[str]``, which need no schema machinery. :func:`install` gives
+(optionally with ``min`` / ``max``), a repeatable ``list[str]``, or a ``Path`` / ``list[Path]``
+(click's path type has already checked it; the adapter only wraps the text), which need no schema machinery. :func:`install` gives
 those parameters a coercion that does what typer's adapter does for them -- same values, same
 messages ("Input should be a valid integer, unable to parse string as an integer", "Input should
 be greater than or equal to 1") -- and leaves every other annotation (``Path``, lists, enums,
@@ -15,6 +16,7 @@ may already hold 0.29 (and a pin would keep users from typer's fixes), so the CL
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 _SCALARS = (str, int, float)
@@ -46,6 +48,10 @@ def install() -> bool:
             kind = self.annotation
             if kind == list[str]:  # a repeatable option: typer's adapter gives a list
                 return [v if isinstance(v, str) else str(v) for v in value]
+            if kind is Path:  # `check CERT`, `--out DIR`: pydantic's adapter would only wrap the text
+                return value if isinstance(value, Path) else Path(value)
+            if kind == list[Path]:
+                return [v if isinstance(v, Path) else Path(v) for v in value]
             if kind is bool:
                 if isinstance(value, bool):
                     return value
@@ -77,7 +83,7 @@ def install() -> bool:
         info = descriptor.parameter_info
         plain = (
             descriptor.file_annotation is None
-            and (descriptor.annotation in (*_SCALARS, bool) or descriptor.annotation == list[str])
+            and (descriptor.annotation in (*_SCALARS, bool, Path) or descriptor.annotation in (list[str], list[Path]))
             and getattr(info, "parser", None) is None
             and getattr(info, "click_type", None) is None
             and not getattr(info, "clamp", False)

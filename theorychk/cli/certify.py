@@ -72,6 +72,10 @@ def certify(
         "--noise", help="Noise level of the stability claims, read exactly (0.001 = 1/1000).")] = "1/1000",
     latent_box: Annotated[str, typer.Option(
         "--latent-box", help="Latent box ||z||_inf <= R of the MILP claim.")] = "10",
+    complete_box: Annotated[str | None, typer.Option(
+        "--complete-box", metavar="R", help="Decide uniqueness in the latent box ||z||_inf <= R (read exactly: "
+                                            "1/2 = 0.5) with the complete claim: no other z in the box has "
+                                            "G(z) = y (default: no box, uniqueness in all of R^k).")] = None,
     time_limit: Annotated[float, typer.Option(
         "--time-limit", callback=positive_seconds, help="Wall-clock seconds per signal: inverting it and all its claims together (claims "
                              "undecided then end UNKNOWN \"time limit\"); the global-injectivity check gets the "
@@ -126,6 +130,7 @@ def certify(
     out_folder(out)
     eps = _positive_fraction(noise, "--noise")
     box = _positive_fraction(latent_box, "--latent-box")
+    cbox = None if complete_box is None else _positive_fraction(complete_box, "--complete-box")
     wanted = tuple(k.strip() for k in claims.split(",")) if claims else ALL_KINDS + INJECTIVITY_KINDS
     unknown = sorted(set(wanted) - set(ALL_KINDS + INJECTIVITY_KINDS))
     if unknown:
@@ -133,6 +138,9 @@ def certify(
 
         raise unknown_name("claim kind", unknown[0], ALL_KINDS + INJECTIVITY_KINDS)
     kinds = tuple(k for k in wanted if k in ALL_KINDS)
+    if cbox is not None and "complete" not in kinds:
+        raise InvalidInput(f"--complete-box is the box of the complete claim, which --claims {claims} leaves out",
+                           argument="--complete-box", got=complete_box)
     from theorychk.io import ModelSource
 
     # Recorded in every certificate, so that `theorychk check CERT` re-reads the model alone.
@@ -157,7 +165,7 @@ def certify(
             inj = global_injectivity(net, time_limit=Deadline(time_limit).seconds, seed=seed)
         extra = tuple(c for c in inj.claims if c["kind"] in wanted) if inj is not None else ()
         setup = CertifySetup(net, source, kinds, eps, box, Deadline(time_limit).seconds, signal_tol=signal_tol,
-                             printed_seconds=printed_budget, extra_claims=extra)
+                             printed_seconds=printed_budget, extra_claims=extra, complete_box=cbox)
         done: dict[int, dict[str, Any]] = {}
         redone: list[int] = []
         if resume:
@@ -193,6 +201,7 @@ def certify(
     counts = count_claims(certs)
     verdicts = {v: sum(r["verdict"]["verdict"] == v for r in rows) for v in (UNIQUE, NOT_UNIQUE, UNDECIDED)}
     summary = {"model": model, "fingerprint": net.fingerprint(), "widths": list(net.widths), "noise": str(eps),
+               "complete_box": None if cbox is None else str(cbox),
                "signals": rows, "counts": counts, "verdicts": verdicts, "injectivity": _injectivity_summary(inj),
                "runtime": {"workers": used, "engine": "dask" if client is not None else
                            ("process" if used > 1 else "this process"),
@@ -264,7 +273,8 @@ def _certify_table(model: str, net: Any, summary: dict[str, Any], rows: list[dic
     table.add_row(f"verdict: {UNIQUE} / {NOT_UNIQUE} / {UNDECIDED}", str(v[UNIQUE]), str(v[NOT_UNIQUE]),
                   str(v[UNDECIDED]))
     console.print(table)
-    per = Table(title="one verdict per signal: is its latent code unique?")
+    where = "" if summary["complete_box"] is None else f" (complete: in ||z||_inf <= {summary['complete_box']})"
+    per = Table(title=f"one verdict per signal: is its latent code unique{where}?")
     for col in ("signal", "verdict", "decided by", "scope / distance", "why undecided"):
         per.add_column(col, overflow="fold")
     shown = rows if len(rows) <= _TABLE_ROWS else [

@@ -47,20 +47,23 @@ workers pay (:class:`Stream`). ``W`` is the cores free (:func:`theorychk.runtime
 the cores less the other jobs' load); with one free it runs here. Otherwise this process
 inverts the first chunk and times it per signal, then starts one probe worker process (same
 start method and initializer as the pool's, no work) and times it. Workers start only if
-``W * startup + rest / W < rest`` -- the remaining signals' estimated time ``rest`` spread over ``W`` workers, plus ``W`` start-ups, beats
-finishing them here. The decision and its numbers are on the stream (``workers``,
+``B * startup + rest / B < rest`` -- the remaining signals' estimated time ``rest`` spread over
+the ``B = min(W, chunks left)`` workers that get a chunk, plus ``B`` start-ups, beats finishing
+them here. A batch that makes only two chunks (a batched method's batch of up to ``W`` times its
+``batch_rows`` on two cores: 200 signals of ``gd``) would leave one chunk for one worker, which
+cannot pay: it runs here at once, in the fewest calls, without the probe (issue 18: on two free
+cores 200 ``gd`` signals took 2.0 s CPU and 2.6 s wall in two chunks, here and then in one
+worker, against 1.7 and 2.2 s in one call). The decision and its numbers are on the stream (``workers``,
 ``workers_reason``), and in the CLI's JSON.
 """
 
 from __future__ import annotations
 
 import math
-import multiprocessing
 import sys
 import time
 from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -68,6 +71,9 @@ from theorychk._validation import POSITIVE_INT, check
 from theorychk.network import Network
 from theorychk.solvers.base import Inversion, Prepared, prepare, validate_signals
 from theorychk.runtime import DEFAULT_TIME_LIMIT
+
+if TYPE_CHECKING:  # the pool's modules are imported where a batch starts workers
+    import multiprocessing.context
 
 __all__ = ["invert_stream", "signal_seeds", "validate_signals", "processes_used", "Stream"]
 
@@ -131,6 +137,8 @@ def _dask_chunk(params: dict[str, Any], seed: int) -> list[tuple[int, Inversion]
 
 
 def _context() -> multiprocessing.context.BaseContext:
+    import multiprocessing
+
     from theorychk import _highs
 
     if sys.platform.startswith("linux") and not _highs.instances_made():
@@ -270,6 +278,13 @@ def _stream(
         if dask is not None:
             yield from _on_dask(prepared, arr, seeds, workers, dask)
             return
+        if auto and workers > 1 and len(_chunks(n, workers, _batch_rows(prepared))) <= 2:
+            # the first chunk runs here, timed, before any worker could start: one chunk left
+            # for them can only add a start-up (and two chunks cost a batched method more than
+            # one call): this process, in the fewest calls
+            stream.workers_reason = (f"auto: 1 process -- {n} signals make 2 chunks for {workers} workers; with "
+                                     "the first timed here one would be left for them: they cannot pay")
+            workers = stream.workers = 1
         if workers == 1:
             if not prepared.batched:
                 for i in range(n):
@@ -287,16 +302,19 @@ def _stream(
             per_signal = (time.perf_counter() - t0) / len(first)
             rest = per_signal * (n - len(first))
             startup = _startup_seconds(prepared, pinned)
-            pay = workers * startup + rest / workers < rest
+            busy = min(workers, len(chunks))  # the pool's processes that get a chunk
+            pay = busy * startup + rest / busy < rest
             numbers = (f"first {len(first)} signal(s) here took {1e3 * per_signal:.3g} ms each, so the other "
                        f"{n - len(first)} about {rest:.3g} s; starting a worker took {startup:.3g} s (measured)")
             if not pay:
                 stream.workers = 1
-                stream.workers_reason = f"auto: 1 process -- {numbers}: {workers} workers would not pay"
+                stream.workers_reason = f"auto: 1 process -- {numbers}: {busy} worker(s) would not pay"
                 for c in chunks:
                     yield from _run_chunk(prepared, c, arr[c], [seeds[i] for i in c])
                 return
-            stream.workers_reason = f"auto: {workers} workers -- {numbers}: they pay"
+            stream.workers, stream.workers_reason = busy, f"auto: {busy} workers -- {numbers}: they pay"
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait  # ~10 ms: only with workers
+
         with ProcessPoolExecutor(
             max_workers=min(workers, len(chunks)), mp_context=_context(),
             initializer=_init_worker, initargs=(prepared, pinned),
