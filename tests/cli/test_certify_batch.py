@@ -75,7 +75,9 @@ def test_two_workers_give_the_same_certificates_as_one(model, one_worker, tmp_pa
     assert list(first) == [f"signal-{i:03d}.json" for i in range(4)]
     assert certificates(out2) == first
     assert [r["index"] for r in report2["signals"]] == [0, 1, 2, 3]  # in signal order, whatever finished first
-    rows = [[{k: v for k, v in r.items() if k not in ("certificate", "elapsed_seconds")} for r in report["signals"]]
+    assert all(isinstance(r["cpu_seconds"], float) and r["cpu_seconds"] >= 0 for r in report2["signals"])
+    rows = [[{k: v for k, v in r.items() if k not in ("certificate", "elapsed_seconds", "cpu_seconds")}
+             for r in report["signals"]]
             for report in (report1, report2)]
     assert rows[0] == rows[1]  # the same claims and verdicts
 

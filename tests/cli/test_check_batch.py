@@ -58,6 +58,7 @@ def test_files_json_is_a_list_one_object_each(folder):
     data = json.loads(proc.stdout)
     assert isinstance(data, list) and [d["certificate"] for d in data] == files
     assert all(d["verdict"] == "VERIFIED" and d["signal_verdict"]["verdict"] == "unique" for d in data)
+    assert all(isinstance(d["cpu_seconds"], float) and 0 <= d["cpu_seconds"] < 60 for d in data)  # per certificate
 
 
 def test_one_rejected_certificate_exits_1_and_is_named(folder):

@@ -236,11 +236,12 @@ def _row(index: int, res: dict[str, Any] | None, resumed: dict[str, Any] | None,
     if cert is None:
         row["reason"] = origin.get("reason", "")
         row["verdict"] = SignalVerdict(UNDECIDED, reason=f"no certificate: {row['reason']}").to_dict()
-        row["elapsed_seconds"] = res["elapsed_seconds"]
+        row["elapsed_seconds"], row["cpu_seconds"] = res["elapsed_seconds"], res.get("cpu_seconds")
         return row
     row["claims"] = {claim_label(c): c["status"] for c in cert["claims"]}
     row["verdict"] = signal_verdict(cert).to_dict()
     row["elapsed_seconds"] = None if resumed is not None else res["elapsed_seconds"]
+    row["cpu_seconds"] = None if resumed is not None else res.get("cpu_seconds")  # this signal's CPU, where it ran
     if resumed is not None:
         row["resumed"] = True
     if out is not None:
@@ -357,13 +358,18 @@ def check(
         if not report.verified:
             raise typer.Exit(code=1)
         return
-    rows = []
+    import time
+
+    rows, cpu = [], []
     for path in paths:
+        t0 = time.process_time()
         cert, report = check_path(path, model, **options)
         rows.append((path, report, _checked_verdict(cert, report)))
+        cpu.append(round(time.process_time() - t0, 4))  # this certificate's CPU (read, parse, check)
     if json_out:
-        print_json([{"certificate": str(path)} | report.to_dict() | {"signal_verdict": verdict.to_dict()}
-                    for path, report, verdict in rows])
+        print_json([{"certificate": str(path)} | report.to_dict() | {"signal_verdict": verdict.to_dict(),
+                                                                      "cpu_seconds": seconds}
+                    for (path, report, verdict), seconds in zip(rows, cpu)])
     else:
         _print_check_table(rows)
     if not all(report.verified for _, report, _ in rows):
