@@ -15,7 +15,7 @@ when the certificate or the model cannot be read (one-line error).
 
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
@@ -30,9 +30,6 @@ from theorychk.runtime import DEFAULT_TIME_LIMIT
 UNIQUE, NOT_UNIQUE, UNDECIDED = "unique", "not unique", "undecided"
 #: Default of ``--printed-budget`` (:data:`theorychk.certify.signal.PRINTED_SECONDS`; a test keeps them equal).
 PRINTED_SECONDS = 5.0
-
-if TYPE_CHECKING:  # numpy is imported where it is used: `theorychk --help` does not need it
-    import numpy as np
 
 #: Claim kinds of the global-injectivity engine (:mod:`theorychk.certify.injectivity`), model-wide.
 INJECTIVITY_KINDS = ("layer_injective", "network_injective")
