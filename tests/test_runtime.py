@@ -1,10 +1,19 @@
-"""RowBudget: each row of a batched computation charged its share of the wall time."""
+"""RowBudget: each row of a batched computation charged its share of the wall time; BLAS threads:
+pinned by the command unless the user chose."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from theorychk.errors import InvalidInput
 from theorychk.runtime import Deadline, RowBudget
+
+WT = str(Path(__file__).resolve().parents[1])
 
 
 @pytest.fixture
@@ -58,3 +67,65 @@ def test_a_deadline_reads_the_clock_of_the_moment_it_is_made(clock):
     assert d.start == 5.0 and d.remaining() == 2.0 and not d.expired()
     clock.now = 7.0
     assert d.expired() and d.remaining() == 0.0
+
+
+# -- BLAS threads: pinned by the command unless the user chose -------------------------------
+
+def test_the_variables_theorychk_pinned_are_not_the_users():
+    from theorychk.runtime import BLAS_THREAD_VARIABLES, PINNED_BY_THEORYCHK, blas_threads_set_by_user, pin_blas_at_start
+
+    env: dict[str, str] = {}
+    assert pin_blas_at_start(env) is True
+    assert all(env[v] == "1" for v in BLAS_THREAD_VARIABLES) and not blas_threads_set_by_user(env)
+    assert pin_blas_at_start(env) is True  # a worker that inherited the pinning pins again
+    # a value changed after the pinning, or a variable the marker does not name, is the user's
+    assert blas_threads_set_by_user({**env, "OMP_NUM_THREADS": "4"})
+    assert blas_threads_set_by_user({"OMP_NUM_THREADS": "1", PINNED_BY_THEORYCHK: "OPENBLAS_NUM_THREADS"})
+    for v in BLAS_THREAD_VARIABLES:
+        user = {v: "3"}
+        assert pin_blas_at_start(user) is False and user == {v: "3"}  # left alone
+
+
+def test_single_threaded_blas_inside_a_pinned_process_keeps_the_pinning(monkeypatch):
+    from theorychk.runtime import BLAS_THREAD_VARIABLES, blas_threads_set_by_user, pin_blas_at_start, single_threaded_blas
+
+    for v in BLAS_THREAD_VARIABLES:
+        monkeypatch.delenv(v, raising=False)
+    monkeypatch.delenv("THEORYCHK_BLAS_PINNED", raising=False)
+    monkeypatch.setattr("os.environ", dict(os.environ))  # pin_blas_at_start writes os.environ
+    pin_blas_at_start()
+    with single_threaded_blas() as pinned:
+        assert pinned is True and not blas_threads_set_by_user()
+    assert all(os.environ[v] == "1" for v in BLAS_THREAD_VARIABLES)  # restored to the command's own
+    assert not blas_threads_set_by_user()
+
+
+_REPORT_THREADS = """
+import atexit, json, os, sys
+def report():
+    from theorychk.runtime import blas_threads
+    json.dump({**blas_threads(), "env": os.environ.get("OPENBLAS_NUM_THREADS")}, open("threads.json", "w"))
+atexit.register(report)
+sys.argv = ["theorychk", "invariants", "M.npy", "--spark", "--json"]
+from theorychk.cli import entry
+entry()
+"""
+
+
+@pytest.mark.parametrize("user", [{}, {"OPENBLAS_NUM_THREADS": "2"}, {"OMP_NUM_THREADS": "2"}],
+                         ids=["nothing", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"])
+def test_the_command_runs_one_blas_thread_unless_the_user_set_one(user, tmp_path):
+    # the console script's entry(), in a fresh process: what threadpoolctl sees after the command
+    from theorychk.runtime import BLAS_THREAD_VARIABLES
+
+    np.save(tmp_path / "M.npy", np.random.default_rng(0).integers(-3, 4, (4, 6)))
+    env = {k: v for k, v in os.environ.items() if k not in BLAS_THREAD_VARIABLES and k != "THEORYCHK_BLAS_PINNED"}
+    env["PYTHONPATH"] = WT + os.pathsep + env.get("PYTHONPATH", "")
+    proc = subprocess.run([sys.executable, "-c", _REPORT_THREADS], env={**env, **user}, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    got = json.loads((tmp_path / "threads.json").read_text())
+    if not user:
+        assert (got["blas"], got["set_by_user"], got["env"]) == (1, False, "1")
+    else:
+        assert got["set_by_user"] is True and got["blas"] == 2 and got["env"] == user.get("OPENBLAS_NUM_THREADS")

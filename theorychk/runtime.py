@@ -18,6 +18,12 @@ hundred rows a threaded BLAS spends more time waking and synchronising threads t
 (measured in issue 18: the library's ``linf`` loop took 15 ms per signal with OpenBLAS's
 default threads on 2 cores and 4.9 ms with one thread). A thread variable the user set
 (``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS``, ``MKL_NUM_THREADS``) always wins.
+
+The ``theorychk`` command pins the threads for its whole process before anything imports numpy
+(:func:`pin_blas_at_start`): OpenBLAS reads the variables once, when it loads, and starting its
+thread buffers cost a small command ~0.05 s CPU of its ~0.3 s (issue 18). The variables it set
+are named in :data:`PINNED_BY_THEORYCHK`, so that they are not taken for the user's choice, here
+or in the worker processes that inherit them.
 """
 
 from __future__ import annotations
@@ -42,6 +48,8 @@ __all__ = [
     "progress",
     "BLAS_THREAD_VARIABLES",
     "blas_threads_set_by_user",
+    "PINNED_BY_THEORYCHK",
+    "pin_blas_at_start",
     "single_threaded_blas",
     "blas_threads",
     "default_workers",
@@ -231,12 +239,49 @@ def progress(description: str, *, total: int | None = None, quiet: bool = False)
 _pinned = 0  # open single_threaded_blas blocks: the variables are then ours, not the user's
 
 
+#: The environment variable in which :func:`pin_blas_at_start` names the thread variables it set
+#: (comma-separated); inherited by worker processes, like the variables themselves.
+PINNED_BY_THEORYCHK = "THEORYCHK_BLAS_PINNED"
+
+
 def blas_threads_set_by_user(environ: dict[str, str] | None = None) -> bool:
-    """Whether the user set any of :data:`BLAS_THREAD_VARIABLES` (then theorychk leaves threads alone)."""
+    """Whether the user set any of :data:`BLAS_THREAD_VARIABLES` (then theorychk leaves threads alone).
+
+    A variable that :func:`pin_blas_at_start` set (named in :data:`PINNED_BY_THEORYCHK`, still
+    ``"1"``) is theorychk's, not the user's.
+
+    >>> blas_threads_set_by_user({"OMP_NUM_THREADS": "4"})
+    True
+    >>> blas_threads_set_by_user({"OMP_NUM_THREADS": "1", PINNED_BY_THEORYCHK: "OMP_NUM_THREADS"})
+    False
+    """
     if environ is None and _pinned:
         return False
     env = os.environ if environ is None else environ
-    return any(env.get(v) for v in BLAS_THREAD_VARIABLES)
+    ours = set(env.get(PINNED_BY_THEORYCHK, "").split(","))
+    return any(env.get(v) and not (v in ours and env.get(v) == "1") for v in BLAS_THREAD_VARIABLES)
+
+
+def pin_blas_at_start(environ: dict[str, str] | None = None) -> bool:
+    """One BLAS / OpenMP thread for this process and its children, unless the user set a variable.
+
+    Call it before numpy is imported (the ``theorychk`` command does, first thing): BLAS
+    libraries read the variables when they load. Sets every :data:`BLAS_THREAD_VARIABLES` to
+    ``"1"`` and names them in :data:`PINNED_BY_THEORYCHK`; returns whether it pinned.
+
+    >>> env = {}
+    >>> pin_blas_at_start(env), env["OPENBLAS_NUM_THREADS"], blas_threads_set_by_user(env)
+    (True, '1', False)
+    >>> pin_blas_at_start({"OPENBLAS_NUM_THREADS": "4"})
+    False
+    """
+    env = os.environ if environ is None else environ
+    if blas_threads_set_by_user(env):
+        return False
+    for v in BLAS_THREAD_VARIABLES:
+        env[v] = "1"
+    env[PINNED_BY_THEORYCHK] = ",".join(BLAS_THREAD_VARIABLES)
+    return True
 
 
 @contextmanager
@@ -266,7 +311,7 @@ def single_threaded_blas() -> Iterator[bool]:
         for v, old in saved.items():
             if old is None:
                 os.environ.pop(v, None)
-            else:  # pragma: no cover - only set values are restored (none, by the guard above)
+            else:  # theorychk's own "1", set by pin_blas_at_start (a user's value never gets here)
                 os.environ[v] = old
 
 

@@ -62,7 +62,7 @@ def test_small_command_imports_only_what_it_uses(tmp_path):
     # `invariants M.npy --spark --json` on a 10 x 20 integer matrix: numpy and flint for the spark,
     # no HiGHS (its exact search is cheap, so it skips the LP stages), nothing for the other
     # invariants (theorychk.invariants imports on first use), no Network (theorychk.exact imports
-    # it only to evaluate a forward pass), no pydantic for the option parsing, no rich for JSON
+    # it only to evaluate a forward pass), no pydantic for the option parsing, no rich
     np.save(tmp_path / "M.npy", np.random.default_rng(0).integers(-3, 4, (10, 20)))
     names = _modules_after(["invariants", "M.npy", "--spark", "--json", "--time-limit", "60"], tmp_path)
     assert "theorychk.invariants.spark" in names and "numpy" in names  # it did the work
@@ -72,6 +72,9 @@ def test_small_command_imports_only_what_it_uses(tmp_path):
     assert "highspy" not in tops and "theorychk._highs" not in names
     assert not names & {"theorychk.invariants.cnorm", "theorychk.invariants.subrank", "theorychk.invariants.mu_s",
                         "theorychk.solvers", "theorychk.io", "theorychk.network"}
+    # the table too: a plain table (theorychk.cli._table), not rich's (~0.03 s CPU to import)
+    table = _modules_after(["invariants", "M.npy", "--spark"], tmp_path)
+    assert "theorychk.cli._table" in table and "rich" not in {n.split(".")[0] for n in table}
 
 
 def test_spark_lp_stages_import_no_scipy(tmp_path):

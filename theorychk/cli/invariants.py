@@ -102,19 +102,15 @@ def invariants(
     if json_out:
         print_json({"source": label, "results": [r.to_dict() for _, r in results]})
         return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"invariants of {label}")
-    for col in ("invariant", "value", "bounds", "status", "lower bound by", "upper bound by", "seconds"):
-        table.add_column(col, overflow="fold")
+    from theorychk.cli import _table  # not rich: its import was a tenth of this command's start-up
 
     def num(value: Any) -> str:  # rationals shown to 6 digits; --json has them exactly
         return "-" if value is None else (str(value) if isinstance(value, int) else f"{float(value):.6g}")
 
+    rows = []
     for name, r in results:
         d = r.to_dict()
-        table.add_row(
+        rows.append([
             name,
             num(r.value),
             f"[{num(r.lower.value)}, {num(r.upper.value)}]",
@@ -122,5 +118,6 @@ def invariants(
             cell(r.lower.method),
             cell(r.upper.method),
             f"{r.elapsed:.3f}",
-        )
-    Console().print(table)
+        ])
+    _table.echo(f"invariants of {label}",
+                ("invariant", "value", "bounds", "status", "lower bound by", "upper bound by", "seconds"), rows)
