@@ -25,7 +25,6 @@ certificate records so that ``theorychk check CERT`` can re-read the model alone
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -236,6 +235,8 @@ def model_path(model: str | Path) -> Path:
 
 def file_sha256(path: str | Path) -> str:
     """sha256 of a file's bytes (hex)."""
+    import hashlib  # here, not at start-up: loading OpenSSL costs ~4 ms of every command that reads a model
+
     h = hashlib.sha256()
     try:
         with open(path, "rb") as fh:
@@ -254,6 +255,8 @@ def layer_digests(net: Network) -> list[str]:
     can say whether a layer's numbers or its activation differ. Together with the activations these
     determine :meth:`Network.fingerprint <theorychk.network.Network.fingerprint>`.
     """
+    import hashlib
+
     digests = []
     for layer in net.layers:
         h = hashlib.sha256(b"theorychk-layer-v1")

@@ -10,14 +10,15 @@ under their own names (``onnx.onnx_ml_pb2``, ``onnx.onnx_cpp2py_export``) so tha
 only be initialised once per process — and it sets them as attributes of the ``onnx`` package
 when that is imported (:class:`_SetAttributes`).
 
-When ``onnx`` is already imported, its own modules are used. Anything the lean reader does not
+:func:`checker` loads the checker alone: :func:`theorychk.io.onnx.read` decodes the fields
+without the message classes (:mod:`theorychk.io._onnx_wire`) and uses them only for files that
+decoder leaves to onnx. When ``onnx`` is already imported, its own modules are used. Anything the lean reader does not
 handle (external data, exotic tensor types) raises :class:`NeedFullOnnx`, and the caller falls
 back to ``onnx`` itself.
 """
 
 from __future__ import annotations
 
-import importlib.abc
 import importlib.machinery
 import importlib.util
 import sys
@@ -36,8 +37,12 @@ class NeedFullOnnx(Exception):
     """The lean path does not handle this model; read it with the onnx package."""
 
 
-class _SetAttributes(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """On ``import onnx`` after a lean load: the package gets its two submodules as attributes."""
+class _SetAttributes:
+    """On ``import onnx`` after a lean load: the package gets its two submodules as attributes.
+
+    A meta path finder and a loader by protocol (``find_spec``; ``create_module`` /
+    ``exec_module``), not by ``importlib.abc``, whose import pulls in ``importlib.resources`` and
+    ``tempfile`` (~3 ms of every read)."""
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
         if fullname != "onnx":
@@ -48,7 +53,7 @@ class _SetAttributes(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             return spec
         real = spec.loader
 
-        class _Loader(importlib.abc.Loader):
+        class _Loader:
             def create_module(self, spec: Any) -> Any:
                 return real.create_module(spec)
 
@@ -97,6 +102,34 @@ def modules() -> tuple[ModuleType, ModuleType]:
     pb2 = sys.modules.get(_PB2) or _load(_PB2, root / "onnx_ml_pb2.py")
     c = sys.modules.get(_C) or _load(_C, ext[0])
     return pb2, c
+
+
+def checker() -> ModuleType:
+    """``onnx_cpp2py_export`` (its ``checker``), onnx's own when imported, else loaded lean --
+    without the message classes, which :mod:`theorychk.io._onnx_wire` does without."""
+    if "onnx" in sys.modules:
+        import onnx
+
+        return onnx.onnx_cpp2py_export
+    if _C in sys.modules:
+        return sys.modules[_C]
+    return _load(_C, _extension(_root()))
+
+
+def _root() -> Path:
+    spec = importlib.util.find_spec("onnx")
+    if spec is None or not spec.submodule_search_locations:
+        raise NeedFullOnnx("onnx is not installed")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _extension(root: Path) -> Path:
+    ext = [p for p in sorted(root.glob("onnx_cpp2py_export.*")) if p.suffix in (".so", ".pyd")]
+    if len(ext) != 1:
+        raise NeedFullOnnx(f"unexpected onnx layout in {root}")
+    if not any(isinstance(f, _SetAttributes) for f in sys.meta_path):
+        sys.meta_path.insert(0, _SetAttributes())
+    return ext[0]
 
 
 # TensorProto.DataType values and their numpy types (the ones generators are stored in)

@@ -79,11 +79,10 @@ import importlib
 from typing import Any
 
 import numpy as np
-from google.protobuf.message import DecodeError
 
 from theorychk.conv import Conv
 from theorychk.errors import InvalidInput
-from theorychk.io import ModelSelection, _onnx_fold, _onnx_lean, layer_field
+from theorychk.io import ModelSelection, _onnx_fold, _onnx_lean, _onnx_wire, layer_field
 from theorychk.network import (
     PLU,
     Activation,
@@ -181,10 +180,39 @@ def read(path: Path, sel: ModelSelection) -> Network:
 def _load(path: Path) -> onnx.ModelProto:
     """Load and structurally check a model; every failure is one line naming the file.
 
-    The file is parsed and checked with onnx's own message classes and C++ checker, loaded
-    without the ``onnx`` package (:mod:`theorychk.io._onnx_lean`: ``import onnx`` costs most of a
-    second); a model with external data is loaded by ``onnx.load``, which resolves it.
+    A model passes onnx's C++ checker, loaded without the ``onnx`` package
+    (:mod:`theorychk.io._onnx_lean`: ``import onnx`` costs most of a second). Its fields are
+    decoded from the bytes by :mod:`theorychk.io._onnx_wire` (no protobuf import: ~20-30 ms of a
+    CLI read, issue 18); a file that decoder leaves to onnx (external data, exotic fields), or
+    that the checker rejects, is parsed with onnx's own message classes, and every message about
+    a bad file comes from that path -- a model with external data by ``onnx.load``, which
+    resolves it.
     """
+    model = _load_wire(path)
+    return model if model is not None else _load_classes(path)
+
+
+def _load_wire(path: Path) -> Any:
+    """The model as :mod:`~theorychk.io._onnx_wire` objects once onnx's checker passed its bytes;
+    ``None``: read it with onnx's classes (:func:`_load_classes`, which says what is wrong)."""
+    try:
+        c = _onnx_lean.checker()
+        data = path.read_bytes()
+        model = _onnx_wire.parse(data)
+    except (_onnx_lean.NeedFullOnnx, OSError, ImportError):
+        return None
+    if not model.HasField("graph"):
+        return None
+    try:
+        c.checker.check_model(data, False, False, False)
+    except (c.checker.ValidationError, ValueError):
+        return None
+    return model
+
+
+def _load_classes(path: Path) -> onnx.ModelProto:
+    """:func:`_load` with onnx's generated message classes (protobuf)."""
+    from google.protobuf.message import DecodeError
 
     def one_line(exc: BaseException) -> str:
         return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -21,7 +21,8 @@ instead of one per signal, the set-up (options, step sizes) once. Its steps, sto
 random draws are per signal, so signal ``i`` still gets what it gets alone, whatever the
 chunking and ``workers``: the same status, and when its stopping rule was met (SOLVED) the same
 iteration counts and the same latent up to the rounding of the batched products (BLAS rounds a
-product of one row differently from one of many; measured at 1e-15 relative). A signal that
+product of one row differently from one of many; measured at 1e-15 relative; the same holds for
+its hidden layers and residuals, computed in one forward pass over the chunk's rows). A signal that
 runs to an iteration cap keeps its status, but an iteration that amplifies rounding (a gd step
 too large, oscillating) can end elsewhere -- as it would on another CPU. The time limit is per
 signal (:class:`~theorychk.runtime.RowBudget`: each signal is charged its share of the chunk's
