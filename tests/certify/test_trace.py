@@ -49,3 +49,10 @@ def test_exact_trace_equals_the_checkers_on_the_zoo_decoder():
         mine, theirs = exact_trace(net, list(z)), trace(net, list(z))
         for field in ("inputs", "pre", "outputs"):
             assert all(_same(a, b) for a, b in zip(getattr(mine, field), getattr(theirs, field), strict=True))
+
+
+def test_this_python_takes_the_fast_fractions():
+    # the fallback exists for another Fraction layout; on CPython 3.11-3.13 the fast path must run
+    from theorychk.certify import _trace
+
+    assert _trace._works() and _trace._fractions is _trace._fast_fractions

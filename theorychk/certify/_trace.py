@@ -30,7 +30,7 @@ def _slow_fractions(nums: Sequence[int], den: int) -> tuple[Fraction, ...]:
     return tuple(Fraction(v, den) for v in nums)
 
 
-def _fractions(nums: Sequence[int], den: int) -> tuple[Fraction, ...]:
+def _fast_fractions(nums: Sequence[int], den: int) -> tuple[Fraction, ...]:
     """``tuple(Fraction(v, den) for v in nums)`` for ``den > 0``: the same normalised values."""
     new, gcd = object.__new__, math.gcd
     out = []
@@ -49,15 +49,14 @@ def _works() -> bool:
     """Whether this Python's ``Fraction`` keeps its value in the ``_numerator`` / ``_denominator``
     slots the fast path fills (CPython 3.11-3.13); if not, every fraction is made the public way."""
     try:
-        made = _fractions([6, -3, 0], 4)
+        made = _fast_fractions([6, -3, 0], 4)
         return made == (Fraction(3, 2), Fraction(-3, 4), Fraction(0)) and hash(made[0]) == hash(Fraction(3, 2)) \
             and str(made[1]) == "-3/4"
     except (AttributeError, TypeError):  # pragma: no cover - another Fraction layout
         return False
 
 
-if not _works():  # pragma: no cover - another Fraction layout
-    _fractions = _slow_fractions  # noqa: F811
+_fractions = _fast_fractions if _works() else _slow_fractions
 
 
 def exact_trace(net: Network, latent: list[Fraction]) -> Trace:
