@@ -24,6 +24,7 @@ import flint
 import numpy as np
 
 from theorychk.check.intmat import PRIME, IntLayer
+from theorychk.check.stability import choose_left_inverse
 
 __all__ = ["exact_matmul", "derived_left_inverse_bounds", "gram", "gram_array", "full_column_rank", "memo",
            "ShiftedDefiniteness"]
@@ -89,21 +90,11 @@ def derived_left_inverse_bounds(layer: IntLayer, rows: list[int], bits: int) -> 
     """What :func:`theorychk.check.stability.derived_left_inverse` returns for ``W_j^rows``, computed
     the same way (the same float solve chooses ``L``, the same exact bound) but on int64 arrays:
     ``(1 - ||I - L A||) / ||L||`` in the l_inf and l_1 induced norms, 0 when it proves nothing."""
-    zero = {"inf": Fraction(0), "1": Fraction(0)}
-    za = layer.array[rows] if len(rows) else layer.array[:0]
-    zf = np.asarray(za, dtype=np.float64)
-    if zf.shape[0] < zf.shape[1] or not zf.size:
-        return zero
-    try:
-        with np.errstate(all="ignore"):
-            lf = np.linalg.solve(zf.T @ zf, zf.T)
-    except np.linalg.LinAlgError:
-        return zero
-    top = np.abs(lf).max()
-    if not (np.all(np.isfinite(lf)) and top > 0):
-        return zero
-    e = int(np.frexp(top)[1])
-    zl = np.rint(np.ldexp(lf, bits - e)).astype(np.int64)  # |entries| <= 2**bits <= 2**40
+    chosen = choose_left_inverse(layer, rows, bits)
+    if chosen is None:
+        return {"inf": Fraction(0), "1": Fraction(0)}
+    zl, e = chosen
+    za = layer.array[rows]
     sl = Fraction(2) ** (e - bits) / layer.scale
     s = sl * layer.scale
     num, den = s.numerator, s.denominator

@@ -221,21 +221,33 @@ def derived_left_inverse(tr: Trace, j: int, rows: list[int], bits: int) -> dict[
     return memo[bits]
 
 
-def _derive(layer: IntLayer, rows: list[int], bits: int) -> dict[str, Fraction]:
-    zero = {"inf": Fraction(0), "1": Fraction(0)}
+def choose_left_inverse(layer: IntLayer, rows: list[int], bits: int) -> tuple[np.ndarray, int] | None:
+    """The left inverse the bound is derived from: ``(Z_L, e)`` with ``L = 2**(e - bits) Z_L`` (in the
+    layer's integer units), ``Z_L`` int64 with ``|entries| <= 2**bits``, rounded from the float
+    least-squares inverse of ``W^rows``; ``None`` when there is none (fewer rows than columns, a
+    singular or non-finite solve). Any ``L`` gives a valid bound; the certifier calls this too, so
+    that the bound it states is the one the checker re-derives."""
     zf = np.asarray(layer.array[rows], dtype=np.float64)
     if zf.shape[0] < zf.shape[1] or not zf.size:
-        return zero
+        return None
     try:
         with np.errstate(all="ignore"):
             lf = np.linalg.solve(zf.T @ zf, zf.T)
     except np.linalg.LinAlgError:
-        return zero
+        return None
     top = np.abs(lf).max()
     if not (np.all(np.isfinite(lf)) and top > 0):
-        return zero
+        return None
     e = int(np.frexp(top)[1])
-    zl = np.rint(np.ldexp(lf, bits - e)).astype(np.int64)  # |entries| <= 2**bits <= 2**40
+    return np.rint(np.ldexp(lf, bits - e)).astype(np.int64), e  # |entries| <= 2**bits <= 2**40
+
+
+def _derive(layer: IntLayer, rows: list[int], bits: int) -> dict[str, Fraction]:
+    zero = {"inf": Fraction(0), "1": Fraction(0)}
+    chosen = choose_left_inverse(layer, rows, bits)
+    if chosen is None:
+        return zero
+    zl, e = chosen
     k, m = zl.shape
     sl = Fraction(2) ** (e - bits) / layer.scale
     if layer.array.dtype == np.int64 and m < 2**22 and bits <= 40:
