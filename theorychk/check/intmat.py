@@ -186,12 +186,17 @@ def _limbs(a: np.ndarray, width: int, bits: int) -> list[np.ndarray]:
     """``a == sum(limb_i * 2**(width * i))`` as float64 arrays with ``|limb_i| <= 2**width``: the low
     limbs are ``0 <= . < 2**width`` (mask), the top one the arithmetic shift of the rest, which is at
     most ``2**width`` in magnitude because ``|a| < 2**bits <= 2**(width * count)``."""
-    count = max(1, -(-bits // width))
+    return _split(a, width, max(1, -(-bits // width)), np.float64)
+
+
+def _split(a: np.ndarray, width: int, count: int, dtype: type) -> list[np.ndarray]:
+    """``count`` parts of ``a``, ``a == sum(part_i * 2**(width * i))``: the low ones masked to
+    ``[0, 2**width)``, the top one the arithmetic shift of the rest (signed), each as ``dtype``."""
     out, rest, mask = [], a, (1 << width) - 1
     for _ in range(count - 1):
-        out.append((rest & mask).astype(np.float64))
+        out.append((rest & mask).astype(dtype))
         rest = rest >> width
-    out.append(rest.astype(np.float64))
+    out.append(rest.astype(dtype))
     return out
 
 
@@ -282,12 +287,7 @@ def _chunks(a: np.ndarray) -> list[np.ndarray] | None:
     count = max(1, -(-(top + 1) // _CHUNK))
     if count > 16:
         return None
-    out, rest, mask = [], a, (1 << _CHUNK) - 1
-    for _ in range(count - 1):
-        out.append((rest & mask).astype(np.int64))
-        rest = rest >> _CHUNK
-    out.append(rest.astype(np.int64))
-    return out
+    return _split(a, _CHUNK, count, np.int64)
 
 
 def _flint_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
