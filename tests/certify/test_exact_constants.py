@@ -7,6 +7,7 @@ decides from its characteristic polynomial."""
 from __future__ import annotations
 
 import json
+import math
 from fractions import Fraction
 
 import flint
@@ -119,3 +120,22 @@ def test_zoo_gram_is_decided_without_the_charpoly_and_as_the_checker():
         for t, sign in ((lo, 1), (hi, -1), (lo * 2, -1)):
             assert pd.holds(t, sign) == _shift_pd(g, s, t, sign)
         assert pd._p is None  # every decision came from exact evidence, not the characteristic polynomial
+
+
+def test_c1_kernel_rays_only_when_cheap_unless_exact_constants():
+    # 3 -> 10 -> 30: layer 0's C(|J|, 2) kernel-ray subsets lie between the cheap cap and the exact cap
+    rng = np.random.default_rng(2)
+    net = Network([Layer(rng.standard_normal((10, 3)).astype(np.float32), None, "relu"),
+                   Layer(rng.standard_normal((30, 10)).astype(np.float32), None, "identity")])
+    z = sample_latents(net, 1, 0)[0]
+    kw = dict(source="t", noise=F(1, 1000), kinds=("lei_l1",), as_printed=False)
+    default = json.loads(json.dumps(build_certificate(net, z, **kw)))
+    exact = json.loads(json.dumps(build_certificate(net, z, exact_constants=True, **kw)))
+    rows = next(h for h in default["claims"][0]["hypotheses"] if h["name"].startswith("layer 0"))["values"]["rows"]
+    assert stability.KERNEL_CHEAP_CAP < math.comb(rows, 2) <= stability.KERNEL_CERTIFY_CAP
+    low, ex = _layers(default, "lei_l1")[0], _layers(exact, "lei_l1")[0]
+    assert (low["constant"], low["c_evidence"]["method"]) == ("lower_bound", "approx_left_inverse")
+    assert (ex["constant"], ex["c_evidence"]["method"]) == ("exact", "kernel_rays")
+    assert 0 < F(low["c_lower"]) <= F(ex["c_lower"])
+    for cert in (default, exact):
+        assert check_certificate(cert, net).verified

@@ -29,7 +29,7 @@ def certs() -> dict[str, dict]:
     """``inj``: exact constants (l_inf duals + x, l_1 kernel rays); ``wide``: l_1 by a left inverse;
     ``bound``: the ``inj`` net with the l_inf constants as dual lower bounds (the exact engine off)."""
     out = {n: json.loads(json.dumps(build_certificate(NETS[n][0], NETS[n][1], source="t", noise=F(1, 1000),
-                                                      kinds=("lei_linf", "lei_l1"))))
+                                                      kinds=("lei_linf", "lei_l1"), exact_constants=n == "inj")))
            for n in ("inj", "wide")}
     mp = pytest.MonkeyPatch()
     mp.setattr(certify_stability, "EXACT_CINF_LIMIT", 0)
@@ -287,7 +287,7 @@ def test_schema_names_the_constants(certs):
 def derived() -> dict[str, dict]:
     """The ``inj`` and ``wide`` certificates with every layer over the table limit: ``left_inverse`` evidence."""
     mp = pytest.MonkeyPatch()
-    for name, value in (("TABLE_LIMIT", 0), ("EXACT_CINF_LIMIT", 0), ("KERNEL_CERTIFY_CAP", 0)):
+    for name, value in (("TABLE_LIMIT", 0), ("EXACT_CINF_LIMIT", 0), ("KERNEL_CERTIFY_CAP", 0), ("KERNEL_CHEAP_CAP", 0)):
         mp.setattr(certify_stability, name, value)
     out = {n: json.loads(json.dumps(build_certificate(NETS[n][0], NETS[n][1], source="t", noise=F(1, 1000),
                                                       kinds=("lei_linf", "lei_l1")))) for n in ("inj", "wide")}

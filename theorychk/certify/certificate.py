@@ -111,7 +111,7 @@ def build_certificate(
     on nets whose hyperplane scans exceed 10**6 candidates), never past the deadline
     (:func:`~theorychk.certify.signal.printed_budget`).
 
-    ``exact_constants``: the ``c_inf`` constants of ``lei_linf`` exactly
+    ``exact_constants``: the ``c_inf`` / ``c_1`` constants of ``lei_linf`` / ``lei_l1`` exactly
     wherever the exact engines reach, not only where that is cheap (by default the certified lower
     bound the guarantee needs; each layer states ``"constant": "exact"`` or ``"lower_bound"``;
     :func:`~theorychk.certify.stability.c_lower_bound`).

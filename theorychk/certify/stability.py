@@ -32,8 +32,8 @@ roots, eigenvalues by exactly verified positive-definiteness). Indices are ours 
     Same chain in l_1: the l_1 LP's optimum is at most its value at ``x*`` (``<= ||e||_1``), so
     ``||W_J (x - x*)||_1 <= 2 l eps`` and ``eps_j = 2 l_j eps_{j+1} / c_1(W_j^{J_j})`` with
     ``J_j = {x*_{j+1,r} > 2 eps_{j+1}}`` (``|e_r| <= ||e||_1``). ``c_1`` exact by kernel rays when
-    ``C(|J|, n_j - 1) <= KERNEL_CERTIFY_CAP`` (``"exact"``), else the approximate-left-inverse lower
-    bound (``"lower_bound"``).
+    ``C(|J|, n_j - 1) <= KERNEL_CHEAP_CAP`` (``exact_constants``: ``KERNEL_CERTIFY_CAP``;
+    ``"exact"``), else the approximate-left-inverse lower bound (``"lower_bound"``).
 
 ``aberdam_thm2`` — Theorem 2 of Aberdam et al. [2], bound (7) (Layered Basis-Pursuit, l_2 noise)
     *As printed*: if ``s_i < 1/(3 mu_{s_{i+1}}(W_i))`` for ``i = 1..L`` (paper's L = our
@@ -122,6 +122,11 @@ C_LOWER_BITS = 24
 #: re-solves each one exactly (≈3 ms each; 1540 of them cost 4.8 s on a zoo:vae784-relu signal,
 #: 20x the rest of its check), far above its own cap's worth of time to the question's bound.
 KERNEL_CERTIFY_CAP = 100
+#: Without ``exact_constants`` the kernel-ray enumeration runs only up to this many subsets (~3.5 ms
+#: each in certify, more in the checker): on zoo:vae784-relu a signal with ~100 subsets spent ~0.35 s
+#: there, 25x the published inversion of the whole signal, for a constant the guarantee only needs
+#: a lower bound of (issue 16: exact values only when cheap).
+KERNEL_CHEAP_CAP = 5
 
 #: Above this many ``rows * k**3`` the exact ``c_inf`` engine (LPs made exact) is replaced by the
 #: certified dual bound of :func:`~theorychk.invariants.cnorm.c_inf_of_rows` (``method="dual_bound"``),
@@ -179,7 +184,8 @@ def c_lower_bound(tr: Trace, j: int, rows: list[int], norm: str, *, time_limit: 
     duals per facet, basis solved exactly) when ``rows * k**3 <= EXACT_CINF_LIMIT`` (``exact``:
     ``<= EXACT_CINF_REACH``), else its ``"dual_bound"`` engine (integer dual vector per facet,
     :data:`DUAL_LEVELS` refinements). l_1: exact over kernel rays when ``C(rows, k - 1)`` is at most
-    :data:`KERNEL_CERTIFY_CAP` (either way), else the approximate-left-inverse bound.
+    :data:`KERNEL_CHEAP_CAP` (``exact``: :data:`KERNEL_CERTIFY_CAP`), else the approximate-left-inverse
+    bound.
     """
     from theorychk.invariants.cnorm import c_1_of_rows, c_inf_of_rows, linf_dual_bound
 
@@ -191,7 +197,7 @@ def c_lower_bound(tr: Trace, j: int, rows: list[int], norm: str, *, time_limit: 
     if norm == "inf":
         use_exact = len(rows) * k ** 3 <= (EXACT_CINF_REACH if exact else EXACT_CINF_LIMIT)
     else:
-        use_exact = math.comb(len(rows), k - 1) <= KERNEL_CERTIFY_CAP
+        use_exact = math.comb(len(rows), k - 1) <= (KERNEL_CERTIFY_CAP if exact else KERNEL_CHEAP_CAP)
     if len(rows) * k > TABLE_LIMIT and not use_exact:
         # A bound c > 0 proves full column rank itself (W_J x = 0 forces x = 0): the rank is asked
         # only when it fails (~2 ms of minor mod p on a 522 x 60 layer otherwise).
@@ -414,7 +420,7 @@ def stability_claims(
 ) -> list[dict[str, Any]]:
     """The stability claims at noise level ``noise`` for the exact trace ``tr`` (module docstring).
 
-    ``exact_constants``: compute ``c_inf`` of ``lei_linf`` exactly wherever the
+    ``exact_constants``: compute ``c_inf`` / ``c_1`` of ``lei_linf`` / ``lei_l1`` exactly wherever the
     exact engines reach (:func:`c_lower_bound`), not only where that is cheap; the guarantee only
     needs the certified lower bound, so this tightens bounds without changing a status."""
     deadline = deadline or Deadline(None)

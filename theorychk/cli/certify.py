@@ -84,8 +84,8 @@ def certify(
                                           "claims took, at least 0.25 s (2% and 0.002 s on large layers); they report the bounds "
                                           "reached when it ends. 0: leave that variant out.")] = PRINTED_SECONDS,
     exact_constants: Annotated[bool, typer.Option(
-        "--exact-constants", help="lei_linf: compute c_inf exactly wherever the exact engine reaches "
-                                  "(slower), not only where cheap; by default a layer states the certified lower "
+        "--exact-constants", help="lei_linf / lei_l1: compute c_inf / c_1 exactly wherever the exact "
+                                  "engines reach (slower), not only where cheap; by default a layer states the certified lower "
                                   "bound the guarantee needs (\"constant\": \"lower_bound\").")] = False,
     signal_tol: Annotated[float | None, typer.Option(
         "--signal-tol", min=0.0, help="With --signals: how far (l2) a signal may be from the range and count as "
