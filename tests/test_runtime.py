@@ -129,3 +129,42 @@ def test_the_command_runs_one_blas_thread_unless_the_user_set_one(user, tmp_path
         assert (got["blas"], got["set_by_user"], got["env"]) == (1, False, "1")
     else:
         assert got["set_by_user"] is True and got["blas"] == 2 and got["env"] == user.get("OPENBLAS_NUM_THREADS")
+
+
+_LIMIT_CALLS = """
+import json, os, sys
+import numpy, threadpoolctl
+from theorychk import runtime
+calls = []
+real = threadpoolctl.threadpool_limits
+threadpoolctl.threadpool_limits = lambda *a, **k: (calls.append(1), real(*a, **k))[1]
+if sys.argv[1] == "pin-late":  # the command's pinning, but after numpy's BLAS started two threads
+    real(limits=2)
+    runtime.pin_blas_at_start()
+seen = []
+for _ in range(3):
+    with runtime.single_threaded_blas():
+        seen.append(runtime.blas_threads()["blas"])
+print(json.dumps({"limits": len(calls), "blas": seen, "after": runtime.blas_threads()["blas"]}))
+"""
+
+
+@pytest.mark.parametrize("how", ["pinned-at-start", "pin-late"])
+def test_single_threaded_blas_limits_only_what_is_not_single_threaded_yet(how, tmp_path):
+    # pinned before numpy loaded (the command, its workers): nothing to limit, no threadpoolctl
+    # call per signal; pinned after numpy loaded two threads: every block still limits to one
+    from theorychk.runtime import BLAS_THREAD_VARIABLES, PINNED_BY_THEORYCHK
+
+    env = {k: v for k, v in os.environ.items() if k not in BLAS_THREAD_VARIABLES and k != PINNED_BY_THEORYCHK}
+    env["PYTHONPATH"] = WT + os.pathsep + env.get("PYTHONPATH", "")
+    if how == "pinned-at-start":
+        env.update({v: "1" for v in BLAS_THREAD_VARIABLES}, **{PINNED_BY_THEORYCHK: ",".join(BLAS_THREAD_VARIABLES)})
+    proc = subprocess.run([sys.executable, "-c", _LIMIT_CALLS, how], env=env, cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    got = json.loads(proc.stdout)
+    assert got["blas"] == [1, 1, 1]
+    if how == "pinned-at-start":
+        assert (got["limits"], got["after"]) == (0, 1)
+    else:
+        assert (got["limits"], got["after"]) == (3, 2)
