@@ -145,3 +145,20 @@ def test_an_ill_scaled_direction_of_preimages_is_refuted_exactly() -> None:
                    Layer(np.array([[1.0]], np.float32), None, "relu")])
     claim = decide(net, [F(1), F(0)])
     assert claim["status"] == "REFUTED"
+
+
+def test_a_vertex_witness_left_free_by_the_tight_rows_is_completed_exactly() -> None:
+    """Found by the slow oracle comparison in CI: the LP point of an open node sits on a kink, so
+    the pattern-based repair is a coin toss, and the tight rows of the vertex LP (whose objective
+    is bounded by a push row that is not a row of the polyhedron) leave a direction free. Solving
+    them with the free variable at 0 gave a point off the polyhedron and the signal stayed
+    undecided ("a true preimage near z* could not be made exact"); the witness is now moved along
+    the exact nullspace to the LP point. The oracle agrees a second preimage exists."""
+    net = Network([
+        Layer(np.array([[-0.75, -0.75, 0.25], [0.5, 0.0, -1.75], [-0.25, 1.0, 0.0], [-0.75, -0.25, 0.5]]),
+              np.array([0.0, 0.0, -0.5, 0.0]), "leaky_relu:0.25"),
+        Layer(np.array([[0.0, 0.0, 0.0, 0.0], [0.5, 0.25, 0.0, -0.25], [-0.75, 0.25, -0.5, 0.25]]),
+              np.zeros(3), "relu"),
+        Layer(np.diag([0.0, 0.25, 0.25]), np.zeros(3), "relu")])
+    claim = decide(net, [F(0), F(1, 4), F(-3, 4)])
+    assert claim["status"] == "REFUTED"
