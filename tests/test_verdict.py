@@ -28,6 +28,13 @@ def test_a_second_preimage_settles_it_whatever_else_is_certified():
     v = signal_verdict(c)
     assert (v.verdict, v.by, v.evidence_kind) == (NOT_UNIQUE, "complete", "exact")  # the search that found it
     assert v.distance_l2 == v.distance_linf == 4.0
+    assert v.scope == "R^k" and str(v) == "not unique: ||z2 - z*||_2 = 4 (by complete)"
+
+
+def test_a_second_preimage_found_in_a_latent_box_names_the_box():
+    v = signal_verdict(cert(claim("complete", "REFUTED", latent_box="5", second_latent=["1/2", "3"])))
+    assert (v.verdict, v.scope) == (NOT_UNIQUE, "||z||_inf <= 5")
+    assert str(v) == "not unique in ||z||_inf <= 5: ||z2 - z*||_2 = 4 (by complete)"
 
 
 def test_exact_evidence_and_all_of_rk_are_preferred():

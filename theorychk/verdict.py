@@ -133,7 +133,8 @@ class SignalVerdict:
     """The answer for one signal: ``verdict`` is ``"unique"``, ``"not unique"`` or ``"undecided"``.
 
     ``by`` names the deciding claim (``None`` when undecided), ``scope`` where uniqueness holds
-    (``"R^k"``, or the latent box of the claim), ``evidence_kind`` whether the deciding evidence is
+    (``"R^k"``, or the latent box of the claim; for ``not unique``, where the second preimage
+    lies: the ``complete`` claim's box when it has one), ``evidence_kind`` whether the deciding evidence is
     ``"exact"`` or the MILP's (``"solver"``); for ``not unique``, ``distance_l2`` /
     ``distance_linf`` are ``||z2 - z*||`` to the exact second preimage ``z2`` in the certificate
     (floats, for people); ``reason`` says why it is undecided.
@@ -155,7 +156,8 @@ class SignalVerdict:
             where = "" if self.scope == "R^k" else f" in {self.scope}"
             return f"unique{where} (by {self.by})"
         if self.verdict == NOT_UNIQUE:
-            return f"not unique: ||z2 - z*||_2 = {self.distance_l2:.3g} (by {self.by})"
+            where = "" if self.scope in ("R^k", None) else f" in {self.scope}"
+            return f"not unique{where}: ||z2 - z*||_2 = {self.distance_l2:.3g} (by {self.by})"
         return f"undecided ({self.reason})" if self.reason else "undecided"
 
 
@@ -204,7 +206,10 @@ def signal_verdict(cert: dict[str, Any], *, outcomes: Sequence[str] | None = Non
         z = [rational(v) for v in cert["signal"]["latent"]]
         z2 = [rational(v) for v in c["evidence"]["second_latent"]]
         diff = [a - b for a, b in zip(z2, z, strict=True)]
-        return SignalVerdict(NOT_UNIQUE, by=_label(c), scope="R^k", evidence_kind="exact",
+        # scope: where the witness lies (a second preimage in the box is one in R^k too, but the
+        # box is what the user asked about)
+        scope = _scope(c) if c["kind"] == "complete" else "R^k"
+        return SignalVerdict(NOT_UNIQUE, by=_label(c), scope=scope, evidence_kind="exact",
                              distance_l2=math.sqrt(float(sum(d * d for d in diff))),
                              distance_linf=float(max(abs(d) for d in diff)))
     certified = [c for c in claims if c.get("status") == Status.CERTIFIED and c.get("kind") in DECIDES_UNIQUE]

@@ -79,8 +79,13 @@ def test_refuted_in_rk_certified_in_a_box_and_verified(fold: Path, tmp_path: Pat
 
 def test_a_box_that_holds_the_second_preimage_still_refutes(fold: Path, tmp_path: Path) -> None:
     boxed = certify(fold, tmp_path / "box", "--complete-box", "4")
-    assert boxed["signals"][0]["verdict"]["verdict"] == "not unique"
+    verdict = boxed["signals"][0]["verdict"]
+    assert (verdict["verdict"], verdict["scope"]) == ("not unique", "||z||_inf <= 4")  # where z2 lies
     assert cli("check", str(tmp_path / "box"), cwd=tmp_path).returncode == 0
+    proc = cli("certify", str(fold), "--samples", "1", "--seed", SEED, "--claims", "complete", "--complete-box",
+               "4", "--quiet", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "z2 in ||z||_inf <= 4" in " ".join(proc.stdout.split())
 
 
 def test_a_box_without_z_star_is_undecided_and_says_why(fold: Path, tmp_path: Path) -> None:

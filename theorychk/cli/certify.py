@@ -285,7 +285,8 @@ def _certify_table(model: str, net: Any, summary: dict[str, Any], rows: list[dic
         for r in [r for r in rows if r["verdict"]["verdict"] == verdict][:5]]
     for r in shown:
         d = r["verdict"]
-        where = (f"||z2 - z*||_2 = {d['distance_l2']:.3g}" if d["verdict"] == NOT_UNIQUE else d["scope"] or "")
+        where = (f"||z2 - z*||_2 = {d['distance_l2']:.3g}" + ("" if d["scope"] in ("R^k", None) else f", z2 in {d['scope']}")
+                 if d["verdict"] == NOT_UNIQUE else d["scope"] or "")
         per.add_row(str(r["index"]) + (" (resumed)" if r.get("resumed") else ""), d["verdict"], d["by"] or "",
                     cell(where), cell(d["reason"]))
     console.print(per)
