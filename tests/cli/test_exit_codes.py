@@ -82,3 +82,21 @@ def test_debug_shows_the_internal_error(monkeypatch, matrix):
                         lambda self, cols: (tuple(cols[:2]), (Fraction(1), Fraction(1))))
     with pytest.raises(ExactCheckFailed, match="circuit failed its exact check"):
         main(["invariants", matrix, "--spark", "--quiet"])
+
+
+def test_a_benchmark_without_onnxruntime_is_a_missing_dependency_in_a_fresh_process(tmp_path):
+    """Writing a benchmark replays every SAT witness through onnxruntime: without it the user gets
+    one line naming what to install, exit 2, and nothing on stdout."""
+    code = ("import sys; sys.modules['onnxruntime'] = None\n"
+            "from theorychk.reduction.benchmark import generate_benchmark\n"
+            "from theorychk.errors import MissingDependency\n"
+            f"try:\n    generate_benchmark('hardness-mini', {str(tmp_path / 'lib')!r})\n"
+            "except MissingDependency as exc:\n    print('missing:', exc)\n"
+            "sys.argv = ['theorychk', 'benchmark', 'hardness-mini', '--out', "
+            f"{str(tmp_path / 'cli')!r}]\n"
+            "from theorychk.cli import main\nraise SystemExit(main())\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 2, run.stderr
+    assert run.stdout.startswith("missing: writing a benchmark replays every SAT witness through onnxruntime")
+    assert run.stderr.count("\n") == 1 and run.stderr.startswith(USER_ERROR)
+    assert "pip install 'theorychk[verifiers]'" in run.stderr

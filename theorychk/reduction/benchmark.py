@@ -45,7 +45,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from theorychk.errors import ExactCheckFailed, InvalidInput, unknown_name
+from theorychk.errors import ExactCheckFailed, InvalidInput, MissingDependency, unknown_name
 from theorychk.reduction.cnf import CNF, SatStatus, assignment_to_literals, read_dimacs, solve, write_dimacs
 from theorychk.reduction.constructions import construct, exact_output
 from theorychk.reduction.export import EPSILON, decimal, read_vnnlib, with_explicit_biases, write_onnx, write_vnnlib
@@ -233,9 +233,8 @@ def generate_benchmark(name: str, out_dir: str | Path, *, seed: int = DEFAULT_SE
     try:
         import onnxruntime  # noqa: F401
     except ImportError:
-        raise InvalidInput("writing a benchmark replays every SAT witness through onnxruntime, which is not "
-                           "installed: pip install 'theorychk[verifiers]'",
-                           argument="onnxruntime", got="not installed") from None
+        raise MissingDependency("writing a benchmark replays every SAT witness through onnxruntime, which is "
+                                "not installed: pip install 'theorychk[verifiers]'") from None
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise InvalidInput(f"seed must be a non-negative integer; got {seed!r}", argument="seed", got=seed)
     out = Path(out_dir)
