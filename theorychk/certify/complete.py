@@ -51,7 +51,7 @@ import flint
 import numpy as np
 
 from theorychk import exact
-from theorychk.certify.signal import exact_preimage, make_claim, polytope_layer
+from theorychk.certify.signal import exact_preimage, make_claim, polytope_layer, round_onto_affine
 from theorychk.check.complete import Lifted, regions, replay
 from theorychk.check.core import Trace, trace
 from theorychk.errors import CertificateError
@@ -362,17 +362,8 @@ class _Search:
         # The push row that bounds the LP is not a row of the polyhedron, so the tight rows can
         # leave directions free; exact.solve then sets the free variables to 0, which can be far
         # from x and outside the polyhedron. Move along the exact nullspace to the point nearest x.
-        null = exact.nullspace(mat)
-        if null:
-            vecs = [tuple(c / max(map(abs, vec)) for c in vec) for vec in null]
-            nmat = np.array([[float(c) for c in vec] for vec in vecs]).T
-            coef = np.linalg.lstsq(nmat, x - np.array([float(s) for s in sol]), rcond=None)[0]
-            out = list(sol)
-            for vec, t in zip(vecs, coef):
-                tq = Fraction(float(t)).limit_denominator(1 << 40)
-                out = [o + tq * c for o, c in zip(out, vec)]
-            sol = tuple(out)
-        return self._accept(list(sol[:k]))
+        sol = round_onto_affine(sol, exact.nullspace(mat), x, max_denominator=1 << 40)
+        return self._accept(sol[:k])
 
     def _accept(self, z2: list[Fraction]) -> list[Fraction] | None:
         from theorychk.check.core import trace

@@ -360,6 +360,30 @@ def _matches(tr2: Trace, target_out: Sequence[Fraction] | None, target_pre: Sequ
     return tr2.outputs[-1] is not None and list(tr2.outputs[-1]) == list(target_out or [])
 
 
+def round_onto_affine(base: Sequence[Fraction], null: Sequence[Sequence[Fraction]], x: np.ndarray, *,
+                      max_denominator: int) -> list[Fraction]:
+    """A rational point of the exact affine set ``base + span(null)`` near the float point ``x``:
+    ``x`` projected on the set by least squares in floats, each coefficient rounded to a rational
+    of denominator at most ``max_denominator``. Exactly on the set, near ``x`` only up to that
+    rounding (the caller checks whatever else the point must satisfy).
+
+    The ``null`` vectors are scaled to max |entry| = 1 first: primitive integer vectors run to
+    hundreds of digits on float weights (1e125 on a 784-wide decoder), where the float
+    coefficients would round to 0 and the point to ``base``.
+    """
+    out = list(base)
+    if not null:
+        return out
+    vecs = [tuple(c / max(map(abs, vec)) for c in vec) for vec in null]
+    nmat = np.array([[float(c) for c in vec] for vec in vecs]).T
+    coef = np.linalg.lstsq(nmat, np.asarray(x, dtype=np.float64) - np.array([float(v) for v in base]),
+                           rcond=None)[0]
+    for vec, t in zip(vecs, coef):
+        tq = Fraction(float(t)).limit_denominator(max_denominator)
+        out = [o + tq * c for o, c in zip(out, vec)]
+    return out
+
+
 def exact_preimage(
     net: Network,
     z_float: np.ndarray,
@@ -398,23 +422,12 @@ def exact_preimage(
         base = exact.solve(m_eq, rhs)
         if base is None:
             return None
-        # Primitive integer vectors run to hundreds of digits on float weights (1e125 on a
-        # 784-wide decoder): the float coefficients below would round to 0 and the projection to
-        # the base point. Scaled to max |entry| = 1, a coefficient is the size of the move.
-        null = tuple(tuple(v / max(map(abs, vec)) for v in vec) for vec in exact.nullspace(m_eq))
+        null = exact.nullspace(m_eq)
     else:
         base, null = tuple(Fraction(0) for _ in range(k)), exact.nullspace([[Fraction(0)] * k])
 
     def project(zf: np.ndarray) -> list[Fraction]:
-        if not null:
-            return list(base)
-        nmat = np.array([[float(v) for v in vec] for vec in null]).T
-        t = np.linalg.lstsq(nmat, zf - np.array([float(v) for v in base]), rcond=None)[0]
-        out = list(base)
-        for vec, tv in zip(null, t):
-            tq = Fraction(float(tv)).limit_denominator(1 << 30)
-            out = [o + tq * v for o, v in zip(out, vec)]
-        return out
+        return round_onto_affine(base, null, zf, max_denominator=1 << 30)
 
     def ok(zq: list[Fraction]) -> bool:
         if latent_box is not None and max(abs(v) for v in zq) > latent_box:
