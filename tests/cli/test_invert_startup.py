@@ -20,10 +20,14 @@ NEVER = {"torch", "onnx", "sympy", "hypothesis", "matplotlib", "dask", "distribu
          "sklearn", "onnxruntime", "pysat"}
 
 
-def _imported(args, cwd, heavy=HEAVY):
+def _python(args, cwd):
+    """``python ARGS`` in a fresh process that imports theorychk from this checkout."""
     env = dict(os.environ, PYTHONPATH=WT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.run([sys.executable, "-X", "importtime", *args], capture_output=True, text=True,
-                          env=env, cwd=cwd, timeout=120)
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
+
+
+def _imported(args, cwd, heavy=HEAVY):
+    proc = _python(["-X", "importtime", *args], cwd)
     assert proc.returncode == 0, proc.stderr[-2000:]
     names = {line.rsplit("|", 1)[1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
     assert "theorychk.cli" in names or "theorychk.io" in names  # the parse saw the imports
@@ -51,9 +55,7 @@ def _modules_after(argv, cwd):
     """``sys.modules`` after ``theorychk ARGV`` in a fresh process (-X importtime misses importlib imports)."""
     code = ("import json, sys; from theorychk.cli import main; rc = main(sys.argv[1:]); "
             "open('modules.json', 'w').write(json.dumps(sorted(sys.modules))); sys.exit(rc)")
-    env = dict(os.environ, PYTHONPATH=WT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, env=env, cwd=cwd,
-                          timeout=120)
+    proc = _python(["-c", code, *argv], cwd)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return set(json.loads((Path(cwd) / "modules.json").read_text()))
 
@@ -113,13 +115,11 @@ def test_help_modules(tmp_path):
 
 
 def test_option_errors_without_pydantic_read_as_before(tmp_path):
-    env = dict(os.environ, PYTHONPATH=WT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     cases = {("--workers", "0"): "Invalid value for '--workers': Input should be greater than or equal to 1",
              ("--workers", "two"): "Input should be a valid integer, unable to parse string as an integer",
              ("--signal-tol", "x"): "Input should be a valid number, unable to parse string as a number"}
     for extra, message in cases.items():
-        proc = subprocess.run([sys.executable, "-m", "theorychk", "invert", "m.onnx", "--signal", "y.npy", *extra],
-                              capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+        proc = _python(["-m", "theorychk", "invert", "m.onnx", "--signal", "y.npy", *extra], tmp_path)
         assert proc.returncode == 2 and message in proc.stderr, proc.stderr
 
 
@@ -144,9 +144,7 @@ def test_reading_an_onnx_model_does_not_import_onnx(tmp_path):
             "b = load_network('net.onnx'); "
             "assert all(np.array_equal(x.weight, y.weight) and x.weight.dtype == y.weight.dtype "
             "and x.activation.spec == y.activation.spec for x, y in zip(a.layers, b.layers)); print('ok')")
-    env = dict(os.environ, PYTHONPATH=WT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path,
-                          timeout=120)
+    proc = _python(["-c", code], tmp_path)
     assert proc.stdout.strip() == "ok", proc.stderr[-2000:]
     expected = load_network(tmp_path / "net.onnx")  # this process has onnx imported: onnx's own path
     assert expected.widths == (2, 3, 4)
@@ -170,9 +168,7 @@ def test_the_command_ends_without_a_collection_over_its_imports(tmp_path):
             "atexit.register(lambda: open('frozen.txt', 'w').write(str(gc.get_freeze_count())))\n"
             "sys.argv = ['theorychk', 'invariants', 'M.npy', '--spark', '--json']\n"
             "from theorychk.cli import entry\nentry()\n")
-    env = dict(os.environ, PYTHONPATH=WT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path,
-                          timeout=120)
+    proc = _python(["-c", code], tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert json.loads(proc.stdout)["results"][0]["invariant"] == "spark"
     assert int((tmp_path / "frozen.txt").read_text()) > 10_000
