@@ -190,15 +190,20 @@ def test_tiny_time_limit_stops_every_row_unknown(planted, method, opts, fake_clo
 
 @pytest.mark.parametrize(("method", "opts"), [LATENT, GD], ids=["latent", "gd"])
 def test_a_time_limit_per_signal_never_solves_what_alone_would_not(method, opts):
-    # Where the limit falls depends on the machine; what may not: a row is SOLVED only as it is
-    # alone (same point, same iterations), every other row is UNKNOWN "time limit" or as alone.
+    # Where the limit falls depends on the machine; what may not: a row the method calls solved
+    # is as it is alone (same point, same iterations); a row it cut says "time limit" and is
+    # UNKNOWN, or SOLVED only by the central rule (its estimate reproduces y within signal_tol).
+    # gd: a signal whose kept restart met the rule while another restart was cut is cut (CI once
+    # saw it SOLVED with the other restart's iterations missing: alone, that restart was kept).
     net = _net("plu", seed=2)
     y = net(np.random.default_rng(5).normal(size=(12, 3)))
     alone = _alone(net, y, method, opts, seed=9)
     limited = invert_batch(net, y, method=method, seed=9, time_limit=0.002, **opts)
     for r, s in zip(limited, alone, strict=True):
         if r.reason == "time limit":
-            assert r.status is InversionStatus.UNKNOWN
+            assert r.method_status == InversionStatus.UNKNOWN.value
+            assert r.status is InversionStatus.UNKNOWN or (
+                r.status is InversionStatus.SOLVED and r.residual_l2 <= r.signal_tol)
         else:
             assert_same_as_alone([r], [s])
 

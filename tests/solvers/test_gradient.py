@@ -441,3 +441,23 @@ def test_default_step_norms_are_computed_once_per_net(monkeypatch):
     gradient_descent(net, y[3:], rng=np.random.default_rng(0), iterations=5)
     assert norms == 2 and len(calls) == norms  # none for the second chunk
     assert first.step == gd.default_step(net, np.ones(30, bool))
+
+
+def test_a_signal_with_a_cut_restart_is_cut_even_if_the_kept_one_met_the_rule():
+    # Alone, the cut restart would have run on and might have ended lower and been kept: the
+    # signal's answer is not the one it gets alone, so the method says "time limit" (CI once saw
+    # it SOLVED with the kept restart's iterations differing from the signal alone).
+    from dataclasses import replace
+
+    from theorychk.errors import Reason
+    from theorychk.solvers.gradient import _gd_options, _inversion
+
+    net = gaussian_net((3, 20, 60), "relu", seed=3)
+    _, y = planted(net, 0)
+    run = gradient_descent(net, y[None], rng=np.random.default_rng(0), restarts=2, iterations=2000)
+    assert run.converged[0] and not run.cut[0]
+    opts = _gd_options({"restarts": 2})
+    assert _inversion((run, 0), [(run, 0)], opts).status is InversionStatus.SOLVED
+    cut = _inversion((replace(run, cut=np.array([True])), 0), [(run, 0)], opts)
+    assert (cut.status, cut.reason) == (InversionStatus.UNKNOWN, Reason.TIME_LIMIT)
+    assert cut.latent is not None  # the estimate so far

@@ -1069,10 +1069,12 @@ def _inversion(
     pick: tuple[DescentRun, int], tried: list[tuple[DescentRun, int]], opts: dict[str, Any]
 ) -> Inversion:
     run, j = pick
-    if run.converged[j]:
-        status, reason = InversionStatus.SOLVED, ""
-    elif run.cut[j]:
+    if run.cut[j]:
+        # some restart of this signal ran out of time: even if the kept one met the rule, the cut
+        # one might have ended lower and been kept instead (as it is when the signal runs alone)
         status, reason = InversionStatus.UNKNOWN, Reason.TIME_LIMIT
+    elif run.converged[j]:
+        status, reason = InversionStatus.SOLVED, ""
     elif run.diverged[j]:
         status, reason = InversionStatus.UNKNOWN, Reason.DIVERGED
     else:
