@@ -30,7 +30,7 @@ and read back by the CLI):
 Per net: the verdict counts, how many certificates the checker VERIFIED, CPU seconds per signal
 of ``certify`` and of ``check`` (``resource.getrusage(RUSAGE_CHILDREN)`` around each subprocess,
 user + system, its worker processes included; divided by the signal count, so the process
-start-up -- about 1.3 s -- is spread over the signals), the largest per-signal wall time
+start-up is spread over the signals), the largest per-signal wall time
 ``certify`` reports, and the wall time of both subprocesses. BLAS is pinned to one thread.
 Results: ``benchmarks/results/decide_all.md`` and ``.json`` (``--out`` elsewhere for quick runs).
 """

@@ -118,8 +118,8 @@ SUPPORT_TOL = 1e-9
 PRINTED_FRACTION = 0.1
 PRINTED_SECONDS = 5.0
 #: The as-printed hypotheses take at most this multiple of the time the signal's other claims took
-#: (they add at most a tenth to the cost of a signal: they decide nothing the per-signal claims
-#: do not), but never less than :data:`PRINTED_FLOOR` seconds when their exhaustive scans are small
+#: (they add at most a tenth to the cost of a signal, or the floor: they decide nothing the
+#: per-signal claims do not), but never less than :data:`PRINTED_FLOOR` seconds when their exhaustive scans are small
 #: (at most :data:`PRINTED_SMALL_SCAN` hyperplanes, ``C(n + k, k - 1)`` for an ``n x k`` layer:
 #: small nets then finish well within it, and give the same certificate on every run), else
 #: never less than :data:`PRINTED_FLOOR_LARGE`. On the 20-60-784 ReLU decoder (``C(844, 59)``
