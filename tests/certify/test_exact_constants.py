@@ -139,3 +139,18 @@ def test_c1_kernel_rays_only_when_cheap_unless_exact_constants():
     assert 0 < F(low["c_lower"]) <= F(ex["c_lower"])
     for cert in (default, exact):
         assert check_certificate(cert, net).verified
+
+
+def test_exact_constants_never_changes_a_status():
+    """Six nearly parallel rows (``1 + i 2^-51``): the float left inverse proves no bound, so the
+    default path reaches for the exact engine before giving up -- as ``exact_constants=True``
+    does -- instead of ending UNKNOWN where the exact kernel rays certify (a review found that)."""
+    net = Network([Layer(np.array([[1.0, 1.0 + i * 2.0 ** -51] for i in range(1, 7)]), None, "identity")])
+    kw = dict(source="t", noise=F(1, 1000), kinds=("lei_linf", "lei_l1"), as_printed=False)
+    statuses = []
+    for exact in (False, True):
+        cert = build_certificate(net, [F(1, 2), F(1, 3)], exact_constants=exact, **kw)
+        report = check_certificate(cert, net)
+        statuses.append([(c["kind"], c["status"], o.outcome.value) for c, o in zip(cert["claims"], report.claims)])
+    assert statuses[0] == statuses[1]
+    assert ("lei_l1", "CERTIFIED", "VERIFIED") in statuses[0]

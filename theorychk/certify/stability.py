@@ -185,7 +185,7 @@ def c_lower_bound(tr: Trace, j: int, rows: list[int], norm: str, *, time_limit: 
     ``<= EXACT_CINF_REACH``), else its ``"dual_bound"`` engine (integer dual vector per facet,
     :data:`DUAL_LEVELS` refinements). l_1: exact over kernel rays when ``C(rows, k - 1)`` is at most
     :data:`KERNEL_CHEAP_CAP` (``exact``: :data:`KERNEL_CERTIFY_CAP`), else the approximate-left-inverse
-    bound.
+    bound. When none of the cheap bounds is positive, the ``exact`` reach is tried before giving up.
     """
     from theorychk.invariants.cnorm import c_1_of_rows, c_inf_of_rows, linf_dual_bound
 
@@ -229,7 +229,13 @@ def c_lower_bound(tr: Trace, j: int, rows: list[int], norm: str, *, time_limit: 
         if res.exact:
             return res.value, {"method": "kernel_rays"}
     found = _approx_left_inverse(tr, j, rows, norm)
-    return (None, {"method": "no certified bound"}) if found is None else found
+    if found is not None:
+        return found
+    if not exact:
+        # The cheap bounds proved nothing: the engines that reach further decide, so that
+        # exact=True only tightens a bound and never turns an UNKNOWN into a CERTIFIED.
+        return c_lower_bound(tr, j, rows, norm, time_limit=time_limit, exact=True)
+    return None, {"method": "no certified bound"}
 
 
 def _derived_left_inverse(tr: Trace, j: int, rows: list[int], bits: int) -> dict[str, Fraction]:
