@@ -188,7 +188,8 @@ def test_printed_hypotheses_run_after_the_decisive_claims_on_their_budget(monkey
     assert calls[-1][1].seconds == signal.PRINTED_FLOOR
     assert signal.printed_budget(signal.Deadline(20.0), spent=30.0).seconds == 2.0  # 10 % binds
     assert signal.printed_budget(signal.Deadline(20.0), spent=5.0).seconds == 0.5  # a tenth of the rest
-    # 0.01 s at least, not 0.25 s, when a layer's scan is beyond any budget (the 20-60-784 decoder)
+    # PRINTED_FLOOR_LARGE (0.002 s) at least, not 0.25 s, when a layer's scan is beyond any budget (the 20-60-784
+    # decoder): 2 % of 0.05 s is 0.001 s, below that floor
     assert signal.printed_budget(signal.Deadline(20.0), spent=0.05, small=False).seconds == signal.PRINTED_FLOOR_LARGE
     wide = Network([Layer(np.ones((60, 20)), None, "relu"), Layer(np.ones((784, 60)), None, "relu")])
     assert signal.printed_scan_is_small(net) and not signal.printed_scan_is_small(wide)
