@@ -161,3 +161,25 @@ def test_written_certificates_are_compact_and_exact(tmp_path):
         a, b = check_file(path), check_file(out)
         assert a.verified and b.verified
         assert [(c.kind, c.outcome, c.reason) for c in a.claims] == [(c.kind, c.outcome, c.reason) for c in b.claims]
+
+
+def test_printed_budget_counts_the_claims_not_the_inversion_before_them(fake_clock, monkeypatch):
+    """The as-printed hypotheses get a share of the time the signal's other claims took: a running
+    ``deadline`` (certify --signals: it also paid for inverting the signal) does not count as claim time."""
+    from theorychk.certify import certificate
+    from theorychk.runtime import Deadline
+
+    spent: list[float | None] = []
+    real = certificate.printed_budget
+
+    def record(deadline, **kw):
+        spent.append(kw["spent"])
+        return real(deadline, **kw)
+
+    monkeypatch.setattr(certificate, "printed_budget", record)
+    net = Network([Layer([[1.0], [-1.0], [2.0]], None, "relu")])
+    deadline = Deadline(None)
+    fake_clock.now += 100.0  # the signal's inversion took 100 s; the clock then stands still
+    cert = build_certificate(net, [Fraction(1, 2)], source="inline", kinds=("aberdam_thm1",), deadline=deadline)
+    assert [c.get("variant") for c in cert["claims"]] == ["per_signal", "as_printed"]
+    assert spent == [0.0]
