@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -82,8 +83,6 @@ def _certify_task(params: dict[str, Any], seed: int) -> list[dict[str, Any]]:
 
     setup: CertifySetup = params["setup"]
     job: SignalJob = params["job"]
-    import time
-
     cpu0 = time.process_time()
     with single_threaded_blas():
         deadline = Deadline(setup.time_limit)  # one budget per signal, started where it runs

@@ -207,10 +207,9 @@ def _timed_out(kind: str, *, noise: Fraction, latent_box: Fraction, delta: Fract
         return [make_claim(kind, Status.UNKNOWN, statement=UNIQUENESS_STATEMENTS[kind],
                            evidence={"delta": delta, "latent_box": latent_box}, reason=TIME_LIMIT_REASON)]
     if kind == "complete":
-        from theorychk.certify.complete import STATEMENT
+        from theorychk.certify.complete import statement
 
-        box = "" if complete_box is None else f" and ||z||_inf <= {complete_box}"
-        return [make_claim(kind, Status.UNKNOWN, statement=STATEMENT.format(box=box),
+        return [make_claim(kind, Status.UNKNOWN, statement=statement(complete_box),
                            evidence={"latent_box": complete_box}, reason=TIME_LIMIT_REASON)]
     if kind == "aberdam_thm1":  # the as-printed variant is made afterwards, on its own budget
         return [make_claim(kind, Status.UNKNOWN, variant="per_signal", statement=UNIQUENESS_STATEMENTS[kind],

@@ -60,9 +60,20 @@ from theorychk._highs import INF, Model, Program
 from theorychk.runtime import TIME_LIMIT_REASON, Deadline
 from theorychk.verdict import EngineStatus, Status, jsonable
 
-__all__ = ["STATEMENT", "complete_claim", "search"]
+__all__ = ["STATEMENT", "complete_claim", "search", "statement"]
 
 STATEMENT = "z* is the unique z with G(z) = y{box} (exact branching certificate)"
+
+
+def statement(latent_box: Fraction | None) -> str:
+    """The ``complete`` claim's statement in the latent box ``||z||_inf <= latent_box`` (``None``: ``R^k``).
+
+    >>> statement(Fraction(1, 2))
+    'z* is the unique z with G(z) = y and ||z||_inf <= 1/2 (exact branching certificate)'
+    """
+    return STATEMENT.format(box="" if latent_box is None else f" and ||z||_inf <= {latent_box}")
+
+
 #: An open unit counts as violated at an LP point when ``|x - act(h)| > VIOLATION_TOL * (1 + |h|)``.
 VIOLATION_TOL = 1e-7
 #: LP multipliers below this (relative to the largest) are read as zero.
@@ -508,11 +519,11 @@ def complete_claim(tr: Trace, *, latent_box: Fraction | None = None, deadline: D
     """The ``complete`` claim for the exact trace ``tr`` (module docstring)."""
     deadline = deadline or Deadline(None)
     net = tr.net
-    statement = STATEMENT.format(box="" if latent_box is None else f" and ||z||_inf <= {latent_box}")
     base = {"latent_box": latent_box}
 
     def claim(status: Status, evidence: dict[str, Any], reason: str = "") -> dict[str, Any]:
-        return make_claim("complete", status, statement=statement, evidence={**base, **evidence}, reason=reason)
+        return make_claim("complete", status, statement=statement(latent_box), evidence={**base, **evidence},
+                          reason=reason)
 
     if latent_box is not None and max(abs(v) for v in tr.inputs[0]) > latent_box:
         return claim(Status.UNKNOWN, {}, f"z* lies outside the latent box ||z||_inf <= {latent_box}")
