@@ -68,6 +68,10 @@ class SignalJob:
     output: np.ndarray | None = None
 
 
+#: The claim kinds whose constants ``exact_constants`` makes exact (else certified lower bounds).
+_CONSTANT_KINDS = ("lei_linf", "lei_l1")
+
+
 def signal_digest(y: np.ndarray) -> str:
     """sha256 of a given signal as float64 little-endian bytes: which row a certificate was made for."""
     return hashlib.sha256(np.ascontiguousarray(y, dtype="<f8").tobytes()).hexdigest()
@@ -147,7 +151,11 @@ def write_atomically(cert: dict[str, Any], path: Path) -> Path:
 def resumable(path: Path, job: SignalJob, setup: CertifySetup) -> dict[str, Any] | None:
     """The certificate at ``path`` when it is this run's, whole, for ``job``; ``None`` when it is
     missing or does not parse (to be made again). One that parses but was made for another model,
-    signal or parameters is an :class:`~theorychk.errors.InvalidInput` (mixing two runs)."""
+    signal or parameters (``noise``, ``latent_box``, ``kinds``, the ``complete`` claim's box, and
+    ``exact_constants`` when it has ``lei_linf`` / ``lei_l1`` claims; a certificate that does not
+    record it was made without) is an :class:`~theorychk.errors.InvalidInput` (mixing two runs). The
+    budgets (``time_limit``, ``printed_seconds``) are not compared: they decide how much of a claim
+    is decided in time, not what it states."""
     try:
         cert = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
@@ -172,6 +180,13 @@ def resumable(path: Path, job: SignalJob, setup: CertifySetup) -> dict[str, Any]
              if isinstance(c, dict) and c.get("kind") == "complete"}
     if boxes - {json.dumps(jsonable(setup.complete_box))}:  # the complete claim's box is its own, not a header's
         raise other(f"complete_box = {', '.join(sorted(boxes))}, not {jsonable(setup.complete_box)}")
+    if any(isinstance(c, dict) and c.get("kind") in _CONSTANT_KINDS for c in cert["claims"]):
+        # Recorded in ``generator`` (the checker admits no such parameter); one made before it was recorded,
+        # without: the default then was the only way.
+        generator = cert.get("generator") if isinstance(cert.get("generator"), dict) else {}
+        made, wanted_exact = generator.get("exact_constants", False), bool(setup.exact_constants)
+        if made is not wanted_exact:
+            raise other(f"exact_constants = {json.dumps(made)}, not {json.dumps(wanted_exact)} (--exact-constants)")
     origin = cert["signal"].get("origin") or {}
     if origin.get("index") != job.index:
         raise other(f"signal {origin.get('index')}, not {job.index}")

@@ -114,7 +114,7 @@ def build_certificate(
     ``exact_constants``: the ``c_inf`` / ``c_1`` constants of ``lei_linf`` / ``lei_l1`` exactly
     wherever the exact engines reach, not only where that is cheap (by default the certified lower
     bound the guarantee needs; each layer states ``"constant": "exact"`` or ``"lower_bound"``;
-    :func:`~theorychk.certify.stability.c_lower_bound`).
+    :func:`~theorychk.certify.stability.c_lower_bound`). The certificate's ``generator`` records it.
     """
     # This signal's own work starts here: the printed budget's ``spent`` is measured from it, not from a
     # ``deadline`` that may also have paid for inverting the signal (certify --signals).
@@ -191,8 +191,10 @@ def build_certificate(
                        "kinds": list(kinds)},
         "claims": claims + list(extra_claims),
     }
-    # For people, never read by the checker: a plain JSON number, not an exact hex float.
-    generator = {"program": "theorychk", "elapsed_seconds": round(started.elapsed(), 3)}
+    # Never read by the checker: for people (elapsed_seconds, a plain JSON number, not an exact hex
+    # float) and for `certify --resume`, which redoes no signal made with other exact_constants.
+    generator = {"program": "theorychk", "elapsed_seconds": round(started.elapsed(), 3),
+                 "exact_constants": bool(exact_constants)}
     return jsonable(cert) | {"generator": generator}
 
 

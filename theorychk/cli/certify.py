@@ -96,7 +96,8 @@ def certify(
                       "finishes.")] = None,
     resume: Annotated[bool, typer.Option(
         "--resume", help="With --out: skip the signals whose certificate is already there and parses (an "
-                         "interrupted run's), make the others.")] = False,
+                         "interrupted run's), make the others; one made with other options (not the "
+                         "budgets) is an error.")] = False,
     claims: Annotated[str | None, typer.Option(
         "--claims", help="Comma-separated claim kinds (default: all).")] = None,
     workers: Annotated[int | None, typer.Option(
