@@ -77,3 +77,48 @@ def test_verdict_of_real_certificates(first, last, expected):
     assert report.verified
     assert signal_verdict(c).verdict == signal_verdict(c, outcomes=[f.outcome for f in report.claims]).verdict \
         == expected
+
+
+def test_jsonable_converts_exact_types_and_their_subclasses_alike():
+    # the exact-type fast paths and the isinstance paths (subclasses, numpy) give the same JSON data
+    import collections
+    import dataclasses
+    import enum
+
+    from theorychk.errors import Reason
+    from theorychk.verdict import EngineStatus, jsonable
+
+    class Frac(Fraction):
+        pass
+
+    class Text(str):
+        pass
+
+    class Rank(enum.IntEnum):
+        A = 3
+
+    @dataclasses.dataclass
+    class Pair:
+        a: object
+        b: object = 1.5
+
+    class WithToDict(dict):
+        def to_dict(self):
+            return {"own": True}
+
+    Point = collections.namedtuple("Point", "x y")
+    moved = collections.OrderedDict([(1, 2.5), ("b", Fraction(1, 3))])
+    moved.move_to_end(1)
+    values = [None, True, -5, 2**70, "x", Text("s"), Fraction(3), Fraction(-2, 7), Frac(5, 3), Frac(4), 1.0, 0.1,
+              float("-inf"), np.float32(0.1), np.int64(-3), np.bool_(True), np.array(2.5), np.array([[1, 2], [3, 4]]),
+              [1, "a", None, True], (1, Fraction(1, 2)), Point(1, Frac(2, 3)), frozenset({"a"}), {"a": 1, 2: [0.5]},
+              moved, collections.defaultdict(list, {"k": [Frac(1, 2)]}), WithToDict(a=1), Rank.A,
+              EngineStatus.INFEASIBLE, Reason.TIME_LIMIT, Pair([Fraction(1, 5), np.float64(0.25)])]
+    expected = [None, True, -5, 2**70, "x", Text("s"), "3", "-2/7", "5/3", "4", 1.0, "0x1.999999999999ap-4", "-inf",
+                "0x1.99999a0000000p-4", -3, True, "0x1.4000000000000p+1", [[1, 2], [3, 4]], [1, "a", None, True],
+                [1, "1/2"], [1, "2/3"], ["a"], {"a": 1, "2": ["0x1.0000000000000p-1"]},
+                {"b": "1/3", "1": "0x1.4000000000000p+1"}, {"k": ["1/2"]}, {"own": True}, 3, "infeasible",
+                "time limit", {"a": ["1/5", "0x1.0000000000000p-2"], "b": "0x1.8000000000000p+0"}]
+    got = jsonable(values)
+    assert got == expected and [type(g) for g in got] == [type(e) for e in expected]
+    assert jsonable(values, exact_floats=False)[10:14] == [1.0, 0.1, "-inf", float(np.float32(0.1))]

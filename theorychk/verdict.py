@@ -73,8 +73,8 @@ def jsonable(obj: Any, *, exact_floats: bool = True) -> Any:
     become dicts and names. ``exact_floats=False`` keeps floats as JSON numbers (for summaries
     meant for people).
     """
-    t = type(obj)  # exact-type fast paths first: certificates are mostly ints, strings, Fractions and lists
-    if t is str or t is int or t is bool or obj is None:
+    t = type(obj)  # exact types first: certificates are mostly ints, strings, Fractions and lists
+    if t in _VERBATIM:
         return obj
     if t is Fraction:
         return str(obj.numerator) if obj.denominator == 1 else f"{obj.numerator}/{obj.denominator}"
@@ -84,14 +84,15 @@ def jsonable(obj: Any, *, exact_floats: bool = True) -> Any:
         return [jsonable(x, exact_floats=exact_floats) for x in obj]
     if t is dict:
         return {str(k): jsonable(v, exact_floats=exact_floats) for k, v in obj.items()}
+    # then by isinstance, in this order; a subclass of one of the types above as that type
     if isinstance(obj, enum.Enum):
         return obj.value
-    if isinstance(obj, bool) or obj is None or isinstance(obj, str):
+    if isinstance(obj, str):
         return obj
     if isinstance(obj, (int, np.integer)):
         return int(obj)
     if isinstance(obj, Fraction):
-        return str(obj.numerator) if obj.denominator == 1 else f"{obj.numerator}/{obj.denominator}"
+        return jsonable(Fraction(obj))
     if isinstance(obj, (float, np.floating)):
         return _float(float(obj)) if exact_floats else (float(obj) if math.isfinite(obj) else str(float(obj)))
     if isinstance(obj, np.bool_):
@@ -103,9 +104,9 @@ def jsonable(obj: Any, *, exact_floats: bool = True) -> Any:
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return {f.name: jsonable(getattr(obj, f.name), exact_floats=exact_floats) for f in dataclasses.fields(obj)}
     if isinstance(obj, dict):
-        return {str(k): jsonable(v, exact_floats=exact_floats) for k, v in obj.items()}
+        return jsonable(dict(obj.items()), exact_floats=exact_floats)
     if isinstance(obj, (list, tuple, set, frozenset)):
-        return [jsonable(x, exact_floats=exact_floats) for x in obj]
+        return jsonable(list(obj), exact_floats=exact_floats)
     raise TypeError(f"cannot serialise {type(obj).__name__} to JSON")
 
 

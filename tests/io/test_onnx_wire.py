@@ -5,6 +5,11 @@ non-raw tensor data, symbolic dims), and what it does not handle goes to onnx's 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import onnx
 import pytest
@@ -129,10 +134,35 @@ def test_what_the_decoder_leaves_to_onnx(case, tmp_path):
         _onnx_wire.parse(model.SerializeToString())
 
 
-@pytest.mark.parametrize("data", [b"\x3a\x05ab", b"\x3a", b"\xff" * 11, b"\x3b\x00", b"\x00\x00"])
+#: ir_version as a 10-byte varint whose last byte is above 1: more than 64 bits, which protobuf
+#: truncates to 64
+_WIDE_VARINT = b"\x81" + b"\x80" * 8 + b"\x7f"
+
+
+@pytest.mark.parametrize("data", [b"\x3a\x05ab", b"\x3a", b"\xff" * 11, b"\x3b\x00", b"\x00\x00",
+                                  b"\x08" + _WIDE_VARINT])
 def test_malformed_bytes_go_to_onnx(data):
     with pytest.raises(NeedFullOnnx):
         _onnx_wire.parse(data)
+
+
+def test_a_dim_wider_than_64_bits_is_a_one_line_error(tmp_path):
+    # the dim 1 - 2**63 is the 10-byte varint 81 80..80 01; its last byte made 7f, protobuf reads the
+    # same dim (the low 64 bits) and the decoder must not read a 71-bit one (an OverflowError, exit 3)
+    model = to_model(Network([Layer(np.ones((3, 2), np.float32), None, "relu")], name="n"))
+    model.graph.input[0].type.tensor_type.shape.dim[1].dim_value = 1 - 2**63
+    data = model.SerializeToString()
+    assert data.count(b"\x08" + _WIDE_VARINT[:-1] + b"\x01") == 1
+    data = data.replace(b"\x08" + _WIDE_VARINT[:-1] + b"\x01", b"\x08" + _WIDE_VARINT)
+    assert onnx.ModelProto.FromString(data).graph.input[0].type.tensor_type.shape.dim[1].dim_value == 1 - 2**63
+    path = tmp_path / "wide.onnx"
+    path.write_bytes(data)
+    env = {k: v for k, v in os.environ.items() if k != "THEORYCHK_DEBUG"}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    proc = subprocess.run([sys.executable, "-m", "theorychk", "info", str(path)], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert str(path) in proc.stderr and "-9223372036854775807" in proc.stderr
 
 
 def test_a_read_through_the_decoder_equals_the_read_through_onnx_classes(tmp_path, monkeypatch):

@@ -295,3 +295,120 @@ def test_auto_workers_run_here_when_one_core_is_free(planted, monkeypatch):
     assert len(dict(stream)) == len(y)
     assert (stream.workers, stream.workers_reason) == (1, "auto: 1 of 2 core(s) free at load average 1.60")
     assert runtime.free_cores(load=0.4) == (2, "2 of 2 core(s) free at load average 0.40")
+
+
+# --------------------------------------------------------------------------------------------
+# BLAS threads in the workers
+# --------------------------------------------------------------------------------------------
+
+
+class _InlinePool:
+    """ProcessPoolExecutor's interface, run here: the initializer at once, each chunk at submit."""
+
+    made: list[tuple] = []
+
+    def __init__(self, max_workers, mp_context, initializer, initargs):
+        _InlinePool.made.append(initargs)
+        initializer(*initargs)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def submit(self, fn, *args):
+        import concurrent.futures
+
+        fut = concurrent.futures.Future()
+        fut.set_result(fn(*args))
+        return fut
+
+
+@pytest.mark.parametrize(("how", "limited"), [("pinned at start", False), ("library", True), ("user threads", False)])
+def test_workers_limit_blas_threads_only_when_this_process_was_not_pinned_at_start(planted, monkeypatch, how,
+                                                                                  limited):
+    # the command pinned BLAS before it loaded: its workers inherit that (the variables, or the
+    # forked single-threaded libraries), so neither the probe nor the pool's initializer calls
+    # threadpoolctl; a library caller's batch limits them; a user's thread variable wins
+    import concurrent.futures
+    import contextlib
+    import sys
+
+    import threadpoolctl
+
+    from theorychk import runtime
+
+    net, _, y = planted
+    for v in (*runtime.BLAS_THREAD_VARIABLES, runtime.PINNED_BY_THEORYCHK):
+        monkeypatch.delenv(v, raising=False)
+    if how == "pinned at start":
+        runtime.pin_blas_at_start()  # monkeypatch restores the variables
+        monkeypatch.setattr(runtime, "_single_threaded_since_start", lambda: {"blas": 1, "openmp": None})
+    elif how == "user threads":
+        monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    calls = []  # the worker initializer's calls (a library caller's batch limits this process too)
+
+    def limits(**kw):
+        if sys._getframe(1).f_code.co_name == "_init_worker":
+            calls.append(kw)
+        return contextlib.nullcontext()
+
+    monkeypatch.setattr(threadpoolctl, "threadpool_limits", limits)
+    monkeypatch.setattr(batch_module, "_WORKER", {})
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", _InlinePool)
+    monkeypatch.setattr(_InlinePool, "made", [])
+    probed = []
+    monkeypatch.setattr(batch_module, "_startup_seconds", lambda prepared, limit: (probed.append(limit), 0.0)[1])
+    monkeypatch.setattr("theorychk.runtime.free_cores", lambda: (2, "2 of 2 core(s) free at load average 0.00"))
+    monkeypatch.setattr(GradientDescent, "batch_rows", 2)
+    stream = invert_stream(net, y, method="gd", seed=3, iterations=50, workers="auto")
+    assert sorted(dict(stream)) == list(range(len(y)))
+    assert stream.workers == 2
+    assert probed == [limited] and [args[1] for args in _InlinePool.made] == [limited]
+    assert calls == ([{"limits": 1}] if limited else [])
+
+
+_WORKER_THREADS = """
+import json, os, sys
+from theorychk import runtime
+runtime.pin_blas_at_start()  # as entry() does before numpy loads (batch, imported here to patch it, loads it)
+from theorychk.solvers import batch
+parent, real = os.getpid(), batch._run_chunk
+def run_chunk(*args):
+    if os.getpid() != parent:  # a worker: what it runs with
+        with open("workers.jsonl", "a") as f:
+            f.write(json.dumps({"blas": runtime._thread_counts()["blas"], "limited": "limits" in batch._WORKER}) + "\\n")
+    return real(*args)
+batch._run_chunk = run_chunk
+sys.argv = ["theorychk", "invert", "net.npz", "--signal", "y.npy", "--method", "gd", "--workers", "2", "--json"]
+from theorychk.cli import entry
+entry()
+"""
+
+
+@pytest.mark.parametrize("user", [{}, {"OPENBLAS_NUM_THREADS": "2"}], ids=["command", "OPENBLAS_NUM_THREADS=2"])
+def test_the_commands_workers_run_one_blas_thread_without_limiting_it(planted, tmp_path, user):
+    # `theorychk invert --workers 2` in a fresh process (the console script's entry()): the workers
+    # run one BLAS thread, inherited from the command's pinning, not limited again; a user's
+    # thread variable wins there too
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from theorychk.io import save_network
+    from theorychk.runtime import BLAS_THREAD_VARIABLES, PINNED_BY_THEORYCHK
+
+    net, _, y = planted
+    save_network(net, tmp_path / "net.npz")
+    np.save(tmp_path / "y.npy", y)
+    env = {k: v for k, v in os.environ.items() if k not in (*BLAS_THREAD_VARIABLES, PINNED_BY_THEORYCHK)}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    proc = subprocess.run([sys.executable, "-c", _WORKER_THREADS], env={**env, **user}, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout)["runtime"]["workers"] == 2
+    seen = [json.loads(line) for line in (tmp_path / "workers.jsonl").read_text().splitlines()]
+    assert seen and all(s == {"blas": 1 if not user else 2, "limited": False} for s in seen), seen

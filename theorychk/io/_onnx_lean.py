@@ -89,18 +89,12 @@ def modules() -> tuple[ModuleType, ModuleType]:
         return onnx.onnx_ml_pb2, onnx.onnx_cpp2py_export
     if _PB2 in sys.modules and _C in sys.modules:
         return sys.modules[_PB2], sys.modules[_C]
-    spec = importlib.util.find_spec("onnx")
-    if spec is None or not spec.submodule_search_locations:
-        raise NeedFullOnnx("onnx is not installed")
-    root = Path(next(iter(spec.submodule_search_locations)))
-    ext = sorted(root.glob("onnx_cpp2py_export.*"))
-    ext = [p for p in ext if p.suffix in (".so", ".pyd")]
-    if not (root / "onnx_ml_pb2.py").is_file() or len(ext) != 1:
+    root = _root()
+    if not (root / "onnx_ml_pb2.py").is_file():
         raise NeedFullOnnx(f"unexpected onnx layout in {root}")
-    if not any(isinstance(f, _SetAttributes) for f in sys.meta_path):
-        sys.meta_path.insert(0, _SetAttributes())
+    ext = _extension(root)
     pb2 = sys.modules.get(_PB2) or _load(_PB2, root / "onnx_ml_pb2.py")
-    c = sys.modules.get(_C) or _load(_C, ext[0])
+    c = sys.modules.get(_C) or _load(_C, ext)
     return pb2, c
 
 

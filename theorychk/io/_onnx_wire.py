@@ -10,12 +10,17 @@ metadata -- and decoding those from the bytes takes a few hundred field reads (t
 values: ``str`` for strings, ``bytes`` for bytes, ``int`` / ``float`` numbers (a float32 field
 widened to float as protobuf does), lists for repeated fields.
 
-Anything outside that subset raises :class:`~theorychk.io._onnx_lean.NeedFullOnnx`, and the
-caller reads the file with onnx's own classes as before, so every message about a malformed or
-unusual file is theirs: bytes protobuf would reject, invalid UTF-8 in a string, tensors with
+Fields a generator does not use are skipped by their wire type, as protobuf skips unknown
+fields, without looking inside (a submessage skipped is not decoded). What the decoder cannot
+read as protobuf would raises :class:`~theorychk.io._onnx_lean.NeedFullOnnx`, and the caller
+reads the file with onnx's own classes as before, so every message about a malformed or unusual
+file is theirs: bytes broken in a field it reads, an integer wider than 64 bits (protobuf keeps
+its low 64), invalid UTF-8 in a string, a singular message field given twice, tensors with
 external or segmented data, string / uint64 data or a data type the lean ``to_array`` does not
-handle, attributes holding graphs, sparse tensors or types, sparse initializers. The structure
-is still checked by onnx's C++ checker on the same bytes (:func:`theorychk.io.onnx._load`).
+handle, attributes holding graphs, sparse tensors or types, sparse initializers. Bytes broken
+inside a field it skips are caught by onnx's C++ checker, which parses the whole file again
+before it checks the structure (:func:`theorychk.io.onnx._load_wire`): a file the checker
+rejects is read with onnx's classes too.
 Field numbers: ``onnx/onnx.proto`` (IR version 10; tested against the generated classes in
 ``tests/io/test_onnx_wire.py``).
 """
@@ -174,6 +179,8 @@ def _varint(buf: bytes, pos: int, end: int) -> tuple[int, int]:
         pos += 1
         result |= (b & 0x7F) << shift
         if b < 0x80:
+            if result >> 64:  # a 10th byte above 1: protobuf keeps the low 64 bits; leave that to it
+                raise NeedFullOnnx("varint wider than 64 bits")
             return result, pos
         shift += 7
 

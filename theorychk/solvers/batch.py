@@ -34,6 +34,9 @@ Threads
 -------
 Small dense linear algebra runs single-threaded inside the batch (here and in the workers)
 unless the user set a BLAS thread variable: see :func:`theorychk.runtime.single_threaded_blas`.
+The workers of a process pinned before its BLAS loaded (the ``theorychk`` command,
+:func:`~theorychk.runtime.pin_blas_at_start`) inherit that; a library caller's are limited with
+threadpoolctl when they start (:func:`_init_worker`).
 
 Workers
 -------
@@ -105,8 +108,8 @@ def signal_seeds(seed: int | np.random.Generator | None, n: int) -> list[np.rand
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(prepared: Prepared, pin: bool) -> None:
-    if pin:
+def _init_worker(prepared: Prepared, limit: bool) -> None:
+    if limit:  # see _stream: only when this process's threads were not pinned before BLAS loaded
         from threadpoolctl import threadpool_limits
 
         _WORKER["limits"] = threadpool_limits(limits=1)  # kept alive for the worker's life
@@ -255,31 +258,32 @@ class Stream:
         self._it.close()
 
 
-def _startup_seconds(prepared: Prepared, pinned: bool) -> float:
+def _startup_seconds(prepared: Prepared, limit: bool) -> float:
     """Wall time to start one worker process as the pool would (its initializer included) and see it exit."""
     t0 = time.perf_counter()
-    proc = _context().Process(target=_probe_worker, args=(prepared, pinned))
+    proc = _context().Process(target=_probe_worker, args=(prepared, limit))
     proc.start()
     proc.join()
     return time.perf_counter() - t0
 
 
-def _probe_worker(prepared: Prepared, pinned: bool) -> None:
-    _init_worker(prepared, pinned)
+def _probe_worker(prepared: Prepared, limit: bool) -> None:
+    _init_worker(prepared, limit)
 
 
 def _stream(
     stream: Stream, prepared: Prepared, arr: np.ndarray, seeds: list[np.random.SeedSequence], workers: int,
     dask: Any, auto: bool,
 ) -> Iterator[tuple[int, Inversion]]:
-    from theorychk.runtime import single_threaded_blas
+    from theorychk import runtime
 
     n = arr.shape[0]
-    with single_threaded_blas() as pinned:
+    with runtime.single_threaded_blas() as pinned:
         if dask is not None:
             yield from _on_dask(prepared, arr, seeds, workers, dask)
             return
-        if auto and workers > 1 and len(_chunks(n, workers, _batch_rows(prepared))) <= 2:
+        chunks = _chunks(n, workers, _batch_rows(prepared))
+        if auto and workers > 1 and len(chunks) <= 2:
             # the first chunk runs here, timed, before any worker could start: one chunk left
             # for them can only add a start-up (and two chunks cost a batched method more than
             # one call): this process, in the fewest calls
@@ -294,7 +298,11 @@ def _stream(
             for c in _chunks(n, 1, _batch_rows(prepared)):
                 yield from _run_chunk(prepared, c, arr[c], [seeds[i] for i in c])
             return
-        chunks = _chunks(n, workers, _batch_rows(prepared))
+        # Workers limit their BLAS threads (threadpoolctl, in their initializer) only when this
+        # process was not pinned before its BLAS loaded (the library, not the command): the
+        # command's workers inherit its pinned variables (spawn: read when their BLAS loads) or
+        # its single-threaded libraries (fork), and the import and call would be spent for nothing.
+        limit = pinned and runtime._single_threaded_since_start() is None
         if auto:
             # this process inverts the first chunk, timed, then the rule of the module docstring
             t0 = time.perf_counter()
@@ -302,7 +310,7 @@ def _stream(
             yield from _run_chunk(prepared, first, arr[first], [seeds[i] for i in first])
             per_signal = (time.perf_counter() - t0) / len(first)
             rest = per_signal * (n - len(first))
-            startup = _startup_seconds(prepared, pinned)
+            startup = _startup_seconds(prepared, limit)
             busy = min(workers, len(chunks))  # the pool's processes that get a chunk
             pay = busy * startup + rest / busy < rest
             numbers = (f"first {len(first)} signal(s) here took {1e3 * per_signal:.3g} ms each, so the other "
@@ -318,7 +326,7 @@ def _stream(
 
         with ProcessPoolExecutor(
             max_workers=min(workers, len(chunks)), mp_context=_context(),
-            initializer=_init_worker, initargs=(prepared, pinned),
+            initializer=_init_worker, initargs=(prepared, limit),
         ) as pool:
             # Keep two chunks per worker in flight: enough to never idle, few enough that an
             # interrupted batch stops soon.
