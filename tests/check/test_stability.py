@@ -425,28 +425,64 @@ def test_kernel_rays_on_integers_equal_the_fraction_enumeration(seed):
     assert got == _kernel_rays_oracle([[Fraction(float(v)) for v in r] for r in w], k) and got > 0
 
 
+def _sylvester_positive_definite(m: flint.fmpq_mat) -> bool:
+    """Oracle: every leading principal minor positive (exact, on rationals)."""
+    k = m.nrows()
+    return all(flint.fmpq_mat(i, i, [m[a, b] for a in range(i) for b in range(i)]).det() > 0
+               for i in range(1, k + 1))
+
+
 @pytest.mark.parametrize("seed", range(10))
 def test_eigenvalue_tests_on_product_parts_agree_with_the_exact_test(seed):
-    # the Gram matrix's int64 parts, shifted and floored to 40 bits with a margin of 2 k c, may only
-    # say "positive definite" where the exact characteristic-polynomial test does (mutation-checked):
+    # the Gram matrix's int64 parts, shifted and rounded to 40 bits with a margin of k c, may only
+    # say "positive definite" where an exact test does (mutation-checked); the reference is built
+    # from the weights (W^T W in rationals, Sylvester's criterion), not by the Gram under test:
     # thresholds within 1e-13 relative of the extreme eigenvalues on both sides
-    from theorychk.check.stability import _gram, _gram_array, _shift_pd, _shift_pd_parts
+    from theorychk.check import rationals
+    from theorychk.check.intmat import IntProduct
+    from theorychk.check.stability import _gram_array, _shift_pd
 
     rng = np.random.default_rng(seed)
     n, k = int(rng.integers(40, 300)), int(rng.integers(2, 12))
     w = rng.standard_normal((n, k)).astype(np.float32)
     tr = trace(Network([Layer(w, None, "identity")]), [Fraction(1)] * k)
-    rows = list(range(n))
-    parts, s = _gram_array(tr, 0, rows, None)
-    g, _ = _gram(tr, 0, rows, None)
+    parts, s = _gram_array(tr, 0, list(range(n)), None)
+    wq = flint.fmpq_mat(n, k, [flint.fmpq(*float(v).as_integer_ratio()) for v in w.ravel()])
+    gram = wq.transpose() * wq
     ev = np.linalg.eigvalsh(w.astype(np.float64).T @ w.astype(np.float64))
     fast = 0
     for lam, sign in ((ev[0], 1), (ev[-1], -1)):
         for rel in (-1e-9, -1e-12, -3e-13, -1e-13, 1e-13, 3e-13, 1e-12, 1e-9):
             t = Fraction(float(lam * (1 + sign * rel)))
-            want = _shift_pd(g, s, t, sign)
+            shifted = gram - flint.fmpq_mat(k, k, [flint.fmpq(t.numerator, t.denominator) if a == b else 0
+                                                   for a in range(k) for b in range(k)])
+            want = _sylvester_positive_definite(shifted if sign > 0 else -shifted)
             assert _shift_pd(parts, s, t, sign) == want
-            if _shift_pd_parts(parts, t / s, sign):
+            q = t / s
+            a = q.denominator.bit_length() - 1
+            assert q.denominator == 1 << a
+            short, _ = rationals._rounded(IntProduct(parts.shape, {sh + a: p for sh, p in parts.parts.items()}),
+                                          -q.numerator, sign)
+            if rationals.positive_definite_short(short):
                 assert want
                 fast += 1
     assert fast >= 2  # the fast path decides the comfortable cases
+
+
+def test_an_undecided_rounded_eigenvalue_test_goes_straight_to_the_exact_charpoly(monkeypatch):
+    # when the Gram matrix's rounded 40-bit test does not prove "positive definite", the exact
+    # characteristic polynomial decides at once: the congruence test and the short charpoly run
+    # once per _shift_pd, not again on the Python-integer matrix
+    from theorychk.check import rationals
+    from theorychk.check.stability import _gram_array, _shift_pd
+
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((60, 5)).astype(np.float32)
+    tr = trace(Network([Layer(w, None, "identity")]), [Fraction(1)] * 5)
+    g, s = _gram_array(tr, 0, list(range(60)), None)
+    lam = np.linalg.eigvalsh(w.astype(np.float64).T @ w.astype(np.float64))[0]
+    calls = []
+    for name in ("_congruent_dominant", "_charpoly_positive_definite"):
+        monkeypatch.setattr(rationals, name, lambda *a, f=getattr(rationals, name), n=name: calls.append(n) or f(*a))
+    assert not _shift_pd(g, s, Fraction(float(lam * (1 + 1e-13))), 1)  # just above lambda_min
+    assert sorted(calls) == ["_charpoly_positive_definite", "_charpoly_positive_definite", "_congruent_dominant"]
