@@ -225,25 +225,20 @@ def int_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 class IntProduct:
-    """An exact integer matrix held as ``sum(part * 2**shift)`` over int64 parts (or one object
-    part), so that a submatrix or the residues modulo a small prime come without building every
-    Python integer."""
+    """An exact integer matrix held as ``sum(part * 2**shift)`` over int64 parts (or object parts),
+    so that a test that needs only its leading bits (:func:`theorychk.check.rationals._rounded`) or
+    its size comes without building every Python integer."""
 
     def __init__(self, shape: tuple[int, int], parts: dict[int, np.ndarray]) -> None:
         self.shape, self.parts = shape, parts
 
-    def ints(self, rows: Sequence[int] | None = None, cols: Sequence[int] | None = None) -> np.ndarray:
-        """The matrix (or ``[rows][:, cols]``) as an object array of Python ints."""
-        n = self.shape[0] if rows is None else len(rows)
-        k = self.shape[1] if cols is None else len(cols)
-        out = np.zeros((n, k), dtype=object)
+    def ints(self) -> np.ndarray:
+        """The matrix as an object array of Python ints."""
+        out = np.zeros(self.shape, dtype=object)  # Python int zeros
         for shift, part in self.parts.items():
-            if rows is not None or cols is not None:
-                part = part[np.ix_(range(self.shape[0]) if rows is None else list(rows),
-                                   range(self.shape[1]) if cols is None else list(cols))]
             big = part.astype(object)
             out += (big * (1 << shift)) if shift else big
-        return out + 0 if not self.parts else out
+        return out
 
 
 def int_product(a: np.ndarray, b: np.ndarray) -> IntProduct:
@@ -312,7 +307,7 @@ def _chunks(a: np.ndarray) -> list[np.ndarray] | None:
 def _flint_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     (n, m), k = a.shape, b.shape[1]
     if not (n and m and k):
-        return np.zeros((n, k), dtype=object) + 0
+        return np.zeros((n, k), dtype=object)  # Python int zeros
     fa = flint.fmpz_mat(n, m, [int(v) for v in a.ravel().tolist()])
     fb = flint.fmpz_mat(m, k, [int(v) for v in b.ravel().tolist()])
     out = np.empty((n, k), dtype=object)

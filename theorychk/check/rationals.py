@@ -118,7 +118,8 @@ def is_positive_definite(m: Sequence[Sequence[Fraction]] | flint.fmpz_mat | np.n
     else:
         fz = m if isinstance(m, flint.fmpz_mat) else _integer_matrix(m)
         z = np.empty((fz.nrows(), fz.ncols()), dtype=object)
-        z[:] = [[int(v) for v in row] for row in fz.tolist()] if fz.nrows() and fz.ncols() else z
+        if fz.nrows() and fz.ncols():
+            z[:] = [[int(v) for v in row] for row in fz.tolist()]
     k = z.shape[0]
     if z.ndim != 2 or z.shape[1] != k:
         raise CertificateError(f"positive definiteness of a non-square {k} x {z.shape[-1]} matrix")

@@ -147,7 +147,7 @@ def _bounds_of(norms: dict[str, tuple[int, int]], den: int, sl: Fraction) -> dic
 
 def _left_inverse_bounds_int64(a: np.ndarray, sa: Fraction, zl: np.ndarray, sl: Fraction) -> dict[str, Fraction]:
     """:func:`left_inverse_bounds` for int64 ``a`` (rows of ``Z``) and ``zl``: the same numbers, with
-    the product ``zl a`` by :func:`~theorychk.check.intmat.int_matmul` (exact) and the norms of
+    the product ``zl a`` by :func:`~theorychk.check.intmat.int_product` (exact) and the norms of
     ``zl`` in int64 (``|zl| <= 2**40`` and fewer than ``2**22`` terms per sum: no overflow)."""
     s = sl * sa
     num, den = s.numerator, s.denominator
