@@ -486,3 +486,22 @@ def test_an_undecided_rounded_eigenvalue_test_goes_straight_to_the_exact_charpol
         monkeypatch.setattr(rationals, name, lambda *a, f=getattr(rationals, name), n=name: calls.append(n) or f(*a))
     assert not _shift_pd(g, s, Fraction(float(lam * (1 + 1e-13))), 1)  # just above lambda_min
     assert sorted(calls) == ["_charpoly_positive_definite", "_charpoly_positive_definite", "_congruent_dominant"]
+
+
+def test_a_global_inverse_lipschitz_constant_reads_no_pre_activation():
+    # identity, LeakyReLU and PLU have one constant for the whole range (max(1, 1/a): a slope
+    # above 1 is steeper, its inverse flatter); lipschitz() takes it without making the layer's
+    # exact pre-activations (Fractions) it does not need
+    from theorychk.check.activations import global_inverse_lipschitz, inverse_lipschitz_bound
+    from theorychk.check.stability import lipschitz
+
+    assert [global_inverse_lipschitz(s) for s in ("identity", "leaky_relu:0.25", "plu:0.5:1.0", "leaky_relu:2.0")] \
+        == [1, 4, 2, 1]
+    assert [global_inverse_lipschitz(s) for s in ("relu", "tanh", "sigmoid", "leaky_relu:0.0")] == [None] * 4
+    assert inverse_lipschitz_bound("leaky_relu:2.0", F(-1), F(1, 10)) == 1
+    rng = np.random.default_rng(0)
+    for spec in ("identity", "leaky_relu:0.25", "plu:0.5:1.0"):
+        net = Network([Layer(rng.standard_normal((4, 2)), None, spec), Layer(rng.standard_normal((5, 4)), None, "relu")])
+        tr = trace(net, [F(1, 2), F(-1, 3)])
+        assert lipschitz(tr, 0, F(1, 100)) == global_inverse_lipschitz(spec)
+        assert tr.pre._made[0] is None  # the layer's Fractions were never built

@@ -32,7 +32,7 @@ import numpy as np
 
 from theorychk import exact
 from theorychk.check import ClaimCheck, Outcome
-from theorychk.check.activations import inverse_lipschitz_bound
+from theorychk.check.activations import global_inverse_lipschitz, inverse_lipschitz_bound
 from theorychk.check.core import Trace
 from theorychk.check.intmat import IntLayer, IntProduct, int_product, submatrix
 from theorychk.check.rationals import (
@@ -69,9 +69,9 @@ def lipschitz(tr: Trace, j: int, eps: Fraction) -> Fraction | None:
     """Lipschitz constant of layer ``j``'s inverse activation around its output (1 on ReLU rows)."""
     if tr.relu(j):
         return Fraction(1)
-    if tr.specs[j].split(":")[0] in ("identity", "leaky_relu", "plu") and tr.pre[j]:
-        # a global constant of the activation (1, 1/slope, 1/alpha): the same for every unit
-        return inverse_lipschitz_bound(tr.specs[j], tr.pre[j][0], eps)
+    constant = global_inverse_lipschitz(tr.specs[j])  # the same for every unit: no pre-activation read
+    if constant is not None:
+        return constant
     vals = [inverse_lipschitz_bound(tr.specs[j], u, eps) for u in tr.pre[j]]
     return None if any(v is None for v in vals) else max(vals)  # type: ignore[type-var]
 
