@@ -505,3 +505,23 @@ def test_a_global_inverse_lipschitz_constant_reads_no_pre_activation():
         tr = trace(net, [F(1, 2), F(-1, 3)])
         assert lipschitz(tr, 0, F(1, 100)) == global_inverse_lipschitz(spec)
         assert tr.pre._made[0] is None  # the layer's Fractions were never built
+
+
+def test_small_residual_wraps_negative_parts_modulo_2_64():
+    # |den I - num P| from int64 parts shifted far past 2**63 (wrapping modulo 2**64 on the unsigned
+    # view), negative parts included, equals the exact residual on Python integers: P = 2**40 X +
+    # 2**41 Y with X = 2 Z, Y = D - Z is 2**41 D, and den I - num P = -2**51 F for D = 2**10 I + F
+    from theorychk.check.intmat import IntProduct
+    from theorychk.check.stability import _small_residual
+
+    rng = np.random.default_rng(0)
+    k = 4
+    z = rng.integers(-(2**40), 2**40, (k, k), dtype=np.int64)
+    f = rng.integers(-(2**8), 2**8, (k, k), dtype=np.int64)
+    d = 2**10 * np.eye(k, dtype=np.int64) + f
+    prod = IntProduct((k, k), {40: 2 * z, 41: d - z})
+    assert (prod.parts[40] < 0).any() and (prod.parts[41] < 0).any()
+    got = _small_residual(prod, 2**10, 2**61)
+    want = np.abs(2**61 * np.eye(k, dtype=np.int64).astype(object) - 2**10 * prod.ints())
+    assert want.tolist() == np.abs(2**51 * f.astype(object)).tolist()
+    assert got is not None and got.dtype == np.int64 and got.tolist() == want.tolist()

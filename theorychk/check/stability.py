@@ -197,8 +197,8 @@ def _small_residual(prod: IntProduct, num: int, den: int) -> np.ndarray | None:
         term = np.ldexp(part.astype(np.float64), shift + g)  # exact: |part| <= 2**53
         approx -= term
         total += np.abs(term)
-        with np.errstate(over="ignore"):
-            exact -= part << (shift + g) if shift + g < 64 else np.int64(0)
+        if shift + g < 64:  # the shift on the unsigned view wraps modulo 2**64 (a signed one need not)
+            exact -= (part.view(np.uint64) << np.uint64(shift + g)).view(np.int64)
     n = len(prod.parts) + 1
     if not np.all(np.abs(approx) + (n + 1) * 2.0**-53 * total < 2.0**62):
         return None
