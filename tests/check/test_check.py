@@ -533,6 +533,37 @@ def test_a_batch_reads_a_model_once_but_sees_every_change(tmp_path, certs, no_kn
     assert not report.verified and "has changed since the certificate was made" in report.claims[0].reason
 
 
+def test_an_onnx_model_with_external_data_is_read_again_for_every_certificate(tmp_path, no_known_models,
+                                                                              model_loads):
+    # the recorded sha256 covers the .onnx file, not the sidecar holding its tensors: a sidecar
+    # rewritten between two checks (the .onnx bytes unchanged) must give the network it now holds,
+    # so such a model is never kept by (source, sha256, options)
+    import onnx
+
+    from theorychk.certify.certificate import build_certificate
+    from theorychk.io import ModelSource, export_onnx, load_network
+
+    net = Network([Layer(np.array([[1.0], [-1.0]], np.float32), None, "relu"),
+                   Layer(np.array([[1.0, 1.0]], np.float32), None, "identity")])
+    model = export_onnx(net, tmp_path / "m.onnx")
+    onnx.save_model(onnx.load(str(model)), str(model), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location="m.onnx.data", size_threshold=0)
+    sidecar = tmp_path / "m.onnx.data"
+    assert sidecar.is_file() and load_network(model).fingerprint() == net.fingerprint()
+    cert = json.loads(json.dumps(build_certificate(net, [F(3, 4)], source="test")))
+    cert["model"].update(ModelSource.of(model).to_dict())
+    path = write_certificate(cert, tmp_path / "c.json")
+    assert check_file(path).verified and check_file(path).verified
+    before = model.read_bytes()
+    data = sidecar.read_bytes()
+    one = np.float32(1.0).tobytes()
+    sidecar.write_bytes(data.replace(one, np.float32(2.0).tobytes(), 1))  # one weight 1 -> 2
+    assert model.read_bytes() == before
+    report = check_file(path)
+    assert not report.verified and "model fingerprint mismatch" in report.claims[0].reason
+    assert model_loads == [str(model)] * 3
+
+
 def test_a_network_is_hashed_once_however_many_certificates(certs, monkeypatch):
     # a network passed as an argument (not read by check_file) is fingerprinted, its layers digested
     # and keyed for the integer cache once, not once per certificate (the values are memoized on

@@ -142,16 +142,41 @@ class _Known:
 KNOWN = _Known()
 
 
+#: Readers whose file holds every number of the network (its sha256 names the network read).
+_SELF_CONTAINED = (".npz", *_TORCH)
+
+
+def _self_contained(src: ModelSource) -> bool:
+    """Whether the recorded file's bytes determine the network, so that :data:`KNOWN` may key it by
+    them: not an architecture spec (``.json``, naming a state_dict file) nor an ONNX model with
+    external data (tensors in sidecar files), whose other files can change under the same bytes.
+    An ONNX file is self-contained when the wire decoder reads it (it refuses external data)."""
+    if src.source.startswith("zoo:"):
+        return True
+    suffix = Path(src.source).suffix.lower()
+    if suffix != ".onnx":
+        return suffix in _SELF_CONTAINED
+    from theorychk.io import _onnx_wire
+    from theorychk.io._onnx_lean import NeedFullOnnx
+
+    try:
+        _onnx_wire.parse(src.path.read_bytes())
+    except (NeedFullOnnx, OSError):
+        return False
+    return True
+
+
 def load_recorded(src: ModelSource) -> Network:
     """``src.load()``, from :data:`KNOWN` when the file still has the recorded bytes (call after
-    ``src.changed()`` returned None)."""
+    ``src.changed()`` returned None) and they are the whole model (:func:`_self_contained`)."""
     if src.sha256 is None:
         return src.load()
     key = (src.source, src.sha256, repr(sorted(src.selection.to_dict().items())))
     net = KNOWN.get(key)
     if net is None:
         net = src.load()
-        KNOWN.put(key, net)
+        if _self_contained(src):
+            KNOWN.put(key, net)
     return net
 
 
