@@ -31,10 +31,10 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
@@ -57,6 +57,7 @@ __all__ = [
     "Layer",
     "Network",
     "fold_batch_norm",
+    "memo",
 ]
 
 
@@ -558,6 +559,21 @@ def row_model(act: Activation) -> RowModel:
 _EXACT_INT_LIMIT = 2**53
 
 
+_T = TypeVar("_T")
+
+
+def memo(obj: Any, name: str, compute: Callable[[], _T]) -> _T:
+    """``compute()`` once per frozen ``obj`` (a :class:`Layer` or :class:`Network`), kept on it as
+    ``name``, as :meth:`Conv.operator <theorychk.conv.Conv.operator>` keeps its matrix: the numbers
+    are read-only copies, so a value derived from them (a digest) holds for the object's life. Keep
+    to small picklable values: networks go to worker processes with what is memoized on them."""
+    cached = obj.__dict__.get(name)
+    if cached is None:
+        cached = compute()
+        object.__setattr__(obj, name, cached)
+    return cached
+
+
 def _stored_array(value: object, what: str, ndim: int, argument: str = "") -> tuple[np.ndarray, str]:
     """Validate an array argument and widen it exactly to a read-only float64 array.
 
@@ -875,7 +891,11 @@ class Network:
 
     # ---- identity ------------------------------------------------------------------------
     def fingerprint(self) -> str:
-        """sha256 over shapes, stored dtypes, the weights and biases as stored, and activations."""
+        """sha256 over shapes, stored dtypes, the weights and biases as stored, and activations
+        (computed once per network: :func:`memo`)."""
+        return memo(self, "_fingerprint", self._fingerprint)
+
+    def _fingerprint(self) -> str:
         import hashlib  # here, not at start-up: loading OpenSSL costs ~7 ms CPU in every command
 
         h = hashlib.sha256(b"theorychk-network-v1")

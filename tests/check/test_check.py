@@ -490,10 +490,33 @@ def test_output_is_compared_by_value_not_spelling(certs):
         assert not report.verified and "does not equal" in report.claims[0].reason
 
 
-def test_a_batch_reads_a_model_once_but_sees_every_change(tmp_path, certs):
+@pytest.fixture
+def no_known_models(monkeypatch):
+    """:data:`theorychk.check.model.KNOWN` empty for this test (and restored after it)."""
+    from theorychk.check import model as check_model
+
+    monkeypatch.setattr(check_model, "KNOWN", check_model._Known())
+
+
+@pytest.fixture
+def model_loads(monkeypatch) -> list[str]:
+    """The sources :meth:`ModelSource.load` read during the test, one entry per read."""
+    from theorychk.io import ModelSource
+
+    seen: list[str] = []
+    load = ModelSource.load
+
+    def counting(self):
+        seen.append(self.source)
+        return load(self)
+
+    monkeypatch.setattr(ModelSource, "load", counting)
+    return seen
+
+
+def test_a_batch_reads_a_model_once_but_sees_every_change(tmp_path, certs, no_known_models, model_loads):
     # check_file keeps the networks it read by (source, file sha256, options): a certificate of a
     # file rewritten in place (another network, the same path) must not reuse the cached one
-    from theorychk.check import model as check_model
     from theorychk.io import ModelSource
 
     net, _ = NETS["inj"]
@@ -502,13 +525,68 @@ def test_a_batch_reads_a_model_once_but_sees_every_change(tmp_path, certs):
     cert["model"].update(ModelSource.of(model).to_dict())
     path = write_certificate(cert, tmp_path / "c.json")
     assert check_file(path).verified and check_file(path).verified
-    loaded = [n for n in check_model.KNOWN.by_key.values() if n.widths == net.widths]
-    assert len(loaded) == 1  # read once for both checks
+    assert model_loads == [str(model)]  # read once for both checks
     w = net.layers[0].weight.copy()
     w[0, 0] = np.nextafter(w[0, 0], np.inf)  # one ulp of one weight
     save_network(Network([Layer(w, net.layers[0].bias, net.layers[0].activation.spec), *net.layers[1:]]), model)
     report = check_file(path)
     assert not report.verified and "has changed since the certificate was made" in report.claims[0].reason
+
+
+def test_an_onnx_model_with_external_data_is_read_again_for_every_certificate(tmp_path, no_known_models,
+                                                                              model_loads):
+    # the recorded sha256 covers the .onnx file, not the sidecar holding its tensors: a sidecar
+    # rewritten between two checks (the .onnx bytes unchanged) must give the network it now holds,
+    # so such a model is never kept by (source, sha256, options)
+    import onnx
+
+    from theorychk.certify.certificate import build_certificate
+    from theorychk.io import ModelSource, export_onnx, load_network
+
+    net = Network([Layer(np.array([[1.0], [-1.0]], np.float32), None, "relu"),
+                   Layer(np.array([[1.0, 1.0]], np.float32), None, "identity")])
+    model = export_onnx(net, tmp_path / "m.onnx")
+    onnx.save_model(onnx.load(str(model)), str(model), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location="m.onnx.data", size_threshold=0)
+    sidecar = tmp_path / "m.onnx.data"
+    assert sidecar.is_file() and load_network(model).fingerprint() == net.fingerprint()
+    cert = json.loads(json.dumps(build_certificate(net, [F(3, 4)], source="test")))
+    cert["model"].update(ModelSource.of(model).to_dict())
+    path = write_certificate(cert, tmp_path / "c.json")
+    assert check_file(path).verified and check_file(path).verified
+    before = model.read_bytes()
+    data = sidecar.read_bytes()
+    one = np.float32(1.0).tobytes()
+    sidecar.write_bytes(data.replace(one, np.float32(2.0).tobytes(), 1))  # one weight 1 -> 2
+    assert model.read_bytes() == before
+    report = check_file(path)
+    assert not report.verified and "model fingerprint mismatch" in report.claims[0].reason
+    assert model_loads == [str(model)] * 3
+
+
+def test_a_network_is_hashed_once_however_many_certificates(certs, monkeypatch):
+    # a network passed as an argument (not read by check_file) is fingerprinted, its layers digested
+    # and keyed for the integer cache once, not once per certificate (the values are memoized on
+    # the frozen Network / Layer); the memo does not stop it from going to a worker process
+    import hashlib
+    import pickle
+
+    made = []
+    sha256 = hashlib.sha256
+
+    def counting(*args):
+        made.append(1)
+        return sha256(*args)
+
+    monkeypatch.setattr(hashlib, "sha256", counting)
+    source, _ = NETS["inj"]
+    net = Network([Layer(layer.weight.copy(), None, layer.activation.spec) for layer in source.layers])
+    assert check_certificate(certs["inj"], net).verified
+    once = len(made)
+    for _ in range(3):
+        assert check_certificate(certs["inj"], net).verified
+    assert once > 0 and len(made) == once
+    assert pickle.loads(pickle.dumps(net)).fingerprint() == net.fingerprint()
 
 
 def test_rows_seen_in_one_claim_are_still_parsed_strictly_in_the_next(certs):

@@ -293,7 +293,7 @@ def test_rank_deficient_huge_matrices_are_never_definite():
         k = int(rng.integers(2, 6))
         g = _big_symmetric(rng, k, 1, 100)
         assert not is_positive_definite(g)
-        short, _ = rationals._rounded(g)
+        short, _ = rationals._rounded(intmat.IntProduct((k, k), {0: g}))
         fooled += _pd_exact((short + k * np.eye(k, dtype=np.int64)).astype(object))
     assert fooled > 0  # the uncorrected rounding would have said "definite" on some of them
 

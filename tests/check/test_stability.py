@@ -425,28 +425,103 @@ def test_kernel_rays_on_integers_equal_the_fraction_enumeration(seed):
     assert got == _kernel_rays_oracle([[Fraction(float(v)) for v in r] for r in w], k) and got > 0
 
 
+def _sylvester_positive_definite(m: flint.fmpq_mat) -> bool:
+    """Oracle: every leading principal minor positive (exact, on rationals)."""
+    k = m.nrows()
+    return all(flint.fmpq_mat(i, i, [m[a, b] for a in range(i) for b in range(i)]).det() > 0
+               for i in range(1, k + 1))
+
+
 @pytest.mark.parametrize("seed", range(10))
 def test_eigenvalue_tests_on_product_parts_agree_with_the_exact_test(seed):
-    # the Gram matrix's int64 parts, shifted and floored to 40 bits with a margin of 2 k c, may only
-    # say "positive definite" where the exact characteristic-polynomial test does (mutation-checked):
+    # the Gram matrix's int64 parts, shifted and rounded to 40 bits with a margin of k c, may only
+    # say "positive definite" where an exact test does (mutation-checked); the reference is built
+    # from the weights (W^T W in rationals, Sylvester's criterion), not by the Gram under test:
     # thresholds within 1e-13 relative of the extreme eigenvalues on both sides
-    from theorychk.check.stability import _gram, _gram_array, _shift_pd, _shift_pd_parts
+    from theorychk.check import rationals
+    from theorychk.check.intmat import IntProduct
+    from theorychk.check.stability import _gram_array, _shift_pd
 
     rng = np.random.default_rng(seed)
     n, k = int(rng.integers(40, 300)), int(rng.integers(2, 12))
     w = rng.standard_normal((n, k)).astype(np.float32)
     tr = trace(Network([Layer(w, None, "identity")]), [Fraction(1)] * k)
-    rows = list(range(n))
-    parts, s = _gram_array(tr, 0, rows, None)
-    g, _ = _gram(tr, 0, rows, None)
+    parts, s = _gram_array(tr, 0, list(range(n)), None)
+    wq = flint.fmpq_mat(n, k, [flint.fmpq(*float(v).as_integer_ratio()) for v in w.ravel()])
+    gram = wq.transpose() * wq
     ev = np.linalg.eigvalsh(w.astype(np.float64).T @ w.astype(np.float64))
     fast = 0
     for lam, sign in ((ev[0], 1), (ev[-1], -1)):
         for rel in (-1e-9, -1e-12, -3e-13, -1e-13, 1e-13, 3e-13, 1e-12, 1e-9):
             t = Fraction(float(lam * (1 + sign * rel)))
-            want = _shift_pd(g, s, t, sign)
+            shifted = gram - flint.fmpq_mat(k, k, [flint.fmpq(t.numerator, t.denominator) if a == b else 0
+                                                   for a in range(k) for b in range(k)])
+            want = _sylvester_positive_definite(shifted if sign > 0 else -shifted)
             assert _shift_pd(parts, s, t, sign) == want
-            if _shift_pd_parts(parts, t / s, sign):
+            q = t / s
+            a = q.denominator.bit_length() - 1
+            assert q.denominator == 1 << a
+            short, _ = rationals._rounded(IntProduct(parts.shape, {sh + a: p for sh, p in parts.parts.items()}),
+                                          -q.numerator, sign)
+            if rationals.positive_definite_short(short):
                 assert want
                 fast += 1
     assert fast >= 2  # the fast path decides the comfortable cases
+
+
+def test_an_undecided_rounded_eigenvalue_test_goes_straight_to_the_exact_charpoly(monkeypatch):
+    # when the Gram matrix's rounded 40-bit test does not prove "positive definite", the exact
+    # characteristic polynomial decides at once: the congruence test and the short charpoly run
+    # once per _shift_pd, not again on the Python-integer matrix
+    from theorychk.check import rationals
+    from theorychk.check.stability import _gram_array, _shift_pd
+
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((60, 5)).astype(np.float32)
+    tr = trace(Network([Layer(w, None, "identity")]), [Fraction(1)] * 5)
+    g, s = _gram_array(tr, 0, list(range(60)), None)
+    lam = np.linalg.eigvalsh(w.astype(np.float64).T @ w.astype(np.float64))[0]
+    calls = []
+    for name in ("_congruent_dominant", "_charpoly_positive_definite"):
+        monkeypatch.setattr(rationals, name, lambda *a, f=getattr(rationals, name), n=name: calls.append(n) or f(*a))
+    assert not _shift_pd(g, s, Fraction(float(lam * (1 + 1e-13))), 1)  # just above lambda_min
+    assert sorted(calls) == ["_charpoly_positive_definite", "_charpoly_positive_definite", "_congruent_dominant"]
+
+
+def test_a_global_inverse_lipschitz_constant_reads_no_pre_activation():
+    # identity, LeakyReLU and PLU have one constant for the whole range (max(1, 1/a): a slope
+    # above 1 is steeper, its inverse flatter); lipschitz() takes it without making the layer's
+    # exact pre-activations (Fractions) it does not need
+    from theorychk.check.activations import global_inverse_lipschitz, inverse_lipschitz_bound
+    from theorychk.check.stability import lipschitz
+
+    assert [global_inverse_lipschitz(s) for s in ("identity", "leaky_relu:0.25", "plu:0.5:1.0", "leaky_relu:2.0")] \
+        == [1, 4, 2, 1]
+    assert [global_inverse_lipschitz(s) for s in ("relu", "tanh", "sigmoid", "leaky_relu:0.0")] == [None] * 4
+    assert inverse_lipschitz_bound("leaky_relu:2.0", F(-1), F(1, 10)) == 1
+    rng = np.random.default_rng(0)
+    for spec in ("identity", "leaky_relu:0.25", "plu:0.5:1.0"):
+        net = Network([Layer(rng.standard_normal((4, 2)), None, spec), Layer(rng.standard_normal((5, 4)), None, "relu")])
+        tr = trace(net, [F(1, 2), F(-1, 3)])
+        assert lipschitz(tr, 0, F(1, 100)) == global_inverse_lipschitz(spec)
+        assert tr.pre._made[0] is None  # the layer's Fractions were never built
+
+
+def test_small_residual_wraps_negative_parts_modulo_2_64():
+    # |den I - num P| from int64 parts shifted far past 2**63 (wrapping modulo 2**64 on the unsigned
+    # view), negative parts included, equals the exact residual on Python integers: P = 2**40 X +
+    # 2**41 Y with X = 2 Z, Y = D - Z is 2**41 D, and den I - num P = -2**51 F for D = 2**10 I + F
+    from theorychk.check.intmat import IntProduct
+    from theorychk.check.stability import _small_residual
+
+    rng = np.random.default_rng(0)
+    k = 4
+    z = rng.integers(-(2**40), 2**40, (k, k), dtype=np.int64)
+    f = rng.integers(-(2**8), 2**8, (k, k), dtype=np.int64)
+    d = 2**10 * np.eye(k, dtype=np.int64) + f
+    prod = IntProduct((k, k), {40: 2 * z, 41: d - z})
+    assert (prod.parts[40] < 0).any() and (prod.parts[41] < 0).any()
+    got = _small_residual(prod, 2**10, 2**61)
+    want = np.abs(2**61 * np.eye(k, dtype=np.int64).astype(object) - 2**10 * prod.ints())
+    assert want.tolist() == np.abs(2**51 * f.astype(object)).tolist()
+    assert got is not None and got.dtype == np.int64 and got.tolist() == want.tolist()

@@ -17,7 +17,7 @@ import flint
 
 from theorychk.errors import CertificateError
 
-__all__ = ["activation_exact", "activation_enclosure", "inverse_lipschitz_bound", "regions", "relaxation", "REGIONS",
+__all__ = ["activation_exact", "activation_enclosure", "global_inverse_lipschitz", "inverse_lipschitz_bound", "regions", "relaxation", "REGIONS",
            "Row"]
 
 #: ``(kind, cx, ch, const)``: ``cx * x + ch * h  (kind: "eq" or "le")  const`` for one unit.
@@ -63,6 +63,19 @@ def activation_enclosure(spec: str, pre: Fraction) -> tuple[Fraction, Fraction]:
     return _arb_bounds(1 / (1 + (-u).exp()) if name == "sigmoid" else u.tanh())
 
 
+def global_inverse_lipschitz(spec: str) -> Fraction | None:
+    """The Lipschitz constant of ``phi^{-1}`` on the whole range, for the activations that have one
+    whatever the point: identity 1, LeakyReLU(a) and PLU(a, c) ``max(1, 1/a)`` (slope 1 on one
+    piece, ``a`` on the others; ``a > 0``). ``None`` for any other (ReLU is not invertible; sigmoid
+    and tanh depend on the point: :func:`inverse_lipschitz_bound`)."""
+    name, params = _read(spec)
+    if name == "identity":
+        return Fraction(1)
+    if name in ("leaky_relu", "plu") and params and params[0] > 0:
+        return max(Fraction(1), 1 / params[0])
+    return None
+
+
 def inverse_lipschitz_bound(spec: str, pre: Fraction, eps: Fraction) -> Fraction | None:
     """An upper bound on the Lipschitz constant of ``phi^{-1}`` on ``[phi(u) - eps, phi(u) + eps]``.
 
@@ -71,11 +84,10 @@ def inverse_lipschitz_bound(spec: str, pre: Fraction, eps: Fraction) -> Fraction
     the open range's boundary, bounded with a rigorous enclosure of ``phi(u)``. ``None`` when the
     interval leaves the range (no finite constant).
     """
-    name, params = _read(spec)
-    if name == "identity":
-        return Fraction(1)
-    if name in ("leaky_relu", "plu"):
-        return 1 / params[0]
+    constant = global_inverse_lipschitz(spec)
+    if constant is not None:
+        return constant
+    name, _ = _read(spec)
     if name not in ("sigmoid", "tanh"):
         raise CertificateError(f"activation {spec!r} has no inverse Lipschitz constant")
     lo, hi = activation_enclosure(spec, pre)

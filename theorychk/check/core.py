@@ -27,7 +27,7 @@ from theorychk.check.activations import activation_enclosure
 from theorychk.check.intmat import (
     IntLayer, IntProduct, full_column_rank, gram_full_rank_mod, int_product, integer_layers, submatrix,
 )
-from theorychk.check.model import KNOWN, ModelRead, fingerprint, load_recorded, model_problem, recorded_source
+from theorychk.check.model import ModelRead, load_recorded, model_problem, recorded_source
 from theorychk.check.rationals import need, parse_indices, parse_rational, parse_vector
 from theorychk.errors import CertificateError, InvalidInput
 from theorychk.network import Network
@@ -188,7 +188,7 @@ def trace(net: Network, latent: list[Fraction]) -> Trace:
     """Exact forward pass (hidden activations must be piecewise linear), on integers
     (:mod:`theorychk.check.exactnet`)."""
     specs = tuple(layer.activation.spec for layer in net.layers)
-    ints = KNOWN.integer_layers(net)
+    ints = integer_layers(net)
     nums = exactnet.forward_ints(ints, specs, latent)
     if len(nums) < net.depth:  # the pass stopped at a smooth hidden activation
         j = len(nums) - 1
@@ -321,7 +321,7 @@ def check_certificate(cert: Any, net: Network, read: ModelRead | None = None) ->
 
     ``read`` (how ``net`` was read) lets a model mismatch name the reading option that differs.
     """
-    fp = fingerprint(net)
+    fp = net.fingerprint()
 
     def rejected(reason: str) -> CheckReport:
         return CheckReport(fp, (ClaimCheck("certificate", Outcome.REJECTED, reason),))

@@ -41,8 +41,7 @@ from fractions import Fraction
 from typing import Any
 
 from theorychk.check import ClaimCheck, Outcome, exactnet, verifier
-from theorychk.check.convolution import layer_matrix
-from theorychk.check.intmat import integer_layer
+from theorychk.check.intmat import layer_ints
 from theorychk.check.rationals import parse_rational, parse_vector
 from theorychk.errors import CertificateError, InvalidInput, TimeLimitReached
 from theorychk.network import Layer, Network
@@ -68,7 +67,7 @@ def integer_rows(layer: Layer) -> tuple[list[list[int]], list[int], Fraction]:
     One common positive scale (a power of two for float weights) for weights and bias, so every
     sign, rank and Farkas identity of ``(W, b)`` holds for the integers as well.
     """
-    il = integer_layer(layer_matrix(layer), layer.bias)
+    il = layer_ints(layer)
     low = min(il.w_exp, il.b_exp)
     sw, sb = 1 << (il.w_exp - low), 1 << (il.b_exp - low)
     rows = [[v * sw for v in row] for row in il.rows] if sw > 1 else il.rows
@@ -299,7 +298,7 @@ def check_farkas(entry: Any, k: int, W: list[list[int]], b: list[int], scale: Fr
 def _layer_exact(layer: Layer, x: list[Fraction]) -> list[Fraction]:
     """``act(W x + b)`` exactly, by the checker's own :func:`activation_exact` (piecewise-linear layers)."""
     spec = layer.activation.spec
-    out = exactnet.forward([integer_layer(layer_matrix(layer), layer.bias)], [spec], x)[0][2]
+    out = exactnet.forward([layer_ints(layer)], [spec], x)[0][2]
     if out is None:
         raise CertificateError(f"activation {spec!r} has no exact value")
     return list(out)
@@ -318,7 +317,7 @@ def _outputs_equal(layers: Sequence[Layer], x: list[Fraction], y: list[Fraction]
         if layer.activation.piecewise_linear:
             x, y = _layer_exact(layer, x), _layer_exact(layer, y)
         else:
-            il = integer_layer(layer_matrix(layer), layer.bias)
+            il = layer_ints(layer)
             px, py = exactnet.pre_activation(il, x), exactnet.pre_activation(il, y)
             if px != py:
                 return False, (f"layer {i} ({layer.activation.spec}) cannot be evaluated exactly and its "
@@ -401,7 +400,7 @@ def _check_injective_layer(i: int, layer: Layer, ev: dict[str, Any],
                            dom: dict[str, Any] | None) -> dict[str, Any]:
     """Re-derive 'layer ``i`` is injective (on ``dom``)' from its evidence; return details."""
     d = layer.n_in
-    r = integer_layer(layer_matrix(layer), layer.bias).rank  # cached with the layer's integer form
+    r = layer_ints(layer).rank  # cached with the layer's integer form
     if ev.get("rank") != r:
         raise CertificateError(f"layer {i}: claimed rank {ev.get('rank')!r} but W has rank {r}")
     if r != d:

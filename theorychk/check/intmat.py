@@ -37,7 +37,7 @@ from theorychk.check.convolution import layer_matrix
 
 from theorychk.errors import InvalidInput
 
-__all__ = ["PRIME", "IntLayer", "integer_layers", "integer_layer", "dyadic_ints", "submatrix", "rank",
+__all__ = ["PRIME", "IntLayer", "integer_layers", "integer_layer", "layer_ints", "dyadic_ints", "submatrix", "rank",
            "full_column_rank", "int_matmul", "int_product", "IntProduct", "gram_full_rank_mod", "GRAM_PRIME"]
 
 #: The default prime of rank proofs (the largest 62-bit prime, as :data:`theorychk.exact.DEFAULT_PRIME`).
@@ -139,7 +139,11 @@ def integer_layer(weight: Any, bias: Any) -> IntLayer:
         raise InvalidInput(f"layer must be a 2-D weight and a bias of its rows; got shapes {w.shape}, {b.shape}",
                            argument="weight" if w.ndim != 2 else "bias",
                            got=w.shape if w.ndim != 2 else b.shape)
-    key = _digest(w, b)
+    return _cached(_digest(w, b), w, b)
+
+
+def _cached(key: str, w: np.ndarray, b: np.ndarray) -> IntLayer:
+    """The :class:`IntLayer` of ``(w, b)``, whose :func:`_digest` is ``key``."""
     hit = _CACHE.get(key)
     if hit is not None:
         _CACHE.move_to_end(key)
@@ -157,8 +161,23 @@ def integer_layers(net: Any) -> tuple[IntLayer, ...]:
     """Every layer of ``net`` (a :class:`~theorychk.network.Network`) in integer form, latent side first.
 
     The one source of the integers and their scale for every check (and any engine that wants to
-    agree with the checker)."""
-    return tuple(integer_layer(layer_matrix(layer), layer.bias) for layer in net.layers)
+    agree with the checker). Each layer's cache key (:func:`_digest`, a hash of its float64
+    bytes) is computed once per layer object (kept on the frozen layer), so checking many
+    certificates against one network hashes its weights once."""
+    return tuple(layer_ints(layer) for layer in net.layers)
+
+
+def layer_ints(layer: Any) -> IntLayer:
+    """The :class:`IntLayer` of one :class:`~theorychk.network.Layer` (as :func:`integer_layers`)."""
+    key = layer.__dict__.get("_int_digest")
+    if key is not None and (hit := _CACHE.get(key)) is not None:
+        _CACHE.move_to_end(key)
+        return hit
+    w, b = layer_matrix(layer), layer.bias
+    if key is None:  # kept on the frozen layer (read-only numbers), as theorychk.network.memo does
+        key = _digest(w, b)
+        object.__setattr__(layer, "_int_digest", key)
+    return _cached(key, w, b)
 
 
 def submatrix(layer: IntLayer, rows: Sequence[int] | None, cols: Sequence[int] | None) -> flint.fmpz_mat:
@@ -206,25 +225,20 @@ def int_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 class IntProduct:
-    """An exact integer matrix held as ``sum(part * 2**shift)`` over int64 parts (or one object
-    part), so that a submatrix or the residues modulo a small prime come without building every
-    Python integer."""
+    """An exact integer matrix held as ``sum(part * 2**shift)`` over int64 parts (or object parts),
+    so that a test that needs only its leading bits (:func:`theorychk.check.rationals._rounded`) or
+    its size comes without building every Python integer."""
 
     def __init__(self, shape: tuple[int, int], parts: dict[int, np.ndarray]) -> None:
         self.shape, self.parts = shape, parts
 
-    def ints(self, rows: Sequence[int] | None = None, cols: Sequence[int] | None = None) -> np.ndarray:
-        """The matrix (or ``[rows][:, cols]``) as an object array of Python ints."""
-        n = self.shape[0] if rows is None else len(rows)
-        k = self.shape[1] if cols is None else len(cols)
-        out = np.zeros((n, k), dtype=object)
+    def ints(self) -> np.ndarray:
+        """The matrix as an object array of Python ints."""
+        out = np.zeros(self.shape, dtype=object)  # Python int zeros
         for shift, part in self.parts.items():
-            if rows is not None or cols is not None:
-                part = part[np.ix_(range(self.shape[0]) if rows is None else list(rows),
-                                   range(self.shape[1]) if cols is None else list(cols))]
             big = part.astype(object)
             out += (big * (1 << shift)) if shift else big
-        return out + 0 if not self.parts else out
+        return out
 
 
 def int_product(a: np.ndarray, b: np.ndarray) -> IntProduct:
@@ -293,7 +307,7 @@ def _chunks(a: np.ndarray) -> list[np.ndarray] | None:
 def _flint_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     (n, m), k = a.shape, b.shape[1]
     if not (n and m and k):
-        return np.zeros((n, k), dtype=object) + 0
+        return np.zeros((n, k), dtype=object)  # Python int zeros
     fa = flint.fmpz_mat(n, m, [int(v) for v in a.ravel().tolist()])
     fb = flint.fmpz_mat(m, k, [int(v) for v in b.ravel().tolist()])
     out = np.empty((n, k), dtype=object)

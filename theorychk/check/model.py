@@ -22,7 +22,7 @@ from theorychk.check.convolution import describe_layer
 from theorychk.check.rationals import need
 from theorychk.errors import CertificateError, InvalidInput
 from theorychk.io import READERS, ModelSelection, ModelSource, layer_digests
-from theorychk.network import Network
+from theorychk.network import Network, memo
 
 __all__ = ["ModelRead", "recorded_source", "model_problem"]
 
@@ -92,7 +92,7 @@ def _differences(model: dict[str, Any], net: Network) -> list[str]:
     digests = model.get("layer_sha256")
     if isinstance(digests, list) and len(digests) == net.depth:
         found += [f"layer {j} weights or bias differ ({layer.n_out}x{layer.n_in} {layer.dtype} as read)"
-                  for j, (d, now, layer) in enumerate(zip(digests, KNOWN.digests(net)[1], net.layers, strict=True))
+                  for j, (d, now, layer) in enumerate(zip(digests, _layer_digests(net), net.layers, strict=True))
                   if d != now]
     return found
 
@@ -100,7 +100,7 @@ def _differences(model: dict[str, Any], net: Network) -> list[str]:
 def _descriptive_problem(model: dict[str, Any], net: Network) -> str | None:
     """With matching fingerprints, a descriptive field that disagrees with the network is an edit."""
     actual = {"widths": list(net.widths), "activations": [layer.activation.spec for layer in net.layers],
-              "dtype": net.dtype, "layer_sha256": KNOWN.digests(net)[1]}
+              "dtype": net.dtype, "layer_sha256": _layer_digests(net)}
     described = [describe_layer(layer) for layer in net.layers]
     if any(d["kind"] != "linear" for d in described) and "layers" not in model:
         return "model.layers is missing: a convolutional network's certificate records each layer's geometry"
@@ -114,72 +114,75 @@ def _descriptive_problem(model: dict[str, Any], net: Network) -> str | None:
     return None
 
 
+def _layer_digests(net: Network) -> list[str]:
+    """:func:`~theorychk.io.layer_digests` of ``net``, computed once per network (:func:`memo`)."""
+    return list(memo(net, "_layer_sha256", lambda: tuple(layer_digests(net))))
+
+
 class _Known:
-    """Networks that :func:`load_recorded` read, with their digests computed once: a batch of one
-    model's certificates reads and hashes it once. Keyed by the recorded source, the file's sha256
-    (re-hashed for every certificate: the bytes are what is cached) and the reading options; the
-    networks never leave the checker (nobody can modify them)."""
+    """Networks that :func:`load_recorded` read: a batch of one model's certificates reads it once
+    (and hashes it once: digests are memoized on the network). Keyed by the recorded source, the
+    file's sha256 (re-hashed for every certificate: the bytes are what is cached) and the reading
+    options; the networks never leave the checker (nobody can modify them)."""
 
     size = 4
 
     def __init__(self) -> None:
         self.by_key: dict[tuple[str, str, str], Network] = {}
-        self.by_id: dict[int, tuple[Network, str, list[str]]] = {}
-        self.ints: dict[tuple[str, int], tuple[Any, ...]] = {}
 
     def get(self, key: tuple[str, str, str]) -> Network | None:
         return self.by_key.get(key)
 
     def put(self, key: tuple[str, str, str], net: Network) -> None:
         if len(self.by_key) >= self.size:
-            old = self.by_key.pop(next(iter(self.by_key)))
-            self.by_id.pop(id(old), None)
-            self.ints.pop(("ints", id(old)), None)
+            del self.by_key[next(iter(self.by_key))]
         self.by_key[key] = net
-        self.by_id[id(net)] = (net, net.fingerprint(), layer_digests(net))
-
-    def integer_layers(self, net: Network) -> tuple[Any, ...]:
-        """:func:`~theorychk.check.intmat.integer_layers` of ``net`` (hashed once for a known network)."""
-        from theorychk.check.intmat import integer_layers
-
-        hit = self.by_id.get(id(net))
-        if hit is None or hit[0] is not net:
-            return integer_layers(net)
-        key = ("ints", id(net))
-        if key not in self.ints:
-            self.ints[key] = integer_layers(net)
-        return self.ints[key]
-
-    def digests(self, net: Network) -> tuple[str, list[str]]:
-        hit = self.by_id.get(id(net))
-        if hit is not None and hit[0] is net:
-            return hit[1], hit[2]
-        return net.fingerprint(), layer_digests(net)
 
 
 KNOWN = _Known()
 
 
+#: Readers whose file holds every number of the network (its sha256 names the network read).
+_SELF_CONTAINED = (".npz", *_TORCH)
+
+
+def _self_contained(src: ModelSource) -> bool:
+    """Whether the recorded file's bytes determine the network, so that :data:`KNOWN` may key it by
+    them: not an architecture spec (``.json``, naming a state_dict file) nor an ONNX model with
+    external data (tensors in sidecar files), whose other files can change under the same bytes.
+    An ONNX file is self-contained when the wire decoder reads it (it refuses external data)."""
+    if src.source.startswith("zoo:"):
+        return True
+    suffix = Path(src.source).suffix.lower()
+    if suffix != ".onnx":
+        return suffix in _SELF_CONTAINED
+    from theorychk.io import _onnx_wire
+    from theorychk.io._onnx_lean import NeedFullOnnx
+
+    try:
+        _onnx_wire.parse(src.path.read_bytes())
+    except (NeedFullOnnx, OSError):
+        return False
+    return True
+
+
 def load_recorded(src: ModelSource) -> Network:
     """``src.load()``, from :data:`KNOWN` when the file still has the recorded bytes (call after
-    ``src.changed()`` returned None)."""
+    ``src.changed()`` returned None) and they are the whole model (:func:`_self_contained`)."""
     if src.sha256 is None:
         return src.load()
     key = (src.source, src.sha256, repr(sorted(src.selection.to_dict().items())))
     net = KNOWN.get(key)
     if net is None:
         net = src.load()
-        KNOWN.put(key, net)
+        if _self_contained(src):
+            KNOWN.put(key, net)
     return net
-
-
-def fingerprint(net: Network) -> str:
-    return KNOWN.digests(net)[0]
 
 
 def model_problem(model: dict[str, Any], net: Network, read: ModelRead | None = None) -> str | None:
     """Why ``net`` is not the network the certificate's ``model`` section names, or ``None``."""
-    fp = fingerprint(net)
+    fp = net.fingerprint()
     recorded = need(model, "fingerprint", str, "model")
     need(model, "widths", list, "model")
     problems = [read.changed] if read is not None and read.changed else []

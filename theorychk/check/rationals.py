@@ -20,12 +20,12 @@ import flint
 import numpy as np
 
 from theorychk.check.activations import activation_enclosure, inverse_lipschitz_bound
-from theorychk.check.intmat import int_matmul, int_product
+from theorychk.check.intmat import IntProduct, int_matmul, int_product
 from theorychk.errors import CertificateError
 
 __all__ = [
     "parse_rational", "parse_vector", "parse_indices", "parse_sparse", "need",
-    "sqrt_bounds", "is_positive_definite", "positive_definite_short", "PD_KEEP_BITS", "activation_enclosure", "inverse_lipschitz_bound", "fmpq_mat",
+    "sqrt_bounds", "is_positive_definite", "positive_definite_sum", "positive_definite_short", "PD_KEEP_BITS", "activation_enclosure", "inverse_lipschitz_bound", "fmpq_mat",
 ]
 
 _RATIONAL = re.compile(r"[+-]?\d+(/\d+)?")
@@ -109,29 +109,47 @@ def is_positive_definite(m: Sequence[Sequence[Fraction]] | flint.fmpz_mat | np.n
     coefficients strictly alternate in sign (Descartes: then ``p(-x)`` has no sign change, so no root
     ``<= 0``; conversely the coefficients are ``(-1)^i e_i(lambda)``). Scaling by the common
     denominator keeps the signs of the eigenvalues, so this is one integer ``charpoly`` in flint (C).
-    Two cheaper sufficient tests run first, each of which can only answer "positive definite" with a
-    proof (:func:`_rounded`, :func:`_congruent_dominant`); when they do not, the characteristic
-    polynomial decides. A non-symmetric input is an error (the test would not be sound).
+    Cheaper sufficient tests run first (:func:`positive_definite_sum`), each of which can only
+    answer "positive definite" with a proof; when they do not, the characteristic polynomial
+    decides. A non-symmetric input is an error (the test would not be sound).
     """
     if isinstance(m, np.ndarray):
         z = m
     else:
         fz = m if isinstance(m, flint.fmpz_mat) else _integer_matrix(m)
         z = np.empty((fz.nrows(), fz.ncols()), dtype=object)
-        z[:] = [[int(v) for v in row] for row in fz.tolist()] if fz.nrows() and fz.ncols() else z
+        if fz.nrows() and fz.ncols():
+            z[:] = [[int(v) for v in row] for row in fz.tolist()]
     k = z.shape[0]
     if z.ndim != 2 or z.shape[1] != k:
         raise CertificateError(f"positive definiteness of a non-square {k} x {z.shape[-1]} matrix")
     if not np.array_equal(z, z.T):
         raise CertificateError("positive definiteness test needs a symmetric matrix")
+    return positive_definite_sum(IntProduct((k, k), {0: z}))
+
+
+def positive_definite_sum(g: IntProduct, diag: int = 0, sign: int = 1) -> bool:
+    """Exactly: is ``sign * (g + diag I)`` positive definite, for a symmetric integer ``g`` held as
+    ``sum(part * 2**shift)`` (:class:`~theorychk.check.intmat.IntProduct`, shifts ``>= 0``)?
+
+    First :func:`positive_definite_short` on the matrix rounded to :data:`PD_KEEP_BITS` bits
+    (:func:`_rounded`: its positive definiteness proves that of ``sign * (g + diag I)``); when that
+    fails and the rounding was exact, that was the exact test; else the characteristic polynomial
+    of the exact matrix decides (:func:`is_positive_definite`'s test), without the rounded pre-tests
+    again. A non-symmetric matrix that reaches the exact test is an error."""
+    k = g.shape[0]
     if k == 0:
         return True
-    short, rounded = _rounded(z)
-    if _congruent_dominant(short):
+    short, rounded = _rounded(g, diag, sign)
+    if positive_definite_short(short):
         return True
-    if rounded and _charpoly_positive_definite(flint.fmpz_mat(k, k, short.ravel().tolist())):
-        return True
-    return _charpoly_positive_definite(flint.fmpz_mat(k, k, [int(v) for v in z.ravel().tolist()]))
+    if not rounded:  # the short matrix was sign * M itself: its characteristic polynomial decided
+        return False
+    z = g.ints()
+    z[np.diag_indices(k)] += diag
+    if not np.array_equal(z, z.T):
+        raise CertificateError("positive definiteness test needs a symmetric matrix")
+    return _charpoly_positive_definite(flint.fmpz_mat(k, k, [sign * int(v) for v in z.ravel().tolist()]))
 
 
 def positive_definite_short(m: np.ndarray) -> bool:
@@ -154,23 +172,48 @@ def _charpoly_positive_definite(z: flint.fmpz_mat) -> bool:
     return len(coeffs) == k + 1 and all((c > 0) if (k - i) % 2 == 0 else (c < 0) for i, c in enumerate(coeffs))
 
 
-def _rounded(z: np.ndarray) -> tuple[np.ndarray, bool]:
-    """A short (int64) symmetric matrix whose positive definiteness implies that of the integer
-    matrix ``z``, and whether it differs from ``z``: ``z`` itself when its entries have at most
-    :data:`PD_KEEP_BITS` bits, else ``2 M1 - k I``.
+def _rounded(g: IntProduct, diag: int = 0, sign: int = 1) -> tuple[np.ndarray, bool]:
+    """A short (int64) symmetric matrix whose positive definiteness implies that of ``sign * M``,
+    ``M = g + diag I`` (``g`` symmetric, ``k x k``, parts int64 or object, shifts ``>= 0``), and
+    whether it differs from ``sign * M``: ``sign * M`` itself when its entries have at most
+    :data:`PD_KEEP_BITS` bits, else ``sign (M1 + M1^T) - k c I``.
 
-    With ``M1 = round(z / 2**h)`` entrywise (half up), ``z = 2**h M1 + R`` with ``R`` symmetric and
-    ``|R_ij| <= 2**(h-1)``, so ``||R||_2 <= k 2**(h-1)`` (a symmetric matrix's spectral radius is at
-    most its largest absolute row sum) and ``z >= 2**(h-1) (2 M1 - k I)`` in the Loewner order: if
-    ``2 M1 - k I`` is positive definite, so is ``z``.
+    ``M1`` sums the terms (each part, and ``diag I``) at the scale ``2**h`` that keeps
+    :data:`PD_KEEP_BITS` bits: a left shift where that is exact, else a shift rounding half up
+    (``floor(x / 2**d + 1/2)``), off by at most ``1/2``. With ``c`` rounded terms per entry,
+    ``M / 2**h = M1 + E`` with ``|E_ij| <= c / 2``; ``M`` is symmetric (its parts need not be), so
+    ``2 M / 2**h = (M1 + M1^T) + (E + E^T)`` with ``||E + E^T||_2 <= k c`` (a symmetric matrix's
+    spectral radius is at most its largest absolute row sum): ``sign M >= 2**(h-1) (sign (M1 + M1^T)
+    - k c I)`` in the Loewner order, so if the short matrix is positive definite, so is ``sign M``.
+    One symmetric part (``c = 1``) gives ``2 M1 - k I``.
     """
-    k = z.shape[0]
-    h = int(np.abs(z).max()).bit_length() - PD_KEEP_BITS
-    if h <= 0:
-        return z.astype(np.int64), False
-    m1 = ((z + (1 << (h - 1))) >> h).astype(np.int64) * 2  # floor shifts: half up, also when negative
-    m1[np.diag_indices(k)] -= k
-    return m1, True
+    k = g.shape[0]
+    eye = np.diag_indices(k)
+    parts = [(shift, p, int(np.abs(p).max()).bit_length()) for shift, p in g.parts.items() if p.size]
+    parts = [(shift, p, bits) for shift, p, bits in parts if bits]
+    widest = max([bits + shift for shift, _, bits in parts] + [abs(diag).bit_length()])
+    terms = len(parts) + (diag != 0)
+    h = widest + (terms - 1).bit_length() - PD_KEEP_BITS  # |M| < terms * 2**widest <= 2**(h + PD_KEEP_BITS)
+    m1 = np.zeros((k, k), dtype=np.int64)
+    if h <= 0:  # every entry of M has at most PD_KEEP_BITS bits: exact in int64
+        for shift, p, _ in parts:
+            m1 += p.astype(np.int64) << shift
+        m1[eye] += diag
+        return sign * m1, False
+    rounded = 0
+    for shift, p, bits in parts:
+        e = shift - h
+        if e >= 0:
+            m1 += (p << e).astype(np.int64)  # exact: below 2**PD_KEEP_BITS
+            continue
+        if -e <= bits:  # (else |p| < 2**(-e-1): the term rounds to 0)
+            m1 += (((p >> (-e - 1)) + 1) >> 1).astype(np.int64)  # half up: floor((p + 2**(-e-1)) / 2**-e)
+        rounded += 1
+    m1[eye] += ((diag >> (h - 1)) + 1) >> 1
+    rounded += diag % (1 << h) != 0
+    short = sign * (m1 + m1.T)
+    short[eye] -= k * rounded
+    return short, True
 
 
 def _congruent_dominant(a: np.ndarray) -> bool:

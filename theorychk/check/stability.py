@@ -32,12 +32,11 @@ import numpy as np
 
 from theorychk import exact
 from theorychk.check import ClaimCheck, Outcome
-from theorychk.check.activations import inverse_lipschitz_bound
+from theorychk.check.activations import global_inverse_lipschitz, inverse_lipschitz_bound
 from theorychk.check.core import Trace
 from theorychk.check.intmat import IntLayer, IntProduct, int_product, submatrix
 from theorychk.check.rationals import (
-    PD_KEEP_BITS, is_positive_definite, need, parse_rational, parse_sparse, parse_vector, positive_definite_short,
-    sqrt_bounds,
+    is_positive_definite, need, parse_rational, parse_sparse, parse_vector, positive_definite_sum, sqrt_bounds,
 )
 from theorychk.check.signal import exact_verifier
 from theorychk.errors import CertificateError
@@ -70,9 +69,9 @@ def lipschitz(tr: Trace, j: int, eps: Fraction) -> Fraction | None:
     """Lipschitz constant of layer ``j``'s inverse activation around its output (1 on ReLU rows)."""
     if tr.relu(j):
         return Fraction(1)
-    if tr.specs[j].split(":")[0] in ("identity", "leaky_relu", "plu") and tr.pre[j]:
-        # a global constant of the activation (1, 1/slope, 1/alpha): the same for every unit
-        return inverse_lipschitz_bound(tr.specs[j], tr.pre[j][0], eps)
+    constant = global_inverse_lipschitz(tr.specs[j])  # the same for every unit: no pre-activation read
+    if constant is not None:
+        return constant
     vals = [inverse_lipschitz_bound(tr.specs[j], u, eps) for u in tr.pre[j]]
     return None if any(v is None for v in vals) else max(vals)  # type: ignore[type-var]
 
@@ -148,7 +147,7 @@ def _bounds_of(norms: dict[str, tuple[int, int]], den: int, sl: Fraction) -> dic
 
 def _left_inverse_bounds_int64(a: np.ndarray, sa: Fraction, zl: np.ndarray, sl: Fraction) -> dict[str, Fraction]:
     """:func:`left_inverse_bounds` for int64 ``a`` (rows of ``Z``) and ``zl``: the same numbers, with
-    the product ``zl a`` by :func:`~theorychk.check.intmat.int_matmul` (exact) and the norms of
+    the product ``zl a`` by :func:`~theorychk.check.intmat.int_product` (exact) and the norms of
     ``zl`` in int64 (``|zl| <= 2**40`` and fewer than ``2**22`` terms per sum: no overflow)."""
     s = sl * sa
     num, den = s.numerator, s.denominator
@@ -198,8 +197,8 @@ def _small_residual(prod: IntProduct, num: int, den: int) -> np.ndarray | None:
         term = np.ldexp(part.astype(np.float64), shift + g)  # exact: |part| <= 2**53
         approx -= term
         total += np.abs(term)
-        with np.errstate(over="ignore"):
-            exact -= part << (shift + g) if shift + g < 64 else np.int64(0)
+        if shift + g < 64:  # the shift on the unsigned view wraps modulo 2**64 (a signed one need not)
+            exact -= (part.view(np.uint64) << np.uint64(shift + g)).view(np.int64)
     n = len(prod.parts) + 1
     if not np.all(np.abs(approx) + (n + 1) * 2.0**-53 * total < 2.0**62):
         return None
@@ -443,10 +442,18 @@ def _gram_array(tr: Trace, j: int, rows: list[int], cols: list[int] | None) -> t
 
 
 def _shift_pd(g: flint.fmpz_mat | np.ndarray | IntProduct, s: Fraction, t: Fraction, sign: int) -> bool:
-    """Exactly: is ``sign * (s g - t I)`` positive definite? (Scaled by ``den(t / s) > 0`` to integers.)"""
+    """Exactly: is ``sign * (s g - t I)`` positive definite? (Scaled by ``den(t / s) > 0`` to integers.)
+
+    ``q = t / s`` is dyadic when ``t`` is (a float's value) and ``s`` a power of two: then
+    ``g * den(q) - num(q) I`` is ``g``'s parts shifted, tested without building every Python integer
+    (:func:`~theorychk.check.rationals.positive_definite_sum`)."""
     q = t / s
     if isinstance(g, IntProduct):
-        return _shift_pd_parts(g, q, sign) or _shift_pd(g.ints(), s, t, sign)
+        a = q.denominator.bit_length() - 1
+        if q.denominator == 1 << a:
+            return positive_definite_sum(IntProduct(g.shape, {shift + a: p for shift, p in g.parts.items()}),
+                                         -q.numerator, sign)
+        g = g.ints()
     if isinstance(g, np.ndarray):  # an object array of ints
         m = g * q.denominator
         m[np.diag_indices(g.shape[0])] -= q.numerator
@@ -455,46 +462,6 @@ def _shift_pd(g: flint.fmpz_mat | np.ndarray | IntProduct, s: Fraction, t: Fract
     eye = flint.fmpz_mat(k, k, [q.numerator if a == b else 0 for a in range(k) for b in range(k)])
     m = g * q.denominator - eye
     return is_positive_definite(m if sign > 0 else -m)
-
-
-def _shift_pd_parts(g: IntProduct, q: Fraction, sign: int) -> bool:
-    """A sufficient test (True proves ``sign * (g - q I)`` positive definite) without Python integers.
-
-    ``q = t / s`` is dyadic (``t`` a float, ``s`` a power of two): ``M = g * 2**a - qn I`` is an
-    integer matrix. With ``g = sum(P * 2**shift)`` over exact int64 parts, ``M1`` sums the terms
-    ``sign * P * 2**(shift + a - h)`` (a left shift, exact, or a floor shift, off by less than 1) and
-    ``sign * -qn * 2**-h`` on the diagonal, so ``M / 2**h = M1 + E`` with ``|E_ij| < c`` (``c`` floor
-    shifts per entry). ``M`` is symmetric, so ``2 M / 2**h = (M1 + M1^T) + (E + E^T)`` with
-    ``||E + E^T||_2 <= 2 k c`` (largest absolute row sum): if the int64 matrix ``M1 + M1^T - 2 k c I``
-    is positive definite (:func:`~theorychk.check.rationals.positive_definite_short`), so is
-    ``sign * M``."""
-    k = g.shape[0]
-    den = q.denominator
-    a = den.bit_length() - 1
-    if k == 0 or den != 1 << a or not g.parts or any(p.dtype != np.int64 for p in g.parts.values()):
-        return False
-    tops = {shift: int(np.abs(p).max()).bit_length() for shift, p in g.parts.items()}
-    top = max(max(b + shift for shift, b in tops.items()) + a, abs(q.numerator).bit_length()) + 1
-    h = top - PD_KEEP_BITS
-    if h <= 0:
-        return False
-    m1 = np.zeros((k, k), dtype=np.int64)
-    floors = 0
-    for shift, part in g.parts.items():
-        e = shift + a - h
-        if e >= 0:
-            if tops[shift] + e > 58:  # pragma: no cover - h keeps every term near 2**PD_KEEP_BITS
-                return False
-            m1 += sign * (part << e)
-        else:
-            m1 += (sign * part) >> -e  # floor of sign * P / 2**-e: off by less than 1
-            floors += 1
-    diag = np.diag_indices(k)
-    m1[diag] += (-sign * q.numerator) >> h  # floor, off by less than 1 on the diagonal
-    # the parts need not be symmetric one by one: 2 M / 2**h = (M1 + M1^T) + (E + E^T), |.| < 2 c
-    sym = m1 + m1.T
-    sym[diag] -= 2 * k * (floors + 1)
-    return positive_definite_short(sym)
 
 
 def _eig_ok(g: flint.fmpz_mat | np.ndarray | IntProduct, s: Fraction, lo: Fraction, hi: Fraction) -> bool:
