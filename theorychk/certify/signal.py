@@ -93,7 +93,6 @@ from typing import Any
 import numpy as np
 
 from theorychk import exact
-from theorychk.certify._intlinalg import full_column_rank, memo
 from theorychk.check.core import Trace, trace
 from theorychk.check.signal import ENUMERATION_CAP
 from theorychk.errors import ExactCheckFailed, InvalidInput, Reason
@@ -174,32 +173,10 @@ def check_certifiable(net: Network) -> None:
                                argument=f"layers[{j}].activation", got=layer.activation.spec)
 
 
-def observed_rows(tr: Trace, j: int) -> list[int]:
-    """``tr.observed_rows(j)`` decided on numerators: the trace's values are ``Fraction`` (positive
-    denominators), and a ``Fraction > 0`` comparison costs ~1 µs, ~10 calls of 784 rows a signal."""
-    if tr.relu(j):
-        return [r for r, v in enumerate(tr.outputs[j]) if v.numerator > 0]
-    return list(range(len(tr.pre[j])))
-
-
-def full_rank(tr: Trace, j: int, rows: list[int]) -> bool:
-    """``tr.full_rank(j, rows)``, exact, settled first by one nonzero ``k x k`` minor mod a prime
-    (:func:`~theorychk.certify._intlinalg.full_column_rank`) instead of a flint matrix of every row
-    converted entry by entry; the trace's exact rank only when that minor is zero mod p."""
-    layer = tr.int_layer(j)
-    if len(rows) == layer.shape[0] and rows == list(range(layer.shape[0])):
-        return tr.full_rank(j, rows)  # cached per layer content
-
-    def decide() -> bool:
-        quick = full_column_rank(layer, rows)
-        return tr.full_rank(j, rows) if quick is None else quick
-
-    return memo(layer, ("full_rank", tuple(rows)), decide)
-
-
 def support(tr: Trace, j: int) -> list[int]:
-    """``tr.support(j)`` decided on numerators (as :func:`observed_rows`)."""
-    return [r for r, v in enumerate(tr.pre[j]) if v.numerator > 0]
+    """``tr.support(j)``: kept only because :mod:`theorychk.certify.certificate` imports it; new
+    code calls the trace's own (memoized) method."""
+    return tr.support(j)
 
 
 # --------------------------------------------------------------------------------------------
@@ -225,7 +202,7 @@ def spark_evidence(tr: Trace, j: int, rows: list[int], s: int, *, time_limit: fl
         return True, {"method": "trivial", "s": 0}, "exact"
     if need > n + 1:
         return False, {"method": "size", "s": s, "n_columns": n}, "exact"
-    if full_rank(tr, j, rows):
+    if tr.full_rank(j, rows):
         return True, {"method": "rank", "s": s}, "exact"
     res = spark_of_rows(tr.net.layers[j].weight, rows, at_least=need, time_limit=time_limit,
                         integers=tr.int_matrix(j, rows))
@@ -247,9 +224,10 @@ def spark_evidence(tr: Trace, j: int, rows: list[int], s: int, *, time_limit: fl
 
 
 def _active_constraints(tr: Trace, j: int) -> tuple[list[int], list[int], list[int]]:
-    eq = observed_rows(tr, j)
-    ineq = [r for r, u in enumerate(tr.pre[j]) if u.numerator == 0] if tr.relu(j) else []
-    nonneg = [k for k, v in enumerate(tr.inputs[j]) if v.numerator == 0] if tr.sparse_input(j) else []
+    eq = tr.observed_rows(j)
+    # zeros read off the trace's integer form (numerators over one positive denominator per layer)
+    ineq = [r for r, u in enumerate(tr.nums[j][1][0]) if u == 0] if tr.relu(j) else []
+    nonneg = [k for k, v in enumerate(tr.nums[j][0][0]) if v == 0] if tr.sparse_input(j) else []
     return eq, ineq, nonneg
 
 
@@ -258,7 +236,7 @@ def polytope_layer(tr: Trace, j: int, *, deadline: Deadline | None = None) -> tu
     w = tr.net.layers[j].weight
     d = w.shape[1]
     eq, ineq, nonneg = _active_constraints(tr, j)
-    if full_rank(tr, j, eq):
+    if tr.full_rank(j, eq):
         return True, {"layer": j, "method": "rank", "rows": eq}
     from scipy.optimize import linprog  # here: importing it costs ~0.2 s CPU, and the rank usually decides
 
@@ -494,7 +472,7 @@ def _remaining(deadline: Deadline, cap: float | None = None) -> float | None:
 
 def _sparsity(tr: Trace) -> list[int | None]:
     """``s_j`` for sparse layers (ReLU outputs), ``None`` for dense ones (latent, invertible)."""
-    return [sum(1 for v in tr.inputs[j] if v != 0) if tr.sparse_input(j) else None for j in range(tr.net.depth)]
+    return [sum(1 for v in tr.nums[j][0][0] if v) if tr.sparse_input(j) else None for j in range(tr.net.depth)]
 
 
 def _aberdam_layers(tr: Trace, deadline: Deadline) -> tuple[list[dict], list[dict], bool | None, str]:
@@ -502,10 +480,10 @@ def _aberdam_layers(tr: Trace, deadline: Deadline) -> tuple[list[dict], list[dic
     hyps, layers, oks, kind = [], [], [], "exact"
     s = _sparsity(tr)
     for j in reversed(range(tr.net.depth)):
-        rows = observed_rows(tr, j)
+        rows = tr.observed_rows(j)
         n = tr.net.widths[j]
         if s[j] is None:
-            ok = full_rank(tr, j, rows)
+            ok = tr.full_rank(j, rows)
             hyps.append({"name": f"layer {j}: rank(W_{j}^R) = n_{j} (x_{j} not sparse)", "holds": ok,
                          "values": {"rows": len(rows), "n": n}})
             layers.append({"layer": j, "rows": rows, "method": "rank"})
@@ -535,7 +513,7 @@ def _printed_thm1(tr: Trace, deadline: Deadline) -> tuple[list[dict], bool | Non
         return [], None, "outside the paper's model: a hidden activation is not ReLU"
     s = _sparsity(tr)
     relu_out = tr.relu(depth - 1)
-    s_top = len(observed_rows(tr, depth - 1)) if relu_out else net.output_dim
+    s_top = len(tr.observed_rows(depth - 1)) if relu_out else net.output_dim
     hyps: list[dict] = []
     oks: list[bool | None] = []
     for left, j in enumerate(reversed(range(depth))):
@@ -698,8 +676,8 @@ def uniqueness_claims(
                  "values": {"note": "distributional; not evaluable on fixed weights"}}]
         layers, holds = [], True
         for j in reversed(range(net.depth)):
-            rows = observed_rows(tr, j)
-            ok = full_rank(tr, j, rows)
+            rows = tr.observed_rows(j)
+            ok = tr.full_rank(j, rows)
             hyps.append({"name": f"proof step (Lemma 1), layer {j}: rank(W_{j}^I) = n_{j}", "holds": ok,
                          "values": {"rows": len(rows), "n": net.widths[j]}})
             layers.append({"layer": j, "rows": rows})

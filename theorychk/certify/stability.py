@@ -55,8 +55,8 @@ roots, eigenvalues by exactly verified positive-definiteness). Indices are ours 
     output support after a ReLU last layer; ``S_0`` all latent coordinates), and the same with
     ``n_0`` for ``z``. Correct as printed given full column rank of every ``Wb_j``. Implemented
     with ``sigma = eps``; eigenvalues enclosed by rationals ``lambda_lo <= lambda_min``,
-    ``lambda_max <= lambda_hi`` proven by exact LDL^T, so the reported interval contains the
-    theorem's.
+    ``lambda_max <= lambda_hi`` proven by the checker's exact positive-definiteness test, so the
+    reported interval contains the theorem's.
 
 References
 ----------
@@ -76,11 +76,12 @@ from typing import Any
 import flint
 import numpy as np
 
-from theorychk.certify._intlinalg import ShiftedDefiniteness, derived_left_inverse_bounds, gram_array, memo
-from theorychk.certify.signal import full_rank, make_claim, observed_rows, support
+from theorychk.certify.signal import make_claim
 from theorychk.check.core import Trace
+from theorychk.check.intmat import IntProduct
 from theorychk.check.stability import (
-    THM2_CONDITION, aberdam_bound, derived_left_inverse, lei_rows, left_inverse_bound, lipschitz, oracle_bounds,
+    THM2_CONDITION, _shift_pd, aberdam_bound, derived_left_inverse, lei_rows, left_inverse_bound, lipschitz,
+    oracle_bounds,
 )
 from theorychk.errors import InvalidInput
 from theorychk.network import row_model
@@ -200,11 +201,11 @@ def c_lower_bound(tr: Trace, j: int, rows: list[int], norm: str, *, time_limit: 
         use_exact = math.comb(len(rows), k - 1) <= (KERNEL_CERTIFY_CAP if exact else KERNEL_CHEAP_CAP)
     if len(rows) * k > TABLE_LIMIT and not use_exact:
         # A bound c > 0 proves full column rank itself (W_J x = 0 forces x = 0): the rank is asked
-        # only when it fails (~2 ms of minor mod p on a 522 x 60 layer otherwise).
-        proven = _derived_left_inverse(tr, j, rows, LEFT_INVERSE_PRECISION)[norm]
+        # only when it fails.
+        proven = derived_left_inverse(tr, j, rows, LEFT_INVERSE_PRECISION)[norm]  # the checker's, cached
         if proven > 0:
             return _round_down(proven), {"method": "left_inverse", "bits": LEFT_INVERSE_PRECISION}
-    if not full_rank(tr, j, rows):
+    if not tr.full_rank(j, rows):
         return deficient
     if norm == "inf":
         if use_exact:
@@ -238,17 +239,6 @@ def c_lower_bound(tr: Trace, j: int, rows: list[int], norm: str, *, time_limit: 
     return None, {"method": "no certified bound"}
 
 
-def _derived_left_inverse(tr: Trace, j: int, rows: list[int], bits: int) -> dict[str, Fraction]:
-    """What the checker's :func:`~theorychk.check.stability.derived_left_inverse` derives for these
-    rows, computed on int64 arrays (:func:`~theorychk.certify._intlinalg.derived_left_inverse_bounds`:
-    the same floats choose the same ``L``, the same exact bound) instead of flint matrices
-    converted entry by entry; every row (the checker caches that per layer) goes to the checker's."""
-    layer = tr.int_layer(j)
-    if len(rows) == layer.shape[0] and rows == list(range(layer.shape[0])):
-        return derived_left_inverse(tr, j, rows, bits)
-    return memo(layer, ("left_inverse", tuple(rows), bits), lambda: derived_left_inverse_bounds(layer, rows, bits))
-
-
 def _round_down(c: Fraction) -> Fraction:
     """The largest dyadic ``<= c`` with :data:`C_LOWER_BITS` significant bits."""
     shift = C_LOWER_BITS - (c.numerator.bit_length() - c.denominator.bit_length())
@@ -273,34 +263,47 @@ def eigen_bounds(gram: Sequence[Sequence[Fraction]]) -> tuple[Fraction, Fraction
 
 def _layer_eigen_bounds(tr: Trace, j: int, rows: list[int], cols: list[int] | None
                         ) -> tuple[Fraction, Fraction] | None:
-    """:func:`_eigen_bounds` of ``W_j[rows, cols]^T W_j[rows, cols]``, once per signal for the
-    layer-0 Gram matrix that ``aberdam_thm2`` and ``aberdam_oracle`` both enclose."""
-    layer = tr.int_layer(j)
-    key = ("eigen_bounds", tuple(rows), None if cols is None else tuple(cols))
-    return memo(layer, key, lambda: _eigen_bounds(*gram_array(layer, rows, cols)))
+    """:func:`_eigen_bounds` of ``W_j[rows, cols]^T W_j[rows, cols]`` (the trace's memoized Gram
+    matrix), once per signal for the layer-0 Gram matrix that ``aberdam_thm2`` and ``aberdam_oracle``
+    both enclose (kept in the trace's memo, as the checker's own derived bounds are)."""
+    key = ("certify.eigen_bounds", j, tuple(rows), None if cols is None else tuple(cols))
+    if key not in tr._memo:
+        tr._memo[key] = _eigen_bounds(tr.gram(j, rows, cols), tr.int_layer(j).scale ** 2)
+    return tr._memo[key]
 
 
-def _eigen_bounds(g: flint.fmpz_mat | np.ndarray, s: Fraction) -> tuple[Fraction, Fraction] | None:
-    """:func:`eigen_bounds` of ``s * g`` (integer ``g``): each candidate is decided exactly, as the
-    checker's own test (:func:`theorychk.check.stability._shift_pd`) decides it, by the signs of a
-    shifted characteristic polynomial of ``g`` computed once for every candidate
-    (:class:`~theorychk.certify._intlinalg.ShiftedDefiniteness`)."""
-    pd = ShiftedDefiniteness(g, s)
-    if pd.k == 0:
+def _floats(g: flint.fmpz_mat | IntProduct) -> np.ndarray:
+    """``g`` in float64 (rounded: the floats only choose the candidates)."""
+    if isinstance(g, IntProduct):
+        out = np.zeros(g.shape)
+        for shift, part in g.parts.items():
+            out += np.ldexp(part.astype(np.float64), shift)
+        return out
+    return np.array([[float(int(v)) for v in row] for row in g.tolist()], dtype=np.float64).reshape(g.nrows(), g.ncols())
+
+
+def _eigen_bounds(g: flint.fmpz_mat | IntProduct, s: Fraction) -> tuple[Fraction, Fraction] | None:
+    """:func:`eigen_bounds` of ``s * g`` (integer ``g``): floats choose the candidates, each decided
+    by the checker's own test (:func:`theorychk.check.stability._shift_pd`), so every enclosure
+    stated here is one the checker verifies. A candidate that its 6-digit rounding put on the wrong
+    side of the float eigenvalue is not asked: it is almost surely false, and the test proves
+    "false" only by a full characteristic polynomial (~1.5 ms on a 60 x 60 Gram matrix)."""
+    k = g.shape[0] if isinstance(g, IntProduct) else g.nrows()
+    if k == 0:
         return None
-    ev = np.linalg.eigvalsh(pd.rows.astype(np.float64)) * float(s)
+    ev = np.linalg.eigvalsh(_floats(g)) * float(s)
     lo_f, hi_f = float(ev[0]), float(ev[-1])
     if not lo_f > 0:
         return None
     for f in (1e-6, 1e-3, 0.1, 0.5):
         lo = Fraction(float(f"{lo_f * (1 - f):.6g}"))
-        if lo > 0 and pd.holds(lo, 1):
+        if 0 < lo < lo_f and _shift_pd(g, s, lo, 1):
             break
     else:
         return None
     for f in (1e-6, 1e-3, 0.1, 1.0):
         hi = Fraction(float(f"{hi_f * (1 + f):.6g}"))
-        if pd.holds(hi, -1):
+        if hi > hi_f and _shift_pd(g, s, hi, -1):
             return lo, hi
     return None
 
@@ -313,7 +316,7 @@ def _lei(tr: Trace, eps: Fraction, norm: str, deadline: Deadline, exact: bool) -
     e_out, layers, hyps = eps, [], []
     for j in reversed(range(tr.net.depth)):
         deadline.check(kind)
-        rows = _lei_rows(tr, j, 2 * e_out)
+        rows = lei_rows(tr, j, 2 * e_out)
         ell = lipschitz(tr, j, e_out)
         c, cev = (None, {"method": "no finite inverse Lipschitz constant"}) if ell is None else \
             c_lower_bound(tr, j, rows, norm, time_limit=_remaining(deadline), exact=exact)
@@ -332,15 +335,6 @@ def _lei(tr: Trace, eps: Fraction, norm: str, deadline: Deadline, exact: bool) -
         e_out = e_in
     return make_claim(kind, Status.CERTIFIED, statement=STATEMENTS[kind], hypotheses=hyps,
                       evidence={"noise": eps, "layers": layers, "bound": e_out})
-
-
-def _lei_rows(tr: Trace, j: int, threshold: Fraction) -> list[int]:
-    """:func:`~theorychk.check.stability.lei_rows` (the rows the checker will use), compared by
-    cross-multiplied integers instead of ``Fraction.__gt__`` (~1 µs a row, 784 rows a layer)."""
-    if not tr.relu(j):
-        return lei_rows(tr, j, threshold)
-    p, q = threshold.numerator, threshold.denominator
-    return [r for r, v in enumerate(tr.outputs[j]) if v.numerator * q > p * v.denominator]
 
 
 def _remaining(deadline: Deadline) -> float | None:
@@ -363,7 +357,7 @@ def _thm2(tr: Trace, eps: Fraction, deadline: Deadline) -> dict[str, Any]:
     if why:
         return make_claim(kind, Status.UNKNOWN, statement=STATEMENTS[kind], evidence={"noise": eps}, reason=why)
     ell = lipschitz(tr, net.depth - 1, eps)
-    rows0 = observed_rows(tr, 0)
+    rows0 = tr.observed_rows(0)
     eig = _layer_eigen_bounds(tr, 0, rows0, None) if rows0 and len(rows0) >= net.latent_dim else None
     phi = eig[0] if eig else None
     res = aberdam_bound(tr, eps, ell, phi)
@@ -374,7 +368,7 @@ def _thm2(tr: Trace, eps: Fraction, deadline: Deadline) -> dict[str, Any]:
     for lay in res["layers"]:
         j, s = lay["layer"], lay["s"]
         printed: dict[str, Any] = {}
-        rows_next = len(observed_rows(tr, j))
+        rows_next = len(tr.observed_rows(j))
         if not deadline.expired() and rows_next:
             mu = coherence_s(net.layers[j].weight, rows_next, time_limit=min(2.0, deadline.remaining() or 2.0))
             holds = True if 3 * s * mu.upper.value < 1 else (False if 3 * s * mu.lower.value >= 1 else None)
@@ -399,8 +393,8 @@ def _oracle(tr: Trace, eps: Fraction) -> dict[str, Any]:
         return make_claim(kind, Status.UNKNOWN, statement=STATEMENTS[kind], evidence={"sigma": eps}, reason=why)
     eig: list[dict[str, Any]] = []
     for j in range(net.depth):
-        cols = support(tr, j - 1) if j > 0 else None
-        rows = observed_rows(tr, j)
+        cols = tr.support(j - 1) if j > 0 else None
+        rows = tr.observed_rows(j)
         width = net.widths[j] if cols is None else len(cols)
         b = _layer_eigen_bounds(tr, j, rows, cols) if rows and width and len(rows) >= width else None
         if b is None:
