@@ -37,11 +37,11 @@ import numpy as np
 from theorychk import exact
 from theorychk.certify.signal import (
     PRINTED_FRACTION, PRINTED_SECONDS, STATEMENTS as UNIQUENESS_STATEMENTS, UNIQUENESS_KINDS, check_certifiable,
-    exact_preimage, make_claim, printed_budget, printed_scan_is_small, support, printed_claim, refute_with, uniqueness_claims,
+    exact_preimage, make_claim, printed_budget, printed_scan_is_small, printed_claim, refute_with, uniqueness_claims,
 )
 from theorychk.certify.stability import STABILITY_KINDS, STATEMENTS as STABILITY_STATEMENTS, stability_claims
 from theorychk.check import FORMAT, VERSION
-from theorychk.certify._trace import exact_trace
+from theorychk.check.core import trace
 from theorychk.errors import InvalidInput
 from theorychk.io import ModelSource, layer_digests
 from theorychk.network import Network
@@ -134,7 +134,7 @@ def build_certificate(
         raise InvalidInput(f"complete_box must be positive (or None: R^k); got {complete_box}",
                            argument="complete_box", got=complete_box)
     deadline = deadline if deadline is not None else Deadline(time_limit)
-    tr = exact_trace(net, z)  # the checker's trace, its fractions made more cheaply
+    tr = trace(net, z)  # the checker's own exact trace (its integer form drives the sign tests)
 
     def within_budget(kind: str, compute: Any) -> list[dict[str, Any]]:
         # One claim kind at a time, so that a deadline passing inside one keeps the others' results.
@@ -175,7 +175,7 @@ def build_certificate(
         except TimeLimitReached:  # an engine that checks the budget itself
             claims.append(printed_claim(tr, per_signal, budget=None))
     claims.sort(key=lambda c: ALL_KINDS.index(c["kind"]))  # stable: variants keep their order
-    signal: dict[str, Any] = {"latent": z, "supports": [support(tr, j) for j in range(net.depth)]}
+    signal: dict[str, Any] = {"latent": z, "supports": [tr.support(j) for j in range(net.depth)]}
     if tr.outputs[-1] is not None:
         signal["output"] = list(tr.outputs[-1])
     else:

@@ -173,12 +173,6 @@ def check_certifiable(net: Network) -> None:
                                argument=f"layers[{j}].activation", got=layer.activation.spec)
 
 
-def support(tr: Trace, j: int) -> list[int]:
-    """``tr.support(j)``: kept only because :mod:`theorychk.certify.certificate` imports it; new
-    code calls the trace's own (memoized) method."""
-    return tr.support(j)
-
-
 # --------------------------------------------------------------------------------------------
 # Layer-level evidence
 # --------------------------------------------------------------------------------------------

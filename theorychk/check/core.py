@@ -77,7 +77,8 @@ class Trace:
     outputs: tuple[tuple[Fraction, ...] | None, ...]
     specs: tuple[str, ...]
     ints: tuple[IntLayer, ...] = field(default=(), compare=False, repr=False)
-    #: The same pass on integers (:func:`theorychk.check.exactnet.forward_ints`), for fast sign tests.
+    #: The same pass on integers (:func:`theorychk.check.exactnet.forward_ints`), for fast sign tests;
+    #: :func:`trace` always sets it (the sign tests read only it).
     nums: tuple[exactnet.IntPass, ...] = field(default=(), compare=False, repr=False)
     #: Submatrices and rank verdicts asked for more than once (several claims share row sets).
     _memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, compare=False, repr=False)
@@ -97,22 +98,20 @@ class Trace:
 
     def exact_output(self, j: int) -> bool:
         """Has ``x_{j+1}`` an exact value (the activation is piecewise linear)?"""
-        return (self.nums[j][2] if self.nums else self.outputs[j]) is not None
+        return self.nums[j][2] is not None
 
     def above(self, j: int, threshold: Fraction) -> list[int]:
         """Units whose output ``x_{j+1}`` exceeds ``threshold`` (memoized: every claim asks)."""
         key = ("above", j % len(self.outputs), threshold)
         if key not in self._memo:
-            self._memo[key] = tuple(_greater(self.nums[j][2], (), threshold) if self.nums
-                                    else _greater(None, self.outputs[j], threshold))
+            self._memo[key] = tuple(_greater(self.nums[j][2], threshold))
         return list(self._memo[key])
 
     def support(self, j: int) -> list[int]:
         """Units of layer ``j`` that are on (pre-activation > 0)."""
         key = ("support", j % len(self.pre))
         if key not in self._memo:
-            self._memo[key] = tuple(_greater(self.nums[j][1], (), Fraction(0)) if self.nums
-                                    else _greater(None, self.pre[j], Fraction(0)))
+            self._memo[key] = tuple(_greater(self.nums[j][1], Fraction(0)))
         return list(self._memo[key])
 
     def int_layer(self, j: int) -> IntLayer:
@@ -171,11 +170,11 @@ class Trace:
         return self._memo[key]
 
 
-def _greater(ints: tuple[list[int], int] | None, values: Any, t: Fraction) -> list[int]:
-    """Indices ``r`` with ``values[r] > t``; on the integer form ``ints = (U, D)`` (``values = U / D``,
-    ``D > 0``) when there is one: ``U_r / D > p / q`` iff ``U_r q > p D``."""
+def _greater(ints: tuple[list[int], int] | None, t: Fraction) -> list[int]:
+    """Indices ``r`` with ``U_r / D > t`` for the integer form ``ints = (U, D)`` of a vector
+    (``D > 0``): ``U_r / D > p / q`` iff ``U_r q > p D``. ``None`` (no exact value): none."""
     if ints is None:
-        return [r for r, v in enumerate(values) if v > t]
+        return []
     nums, den = ints
     p, q = t.numerator, t.denominator
     if p == 0:
@@ -236,10 +235,10 @@ def _check_signal(cert: dict[str, Any], net: Network) -> Trace:
         if not tr.exact_output(-1):
             raise CertificateError(f"signal.output: a {tr.specs[-1]} output has no exact value; "
                                    "give output_pre_activation")
-        if not _equals_exact(out, tr.nums[-1][2] if tr.nums else None, lambda: tr.outputs[-1], "signal.output"):
+        if not _equals_exact(out, tr.nums[-1][2], lambda: tr.outputs[-1], "signal.output"):
             raise CertificateError("signal.output does not equal G(latent) (exact forward pass)")
     where = "signal.output_pre_activation"
-    if pre is not None and not _equals_exact(pre, tr.nums[-1][1] if tr.nums else None, lambda: tr.pre[-1], where):
+    if pre is not None and not _equals_exact(pre, tr.nums[-1][1], lambda: tr.pre[-1], where):
         raise CertificateError("signal.output_pre_activation does not equal the exact last pre-activation")
     if "output_float" in sig:
         _check_output_float(sig["output_float"], tr)
